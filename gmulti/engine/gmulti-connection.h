@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <sys/uio.h>
+
+#include "gmulti-transfer-run.h"
+#include "gmulti-socket-table.h"
+#include "gmulti-resolver.h"
+#include "http1/gmulti-http1-parser.h"
+
+G_BEGIN_DECLS
+
+/* RFC 8305: start the next address if the previous one has not answered by then. */
+#define GMULTI_CONNECTION_ATTEMPT_DELAY_US (250 * G_TIME_SPAN_MILLISECOND)
+#define GMULTI_CONNECTION_MAX_ATTEMPTS 4
+
+typedef enum {
+  GMULTI_CONNECTION_CONNECTING,
+  GMULTI_CONNECTION_ACTIVE,    /* carrying an exchange */
+  GMULTI_CONNECTION_IDLE,      /* in the pool */
+  GMULTI_CONNECTION_CLOSED,
+} GMultiConnectionState;
+
+typedef struct _GMultiTransfer GMultiTransfer;
+
+/* One transport connection to an origin. It owns the socket, the bytes received but not
+ * consumed yet, and the protocol state of the exchange it carries. Transfers borrow it
+ * for the duration of one exchange. */
+struct _GMultiConnection {
+  GMultiEngine *engine;
+  gpointer host;                 /* GMultiHost of its origin */
+  guint64 id;
+  GMultiConnectionState state;
+  GMultiSocket *socket;          /* the connected socket; NULL while connecting */
+
+  /* Happy Eyeballs: addresses to try and the attempts under way. */
+  GMultiAddress *addresses;
+  guint n_addresses;
+  guint next_address;
+  GMultiSocket *attempts[GMULTI_CONNECTION_MAX_ATTEMPTS];
+  guint attempt_address[GMULTI_CONNECTION_MAX_ATTEMPTS]; /* index into addresses */
+  guint n_attempts;
+  GError *connect_error;         /* the most recent attempt's failure */
+  GMultiEngineTimer timer;       /* next attempt */
+
+  /* The exchange (HTTP/1.1: one at a time). */
+  GMultiTransfer *transfer;
+  GMultiHttp1Parser parser;
+  guint n_exchanges;             /* exchanges started on this connection */
+  gboolean reusable;             /* FALSE once the framing says it must close */
+
+  /* Bytes received but not consumed (a partial line, or held for a paused transfer). */
+  guint8 *leftover;
+  gsize leftover_length;
+
+  GList link;                    /* engine->connections */
+  GList idle_link;               /* host->idle */
+  GList lru_link;                /* engine->idle_lru */
+};
+
+GMultiConnection *gmulti_connection_new      (GMultiEngine *engine,
+                                              gpointer      host,
+                                              guint64       id);
+/* Closes (REMOVE is announced before the fd is closed) and frees. */
+void              gmulti_connection_free     (GMultiConnection *self);
+
+/* Starts connecting to @addresses (copied). Returns FALSE with @error if no attempt
+ * could even start. */
+gboolean          gmulti_connection_connect  (GMultiConnection    *self,
+                                              const GMultiAddress *addresses,
+                                              guint                n_addresses,
+                                              GError             **error);
+/* An attempt's socket became writable or failed, or the attempt timer fired.
+ * Returns: 1 connected, 0 still trying, -1 failed (error set). */
+int               gmulti_connection_connect_step (GMultiConnection *self,
+                                                  GMultiSocket     *sock,
+                                                  GError          **error);
+int               gmulti_connection_connect_timer (GMultiConnection *self,
+                                                   GError          **error);
+
+/* Transport I/O (plain TCP today; TLS slots in here). Return bytes moved, 0 at EOF (recv
+ * only), -1 with errno EAGAIN when the socket is not ready, -1 with @error otherwise. */
+gssize            gmulti_connection_recv     (GMultiConnection *self,
+                                              guint8           *buffer,
+                                              gsize             length,
+                                              GError          **error);
+gssize            gmulti_connection_send     (GMultiConnection   *self,
+                                              const struct iovec *iov,
+                                              int                 n_iov,
+                                              GError            **error);
+
+void              gmulti_connection_want     (GMultiConnection *self,
+                                              GMultiPoll        wanted);
+void              gmulti_connection_keep_leftover (GMultiConnection *self,
+                                                   const guint8     *data,
+                                                   gsize             length);
+
+G_END_DECLS

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "gmulti-engine.h"
+#include "gmulti-transfer-private.h"
+#include "gmulti-socket-table.h"
+#include "gmulti-timer-heap.h"
+#include "gmulti-resolver.h"
+#include "gmulti-connection.h"
+
+G_BEGIN_DECLS
+
+/* Idle connections kept when the application set no limit: this many, or four per
+ * added transfer if that is more. */
+#define GMULTI_DEFAULT_MIN_IDLE_CONNECTIONS 16
+/* The shared receive buffer starts here and grows up to the maximum for bulk bodies. */
+#define GMULTI_SCRATCH_MIN_SIZE (64 * 1024)
+#define GMULTI_SCRATCH_MAX_SIZE (1024 * 1024)
+
+/* The connections of one origin (scheme, host, port). */
+typedef struct {
+  char *origin;
+  guint n_connections;       /* open, any state */
+  GQueue idle;               /* idle connections, most recently used last */
+} GMultiHost;
+
+struct _GMultiEngine
+{
+  gint ref_count;
+
+  GMultiSocketFunc socket_func;
+  gpointer socket_data;
+  GDestroyNotify socket_destroy;
+  GMultiTimerFunc timer_func;
+  gpointer timer_data;
+  GDestroyNotify timer_destroy;
+
+  GMultiSocketTable sockets;
+  GMultiTimerHeap timers;
+
+  GQueue transfers;          /* every added transfer */
+  GQueue ready;              /* transfers to step on the next turn */
+  GQueue pending;            /* transfers waiting for a connection slot, FIFO */
+  GQueue messages;           /* completed transfers whose message is unread */
+  guint n_running;           /* added and not DONE */
+
+  GHashTable *hosts;         /* origin -> GMultiHost */
+  GQueue idle_lru;           /* every idle connection, least recently used first */
+  GQueue connections;        /* every open connection */
+  guint64 next_connection_id;
+
+  guint max_connections;     /* 0: no limit */
+  guint max_host_connections;
+  guint max_idle_connections; /* 0: automatic */
+
+  GMultiResolver *resolver;  /* created on the first name lookup */
+  GMultiSocket *resolver_socket;
+  int wakeup_fd;             /* eventfd for gmulti_engine_wakeup(); -1 until needed */
+
+  guint8 *scratch;           /* shared receive buffer: connections keep no buffer at rest */
+  gsize scratch_size;
+  GString *head;             /* request heads are built here, then written at once */
+
+  gint64 announced_deadline; /* the deadline last told to the timer function; -1: none */
+  gboolean report_timer;     /* report the deadline again even if unchanged */
+  gint64 now;                /* monotonic time of the current turn */
+
+  gboolean busy;             /* inside an engine call: re-entry is refused */
+  gboolean callback_failed;  /* a socket or timer function returned FALSE */
+  gboolean stopped;          /* the engine was stopped by a failing callback */
+
+  char *user_agent;          /* default User-Agent; NULL sends none */
+};
+
+/* Called by the connection/protocol code. */
+void     gmulti_engine_want_socket      (GMultiEngine *self,
+                                         GMultiSocket *sock,
+                                         GMultiPoll    wanted);
+void     gmulti_engine_close_socket     (GMultiEngine *self,
+                                         GMultiSocket *sock);
+guint8  *gmulti_engine_get_scratch      (GMultiEngine *self,
+                                         gsize        *size);
+void     gmulti_engine_grow_scratch     (GMultiEngine *self);
+/* The transfer's exchange ended: success (error NULL) or failure. The connection has
+ * already been released by the caller. */
+void     gmulti_engine_finish_transfer  (GMultiEngine   *self,
+                                         GMultiTransfer *transfer,
+                                         GError         *error);
+/* A connection became free (idle) or went away: wake a pending transfer. */
+void     gmulti_engine_connection_idle  (GMultiEngine     *self,
+                                         GMultiConnection *conn);
+void     gmulti_engine_connection_gone  (GMultiEngine     *self,
+                                         GMultiConnection *conn);
+void     gmulti_engine_update_transfer_timer (GMultiEngine   *self,
+                                              GMultiTransfer *transfer);
+void     gmulti_engine_arm_connection_timer  (GMultiEngine     *self,
+                                              GMultiConnection *conn,
+                                              gint64            deadline);
+void     gmulti_engine_schedule         (GMultiEngine   *self,
+                                         GMultiTransfer *transfer);
+/* Called by GMultiTransfer when the application resumes a paused transfer. */
+void     gmulti_engine_transfer_resumed (GMultiTransfer *transfer);
+
+/* Default User-Agent for transfers that set none (used by the session). */
+void     gmulti_engine_set_user_agent   (GMultiEngine *self,
+                                         const char   *user_agent);
+
+G_END_DECLS
+
+/* gmulti-engine-transfer.c: the life of a transfer inside the engine. */
+G_BEGIN_DECLS
+void     gmulti_engine_step_transfer     (GMultiEngine   *self,
+                                          GMultiTransfer *transfer);
+void     gmulti_engine_transfer_deadline (GMultiEngine   *self,
+                                          GMultiTransfer *transfer);
+void     gmulti_engine_detach_transfer   (GMultiEngine   *self,
+                                          GMultiTransfer *transfer);
+void     gmulti_engine_abort_transfer    (GMultiEngine   *self,
+                                          GMultiTransfer *transfer,
+                                          GError         *error);
+/* A stale pooled connection failed before any response byte: try again once. Returns
+ * FALSE when the transfer may not be retried. */
+gboolean gmulti_engine_retry_transfer    (GMultiEngine   *self,
+                                          GMultiTransfer *transfer,
+                                          const GError   *error);
+/* The response head says redirect and the transfer follows redirects. */
+gboolean gmulti_engine_wants_redirect    (GMultiTransfer *transfer);
+
+void     gmulti_engine_set_phase         (GMultiEngine   *self,
+                                          GMultiTransfer *transfer,
+                                          GMultiRunPhase  phase);
+void     gmulti_engine_update_resolver_interest (GMultiEngine *self);
+
+/* gmulti-pool.c: connections by origin, limits and the pending queue. */
+GMultiHost *gmulti_pool_get_host          (GMultiEngine *self,
+                                           const char   *origin);
+GMultiConnection *gmulti_pool_take_idle   (GMultiEngine *self,
+                                           GMultiHost   *host);
+gboolean gmulti_pool_has_room             (GMultiEngine *self,
+                                           GMultiHost   *host);
+GMultiConnection *gmulti_pool_open        (GMultiEngine *self,
+                                           GMultiHost   *host);
+/* The exchange on @conn ended: pool it when @reusable, close it otherwise. */
+void     gmulti_pool_release              (GMultiEngine     *self,
+                                           GMultiConnection *conn,
+                                           gboolean          reusable);
+void     gmulti_pool_close                (GMultiEngine     *self,
+                                           GMultiConnection *conn);
+void     gmulti_pool_close_all            (GMultiEngine     *self,
+                                           gboolean          idle_only);
+void     gmulti_pool_connection_event     (GMultiEngine     *self,
+                                           GMultiConnection *conn,
+                                           GMultiSocket     *sock,
+                                           GMultiEvent       events);
+void     gmulti_pool_connection_timer     (GMultiEngine     *self,
+                                           GMultiConnection *conn);
+void     gmulti_pool_free_hosts           (GMultiEngine     *self);
+G_END_DECLS

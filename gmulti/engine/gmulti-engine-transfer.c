@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "gmulti-engine-private.h"
+#include "gmulti-error.h"
+#include "gmulti-h1-exchange.h"
+#include "gmulti-headers.h"
+#include "gmulti-i18n-private.h"
+
+/* The life of a transfer inside the engine: start (validate, resolve, get a
+ * connection), the deadlines, redirects and retries, and the end (message queued). */
+
+void
+gmulti_transfer_run_init (GMultiTransferRun *run)
+{
+  memset (run, 0, sizeof *run);
+  run->timer.kind = GMULTI_TIMER_TRANSFER;
+}
+
+static void
+clear_hop (GMultiTransferRun *run)
+{
+  g_clear_pointer (&run->origin, g_free);
+  g_clear_pointer (&run->host, g_free);
+  g_clear_pointer (&run->target, g_free);
+  g_clear_pointer (&run->host_header, g_free);
+  g_clear_pointer (&run->unsent, g_byte_array_unref);
+  g_clear_pointer (&run->hop_headers, gmulti_headers_unref);
+}
+
+void
+gmulti_transfer_run_clear (GMultiTransferRun *run)
+{
+  clear_hop (run);
+  g_clear_pointer (&run->redirect_method, g_free);
+}
+
+static gboolean
+method_is_idempotent (const char *method)
+{
+  static const char *const idempotent[] = {
+    "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (idempotent); i++)
+    if (strcmp (method, idempotent[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Fills in origin, host, target and Host header of the hop from the effective URI. */
+static gboolean
+prepare_hop (GMultiTransfer *transfer,
+             GError        **error)
+{
+  GMultiTransferRun *run = &transfer->run;
+  g_autoptr(GUri) uri = NULL;
+  const char *scheme, *host, *path, *query;
+  int port;
+  gboolean ipv6;
+
+  clear_hop (run);
+
+  uri = g_uri_parse (transfer->effective_uri, G_URI_FLAGS_ENCODED | G_URI_FLAGS_SCHEME_NORMALIZE,
+                     NULL);
+  if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
+                   _("Invalid URI “%s”"), transfer->effective_uri);
+      return FALSE;
+    }
+
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "http") != 0)
+    {
+      if (g_ascii_strcasecmp (scheme, "https") == 0)
+        g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_SCHEME,
+                     _("HTTPS is not supported by this build of gmulti yet (URI “%s”)"),
+                     transfer->effective_uri);
+      else
+        g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_SCHEME,
+                     _("Unsupported URI scheme “%s”"), scheme);
+      return FALSE;
+    }
+
+  host = g_uri_get_host (uri);
+  port = g_uri_get_port (uri);
+  if (port <= 0)
+    port = 80;
+  if (port > 65535)
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
+                   _("Invalid port in URI “%s”"), transfer->effective_uri);
+      return FALSE;
+    }
+
+  ipv6 = strchr (host, ':') != NULL;
+  run->host = g_strdup (host);
+  run->port = port;
+  run->origin = g_strdup_printf ("http://%s%s%s:%d", ipv6 ? "[" : "", host, ipv6 ? "]" : "",
+                                 port);
+  if (port == 80)
+    run->host_header = g_strdup_printf ("%s%s%s", ipv6 ? "[" : "", host, ipv6 ? "]" : "");
+  else
+    run->host_header = g_strdup_printf ("%s%s%s:%d", ipv6 ? "[" : "", host, ipv6 ? "]" : "",
+                                        port);
+
+  path = g_uri_get_path (uri);
+  query = g_uri_get_query (uri);
+  run->target = g_strconcat (*path != '\0' ? path : "/", query != NULL ? "?" : "",
+                             query != NULL ? query : "", NULL);
+  if (strpbrk (run->target, " \r\n\t") != NULL)
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
+                   _("Invalid characters in URI “%s”"), transfer->effective_uri);
+      return FALSE;
+    }
+
+  run->method = run->redirect_method != NULL ? run->redirect_method : transfer->method;
+  run->head_request = strcmp (run->method, "HEAD") == 0;
+  return TRUE;
+}
+
+void
+gmulti_engine_update_transfer_timer (GMultiEngine   *self,
+                                     GMultiTransfer *transfer)
+{
+  GMultiTransferRun *run = &transfer->run;
+  gint64 next = 0;
+
+#define CONSIDER(d) if ((d) > 0 && (next == 0 || (d) < next)) next = (d)
+  CONSIDER (run->total_deadline);
+  if (run->phase == GMULTI_RUN_RESOLVING || run->phase == GMULTI_RUN_CONNECTING)
+    CONSIDER (run->connect_deadline);
+  if (run->phase == GMULTI_RUN_WAIT_CONTINUE)
+    CONSIDER (run->continue_deadline);
+  if (run->phase >= GMULTI_RUN_SENDING && run->phase < GMULTI_RUN_DONE)
+    CONSIDER (run->low_speed_check);
+#undef CONSIDER
+
+  if (next == 0)
+    gmulti_timer_heap_remove (&self->timers, &run->timer.node);
+  else if (run->timer.node.deadline != next || !gmulti_timer_node_is_armed (&run->timer.node))
+    gmulti_timer_heap_set (&self->timers, &run->timer.node, next);
+}
+
+static void set_phase (GMultiEngine *self, GMultiTransfer *transfer, GMultiRunPhase phase);
+
+static void
+set_phase (GMultiEngine   *self,
+           GMultiTransfer *transfer,
+           GMultiRunPhase  phase)
+{
+  static const GMultiTransferState public_state[] = {
+    [GMULTI_RUN_NONE] = GMULTI_TRANSFER_IDLE,
+    [GMULTI_RUN_INIT] = GMULTI_TRANSFER_PENDING,
+    [GMULTI_RUN_RESOLVING] = GMULTI_TRANSFER_PENDING,
+    [GMULTI_RUN_WAIT_SLOT] = GMULTI_TRANSFER_PENDING,
+    [GMULTI_RUN_CONNECTING] = GMULTI_TRANSFER_CONNECTING,
+    [GMULTI_RUN_SENDING] = GMULTI_TRANSFER_SENDING,
+    [GMULTI_RUN_WAIT_CONTINUE] = GMULTI_TRANSFER_SENDING,
+    [GMULTI_RUN_RECEIVING] = GMULTI_TRANSFER_RECEIVING,
+    [GMULTI_RUN_DONE] = GMULTI_TRANSFER_DONE,
+  };
+
+  if (transfer->run.phase == phase)
+    return;
+  transfer->run.phase = phase;
+  if (phase != GMULTI_RUN_DONE)
+    gmulti_transfer_set_state (transfer, public_state[phase]);
+  gmulti_engine_update_transfer_timer (self, transfer);
+}
+
+void
+gmulti_engine_set_phase (GMultiEngine   *self,
+                         GMultiTransfer *transfer,
+                         GMultiRunPhase  phase)
+{
+  set_phase (self, transfer, phase);
+}
+
+static void
+begin_exchange (GMultiEngine     *self,
+                GMultiTransfer   *transfer,
+                GMultiConnection *conn)
+{
+  transfer->run.conn = conn;
+  conn->transfer = transfer;
+  transfer->metrics.connection_id = conn->id;
+  transfer->metrics.connection_reused = !transfer->run.conn_is_new;
+  if (transfer->run.low_speed_check == 0 && transfer->low_speed_limit > 0)
+    {
+      transfer->run.low_speed_check = self->now + G_USEC_PER_SEC;
+      transfer->run.low_speed_bytes = 0;
+      transfer->run.low_speed_since = 0;
+    }
+  set_phase (self, transfer, GMULTI_RUN_SENDING);
+  gmulti_h1_start (conn);
+}
+
+static void
+resolved_cb (const GMultiAddress *addresses,
+             guint                n_addresses,
+             const GError        *resolve_error,
+             gpointer             user_data)
+{
+  GMultiTransfer *transfer = user_data;
+  GMultiEngine *self = transfer->run.engine;
+  GMultiConnection *conn = transfer->run.conn;
+  GError *error = NULL;
+
+  transfer->run.resolve = NULL;
+  transfer->metrics.name_lookup_time = self->now - transfer->run.start_us;
+
+  if (resolve_error != NULL)
+    {
+      gmulti_engine_abort_transfer (self, transfer, g_error_copy (resolve_error));
+      return;
+    }
+
+  if (!gmulti_connection_connect (conn, addresses, n_addresses, &error))
+    {
+      gmulti_engine_abort_transfer (self, transfer, error);
+      return;
+    }
+  set_phase (self, transfer, GMULTI_RUN_CONNECTING);
+}
+
+static void
+ensure_resolver (GMultiEngine *self)
+{
+  if (self->resolver != NULL)
+    return;
+  self->resolver = gmulti_resolver_new ();
+  if (self->resolver == NULL)
+    return;
+  self->resolver_socket = gmulti_socket_table_add (&self->sockets,
+                                                   gmulti_resolver_get_fd (self->resolver),
+                                                   GMULTI_SOCKET_RESOLVER, self);
+  self->resolver_socket->borrowed = TRUE;
+}
+
+void
+gmulti_engine_update_resolver_interest (GMultiEngine *self)
+{
+  if (self->resolver_socket == NULL)
+    return;
+  gmulti_engine_want_socket (self, self->resolver_socket,
+                             gmulti_resolver_get_n_pending (self->resolver) > 0
+                             ? GMULTI_POLL_IN : GMULTI_POLL_NONE);
+}
+
+/* Gets the transfer a connection: an idle one, a new one, or a place in the queue. */
+static void
+acquire_connection (GMultiEngine   *self,
+                    GMultiTransfer *transfer)
+{
+  GMultiHost *host = gmulti_pool_get_host (self, transfer->run.origin);
+  GMultiConnection *conn;
+
+  conn = gmulti_pool_take_idle (self, host);
+  if (conn != NULL)
+    {
+      transfer->run.conn_is_new = FALSE;
+      begin_exchange (self, transfer, conn);
+      return;
+    }
+
+  if (!gmulti_pool_has_room (self, host))
+    {
+      set_phase (self, transfer, GMULTI_RUN_WAIT_SLOT);
+      g_queue_push_tail_link (&self->pending, &transfer->run.pending_link);
+      transfer->run.in_pending = TRUE;
+      return;
+    }
+
+  conn = gmulti_pool_open (self, host);
+  conn->transfer = transfer;
+  transfer->run.conn = conn;
+  transfer->run.conn_is_new = TRUE;
+  if (transfer->connect_timeout_ms > 0)
+    transfer->run.connect_deadline = self->now +
+                                     (gint64) transfer->connect_timeout_ms * 1000;
+  set_phase (self, transfer, GMULTI_RUN_RESOLVING);
+
+  ensure_resolver (self);
+  if (self->resolver == NULL)
+    {
+      gmulti_engine_abort_transfer (self, transfer,
+                                    g_error_new (GMULTI_ERROR, GMULTI_ERROR_RESOLVE_FAILED,
+                                                 _("Could not start name resolution: %s"),
+                                                 g_strerror (errno)));
+      return;
+    }
+  transfer->run.resolve = gmulti_resolver_lookup (self->resolver, transfer->run.host,
+                                                  transfer->run.port, resolved_cb, transfer);
+  gmulti_engine_update_resolver_interest (self);
+}
+
+/* Steps a transfer taken from the ready queue. */
+void
+gmulti_engine_step_transfer (GMultiEngine   *self,
+                             GMultiTransfer *transfer)
+{
+  GMultiTransferRun *run = &transfer->run;
+  GError *error = NULL;
+
+  switch (run->phase)
+    {
+    case GMULTI_RUN_INIT:
+      if (run->start_us == 0)
+        {
+          run->start_us = self->now;
+          if (!gmulti_transfer_validate (transfer, &error))
+            {
+              gmulti_engine_abort_transfer (self, transfer, error);
+              return;
+            }
+          if (transfer->timeout_ms > 0)
+            run->total_deadline = run->start_us + (gint64) transfer->timeout_ms * 1000;
+        }
+      if (!prepare_hop (transfer, &error))
+        {
+          gmulti_engine_abort_transfer (self, transfer, error);
+          return;
+        }
+      acquire_connection (self, transfer);
+      break;
+
+    case GMULTI_RUN_WAIT_SLOT:
+      /* Woken because a slot freed. */
+      set_phase (self, transfer, GMULTI_RUN_INIT);
+      acquire_connection (self, transfer);
+      break;
+
+    case GMULTI_RUN_SENDING:
+    case GMULTI_RUN_WAIT_CONTINUE:
+    case GMULTI_RUN_RECEIVING:
+      /* Resumed after a pause. */
+      if (run->conn != NULL)
+        gmulti_h1_resume (run->conn);
+      break;
+
+    default:
+      break;
+    }
+}
+
+/* Takes the transfer off everything it is queued on or using. The connection is pooled
+ * if its state allows, closed otherwise. */
+void
+gmulti_engine_detach_transfer (GMultiEngine   *self,
+                               GMultiTransfer *transfer)
+{
+  GMultiTransferRun *run = &transfer->run;
+
+  if (run->resolve != NULL)
+    {
+      gmulti_resolver_cancel (self->resolver, run->resolve);
+      run->resolve = NULL;
+      gmulti_engine_update_resolver_interest (self);
+    }
+  if (run->in_pending)
+    {
+      g_queue_unlink (&self->pending, &run->pending_link);
+      run->in_pending = FALSE;
+    }
+  if (run->in_ready)
+    {
+      g_queue_unlink (&self->ready, &run->ready_link);
+      run->in_ready = FALSE;
+    }
+  if (run->conn != NULL)
+    {
+      GMultiConnection *conn = run->conn;
+
+      run->conn = NULL;
+      if (conn->state == GMULTI_CONNECTION_CONNECTING)
+        {
+          conn->transfer = NULL;
+          gmulti_pool_close (self, conn);
+        }
+      else
+        {
+          gboolean clean = gmulti_h1_detach (conn);
+
+          gmulti_pool_release (self, conn, clean);
+        }
+    }
+  gmulti_timer_heap_remove (&self->timers, &run->timer.node);
+}
+
+static void
+queue_message (GMultiEngine   *self,
+               GMultiTransfer *transfer,
+               GError         *error)
+{
+  GMultiTransferRun *run = &transfer->run;
+
+  run->phase = GMULTI_RUN_DONE;
+  gmulti_timer_heap_remove (&self->timers, &run->timer.node);
+  self->n_running--;
+  transfer->metrics.total_time = self->now - run->start_us;
+  if (run->start_us == 0)
+    transfer->metrics.total_time = 0;
+  gmulti_transfer_complete (transfer, error);
+  run->message.transfer = transfer;
+  run->message.error = transfer->error;
+  g_queue_push_tail_link (&self->messages, &run->message_link);
+  run->in_messages = TRUE;
+}
+
+void
+gmulti_engine_abort_transfer (GMultiEngine   *self,
+                              GMultiTransfer *transfer,
+                              GError         *error)
+{
+  if (transfer->run.phase == GMULTI_RUN_DONE || transfer->run.phase == GMULTI_RUN_NONE)
+    {
+      g_clear_error (&error);
+      return;
+    }
+  gmulti_engine_detach_transfer (self, transfer);
+  queue_message (self, transfer, error);
+}
+
+gboolean
+gmulti_engine_wants_redirect (GMultiTransfer *transfer)
+{
+  guint status = transfer->status;
+
+  if (!transfer->follow_redirects)
+    return FALSE;
+  if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
+    return FALSE;
+  return transfer->response_headers != NULL &&
+         gmulti_headers_get_one (transfer->response_headers, "Location") != NULL;
+}
+
+static gboolean
+same_origin (GUri *a,
+             GUri *b)
+{
+  return g_ascii_strcasecmp (g_uri_get_scheme (a), g_uri_get_scheme (b)) == 0 &&
+         g_ascii_strcasecmp (g_uri_get_host (a), g_uri_get_host (b)) == 0 &&
+         g_uri_get_port (a) == g_uri_get_port (b);
+}
+
+/* Sets the transfer up for the next hop; returns an error if it cannot be followed. */
+static GError *
+follow_redirect (GMultiEngine   *self,
+                 GMultiTransfer *transfer)
+{
+  GMultiTransferRun *run = &transfer->run;
+  const char *location = gmulti_headers_get_one (transfer->response_headers, "Location");
+  guint status = transfer->status;
+  g_autoptr(GUri) base = NULL;
+  g_autoptr(GUri) next = NULL;
+  g_autoptr(GError) parse_error = NULL;
+  const char *scheme;
+  gboolean drop_body = FALSE;
+
+  if (run->redirects >= transfer->max_redirects)
+    return g_error_new (GMULTI_ERROR, GMULTI_ERROR_TOO_MANY_REDIRECTS,
+                        _("Too many redirects: the limit is %u"), transfer->max_redirects);
+
+  base = g_uri_parse (transfer->effective_uri, G_URI_FLAGS_ENCODED, NULL);
+  next = base != NULL ? g_uri_parse_relative (base, location, G_URI_FLAGS_ENCODED, &parse_error)
+                      : NULL;
+  if (next == NULL || g_uri_get_host (next) == NULL || strpbrk (location, "\r\n") != NULL)
+    return g_error_new (GMULTI_ERROR, GMULTI_ERROR_BAD_REDIRECT,
+                        _("The server redirected to an invalid URI “%s”"), location);
+
+  scheme = g_uri_get_scheme (next);
+  if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
+    return g_error_new (GMULTI_ERROR, GMULTI_ERROR_BAD_REDIRECT,
+                        _("The server redirected to the unsupported scheme “%s”"), scheme);
+
+  /* 303 always becomes GET; 301 and 302 turn POST into GET as browsers do; 307 and 308
+   * repeat the request as it was. */
+  if ((status == 303 && strcmp (run->method, "HEAD") != 0) ||
+      ((status == 301 || status == 302) && strcmp (run->method, "POST") == 0))
+    {
+      g_free (run->redirect_method);
+      run->redirect_method = g_strdup ("GET");
+      drop_body = TRUE;
+    }
+  if (drop_body)
+    run->body_dropped = TRUE;
+  else if (gmulti_transfer_has_request_body (transfer) && !run->body_dropped &&
+           !gmulti_transfer_rewind_request_body (transfer))
+    return g_error_new (GMULTI_ERROR, GMULTI_ERROR_BAD_REDIRECT,
+                        _("Cannot follow the redirect: the request body cannot be sent again"));
+
+  if (!same_origin (base, next))
+    run->cross_origin = TRUE;
+
+  run->redirects++;
+  transfer->metrics.redirect_count = run->redirects;
+  transfer->metrics.redirect_time = self->now - run->start_us;
+  g_free (transfer->effective_uri);
+  transfer->effective_uri = g_uri_to_string (next);
+  gmulti_transfer_begin_hop (transfer);
+  return NULL;
+}
+
+/* Called when the exchange ended; the connection was released already. */
+void
+gmulti_engine_finish_transfer (GMultiEngine   *self,
+                               GMultiTransfer *transfer,
+                               GError         *error)
+{
+  GMultiTransferRun *run = &transfer->run;
+
+  run->conn = NULL;
+  if (error == NULL && run->following)
+    {
+      run->following = FALSE;
+      error = follow_redirect (self, transfer);
+      if (error == NULL)
+        {
+          run->phase = GMULTI_RUN_INIT;
+          gmulti_engine_schedule (self, transfer);
+          return;
+        }
+    }
+  gmulti_engine_abort_transfer (self, transfer, error);
+}
+
+gboolean
+gmulti_engine_retry_transfer (GMultiEngine   *self,
+                              GMultiTransfer *transfer,
+                              const GError   *error)
+{
+  GMultiTransferRun *run = &transfer->run;
+
+  if (run->retried_stale || run->conn_is_new || run->response_started ||
+      !method_is_idempotent (run->method) ||
+      (gmulti_transfer_has_request_body (transfer) && !run->body_dropped &&
+       !gmulti_transfer_rewind_request_body (transfer)))
+    return FALSE;
+
+  g_debug ("Retrying %s on a fresh connection: %s", transfer->effective_uri, error->message);
+  run->retried_stale = TRUE;
+  run->conn = NULL;
+  g_clear_pointer (&run->unsent, g_byte_array_unref);
+  gmulti_transfer_begin_hop (transfer);
+  set_phase (self, transfer, GMULTI_RUN_INIT);
+  gmulti_engine_schedule (self, transfer);
+  return TRUE;
+}
+
+void
+gmulti_engine_transfer_deadline (GMultiEngine   *self,
+                                 GMultiTransfer *transfer)
+{
+  GMultiTransferRun *run = &transfer->run;
+  gint64 now = self->now;
+
+  if (run->total_deadline > 0 && now >= run->total_deadline)
+    {
+      gmulti_engine_abort_transfer (self, transfer,
+                                    g_error_new (GMULTI_ERROR, GMULTI_ERROR_TIMED_OUT,
+                                                 _("The transfer did not complete within %u ms"),
+                                                 transfer->timeout_ms));
+      return;
+    }
+
+  if ((run->phase == GMULTI_RUN_RESOLVING || run->phase == GMULTI_RUN_CONNECTING) &&
+      run->connect_deadline > 0 && now >= run->connect_deadline)
+    {
+      gmulti_engine_abort_transfer (self, transfer,
+                                    g_error_new (GMULTI_ERROR, GMULTI_ERROR_CONNECT_TIMEOUT,
+                                                 _("Could not connect to %s within %u ms"),
+                                                 run->host, transfer->connect_timeout_ms));
+      return;
+    }
+
+  if (run->phase == GMULTI_RUN_WAIT_CONTINUE && run->continue_deadline > 0 &&
+      now >= run->continue_deadline)
+    {
+      run->continue_deadline = 0;
+      gmulti_h1_continue_timeout (run->conn);
+      if (run->phase == GMULTI_RUN_DONE || run->phase == GMULTI_RUN_NONE)
+        return;
+    }
+
+  if (run->low_speed_check > 0 && now >= run->low_speed_check &&
+      run->phase >= GMULTI_RUN_SENDING && run->phase < GMULTI_RUN_DONE)
+    {
+      guint64 moved = transfer->bytes_received + transfer->bytes_sent +
+                      transfer->metrics.header_bytes_received;
+      guint64 delta = moved - run->low_speed_bytes;
+      gint64 elapsed = now - (run->low_speed_check - G_USEC_PER_SEC);
+      gboolean slow = delta * G_USEC_PER_SEC < (guint64) transfer->low_speed_limit *
+                                               (guint64) MAX (elapsed, 1);
+
+      run->low_speed_bytes = moved;
+      run->low_speed_check = now + G_USEC_PER_SEC;
+      if (!slow || transfer->paused)
+        run->low_speed_since = 0;
+      else if (run->low_speed_since == 0)
+        run->low_speed_since = now - elapsed;
+
+      if (run->low_speed_since > 0 &&
+          now - run->low_speed_since >= (gint64) transfer->low_speed_time * G_USEC_PER_SEC)
+        {
+          gmulti_engine_abort_transfer (self, transfer,
+                                        g_error_new (GMULTI_ERROR, GMULTI_ERROR_TOO_SLOW,
+                                                     _("The transfer was slower than %u bytes per second for %u seconds"),
+                                                     transfer->low_speed_limit,
+                                                     transfer->low_speed_time));
+          return;
+        }
+    }
+
+  gmulti_engine_update_transfer_timer (self, transfer);
+}

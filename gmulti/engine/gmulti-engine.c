@@ -1,0 +1,1152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "gmulti-engine-private.h"
+#include "gmulti-error.h"
+#include "gmulti-i18n-private.h"
+
+/* The engine's public calls. Each call is one "turn": it handles the socket or timer it
+ * was given, runs expired deadlines and transfers made ready, then reports socket
+ * interest changes and the new deadline to the application, in that order, once. */
+
+G_DEFINE_BOXED_TYPE (GMultiEngine, gmulti_engine, gmulti_engine_ref, gmulti_engine_unref)
+
+static GMultiMessage *
+message_copy (GMultiMessage *message)
+{
+  GMultiMessage *copy = g_new0 (GMultiMessage, 1);
+
+  copy->transfer = message->transfer != NULL ? g_object_ref (message->transfer) : NULL;
+  copy->error = message->error != NULL ? g_error_copy (message->error) : NULL;
+  return copy;
+}
+
+static void
+message_free (GMultiMessage *message)
+{
+  g_clear_object (&message->transfer);
+  g_clear_error (&message->error);
+  g_free (message);
+}
+
+G_DEFINE_BOXED_TYPE (GMultiMessage, gmulti_message, message_copy, message_free)
+
+/**
+ * gmulti_engine_new:
+ *
+ * Creates an engine with no transfers, no sockets and no callbacks.
+ *
+ * Returns: (transfer full): a new engine
+ *
+ * Since: 1.0
+ */
+GMultiEngine *
+gmulti_engine_new (void)
+{
+  GMultiEngine *self = g_new0 (GMultiEngine, 1);
+
+  self->ref_count = 1;
+  gmulti_socket_table_init (&self->sockets);
+  gmulti_timer_heap_init (&self->timers);
+  g_queue_init (&self->transfers);
+  g_queue_init (&self->ready);
+  g_queue_init (&self->pending);
+  g_queue_init (&self->messages);
+  g_queue_init (&self->idle_lru);
+  g_queue_init (&self->connections);
+  self->wakeup_fd = -1;
+  self->announced_deadline = -1;
+  self->head = g_string_sized_new (512);
+  return self;
+}
+
+/**
+ * gmulti_engine_ref:
+ * @self: an engine
+ *
+ * Takes a reference on the engine.
+ *
+ * Returns: (transfer full): @self
+ *
+ * Since: 1.0
+ */
+GMultiEngine *
+gmulti_engine_ref (GMultiEngine *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_atomic_int_inc (&self->ref_count);
+  return self;
+}
+
+static gboolean
+announce_cb (int        fd,
+             GMultiPoll what,
+             gpointer   socket_data,
+             gpointer   user_data)
+{
+  GMultiEngine *self = user_data;
+
+  if (self->socket_func == NULL)
+    return TRUE;
+  return self->socket_func (self, fd, what, socket_data, self->socket_data);
+}
+
+static gint64
+current_deadline (GMultiEngine *self)
+{
+  GMultiTimerNode *next;
+
+  if (self->ready.length > 0)
+    return 0;
+  next = gmulti_timer_heap_peek (&self->timers);
+  return next != NULL ? MAX (next->deadline, 1) : -1;
+}
+
+/* Reports socket changes, then the deadline if it changed. */
+static void
+flush (GMultiEngine *self)
+{
+  gint64 deadline;
+
+  if (!gmulti_socket_table_flush (&self->sockets, announce_cb, self))
+    self->callback_failed = TRUE;
+
+  deadline = current_deadline (self);
+  if (deadline != self->announced_deadline || self->report_timer)
+    {
+      gint64 ms;
+
+      if (deadline < 0)
+        ms = -1;
+      else if (deadline == 0 || deadline <= self->now)
+        ms = 0;
+      else
+        ms = (deadline - self->now + 999) / 1000;
+
+      self->announced_deadline = deadline;
+      self->report_timer = FALSE;
+      if (self->timer_func != NULL && !self->timer_func (self, ms, self->timer_data))
+        self->callback_failed = TRUE;
+    }
+}
+
+static void
+release_transfer (GMultiEngine   *self,
+                  GMultiTransfer *transfer)
+{
+  GMultiTransferRun *run = &transfer->run;
+
+  if (run->in_messages)
+    {
+      g_queue_unlink (&self->messages, &run->message_link);
+      run->in_messages = FALSE;
+    }
+  if (run->phase != GMULTI_RUN_DONE)
+    self->n_running--;
+  g_queue_unlink (&self->transfers, &run->link);
+  run->engine = NULL;
+  run->phase = GMULTI_RUN_NONE;
+  run->start_us = 0;
+  run->redirects = 0;
+  run->retried_stale = FALSE;
+  run->following = FALSE;
+  run->body_dropped = FALSE;
+  run->cross_origin = FALSE;
+  run->total_deadline = run->connect_deadline = run->continue_deadline = 0;
+  run->low_speed_check = run->low_speed_since = 0;
+  run->low_speed_bytes = 0;
+  gmulti_transfer_run_clear (run);
+  if (transfer->state != GMULTI_TRANSFER_DONE)
+    gmulti_transfer_set_state (transfer, GMULTI_TRANSFER_IDLE);
+  g_object_unref (transfer);
+}
+
+/* Stops everything after a socket or timer function failed. */
+static void
+stop (GMultiEngine *self)
+{
+  self->stopped = TRUE;
+  for (GList *l = self->transfers.head; l != NULL; l = l->next)
+    {
+      GMultiTransfer *transfer = l->data;
+
+      if (transfer->run.phase != GMULTI_RUN_DONE)
+        gmulti_engine_abort_transfer (self, transfer,
+                                      g_error_new_literal (GMULTI_ERROR,
+                                                           GMULTI_ERROR_ENGINE_STOPPED,
+                                                           _("The engine stopped because a socket or timer callback failed")));
+    }
+  gmulti_pool_close_all (self, FALSE);
+  gmulti_engine_update_resolver_interest (self);
+  gmulti_socket_table_flush (&self->sockets, announce_cb, self);
+  if (self->announced_deadline != -1)
+    {
+      self->announced_deadline = -1;
+      if (self->timer_func != NULL)
+        self->timer_func (self, -1, self->timer_data);
+    }
+}
+
+static gboolean
+begin (GMultiEngine *self)
+{
+  if (self->busy)
+    return FALSE;
+  self->busy = TRUE;
+  gmulti_engine_ref (self);
+  self->now = g_get_monotonic_time ();
+  return TRUE;
+}
+
+static GMultiEngineResult
+end (GMultiEngine *self)
+{
+  GMultiEngineResult result = GMULTI_ENGINE_OK;
+
+  flush (self);
+  if (self->callback_failed)
+    {
+      if (!self->stopped)
+        stop (self);
+      result = GMULTI_ENGINE_CALLBACK_FAILED;
+    }
+  self->busy = FALSE;
+  gmulti_engine_unref (self);
+  return result;
+}
+
+/**
+ * gmulti_engine_unref:
+ * @self: (transfer full): an engine
+ *
+ * Drops a reference. The last one removes every transfer (no completion messages),
+ * announces %GMULTI_POLL_REMOVE for every socket still watched, deletes the timer,
+ * closes every connection and frees the engine.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_engine_unref (GMultiEngine *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+
+  self->busy = TRUE;
+  self->now = g_get_monotonic_time ();
+  while (self->transfers.head != NULL)
+    {
+      GMultiTransfer *transfer = self->transfers.head->data;
+
+      gmulti_engine_detach_transfer (self, transfer);
+      release_transfer (self, transfer);
+    }
+  gmulti_pool_close_all (self, FALSE);
+  if (self->resolver_socket != NULL)
+    gmulti_socket_table_close (&self->sockets, self->resolver_socket);
+  gmulti_socket_table_flush (&self->sockets, announce_cb, self);
+  if (self->announced_deadline != -1 && self->timer_func != NULL)
+    self->timer_func (self, -1, self->timer_data);
+
+  g_clear_pointer (&self->resolver, gmulti_resolver_free);
+  gmulti_socket_table_clear (&self->sockets);
+  gmulti_timer_heap_clear (&self->timers);
+  gmulti_pool_free_hosts (self);
+  if (self->wakeup_fd >= 0)
+    close (self->wakeup_fd);
+  if (self->socket_destroy != NULL)
+    self->socket_destroy (self->socket_data);
+  if (self->timer_destroy != NULL)
+    self->timer_destroy (self->timer_data);
+  g_free (self->scratch);
+  g_string_free (self->head, TRUE);
+  g_free (self->user_agent);
+  g_free (self);
+}
+
+/**
+ * gmulti_engine_set_socket_func:
+ * @self: an engine
+ * @func: (nullable) (scope notified) (closure user_data) (destroy destroy): the function
+ *   told which sockets to watch
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the function is replaced or the engine
+ *   is freed
+ *
+ * Sets the function the engine calls to say what to watch on each socket. Set it
+ * before adding transfers.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_engine_set_socket_func (GMultiEngine    *self,
+                               GMultiSocketFunc func,
+                               gpointer         user_data,
+                               GDestroyNotify   destroy)
+{
+  g_return_if_fail (self != NULL);
+
+  if (self->socket_destroy != NULL)
+    self->socket_destroy (self->socket_data);
+  self->socket_func = func;
+  self->socket_data = user_data;
+  self->socket_destroy = destroy;
+}
+
+/**
+ * gmulti_engine_set_timer_func:
+ * @self: an engine
+ * @func: (nullable) (scope notified) (closure user_data) (destroy destroy): the function
+ *   told when the engine's timer is due
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the function is replaced or the engine
+ *   is freed
+ *
+ * Sets the function the engine calls when its single timer's deadline changes.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_engine_set_timer_func (GMultiEngine   *self,
+                              GMultiTimerFunc func,
+                              gpointer        user_data,
+                              GDestroyNotify  destroy)
+{
+  g_return_if_fail (self != NULL);
+
+  if (self->timer_destroy != NULL)
+    self->timer_destroy (self->timer_data);
+  self->timer_func = func;
+  self->timer_data = user_data;
+  self->timer_destroy = destroy;
+}
+
+void
+gmulti_engine_schedule (GMultiEngine   *self,
+                        GMultiTransfer *transfer)
+{
+  GMultiTransferRun *run = &transfer->run;
+
+  if (run->in_ready)
+    return;
+  run->ready_link.data = transfer;
+  g_queue_push_tail_link (&self->ready, &run->ready_link);
+  run->in_ready = TRUE;
+}
+
+/**
+ * gmulti_engine_add:
+ * @self: an engine
+ * @transfer: a transfer not added to any engine
+ *
+ * Adds a transfer. No I/O happens here: the engine asks for its timer with a timeout
+ * of 0 and starts the transfer on the next call to [method@Engine.socket_action] (or
+ * [method@Engine.perform]). The engine holds a reference on @transfer until it is
+ * removed. Problems of the transfer itself (an invalid URI...) arrive in its
+ * completion message.
+ *
+ * Returns: %GMULTI_ENGINE_OK, %GMULTI_ENGINE_ADDED_ALREADY if @transfer is in this
+ *   engine, %GMULTI_ENGINE_BAD_TRANSFER if it is in another,
+ *   %GMULTI_ENGINE_RECURSIVE_CALL from inside a callback, or
+ *   %GMULTI_ENGINE_CALLBACK_FAILED if the engine was stopped
+ *
+ * Since: 1.0
+ */
+GMultiEngineResult
+gmulti_engine_add (GMultiEngine   *self,
+                   GMultiTransfer *transfer)
+{
+  GMultiTransferRun *run;
+
+  if (self == NULL || !GMULTI_IS_TRANSFER (transfer))
+    return GMULTI_ENGINE_BAD_ARGUMENT;
+
+  run = &transfer->run;
+  if (run->engine == self)
+    return GMULTI_ENGINE_ADDED_ALREADY;
+  if (run->engine != NULL)
+    return GMULTI_ENGINE_BAD_TRANSFER;
+  if (self->stopped)
+    return GMULTI_ENGINE_CALLBACK_FAILED;
+  if (!begin (self))
+    return GMULTI_ENGINE_RECURSIVE_CALL;
+
+  g_object_ref (transfer);
+  run->engine = self;
+  run->link.data = transfer;
+  run->message_link.data = transfer;
+  run->pending_link.data = transfer;
+  g_queue_push_tail_link (&self->transfers, &run->link);
+  self->n_running++;
+  gmulti_transfer_reset_response (transfer);
+  run->phase = GMULTI_RUN_INIT;
+  gmulti_transfer_set_state (transfer, GMULTI_TRANSFER_PENDING);
+  gmulti_engine_schedule (self, transfer);
+
+  return end (self);
+}
+
+/**
+ * gmulti_engine_remove:
+ * @self: an engine
+ * @transfer: a transfer
+ *
+ * Removes a transfer at any point of its life. A transfer in progress halts at once;
+ * no callback or signal is called for it afterwards, and other transfers are not
+ * affected. Its connection is closed only if the exchange left it in a state that
+ * cannot be reused (a request or response partly on the wire); otherwise it stays in
+ * the pool. An unread completion message of @transfer is dropped. Afterwards the
+ * transfer can be added again or performed on its own.
+ *
+ * Removing a transfer that is not added is harmless.
+ *
+ * Returns: %GMULTI_ENGINE_OK, %GMULTI_ENGINE_BAD_TRANSFER if @transfer is in another
+ *   engine, %GMULTI_ENGINE_RECURSIVE_CALL from inside a callback (nothing is changed)
+ *
+ * Since: 1.0
+ */
+GMultiEngineResult
+gmulti_engine_remove (GMultiEngine   *self,
+                      GMultiTransfer *transfer)
+{
+  if (self == NULL || !GMULTI_IS_TRANSFER (transfer))
+    return GMULTI_ENGINE_BAD_ARGUMENT;
+  if (transfer->run.engine == NULL)
+    return GMULTI_ENGINE_OK;
+  if (transfer->run.engine != self)
+    return GMULTI_ENGINE_BAD_TRANSFER;
+  if (!begin (self))
+    return GMULTI_ENGINE_RECURSIVE_CALL;
+
+  gmulti_engine_detach_transfer (self, transfer);
+  release_transfer (self, transfer);
+  return end (self);
+}
+
+static void
+run_timers (GMultiEngine *self)
+{
+  GMultiTimerNode *node;
+
+  while ((node = gmulti_timer_heap_pop_expired (&self->timers, self->now)) != NULL)
+    {
+      GMultiEngineTimer *timer = (GMultiEngineTimer *) node;
+
+      if (timer->kind == GMULTI_TIMER_TRANSFER)
+        {
+          GMultiTransferRun *run = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (GMultiTransferRun, timer));
+          GMultiTransfer *transfer = G_STRUCT_MEMBER_P (run, -G_STRUCT_OFFSET (GMultiTransfer, run));
+
+          gmulti_engine_transfer_deadline (self, transfer);
+        }
+      else
+        {
+          GMultiConnection *conn = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (GMultiConnection, timer));
+
+          gmulti_pool_connection_timer (self, conn);
+        }
+    }
+}
+
+static void
+run_ready (GMultiEngine *self)
+{
+  /* Only what is ready now: a transfer that becomes ready again waits for the next
+   * turn, so a turn always ends. */
+  guint n = self->ready.length;
+
+  while (n-- > 0 && self->ready.head != NULL)
+    {
+      GList *link = g_queue_pop_head_link (&self->ready);
+      GMultiTransfer *transfer = link->data;
+
+      transfer->run.in_ready = FALSE;
+      gmulti_engine_step_transfer (self, transfer);
+    }
+}
+
+static void
+handle_socket (GMultiEngine *self,
+               GMultiSocket *sock,
+               GMultiEvent   events)
+{
+  if (sock->kind == GMULTI_SOCKET_RESOLVER)
+    {
+      gmulti_resolver_dispatch (self->resolver);
+      gmulti_engine_update_resolver_interest (self);
+      return;
+    }
+  gmulti_pool_connection_event (self, sock->owner, sock, events);
+}
+
+static GMultiEvent
+check_socket (int fd)
+{
+  struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+  GMultiEvent events = GMULTI_EVENT_NONE;
+
+  if (poll (&pfd, 1, 0) <= 0)
+    return GMULTI_EVENT_NONE;
+  if (pfd.revents & (POLLIN | POLLHUP))
+    events |= GMULTI_EVENT_IN;
+  if (pfd.revents & POLLOUT)
+    events |= GMULTI_EVENT_OUT;
+  if (pfd.revents & (POLLERR | POLLNVAL))
+    events |= GMULTI_EVENT_ERR;
+  return events;
+}
+
+static void
+finish_turn (GMultiEngine *self,
+             guint        *running)
+{
+  run_timers (self);
+  run_ready (self);
+  if (running != NULL)
+    *running = self->n_running;
+}
+
+/**
+ * gmulti_engine_socket_action:
+ * @self: an engine
+ * @fd: a socket the engine announced, or %GMULTI_SOCKET_TIMEOUT when the timer fired
+ * @events: what happened on @fd; %GMULTI_EVENT_NONE lets the engine find out itself
+ * @running: (out) (optional): the number of transfers not yet complete
+ *
+ * Tells the engine a socket is ready or its timer expired. The engine acts on that
+ * socket, on every transfer whose deadline passed and on transfers waiting to start,
+ * then reports socket changes and the new deadline through the callbacks.
+ *
+ * When @running drops, the transfers that completed are not necessarily those of
+ * @fd: read the completion messages with [method@Engine.info_read]. A socket the
+ * engine does not know (closed meanwhile) is ignored.
+ *
+ * Returns: %GMULTI_ENGINE_OK, %GMULTI_ENGINE_RECURSIVE_CALL from inside a callback,
+ *   %GMULTI_ENGINE_CALLBACK_FAILED if a callback failed during the call
+ *
+ * Since: 1.0
+ */
+GMultiEngineResult
+gmulti_engine_socket_action (GMultiEngine *self,
+                             int           fd,
+                             GMultiEvent   events,
+                             guint        *running)
+{
+  if (self == NULL)
+    return GMULTI_ENGINE_BAD_ARGUMENT;
+  if (!begin (self))
+    return GMULTI_ENGINE_RECURSIVE_CALL;
+
+  if (fd == GMULTI_SOCKET_TIMEOUT)
+    self->report_timer = TRUE;
+  else
+    {
+      GMultiSocket *sock = gmulti_socket_table_lookup (&self->sockets, fd);
+
+      if (sock != NULL)
+        {
+          if (events == GMULTI_EVENT_NONE)
+            events = check_socket (fd);
+          handle_socket (self, sock, events);
+        }
+    }
+
+  finish_turn (self, running);
+  return end (self);
+}
+
+typedef struct {
+  int fd;
+  GMultiEvent events;
+} ReadySocket;
+
+/* Polls every watched socket without waiting and acts on the ready ones. */
+static void
+act_on_all (GMultiEngine *self)
+{
+  g_autofree struct pollfd *pfds = NULL;
+  guint n = 0;
+
+  if (self->sockets.count == 0)
+    return;
+
+  pfds = g_new (struct pollfd, self->sockets.count);
+  for (guint i = 0; i < self->sockets.size; i++)
+    {
+      GMultiSocket *sock = self->sockets.by_fd[i];
+
+      if (sock == NULL || sock->closing || sock->wanted == GMULTI_POLL_NONE)
+        continue;
+      pfds[n].fd = sock->fd;
+      pfds[n].events = ((sock->wanted & GMULTI_POLL_IN) ? POLLIN : 0) |
+                       ((sock->wanted & GMULTI_POLL_OUT) ? POLLOUT : 0);
+      pfds[n].revents = 0;
+      n++;
+    }
+
+  if (n == 0 || poll (pfds, n, 0) <= 0)
+    return;
+
+  for (guint i = 0; i < n; i++)
+    {
+      GMultiEvent events = GMULTI_EVENT_NONE;
+      GMultiSocket *sock;
+
+      if (pfds[i].revents == 0)
+        continue;
+      if (pfds[i].revents & (POLLIN | POLLHUP))
+        events |= GMULTI_EVENT_IN;
+      if (pfds[i].revents & POLLOUT)
+        events |= GMULTI_EVENT_OUT;
+      if (pfds[i].revents & (POLLERR | POLLNVAL))
+        events |= GMULTI_EVENT_ERR;
+
+      /* Handling one socket may have closed another meanwhile. */
+      sock = gmulti_socket_table_lookup (&self->sockets, pfds[i].fd);
+      if (sock != NULL)
+        handle_socket (self, sock, events);
+    }
+}
+
+/**
+ * gmulti_engine_socket_all:
+ * @self: an engine
+ * @running: (out) (optional): the number of transfers not yet complete
+ *
+ * Checks every socket and every transfer, as if each socket had been passed to
+ * [method@Engine.socket_action]. There should be no need to call this in an
+ * application that reports every event.
+ *
+ * Returns: as [method@Engine.socket_action]
+ *
+ * Since: 1.0
+ */
+GMultiEngineResult
+gmulti_engine_socket_all (GMultiEngine *self,
+                          guint        *running)
+{
+  if (self == NULL)
+    return GMULTI_ENGINE_BAD_ARGUMENT;
+  if (!begin (self))
+    return GMULTI_ENGINE_RECURSIVE_CALL;
+
+  self->report_timer = TRUE;
+  act_on_all (self);
+  finish_turn (self, running);
+  return end (self);
+}
+
+/**
+ * gmulti_engine_perform:
+ * @self: an engine
+ * @running: (out) (optional): the number of transfers not yet complete
+ *
+ * Does, without waiting, everything that can be done now on every transfer. For
+ * applications without an event loop: call it, then [method@Engine.poll] to wait for
+ * something to do, in a loop, until @running is 0.
+ *
+ * Returns: as [method@Engine.socket_action]
+ *
+ * Since: 1.0
+ */
+GMultiEngineResult
+gmulti_engine_perform (GMultiEngine *self,
+                       guint        *running)
+{
+  if (self == NULL)
+    return GMULTI_ENGINE_BAD_ARGUMENT;
+  if (!begin (self))
+    return GMULTI_ENGINE_RECURSIVE_CALL;
+
+  act_on_all (self);
+  finish_turn (self, running);
+  return end (self);
+}
+
+/**
+ * gmulti_engine_poll:
+ * @self: an engine
+ * @timeout_ms: the longest wait in milliseconds; the engine's own deadline shortens
+ *   it. It waits even when the engine has no sockets.
+ * @n_ready: (out) (optional): the number of sockets ready when it returned
+ *
+ * Waits until a socket of the engine is ready, a deadline passes, the timeout ends,
+ * or another thread calls [method@Engine.wakeup].
+ *
+ * Returns: %GMULTI_ENGINE_OK, %GMULTI_ENGINE_RECURSIVE_CALL from inside a callback,
+ *   %GMULTI_ENGINE_OUT_OF_RESOURCES if the wake-up descriptor cannot be created
+ *
+ * Since: 1.0
+ */
+GMultiEngineResult
+gmulti_engine_poll (GMultiEngine *self,
+                    int           timeout_ms,
+                    guint        *n_ready)
+{
+  g_autofree struct pollfd *pfds = NULL;
+  gint64 deadline;
+  guint n = 0;
+  int ready;
+
+  if (n_ready != NULL)
+    *n_ready = 0;
+  if (self == NULL)
+    return GMULTI_ENGINE_BAD_ARGUMENT;
+  if (self->busy)
+    return GMULTI_ENGINE_RECURSIVE_CALL;
+  if (self->wakeup_fd < 0)
+    {
+      self->wakeup_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+      if (self->wakeup_fd < 0)
+        return GMULTI_ENGINE_OUT_OF_RESOURCES;
+    }
+
+  pfds = g_new (struct pollfd, self->sockets.count + 1);
+  pfds[n].fd = self->wakeup_fd;
+  pfds[n].events = POLLIN;
+  n++;
+  for (guint i = 0; i < self->sockets.size; i++)
+    {
+      GMultiSocket *sock = self->sockets.by_fd[i];
+
+      if (sock == NULL || sock->closing || sock->wanted == GMULTI_POLL_NONE)
+        continue;
+      pfds[n].fd = sock->fd;
+      pfds[n].events = ((sock->wanted & GMULTI_POLL_IN) ? POLLIN : 0) |
+                       ((sock->wanted & GMULTI_POLL_OUT) ? POLLOUT : 0);
+      n++;
+    }
+
+  deadline = current_deadline (self);
+  if (deadline == 0)
+    timeout_ms = 0;
+  else if (deadline > 0)
+    {
+      gint64 left = (deadline - g_get_monotonic_time () + 999) / 1000;
+
+      timeout_ms = (int) CLAMP (left, 0, timeout_ms < 0 ? G_MAXINT : timeout_ms);
+    }
+
+  do
+    ready = poll (pfds, n, timeout_ms);
+  while (ready < 0 && errno == EINTR);
+
+  if (ready > 0 && pfds[0].revents != 0)
+    {
+      guint64 value;
+
+      if (read (self->wakeup_fd, &value, sizeof value) < 0)
+        { /* Nothing to drain. */ }
+      ready--;
+    }
+  if (n_ready != NULL)
+    *n_ready = MAX (ready, 0);
+  return GMULTI_ENGINE_OK;
+}
+
+/**
+ * gmulti_engine_wakeup:
+ * @self: an engine
+ *
+ * Makes a [method@Engine.poll] that is waiting, or the next one, return at once. Safe
+ * to call from any thread; several wake-ups before the poll returns count as one.
+ *
+ * Returns: %GMULTI_ENGINE_OK or %GMULTI_ENGINE_OUT_OF_RESOURCES
+ *
+ * Since: 1.0
+ */
+GMultiEngineResult
+gmulti_engine_wakeup (GMultiEngine *self)
+{
+  guint64 one = 1;
+  int fd;
+
+  if (self == NULL)
+    return GMULTI_ENGINE_BAD_ARGUMENT;
+
+  fd = g_atomic_int_get (&self->wakeup_fd);
+  if (fd < 0)
+    {
+      int new_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+      if (new_fd < 0)
+        return GMULTI_ENGINE_OUT_OF_RESOURCES;
+      if (!g_atomic_int_compare_and_exchange (&self->wakeup_fd, -1, new_fd))
+        close (new_fd);
+      fd = g_atomic_int_get (&self->wakeup_fd);
+    }
+  if (write (fd, &one, sizeof one) < 0 && errno != EAGAIN)
+    return GMULTI_ENGINE_OUT_OF_RESOURCES;
+  return GMULTI_ENGINE_OK;
+}
+
+/**
+ * gmulti_engine_timeout:
+ * @self: an engine
+ * @timeout_ms: (out): milliseconds until the engine wants
+ *   [method@Engine.socket_action] called with %GMULTI_SOCKET_TIMEOUT; 0 for now, -1
+ *   when it has no deadline
+ *
+ * Reads the engine's next deadline, for applications that poll for it instead of
+ * setting a timer function.
+ *
+ * Returns: %GMULTI_ENGINE_OK or %GMULTI_ENGINE_BAD_ARGUMENT
+ *
+ * Since: 1.0
+ */
+GMultiEngineResult
+gmulti_engine_timeout (GMultiEngine *self,
+                       gint64       *timeout_ms)
+{
+  gint64 deadline, now;
+
+  if (self == NULL || timeout_ms == NULL)
+    return GMULTI_ENGINE_BAD_ARGUMENT;
+
+  deadline = current_deadline (self);
+  now = g_get_monotonic_time ();
+  if (deadline < 0)
+    *timeout_ms = -1;
+  else if (deadline == 0 || deadline <= now)
+    *timeout_ms = 0;
+  else
+    *timeout_ms = (deadline - now + 999) / 1000;
+  return GMULTI_ENGINE_OK;
+}
+
+/**
+ * gmulti_engine_assign:
+ * @self: an engine
+ * @fd: a socket the engine announced
+ * @socket_data: (nullable): a pointer of the application's, passed back to the socket
+ *   function for @fd
+ *
+ * Attaches the application's own pointer to a socket, such as the watch it created
+ * for it. Allowed from inside the socket function.
+ *
+ * Returns: %GMULTI_ENGINE_OK or %GMULTI_ENGINE_UNKNOWN_SOCKET
+ *
+ * Since: 1.0
+ */
+GMultiEngineResult
+gmulti_engine_assign (GMultiEngine *self,
+                      int           fd,
+                      gpointer      socket_data)
+{
+  GMultiSocket *sock;
+
+  if (self == NULL)
+    return GMULTI_ENGINE_BAD_ARGUMENT;
+  sock = fd >= 0 && (guint) fd < self->sockets.size ? self->sockets.by_fd[fd] : NULL;
+  if (sock == NULL)
+    return GMULTI_ENGINE_UNKNOWN_SOCKET;
+  sock->socket_data = socket_data;
+  return GMULTI_ENGINE_OK;
+}
+
+/**
+ * gmulti_engine_info_read:
+ * @self: an engine
+ * @queued: (out) (optional): how many messages are left after this one
+ *
+ * Takes the oldest completion message off the queue. There is one message per
+ * completed transfer. Allowed from anywhere, callbacks included.
+ *
+ * Returns: (nullable) (transfer none): the message, valid until its transfer is removed
+ *   or added again, or %NULL when the queue is empty
+ *
+ * Since: 1.0
+ */
+GMultiMessage *
+gmulti_engine_info_read (GMultiEngine *self,
+                         guint        *queued)
+{
+  GList *link;
+  GMultiTransfer *transfer;
+
+  if (queued != NULL)
+    *queued = 0;
+  if (self == NULL || self->messages.head == NULL)
+    return NULL;
+
+  link = g_queue_pop_head_link (&self->messages);
+  transfer = link->data;
+  transfer->run.in_messages = FALSE;
+  if (queued != NULL)
+    *queued = self->messages.length;
+  return &transfer->run.message;
+}
+
+/**
+ * gmulti_engine_get_n_running:
+ * @self: an engine
+ *
+ * Counts the added transfers that have not completed.
+ *
+ * Returns: the number of running transfers
+ *
+ * Since: 1.0
+ */
+guint
+gmulti_engine_get_n_running (GMultiEngine *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->n_running;
+}
+
+/**
+ * gmulti_engine_get_n_transfers:
+ * @self: an engine
+ *
+ * Counts the added transfers, completed or not.
+ *
+ * Returns: the number of transfers
+ *
+ * Since: 1.0
+ */
+guint
+gmulti_engine_get_n_transfers (GMultiEngine *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->transfers.length;
+}
+
+/**
+ * gmulti_engine_get_n_connections:
+ * @self: an engine
+ *
+ * Counts the engine's open connections (connecting, active or idle).
+ *
+ * Returns: the number of connections
+ *
+ * Since: 1.0
+ */
+guint
+gmulti_engine_get_n_connections (GMultiEngine *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->connections.length;
+}
+
+/**
+ * gmulti_engine_get_n_idle_connections:
+ * @self: an engine
+ *
+ * Counts the connections waiting in the pool for a next request.
+ *
+ * Returns: the number of idle connections
+ *
+ * Since: 1.0
+ */
+guint
+gmulti_engine_get_n_idle_connections (GMultiEngine *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->idle_lru.length;
+}
+
+/**
+ * gmulti_engine_set_max_connections:
+ * @self: an engine
+ * @max: the most connections open at once, 0 for no limit
+ *
+ * Limits the engine's open connections. Transfers beyond the limit wait, in the
+ * order they were added, for a connection to be free. The time they wait counts
+ * toward their total timeout.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_engine_set_max_connections (GMultiEngine *self,
+                                   guint         max)
+{
+  g_return_if_fail (self != NULL);
+  self->max_connections = max;
+}
+
+/**
+ * gmulti_engine_get_max_connections:
+ * @self: an engine
+ *
+ * Reads the limit set with [method@Engine.set_max_connections].
+ *
+ * Returns: the limit, 0 for none
+ *
+ * Since: 1.0
+ */
+guint
+gmulti_engine_get_max_connections (GMultiEngine *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->max_connections;
+}
+
+/**
+ * gmulti_engine_set_max_host_connections:
+ * @self: an engine
+ * @max: the most connections open at once to one origin, 0 for no limit
+ *
+ * Limits the connections to each origin (scheme, host and port).
+ *
+ * Since: 1.0
+ */
+void
+gmulti_engine_set_max_host_connections (GMultiEngine *self,
+                                        guint         max)
+{
+  g_return_if_fail (self != NULL);
+  self->max_host_connections = max;
+}
+
+/**
+ * gmulti_engine_get_max_host_connections:
+ * @self: an engine
+ *
+ * Reads the limit set with [method@Engine.set_max_host_connections].
+ *
+ * Returns: the limit, 0 for none
+ *
+ * Since: 1.0
+ */
+guint
+gmulti_engine_get_max_host_connections (GMultiEngine *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->max_host_connections;
+}
+
+/**
+ * gmulti_engine_set_max_idle_connections:
+ * @self: an engine
+ * @max: the most idle connections kept in the pool, 0 for automatic
+ *
+ * Limits the connections kept open for reuse; the least recently used is closed
+ * first. Automatic keeps 16, or four per added transfer if that is more.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_engine_set_max_idle_connections (GMultiEngine *self,
+                                        guint         max)
+{
+  g_return_if_fail (self != NULL);
+  self->max_idle_connections = max;
+}
+
+/**
+ * gmulti_engine_get_max_idle_connections:
+ * @self: an engine
+ *
+ * Reads the limit set with [method@Engine.set_max_idle_connections].
+ *
+ * Returns: the limit, 0 for automatic
+ *
+ * Since: 1.0
+ */
+guint
+gmulti_engine_get_max_idle_connections (GMultiEngine *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->max_idle_connections;
+}
+
+/**
+ * gmulti_engine_close_idle_connections:
+ * @self: an engine
+ *
+ * Closes every idle connection and forgets cached name lookups, as after a network
+ * change. Connections in use are not touched. Not allowed from inside a callback
+ * (it does nothing there).
+ *
+ * Since: 1.0
+ */
+void
+gmulti_engine_close_idle_connections (GMultiEngine *self)
+{
+  g_return_if_fail (self != NULL);
+  if (!begin (self))
+    return;
+  gmulti_pool_close_all (self, TRUE);
+  if (self->resolver != NULL)
+    gmulti_resolver_clear_cache (self->resolver);
+  end (self);
+}
+
+/* Internal helpers for the other engine files. */
+
+void
+gmulti_engine_want_socket (GMultiEngine *self,
+                           GMultiSocket *sock,
+                           GMultiPoll    wanted)
+{
+  gmulti_socket_table_want (&self->sockets, sock, wanted);
+}
+
+void
+gmulti_engine_close_socket (GMultiEngine *self,
+                            GMultiSocket *sock)
+{
+  gmulti_socket_table_close (&self->sockets, sock);
+}
+
+guint8 *
+gmulti_engine_get_scratch (GMultiEngine *self,
+                           gsize        *size)
+{
+  if (self->scratch == NULL)
+    {
+      self->scratch_size = GMULTI_SCRATCH_MIN_SIZE;
+      self->scratch = g_malloc (self->scratch_size);
+    }
+  *size = self->scratch_size;
+  return self->scratch;
+}
+
+void
+gmulti_engine_grow_scratch (GMultiEngine *self)
+{
+  if (self->scratch_size >= GMULTI_SCRATCH_MAX_SIZE)
+    return;
+  /* Callers copy what they need before growing; the old contents are not kept. */
+  g_free (self->scratch);
+  self->scratch_size *= 2;
+  self->scratch = g_malloc (self->scratch_size);
+}
+
+void
+gmulti_engine_arm_connection_timer (GMultiEngine     *self,
+                                    GMultiConnection *conn,
+                                    gint64            deadline)
+{
+  if (deadline == 0)
+    gmulti_timer_heap_remove (&self->timers, &conn->timer.node);
+  else
+    gmulti_timer_heap_set (&self->timers, &conn->timer.node, deadline);
+}
+
+void
+gmulti_engine_transfer_resumed (GMultiTransfer *transfer)
+{
+  GMultiEngine *self = transfer->run.engine;
+
+  if (self == NULL || transfer->run.phase == GMULTI_RUN_DONE)
+    return;
+  gmulti_engine_schedule (self, transfer);
+  /* From outside the engine, ask for the timer now; inside, the turn's end does. */
+  if (!self->busy && begin (self))
+    end (self);
+}
+
+void
+gmulti_engine_set_user_agent (GMultiEngine *self,
+                              const char   *user_agent)
+{
+  g_free (self->user_agent);
+  self->user_agent = g_strdup (user_agent);
+}

@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+
+#include "gmulti-h1-exchange.h"
+#include "gmulti-engine-private.h"
+#include "gmulti-error.h"
+#include "gmulti-headers.h"
+#include "gmulti-i18n-private.h"
+#include "http1/gmulti-http1-request.h"
+
+/* How long a request with "Expect: 100-continue" waits before sending its body anyway. */
+#define GMULTI_EXPECT_CONTINUE_WAIT_US (1000 * G_TIME_SPAN_MILLISECOND)
+/* Request body pieces taken from a read function. */
+#define GMULTI_UPLOAD_CHUNK_SIZE (16 * 1024)
+
+static void process (GMultiConnection *conn, const guint8 *data, gsize length, gboolean eof);
+
+/* The exchange failed: retry a stale pooled connection's idempotent request once,
+ * otherwise close the connection and complete the transfer with @error. */
+static void
+fail (GMultiConnection *conn,
+      GError           *error)
+{
+  GMultiEngine *engine = conn->engine;
+  GMultiTransfer *transfer = conn->transfer;
+
+  conn->transfer = NULL;
+  transfer->run.conn = NULL;
+  gmulti_pool_close (engine, conn);
+
+  if (gmulti_engine_retry_transfer (engine, transfer, error))
+    {
+      g_error_free (error);
+      return;
+    }
+  gmulti_engine_abort_transfer (engine, transfer, error);
+}
+
+/* The response is complete. */
+static void
+complete (GMultiConnection *conn,
+          gboolean          reusable)
+{
+  GMultiEngine *engine = conn->engine;
+  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransferRun *run = &transfer->run;
+
+  reusable = reusable && conn->parser.keep_alive && run->body_done && run->unsent == NULL;
+  g_clear_pointer (&transfer->response_trailers, gmulti_headers_unref);
+  transfer->response_trailers = gmulti_http1_parser_steal_trailers (&conn->parser);
+  transfer->metrics.header_bytes_received = conn->parser.header_bytes_total;
+
+  conn->transfer = NULL;
+  run->conn = NULL;
+  gmulti_pool_release (engine, conn, reusable);
+  gmulti_transfer_report_progress (transfer, TRUE);
+  gmulti_engine_finish_transfer (engine, transfer, NULL);
+}
+
+static gboolean
+body_allowed (GMultiTransferRun *run)
+{
+  return run->phase == GMULTI_RUN_SENDING;
+}
+
+/* Fills run->unsent with the next piece of a read-function body. FALSE on failure. */
+static gboolean
+fill_from_read_func (GMultiConnection *conn)
+{
+  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransferRun *run = &transfer->run;
+  GError *error = NULL;
+  gsize want = GMULTI_UPLOAD_CHUNK_SIZE;
+  gsize prefix_room = run->chunked ? 24 : 0;
+  gssize n;
+
+  if (!run->chunked)
+    want = MIN (want, (guint64) run->body_length - run->body_sent);
+
+  if (run->unsent == NULL)
+    run->unsent = g_byte_array_sized_new (prefix_room + want + 2);
+  g_byte_array_set_size (run->unsent, prefix_room + want + 2);
+
+  n = gmulti_transfer_read_request_body (transfer, run->unsent->data + prefix_room, want,
+                                         &error);
+  if (n < 0)
+    {
+      g_byte_array_set_size (run->unsent, 0);
+      fail (conn, error);
+      return FALSE;
+    }
+
+  if (!run->chunked)
+    {
+      if (n == 0)
+        {
+          g_byte_array_set_size (run->unsent, 0);
+          fail (conn, g_error_new (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
+                                   _("The request body ended after %" G_GUINT64_FORMAT
+                                     " of %" G_GINT64_FORMAT " bytes"),
+                                   run->body_sent, run->body_length));
+          return FALSE;
+        }
+      g_byte_array_set_size (run->unsent, n);
+      run->body_sent += n;
+      if (run->body_sent >= (guint64) run->body_length)
+        run->body_done = TRUE;
+      return TRUE;
+    }
+
+  if (n == 0)
+    {
+      static const char last[] = "0\r\n\r\n";
+
+      g_byte_array_set_size (run->unsent, 0);
+      g_byte_array_append (run->unsent, (const guint8 *) last, sizeof last - 1);
+      run->body_done = TRUE;
+      return TRUE;
+    }
+
+  {
+    char prefix[24];
+    gsize plen = gmulti_http1_chunk_prefix (prefix, n);
+    guint8 *start = run->unsent->data + prefix_room - plen;
+
+    memcpy (start, prefix, plen);
+    memcpy (start + plen + n, "\r\n", 2);
+    /* Slide the framed chunk to the front of the array. */
+    memmove (run->unsent->data, start, plen + n + 2);
+    g_byte_array_set_size (run->unsent, plen + n + 2);
+    run->body_sent += n;
+  }
+  return TRUE;
+}
+
+static void
+request_sent (GMultiConnection *conn)
+{
+  GMultiEngine *engine = conn->engine;
+  GMultiTransfer *transfer = conn->transfer;
+
+  transfer->metrics.request_sent_time = engine->now - transfer->run.start_us;
+  transfer->bytes_sent = transfer->run.body_sent;
+  transfer->metrics.body_bytes_sent = transfer->run.body_sent;
+  if (transfer->run.phase == GMULTI_RUN_SENDING)
+    gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_RECEIVING);
+  gmulti_connection_want (conn, GMULTI_POLL_IN);
+}
+
+/* Writes what the socket takes. Returns FALSE if the exchange ended (conn may be gone). */
+static gboolean
+send_pending (GMultiConnection *conn)
+{
+  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransferRun *run = &transfer->run;
+
+  for (;;)
+    {
+      struct iovec iov[2];
+      int n_iov = 0;
+      gsize from_unsent = 0;
+      GError *error = NULL;
+      gssize n;
+
+      if (run->unsent != NULL && run->unsent->len > 0)
+        {
+          iov[n_iov].iov_base = run->unsent->data;
+          iov[n_iov].iov_len = from_unsent = run->unsent->len;
+          n_iov++;
+        }
+      if (!run->body_done && body_allowed (run))
+        {
+          if (run->body_from_bytes)
+            {
+              gsize size;
+              const guint8 *data = g_bytes_get_data (transfer->request_body, &size);
+
+              iov[n_iov].iov_base = (guint8 *) data + run->body_sent;
+              iov[n_iov].iov_len = size - run->body_sent;
+              n_iov++;
+            }
+          else if (n_iov == 0)
+            {
+              if (!fill_from_read_func (conn))
+                return FALSE;
+              continue;
+            }
+        }
+
+      if (n_iov == 0)
+        {
+          g_clear_pointer (&run->unsent, g_byte_array_unref);
+          if (run->body_done || run->phase == GMULTI_RUN_RECEIVING)
+            request_sent (conn);
+          else
+            gmulti_connection_want (conn, GMULTI_POLL_IN);
+          return TRUE;
+        }
+
+      n = gmulti_connection_send (conn, iov, n_iov, &error);
+      if (n < 0 && error == NULL)
+        {
+          gmulti_connection_want (conn, GMULTI_POLL_INOUT);
+          return TRUE;
+        }
+      if (n < 0)
+        {
+          fail (conn, error);
+          return FALSE;
+        }
+
+      if (n > 0)
+        run->body_started = TRUE;
+      if ((gsize) n >= from_unsent)
+        {
+          if (run->unsent != NULL)
+            g_byte_array_set_size (run->unsent, 0);
+          if (run->body_from_bytes && n_iov > (from_unsent > 0 ? 1 : 0))
+            {
+              run->body_sent += n - from_unsent;
+              if (run->body_sent >= (guint64) run->body_length)
+                run->body_done = TRUE;
+            }
+        }
+      else
+        g_byte_array_remove_range (run->unsent, 0, n);
+      transfer->bytes_sent = run->body_sent;
+    }
+}
+
+void
+gmulti_h1_start (GMultiConnection *conn)
+{
+  GMultiEngine *engine = conn->engine;
+  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransferRun *run = &transfer->run;
+  GMultiHeaders *headers = transfer->request_headers;
+  gint64 framing;
+  struct iovec iov[2];
+  int n_iov = 1;
+  GError *error = NULL;
+  gssize n;
+
+  conn->n_exchanges++;
+  gmulti_http1_parser_reset (&conn->parser, run->head_request);
+
+  /* Body framing of this hop. */
+  run->body_sent = 0;
+  run->body_done = TRUE;
+  run->body_started = FALSE;
+  run->body_from_bytes = FALSE;
+  run->chunked = FALSE;
+  run->response_started = FALSE;
+  run->got_final_head = FALSE;
+  framing = GMULTI_HTTP1_NO_BODY;
+  if (gmulti_transfer_has_request_body (transfer) && !run->body_dropped)
+    {
+      run->body_done = FALSE;
+      if (transfer->request_body != NULL)
+        {
+          run->body_from_bytes = TRUE;
+          run->body_length = g_bytes_get_size (transfer->request_body);
+          framing = run->body_length;
+          if (run->body_length == 0)
+            run->body_done = TRUE;
+        }
+      else if (transfer->request_body_length >= 0)
+        {
+          run->body_length = transfer->request_body_length;
+          framing = run->body_length;
+          if (run->body_length == 0)
+            run->body_done = TRUE;
+        }
+      else
+        {
+          run->body_length = -1;
+          run->chunked = TRUE;
+          framing = GMULTI_HTTP1_CHUNKED;
+        }
+    }
+
+  /* A redirect to another origin must not carry the application's credentials. */
+  if (run->cross_origin && run->hop_headers == NULL)
+    {
+      run->hop_headers = gmulti_headers_copy (headers);
+      gmulti_headers_remove (run->hop_headers, "Authorization");
+      gmulti_headers_remove (run->hop_headers, "Proxy-Authorization");
+      gmulti_headers_remove (run->hop_headers, "Cookie");
+    }
+  if (run->hop_headers != NULL)
+    headers = run->hop_headers;
+
+  run->expect_continue = !run->body_done &&
+                         gmulti_headers_get_one (headers, "Expect") != NULL &&
+                         g_ascii_strcasecmp (gmulti_headers_get_one (headers, "Expect"),
+                                             "100-continue") == 0;
+
+  g_string_truncate (engine->head, 0);
+  gmulti_http1_write_request_head (engine->head, run->method, run->target, run->host_header,
+                                   headers, framing, engine->user_agent);
+  transfer->metrics.header_bytes_sent += engine->head->len;
+
+  iov[0].iov_base = engine->head->str;
+  iov[0].iov_len = engine->head->len;
+  if (run->body_from_bytes && !run->body_done && !run->expect_continue)
+    {
+      gsize size;
+
+      iov[1].iov_base = (gpointer) g_bytes_get_data (transfer->request_body, &size);
+      iov[1].iov_len = size;
+      n_iov = 2;
+    }
+
+  if (run->expect_continue)
+    {
+      run->continue_deadline = engine->now + GMULTI_EXPECT_CONTINUE_WAIT_US;
+      gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_WAIT_CONTINUE);
+    }
+
+  /* The common case: the whole request leaves in one system call, with no buffering. */
+  n = gmulti_connection_send (conn, iov, n_iov, &error);
+  if (n < 0 && error != NULL)
+    {
+      fail (conn, error);
+      return;
+    }
+  if (n < 0)
+    n = 0;
+  if (n > 0)
+    run->body_started = TRUE;
+
+  if ((gsize) n < iov[0].iov_len)
+    {
+      run->unsent = g_byte_array_sized_new (iov[0].iov_len - n);
+      g_byte_array_append (run->unsent, (const guint8 *) iov[0].iov_base + n,
+                           iov[0].iov_len - n);
+    }
+  else if (n_iov == 2)
+    {
+      run->body_sent = n - iov[0].iov_len;
+      if (run->body_sent >= (guint64) run->body_length)
+        run->body_done = TRUE;
+    }
+
+  send_pending (conn);
+}
+
+static void
+idle_event (GMultiConnection *conn)
+{
+  GMultiEngine *engine = conn->engine;
+  gsize size;
+  guint8 *buffer = gmulti_engine_get_scratch (engine, &size);
+  gssize n = gmulti_connection_recv (conn, buffer, size, NULL);
+
+  if (n < 0 && errno == EAGAIN)
+    return;
+  /* The server closed it, reset it, or sent bytes nobody asked for: either way the
+   * connection cannot carry another request. */
+  gmulti_pool_close (engine, conn);
+}
+
+static void
+receive (GMultiConnection *conn)
+{
+  GMultiEngine *engine = conn->engine;
+  GMultiTransfer *transfer = conn->transfer;
+  GError *error = NULL;
+  gsize size, offset = 0;
+  guint8 *buffer;
+  gboolean grow;
+  gssize n;
+
+  if (transfer->paused)
+    {
+      gmulti_connection_want (conn, GMULTI_POLL_NONE);
+      return;
+    }
+
+  buffer = gmulti_engine_get_scratch (engine, &size);
+  if (conn->leftover != NULL)
+    {
+      while (conn->leftover_length >= size / 2 && size < GMULTI_SCRATCH_MAX_SIZE)
+        {
+          gmulti_engine_grow_scratch (engine);
+          buffer = gmulti_engine_get_scratch (engine, &size);
+        }
+      offset = MIN (conn->leftover_length, size);
+      memcpy (buffer, conn->leftover, offset);
+      g_clear_pointer (&conn->leftover, g_free);
+      conn->leftover_length = 0;
+    }
+
+  n = gmulti_connection_recv (conn, buffer + offset, size - offset, &error);
+  if (n < 0 && error == NULL)
+    {
+      gmulti_connection_keep_leftover (conn, buffer, offset);
+      return;
+    }
+  if (n < 0)
+    {
+      fail (conn, error);
+      return;
+    }
+
+  /* A read that fills the buffer during a body means bulk data: read more per call
+   * from now on (after this buffer's contents were consumed). */
+  grow = n > 0 && (gsize) n == size - offset && size < GMULTI_SCRATCH_MAX_SIZE &&
+         transfer->run.got_final_head;
+
+  process (conn, buffer, offset + n, n == 0);
+  if (grow)
+    gmulti_engine_grow_scratch (engine);
+}
+
+/* Holds the rest of the input until the transfer is resumed. */
+static void
+hold (GMultiConnection *conn,
+      const guint8     *data,
+      gsize             length)
+{
+  gmulti_connection_keep_leftover (conn, data, length);
+  gmulti_connection_want (conn, GMULTI_POLL_NONE);
+}
+
+static void
+on_head (GMultiConnection *conn)
+{
+  GMultiEngine *engine = conn->engine;
+  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransferRun *run = &transfer->run;
+  GMultiHttp1Parser *parser = &conn->parser;
+
+  g_free (transfer->reason);
+  transfer->reason = g_steal_pointer (&parser->reason);
+  transfer->status = parser->status;
+  g_clear_pointer (&transfer->response_headers, gmulti_headers_unref);
+  transfer->response_headers = gmulti_http1_parser_steal_headers (parser);
+  transfer->bytes_expected = parser->body_mode == GMULTI_HTTP1_BODY_LENGTH
+                             ? parser->content_length
+                             : (parser->body_mode == GMULTI_HTTP1_BODY_NONE ? 0 : -1);
+  transfer->metrics.header_bytes_received = parser->header_bytes_total;
+  run->got_final_head = TRUE;
+
+  /* A final answer before the body was sent: the rest of the body is not sent, so the
+   * connection cannot be reused. */
+  if (!run->body_done)
+    {
+      conn->reusable = FALSE;
+      run->body_done = TRUE;
+      g_clear_pointer (&run->unsent, g_byte_array_unref);
+    }
+  if (run->phase != GMULTI_RUN_RECEIVING)
+    {
+      transfer->metrics.request_sent_time = engine->now - run->start_us;
+      gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_RECEIVING);
+      gmulti_connection_want (conn, GMULTI_POLL_IN);
+    }
+
+  run->following = gmulti_engine_wants_redirect (transfer);
+  if (!run->following)
+    gmulti_transfer_emit_response_headers (transfer);
+}
+
+static void
+process (GMultiConnection *conn,
+         const guint8     *data,
+         gsize             length,
+         gboolean          eof)
+{
+  GMultiEngine *engine = conn->engine;
+  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransferRun *run = &transfer->run;
+  gsize pos = 0;
+
+  if (length > 0 && !run->response_started)
+    {
+      run->response_started = TRUE;
+      if (transfer->metrics.first_byte_time == 0)
+        transfer->metrics.first_byte_time = engine->now - run->start_us;
+    }
+
+  for (;;)
+    {
+      GError *error = NULL;
+      const guint8 *body = NULL;
+      gsize body_length = 0, consumed = 0;
+      GMultiHttp1Event event;
+
+      event = gmulti_http1_parser_feed (&conn->parser, data + pos, length - pos, &consumed,
+                                        &body, &body_length, &error);
+      pos += consumed;
+
+      switch (event)
+        {
+        case GMULTI_HTTP1_HEADERS:
+          if (conn->parser.status < 200)
+            {
+              g_clear_pointer (&conn->parser.reason, g_free);
+              if (conn->parser.status == 100 && run->phase == GMULTI_RUN_WAIT_CONTINUE)
+                {
+                  run->continue_deadline = 0;
+                  gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_SENDING);
+                  if (!send_pending (conn))
+                    return;
+                }
+              break;
+            }
+          on_head (conn);
+          if (transfer->paused)
+            {
+              hold (conn, data + pos, length - pos);
+              return;
+            }
+          break;
+
+        case GMULTI_HTTP1_BODY:
+          if (!run->following)
+            {
+              if (!gmulti_transfer_deliver_body (transfer, body, body_length))
+                {
+                  conn->reusable = FALSE;
+                  fail (conn, g_error_new (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
+                                           _("The write function aborted the transfer")));
+                  return;
+                }
+              gmulti_transfer_report_progress (transfer, FALSE);
+              if (transfer->paused)
+                {
+                  hold (conn, data + pos, length - pos);
+                  return;
+                }
+            }
+          break;
+
+        case GMULTI_HTTP1_DONE:
+          /* HTTP/1.1 without pipelining: anything after the response is a violation. */
+          complete (conn, pos == length && !eof);
+          return;
+
+        case GMULTI_HTTP1_NEED_MORE:
+          if (eof)
+            {
+              event = gmulti_http1_parser_eof (&conn->parser, &error);
+              if (event == GMULTI_HTTP1_DONE)
+                complete (conn, FALSE);
+              else
+                fail (conn, error);
+              return;
+            }
+          gmulti_connection_keep_leftover (conn, data + pos, length - pos);
+          return;
+
+        case GMULTI_HTTP1_ERROR:
+        default:
+          conn->reusable = FALSE;
+          fail (conn, error);
+          return;
+        }
+    }
+}
+
+void
+gmulti_h1_on_event (GMultiConnection *conn,
+                    GMultiEvent       events)
+{
+  GMultiTransfer *transfer = conn->transfer;
+
+  if (conn->state == GMULTI_CONNECTION_IDLE)
+    {
+      idle_event (conn);
+      return;
+    }
+  if (transfer == NULL)
+    return;
+
+  if ((events & GMULTI_EVENT_OUT) && !transfer->run.body_done &&
+      (transfer->run.unsent != NULL || transfer->run.phase == GMULTI_RUN_SENDING))
+    {
+      if (!send_pending (conn))
+        return;
+    }
+  else if ((events & GMULTI_EVENT_OUT) && transfer->run.unsent != NULL)
+    {
+      if (!send_pending (conn))
+        return;
+    }
+
+  if (events & (GMULTI_EVENT_IN | GMULTI_EVENT_ERR))
+    receive (conn);
+}
+
+void
+gmulti_h1_resume (GMultiConnection *conn)
+{
+  GMultiTransfer *transfer = conn->transfer;
+  guint8 *held = g_steal_pointer (&conn->leftover);
+  gsize length = conn->leftover_length;
+
+  conn->leftover_length = 0;
+  if (transfer == NULL || transfer->paused)
+    {
+      conn->leftover = held;
+      conn->leftover_length = length;
+      return;
+    }
+
+  gmulti_connection_want (conn, transfer->run.phase == GMULTI_RUN_SENDING
+                                ? GMULTI_POLL_INOUT : GMULTI_POLL_IN);
+  if (held != NULL)
+    {
+      process (conn, held, length, FALSE);
+      g_free (held);
+    }
+}
+
+void
+gmulti_h1_continue_timeout (GMultiConnection *conn)
+{
+  GMultiTransfer *transfer = conn->transfer;
+
+  gmulti_engine_set_phase (conn->engine, transfer, GMULTI_RUN_SENDING);
+  send_pending (conn);
+}
+
+gboolean
+gmulti_h1_detach (GMultiConnection *conn)
+{
+  GMultiTransfer *transfer = conn->transfer;
+  gboolean clean;
+
+  /* Clean when nothing of this exchange is on the wire yet in either direction. */
+  clean = transfer != NULL && !transfer->run.body_started &&
+          !transfer->run.response_started && conn->leftover == NULL;
+
+  conn->transfer = NULL;
+  if (transfer != NULL)
+    g_clear_pointer (&transfer->run.unsent, g_byte_array_unref);
+  return clean;
+}

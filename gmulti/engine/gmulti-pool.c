@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "gmulti-engine-private.h"
+#include "gmulti-h1-exchange.h"
+
+/* The connection pool: open connections grouped by origin, the limits on them, and the
+ * FIFO of transfers waiting for a slot. A slot that frees wakes exactly one waiter. */
+
+static void
+host_free (gpointer data)
+{
+  GMultiHost *host = data;
+
+  g_free (host->origin);
+  g_free (host);
+}
+
+GMultiHost *
+gmulti_pool_get_host (GMultiEngine *self,
+                      const char   *origin)
+{
+  GMultiHost *host;
+
+  if (self->hosts == NULL)
+    self->hosts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, host_free);
+
+  host = g_hash_table_lookup (self->hosts, origin);
+  if (host == NULL)
+    {
+      host = g_new0 (GMultiHost, 1);
+      host->origin = g_strdup (origin);
+      g_hash_table_insert (self->hosts, host->origin, host);
+    }
+  return host;
+}
+
+static void
+forget_host_if_unused (GMultiEngine *self,
+                       GMultiHost   *host)
+{
+  if (host->n_connections == 0)
+    g_hash_table_remove (self->hosts, host->origin);
+}
+
+GMultiConnection *
+gmulti_pool_take_idle (GMultiEngine *self,
+                       GMultiHost   *host)
+{
+  GMultiConnection *conn;
+
+  /* The most recently used connection is the least likely to have been closed by the
+   * server meanwhile. */
+  if (host->idle.tail == NULL)
+    return NULL;
+
+  conn = host->idle.tail->data;
+  g_queue_unlink (&host->idle, &conn->idle_link);
+  g_queue_unlink (&self->idle_lru, &conn->lru_link);
+  conn->state = GMULTI_CONNECTION_ACTIVE;
+  return conn;
+}
+
+gboolean
+gmulti_pool_has_room (GMultiEngine *self,
+                      GMultiHost   *host)
+{
+  if (self->max_connections > 0 && self->connections.length >= self->max_connections)
+    {
+      /* An idle connection of another origin can make room. */
+      if (self->idle_lru.head == NULL)
+        return FALSE;
+      gmulti_pool_close (self, self->idle_lru.head->data);
+    }
+  if (self->max_host_connections > 0 && host->n_connections >= self->max_host_connections)
+    return FALSE;
+  return TRUE;
+}
+
+GMultiConnection *
+gmulti_pool_open (GMultiEngine *self,
+                  GMultiHost   *host)
+{
+  GMultiConnection *conn = gmulti_connection_new (self, host, ++self->next_connection_id);
+
+  host->n_connections++;
+  g_queue_push_tail_link (&self->connections, &conn->link);
+  return conn;
+}
+
+static guint
+max_idle (GMultiEngine *self)
+{
+  if (self->max_idle_connections > 0)
+    return self->max_idle_connections;
+  return MAX (GMULTI_DEFAULT_MIN_IDLE_CONNECTIONS, 4 * self->transfers.length);
+}
+
+/* Hands a free slot or idle connection to the first waiter that can use it. */
+static void
+wake_pending (GMultiEngine *self,
+              GMultiHost   *host)
+{
+  for (GList *l = self->pending.head; l != NULL; l = l->next)
+    {
+      GMultiTransfer *transfer = l->data;
+
+      if (host != NULL && g_strcmp0 (transfer->run.origin, host->origin) != 0)
+        continue;
+
+      g_queue_unlink (&self->pending, &transfer->run.pending_link);
+      transfer->run.in_pending = FALSE;
+      gmulti_engine_schedule (self, transfer);
+      return;
+    }
+}
+
+void
+gmulti_pool_close (GMultiEngine     *self,
+                   GMultiConnection *conn)
+{
+  GMultiHost *host = conn->host;
+
+  if (conn->state == GMULTI_CONNECTION_IDLE)
+    {
+      g_queue_unlink (&host->idle, &conn->idle_link);
+      g_queue_unlink (&self->idle_lru, &conn->lru_link);
+    }
+  conn->state = GMULTI_CONNECTION_CLOSED;
+  g_queue_unlink (&self->connections, &conn->link);
+  host->n_connections--;
+  gmulti_connection_free (conn);
+  forget_host_if_unused (self, host);
+
+  /* A slot freed: the oldest waiter of any origin may now open a connection. */
+  wake_pending (self, NULL);
+}
+
+void
+gmulti_pool_release (GMultiEngine     *self,
+                     GMultiConnection *conn,
+                     gboolean          reusable)
+{
+  GMultiHost *host = conn->host;
+
+  conn->transfer = NULL;
+  if (!reusable || !conn->reusable || self->stopped || conn->socket == NULL)
+    {
+      gmulti_pool_close (self, conn);
+      return;
+    }
+
+  conn->state = GMULTI_CONNECTION_IDLE;
+  g_queue_push_tail_link (&host->idle, &conn->idle_link);
+  g_queue_push_tail_link (&self->idle_lru, &conn->lru_link);
+  /* Idle connections stay watched for reading so a server's close is seen at once;
+   * keeping the interest also spares a REMOVE/ADD pair per request. */
+  gmulti_connection_want (conn, GMULTI_POLL_IN);
+
+  while (self->idle_lru.length > max_idle (self))
+    gmulti_pool_close (self, self->idle_lru.head->data);
+
+  if (conn->state == GMULTI_CONNECTION_IDLE)
+    wake_pending (self, host);
+}
+
+void
+gmulti_pool_close_all (GMultiEngine *self,
+                       gboolean      idle_only)
+{
+  if (idle_only)
+    {
+      while (self->idle_lru.head != NULL)
+        gmulti_pool_close (self, self->idle_lru.head->data);
+      return;
+    }
+
+  while (self->connections.head != NULL)
+    {
+      GMultiConnection *conn = self->connections.head->data;
+
+      g_assert (conn->transfer == NULL);
+      gmulti_pool_close (self, conn);
+    }
+}
+
+void
+gmulti_pool_connection_event (GMultiEngine     *self,
+                              GMultiConnection *conn,
+                              GMultiSocket     *sock,
+                              GMultiEvent       events)
+{
+  if (conn->state == GMULTI_CONNECTION_CONNECTING)
+    {
+      GMultiTransfer *transfer = conn->transfer;
+      GError *error = NULL;
+      int r = gmulti_connection_connect_step (conn, sock, &error);
+
+      if (r == 0)
+        return;
+      if (r < 0)
+        {
+          gmulti_engine_abort_transfer (self, transfer, error);
+          return;
+        }
+      transfer->metrics.connect_time = self->now - transfer->run.start_us;
+      gmulti_h1_start (conn);
+      return;
+    }
+
+  gmulti_h1_on_event (conn, events);
+}
+
+void
+gmulti_pool_connection_timer (GMultiEngine     *self,
+                              GMultiConnection *conn)
+{
+  GError *error = NULL;
+
+  if (gmulti_connection_connect_timer (conn, &error) < 0)
+    gmulti_engine_abort_transfer (self, conn->transfer, error);
+}
+
+void
+gmulti_pool_free_hosts (GMultiEngine *self)
+{
+  g_clear_pointer (&self->hosts, g_hash_table_unref);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <sys/socket.h>
+
+G_BEGIN_DECLS
+
+/* Asynchronous name resolution that never blocks the engine's caller: getaddrinfo()
+ * runs on a small pool of worker threads, and finished lookups are signalled through
+ * one eventfd that the engine watches like any other socket. Results are cached per
+ * resolver for a short time. Numeric addresses complete at once without a thread. */
+typedef struct _GMultiResolver GMultiResolver;
+typedef struct _GMultiResolveRequest GMultiResolveRequest;
+
+/* One resolved address. */
+typedef struct {
+  int family;                       /* AF_INET or AF_INET6 */
+  socklen_t addrlen;
+  struct sockaddr_storage addr;     /* with the port already set */
+} GMultiAddress;
+
+/* Called from gmulti_resolver_dispatch() (or from gmulti_resolver_lookup() itself for
+ * numeric hosts and cache hits). @addresses is ordered for Happy Eyeballs: families
+ * interleaved, the first family first. On failure @addresses is NULL and @error set
+ * (GMULTI_ERROR_RESOLVE_FAILED). Both are owned by the callee only during the call
+ * (copy what you keep). The request is finished and freed after the callback. */
+typedef void (*GMultiResolveFunc) (const GMultiAddress *addresses,
+                                   guint                n_addresses,
+                                   const GError        *error,
+                                   gpointer             user_data);
+
+/* NULL with errno set when the eventfd cannot be created. */
+GMultiResolver       *gmulti_resolver_new      (void);
+/* Cancels every request (their callbacks are not called) and waits for no worker:
+ * workers still running finish in the background and their results are dropped. */
+void                  gmulti_resolver_free     (GMultiResolver *self);
+/* The fd to watch for readability while requests are outstanding; -1 if none exists. */
+int                   gmulti_resolver_get_fd   (GMultiResolver *self);
+/* Number of lookups started and not yet dispatched or cancelled. */
+guint                 gmulti_resolver_get_n_pending (GMultiResolver *self);
+/* Starts a lookup of @host (a name or a numeric IPv4/IPv6 address, without brackets)
+ * for @port. Returns NULL when the callback was already called (numeric host, cache hit),
+ * else a handle valid until the callback runs or the request is cancelled. */
+GMultiResolveRequest *gmulti_resolver_lookup   (GMultiResolver   *self,
+                                                const char       *host,
+                                                guint16           port,
+                                                GMultiResolveFunc func,
+                                                gpointer          user_data);
+/* The callback will not be called; the handle is invalid after this. */
+void                  gmulti_resolver_cancel   (GMultiResolver       *self,
+                                                GMultiResolveRequest *request);
+/* Reads the eventfd and calls the callbacks of every finished lookup. */
+void                  gmulti_resolver_dispatch (GMultiResolver *self);
+/* Forgets cached results (the network changed). */
+void                  gmulti_resolver_clear_cache (GMultiResolver *self);
+
+G_END_DECLS

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(GMULTI_INSIDE) && !defined(GMULTI_COMPILATION)
+#error "Only <gmulti/gmulti.h> can be included directly."
+#endif
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * GMultiError:
+ * @GMULTI_ERROR_FAILED: a failure with no more specific code
+ * @GMULTI_ERROR_INVALID_ARGUMENT: the application passed an option or value that is out
+ *   of range or malformed (negative timeout, unknown method syntax...)
+ * @GMULTI_ERROR_INVALID_URI: the URI could not be parsed, or has no host
+ * @GMULTI_ERROR_UNSUPPORTED_SCHEME: the URI's scheme is not one gmulti speaks
+ * @GMULTI_ERROR_INVALID_HEADER: a request header name or value, or the method,
+ *   contains forbidden characters (CR, LF, NUL, or non-token characters in a name)
+ * @GMULTI_ERROR_RESOLVE_FAILED: the host name could not be resolved
+ * @GMULTI_ERROR_CONNECT_FAILED: no address of the host accepted a connection
+ * @GMULTI_ERROR_CONNECT_TIMEOUT: the connection was not established within the connect
+ *   timeout
+ * @GMULTI_ERROR_TIMED_OUT: the transfer did not complete within its total timeout
+ * @GMULTI_ERROR_TOO_SLOW: the transfer stayed below the low-speed limit for longer than
+ *   the low-speed time
+ * @GMULTI_ERROR_SEND_FAILED: writing the request to the connection failed
+ * @GMULTI_ERROR_RECEIVE_FAILED: reading the response from the connection failed (for
+ *   example the connection was reset)
+ * @GMULTI_ERROR_CONNECTION_CLOSED: the server closed the connection before the response
+ *   was complete
+ * @GMULTI_ERROR_PROTOCOL: the server's response is not valid HTTP
+ * @GMULTI_ERROR_HEADERS_TOO_LARGE: the response header section exceeds the header size or
+ *   header count limit
+ * @GMULTI_ERROR_TOO_MANY_REDIRECTS: more redirects than the transfer allows
+ * @GMULTI_ERROR_BAD_REDIRECT: a redirect points to an invalid URI or unsupported scheme,
+ *   or its request body cannot be sent again
+ * @GMULTI_ERROR_CALLBACK_ABORTED: an application callback (write or read function)
+ *   asked to abort the transfer
+ * @GMULTI_ERROR_ENGINE_STOPPED: the engine was stopped because a socket or timer
+ *   callback reported failure
+ * @GMULTI_ERROR_BUSY: the transfer is already added to an engine or session
+ *
+ * Error codes in the `GMULTI_ERROR` domain. Cancellation of an asynchronous call is
+ * reported as %G_IO_ERROR_CANCELLED instead.
+ *
+ * Since: 1.0
+ */
+typedef enum {
+  GMULTI_ERROR_FAILED,
+  GMULTI_ERROR_INVALID_ARGUMENT,
+  GMULTI_ERROR_INVALID_URI,
+  GMULTI_ERROR_UNSUPPORTED_SCHEME,
+  GMULTI_ERROR_INVALID_HEADER,
+  GMULTI_ERROR_RESOLVE_FAILED,
+  GMULTI_ERROR_CONNECT_FAILED,
+  GMULTI_ERROR_CONNECT_TIMEOUT,
+  GMULTI_ERROR_TIMED_OUT,
+  GMULTI_ERROR_TOO_SLOW,
+  GMULTI_ERROR_SEND_FAILED,
+  GMULTI_ERROR_RECEIVE_FAILED,
+  GMULTI_ERROR_CONNECTION_CLOSED,
+  GMULTI_ERROR_PROTOCOL,
+  GMULTI_ERROR_HEADERS_TOO_LARGE,
+  GMULTI_ERROR_TOO_MANY_REDIRECTS,
+  GMULTI_ERROR_BAD_REDIRECT,
+  GMULTI_ERROR_CALLBACK_ABORTED,
+  GMULTI_ERROR_ENGINE_STOPPED,
+  GMULTI_ERROR_BUSY,
+} GMultiError;
+
+/**
+ * GMultiEngineResult:
+ * @GMULTI_ENGINE_OK: the call did what it was asked
+ * @GMULTI_ENGINE_BAD_ARGUMENT: an argument was %NULL or out of range
+ * @GMULTI_ENGINE_BAD_TRANSFER: the transfer belongs to another engine
+ * @GMULTI_ENGINE_ADDED_ALREADY: the transfer is already added to this engine
+ * @GMULTI_ENGINE_RECURSIVE_CALL: the call was made from inside one of the engine's
+ *   callbacks (socket, timer, write, read, header or progress function, or a signal
+ *   handler they emit) where it is not allowed; nothing was changed
+ * @GMULTI_ENGINE_CALLBACK_FAILED: the socket or timer function reported failure; the
+ *   engine stopped and every transfer completed with %GMULTI_ERROR_ENGINE_STOPPED
+ * @GMULTI_ENGINE_OUT_OF_RESOURCES: the system refused a file descriptor or thread
+ * @GMULTI_ENGINE_UNKNOWN_SOCKET: the socket passed to [method@Engine.assign] is not one
+ *   the engine announced
+ *
+ * Status of a whole engine call. Problems of single transfers are never reported here:
+ * they arrive in the transfer's completion [struct@Message].
+ *
+ * Since: 1.0
+ */
+typedef enum {
+  GMULTI_ENGINE_OK,
+  GMULTI_ENGINE_BAD_ARGUMENT,
+  GMULTI_ENGINE_BAD_TRANSFER,
+  GMULTI_ENGINE_ADDED_ALREADY,
+  GMULTI_ENGINE_RECURSIVE_CALL,
+  GMULTI_ENGINE_CALLBACK_FAILED,
+  GMULTI_ENGINE_OUT_OF_RESOURCES,
+  GMULTI_ENGINE_UNKNOWN_SOCKET,
+} GMultiEngineResult;
+
+/**
+ * GMultiPoll:
+ * @GMULTI_POLL_NONE: nothing to watch (never passed to the socket function)
+ * @GMULTI_POLL_IN: watch the socket for readability
+ * @GMULTI_POLL_OUT: watch the socket for writability
+ * @GMULTI_POLL_INOUT: watch the socket for both
+ * @GMULTI_POLL_REMOVE: stop watching the socket; it is still open at the time of the
+ *   call, and its number may be reused right after
+ *
+ * What the engine asks the application to watch on a socket, passed to the
+ * [callback@SocketFunc].
+ *
+ * Since: 1.0
+ */
+typedef enum {
+  GMULTI_POLL_NONE = 0,
+  GMULTI_POLL_IN = 1,
+  GMULTI_POLL_OUT = 2,
+  GMULTI_POLL_INOUT = 3,
+  GMULTI_POLL_REMOVE = 4,
+} GMultiPoll;
+
+/**
+ * GMultiEvent:
+ * @GMULTI_EVENT_NONE: unknown readiness: the engine checks the socket itself
+ * @GMULTI_EVENT_IN: the socket is readable (or has hung up)
+ * @GMULTI_EVENT_OUT: the socket is writable
+ * @GMULTI_EVENT_ERR: the socket has an error condition
+ *
+ * What happened on a socket, passed to [method@Engine.socket_action].
+ *
+ * Since: 1.0
+ */
+typedef enum {
+  GMULTI_EVENT_NONE = 0,
+  GMULTI_EVENT_IN = 1 << 0,
+  GMULTI_EVENT_OUT = 1 << 1,
+  GMULTI_EVENT_ERR = 1 << 2,
+} GMultiEvent;
+
+/**
+ * GMultiTransferState:
+ * @GMULTI_TRANSFER_IDLE: not added to any engine
+ * @GMULTI_TRANSFER_PENDING: added, waiting for a name lookup or a connection slot
+ * @GMULTI_TRANSFER_CONNECTING: establishing a connection
+ * @GMULTI_TRANSFER_SENDING: sending the request
+ * @GMULTI_TRANSFER_RECEIVING: waiting for or receiving the response
+ * @GMULTI_TRANSFER_DONE: completed (successfully or not); the result is available
+ *
+ * Where a transfer is in its life.
+ *
+ * Since: 1.0
+ */
+typedef enum {
+  GMULTI_TRANSFER_IDLE,
+  GMULTI_TRANSFER_PENDING,
+  GMULTI_TRANSFER_CONNECTING,
+  GMULTI_TRANSFER_SENDING,
+  GMULTI_TRANSFER_RECEIVING,
+  GMULTI_TRANSFER_DONE,
+} GMultiTransferState;
+
+G_END_DECLS

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "gmulti-transfer.h"
+#include "gmulti-metrics-private.h"
+#include "engine/gmulti-transfer-run.h"
+
+G_BEGIN_DECLS
+
+/* Documented limits and defaults. */
+#define GMULTI_DEFAULT_MAX_REDIRECTS 20
+#define GMULTI_DEFAULT_CONNECT_TIMEOUT_MS 30000
+/* Progress signals are rate-limited to one per this many microseconds. */
+#define GMULTI_PROGRESS_INTERVAL_US (100 * G_TIME_SPAN_MILLISECOND)
+
+struct _GMultiTransfer
+{
+  GObject parent_instance;
+
+  /* The request, as the application set it. */
+  char *uri;                 /* as given; validated when the transfer starts */
+  GUri *parsed_uri;          /* NULL until set_uri succeeded */
+  char *method;              /* "GET" unless set */
+  GMultiHeaders *request_headers;
+  GBytes *request_body;
+  GMultiReadFunc read_func;
+  gpointer read_data;
+  GDestroyNotify read_destroy;
+  gint64 request_body_length; /* -1: unknown, sent chunked (read func only) */
+
+  GMultiWriteFunc write_func;
+  gpointer write_data;
+  GDestroyNotify write_destroy;
+  gboolean collect_body;
+
+  guint connect_timeout_ms;  /* 0: no limit */
+  guint timeout_ms;          /* 0: no limit */
+  guint low_speed_limit;     /* bytes per second; 0: off */
+  guint low_speed_time;      /* seconds */
+  gboolean follow_redirects;
+  guint max_redirects;
+
+  /* The response of the current hop, reset when a redirect is followed. */
+  guint status;
+  char *reason;
+  GMultiHeaders *response_headers;
+  GMultiHeaders *response_trailers;
+  GByteArray *body_buffer;   /* collected body; NULL until the first byte */
+  char *effective_uri;
+  gint64 bytes_expected;     /* -1: unknown */
+  guint64 bytes_received;    /* body bytes of the current hop */
+  guint64 bytes_sent;        /* request body bytes of the current hop */
+  GMultiMetrics metrics;
+
+  GMultiTransferState state;
+  GError *error;             /* the result once DONE; NULL on success */
+  gboolean paused;
+  gint64 last_progress_us;
+
+  /* Set by a session that detached the transfer: no signal may be emitted any more. */
+  gboolean signals_blocked;
+  /* The session that added the transfer, if any (not a reference). */
+  gpointer session;
+
+  /* Everything the engine keeps while the transfer is added (engine/). */
+  GMultiTransferRun run;
+};
+
+/* Validation before a transfer starts: URI, scheme, method, options. */
+gboolean gmulti_transfer_validate (GMultiTransfer *self,
+                                   GError        **error);
+
+/* Clears the result and every response field; called when the transfer is added. */
+void     gmulti_transfer_reset_response (GMultiTransfer *self);
+/* Clears the current hop's response before a redirect is followed (keeps metrics). */
+void     gmulti_transfer_begin_hop      (GMultiTransfer *self);
+
+void     gmulti_transfer_set_state      (GMultiTransfer     *self,
+                                         GMultiTransferState state);
+
+/* The final response head arrived: calls the "response-headers" signal. */
+void     gmulti_transfer_emit_response_headers (GMultiTransfer *self);
+/* Hands body bytes to the write function, the collected buffer and the "data" signal.
+ * Returns FALSE when the application asked to abort. */
+gboolean gmulti_transfer_deliver_body   (GMultiTransfer *self,
+                                         const guint8   *data,
+                                         gsize           length);
+/* Emits "progress" (and notifies the byte counters), at most once per interval unless
+ * @force. */
+void     gmulti_transfer_report_progress (GMultiTransfer *self,
+                                          gboolean        force);
+/* Stores the result (takes @error, NULL on success) and moves to DONE. */
+void     gmulti_transfer_complete       (GMultiTransfer *self,
+                                         GError         *error);
+/* Emits "finished"; only the session and gmulti_transfer_perform() call it. */
+void     gmulti_transfer_emit_finished  (GMultiTransfer *self);
+
+/* Request body source: a GBytes or the read function. */
+gboolean gmulti_transfer_has_request_body (GMultiTransfer *self);
+gssize   gmulti_transfer_read_request_body (GMultiTransfer *self,
+                                            guint8         *buffer,
+                                            gsize           length,
+                                            GError        **error);
+/* Starts the body again from its first byte (redirects, retries). FALSE when the body
+ * comes from a read function that has already been read from. */
+gboolean gmulti_transfer_rewind_request_body (GMultiTransfer *self);
+
+G_END_DECLS

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(GMULTI_INSIDE) && !defined(GMULTI_COMPILATION)
+#error "Only <gmulti/gmulti.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include <gmulti/gmulti-version.h>
+#include <gmulti/gmulti-enums.h>
+#include <gmulti/gmulti-headers.h>
+#include <gmulti/gmulti-metrics.h>
+
+G_BEGIN_DECLS
+
+#define GMULTI_TYPE_TRANSFER (gmulti_transfer_get_type ())
+
+GMULTI_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (GMultiTransfer, gmulti_transfer, GMULTI, TRANSFER, GObject)
+
+/**
+ * GMultiWriteFunc:
+ * @transfer: the transfer
+ * @data: (array length=length) (element-type guint8): response body bytes, valid only
+ *   during the call
+ * @length: the number of bytes in @data
+ * @user_data: the data passed to [method@Transfer.set_write_func]
+ *
+ * Receives the response body as it arrives, instead of collecting it in memory. It may
+ * call [method@Transfer.pause]; the bytes passed in this call count as consumed.
+ *
+ * Returns: %TRUE to go on, %FALSE to abort the transfer with
+ *   %GMULTI_ERROR_CALLBACK_ABORTED
+ *
+ * Since: 1.0
+ */
+typedef gboolean (*GMultiWriteFunc) (GMultiTransfer *transfer,
+                                     const guint8   *data,
+                                     gsize           length,
+                                     gpointer        user_data);
+
+/**
+ * GMultiReadFunc:
+ * @transfer: the transfer
+ * @buffer: (array length=length) (element-type guint8) (out caller-allocates): where
+ *   to put request body bytes
+ * @length: room in @buffer
+ * @user_data: the data passed to [method@Transfer.set_request_body_func]
+ * @error: return location for an error
+ *
+ * Supplies the request body piece by piece.
+ *
+ * Returns: the number of bytes written to @buffer, 0 at the end of the body, or -1 with
+ *   @error set to abort the transfer
+ *
+ * Since: 1.0
+ */
+typedef gssize (*GMultiReadFunc) (GMultiTransfer *transfer,
+                                  guint8         *buffer,
+                                  gsize           length,
+                                  gpointer        user_data,
+                                  GError        **error);
+
+GMULTI_AVAILABLE_IN_ALL
+GMultiTransfer     *gmulti_transfer_new                 (const char *uri);
+
+GMULTI_AVAILABLE_IN_ALL
+gboolean            gmulti_transfer_set_uri             (GMultiTransfer *self,
+                                                         const char     *uri,
+                                                         GError        **error);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_uri             (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_effective_uri   (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+gboolean            gmulti_transfer_set_method          (GMultiTransfer *self,
+                                                         const char     *method,
+                                                         GError        **error);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_method          (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+GMultiHeaders      *gmulti_transfer_get_request_headers (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+gboolean            gmulti_transfer_add_request_header  (GMultiTransfer *self,
+                                                         const char     *name,
+                                                         const char     *value,
+                                                         GError        **error);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_request_body    (GMultiTransfer *self,
+                                                         GBytes         *body);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_request_body_func (GMultiTransfer *self,
+                                                           GMultiReadFunc  func,
+                                                           gint64          length,
+                                                           gpointer        user_data,
+                                                           GDestroyNotify  destroy);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_write_func      (GMultiTransfer *self,
+                                                         GMultiWriteFunc func,
+                                                         gpointer        user_data,
+                                                         GDestroyNotify  destroy);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_collect_body    (GMultiTransfer *self,
+                                                         gboolean        collect);
+GMULTI_AVAILABLE_IN_ALL
+gboolean            gmulti_transfer_get_collect_body    (GMultiTransfer *self);
+
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_connect_timeout (GMultiTransfer *self,
+                                                         guint           msec);
+GMULTI_AVAILABLE_IN_ALL
+guint               gmulti_transfer_get_connect_timeout (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_timeout         (GMultiTransfer *self,
+                                                         guint           msec);
+GMULTI_AVAILABLE_IN_ALL
+guint               gmulti_transfer_get_timeout         (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_low_speed       (GMultiTransfer *self,
+                                                         guint           bytes_per_sec,
+                                                         guint           seconds);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_follow_redirects (GMultiTransfer *self,
+                                                          gboolean        follow);
+GMULTI_AVAILABLE_IN_ALL
+gboolean            gmulti_transfer_get_follow_redirects (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_max_redirects   (GMultiTransfer *self,
+                                                         guint           max);
+GMULTI_AVAILABLE_IN_ALL
+guint               gmulti_transfer_get_max_redirects   (GMultiTransfer *self);
+
+GMULTI_AVAILABLE_IN_ALL
+GMultiTransferState gmulti_transfer_get_state           (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+guint               gmulti_transfer_get_status          (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_reason_phrase   (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+GMultiHeaders      *gmulti_transfer_get_response_headers (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+GMultiHeaders      *gmulti_transfer_get_response_trailers (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+GBytes             *gmulti_transfer_get_response_body   (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+const GError       *gmulti_transfer_get_error           (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+GMultiMetrics      *gmulti_transfer_get_metrics         (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+guint64             gmulti_transfer_get_bytes_received  (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+gint64              gmulti_transfer_get_bytes_expected  (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+guint64             gmulti_transfer_get_bytes_sent      (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+gint64              gmulti_transfer_get_upload_size     (GMultiTransfer *self);
+
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_pause               (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_resume              (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+gboolean            gmulti_transfer_is_paused           (GMultiTransfer *self);
+
+GMULTI_AVAILABLE_IN_ALL
+gboolean            gmulti_transfer_perform             (GMultiTransfer *self,
+                                                         GCancellable   *cancellable,
+                                                         GError        **error);
+
+G_END_DECLS

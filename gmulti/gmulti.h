@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#define GMULTI_INSIDE
+
+#include <gmulti/gmulti-version.h>
+#include <gmulti/gmulti-enums.h>
+#include <gmulti/gmulti-enum-types.h>
+#include <gmulti/gmulti-error.h>
+#include <gmulti/gmulti-headers.h>
+#include <gmulti/gmulti-metrics.h>
+#include <gmulti/gmulti-transfer.h>
+#include <gmulti/gmulti-engine.h>
+
+#undef GMULTI_INSIDE
