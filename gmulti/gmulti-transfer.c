@@ -975,8 +975,9 @@ gmulti_transfer_get_method (GMultiTransfer *self)
  * Gets the header fields sent with the request, to change them in place.
  *
  * Fields added directly are checked when the transfer starts;
- * [method@Transfer.add_request_header] checks them at once. `Host`, `Content-Length`,
- * `Transfer-Encoding` are managed by gmulti.
+ * [method@Transfer.add_request_header] checks them at once. A `Host` field replaces
+ * the one gmulti would send; `Content-Length` and `Transfer-Encoding` are ignored,
+ * since gmulti frames the body itself.
  *
  * Returns: (transfer none): the request headers
  *

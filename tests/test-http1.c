@@ -195,12 +195,13 @@ run_parser (Run          *run,
           g_autoptr(GError) error = NULL;
           const guint8 *body = NULL;
           gsize body_length = 0, consumed = 0;
+          /* An empty GByteArray may have no storage; NULL + 0 is undefined. */
+          const guint8 *base = pending->data != NULL ? pending->data : (const guint8 *) "";
           GMultiHttp1Event event;
 
-          event = gmulti_http1_parser_feed (&run->parser, pending->data + off,
-                                            pending->len - off, &consumed, &body,
-                                            &body_length, &error);
-          over = handle_event (run, event, pending->data + off, pending->len - off,
+          event = gmulti_http1_parser_feed (&run->parser, base + off, pending->len - off,
+                                            &consumed, &body, &body_length, &error);
+          over = handle_event (run, event, base + off, pending->len - off,
                                consumed, body, body_length, error);
           off += consumed;
           if (event == GMULTI_HTTP1_NEED_MORE)

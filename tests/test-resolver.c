@@ -837,6 +837,48 @@ test_system_error (void)
   gmulti_resolver_free (resolver);
 }
 
+static void
+test_cache_eviction (void)
+{
+  GMultiResolver *resolver = gmulti_resolver_new ();
+  Result result = { 0, };
+  guint n = 257;
+
+  /* One entry per port; the 257th pushes out the first. */
+  for (guint port = 1; port <= n; port++)
+    g_assert_nonnull (gmulti_resolver_lookup (resolver, "v4-first.test", port, record_cb,
+                                              &result));
+  run_until (resolver, &result.n_calls, n);
+  g_assert_no_error (result.error);
+  result_clear (&result);
+
+  g_assert_null (gmulti_resolver_lookup (resolver, "v4-first.test", 2, record_cb, &result));
+  g_assert_null (gmulti_resolver_lookup (resolver, "v4-first.test", n, record_cb, &result));
+  g_assert_cmpuint (result.n_calls, ==, 2);
+  result_clear (&result);
+
+  g_assert_nonnull (gmulti_resolver_lookup (resolver, "v4-first.test", 1, record_cb,
+                                            &result));
+  run_until (resolver, &result.n_calls, 1);
+  result_clear (&result);
+
+  /* Storing port 1 again evicted the oldest left, port 2. */
+  g_assert_nonnull (gmulti_resolver_lookup (resolver, "v4-first.test", 2, record_cb,
+                                            &result));
+  run_until (resolver, &result.n_calls, 1);
+  result_clear (&result);
+  /* ...and storing port 2 evicted port 3, while port 4 stays. */
+  g_assert_null (gmulti_resolver_lookup (resolver, "v4-first.test", 4, record_cb, &result));
+  g_assert_cmpuint (result.n_calls, ==, 1);
+  result_clear (&result);
+  g_assert_nonnull (gmulti_resolver_lookup (resolver, "v4-first.test", 3, record_cb,
+                                            &result));
+  run_until (resolver, &result.n_calls, 1);
+  result_clear (&result);
+
+  gmulti_resolver_free (resolver);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -856,6 +898,7 @@ main (int   argc,
   g_test_add_func ("/GMulti/Resolver/free-racing", test_free_racing);
   g_test_add_func ("/GMulti/Resolver/free-in-callback", test_free_in_callback);
   g_test_add_func ("/GMulti/Resolver/cache", test_cache);
+  g_test_add_func ("/GMulti/Resolver/cache-eviction", test_cache_eviction);
 
   return g_test_run ();
 }

@@ -523,9 +523,9 @@ finish_turn (GMultiEngine *self,
  * socket, on every transfer whose deadline passed and on transfers waiting to start,
  * then reports socket changes and the new deadline through the callbacks.
  *
- * When @running drops, the transfers that completed are not necessarily those of
- * @fd: read the completion messages with [method@Engine.info_read]. A socket the
- * engine does not know (closed meanwhile) is ignored.
+ * When @running drops, the transfers that completed are not necessarily those of the
+ * socket acted on: read the completion messages with [method@Engine.info_read]. A
+ * socket the engine does not know (closed meanwhile) is ignored.
  *
  * Returns: %GMULTI_ENGINE_OK, %GMULTI_ENGINE_RECURSIVE_CALL from inside a callback,
  *   %GMULTI_ENGINE_CALLBACK_FAILED if a callback failed during the call

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <netdb.h>
-#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -233,8 +232,9 @@ resolve_in_thread_cb (gpointer data,
 
   if (!dropped && !g_atomic_int_get (&request->cancelled))
     {
-      /* No AI_ADDRCONFIG: it hides loopback results on hosts whose only addresses are
-       * loopback ones, which is exactly where "localhost" must still work. */
+      /* No AI_ADDRCONFIG: it may disregard loopback addresses when deciding which
+       * families are configured, so a machine with only loopback interfaces could get
+       * nothing for "localhost", exactly where it must still work. */
       struct addrinfo hints = { 0, };
       struct addrinfo *list = NULL;
       int ret;

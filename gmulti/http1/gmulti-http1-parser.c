@@ -737,6 +737,10 @@ gmulti_http1_parser_feed (GMultiHttp1Parser  *self,
   *body = NULL;
   *body_length = 0;
 
+  /* Pointer arithmetic on NULL is undefined even with a zero offset. */
+  if (data == NULL)
+    data = (const guint8 *) "";
+
   for (;;)
     {
       gsize avail = length - pos;
