@@ -287,6 +287,13 @@ handle_field_line (GMultiHttp1Parser  *self,
   colon = memchr (line, ':', len);
   if (colon == NULL)
     {
+      /* A stray CR or NUL says more about what went wrong than the missing colon. */
+      bad = gmulti_headers_find_bad_value_char (name, len);
+      if (bad != len)
+        {
+          set_bad_byte_error (error, line[bad], where);
+          return LINE_ERROR;
+        }
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROTOCOL,
                    _("A line in the %s has no colon"), where);
       return LINE_ERROR;

@@ -78,7 +78,9 @@ GMultiHttp1Event gmulti_http1_parser_eof           (GMultiHttp1Parser *self,
                                                     GError           **error);
 /* TRUE once HEADERS of a final (non-1xx) response was returned. */
 gboolean         gmulti_http1_parser_has_final_head (GMultiHttp1Parser *self);
-/* TRUE when no byte of a response has been consumed since reset(). */
+/* TRUE when no byte of a response has been consumed since reset(). Stray empty lines
+ * before the status line do not count; the first byte of a status line does, even
+ * before the line is complete (a partial head may mean the request was processed). */
 gboolean         gmulti_http1_parser_is_fresh      (GMultiHttp1Parser *self);
 GMultiHeaders   *gmulti_http1_parser_steal_headers (GMultiHttp1Parser *self);
 GMultiHeaders   *gmulti_http1_parser_steal_trailers (GMultiHttp1Parser *self);

@@ -14,8 +14,8 @@ G_BEGIN_DECLS
  * the terminating blank line) to @out. @target is the origin-form path and query.
  * @body_length: a byte count for Content-Length, GMULTI_HTTP1_NO_BODY or
  * GMULTI_HTTP1_CHUNKED. Headers the engine manages (Host, Content-Length,
- * Transfer-Encoding, Connection when not set by the application) are written by this
- * function; application headers with those names replace the defaults where that is
+ * Transfer-Encoding) are written by this function; no Connection header is added
+ * (HTTP/1.1 keeps connections open by default); application headers with those names replace the defaults where that is
  * safe (Host) and are dropped where it is not (framing). User-Agent and Accept are
  * added when @default_user_agent is non-NULL and the application set none. */
 void  gmulti_http1_write_request_head (GString       *out,
