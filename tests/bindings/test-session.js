@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// GMultiSession from GJS through the typelib: concurrent fetches with signals, the
+// promisified async call with cancellation, removal inside a handler, and errors as
+// GLib.Error. Run with `gjs -m`; the loopback server is the Python one, as a subprocess.
+import GLib from 'gi://GLib';
+import Gio from 'gi://Gio';
+import GMulti from 'gi://GMulti?version=1.0';
+import System from 'system';
+
+Gio._promisify(GMulti.Session.prototype, 'send_async', 'send_finish');
+
+let failures = 0;
+let passes = 0;
+
+function check(condition, what) {
+    if (condition) {
+        passes++;
+    } else {
+        failures++;
+        printerr(`not ok: ${what}`);
+    }
+}
+
+function pattern(n) {
+    const bytes = new Uint8Array(n);
+    for (let i = 0; i < n; i++)
+        bytes[i] = i % 251;
+    return bytes;
+}
+
+function sameBytes(gbytes, expected) {
+    const data = gbytes.toArray();
+    if (data.length !== expected.length)
+        return false;
+    for (let i = 0; i < data.length; i++) {
+        if (data[i] !== expected[i])
+            return false;
+    }
+    return true;
+}
+
+function startServer() {
+    const dir = GLib.path_get_dirname(System.programPath);
+    const proc = Gio.Subprocess.new(
+        ['/usr/bin/python3', GLib.build_filenamev([dir, 'loopback_server.py'])],
+        Gio.SubprocessFlags.STDIN_PIPE | Gio.SubprocessFlags.STDOUT_PIPE);
+    const out = new Gio.DataInputStream({base_stream: proc.get_stdout_pipe()});
+    const [line] = out.read_line_utf8(null);
+    return {proc, base: `http://127.0.0.1:${parseInt(line)}`};
+}
+
+function withTimeout(promise, ms, what) {
+    return new Promise((resolve, reject) => {
+        const id = GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
+            reject(new Error(`timed out: ${what}`));
+            return GLib.SOURCE_REMOVE;
+        });
+        promise.then(v => {
+            GLib.source_remove(id);
+            resolve(v);
+        }, e => {
+            GLib.source_remove(id);
+            reject(e);
+        });
+    });
+}
+
+async function manyConcurrent(base) {
+    const session = GMulti.Session.new();
+    const sizes = Array.from({length: 30}, (_, i) => 700 * (i + 1));
+    const transfers = sizes.map(size => {
+        const t = GMulti.Transfer.new(`${base}/bytes/${size}`);
+        t._seen = 0;
+        t.connect('data', (_t, chunk) => {
+            t._seen += chunk.get_size();
+        });
+        return t;
+    });
+    const done = new Promise(resolve => {
+        let left = transfers.length;
+        session.connect('transfer-finished', () => {
+            if (--left === 0)
+                resolve();
+        });
+    });
+    transfers.forEach(t => session.add(t));
+    await withTimeout(done, 10000, 'concurrent fetches');
+    transfers.forEach((t, i) => {
+        check(t.get_status() === 200, `status of ${i}`);
+        check(sameBytes(t.get_response_body(), pattern(sizes[i])), `body of ${i}`);
+        check(t._seen === sizes[i], `data signal bytes of ${i}`);
+    });
+}
+
+async function sendAsync(base) {
+    const session = GMulti.Session.new();
+    const t = GMulti.Transfer.new(`${base}/bytes/4096`);
+    const body = await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null),
+        10000, 'send_async');
+    check(sameBytes(body, pattern(4096)), 'send_async body');
+}
+
+async function cancelled(base) {
+    const session = GMulti.Session.new();
+    const cancellable = new Gio.Cancellable();
+    const t = GMulti.Transfer.new(`${base}/slow/200000`);
+    t.connect('data', () => cancellable.cancel());
+    try {
+        await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, cancellable),
+            10000, 'cancel');
+        check(false, 'cancelled send_async must fail');
+    } catch (e) {
+        check(e instanceof GLib.Error &&
+              e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED), `cancelled error: ${e}`);
+    }
+}
+
+async function removeInHandler(base) {
+    const session = GMulti.Session.new();
+    const victim = GMulti.Transfer.new(`${base}/slow/100000`);
+    const other = GMulti.Transfer.new(`${base}/bytes/2000`);
+    let removed = false;
+    let late = 0;
+    victim.connect('data', t => {
+        if (removed) {
+            late++;
+            return;
+        }
+        removed = true;
+        session.remove(t);
+    });
+    victim.connect('finished', () => late++);
+    const done = new Promise(resolve => {
+        session.connect('transfer-finished', (_s, t) => {
+            if (t === other)
+                resolve();
+        });
+    });
+    session.add(victim);
+    session.add(other);
+    await withTimeout(done, 10000, 'remove in handler');
+    await new Promise(resolve => GLib.timeout_add(GLib.PRIORITY_DEFAULT, 300, () => {
+        resolve();
+        return GLib.SOURCE_REMOVE;
+    }));
+    check(removed, 'victim got data before removal');
+    check(late === 0, 'no signal after removal');
+}
+
+async function errors() {
+    const session = GMulti.Session.new();
+    const t = GMulti.Transfer.new('http://127.0.0.1:1/');
+    try {
+        await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null), 10000, 'refused');
+        check(false, 'connection refused must fail');
+    } catch (e) {
+        check(e instanceof GLib.Error && e.matches(GMulti.error_quark(),
+            GMulti.Error.CONNECT_FAILED), `refused error: ${e}`);
+    }
+}
+
+const {proc, base} = startServer();
+const loop = new GLib.MainLoop(null, false);
+(async () => {
+    try {
+        await manyConcurrent(base);
+        await sendAsync(base);
+        await cancelled(base);
+        await removeInHandler(base);
+        await errors();
+    } catch (e) {
+        failures++;
+        printerr(`error: ${e}\n${e.stack}`);
+    }
+    loop.quit();
+})();
+loop.run();
+proc.get_stdin_pipe().close(null);
+proc.wait(null);
+print(`${passes} passed, ${failures} failed`);
+System.exit(failures > 0 ? 1 : 0);

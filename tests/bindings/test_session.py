@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""GMultiSession from Python through the typelib: concurrent fetches with signals, the
+async call with cancellation, removal inside a handler, errors as GLib.Error, and a
+translated error message."""
+
+import locale
+import os
+import sys
+import unittest
+
+import gi
+
+gi.require_version("GLib", "2.0")
+gi.require_version("Gio", "2.0")
+gi.require_version("GMulti", "1.0")
+from gi.repository import Gio, GLib, GMulti  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import loopback_server  # noqa: E402
+
+
+def run_until(loop, predicate, timeout_ms=10000):
+    timed_out = []
+
+    def on_timeout():
+        timed_out.append(True)
+        loop.quit()
+        return GLib.SOURCE_REMOVE
+
+    source = GLib.timeout_add(timeout_ms, on_timeout)
+    while not predicate() and not timed_out:
+        loop.get_context().iteration(True)
+    if not timed_out:
+        GLib.source_remove(source)
+    return not timed_out
+
+
+class SessionTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = loopback_server.start()
+        cls.base = "http://127.0.0.1:%d" % cls.server.server_address[1]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+
+    def setUp(self):
+        self.loop = GLib.MainLoop()
+        self.session = GMulti.Session.new()
+
+    def test_many_concurrent_fetches(self):
+        sizes = [1000 * (i + 1) for i in range(40)]
+        transfers, finished, data_bytes = [], [], {}
+
+        def on_finished(session, transfer, error):
+            finished.append((transfer, error))
+
+        def on_data(transfer, chunk):
+            data_bytes[transfer] = data_bytes.get(transfer, 0) + chunk.get_size()
+
+        self.session.connect("transfer-finished", on_finished)
+        for size in sizes:
+            t = GMulti.Transfer.new("%s/bytes/%d" % (self.base, size))
+            t.connect("data", on_data)
+            self.session.add(t)
+            transfers.append(t)
+        self.assertTrue(run_until(self.loop, lambda: len(finished) == len(sizes)))
+        for t, size in zip(transfers, sizes):
+            self.assertIsNone(t.get_error())
+            self.assertEqual(t.get_status(), 200)
+            self.assertEqual(t.get_response_body().get_data(),
+                             loopback_server.pattern(size))
+            self.assertEqual(data_bytes[t], size)
+            self.assertEqual(t.props.bytes_received, size)
+        self.assertTrue(all(error is None for _, error in finished))
+
+    def test_send_async(self):
+        result = {}
+
+        def done(session, res):
+            result["body"] = session.send_finish(res)
+
+        t = GMulti.Transfer.new(self.base + "/bytes/5000")
+        self.session.send_async(t, GLib.PRIORITY_DEFAULT, None, done)
+        self.assertTrue(run_until(self.loop, lambda: "body" in result))
+        self.assertEqual(result["body"].get_data(), loopback_server.pattern(5000))
+
+    def test_send_async_cancelled(self):
+        result = {}
+        cancellable = Gio.Cancellable()
+
+        def done(session, res):
+            try:
+                session.send_finish(res)
+                result["error"] = None
+            except GLib.Error as error:
+                result["error"] = error
+
+        t = GMulti.Transfer.new(self.base + "/slow/200000")
+        t.connect("data", lambda *args: cancellable.cancel())
+        self.session.send_async(t, GLib.PRIORITY_DEFAULT, cancellable, done)
+        self.assertTrue(run_until(self.loop, lambda: "error" in result))
+        self.assertIsNotNone(result["error"])
+        self.assertTrue(result["error"].matches(Gio.io_error_quark(),
+                                                Gio.IOErrorEnum.CANCELLED))
+        self.assertLess(t.props.bytes_received, 200000)
+
+    def test_remove_inside_handler(self):
+        finished, late = [], []
+        victim = GMulti.Transfer.new(self.base + "/slow/100000")
+        others = [GMulti.Transfer.new(self.base + "/bytes/3000") for _ in range(3)]
+        removed = []
+
+        def on_data(transfer, chunk):
+            if removed:
+                late.append(chunk)
+                return
+            self.session.remove(transfer)
+            removed.append(True)
+
+        victim.connect("data", on_data)
+        victim.connect("finished", lambda *args: late.append("finished"))
+        self.session.connect("transfer-finished",
+                             lambda s, t, e: finished.append(t))
+        for t in [victim] + others:
+            self.session.add(t)
+        self.assertTrue(run_until(self.loop, lambda: len(finished) == 3))
+        # Give the slow server time to send more: nothing may reach the handler.
+        run_until(self.loop, lambda: False, timeout_ms=300)
+        self.assertEqual(late, [])
+        self.assertNotIn(victim, finished)
+        for t in others:
+            self.assertEqual(t.get_response_body().get_data(),
+                             loopback_server.pattern(3000))
+
+    def test_error_is_glib_error(self):
+        result = {}
+
+        def done(session, res):
+            try:
+                session.send_finish(res)
+            except GLib.Error as error:
+                result["error"] = error
+
+        t = GMulti.Transfer.new("http://127.0.0.1:1/")
+        self.session.send_async(t, GLib.PRIORITY_DEFAULT, None, done)
+        self.assertTrue(run_until(self.loop, lambda: "error" in result))
+        error = result["error"]
+        self.assertEqual(error.domain, GLib.quark_to_string(GMulti.error_quark()))
+        self.assertEqual(error.code, GMulti.Error.CONNECT_FAILED)
+
+    def test_invalid_header_refused(self):
+        t = GMulti.Transfer.new(self.base + "/bytes/1")
+        with self.assertRaises(GLib.Error) as caught:
+            t.add_request_header("X-Bad", "a\r\nInjected: yes")
+        self.assertEqual(caught.exception.code, GMulti.Error.INVALID_HEADER)
+
+
+class TranslationTests(unittest.TestCase):
+    def test_german_message(self):
+        # GMULTI_LOCALEDIR (set by the test runner) points at the build tree's catalogues.
+        os.environ["LANGUAGE"] = "de"
+        locale.setlocale(locale.LC_ALL, "C.UTF-8")
+        self.assertEqual(GMulti.engine_result_to_string(GMulti.EngineResult.BAD_ARGUMENT),
+                         "Ungültiges Argument")
+        t = GMulti.Transfer.new("http://127.0.0.1/")
+        with self.assertRaises(GLib.Error) as caught:
+            t.set_method("BAD METHOD")
+        self.assertEqual(caught.exception.message,
+                         "Die Anfragemethode ist kein gültiges Token")
+        self.assertEqual(caught.exception.code, GMulti.Error.INVALID_HEADER)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
