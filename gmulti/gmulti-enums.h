@@ -41,6 +41,22 @@ G_BEGIN_DECLS
  * @GMULTI_ERROR_ENGINE_STOPPED: the engine was stopped because a socket or timer
  *   callback reported failure
  * @GMULTI_ERROR_BUSY: the transfer is already added to an engine or session
+ * @GMULTI_ERROR_TLS_HANDSHAKE_FAILED: the TLS handshake failed (no common protocol
+ *   version or cipher, an alert from the server, a malformed message)
+ * @GMULTI_ERROR_TLS_UNTRUSTED: the server's certificate chain does not lead to a
+ *   trusted certificate authority (self-signed, unknown issuer, not a CA, revoked...)
+ * @GMULTI_ERROR_TLS_HOSTNAME_MISMATCH: the server's certificate is not valid for the
+ *   host name the transfer connected to
+ * @GMULTI_ERROR_TLS_EXPIRED: a certificate of the server's chain has expired
+ * @GMULTI_ERROR_TLS_NOT_YET_VALID: a certificate of the server's chain is not valid yet
+ * @GMULTI_ERROR_TLS_PIN_MISMATCH: the server's public key does not match the pinned
+ *   key
+ * @GMULTI_ERROR_TLS_CERTIFICATE_REQUIRED: the server asked for a client certificate
+ *   and none was given, or it refused the one given
+ * @GMULTI_ERROR_TLS_BAD_CERTIFICATE: a local certificate, key or CA file could not be
+ *   loaded or does not fit
+ * @GMULTI_ERROR_TLS_FAILED: a TLS record could not be received or sent (corrupt data,
+ *   or the peer closed the connection without close_notify where it mattered)
  *
  * Error codes in the `GMULTI_ERROR` domain. Cancellation of an asynchronous call is
  * reported as %G_IO_ERROR_CANCELLED instead.
@@ -68,6 +84,15 @@ typedef enum {
   GMULTI_ERROR_CALLBACK_ABORTED,
   GMULTI_ERROR_ENGINE_STOPPED,
   GMULTI_ERROR_BUSY,
+  GMULTI_ERROR_TLS_HANDSHAKE_FAILED,
+  GMULTI_ERROR_TLS_UNTRUSTED,
+  GMULTI_ERROR_TLS_HOSTNAME_MISMATCH,
+  GMULTI_ERROR_TLS_EXPIRED,
+  GMULTI_ERROR_TLS_NOT_YET_VALID,
+  GMULTI_ERROR_TLS_PIN_MISMATCH,
+  GMULTI_ERROR_TLS_CERTIFICATE_REQUIRED,
+  GMULTI_ERROR_TLS_BAD_CERTIFICATE,
+  GMULTI_ERROR_TLS_FAILED,
 } GMultiError;
 
 /**
