@@ -546,8 +546,9 @@ gmulti_headers_clear (GMultiHeaders *self)
  * Looks up the value of the first field called @name. Use
  * [method@Headers.get_list] for fields that may be repeated.
  *
- * Returns: (nullable) (transfer none): the value, owned by @self and valid until the
- *   field is removed or replaced, or %NULL when there is no such field
+ * Returns: (nullable) (transfer none): the value, owned by @self, or %NULL when there
+ *   is no such field. Appending keeps it valid; removing, replacing or clearing
+ *   fields may not.
  *
  * Since: 1.0
  */
@@ -662,8 +663,8 @@ gmulti_headers_get_length (GMultiHeaders *self)
  *
  * Gets the name of the field at @index, spelled as it was added or received.
  *
- * Returns: (transfer none): the name, owned by @self and valid until the field is
- *   removed or replaced
+ * Returns: (transfer none): the name, owned by @self. Appending keeps it valid;
+ *   removing, replacing or clearing fields may not.
  *
  * Since: 1.0
  */
@@ -684,8 +685,8 @@ gmulti_headers_get_name (GMultiHeaders *self,
  *
  * Gets the value of the field at @index.
  *
- * Returns: (transfer none): the value, owned by @self and valid until the field is
- *   removed or replaced
+ * Returns: (transfer none): the value, owned by @self. Appending keeps it valid;
+ *   removing, replacing or clearing fields may not.
  *
  * Since: 1.0
  */

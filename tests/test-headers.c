@@ -141,7 +141,7 @@ test_valid_chars (void)
   g_assert_cmpstr (gmulti_headers_get_one (headers, "x-utf8"), ==, "caf\xc3\xa9 \xe2\x82\xac");
   g_assert_cmpuint (gmulti_headers_get_length (headers), ==, 3);
 
-  /* The helpers used by the request writer agree with append(). */
+  /* The scanners shared with the request writer agree with append(). */
   g_assert_cmpuint (gmulti_headers_find_non_tchar ("abc d", 5), ==, 3);
   g_assert_cmpuint (gmulti_headers_find_non_tchar ("abc", 3), ==, 3);
   g_assert_cmpuint (gmulti_headers_find_bad_value_char ("a\tb\rc", 5), ==, 3);

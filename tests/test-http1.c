@@ -418,6 +418,7 @@ static const Case cases[] = {
     sizeof ("HTTP/1.1 200 OK\r\nX\0Y: ab\r\n\r\n") - 1, FALSE, "E protocol\n", "", "NUL" },
   { "header-control", "HTTP/1.1 200 OK\r\nX: a\x01\r\n\r\n", 0, FALSE,
     "E protocol\n", "", "0x01" },
+  { "header-lone-cr", "HTTP/1.1 200 OK\r\n\r\r\n\r\n", 0, FALSE, "E protocol\n", "", "Bare CR" },
   { "header-no-colon", "HTTP/1.1 200 OK\r\nFoo bar\r\n\r\n", 0, FALSE, "E protocol\n", "", "colon" },
   { "header-space-before-colon", "HTTP/1.1 200 OK\r\nFoo : bar\r\n\r\n", 0, FALSE,
     "E protocol\n", "", "Whitespace" },

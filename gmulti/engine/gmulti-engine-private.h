@@ -118,11 +118,16 @@ void     gmulti_engine_detach_transfer   (GMultiEngine   *self,
 void     gmulti_engine_abort_transfer    (GMultiEngine   *self,
                                           GMultiTransfer *transfer,
                                           GError         *error);
+/* @conn (idle, or just connected for @transfer) carries @transfer's request now. */
+void     gmulti_engine_begin_exchange    (GMultiEngine     *self,
+                                          GMultiTransfer   *transfer,
+                                          GMultiConnection *conn);
 /* A stale pooled connection failed before any response byte: try again once. Returns
- * FALSE when the transfer may not be retried. */
+ * TRUE when the transfer was retried (*@error is freed then), FALSE when it may not be
+ * (*@error may get a prefix saying why). */
 gboolean gmulti_engine_retry_transfer    (GMultiEngine   *self,
                                           GMultiTransfer *transfer,
-                                          const GError   *error);
+                                          GError        **error);
 /* The response head says redirect and the transfer follows redirects. */
 gboolean gmulti_engine_wants_redirect    (GMultiTransfer *transfer);
 

@@ -179,10 +179,10 @@ gmulti_engine_set_phase (GMultiEngine   *self,
   set_phase (self, transfer, phase);
 }
 
-static void
-begin_exchange (GMultiEngine     *self,
-                GMultiTransfer   *transfer,
-                GMultiConnection *conn)
+void
+gmulti_engine_begin_exchange (GMultiEngine     *self,
+                              GMultiTransfer   *transfer,
+                              GMultiConnection *conn)
 {
   transfer->run.conn = conn;
   conn->transfer = transfer;
@@ -262,7 +262,7 @@ acquire_connection (GMultiEngine   *self,
   if (conn != NULL)
     {
       transfer->run.conn_is_new = FALSE;
-      begin_exchange (self, transfer, conn);
+      gmulti_engine_begin_exchange (self, transfer, conn);
       return;
     }
 
@@ -400,7 +400,9 @@ queue_message (GMultiEngine   *self,
   run->phase = GMULTI_RUN_DONE;
   gmulti_timer_heap_remove (&self->timers, &run->timer.node);
   self->n_running--;
-  transfer->metrics.total_time = self->now - run->start_us;
+  /* The clock, like the exchange's own metrics: the turn's time can be older than a
+   * first byte read in this very turn. */
+  transfer->metrics.total_time = g_get_monotonic_time () - run->start_us;
   if (run->start_us == 0)
     transfer->metrics.total_time = 0;
   gmulti_transfer_complete (transfer, error);
@@ -530,17 +532,28 @@ gmulti_engine_finish_transfer (GMultiEngine   *self,
 gboolean
 gmulti_engine_retry_transfer (GMultiEngine   *self,
                               GMultiTransfer *transfer,
-                              const GError   *error)
+                              GError        **error)
 {
   GMultiTransferRun *run = &transfer->run;
+  gboolean transport = g_error_matches (*error, GMULTI_ERROR, GMULTI_ERROR_CONNECTION_CLOSED) ||
+                       g_error_matches (*error, GMULTI_ERROR, GMULTI_ERROR_RECEIVE_FAILED) ||
+                       g_error_matches (*error, GMULTI_ERROR, GMULTI_ERROR_SEND_FAILED);
 
-  if (run->retried_stale || run->conn_is_new || run->response_started ||
-      !method_is_idempotent (run->method) ||
-      (gmulti_transfer_has_request_body (transfer) && !run->body_dropped &&
-       !gmulti_transfer_rewind_request_body (transfer)))
+  if (!transport || run->retried_stale || run->conn_is_new || run->response_started)
+    return FALSE;
+  if (!method_is_idempotent (run->method))
+    {
+      /* Say why this one failed where a GET would have been sent again. */
+      g_prefix_error (error, _("The %s request was not sent again on a new connection, as "
+                               "the server may have acted on it: "), run->method);
+      return FALSE;
+    }
+  if (gmulti_transfer_has_request_body (transfer) && !run->body_dropped &&
+      !gmulti_transfer_rewind_request_body (transfer))
     return FALSE;
 
-  g_debug ("Retrying %s on a fresh connection: %s", transfer->effective_uri, error->message);
+  g_debug ("Retrying %s on a fresh connection: %s", transfer->effective_uri, (*error)->message);
+  g_clear_error (error);
   run->retried_stale = TRUE;
   run->conn = NULL;
   g_clear_pointer (&run->unsent, g_byte_array_unref);

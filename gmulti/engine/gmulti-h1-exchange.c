@@ -30,11 +30,8 @@ fail (GMultiConnection *conn,
   transfer->run.conn = NULL;
   gmulti_pool_close (engine, conn);
 
-  if (gmulti_engine_retry_transfer (engine, transfer, error))
-    {
-      g_error_free (error);
-      return;
-    }
+  if (gmulti_engine_retry_transfer (engine, transfer, &error))
+    return;
   gmulti_engine_abort_transfer (engine, transfer, error);
 }
 
@@ -57,6 +54,14 @@ complete (GMultiConnection *conn,
   gmulti_pool_release (engine, conn, reusable);
   gmulti_transfer_report_progress (transfer, TRUE);
   gmulti_engine_finish_transfer (engine, transfer, NULL);
+}
+
+/* For the metrics: the clock, not the turn's time, since a request on a pooled
+ * connection can be sent in the very turn the transfer started, and 0 means "never". */
+static gint64
+time_since_start (GMultiTransfer *transfer)
+{
+  return MAX (g_get_monotonic_time () - transfer->run.start_us, 1);
 }
 
 static gboolean
@@ -141,9 +146,10 @@ request_sent (GMultiConnection *conn)
   GMultiEngine *engine = conn->engine;
   GMultiTransfer *transfer = conn->transfer;
 
-  transfer->metrics.request_sent_time = engine->now - transfer->run.start_us;
+  transfer->metrics.request_sent_time = time_since_start (transfer);
   transfer->bytes_sent = transfer->run.body_sent;
-  transfer->metrics.body_bytes_sent = transfer->run.body_sent;
+  /* Over all hops: a 307 sends the body again. */
+  transfer->metrics.body_bytes_sent += transfer->run.body_sent;
   if (transfer->run.phase == GMULTI_RUN_SENDING)
     gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_RECEIVING);
   gmulti_connection_want (conn, GMULTI_POLL_IN);
@@ -245,6 +251,9 @@ gmulti_h1_start (GMultiConnection *conn)
 
   conn->n_exchanges++;
   gmulti_http1_parser_reset (&conn->parser, run->head_request);
+  /* The parser counts the heads of every response on the connection; count on from
+   * this transfer's earlier hops instead. */
+  conn->parser.header_bytes_total = transfer->metrics.header_bytes_received;
 
   /* Body framing of this hop. */
   run->body_sent = 0;
@@ -450,11 +459,12 @@ on_head (GMultiConnection *conn)
     {
       conn->reusable = FALSE;
       run->body_done = TRUE;
+      transfer->metrics.body_bytes_sent += run->body_sent;
       g_clear_pointer (&run->unsent, g_byte_array_unref);
     }
   if (run->phase != GMULTI_RUN_RECEIVING)
     {
-      transfer->metrics.request_sent_time = engine->now - run->start_us;
+      transfer->metrics.request_sent_time = time_since_start (transfer);
       gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_RECEIVING);
       gmulti_connection_want (conn, GMULTI_POLL_IN);
     }
@@ -479,7 +489,7 @@ process (GMultiConnection *conn,
     {
       run->response_started = TRUE;
       if (transfer->metrics.first_byte_time == 0)
-        transfer->metrics.first_byte_time = engine->now - run->start_us;
+        transfer->metrics.first_byte_time = time_since_start (transfer);
     }
 
   for (;;)

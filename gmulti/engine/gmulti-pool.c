@@ -204,7 +204,7 @@ gmulti_pool_connection_event (GMultiEngine     *self,
           return;
         }
       transfer->metrics.connect_time = self->now - transfer->run.start_us;
-      gmulti_h1_start (conn);
+      gmulti_engine_begin_exchange (self, transfer, conn);
       return;
     }
 
