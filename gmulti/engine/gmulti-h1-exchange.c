@@ -103,9 +103,9 @@ fill_from_read_func (GMultiConnection *conn)
         {
           g_byte_array_set_size (run->unsent, 0);
           fail (conn, g_error_new (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
-                                   _("The request body ended after %" G_GUINT64_FORMAT
-                                     " of %" G_GINT64_FORMAT " bytes"),
-                                   run->body_sent, run->body_length));
+                                   _("The request body ended after %llu of %lld bytes"),
+                                   (unsigned long long) run->body_sent,
+                                   (long long) run->body_length));
           return FALSE;
         }
       g_byte_array_set_size (run->unsent, n);
