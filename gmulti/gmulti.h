@@ -11,5 +11,6 @@
 #include <gmulti/gmulti-metrics.h>
 #include <gmulti/gmulti-transfer.h>
 #include <gmulti/gmulti-engine.h>
+#include <gmulti/gmulti-session.h>
 
 #undef GMULTI_INSIDE

@@ -666,6 +666,39 @@ test_perform_poll_wakeup (void)
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 90 * 1000);
 }
 
+static gboolean
+pause_write_cb (GMultiTransfer *transfer,
+                const guint8   *data,
+                gsize           length,
+                gpointer        user_data)
+{
+  gmulti_transfer_pause (transfer);
+  return TRUE;
+}
+
+/* Pausing on the very last bytes of a body: resume must still complete the transfer
+ * without waiting for another socket event. */
+static void
+test_pause_on_last_bytes (void)
+{
+  g_autoptr(TestServer) server = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/small");
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  gmulti_transfer_set_write_func (transfer, pause_write_cb, NULL, NULL);
+  gmulti_engine_add (loop->engine, transfer);
+  while (!gmulti_transfer_is_paused (transfer) && g_get_monotonic_time () < end)
+    engine_loop_iterate (loop, 20);
+  g_assert_true (gmulti_transfer_is_paused (transfer));
+  g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, 5);
+
+  gmulti_transfer_set_write_func (transfer, NULL, NULL, NULL);
+  gmulti_transfer_resume (transfer);
+  g_assert_true (engine_loop_run (loop, 2000));
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+}
+
 /* The timeout query agrees with the timer function. */
 static void
 test_timeout_query (void)
@@ -711,6 +744,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Engine/timer-func-failure", test_timer_func_failure);
   g_test_add_func ("/GMulti/Engine/perform-poll-wakeup", test_perform_poll_wakeup);
   g_test_add_func ("/GMulti/Engine/timeout-query", test_timeout_query);
+  g_test_add_func ("/GMulti/Engine/pause-on-last-bytes", test_pause_on_last_bytes);
 
   return g_test_run ();
 }

@@ -619,11 +619,14 @@ gmulti_h1_resume (GMultiConnection *conn)
 
   gmulti_connection_want (conn, transfer->run.phase == GMULTI_RUN_SENDING
                                 ? GMULTI_POLL_INOUT : GMULTI_POLL_IN);
-  if (held != NULL)
-    {
-      process (conn, held, length, FALSE);
-      g_free (held);
-    }
+  /* Even with nothing held, the parser may already have seen the end of the message
+   * (paused on the last bytes): feeding it nothing lets it report DONE. */
+  {
+    static const guint8 nothing[1];
+
+    process (conn, held != NULL ? held : nothing, length, FALSE);
+  }
+  g_free (held);
 }
 
 void

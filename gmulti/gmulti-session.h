@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(GMULTI_INSIDE) && !defined(GMULTI_COMPILATION)
+#error "Only <gmulti/gmulti.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include <gmulti/gmulti-version.h>
+#include <gmulti/gmulti-transfer.h>
+
+G_BEGIN_DECLS
+
+#define GMULTI_TYPE_SESSION (gmulti_session_get_type ())
+
+GMULTI_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (GMultiSession, gmulti_session, GMULTI, SESSION, GObject)
+
+GMULTI_AVAILABLE_IN_ALL
+GMultiSession  *gmulti_session_new                      (void);
+
+GMULTI_AVAILABLE_IN_ALL
+GMainContext   *gmulti_session_get_context              (GMultiSession *self);
+
+GMULTI_AVAILABLE_IN_ALL
+gboolean        gmulti_session_add                      (GMultiSession  *self,
+                                                         GMultiTransfer *transfer,
+                                                         GError        **error);
+GMULTI_AVAILABLE_IN_ALL
+void            gmulti_session_remove                   (GMultiSession  *self,
+                                                         GMultiTransfer *transfer);
+GMULTI_AVAILABLE_IN_ALL
+guint           gmulti_session_get_n_transfers          (GMultiSession *self);
+
+GMULTI_AVAILABLE_IN_ALL
+void            gmulti_session_send_async               (GMultiSession      *self,
+                                                         GMultiTransfer     *transfer,
+                                                         int                 io_priority,
+                                                         GCancellable       *cancellable,
+                                                         GAsyncReadyCallback callback,
+                                                         gpointer            user_data);
+GMULTI_AVAILABLE_IN_ALL
+GBytes         *gmulti_session_send_finish              (GMultiSession  *self,
+                                                         GAsyncResult   *result,
+                                                         GError        **error);
+
+GMULTI_AVAILABLE_IN_ALL
+void            gmulti_session_send_stream_async        (GMultiSession      *self,
+                                                         GMultiTransfer     *transfer,
+                                                         int                 io_priority,
+                                                         GCancellable       *cancellable,
+                                                         GAsyncReadyCallback callback,
+                                                         gpointer            user_data);
+GMULTI_AVAILABLE_IN_ALL
+GInputStream   *gmulti_session_send_stream_finish       (GMultiSession  *self,
+                                                         GAsyncResult   *result,
+                                                         GError        **error);
+
+GMULTI_AVAILABLE_IN_ALL
+void            gmulti_session_download_async           (GMultiSession      *self,
+                                                         GMultiTransfer     *transfer,
+                                                         GFile              *destination,
+                                                         int                 io_priority,
+                                                         GCancellable       *cancellable,
+                                                         GAsyncReadyCallback callback,
+                                                         gpointer            user_data);
+GMULTI_AVAILABLE_IN_ALL
+gboolean        gmulti_session_download_finish          (GMultiSession  *self,
+                                                         GAsyncResult   *result,
+                                                         GError        **error);
+
+GMULTI_AVAILABLE_IN_ALL
+guint           gmulti_session_get_max_connections      (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void            gmulti_session_set_max_connections      (GMultiSession *self,
+                                                         guint          max);
+GMULTI_AVAILABLE_IN_ALL
+guint           gmulti_session_get_max_host_connections (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void            gmulti_session_set_max_host_connections (GMultiSession *self,
+                                                         guint          max);
+GMULTI_AVAILABLE_IN_ALL
+guint           gmulti_session_get_max_idle_connections (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void            gmulti_session_set_max_idle_connections (GMultiSession *self,
+                                                         guint          max);
+GMULTI_AVAILABLE_IN_ALL
+const char     *gmulti_session_get_user_agent           (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void            gmulti_session_set_user_agent           (GMultiSession *self,
+                                                         const char    *user_agent);
+GMULTI_AVAILABLE_IN_ALL
+guint           gmulti_session_get_timeout              (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void            gmulti_session_set_timeout              (GMultiSession *self,
+                                                         guint          msec);
+GMULTI_AVAILABLE_IN_ALL
+guint           gmulti_session_get_connect_timeout      (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void            gmulti_session_set_connect_timeout      (GMultiSession *self,
+                                                         guint          msec);
+
+G_END_DECLS
