@@ -188,4 +188,23 @@ typedef enum {
   GMULTI_TRANSFER_DONE,
 } GMultiTransferState;
 
+/**
+ * GMultiTlsVersion:
+ * @GMULTI_TLS_VERSION_DEFAULT: whatever the TLS priority string allows (with the
+ *   default `NORMAL` priority, TLS 1.2 and 1.3 on current systems)
+ * @GMULTI_TLS_VERSION_TLS_1_2: TLS 1.2 or newer
+ * @GMULTI_TLS_VERSION_TLS_1_3: TLS 1.3 only
+ *
+ * The oldest TLS protocol version a transfer accepts, set with
+ * [method@Transfer.set_tls_min_version]. A server that cannot speak it makes the
+ * transfer fail with %GMULTI_ERROR_TLS_HANDSHAKE_FAILED.
+ *
+ * Since: 1.0
+ */
+typedef enum {
+  GMULTI_TLS_VERSION_DEFAULT,
+  GMULTI_TLS_VERSION_TLS_1_2,
+  GMULTI_TLS_VERSION_TLS_1_3,
+} GMultiTlsVersion;
+
 G_END_DECLS

@@ -40,6 +40,16 @@ struct _GMultiTransfer
   gboolean follow_redirects;
   guint max_redirects;
 
+  /* TLS options (https:// only); snapshot with gmulti_tls_config_new_from_transfer(). */
+  gboolean tls_verify;       /* TRUE unless the application opted out */
+  char *tls_ca_file;         /* NULL: the system trust store (unless a directory is set) */
+  char *tls_ca_directory;
+  char *tls_pinned_public_key; /* "sha256//BASE64[;sha256//BASE64...]" */
+  char *tls_client_certificate;
+  char *tls_client_key;      /* NULL: the key is in the certificate file */
+  char *tls_priority;        /* NULL: "NORMAL" */
+  GMultiTlsVersion tls_min_version;
+
   /* The response of the current hop, reset when a redirect is followed. */
   guint status;
   char *reason;

@@ -73,6 +73,14 @@ enum {
   PROP_BYTES_SENT,
   PROP_PROGRESS,
   PROP_PAUSED,
+  PROP_TLS_VERIFY,
+  PROP_TLS_CA_FILE,
+  PROP_TLS_CA_DIRECTORY,
+  PROP_TLS_PINNED_PUBLIC_KEY,
+  PROP_TLS_CLIENT_CERTIFICATE,
+  PROP_TLS_CLIENT_KEY,
+  PROP_TLS_PRIORITY,
+  PROP_TLS_MIN_VERSION,
   N_PROPS
 };
 
@@ -325,6 +333,21 @@ set_low_speed_time (GMultiTransfer *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOW_SPEED_TIME]);
 }
 
+/* Replaces the string option at @field and notifies @prop_id if it changed. */
+static void
+set_string_option (GMultiTransfer  *self,
+                   char           **field,
+                   const char      *value,
+                   guint            prop_id)
+{
+  if (g_strcmp0 (*field, value) == 0)
+    return;
+
+  g_free (*field);
+  *field = g_strdup (value);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+}
+
 static void
 clear_read_func (GMultiTransfer *self)
 {
@@ -364,6 +387,13 @@ gmulti_transfer_finalize (GObject *object)
   g_clear_pointer (&self->body_buffer, g_byte_array_unref);
   g_free (self->effective_uri);
   g_clear_error (&self->error);
+
+  g_free (self->tls_ca_file);
+  g_free (self->tls_ca_directory);
+  g_free (self->tls_pinned_public_key);
+  g_free (self->tls_client_certificate);
+  g_free (self->tls_client_key);
+  g_free (self->tls_priority);
 
   g_free (priv->notified_effective_uri);
 
@@ -431,6 +461,30 @@ gmulti_transfer_get_property (GObject    *object,
     case PROP_PAUSED:
       g_value_set_boolean (value, self->paused);
       break;
+    case PROP_TLS_VERIFY:
+      g_value_set_boolean (value, self->tls_verify);
+      break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, self->tls_ca_file);
+      break;
+    case PROP_TLS_CA_DIRECTORY:
+      g_value_set_string (value, self->tls_ca_directory);
+      break;
+    case PROP_TLS_PINNED_PUBLIC_KEY:
+      g_value_set_string (value, self->tls_pinned_public_key);
+      break;
+    case PROP_TLS_CLIENT_CERTIFICATE:
+      g_value_set_string (value, self->tls_client_certificate);
+      break;
+    case PROP_TLS_CLIENT_KEY:
+      g_value_set_string (value, self->tls_client_key);
+      break;
+    case PROP_TLS_PRIORITY:
+      g_value_set_string (value, self->tls_priority);
+      break;
+    case PROP_TLS_MIN_VERSION:
+      g_value_set_enum (value, self->tls_min_version);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -472,6 +526,24 @@ gmulti_transfer_set_property (GObject      *object,
       break;
     case PROP_COLLECT_BODY:
       gmulti_transfer_set_collect_body (self, g_value_get_boolean (value));
+      break;
+    case PROP_TLS_VERIFY:
+      gmulti_transfer_set_tls_verify (self, g_value_get_boolean (value));
+      break;
+    case PROP_TLS_CA_FILE:
+      gmulti_transfer_set_tls_ca_file (self, g_value_get_string (value));
+      break;
+    case PROP_TLS_CA_DIRECTORY:
+      gmulti_transfer_set_tls_ca_directory (self, g_value_get_string (value));
+      break;
+    case PROP_TLS_PINNED_PUBLIC_KEY:
+      gmulti_transfer_set_tls_pinned_public_key (self, g_value_get_string (value));
+      break;
+    case PROP_TLS_PRIORITY:
+      gmulti_transfer_set_tls_priority (self, g_value_get_string (value));
+      break;
+    case PROP_TLS_MIN_VERSION:
+      gmulti_transfer_set_tls_min_version (self, g_value_get_enum (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -710,6 +782,115 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
                           FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /**
+   * GMultiTransfer:tls-verify: (getter get_tls_verify) (setter set_tls_verify)
+   *
+   * Whether the server's certificate is verified for `https` URIs: its chain must
+   * lead to a trusted certificate authority, be valid now, and name the host.
+   *
+   * Turning it off is dangerous: anyone on the path can then read and change the
+   * traffic. See [method@Transfer.set_tls_verify].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_VERIFY] =
+    g_param_spec_boolean ("tls-verify", NULL, NULL,
+                          TRUE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiTransfer:tls-ca-file: (getter get_tls_ca_file) (setter set_tls_ca_file)
+   *
+   * A PEM file of trusted certificate authorities that replaces the system's trust
+   * store, or %NULL for the system's.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_CA_FILE] =
+    g_param_spec_string ("tls-ca-file", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiTransfer:tls-ca-directory: (getter get_tls_ca_directory) (setter set_tls_ca_directory)
+   *
+   * A directory of PEM files of trusted certificate authorities that replaces the
+   * system's trust store, or %NULL for the system's.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_CA_DIRECTORY] =
+    g_param_spec_string ("tls-ca-directory", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiTransfer:tls-pinned-public-key: (getter get_tls_pinned_public_key) (setter set_tls_pinned_public_key)
+   *
+   * The public keys the server's certificate must have, as
+   * `sha256//` followed by the base64 SHA-256 digest of the DER SubjectPublicKeyInfo,
+   * several joined with `;`; %NULL for no pinning.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_PINNED_PUBLIC_KEY] =
+    g_param_spec_string ("tls-pinned-public-key", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiTransfer:tls-client-certificate: (getter get_tls_client_certificate)
+   *
+   * A PEM file with the certificate (and, unless [property@Transfer:tls-client-key] is
+   * set, the private key) presented when a server asks for one; %NULL for none. Set it
+   * with [method@Transfer.set_tls_client_certificate].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_CLIENT_CERTIFICATE] =
+    g_param_spec_string ("tls-client-certificate", NULL, NULL,
+                         NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiTransfer:tls-client-key: (getter get_tls_client_key)
+   *
+   * A PEM file with the private key of [property@Transfer:tls-client-certificate],
+   * or %NULL when the key is in the certificate's file. Set it with
+   * [method@Transfer.set_tls_client_certificate].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_CLIENT_KEY] =
+    g_param_spec_string ("tls-client-key", NULL, NULL,
+                         NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiTransfer:tls-priority: (getter get_tls_priority) (setter set_tls_priority)
+   *
+   * A GnuTLS priority string choosing the protocol versions, ciphers and key
+   * exchanges, or %NULL for `NORMAL`.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_PRIORITY] =
+    g_param_spec_string ("tls-priority", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiTransfer:tls-min-version: (getter get_tls_min_version) (setter set_tls_min_version)
+   *
+   * The oldest TLS protocol version accepted.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_MIN_VERSION] =
+    g_param_spec_enum ("tls-min-version", NULL, NULL,
+                       GMULTI_TYPE_TLS_VERSION, GMULTI_TLS_VERSION_DEFAULT,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -812,6 +993,7 @@ gmulti_transfer_init (GMultiTransfer *self)
   self->collect_body = TRUE;
   self->connect_timeout_ms = GMULTI_DEFAULT_CONNECT_TIMEOUT_MS;
   self->max_redirects = GMULTI_DEFAULT_MAX_REDIRECTS;
+  self->tls_verify = TRUE;
   self->bytes_expected = -1;
   self->state = GMULTI_TRANSFER_IDLE;
 
@@ -1377,6 +1559,328 @@ gmulti_transfer_get_max_redirects (GMultiTransfer *self)
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), 0);
 
   return self->max_redirects;
+}
+
+/**
+ * gmulti_transfer_set_tls_verify: (set-property tls-verify)
+ * @self: a transfer
+ * @verify: whether to verify the server's certificate
+ *
+ * Sets whether the server's certificate is verified for `https` URIs. It is by
+ * default: the chain must lead to a trusted certificate authority (see
+ * [method@Transfer.set_tls_ca_file]), every certificate must be valid now, and the
+ * server's certificate must name the host of the URI. A failure makes the transfer
+ * fail with %GMULTI_ERROR_TLS_UNTRUSTED, %GMULTI_ERROR_TLS_HOSTNAME_MISMATCH,
+ * %GMULTI_ERROR_TLS_EXPIRED or %GMULTI_ERROR_TLS_NOT_YET_VALID.
+ *
+ * Turning verification off is dangerous: the transfer then talks to whoever answers,
+ * and anyone on the path can read and change the traffic. Use it only for tests or
+ * with [method@Transfer.set_tls_pinned_public_key], which is checked either way.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_verify (GMultiTransfer *self,
+                                gboolean        verify)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  verify = !!verify;
+  if (self->tls_verify == verify)
+    return;
+
+  self->tls_verify = verify;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_VERIFY]);
+}
+
+/**
+ * gmulti_transfer_get_tls_verify: (get-property tls-verify)
+ * @self: a transfer
+ *
+ * Gets whether the server's certificate is verified.
+ *
+ * Returns: %TRUE if it is (the default)
+ *
+ * Since: 1.0
+ */
+gboolean
+gmulti_transfer_get_tls_verify (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), TRUE);
+
+  return self->tls_verify;
+}
+
+/**
+ * gmulti_transfer_set_tls_ca_file: (set-property tls-ca-file)
+ * @self: a transfer
+ * @path: (nullable) (type filename): a PEM file of certificate authorities, or %NULL
+ *
+ * Sets the certificate authorities the server's chain must lead to. When a file or a
+ * directory (see [method@Transfer.set_tls_ca_directory]) is set, the system's trust
+ * store is not used. A file that cannot be loaded, or holds no certificate, makes
+ * `https` transfers fail with %GMULTI_ERROR_TLS_BAD_CERTIFICATE.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_ca_file (GMultiTransfer *self,
+                                 const char     *path)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  set_string_option (self, &self->tls_ca_file, path, PROP_TLS_CA_FILE);
+}
+
+/**
+ * gmulti_transfer_get_tls_ca_file: (get-property tls-ca-file)
+ * @self: a transfer
+ *
+ * Gets the file of trusted certificate authorities.
+ *
+ * Returns: (nullable) (type filename): the path, or %NULL if none was set
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_transfer_get_tls_ca_file (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls_ca_file;
+}
+
+/**
+ * gmulti_transfer_set_tls_ca_directory: (set-property tls-ca-directory)
+ * @self: a transfer
+ * @path: (nullable) (type filename): a directory of PEM files, or %NULL
+ *
+ * Sets a directory whose PEM files hold the certificate authorities the server's
+ * chain must lead to, in addition to [property@Transfer:tls-ca-file]. When either is
+ * set, the system's trust store is not used.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_ca_directory (GMultiTransfer *self,
+                                      const char     *path)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  set_string_option (self, &self->tls_ca_directory, path, PROP_TLS_CA_DIRECTORY);
+}
+
+/**
+ * gmulti_transfer_get_tls_ca_directory: (get-property tls-ca-directory)
+ * @self: a transfer
+ *
+ * Gets the directory of trusted certificate authorities.
+ *
+ * Returns: (nullable) (type filename): the path, or %NULL if none was set
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_transfer_get_tls_ca_directory (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls_ca_directory;
+}
+
+/**
+ * gmulti_transfer_set_tls_pinned_public_key: (set-property tls-pinned-public-key)
+ * @self: a transfer
+ * @pins: (nullable): the accepted keys, or %NULL to pin none
+ *
+ * Pins the server's public key: the transfer fails with
+ * %GMULTI_ERROR_TLS_PIN_MISMATCH unless the public key of the server's certificate
+ * is one of @pins. Each pin is `sha256//` followed by the base64 SHA-256 digest of the
+ * DER-encoded SubjectPublicKeyInfo (the format curl uses); several are joined with
+ * `;`. One can be computed with
+ * `openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`.
+ *
+ * The pin is checked even when [property@Transfer:tls-verify] is %FALSE. A malformed
+ * value makes `https` transfers fail with %GMULTI_ERROR_INVALID_ARGUMENT.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_pinned_public_key (GMultiTransfer *self,
+                                           const char     *pins)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  set_string_option (self, &self->tls_pinned_public_key, pins,
+                     PROP_TLS_PINNED_PUBLIC_KEY);
+}
+
+/**
+ * gmulti_transfer_get_tls_pinned_public_key: (get-property tls-pinned-public-key)
+ * @self: a transfer
+ *
+ * Gets the pinned public keys.
+ *
+ * Returns: (nullable): the pins as set, or %NULL if none were
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_transfer_get_tls_pinned_public_key (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls_pinned_public_key;
+}
+
+/**
+ * gmulti_transfer_set_tls_client_certificate:
+ * @self: a transfer
+ * @cert_path: (nullable) (type filename): a PEM file with the client certificate
+ *   (and its chain), or %NULL for none
+ * @key_path: (nullable) (type filename): a PEM file with its private key, or %NULL
+ *   when the key is in @cert_path
+ *
+ * Sets the certificate presented to servers that ask for one. A file that cannot be
+ * loaded, or a key that does not belong to the certificate, makes `https` transfers
+ * fail with %GMULTI_ERROR_TLS_BAD_CERTIFICATE. A server that requires a certificate
+ * and gets none, or refuses this one, makes the transfer fail with
+ * %GMULTI_ERROR_TLS_CERTIFICATE_REQUIRED.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_client_certificate (GMultiTransfer *self,
+                                            const char     *cert_path,
+                                            const char     *key_path)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  g_object_freeze_notify (G_OBJECT (self));
+  set_string_option (self, &self->tls_client_certificate, cert_path,
+                     PROP_TLS_CLIENT_CERTIFICATE);
+  set_string_option (self, &self->tls_client_key, cert_path != NULL ? key_path : NULL,
+                     PROP_TLS_CLIENT_KEY);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/**
+ * gmulti_transfer_get_tls_client_certificate: (get-property tls-client-certificate)
+ * @self: a transfer
+ *
+ * Gets the file of the client certificate.
+ *
+ * Returns: (nullable) (type filename): the path, or %NULL if none was set
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_transfer_get_tls_client_certificate (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls_client_certificate;
+}
+
+/**
+ * gmulti_transfer_get_tls_client_key: (get-property tls-client-key)
+ * @self: a transfer
+ *
+ * Gets the file of the client certificate's private key.
+ *
+ * Returns: (nullable) (type filename): the path, or %NULL when the key is in the
+ *   certificate's file or no certificate was set
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_transfer_get_tls_client_key (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls_client_key;
+}
+
+/**
+ * gmulti_transfer_set_tls_priority: (set-property tls-priority)
+ * @self: a transfer
+ * @priority: (nullable): a GnuTLS priority string, or %NULL for `NORMAL`
+ *
+ * Sets the GnuTLS priority string that chooses the protocol versions, ciphers and
+ * key exchanges offered, such as `NORMAL:-VERS-TLS1.2`. See the GnuTLS manual for
+ * the syntax. An invalid string makes `https` transfers fail with
+ * %GMULTI_ERROR_INVALID_ARGUMENT.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_priority (GMultiTransfer *self,
+                                  const char     *priority)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  set_string_option (self, &self->tls_priority, priority, PROP_TLS_PRIORITY);
+}
+
+/**
+ * gmulti_transfer_get_tls_priority: (get-property tls-priority)
+ * @self: a transfer
+ *
+ * Gets the GnuTLS priority string.
+ *
+ * Returns: (nullable): the priority string, or %NULL for the default `NORMAL`
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_transfer_get_tls_priority (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls_priority;
+}
+
+/**
+ * gmulti_transfer_set_tls_min_version: (set-property tls-min-version)
+ * @self: a transfer
+ * @version: the oldest protocol version to accept
+ *
+ * Sets the oldest TLS protocol version accepted, on top of what
+ * [property@Transfer:tls-priority] allows.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_min_version (GMultiTransfer   *self,
+                                     GMultiTlsVersion  version)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+  g_return_if_fail (version >= GMULTI_TLS_VERSION_DEFAULT &&
+                    version <= GMULTI_TLS_VERSION_TLS_1_3);
+
+  if (self->tls_min_version == version)
+    return;
+
+  self->tls_min_version = version;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_MIN_VERSION]);
+}
+
+/**
+ * gmulti_transfer_get_tls_min_version: (get-property tls-min-version)
+ * @self: a transfer
+ *
+ * Gets the oldest TLS protocol version accepted.
+ *
+ * Returns: the version; %GMULTI_TLS_VERSION_DEFAULT unless another was set
+ *
+ * Since: 1.0
+ */
+GMultiTlsVersion
+gmulti_transfer_get_tls_min_version (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), GMULTI_TLS_VERSION_DEFAULT);
+
+  return self->tls_min_version;
 }
 
 /**

@@ -131,6 +131,45 @@ GMULTI_AVAILABLE_IN_ALL
 guint               gmulti_transfer_get_max_redirects   (GMultiTransfer *self);
 
 GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_tls_verify      (GMultiTransfer *self,
+                                                         gboolean        verify);
+GMULTI_AVAILABLE_IN_ALL
+gboolean            gmulti_transfer_get_tls_verify      (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_tls_ca_file     (GMultiTransfer *self,
+                                                         const char     *path);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_tls_ca_file     (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_tls_ca_directory (GMultiTransfer *self,
+                                                          const char     *path);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_tls_ca_directory (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_tls_pinned_public_key (GMultiTransfer *self,
+                                                               const char     *pins);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_tls_pinned_public_key (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_tls_client_certificate (GMultiTransfer *self,
+                                                                const char     *cert_path,
+                                                                const char     *key_path);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_tls_client_certificate (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_tls_client_key  (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_tls_priority    (GMultiTransfer *self,
+                                                         const char     *priority);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_tls_priority    (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_tls_min_version (GMultiTransfer   *self,
+                                                         GMultiTlsVersion  version);
+GMULTI_AVAILABLE_IN_ALL
+GMultiTlsVersion    gmulti_transfer_get_tls_min_version (GMultiTransfer *self);
+
+GMULTI_AVAILABLE_IN_ALL
 GMultiTransferState gmulti_transfer_get_state           (GMultiTransfer *self);
 GMULTI_AVAILABLE_IN_ALL
 guint               gmulti_transfer_get_status          (GMultiTransfer *self);

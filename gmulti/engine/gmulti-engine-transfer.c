@@ -6,6 +6,7 @@
 #include "gmulti-h1-exchange.h"
 #include "gmulti-headers.h"
 #include "gmulti-i18n-private.h"
+#include "gmulti-redirect.h"
 
 /* The life of a transfer inside the engine: start (validate, resolve, get a
  * connection), the deadlines, redirects and retries, and the end (message queued). */
@@ -54,68 +55,17 @@ prepare_hop (GMultiTransfer *transfer,
              GError        **error)
 {
   GMultiTransferRun *run = &transfer->run;
-  g_autoptr(GUri) uri = NULL;
-  const char *scheme, *host, *path, *query;
-  int port;
-  gboolean ipv6;
+  GMultiRequestTarget target;
 
   clear_hop (run);
+  if (!gmulti_request_target_parse (transfer->effective_uri, &target, error))
+    return FALSE;
 
-  uri = g_uri_parse (transfer->effective_uri, G_URI_FLAGS_ENCODED | G_URI_FLAGS_SCHEME_NORMALIZE,
-                     NULL);
-  if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
-    {
-      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
-                   _("Invalid URI “%s”"), transfer->effective_uri);
-      return FALSE;
-    }
-
-  scheme = g_uri_get_scheme (uri);
-  if (g_ascii_strcasecmp (scheme, "http") != 0)
-    {
-      if (g_ascii_strcasecmp (scheme, "https") == 0)
-        g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_SCHEME,
-                     _("HTTPS is not supported by this build of gmulti yet (URI “%s”)"),
-                     transfer->effective_uri);
-      else
-        g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_SCHEME,
-                     _("Unsupported URI scheme “%s”"), scheme);
-      return FALSE;
-    }
-
-  host = g_uri_get_host (uri);
-  port = g_uri_get_port (uri);
-  if (port <= 0)
-    port = 80;
-  if (port > 65535)
-    {
-      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
-                   _("Invalid port in URI “%s”"), transfer->effective_uri);
-      return FALSE;
-    }
-
-  ipv6 = strchr (host, ':') != NULL;
-  run->host = g_strdup (host);
-  run->port = port;
-  run->origin = g_strdup_printf ("http://%s%s%s:%d", ipv6 ? "[" : "", host, ipv6 ? "]" : "",
-                                 port);
-  if (port == 80)
-    run->host_header = g_strdup_printf ("%s%s%s", ipv6 ? "[" : "", host, ipv6 ? "]" : "");
-  else
-    run->host_header = g_strdup_printf ("%s%s%s:%d", ipv6 ? "[" : "", host, ipv6 ? "]" : "",
-                                        port);
-
-  path = g_uri_get_path (uri);
-  query = g_uri_get_query (uri);
-  run->target = g_strconcat (*path != '\0' ? path : "/", query != NULL ? "?" : "",
-                             query != NULL ? query : "", NULL);
-  if (strpbrk (run->target, " \r\n\t") != NULL)
-    {
-      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
-                   _("Invalid characters in URI “%s”"), transfer->effective_uri);
-      return FALSE;
-    }
-
+  run->origin = g_steal_pointer (&target.origin);
+  run->host = g_steal_pointer (&target.host);
+  run->port = target.port;
+  run->target = g_steal_pointer (&target.target);
+  run->host_header = g_steal_pointer (&target.host_header);
   run->method = run->redirect_method != NULL ? run->redirect_method : transfer->method;
   run->head_request = strcmp (run->method, "HEAD") == 0;
   return TRUE;
@@ -439,15 +389,6 @@ gmulti_engine_wants_redirect (GMultiTransfer *transfer)
          gmulti_headers_get_one (transfer->response_headers, "Location") != NULL;
 }
 
-static gboolean
-same_origin (GUri *a,
-             GUri *b)
-{
-  return g_ascii_strcasecmp (g_uri_get_scheme (a), g_uri_get_scheme (b)) == 0 &&
-         g_ascii_strcasecmp (g_uri_get_host (a), g_uri_get_host (b)) == 0 &&
-         g_uri_get_port (a) == g_uri_get_port (b);
-}
-
 /* Sets the transfer up for the next hop; returns an error if it cannot be followed. */
 static GError *
 follow_redirect (GMultiEngine   *self,
@@ -456,27 +397,18 @@ follow_redirect (GMultiEngine   *self,
   GMultiTransferRun *run = &transfer->run;
   const char *location = gmulti_headers_get_one (transfer->response_headers, "Location");
   guint status = transfer->status;
-  g_autoptr(GUri) base = NULL;
-  g_autoptr(GUri) next = NULL;
-  g_autoptr(GError) parse_error = NULL;
-  const char *scheme;
+  g_autofree char *next = NULL;
+  GError *error = NULL;
+  gboolean cross_origin;
   gboolean drop_body = FALSE;
 
   if (run->redirects >= transfer->max_redirects)
     return g_error_new (GMULTI_ERROR, GMULTI_ERROR_TOO_MANY_REDIRECTS,
                         _("Too many redirects: the limit is %u"), transfer->max_redirects);
 
-  base = g_uri_parse (transfer->effective_uri, G_URI_FLAGS_ENCODED, NULL);
-  next = base != NULL ? g_uri_parse_relative (base, location, G_URI_FLAGS_ENCODED, &parse_error)
-                      : NULL;
-  if (next == NULL || g_uri_get_host (next) == NULL || strpbrk (location, "\r\n") != NULL)
-    return g_error_new (GMULTI_ERROR, GMULTI_ERROR_BAD_REDIRECT,
-                        _("The server redirected to an invalid URI “%s”"), location);
-
-  scheme = g_uri_get_scheme (next);
-  if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
-    return g_error_new (GMULTI_ERROR, GMULTI_ERROR_BAD_REDIRECT,
-                        _("The server redirected to the unsupported scheme “%s”"), scheme);
+  next = gmulti_redirect_resolve (transfer->effective_uri, location, &cross_origin, &error);
+  if (next == NULL)
+    return error;
 
   /* 303 always becomes GET; 301 and 302 turn POST into GET as browsers do; 307 and 308
    * repeat the request as it was. */
@@ -494,14 +426,14 @@ follow_redirect (GMultiEngine   *self,
     return g_error_new (GMULTI_ERROR, GMULTI_ERROR_BAD_REDIRECT,
                         _("Cannot follow the redirect: the request body cannot be sent again"));
 
-  if (!same_origin (base, next))
+  if (cross_origin)
     run->cross_origin = TRUE;
 
   run->redirects++;
   transfer->metrics.redirect_count = run->redirects;
   transfer->metrics.redirect_time = self->now - run->start_us;
   g_free (transfer->effective_uri);
-  transfer->effective_uri = g_uri_to_string (next);
+  transfer->effective_uri = g_steal_pointer (&next);
   gmulti_transfer_begin_hop (transfer);
   return NULL;
 }
@@ -550,7 +482,11 @@ gmulti_engine_retry_transfer (GMultiEngine   *self,
     }
   if (gmulti_transfer_has_request_body (transfer) && !run->body_dropped &&
       !gmulti_transfer_rewind_request_body (transfer))
-    return FALSE;
+    {
+      g_prefix_error (error, _("The %s request was not sent again on a new connection, as "
+                               "its body cannot be sent again: "), run->method);
+      return FALSE;
+    }
 
   g_debug ("Retrying %s on a fresh connection: %s", transfer->effective_uri, (*error)->message);
   g_clear_error (error);

@@ -155,9 +155,49 @@ request_sent (GMultiConnection *conn)
   gmulti_connection_want (conn, GMULTI_POLL_IN);
 }
 
-/* Writes what the socket takes. Returns FALSE if the exchange ended (conn may be gone). */
+/* Sending failed. A server that answers early (a 413 to an upload it will not take) may
+ * stop reading and close: its answer, waiting to be read, says more than "broken pipe".
+ * So the request ends here, and what arrived is parsed as the response; only when
+ * nothing did is the send error reported. Not for use inside process(), whose input
+ * lives in the receive buffer this reads into. */
+static void
+send_failed (GMultiConnection *conn,
+             GError           *error)
+{
+  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransferRun *run = &transfer->run;
+  guint8 *buffer = NULL;
+  gsize size;
+  gssize n = 0;
+
+  if (!run->response_started)
+    {
+      buffer = gmulti_engine_get_scratch (conn->engine, &size);
+      n = gmulti_connection_recv (conn, buffer, size, NULL);
+      if (n <= 0)
+        {
+          fail (conn, error);
+          return;
+        }
+    }
+
+  g_clear_error (&error);
+  conn->reusable = FALSE;
+  transfer->metrics.body_bytes_sent += run->body_sent;
+  run->body_done = TRUE;
+  g_clear_pointer (&run->unsent, g_byte_array_unref);
+  gmulti_connection_want (conn, GMULTI_POLL_IN);
+  /* A response under way (a partial head held) goes on with the next read. */
+  if (n > 0)
+    process (conn, buffer, n, FALSE);
+}
+
+/* Writes what the socket takes. Returns FALSE if the exchange ended (conn may be gone)
+ * or a send failure handed it to send_failed(); @may_read allows that (not from inside
+ * process()). */
 static gboolean
-send_pending (GMultiConnection *conn)
+send_pending (GMultiConnection *conn,
+              gboolean          may_read)
 {
   GMultiTransfer *transfer = conn->transfer;
   GMultiTransferRun *run = &transfer->run;
@@ -213,7 +253,10 @@ send_pending (GMultiConnection *conn)
         }
       if (n < 0)
         {
-          fail (conn, error);
+          if (may_read)
+            send_failed (conn, error);
+          else
+            fail (conn, error);
           return FALSE;
         }
 
@@ -332,7 +375,7 @@ gmulti_h1_start (GMultiConnection *conn)
   n = gmulti_connection_send (conn, iov, n_iov, &error);
   if (n < 0 && error != NULL)
     {
-      fail (conn, error);
+      send_failed (conn, error);
       return;
     }
   if (n < 0)
@@ -353,7 +396,7 @@ gmulti_h1_start (GMultiConnection *conn)
         run->body_done = TRUE;
     }
 
-  send_pending (conn);
+  send_pending (conn, TRUE);
 }
 
 static void
@@ -513,7 +556,7 @@ process (GMultiConnection *conn,
                 {
                   run->continue_deadline = 0;
                   gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_SENDING);
-                  if (!send_pending (conn))
+                  if (!send_pending (conn, FALSE))
                     return;
                 }
               break;
@@ -589,12 +632,12 @@ gmulti_h1_on_event (GMultiConnection *conn,
   if ((events & GMULTI_EVENT_OUT) && !transfer->run.body_done &&
       (transfer->run.unsent != NULL || transfer->run.phase == GMULTI_RUN_SENDING))
     {
-      if (!send_pending (conn))
+      if (!send_pending (conn, TRUE))
         return;
     }
   else if ((events & GMULTI_EVENT_OUT) && transfer->run.unsent != NULL)
     {
-      if (!send_pending (conn))
+      if (!send_pending (conn, TRUE))
         return;
     }
 
@@ -635,7 +678,7 @@ gmulti_h1_continue_timeout (GMultiConnection *conn)
   GMultiTransfer *transfer = conn->transfer;
 
   gmulti_engine_set_phase (conn->engine, transfer, GMULTI_RUN_SENDING);
-  send_pending (conn);
+  send_pending (conn, TRUE);
 }
 
 gboolean

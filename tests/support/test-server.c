@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -29,6 +30,17 @@
 #define MAX_DRAIN_BYTES  (1024 * 1024)
 #define DEFAULT_IO_TIMEOUT_MS 10000
 #define LISTEN_TRIES     32
+#define BYE_TIMEOUT_MS   1000
+
+/* Server-wide TLS state, read-only once the server runs. */
+typedef struct
+{
+  gnutls_certificate_credentials_t credentials;
+  gnutls_priority_t priority;
+  gnutls_datum_t ticket_key;
+  gboolean require_client_cert;
+  gboolean one_byte_records;
+} ServerTls;
 
 struct _TestServer
 {
@@ -43,6 +55,7 @@ struct _TestServer
   gint ignore_expect;           /* atomic */
   gint io_timeout_ms;           /* atomic */
   GThread *accept_thread;
+  ServerTls *tls;               /* NULL: plain TCP */
 
   GMutex lock;                  /* guards everything below and every conn->fd change */
   GCond cond;
@@ -50,6 +63,11 @@ struct _TestServer
   GPtrArray *requests;          /* (element-type TestRequest) copies, in arrival order */
   guint n_accepted;
   guint n_open;
+  guint n_tls_handshakes;
+  guint n_tls_resumed;
+  guint n_tls_failed;
+  guint n_close_notify;
+  char *last_sni;
 };
 
 struct _TestConn
@@ -63,6 +81,8 @@ struct _TestConn
   guint last_stored;            /* index in server->requests of this conn's last request */
   gboolean finished;            /* under server->lock */
   GByteArray *inbuf;            /* received but not yet consumed */
+  gnutls_session_t tls;         /* NULL for plain TCP, or before the handshake */
+  gboolean tls_eof;             /* the client's close_notify or TCP EOF was read */
 };
 
 /* ---------------------------------------------------------------- requests */
@@ -222,6 +242,65 @@ wait_fd (TestServer *server,
     }
 }
 
+/* Waits until the socket allows what the interrupted GnuTLS call needs. */
+static int
+tls_wait (TestConn *conn,
+          gint64    deadline)
+{
+  short events = gnutls_record_get_direction (conn->tls) == 1 ? POLLOUT : POLLIN;
+
+  return wait_fd (conn->server, conn->fd, events, deadline);
+}
+
+static void
+count_close_notify (TestConn *conn)
+{
+  TestServer *server = conn->server;
+
+  g_mutex_lock (&server->lock);
+  server->n_close_notify++;
+  g_cond_broadcast (&server->cond);
+  g_mutex_unlock (&server->lock);
+}
+
+/* One gnutls_record_recv() that waits as needed: > 0 bytes, 0 at the end of the
+ * stream (close_notify counted), -1 on a TLS or socket error, -2 on timeout/stop. */
+static gssize
+tls_recv (TestConn *conn,
+          guint8   *buffer,
+          gsize     size,
+          gint64    deadline)
+{
+  for (;;)
+    {
+      ssize_t n;
+
+      if (conn->fd < 0)
+        return -1;
+      if (conn->tls_eof)
+        return 0;
+      n = gnutls_record_recv (conn->tls, buffer, size);
+      if (n > 0)
+        return n;
+      if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION)
+        {
+          conn->tls_eof = TRUE;
+          if (n == 0)
+            count_close_notify (conn);
+          return 0;
+        }
+      if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+        {
+          if (tls_wait (conn, deadline) <= 0)
+            return -2;
+          continue;
+        }
+      if (!gnutls_error_is_fatal ((int) n))
+        continue;
+      return -1;
+    }
+}
+
 /* Appends whatever arrives to conn->inbuf.
  * Returns the number of bytes added, 0 at EOF, -1 on error/timeout/stop. */
 static gssize
@@ -229,6 +308,15 @@ conn_fill (TestConn *conn,
            gint64    deadline)
 {
   guint8 tmp[16384];
+
+  if (conn->tls != NULL)
+    {
+      gssize n = tls_recv (conn, tmp, sizeof tmp, deadline);
+
+      if (n > 0)
+        g_byte_array_append (conn->inbuf, tmp, (guint) n);
+      return MAX (n, -1);
+    }
 
   for (;;)
     {
@@ -253,6 +341,39 @@ conn_fill (TestConn *conn,
     }
 }
 
+/* GnuTLS wants an interrupted record_send repeated with the same arguments, which
+ * the loop does by only moving on after progress. */
+static gboolean
+tls_send_all (TestConn     *conn,
+              const guint8 *p,
+              gsize         len)
+{
+  guint timeout = (guint) g_atomic_int_get (&conn->server->io_timeout_ms);
+  gint64 deadline = deadline_after (timeout);
+  gboolean one_byte = conn->server->tls->one_byte_records;
+
+  while (len > 0)
+    {
+      ssize_t n;
+
+      if (conn->fd < 0)
+        return FALSE;
+      n = gnutls_record_send (conn->tls, p, one_byte ? 1 : len);
+      if (n > 0)
+        {
+          p += n;
+          len -= (gsize) n;
+          deadline = deadline_after (timeout);
+          continue;
+        }
+      if (n != GNUTLS_E_AGAIN && n != GNUTLS_E_INTERRUPTED)
+        return FALSE;
+      if (tls_wait (conn, deadline) <= 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 conn_send_all (TestConn   *conn,
                const void *data,
@@ -261,6 +382,9 @@ conn_send_all (TestConn   *conn,
   const guint8 *p = data;
   guint timeout = (guint) g_atomic_int_get (&conn->server->io_timeout_ms);
   gint64 deadline = deadline_after (timeout);
+
+  if (conn->tls != NULL)
+    return tls_send_all (conn, p, len);
 
   while (len > 0)
     {
@@ -288,16 +412,29 @@ conn_send_all (TestConn   *conn,
 
 /* Gives up the fd. An orderly close first drains what is already queued,
  * because closing with unread input makes the kernel send RST, which can
- * destroy a response the client has not read yet. */
+ * destroy a response the client has not read yet. Over TLS an orderly close sends
+ * close_notify first, unless @notify is FALSE. */
 static void
 conn_close_fd (TestConn *conn,
-               gboolean  reset)
+               gboolean  reset,
+               gboolean  notify)
 {
   TestServer *server = conn->server;
   int fd = conn->fd;
 
   if (fd < 0)
     return;
+
+  if (!reset && notify && conn->tls != NULL)
+    {
+      gint64 deadline = deadline_after (BYE_TIMEOUT_MS);
+      int ret;
+
+      while ((ret = gnutls_bye (conn->tls, GNUTLS_SHUT_WR)) == GNUTLS_E_AGAIN ||
+             ret == GNUTLS_E_INTERRUPTED)
+        if (tls_wait (conn, deadline) <= 0)
+          break;
+    }
 
   if (reset)
     {
@@ -861,14 +998,21 @@ void
 test_conn_close (TestConn *conn)
 {
   g_return_if_fail (conn != NULL);
-  conn_close_fd (conn, FALSE);
+  conn_close_fd (conn, FALSE, TRUE);
+}
+
+void
+test_conn_close_without_notify (TestConn *conn)
+{
+  g_return_if_fail (conn != NULL);
+  conn_close_fd (conn, FALSE, FALSE);
 }
 
 void
 test_conn_reset (TestConn *conn)
 {
   g_return_if_fail (conn != NULL);
-  conn_close_fd (conn, TRUE);
+  conn_close_fd (conn, TRUE, FALSE);
 }
 
 gboolean
@@ -884,6 +1028,19 @@ test_conn_wait_client_close (TestConn *conn,
     {
       guint8 tmp[4096];
       gssize n;
+
+      if (conn->tls != NULL)
+        {
+          if (conn->fd < 0)
+            return FALSE;
+          n = tls_recv (conn, tmp, sizeof tmp, deadline);
+          if (n > 0 && conn->inbuf->len < MAX_HEAD_BYTES)
+            g_byte_array_append (conn->inbuf, tmp, (guint) n);
+          if (n > 0)
+            continue;
+          /* A reset or broken TLS stream counts as closed too; a timeout does not. */
+          return n != -2;
+        }
 
       if (conn->fd < 0)
         return FALSE;
@@ -907,13 +1064,103 @@ test_conn_wait_client_close (TestConn *conn,
 
 /* ------------------------------------------------------------------ threads */
 
+static void
+record_handshake (TestConn *conn,
+                  gboolean  ok)
+{
+  TestServer *server = conn->server;
+  char sni[256];
+  size_t sni_len = sizeof sni - 1;
+  unsigned int type = 0;
+  gboolean has_sni = FALSE;
+
+  if (ok)
+    {
+      memset (sni, 0, sizeof sni);
+      has_sni = gnutls_server_name_get (conn->tls, sni, &sni_len, &type, 0) == 0 &&
+                type == GNUTLS_NAME_DNS;
+    }
+
+  g_mutex_lock (&server->lock);
+  if (ok)
+    {
+      server->n_tls_handshakes++;
+      if (gnutls_session_is_resumed (conn->tls))
+        server->n_tls_resumed++;
+      g_free (server->last_sni);
+      server->last_sni = has_sni ? g_strdup (sni) : NULL;
+    }
+  else
+    server->n_tls_failed++;
+  g_cond_broadcast (&server->cond);
+  g_mutex_unlock (&server->lock);
+}
+
+/* Runs the server side of the handshake on the connection's thread. */
+static gboolean
+conn_tls_handshake (TestConn *conn)
+{
+  ServerTls *tls = conn->server->tls;
+  guint timeout = (guint) g_atomic_int_get (&conn->server->io_timeout_ms);
+  gint64 deadline = deadline_after (timeout);
+  gnutls_datum_t alpn = { (unsigned char *) "http/1.1", 8 };
+  gnutls_session_t session;
+  int ret;
+
+  if (gnutls_init (&session, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) < 0)
+    return FALSE;
+  conn->tls = session;
+  gnutls_priority_set (session, tls->priority);
+  gnutls_credentials_set (session, GNUTLS_CRD_CERTIFICATE, tls->credentials);
+  gnutls_session_ticket_enable_server (session, &tls->ticket_key);
+  gnutls_alpn_set_protocols (session, &alpn, 1, 0);
+  gnutls_handshake_set_timeout (session, 0);
+  if (tls->require_client_cert)
+    {
+      gnutls_certificate_server_set_request (session, GNUTLS_CERT_REQUIRE);
+      gnutls_session_set_verify_cert (session, NULL, 0);
+    }
+  gnutls_transport_set_int (session, conn->fd);
+
+  for (;;)
+    {
+      ret = gnutls_handshake (session);
+      if (ret == GNUTLS_E_SUCCESS)
+        {
+          record_handshake (conn, TRUE);
+          return TRUE;
+        }
+      if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED)
+        {
+          if (tls_wait (conn, deadline) <= 0)
+            break;
+          continue;
+        }
+      if (!gnutls_error_is_fatal (ret))
+        continue;
+      /* Tell the client why, as real servers do (best-effort: the socket may be full
+       * or gone). */
+      if (ret != GNUTLS_E_FATAL_ALERT_RECEIVED)
+        gnutls_alert_send_appropriate (session, ret);
+      break;
+    }
+
+  record_handshake (conn, FALSE);
+  return FALSE;
+}
+
 static gpointer
 conn_thread_func (gpointer data)
 {
   TestConn *conn = data;
   TestServer *server = conn->server;
 
-  if (server->raw_handler != NULL)
+  if (server->tls != NULL && !conn_tls_handshake (conn))
+    {
+      /* The alert, if any, went out with the failed handshake. */
+      conn_close_fd (conn, FALSE, FALSE);
+    }
+  else if (server->raw_handler != NULL)
     {
       server->raw_handler (server, conn, server->user_data);
     }
@@ -934,7 +1181,7 @@ conn_thread_func (gpointer data)
         }
     }
 
-  conn_close_fd (conn, FALSE);
+  conn_close_fd (conn, FALSE, TRUE);
 
   g_mutex_lock (&server->lock);
   conn->finished = TRUE;
@@ -947,6 +1194,8 @@ conn_free (TestConn *conn)
 {
   if (conn->thread != NULL)
     g_thread_join (conn->thread);
+  if (conn->tls != NULL)
+    gnutls_deinit (conn->tls);
   g_byte_array_unref (conn->inbuf);
   g_free (conn);
 }
@@ -1160,11 +1409,60 @@ server_listen (TestServer      *server,
 
 /* ------------------------------------------------------------------- server */
 
+static ServerTls *
+server_tls_new (const TestTlsOptions *options)
+{
+  ServerTls *tls = g_new0 (ServerTls, 1);
+  const char *error_pos = NULL;
+  int ret;
+
+  g_assert (options->cert_file != NULL && options->key_file != NULL);
+
+  if ((ret = gnutls_certificate_allocate_credentials (&tls->credentials)) < 0 ||
+      (ret = gnutls_certificate_set_x509_key_file (tls->credentials, options->cert_file,
+                                                   options->key_file,
+                                                   GNUTLS_X509_FMT_PEM)) < 0)
+    g_error ("test server: cannot load %s / %s: %s", options->cert_file,
+             options->key_file, gnutls_strerror (ret));
+  if (options->client_ca_file != NULL)
+    {
+      ret = gnutls_certificate_set_x509_trust_file (tls->credentials,
+                                                    options->client_ca_file,
+                                                    GNUTLS_X509_FMT_PEM);
+      if (ret <= 0)
+        g_error ("test server: cannot load %s: %s", options->client_ca_file,
+                 ret < 0 ? gnutls_strerror (ret) : "no certificate");
+      tls->require_client_cert = TRUE;
+    }
+  ret = gnutls_priority_init (&tls->priority,
+                              options->priority != NULL ? options->priority : "NORMAL",
+                              &error_pos);
+  if (ret < 0)
+    g_error ("test server: bad priority string at %s", error_pos ? error_pos : "?");
+  if ((ret = gnutls_session_ticket_key_generate (&tls->ticket_key)) < 0)
+    g_error ("test server: no ticket key: %s", gnutls_strerror (ret));
+  tls->one_byte_records = options->one_byte_records;
+  return tls;
+}
+
+static void
+server_tls_free (ServerTls *tls)
+{
+  if (tls == NULL)
+    return;
+  gnutls_certificate_free_credentials (tls->credentials);
+  gnutls_priority_deinit (tls->priority);
+  gnutls_memset (tls->ticket_key.data, 0, tls->ticket_key.size);
+  gnutls_free (tls->ticket_key.data);
+  g_free (tls);
+}
+
 static TestServer *
-server_new (TestServerFlags flags,
-            TestHandler     handler,
-            TestRawHandler  raw_handler,
-            gpointer        user_data)
+server_new (TestServerFlags       flags,
+            const TestTlsOptions *tls,
+            TestHandler           handler,
+            TestRawHandler        raw_handler,
+            gpointer              user_data)
 {
   TestServer *server = g_new0 (TestServer, 1);
 
@@ -1177,6 +1475,8 @@ server_new (TestServerFlags flags,
   g_cond_init (&server->cond);
   server->conns = g_ptr_array_new ();
   server->requests = g_ptr_array_new_with_free_func ((GDestroyNotify) test_request_free);
+  if (tls != NULL)
+    server->tls = server_tls_new (tls);
 
   if (pipe2 (server->wake_pipe, O_CLOEXEC) < 0)
     g_error ("test server: pipe2: %s", g_strerror (errno));
@@ -1189,6 +1489,7 @@ server_new (TestServerFlags flags,
       g_ptr_array_unref (server->requests);
       g_mutex_clear (&server->lock);
       g_cond_clear (&server->cond);
+      server_tls_free (server->tls);
       g_free (server);
       return NULL;
     }
@@ -1203,7 +1504,7 @@ test_server_new (TestServerFlags flags,
                  gpointer        user_data)
 {
   g_return_val_if_fail (handler != NULL, NULL);
-  return server_new (flags, handler, NULL, user_data);
+  return server_new (flags, NULL, handler, NULL, user_data);
 }
 
 TestServer *
@@ -1212,7 +1513,27 @@ test_server_new_raw (TestServerFlags flags,
                      gpointer        user_data)
 {
   g_return_val_if_fail (handler != NULL, NULL);
-  return server_new (flags, NULL, handler, user_data);
+  return server_new (flags, NULL, NULL, handler, user_data);
+}
+
+TestServer *
+test_server_new_tls (TestServerFlags       flags,
+                     const TestTlsOptions *tls,
+                     TestHandler           handler,
+                     gpointer              user_data)
+{
+  g_return_val_if_fail (tls != NULL && handler != NULL, NULL);
+  return server_new (flags, tls, handler, NULL, user_data);
+}
+
+TestServer *
+test_server_new_tls_raw (TestServerFlags       flags,
+                         const TestTlsOptions *tls,
+                         TestRawHandler        handler,
+                         gpointer              user_data)
+{
+  g_return_val_if_fail (tls != NULL && handler != NULL, NULL);
+  return server_new (flags, tls, NULL, handler, user_data);
 }
 
 void
@@ -1253,6 +1574,8 @@ test_server_free (TestServer *server)
   close (server->wake_pipe[1]);
   g_mutex_clear (&server->lock);
   g_cond_clear (&server->cond);
+  server_tls_free (server->tls);
+  g_free (server->last_sni);
   g_free (server);
 }
 
@@ -1299,8 +1622,8 @@ test_server_uri (TestServer *server,
                  const char *path)
 {
   path = path_or_root (path);
-  return g_strdup_printf ("http://127.0.0.1:%u%s%s", server->port,
-                          path[0] == '/' ? "" : "/", path);
+  return g_strdup_printf ("%s://127.0.0.1:%u%s%s", server->tls != NULL ? "https" : "http",
+                          server->port, path[0] == '/' ? "" : "/", path);
 }
 
 char *
@@ -1308,8 +1631,95 @@ test_server_uri6 (TestServer *server,
                   const char *path)
 {
   path = path_or_root (path);
-  return g_strdup_printf ("http://[::1]:%u%s%s", server->port,
-                          path[0] == '/' ? "" : "/", path);
+  return g_strdup_printf ("%s://[::1]:%u%s%s", server->tls != NULL ? "https" : "http",
+                          server->port, path[0] == '/' ? "" : "/", path);
+}
+
+static guint
+read_counter (TestServer  *server,
+              const guint *counter)
+{
+  guint n;
+
+  g_mutex_lock (&server->lock);
+  n = *counter;
+  g_mutex_unlock (&server->lock);
+  return n;
+}
+
+static gboolean
+wait_counter (TestServer  *server,
+              const guint *counter,
+              guint        n,
+              guint        timeout_ms)
+{
+  gint64 deadline = deadline_after (timeout_ms);
+  gboolean reached;
+
+  g_mutex_lock (&server->lock);
+  while (*counter < n)
+    if (!g_cond_wait_until (&server->cond, &server->lock, deadline))
+      break;
+  reached = *counter >= n;
+  g_mutex_unlock (&server->lock);
+  return reached;
+}
+
+gboolean
+test_server_is_tls (TestServer *server)
+{
+  return server->tls != NULL;
+}
+
+guint
+test_server_get_n_tls_handshakes (TestServer *server)
+{
+  return read_counter (server, &server->n_tls_handshakes);
+}
+
+guint
+test_server_get_n_tls_resumed (TestServer *server)
+{
+  return read_counter (server, &server->n_tls_resumed);
+}
+
+guint
+test_server_get_n_tls_failed (TestServer *server)
+{
+  return read_counter (server, &server->n_tls_failed);
+}
+
+guint
+test_server_get_n_close_notify (TestServer *server)
+{
+  return read_counter (server, &server->n_close_notify);
+}
+
+char *
+test_server_get_last_sni (TestServer *server)
+{
+  char *sni;
+
+  g_mutex_lock (&server->lock);
+  sni = g_strdup (server->last_sni);
+  g_mutex_unlock (&server->lock);
+  return sni;
+}
+
+gboolean
+test_server_wait_close_notify (TestServer *server,
+                               guint       n,
+                               guint       timeout_ms)
+{
+  return wait_counter (server, &server->n_close_notify, n, timeout_ms);
+}
+
+gboolean
+test_server_wait_tls_failed (TestServer *server,
+                             guint       n,
+                             guint       timeout_ms)
+{
+  return wait_counter (server, &server->n_tls_failed, n, timeout_ms);
 }
 
 guint

@@ -17,6 +17,13 @@
  * A connection counts as open from accept until the server closes or resets
  * it (test_conn_close(), test_conn_reset(), handler returning FALSE, client
  * EOF noticed while waiting for the next request, I/O timeout, bad request).
+ *
+ * TLS: test_server_new_tls() serves the same scripts over TLS (GnuTLS, session
+ * tickets on, ALPN "http/1.1"). The handshake runs on the connection's thread before
+ * the handler; a connection whose handshake fails never reaches the handler and
+ * counts in test_server_get_n_tls_failed(). All test_conn_*() calls then move
+ * plaintext; test_conn_close() sends close_notify first, and
+ * test_conn_close_without_notify() ends the TCP connection without it.
  */
 #pragma once
 
@@ -63,6 +70,15 @@ typedef void (*TestRawHandler) (TestServer *server,
                                 TestConn   *conn,
                                 gpointer    user_data);
 
+typedef struct
+{
+  const char *cert_file;        /* PEM certificate (chain) */
+  const char *key_file;         /* its private key */
+  const char *client_ca_file;   /* non-NULL: require a client certificate it signed */
+  const char *priority;         /* GnuTLS priority string; NULL: "NORMAL" */
+  gboolean one_byte_records;    /* every plaintext byte written goes in its own record */
+} TestTlsOptions;
+
 /* Requests */
 const char  *test_request_get_header   (TestRequest *req,
                                         const char  *name);
@@ -81,6 +97,15 @@ TestServer  *test_server_new           (TestServerFlags  flags,
 TestServer  *test_server_new_raw       (TestServerFlags  flags,
                                         TestRawHandler   handler,
                                         gpointer         user_data);
+/* The files are loaded at once (g_error() if they cannot be). */
+TestServer  *test_server_new_tls       (TestServerFlags       flags,
+                                        const TestTlsOptions *tls,
+                                        TestHandler           handler,
+                                        gpointer              user_data);
+TestServer  *test_server_new_tls_raw   (TestServerFlags       flags,
+                                        const TestTlsOptions *tls,
+                                        TestRawHandler        handler,
+                                        gpointer              user_data);
 void         test_server_free          (TestServer      *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestServer, test_server_free)
 
@@ -94,10 +119,27 @@ void         test_server_set_io_timeout    (TestServer *server,
 guint16      test_server_get_port      (TestServer *server);
 gboolean     test_server_has_ipv4      (TestServer *server);
 gboolean     test_server_has_ipv6      (TestServer *server);
+/* "http://127.0.0.1:PORT/path" ("https://" for a TLS server). */
 char        *test_server_uri           (TestServer *server,
                                         const char *path);
 char        *test_server_uri6          (TestServer *server,
                                         const char *path);
+
+/* TLS counters (thread-safe): handshakes completed (resumed ones included) and
+ * resumed, handshakes failed, close_notify alerts received from clients. The SNI of
+ * the last completed handshake is a copy (g_free), NULL if the client sent none. */
+gboolean     test_server_is_tls        (TestServer *server);
+guint        test_server_get_n_tls_handshakes (TestServer *server);
+guint        test_server_get_n_tls_resumed    (TestServer *server);
+guint        test_server_get_n_tls_failed     (TestServer *server);
+guint        test_server_get_n_close_notify   (TestServer *server);
+char        *test_server_get_last_sni         (TestServer *server);
+gboolean     test_server_wait_close_notify    (TestServer *server,
+                                               guint       n,
+                                               guint       timeout_ms);
+gboolean     test_server_wait_tls_failed      (TestServer *server,
+                                               guint       n,
+                                               guint       timeout_ms);
 
 /* Thread-safe; the wait functions return whether the count was reached. */
 guint        test_server_get_n_accepted (TestServer *server);
@@ -170,6 +212,8 @@ gboolean     test_conn_trickle         (TestConn   *conn,
 /* close sends FIN (after discarding input already queued, so the kernel
  * does not turn it into RST); reset sends RST (SO_LINGER {1, 0}). */
 void         test_conn_close           (TestConn   *conn);
+/* TLS: FIN without close_notify, as a truncation attack would look. */
+void         test_conn_close_without_notify (TestConn *conn);
 void         test_conn_reset           (TestConn   *conn);
 /* TRUE if the client closes (EOF or RST) within @ms. Bytes it sends
  * meanwhile stay available to the read calls. */

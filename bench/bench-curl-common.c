@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bench-curl-common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static void
+check_multi (const char *what,
+             CURLMcode   code)
+{
+  if (code == CURLM_OK)
+    return;
+  fprintf (stderr, "%s: %s\n", what, curl_multi_strerror (code));
+  exit (1);
+}
+
+static size_t
+count_cb (char   *data,
+          size_t  size,
+          size_t  nmemb,
+          void   *user_data)
+{
+  CurlTransfer *transfer = user_data;
+
+  transfer->received += size * nmemb;
+  return size * nmemb;
+}
+
+CURLM *
+bench_curl_multi_new (const BenchRun *run)
+{
+  CURLM *multi;
+
+  if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    {
+      fprintf (stderr, "curl_global_init failed\n");
+      exit (1);
+    }
+  multi = curl_multi_init ();
+  /* Every transfer in flight gets a connection, and each one stays in the cache. */
+  curl_multi_setopt (multi, CURLMOPT_MAX_HOST_CONNECTIONS, run->concurrency);
+  curl_multi_setopt (multi, CURLMOPT_MAXCONNECTS, run->concurrency);
+  return multi;
+}
+
+void
+bench_curl_start_one (BenchRun *run,
+                      CURLM    *multi)
+{
+  CurlTransfer *transfer = calloc (1, sizeof *transfer);
+  CURL *easy = curl_easy_init ();
+
+  if (transfer == NULL || easy == NULL)
+    {
+      fprintf (stderr, "out of memory\n");
+      exit (1);
+    }
+  transfer->easy = easy;
+  curl_easy_setopt (easy, CURLOPT_URL, run->url);
+  curl_easy_setopt (easy, CURLOPT_PRIVATE, transfer);
+  curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, count_cb);
+  curl_easy_setopt (easy, CURLOPT_WRITEDATA, transfer);
+  curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
+  /* gmulti and libsoup speak HTTP/1.1 here; keep libcurl from offering h2 over TLS. */
+  curl_easy_setopt (easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
+  if (run->cafile != NULL)
+    {
+      /* Trust that file only, as the other clients do: Debian's libcurl would also
+       * read every certificate in /etc/ssl/certs for each new connection. */
+      curl_easy_setopt (easy, CURLOPT_CAINFO, run->cafile);
+      curl_easy_setopt (easy, CURLOPT_CAPATH, NULL);
+    }
+  if (run->buffer_size > 0)
+    curl_easy_setopt (easy, CURLOPT_BUFFERSIZE, run->buffer_size);
+
+  run->started++;
+  check_multi ("curl_multi_add_handle", curl_multi_add_handle (multi, easy));
+}
+
+void
+bench_curl_read_messages (BenchRun *run,
+                          CURLM    *multi)
+{
+  CURLMsg *msg;
+  int queued;
+
+  while ((msg = curl_multi_info_read (multi, &queued)) != NULL)
+    {
+      CurlTransfer *transfer = NULL;
+      CURL *easy = msg->easy_handle;
+      CURLcode result = msg->data.result;
+      long status = 0;
+
+      if (msg->msg != CURLMSG_DONE)
+        continue;
+      curl_easy_getinfo (easy, CURLINFO_PRIVATE, (char **) &transfer);
+      curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &status);
+      bench_transfer_done (run, result == CURLE_OK ? NULL : curl_easy_strerror (result),
+                           status, transfer->received);
+      /* msg is invalid after the remove. */
+      check_multi ("curl_multi_remove_handle", curl_multi_remove_handle (multi, easy));
+      curl_easy_cleanup (easy);
+      free (transfer);
+    }
+
+  while (run->started - run->finished < run->concurrency && bench_want_more (run))
+    bench_curl_start_one (run, multi);
+}

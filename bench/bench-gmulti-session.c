@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* GMultiSession on a GMainLoop: keeps C transfers in flight by adding a new transfer
+ * from the session's transfer-finished handler. Bodies go to a write function that
+ * only counts them. */
+#include <gmulti/gmulti.h>
+
+#include "bench-common.h"
+
+typedef struct
+{
+  BenchRun run;
+  GMultiSession *session;
+  GMainLoop *loop;
+  guint64 delivered;             /* body bytes the write function was handed */
+} Bench;
+
+static gboolean
+count_cb (GMultiTransfer *transfer,
+          const guint8   *data,
+          gsize           length,
+          gpointer        user_data)
+{
+  Bench *bench = user_data;
+
+  bench->delivered += length;
+  return TRUE;
+}
+
+static void
+start_one (Bench *bench)
+{
+  GMultiTransfer *transfer = gmulti_transfer_new (bench->run.url);
+  g_autoptr(GError) error = NULL;
+
+  gmulti_transfer_set_write_func (transfer, count_cb, bench, NULL);
+  if (bench->run.cafile != NULL)
+    gmulti_transfer_set_tls_ca_file (transfer, bench->run.cafile);
+  bench->run.started++;
+  /* The session keeps its own reference while the transfer is added; ours is dropped
+   * in the finished handler. */
+  if (!gmulti_session_add (bench->session, transfer, &error))
+    g_error ("gmulti_session_add: %s", error->message);
+}
+
+static void
+transfer_finished_cb (GMultiSession  *session,
+                      GMultiTransfer *transfer,
+                      const GError   *error,
+                      Bench          *bench)
+{
+  guint64 received = gmulti_transfer_get_bytes_received (transfer);
+
+  if (error != NULL && g_error_matches (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_SCHEME))
+    bench->run.unsupported = TRUE;
+  bench_transfer_done (&bench->run, error != NULL ? error->message : NULL,
+                       gmulti_transfer_get_status (transfer), received);
+  g_object_unref (transfer);
+
+  if (bench->run.unsupported)
+    bench->run.count = bench->run.started;
+  else if (bench_want_more (&bench->run))
+    start_one (bench);
+  if (bench_all_done (&bench->run))
+    g_main_loop_quit (bench->loop);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  Bench bench = { 0 };
+  int status;
+
+  bench_parse_args (&bench.run, "gmulti-session", argc, argv);
+  bench_raise_fd_limit ();
+
+  bench.loop = g_main_loop_new (NULL, FALSE);
+  bench.session = gmulti_session_new ();
+  gmulti_session_set_max_connections (bench.session, bench.run.concurrency);
+  gmulti_session_set_max_host_connections (bench.session, bench.run.concurrency);
+  gmulti_session_set_max_idle_connections (bench.session, bench.run.concurrency);
+  g_signal_connect (bench.session, "transfer-finished", G_CALLBACK (transfer_finished_cb),
+                    &bench);
+
+  bench_start_clock (&bench.run);
+  while (bench.run.started < bench.run.concurrency && bench_want_more (&bench.run))
+    start_one (&bench);
+  if (!bench_all_done (&bench.run))
+    g_main_loop_run (bench.loop);
+
+  bench_check_delivered (&bench.run, bench.delivered);
+  status = bench_finish (&bench.run);
+  g_object_unref (bench.session);
+  g_main_loop_unref (bench.loop);
+  return status;
+}

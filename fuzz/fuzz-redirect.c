@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gmulti-error.h"
+#include "gmulti-redirect.h"
+#include "http1/gmulti-http1-request.h"
+
+/* Redirects as the engine follows them: a base URI and a Location value go through the
+ * same resolution and checks, and the result through the same target parsing that
+ * builds each request. The input is "BASE\nLOCATION"; without a newline it is the
+ * Location, against a fixed base, and also parsed as a URI of its own.
+ *
+ * Nothing may crash, and whatever is accepted must be fit for the wire: a target and a
+ * Host value with no control character or space, a request line of exactly three
+ * parts, a Host line that stays one line. */
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+#define DEFAULT_BASE "http://example.com:8080/dir/page?query"
+
+#define CHECK(cond) \
+  G_STMT_START { \
+    if (!(cond)) \
+      { \
+        g_printerr ("check failed: %s\n", #cond); \
+        abort (); \
+      } \
+  } G_STMT_END
+
+static void
+check_wire_text (const char *text)
+{
+  CHECK (text != NULL && *text != '\0');
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    CHECK (*p > 0x20 && *p != 0x7f);
+}
+
+/* What the engine would write for this target. */
+static void
+check_request_head (const GMultiRequestTarget *target)
+{
+  GString *head = g_string_new (NULL);
+  char **lines, **words;
+  guint n_lines;
+
+  gmulti_http1_write_request_head (head, "GET", target->target, target->host_header, NULL,
+                                   GMULTI_HTTP1_NO_BODY, NULL);
+  CHECK (g_str_has_suffix (head->str, "\r\n\r\n"));
+  CHECK (strlen (head->str) == head->len);
+
+  /* Request line, Host, the empty line and what follows it. */
+  lines = g_strsplit (head->str, "\r\n", -1);
+  n_lines = g_strv_length (lines);
+  CHECK (n_lines == 4);
+  CHECK (*lines[2] == '\0' && *lines[3] == '\0');
+  for (guint i = 0; i < n_lines; i++)
+    CHECK (strpbrk (lines[i], "\r\n") == NULL);
+
+  words = g_strsplit (lines[0], " ", -1);
+  CHECK (g_strv_length (words) == 3);
+  CHECK (strcmp (words[1], target->target) == 0);
+  CHECK (strcmp (words[2], "HTTP/1.1") == 0);
+  CHECK (g_str_has_prefix (lines[1], "Host: "));
+  CHECK (strcmp (lines[1] + strlen ("Host: "), target->host_header) == 0);
+
+  g_strfreev (words);
+  g_strfreev (lines);
+  g_string_free (head, TRUE);
+}
+
+static void
+check_target (const GMultiRequestTarget *target)
+{
+  char *origin;
+
+  check_wire_text (target->target);
+  check_wire_text (target->host_header);
+  check_wire_text (target->host);
+  CHECK (target->target[0] == '/');
+  CHECK (target->port != 0);
+  CHECK (strpbrk (target->host_header, "/?#@\\") == NULL);
+
+  /* The pool key is the Host value with the port always spelled out. */
+  if (target->port == 80)
+    origin = g_strdup_printf ("http://%s:80", target->host_header);
+  else
+    origin = g_strdup_printf ("http://%s", target->host_header);
+  CHECK (strcmp (origin, target->origin) == 0);
+  g_free (origin);
+
+  check_request_head (target);
+}
+
+/* Parses @uri as the engine does before each request. Returns whether it was taken. */
+static gboolean
+parse_checked (const char          *uri,
+               GMultiRequestTarget *target)
+{
+  GError *error = NULL;
+
+  if (gmulti_request_target_parse (uri, target, &error))
+    {
+      CHECK (error == NULL);
+      check_target (target);
+      return TRUE;
+    }
+
+  CHECK (error != NULL && error->domain == GMULTI_ERROR);
+  CHECK (error->code == GMULTI_ERROR_INVALID_URI ||
+         error->code == GMULTI_ERROR_UNSUPPORTED_SCHEME);
+  CHECK (target->origin == NULL && target->host == NULL && target->target == NULL &&
+         target->host_header == NULL);
+  g_error_free (error);
+  return FALSE;
+}
+
+static void
+follow (const char *base,
+        const char *location)
+{
+  GMultiRequestTarget from = { 0, }, to = { 0, };
+  GError *error = NULL;
+  gboolean cross_origin = TRUE;
+  char *next;
+
+  /* The engine only ever redirects from a URI it requested. */
+  if (!parse_checked (base, &from))
+    {
+      gmulti_request_target_clear (&from);
+      base = DEFAULT_BASE;
+      CHECK (parse_checked (base, &from));
+    }
+
+  next = gmulti_redirect_resolve (base, location, &cross_origin, &error);
+  if (next == NULL)
+    {
+      CHECK (error != NULL && error->domain == GMULTI_ERROR);
+      CHECK (error->code == GMULTI_ERROR_BAD_REDIRECT);
+      CHECK (!cross_origin);
+      g_error_free (error);
+      gmulti_request_target_clear (&from);
+      return;
+    }
+  CHECK (error == NULL);
+
+  /* A redirect that was accepted can be requested, unless it needs TLS. */
+  if (parse_checked (next, &to))
+    {
+      /* Host names compare without case; the pool key keeps the case it was given. */
+      CHECK (cross_origin == (g_ascii_strcasecmp (from.origin, to.origin) != 0));
+    }
+  else
+    CHECK (g_ascii_strncasecmp (next, "https:", 6) == 0);
+
+  gmulti_request_target_clear (&to);
+  gmulti_request_target_clear (&from);
+  g_free (next);
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data,
+                        size_t         size)
+{
+  /* Text ends at a NUL, as it does in a header value or a C string. */
+  char *input = g_strndup ((const char *) data, size);
+  char *newline = strchr (input, '\n');
+
+  if (newline != NULL)
+    {
+      *newline = '\0';
+      follow (input, newline + 1);
+    }
+  else
+    {
+      GMultiRequestTarget target = { 0, };
+
+      parse_checked (input, &target);
+      gmulti_request_target_clear (&target);
+      follow (DEFAULT_BASE, input);
+    }
+
+  g_free (input);
+  return 0;
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "gmulti-error.h"
+#include "gmulti-i18n-private.h"
+#include "gmulti-redirect.h"
+
+/* The URI flags of every parse here: path and query stay exactly as escaped. */
+#define PARSE_FLAGS (G_URI_FLAGS_ENCODED | G_URI_FLAGS_SCHEME_NORMALIZE)
+
+static gboolean
+is_ctl_or_space (guchar c)
+{
+  return c <= 0x20 || c == 0x7f;
+}
+
+/* GLib decodes %-escapes in the host, so "a%0D%0Ab" arrives here as "a\r\nb"; the host
+ * also ends up in the Host field and the pool key. Only what can name a host passes:
+ * an IPv6 literal (no zone: it means nothing to the server), or a name or IPv4 address
+ * without delimiters, spaces or control characters. */
+static gboolean
+host_is_valid (const char *host)
+{
+  if (host == NULL || *host == '\0')
+    return FALSE;
+
+  for (const guchar *p = (const guchar *) host; *p != '\0'; p++)
+    if (is_ctl_or_space (*p) || strchr ("/?#@[]\\%", *p) != NULL)
+      return FALSE;
+
+  if (strchr (host, ':') != NULL)
+    return g_hostname_is_ip_address (host);
+  return TRUE;
+}
+
+static gboolean
+target_is_valid (const char *target)
+{
+  if (*target != '/')
+    return FALSE;
+  for (const guchar *p = (const guchar *) target; *p != '\0'; p++)
+    if (is_ctl_or_space (*p))
+      return FALSE;
+  return TRUE;
+}
+
+/* The port to connect to: the URI's, or the scheme's default. 0 when invalid. */
+static guint16
+effective_port (GUri *uri)
+{
+  int port = g_uri_get_port (uri);
+
+  if (port < 0)
+    return g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
+  if (port == 0 || port > 65535)
+    return 0;
+  return (guint16) port;
+}
+
+static char *
+build_target (GUri *uri)
+{
+  const char *path = g_uri_get_path (uri);
+  const char *query = g_uri_get_query (uri);
+
+  return g_strconcat (*path != '\0' ? path : "/", query != NULL ? "?" : "",
+                      query != NULL ? query : "", NULL);
+}
+
+void
+gmulti_request_target_clear (GMultiRequestTarget *target)
+{
+  g_clear_pointer (&target->origin, g_free);
+  g_clear_pointer (&target->host, g_free);
+  g_clear_pointer (&target->target, g_free);
+  g_clear_pointer (&target->host_header, g_free);
+  target->port = 0;
+}
+
+gboolean
+gmulti_request_target_parse (const char           *uri,
+                             GMultiRequestTarget  *out,
+                             GError              **error)
+{
+  g_autoptr(GUri) parsed = NULL;
+  g_autofree char *target = NULL;
+  const char *scheme, *host;
+  const char *open, *close;
+  guint16 port;
+
+  memset (out, 0, sizeof *out);
+
+  parsed = uri != NULL ? g_uri_parse (uri, PARSE_FLAGS, NULL) : NULL;
+  if (parsed == NULL || g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
+                   _("Invalid URI “%s”"), uri != NULL ? uri : "");
+      return FALSE;
+    }
+
+  scheme = g_uri_get_scheme (parsed);
+  if (g_ascii_strcasecmp (scheme, "http") != 0)
+    {
+      if (g_ascii_strcasecmp (scheme, "https") == 0)
+        g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_SCHEME,
+                     _("HTTPS is not supported by this build of gmulti yet (URI “%s”)"), uri);
+      else
+        g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_SCHEME,
+                     _("Unsupported URI scheme “%s”"), scheme);
+      return FALSE;
+    }
+
+  host = g_uri_get_host (parsed);
+  if (!host_is_valid (host))
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
+                   _("Invalid host in URI “%s”"), uri);
+      return FALSE;
+    }
+
+  port = effective_port (parsed);
+  if (port == 0)
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
+                   _("Invalid port in URI “%s”"), uri);
+      return FALSE;
+    }
+
+  target = build_target (parsed);
+  if (!target_is_valid (target))
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
+                   _("Invalid characters in URI “%s”"), uri);
+      return FALSE;
+    }
+
+  open = strchr (host, ':') != NULL ? "[" : "";
+  close = *open != '\0' ? "]" : "";
+  out->host = g_strdup (host);
+  out->port = port;
+  out->origin = g_strdup_printf ("http://%s%s%s:%u", open, host, close, port);
+  if (port == 80)
+    out->host_header = g_strconcat (open, host, close, NULL);
+  else
+    out->host_header = g_strdup_printf ("%s%s%s:%u", open, host, close, port);
+  out->target = g_steal_pointer (&target);
+  return TRUE;
+}
+
+static gboolean
+same_origin (GUri *a,
+             GUri *b)
+{
+  return g_ascii_strcasecmp (g_uri_get_scheme (a), g_uri_get_scheme (b)) == 0 &&
+         g_ascii_strcasecmp (g_uri_get_host (a), g_uri_get_host (b)) == 0 &&
+         effective_port (a) == effective_port (b);
+}
+
+char *
+gmulti_redirect_resolve (const char  *base_uri,
+                         const char  *location,
+                         gboolean    *cross_origin,
+                         GError     **error)
+{
+  g_autoptr(GUri) base = NULL;
+  g_autoptr(GUri) next = NULL;
+  g_autoptr(GUri) check = NULL;
+  g_autofree char *result = NULL;
+  g_autofree char *target = NULL;
+  const char *scheme;
+
+  *cross_origin = FALSE;
+
+  base = g_uri_parse (base_uri, G_URI_FLAGS_ENCODED, NULL);
+  next = base != NULL && strpbrk (location, "\r\n") == NULL
+         ? g_uri_parse_relative (base, location, G_URI_FLAGS_ENCODED, NULL) : NULL;
+  if (next == NULL)
+    goto invalid;
+
+  scheme = g_uri_get_scheme (next);
+  if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_BAD_REDIRECT,
+                   _("The server redirected to the unsupported scheme “%s”"), scheme);
+      return NULL;
+    }
+  if (g_uri_get_host (next) == NULL || *g_uri_get_host (next) == '\0')
+    goto invalid;
+
+  /* What is followed is the URI as text, parsed again for each hop: it must read back
+   * as the same host, port and target, and each must be fit for the wire. */
+  result = g_uri_to_string (next);
+  check = g_uri_parse (result, PARSE_FLAGS, NULL);
+  if (check == NULL || g_uri_get_host (check) == NULL ||
+      !host_is_valid (g_uri_get_host (next)) ||
+      g_ascii_strcasecmp (g_uri_get_host (check), g_uri_get_host (next)) != 0 ||
+      effective_port (check) == 0)
+    goto invalid;
+  target = build_target (check);
+  if (!target_is_valid (target))
+    goto invalid;
+
+  *cross_origin = !same_origin (base, check);
+  return g_steal_pointer (&result);
+
+invalid:
+  g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_BAD_REDIRECT,
+               _("The server redirected to an invalid URI “%s”"), location);
+  return NULL;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Turning a URI into what goes on the wire, and a Location into the next URI. Both
+ * take text a server or an application chose, so every result is checked here, in one
+ * place the fuzzer reaches too: no accepted target or Host value holds a control
+ * character or a space. */
+
+/* Where one request goes. */
+typedef struct {
+  char *origin;       /* "http://host:port": the pool key */
+  char *host;         /* for the resolver; an IPv6 literal without brackets */
+  guint16 port;
+  char *target;       /* origin-form: path and query */
+  char *host_header;  /* host, bracketed if IPv6, with the port unless it is 80 */
+} GMultiRequestTarget;
+
+/* Parses an absolute `http` URI. On failure @out is left cleared and @error is
+ * GMULTI_ERROR_INVALID_URI or GMULTI_ERROR_UNSUPPORTED_SCHEME. */
+gboolean gmulti_request_target_parse (const char           *uri,
+                                      GMultiRequestTarget  *out,
+                                      GError              **error);
+void     gmulti_request_target_clear (GMultiRequestTarget  *target);
+
+/* Resolves @location against @base_uri and checks the result can be requested.
+ * Returns the absolute URI to follow, or NULL with GMULTI_ERROR_BAD_REDIRECT.
+ * *@cross_origin tells whether it leaves the origin (scheme, host, port) of
+ * @base_uri. */
+char    *gmulti_redirect_resolve     (const char  *base_uri,
+                                      const char  *location,
+                                      gboolean    *cross_origin,
+                                      GError     **error);
+
+G_END_DECLS

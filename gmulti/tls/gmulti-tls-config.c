@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "gmulti-tls-config.h"
+#include "gmulti-transfer-private.h"
+#include "gmulti-error.h"
+#include "gmulti-i18n-private.h"
+
+#define PIN_PREFIX "sha256//"
+
+guint8 *
+gmulti_tls_parse_pins (const char  *pins,
+                       guint       *n_pins,
+                       GError     **error)
+{
+  g_auto(GStrv) items = NULL;
+  g_autoptr(GByteArray) digests = g_byte_array_new ();
+  guint n = 0;
+
+  g_return_val_if_fail (pins != NULL, NULL);
+  g_return_val_if_fail (n_pins != NULL, NULL);
+
+  /* An empty string splits into no items at all. */
+  items = g_strsplit (*pins != '\0' ? pins : ";", ";", -1);
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      const char *item = g_strstrip (items[i]);
+      g_autofree guint8 *digest = NULL;
+      gsize size = 0;
+
+      /* g_base64_decode() skips characters outside the alphabet instead of failing, so
+       * the length check below is what catches garbage. */
+      if (g_str_has_prefix (item, PIN_PREFIX))
+        {
+          const char *b64 = item + strlen (PIN_PREFIX);
+
+          if (strlen (b64) == 44 && strspn (b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                 "abcdefghijklmnopqrstuvwxyz"
+                                                 "0123456789+/=") == 44)
+            digest = g_base64_decode (b64, &size);
+        }
+
+      if (digest == NULL || size != GMULTI_TLS_PIN_SIZE)
+        {
+          g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_ARGUMENT,
+                       _("Invalid pinned public key “%s”: expected sha256// followed by "
+                         "a base64 SHA-256 digest"), item);
+          return NULL;
+        }
+
+      g_byte_array_append (digests, digest, GMULTI_TLS_PIN_SIZE);
+      n++;
+    }
+
+  *n_pins = n;
+  return g_byte_array_free (g_steal_pointer (&digests), FALSE);
+}
+
+static char *
+build_priority (const char       *priority,
+                GMultiTlsVersion  min_version)
+{
+  const char *base = priority != NULL && *priority != '\0' ? priority : "NORMAL";
+
+  switch (min_version)
+    {
+    case GMULTI_TLS_VERSION_TLS_1_2:
+      return g_strconcat (base, ":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", NULL);
+    case GMULTI_TLS_VERSION_TLS_1_3:
+      return g_strconcat (base, ":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-TLS1.2",
+                          NULL);
+    case GMULTI_TLS_VERSION_DEFAULT:
+    default:
+      return g_strdup (base);
+    }
+}
+
+static guint
+str_hash0 (const char *s)
+{
+  return s != NULL ? g_str_hash (s) : 0;
+}
+
+static guint
+compute_hash (const GMultiTlsConfig *self)
+{
+  guint h = self->verify ? 1 : 2;
+
+  h = h * 31 + str_hash0 (self->ca_file);
+  h = h * 31 + str_hash0 (self->ca_directory);
+  h = h * 31 + str_hash0 (self->client_certificate);
+  h = h * 31 + str_hash0 (self->client_key);
+  h = h * 31 + str_hash0 (self->priority);
+  h = h * 31 + str_hash0 (self->pinned_public_key);
+  return h;
+}
+
+GMultiTlsConfig *
+gmulti_tls_config_new_from_transfer (GMultiTransfer  *transfer,
+                                     GError         **error)
+{
+  GMultiTlsConfig *self;
+  guint8 *pins = NULL;
+  guint n_pins = 0;
+
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (transfer), NULL);
+
+  if (transfer->tls_pinned_public_key != NULL)
+    {
+      pins = gmulti_tls_parse_pins (transfer->tls_pinned_public_key, &n_pins, error);
+      if (pins == NULL)
+        return NULL;
+    }
+
+  self = g_new0 (GMultiTlsConfig, 1);
+  self->ref_count = 1;
+  self->verify = transfer->tls_verify;
+  self->ca_file = g_strdup (transfer->tls_ca_file);
+  self->ca_directory = g_strdup (transfer->tls_ca_directory);
+  self->client_certificate = g_strdup (transfer->tls_client_certificate);
+  self->client_key = self->client_certificate != NULL
+                     ? g_strdup (transfer->tls_client_key) : NULL;
+  self->priority = build_priority (transfer->tls_priority, transfer->tls_min_version);
+  self->pinned_public_key = g_strdup (transfer->tls_pinned_public_key);
+  self->pins = pins;
+  self->n_pins = n_pins;
+  self->hash = compute_hash (self);
+  return self;
+}
+
+GMultiTlsConfig *
+gmulti_tls_config_ref (GMultiTlsConfig *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  self->ref_count++;
+  return self;
+}
+
+void
+gmulti_tls_config_unref (GMultiTlsConfig *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (--self->ref_count > 0)
+    return;
+
+  g_free (self->ca_file);
+  g_free (self->ca_directory);
+  g_free (self->client_certificate);
+  g_free (self->client_key);
+  g_free (self->priority);
+  g_free (self->pinned_public_key);
+  g_free (self->pins);
+  g_free (self);
+}
+
+gboolean
+gmulti_tls_config_equal (const GMultiTlsConfig *a,
+                         const GMultiTlsConfig *b)
+{
+  if (a == b)
+    return TRUE;
+  if (a == NULL || b == NULL)
+    return FALSE;
+
+  return a->hash == b->hash &&
+         a->verify == b->verify &&
+         g_strcmp0 (a->ca_file, b->ca_file) == 0 &&
+         g_strcmp0 (a->ca_directory, b->ca_directory) == 0 &&
+         g_strcmp0 (a->client_certificate, b->client_certificate) == 0 &&
+         g_strcmp0 (a->client_key, b->client_key) == 0 &&
+         g_strcmp0 (a->priority, b->priority) == 0 &&
+         g_strcmp0 (a->pinned_public_key, b->pinned_public_key) == 0;
+}
+
+guint
+gmulti_tls_config_hash (const GMultiTlsConfig *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->hash;
+}

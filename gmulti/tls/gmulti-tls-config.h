@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "gmulti-enums.h"
+
+G_BEGIN_DECLS
+
+typedef struct _GMultiTransfer GMultiTransfer;
+
+#define GMULTI_TLS_PIN_SIZE 32   /* a SHA-256 digest */
+
+/* An immutable snapshot of a transfer's TLS options, taken when the transfer starts,
+ * so that changing the transfer later cannot change a connection under way. Two
+ * connections may be shared only when their configs are equal: it is part of the pool
+ * key and of the session-resumption key. Refcounted; not thread-safe (engine thread). */
+typedef struct {
+  gboolean verify;
+  char *ca_file;
+  char *ca_directory;
+  char *client_certificate;
+  char *client_key;            /* NULL: in client_certificate */
+  char *priority;              /* the complete GnuTLS priority string, min version applied */
+  char *pinned_public_key;     /* as given, for equality */
+  guint8 *pins;                /* n_pins digests of GMULTI_TLS_PIN_SIZE bytes */
+  guint n_pins;
+
+  /* private */
+  guint ref_count;
+  guint hash;
+} GMultiTlsConfig;
+
+/* Fails with GMULTI_ERROR_INVALID_ARGUMENT when the pinned key is malformed. The
+ * priority string is checked later, by the context that compiles it. */
+GMultiTlsConfig *gmulti_tls_config_new_from_transfer (GMultiTransfer *transfer,
+                                                      GError        **error);
+GMultiTlsConfig *gmulti_tls_config_ref    (GMultiTlsConfig *self);
+void             gmulti_tls_config_unref  (GMultiTlsConfig *self);
+gboolean         gmulti_tls_config_equal  (const GMultiTlsConfig *a,
+                                           const GMultiTlsConfig *b);
+guint            gmulti_tls_config_hash   (const GMultiTlsConfig *self);
+
+/* Parses "sha256//BASE64[;sha256//BASE64...]" (spaces around items allowed). Returns
+ * the digests back to back (g_free) and their count, or NULL with @error. */
+guint8          *gmulti_tls_parse_pins    (const char *pins,
+                                           guint      *n_pins,
+                                           GError    **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMultiTlsConfig, gmulti_tls_config_unref)
+
+G_END_DECLS

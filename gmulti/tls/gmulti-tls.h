@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * TLS over one non-blocking socket, with GnuTLS.
+ *
+ * The layer never blocks and never watches the socket itself: every call does what
+ * it can right now and says what it waits for, so the owner keeps driving it from
+ * its socket events, as it drives plain TCP.
+ *
+ *   connect (TCP) -> gmulti_tls_new()
+ *   gmulti_tls_handshake_step() on every event until DONE, watching the socket for
+ *     reading on WANT_READ and for writing on WANT_WRITE
+ *   gmulti_tls_send() / gmulti_tls_flush() / gmulti_tls_recv() / gmulti_tls_pending()
+ *   gmulti_tls_close() on an orderly close, then gmulti_tls_free(), then close the fd
+ *
+ * Reading: gmulti_tls_recv() decrypts records until the caller's buffer is full or the
+ * socket has nothing more. What does not fit stays inside GnuTLS, where poll() cannot
+ * see it, and so does an end of stream or error met after bytes already returned.
+ * After a read, while gmulti_tls_pending() is above zero, read again without waiting
+ * for the socket.
+ *
+ * Writing: gmulti_tls_send() takes bytes into GnuTLS (at most GMULTI_TLS_SEND_MAX
+ * per call, packed into as few records as possible) and reports them consumed even
+ * when the socket did not take all of the records yet. Those are then flushed by the
+ * next gmulti_tls_send() or gmulti_tls_flush(); as long as gmulti_tls_wants_write()
+ * is TRUE the owner must watch the socket for writing and call gmulti_tls_flush()
+ * when it is writable, even when it has nothing more to send.
+ */
+
+#include <glib.h>
+#include <sys/uio.h>
+
+#include "gmulti-tls-config.h"
+#include "gmulti-tls-context.h"
+
+G_BEGIN_DECLS
+
+/* The most plaintext gmulti_tls_send() takes in one call: a few full records, which
+ * bounds what GnuTLS holds for a slow socket. */
+#define GMULTI_TLS_SEND_MAX (64 * 1024)
+
+typedef enum {
+  GMULTI_TLS_DONE,
+  GMULTI_TLS_WANT_READ,      /* call again when the socket is readable */
+  GMULTI_TLS_WANT_WRITE,     /* call again when the socket is writable */
+  GMULTI_TLS_ERROR,          /* error set; the connection cannot be used any more */
+} GMultiTlsStatus;
+
+typedef struct _GMultiTls GMultiTls;
+
+/* Sets up a client session on @fd (connected, non-blocking; not owned: the caller
+ * closes it after gmulti_tls_free()). @host is the URI's host (an IPv6 literal with or
+ * without brackets): it is sent as SNI unless it is an IP address, and the server's
+ * certificate must name it. @port completes the session-resumption key. Resumes a
+ * session cached in @context for the same origin and config. Errors:
+ * GMULTI_ERROR_TLS_BAD_CERTIFICATE (files), GMULTI_ERROR_INVALID_ARGUMENT (priority
+ * string). Nothing is sent until the first handshake step. */
+GMultiTls       *gmulti_tls_new            (GMultiTlsContext *context,
+                                            GMultiTlsConfig  *config,
+                                            int               fd,
+                                            const char       *host,
+                                            guint16           port,
+                                            GError          **error);
+/* Frees the session; does not send anything and does not close the fd. */
+void             gmulti_tls_free           (GMultiTls        *self);
+
+/* Advances the handshake. DONE once it completed and the server's certificate passed
+ * verification and the pin check; the first DONE also stores the session for
+ * resumption (TLS 1.3 sessions are stored when their ticket arrives, during a later
+ * gmulti_tls_recv()). Errors: GMULTI_ERROR_TLS_* as documented in gmulti-enums.h. */
+GMultiTlsStatus  gmulti_tls_handshake_step (GMultiTls        *self,
+                                            GError          **error);
+
+/* Decrypted bytes into @buffer (@length > 0): as many records as fit and have arrived.
+ * Returns the count; 0 at the end of the stream (see gmulti_tls_was_clean_close());
+ * -1 with errno EAGAIN when nothing could be read and the socket has to become
+ * readable first (or writable, if gmulti_tls_wants_write()); -1 with @error set
+ * otherwise (errno then is EIO). An end or error found after some bytes is returned by
+ * the next call. Warning alerts, renegotiation requests (refused) and post-handshake
+ * messages such as session tickets are handled inside. Only after the handshake. */
+gssize           gmulti_tls_recv           (GMultiTls        *self,
+                                            guint8           *buffer,
+                                            gsize             length,
+                                            GError          **error);
+/* After gmulti_tls_recv() returned 0: TRUE if the server sent close_notify, FALSE if
+ * the TCP connection just ended (a truncation attack cannot be told apart from that,
+ * so a body that is delimited by the close must then be treated as failed; see
+ * gmulti_tls_set_unclean_close_error()). */
+gboolean         gmulti_tls_was_clean_close (GMultiTls       *self);
+void             gmulti_tls_set_unclean_close_error (GError **error);
+/* Non-zero when the next gmulti_tls_recv() has something without the socket: decrypted
+ * bytes waiting inside GnuTLS (their count), or an end of stream or error not returned
+ * yet (1). Read again before waiting for the socket: it may never signal. */
+gsize            gmulti_tls_pending        (GMultiTls        *self);
+
+/* Encrypts up to GMULTI_TLS_SEND_MAX bytes from @iov. Returns how many were taken
+ * (all of them are GnuTLS's from then on, whether or not the socket took them yet);
+ * -1 with errno EAGAIN when records of an earlier call still wait for the socket and
+ * it is full (watch for writing); -1 with @error otherwise (GMULTI_ERROR_SEND_FAILED
+ * when the socket failed, GMULTI_ERROR_TLS_FAILED for a TLS failure). Only after the
+ * handshake. */
+gssize           gmulti_tls_send           (GMultiTls          *self,
+                                            const struct iovec *iov,
+                                            int                 n_iov,
+                                            GError            **error);
+/* Pushes records that gmulti_tls_send() took but the socket did not. DONE when none
+ * are left, WANT_WRITE when the socket is full again, ERROR with @error. */
+GMultiTlsStatus  gmulti_tls_flush          (GMultiTls        *self,
+                                            GError          **error);
+/* TRUE while the socket must be watched for writing even though the owner has
+ * nothing to send: records wait to be flushed, or GnuTLS must answer something while
+ * reading (a key update). */
+gboolean         gmulti_tls_wants_write    (GMultiTls        *self);
+
+/* Orderly close: best-effort, non-blocking close_notify (flushes first if it can).
+ * Does nothing after an error or before the handshake completed. */
+void             gmulti_tls_close          (GMultiTls        *self);
+
+/* After the handshake: whether the session was resumed, the ALPN protocol the server
+ * chose (NULL if none), and the protocol version's name ("TLS1.3"). */
+gboolean         gmulti_tls_is_resumed     (GMultiTls        *self);
+const char      *gmulti_tls_get_alpn_protocol (GMultiTls     *self);
+const char      *gmulti_tls_get_version_name  (GMultiTls     *self);
+
+G_END_DECLS
