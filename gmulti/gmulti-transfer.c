@@ -42,6 +42,8 @@ typedef struct
   gsize body_offset;          /* next byte of request_body to hand out */
   guint64 read_total;         /* bytes the read function supplied since its last rewind */
   gboolean read_started;      /* the read function has been called */
+  GInputStream *body_stream;  /* set by set_request_body_stream (owned by read_data) */
+  goffset body_stream_start;  /* where a seekable body stream starts, for a rewind */
 
   /* What the last notifications announced, so that only real changes are notified. */
   guint notified_status;
@@ -357,6 +359,7 @@ clear_read_func (GMultiTransfer *self)
   self->read_func = NULL;
   self->read_data = NULL;
   self->read_destroy = NULL;
+  get_priv (self)->body_stream = NULL;
 
   /* Last, so that a destroy notify that looks at the transfer sees it consistent. */
   if (destroy != NULL)
@@ -1285,9 +1288,65 @@ gmulti_transfer_set_request_body_func (GMultiTransfer *self,
   priv->body_offset = 0;
   priv->read_total = 0;
   priv->read_started = FALSE;
+  priv->body_stream = NULL;
+  priv->body_stream_start = -1;
 
   if (old_destroy != NULL)
     old_destroy (old_data);
+}
+
+static gssize
+read_body_stream_cb (GMultiTransfer *transfer,
+                     guint8         *buffer,
+                     gsize           length,
+                     gpointer        user_data,
+                     GError        **error)
+{
+  return g_input_stream_read (G_INPUT_STREAM (user_data), buffer, length, NULL, error);
+}
+
+/**
+ * gmulti_transfer_set_request_body_stream:
+ * @self: a transfer
+ * @stream: (nullable): the stream to read the request body from, or %NULL for no body
+ * @length: the body's length in bytes, or -1 if not known (it is then sent with chunked
+ *   encoding)
+ *
+ * Sets a stream that supplies the request body while it is sent. It replaces a body
+ * set before.
+ *
+ * The stream is read with plain, blocking [method@Gio.InputStream.read] calls from
+ * inside the engine, so it must be one that never waits for long: a memory stream or
+ * a local file's stream. Data that arrives from the network should be supplied with
+ * [method@Transfer.set_request_body_func] instead. A seekable stream is sent again
+ * from its starting position when a redirect keeps the method, or when a request is
+ * retried; another stream cannot be sent twice.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_request_body_stream (GMultiTransfer *self,
+                                         GInputStream   *stream,
+                                         gint64          length)
+{
+  GMultiTransferPrivate *priv;
+
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+  g_return_if_fail (stream == NULL || G_IS_INPUT_STREAM (stream));
+  g_return_if_fail (length >= -1);
+
+  if (stream == NULL)
+    {
+      gmulti_transfer_set_request_body_func (self, NULL, -1, NULL, NULL);
+      return;
+    }
+
+  gmulti_transfer_set_request_body_func (self, read_body_stream_cb, length,
+                                         g_object_ref (stream), g_object_unref);
+  priv = get_priv (self);
+  priv->body_stream = stream;
+  priv->body_stream_start = G_IS_SEEKABLE (stream) && g_seekable_can_seek (G_SEEKABLE (stream))
+                            ? g_seekable_tell (G_SEEKABLE (stream)) : -1;
 }
 
 /**
@@ -2487,8 +2546,18 @@ gmulti_transfer_rewind_request_body (GMultiTransfer *self)
       return TRUE;
     }
 
-  if (self->read_func != NULL)
-    return !priv->read_started;
+  if (self->read_func != NULL && !priv->read_started)
+    return TRUE;
 
-  return TRUE;
+  /* A seekable body stream goes back to where it started. */
+  if (self->read_func != NULL && priv->body_stream != NULL && priv->body_stream_start >= 0 &&
+      g_seekable_seek (G_SEEKABLE (priv->body_stream), priv->body_stream_start, G_SEEK_SET,
+                       NULL, NULL))
+    {
+      priv->read_total = 0;
+      priv->read_started = FALSE;
+      return TRUE;
+    }
+
+  return self->read_func == NULL;
 }

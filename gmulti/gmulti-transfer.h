@@ -95,6 +95,10 @@ void                gmulti_transfer_set_request_body_func (GMultiTransfer *self,
                                                            gpointer        user_data,
                                                            GDestroyNotify  destroy);
 GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_request_body_stream (GMultiTransfer *self,
+                                                             GInputStream   *stream,
+                                                             gint64          length);
+GMULTI_AVAILABLE_IN_ALL
 void                gmulti_transfer_set_write_func      (GMultiTransfer *self,
                                                          GMultiWriteFunc func,
                                                          gpointer        user_data,

@@ -699,6 +699,55 @@ test_pause_on_last_bytes (void)
   g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
 }
 
+static gboolean
+echo_handler (TestServer  *server,
+              TestConn    *conn,
+              TestRequest *req,
+              gpointer     user_data)
+{
+  if (g_str_equal (req->target, "/redirect"))
+    {
+      test_conn_write_str (conn, "HTTP/1.1 307 Temporary Redirect\r\nLocation: /echo\r\n"
+                                 "Content-Length: 0\r\n\r\n");
+      return TRUE;
+    }
+  return test_conn_respond (conn, 200, "application/octet-stream",
+                            g_bytes_get_data (req->body, NULL), g_bytes_get_size (req->body));
+}
+
+/* A request body from a GInputStream: sent with its length, or chunked, and sent again
+ * from the start after a 307 when the stream can seek. */
+static void
+test_body_stream (void)
+{
+  g_autoptr(TestServer) server = test_server_new (TEST_SERVER_IPV4, echo_handler, NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) sized = new_transfer (server, "/redirect");
+  g_autoptr(GMultiTransfer) chunked = new_transfer (server, "/echo");
+  g_autoptr(GInputStream) stream1 = g_memory_input_stream_new_from_bytes (big_body);
+  g_autoptr(GInputStream) stream2 = g_memory_input_stream_new_from_bytes (big_body);
+  g_autoptr(TestRequest) last = NULL;
+
+  gmulti_transfer_set_method (sized, "POST", NULL);
+  gmulti_transfer_set_follow_redirects (sized, TRUE);
+  gmulti_transfer_set_request_body_stream (sized, stream1, BIG_SIZE);
+  g_assert_cmpint (gmulti_transfer_get_upload_size (sized), ==, BIG_SIZE);
+  gmulti_engine_add (loop->engine, sized);
+  g_assert_true (engine_loop_run (loop, 10000));
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (sized));
+  g_assert_true (g_str_has_suffix (gmulti_transfer_get_effective_uri (sized), "/echo"));
+  assert_body (sized, big_data (), BIG_SIZE);
+
+  gmulti_transfer_set_method (chunked, "PUT", NULL);
+  gmulti_transfer_set_request_body_stream (chunked, stream2, -1);
+  gmulti_engine_add (loop->engine, chunked);
+  g_assert_true (engine_loop_run (loop, 10000));
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (chunked));
+  assert_body (chunked, big_data (), BIG_SIZE);
+  last = test_server_get_last_request (server);
+  g_assert_true (last->body_was_chunked);
+}
+
 /* The timeout query agrees with the timer function. */
 static void
 test_timeout_query (void)
@@ -745,6 +794,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Engine/perform-poll-wakeup", test_perform_poll_wakeup);
   g_test_add_func ("/GMulti/Engine/timeout-query", test_timeout_query);
   g_test_add_func ("/GMulti/Engine/pause-on-last-bytes", test_pause_on_last_bytes);
+  g_test_add_func ("/GMulti/Engine/body-stream", test_body_stream);
 
   return g_test_run ();
 }
