@@ -8,7 +8,11 @@ import System from 'system';
 
 Gio._promisify(GMulti.Session.prototype, 'send_async', 'send_finish');
 
-const urls = ARGV.length > 0 ? ARGV : ['http://127.0.0.1:8080/'];
+if (ARGV.length === 0) {
+    printerr('usage: gjs -m fetch.js URL...');
+    System.exit(2);
+}
+const urls = ARGV;
 const session = GMulti.Session.new();
 
 const results = await Promise.allSettled(urls.map(async url => {

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Download many URLs at once with GMulti from Python. With no argument it serves a demo
 set from a loopback server of its own. Run from the build tree with `meson devenv`."""
