@@ -50,6 +50,13 @@ gmulti_connection_free (GMultiConnection *self)
 {
   while (self->n_attempts > 0)
     close_attempt (self, 0);
+  if (self->tls != NULL)
+    {
+      /* close_notify, best effort, before the socket goes. */
+      gmulti_tls_close (self->tls);
+      g_clear_pointer (&self->tls, gmulti_tls_free);
+    }
+  g_clear_pointer (&self->tls_config, gmulti_tls_config_unref);
   if (self->socket != NULL)
     gmulti_engine_close_socket (self->engine, self->socket);
   gmulti_engine_arm_connection_timer (self->engine, self, 0);
@@ -259,6 +266,22 @@ gmulti_connection_recv (GMultiConnection *self,
 {
   gssize n;
 
+  if (self->tls != NULL)
+    {
+      n = gmulti_tls_recv (self->tls, buffer, length, error);
+      /* Without close_notify, only a body whose end the framing shows is complete; a
+       * body delimited by the close itself may have been cut short by an attacker. */
+      if (n == 0 && !gmulti_tls_was_clean_close (self->tls) &&
+          self->parser.body_mode == GMULTI_HTTP1_BODY_CLOSE && self->transfer != NULL)
+        {
+          gmulti_tls_set_unclean_close_error (error);
+          return -1;
+        }
+      if (n < 0 && (error == NULL || *error == NULL))
+        errno = EAGAIN;
+      return n;
+    }
+
   do
     n = recv (self->socket->fd, buffer, length, 0);
   while (n < 0 && errno == EINTR);
@@ -285,6 +308,14 @@ gmulti_connection_send (GMultiConnection   *self,
   struct msghdr msg = { 0 };
   gssize n;
 
+  if (self->tls != NULL)
+    {
+      n = gmulti_tls_send (self->tls, iov, n_iov, error);
+      if (n < 0 && (error == NULL || *error == NULL))
+        errno = EAGAIN;
+      return n;
+    }
+
   msg.msg_iov = (struct iovec *) iov;
   msg.msg_iovlen = n_iov;
   do
@@ -308,8 +339,76 @@ void
 gmulti_connection_want (GMultiConnection *self,
                         GMultiPoll        wanted)
 {
-  if (self->socket != NULL)
-    gmulti_engine_want_socket (self->engine, self->socket, wanted);
+  self->wanted = wanted;
+  if (self->socket == NULL)
+    return;
+  /* Records GnuTLS could not write yet go out whatever the protocol waits for. */
+  if (self->tls != NULL && gmulti_tls_wants_write (self->tls))
+    wanted |= GMULTI_POLL_OUT;
+  gmulti_engine_want_socket (self->engine, self->socket, wanted);
+}
+
+static int
+handshake_result (GMultiConnection *self,
+                  GMultiTlsStatus   status)
+{
+  switch (status)
+    {
+    case GMULTI_TLS_DONE:
+      self->state = GMULTI_CONNECTION_ACTIVE;
+      return 1;
+    case GMULTI_TLS_WANT_READ:
+      gmulti_engine_want_socket (self->engine, self->socket, GMULTI_POLL_IN);
+      return 0;
+    case GMULTI_TLS_WANT_WRITE:
+      gmulti_engine_want_socket (self->engine, self->socket, GMULTI_POLL_OUT);
+      return 0;
+    case GMULTI_TLS_ERROR:
+    default:
+      return -1;
+    }
+}
+
+int
+gmulti_connection_start_tls (GMultiConnection *self,
+                             GMultiTlsContext *context,
+                             GMultiTlsConfig  *config,
+                             const char       *host,
+                             guint16           port,
+                             GError          **error)
+{
+  self->tls = gmulti_tls_new (context, config, self->socket->fd, host, port, error);
+  if (self->tls == NULL)
+    return -1;
+  self->tls_config = gmulti_tls_config_ref (config);
+  self->state = GMULTI_CONNECTION_HANDSHAKING;
+  return gmulti_connection_handshake (self, error);
+}
+
+int
+gmulti_connection_handshake (GMultiConnection *self,
+                             GError          **error)
+{
+  return handshake_result (self, gmulti_tls_handshake_step (self->tls, error));
+}
+
+gboolean
+gmulti_connection_flush (GMultiConnection *self,
+                         GError          **error)
+{
+  if (self->tls == NULL || !gmulti_tls_wants_write (self->tls))
+    return TRUE;
+  if (gmulti_tls_flush (self->tls, error) == GMULTI_TLS_ERROR)
+    return FALSE;
+  /* Drop OUT again once everything left. */
+  gmulti_connection_want (self, self->wanted);
+  return TRUE;
+}
+
+gboolean
+gmulti_connection_has_pending (GMultiConnection *self)
+{
+  return self->tls != NULL && gmulti_tls_pending (self->tls) > 0;
 }
 
 void

@@ -8,6 +8,8 @@
 #include "gmulti-socket-table.h"
 #include "gmulti-resolver.h"
 #include "http1/gmulti-http1-parser.h"
+#include "tls/gmulti-tls.h"
+#include "tls/gmulti-tls-config.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +19,7 @@ G_BEGIN_DECLS
 
 typedef enum {
   GMULTI_CONNECTION_CONNECTING,
+  GMULTI_CONNECTION_HANDSHAKING, /* TCP connected, TLS handshake under way */
   GMULTI_CONNECTION_ACTIVE,    /* carrying an exchange */
   GMULTI_CONNECTION_IDLE,      /* in the pool */
   GMULTI_CONNECTION_CLOSED,
@@ -33,6 +36,9 @@ struct _GMultiConnection {
   guint64 id;
   GMultiConnectionState state;
   GMultiSocket *socket;          /* the connected socket; NULL while connecting */
+  GMultiTls *tls;                /* NULL for plain http */
+  GMultiTlsConfig *tls_config;   /* the settings it was made with (for reuse) */
+  GMultiPoll wanted;             /* what the protocol wants; TLS may add OUT to it */
 
   /* Happy Eyeballs: addresses to try and the attempts under way. */
   GMultiAddress *addresses;
@@ -92,6 +98,21 @@ gssize            gmulti_connection_send     (GMultiConnection   *self,
 
 void              gmulti_connection_want     (GMultiConnection *self,
                                               GMultiPoll        wanted);
+/* Starts TLS on the connected socket. Returns: 1 done, 0 under way, -1 failed. */
+int               gmulti_connection_start_tls (GMultiConnection *self,
+                                               GMultiTlsContext *context,
+                                               GMultiTlsConfig  *config,
+                                               const char       *host,
+                                               guint16           port,
+                                               GError          **error);
+/* Continues the TLS handshake. Returns: 1 done, 0 under way, -1 failed. */
+int               gmulti_connection_handshake (GMultiConnection *self,
+                                               GError          **error);
+/* Sends TLS records GnuTLS still holds. FALSE on failure. */
+gboolean          gmulti_connection_flush    (GMultiConnection *self,
+                                              GError          **error);
+/* Decrypted bytes wait inside TLS: read them without waiting for the socket. */
+gboolean          gmulti_connection_has_pending (GMultiConnection *self);
 void              gmulti_connection_keep_leftover (GMultiConnection *self,
                                                    const guint8     *data,
                                                    gsize             length);

@@ -7,6 +7,7 @@
 #include "gmulti-timer-heap.h"
 #include "gmulti-resolver.h"
 #include "gmulti-connection.h"
+#include "tls/gmulti-tls-context.h"
 
 G_BEGIN_DECLS
 
@@ -53,6 +54,7 @@ struct _GMultiEngine
   guint max_host_connections;
   guint max_idle_connections; /* 0: automatic */
 
+  GMultiTlsContext *tls_context; /* credentials and resumption; on the first https */
   GMultiResolver *resolver;  /* created on the first name lookup */
   GMultiSocket *resolver_socket;
   int wakeup_fd;             /* eventfd for gmulti_engine_wakeup(); -1 until needed */
@@ -139,8 +141,9 @@ void     gmulti_engine_update_resolver_interest (GMultiEngine *self);
 /* gmulti-pool.c: connections by origin, limits and the pending queue. */
 GMultiHost *gmulti_pool_get_host          (GMultiEngine *self,
                                            const char   *origin);
-GMultiConnection *gmulti_pool_take_idle   (GMultiEngine *self,
-                                           GMultiHost   *host);
+GMultiConnection *gmulti_pool_take_idle   (GMultiEngine    *self,
+                                           GMultiHost      *host,
+                                           GMultiTlsConfig *tls_config);
 gboolean gmulti_pool_has_room             (GMultiEngine *self,
                                            GMultiHost   *host);
 GMultiConnection *gmulti_pool_open        (GMultiEngine *self,

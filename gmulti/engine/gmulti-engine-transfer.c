@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "gmulti-engine-private.h"
+#include "tls/gmulti-tls-config.h"
 #include "gmulti-error.h"
 #include "gmulti-h1-exchange.h"
 #include "gmulti-headers.h"
@@ -33,6 +34,7 @@ void
 gmulti_transfer_run_clear (GMultiTransferRun *run)
 {
   clear_hop (run);
+  g_clear_pointer (&run->tls_config, gmulti_tls_config_unref);
   g_clear_pointer (&run->redirect_method, g_free);
 }
 
@@ -61,7 +63,25 @@ prepare_hop (GMultiTransfer *transfer,
   if (!gmulti_request_target_parse (transfer->effective_uri, &target, error))
     return FALSE;
 
-  run->origin = g_steal_pointer (&target.origin);
+  run->tls = target.tls;
+  if (run->tls && run->tls_config == NULL)
+    {
+      run->tls_config = gmulti_tls_config_new_from_transfer (transfer, error);
+      if (run->tls_config == NULL)
+        {
+          gmulti_request_target_clear (&target);
+          return FALSE;
+        }
+    }
+  if (run->tls)
+    {
+      /* Connections are shared only between identical TLS settings. */
+      run->origin = g_strdup_printf ("%s#%08x", target.origin,
+                                     gmulti_tls_config_hash (run->tls_config));
+      g_free (target.origin);
+    }
+  else
+    run->origin = g_steal_pointer (&target.origin);
   run->host = g_steal_pointer (&target.host);
   run->port = target.port;
   run->target = g_steal_pointer (&target.target);
@@ -208,8 +228,19 @@ acquire_connection (GMultiEngine   *self,
   GMultiHost *host = gmulti_pool_get_host (self, transfer->run.origin);
   GMultiConnection *conn;
 
-  conn = gmulti_pool_take_idle (self, host);
-  if (conn != NULL)
+  /* A retry goes out on a fresh connection: another idle one may be stale just the
+   * same (a server closing idle connections closes more than one). An idle one gives
+   * way if it holds the origin's last slot. */
+  if (transfer->run.retried_stale)
+    {
+      if (host->idle.head != NULL && self->max_host_connections > 0 &&
+          host->n_connections >= self->max_host_connections)
+        {
+          gmulti_pool_close (self, host->idle.head->data);
+          host = gmulti_pool_get_host (self, transfer->run.origin);
+        }
+    }
+  else if ((conn = gmulti_pool_take_idle (self, host, transfer->run.tls_config)) != NULL)
     {
       transfer->run.conn_is_new = FALSE;
       gmulti_engine_begin_exchange (self, transfer, conn);
@@ -325,7 +356,8 @@ gmulti_engine_detach_transfer (GMultiEngine   *self,
       GMultiConnection *conn = run->conn;
 
       run->conn = NULL;
-      if (conn->state == GMULTI_CONNECTION_CONNECTING)
+      if (conn->state == GMULTI_CONNECTION_CONNECTING ||
+          conn->state == GMULTI_CONNECTION_HANDSHAKING)
         {
           conn->transfer = NULL;
           gmulti_pool_close (self, conn);

@@ -15,7 +15,7 @@
 /* Request body pieces taken from a read function. */
 #define GMULTI_UPLOAD_CHUNK_SIZE (16 * 1024)
 
-static void process (GMultiConnection *conn, const guint8 *data, gsize length, gboolean eof);
+static gboolean process (GMultiConnection *conn, const guint8 *data, gsize length, gboolean eof);
 
 /* The exchange failed: retry a stale pooled connection's idempotent request once,
  * otherwise close the connection and complete the transfer with @error. */
@@ -422,7 +422,7 @@ receive (GMultiConnection *conn)
   GError *error = NULL;
   gsize size, offset = 0;
   guint8 *buffer;
-  gboolean grow;
+  gboolean grow, more;
   gssize n;
 
   if (transfer->paused)
@@ -431,6 +431,8 @@ receive (GMultiConnection *conn)
       return;
     }
 
+again:
+  offset = 0;
   buffer = gmulti_engine_get_scratch (engine, &size);
   if (conn->leftover != NULL)
     {
@@ -462,9 +464,14 @@ receive (GMultiConnection *conn)
   grow = n > 0 && (gsize) n == size - offset && size < GMULTI_SCRATCH_MAX_SIZE &&
          transfer->run.got_final_head;
 
-  process (conn, buffer, offset + n, n == 0);
+  more = process (conn, buffer, offset + n, n == 0);
   if (grow)
     gmulti_engine_grow_scratch (engine);
+
+  /* Records GnuTLS already decrypted never make the socket readable again: read them
+   * now, or the transfer stalls. */
+  if (more && gmulti_connection_has_pending (conn))
+    goto again;
 }
 
 /* Holds the rest of the input until the transfer is resumed. */
@@ -517,7 +524,10 @@ on_head (GMultiConnection *conn)
     gmulti_transfer_emit_response_headers (transfer);
 }
 
-static void
+/* Feeds input to the parser and acts on its events. Returns TRUE when the exchange
+ * goes on and waits for more input; FALSE when it ended, failed or is paused (the
+ * connection may be gone). */
+static gboolean
 process (GMultiConnection *conn,
          const guint8     *data,
          gsize             length,
@@ -557,7 +567,7 @@ process (GMultiConnection *conn,
                   run->continue_deadline = 0;
                   gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_SENDING);
                   if (!send_pending (conn, FALSE))
-                    return;
+                    return FALSE;
                 }
               break;
             }
@@ -565,7 +575,7 @@ process (GMultiConnection *conn,
           if (transfer->paused)
             {
               hold (conn, data + pos, length - pos);
-              return;
+              return FALSE;
             }
           break;
 
@@ -577,13 +587,13 @@ process (GMultiConnection *conn,
                   conn->reusable = FALSE;
                   fail (conn, g_error_new (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
                                            _("The write function aborted the transfer")));
-                  return;
+                  return FALSE;
                 }
               gmulti_transfer_report_progress (transfer, FALSE);
               if (transfer->paused)
                 {
                   hold (conn, data + pos, length - pos);
-                  return;
+                  return FALSE;
                 }
             }
           break;
@@ -591,7 +601,7 @@ process (GMultiConnection *conn,
         case GMULTI_HTTP1_DONE:
           /* HTTP/1.1 without pipelining: anything after the response is a violation. */
           complete (conn, pos == length && !eof);
-          return;
+          return FALSE;
 
         case GMULTI_HTTP1_NEED_MORE:
           if (eof)
@@ -601,16 +611,16 @@ process (GMultiConnection *conn,
                 complete (conn, FALSE);
               else
                 fail (conn, error);
-              return;
+              return FALSE;
             }
           gmulti_connection_keep_leftover (conn, data + pos, length - pos);
-          return;
+          return TRUE;
 
         case GMULTI_HTTP1_ERROR:
         default:
           conn->reusable = FALSE;
           fail (conn, error);
-          return;
+          return FALSE;
         }
     }
 }
@@ -667,9 +677,12 @@ gmulti_h1_resume (GMultiConnection *conn)
   {
     static const guint8 nothing[1];
 
-    process (conn, held != NULL ? held : nothing, length, FALSE);
+    gboolean more = process (conn, held != NULL ? held : nothing, length, FALSE);
+
+    g_free (held);
+    if (more && gmulti_connection_has_pending (conn))
+      receive (conn);
   }
-  g_free (held);
 }
 
 void

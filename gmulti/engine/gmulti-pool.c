@@ -44,8 +44,9 @@ forget_host_if_unused (GMultiEngine *self,
 }
 
 GMultiConnection *
-gmulti_pool_take_idle (GMultiEngine *self,
-                       GMultiHost   *host)
+gmulti_pool_take_idle (GMultiEngine    *self,
+                       GMultiHost      *host,
+                       GMultiTlsConfig *tls_config)
 {
   GMultiConnection *conn;
 
@@ -55,6 +56,11 @@ gmulti_pool_take_idle (GMultiEngine *self,
     return NULL;
 
   conn = host->idle.tail->data;
+  /* The origin key carries a hash of the TLS settings; a collision must not hand out a
+   * connection made with other settings. */
+  if (conn->tls_config != NULL && tls_config != NULL &&
+      !gmulti_tls_config_equal (conn->tls_config, tls_config))
+    return NULL;
   g_queue_unlink (&host->idle, &conn->idle_link);
   g_queue_unlink (&self->idle_lru, &conn->lru_link);
   conn->state = GMULTI_CONNECTION_ACTIVE;
@@ -184,6 +190,27 @@ gmulti_pool_close_all (GMultiEngine *self,
     }
 }
 
+/* After a handshake step: begin the exchange when done, fail the transfer on error. */
+static void
+tls_progress (GMultiEngine     *self,
+              GMultiConnection *conn,
+              int               r,
+              GError           *error)
+{
+  GMultiTransfer *transfer = conn->transfer;
+
+  if (r < 0)
+    {
+      gmulti_engine_abort_transfer (self, transfer, error);
+      return;
+    }
+  if (r == 0)
+    return;
+
+  transfer->metrics.tls_time = g_get_monotonic_time () - transfer->run.start_us;
+  gmulti_engine_begin_exchange (self, transfer, conn);
+}
+
 void
 gmulti_pool_connection_event (GMultiEngine     *self,
                               GMultiConnection *conn,
@@ -204,8 +231,47 @@ gmulti_pool_connection_event (GMultiEngine     *self,
           return;
         }
       transfer->metrics.connect_time = self->now - transfer->run.start_us;
-      gmulti_engine_begin_exchange (self, transfer, conn);
+      if (!transfer->run.tls)
+        {
+          gmulti_engine_begin_exchange (self, transfer, conn);
+          return;
+        }
+
+      if (self->tls_context == NULL)
+        self->tls_context = gmulti_tls_context_new ();
+      r = gmulti_connection_start_tls (conn, self->tls_context, transfer->run.tls_config,
+                                       transfer->run.host, transfer->run.port, &error);
+      tls_progress (self, conn, r, error);
       return;
+    }
+
+  if (conn->state == GMULTI_CONNECTION_HANDSHAKING)
+    {
+      GError *error = NULL;
+      int r = gmulti_connection_handshake (conn, &error);
+
+      tls_progress (self, conn, r, error);
+      return;
+    }
+
+  /* TLS records that did not fit in the socket earlier go first. */
+  if ((events & GMULTI_EVENT_OUT) && conn->tls != NULL)
+    {
+      GError *error = NULL;
+
+      if (!gmulti_connection_flush (conn, &error))
+        {
+          GMultiTransfer *transfer = conn->transfer;
+
+          if (transfer != NULL)
+            gmulti_engine_abort_transfer (self, transfer, error);
+          else
+            {
+              g_error_free (error);
+              gmulti_pool_close (self, conn);
+            }
+          return;
+        }
     }
 
   gmulti_h1_on_event (conn, events);

@@ -77,6 +77,7 @@ gmulti_request_target_clear (GMultiRequestTarget *target)
   g_clear_pointer (&target->target, g_free);
   g_clear_pointer (&target->host_header, g_free);
   target->port = 0;
+  target->tls = FALSE;
 }
 
 gboolean
@@ -88,6 +89,7 @@ gmulti_request_target_parse (const char           *uri,
   g_autofree char *target = NULL;
   const char *scheme, *host;
   const char *open, *close;
+  gboolean tls = FALSE;
   guint16 port;
 
   memset (out, 0, sizeof *out);
@@ -101,14 +103,12 @@ gmulti_request_target_parse (const char           *uri,
     }
 
   scheme = g_uri_get_scheme (parsed);
-  if (g_ascii_strcasecmp (scheme, "http") != 0)
+  if (g_ascii_strcasecmp (scheme, "https") == 0)
+    tls = TRUE;
+  else if (g_ascii_strcasecmp (scheme, "http") != 0)
     {
-      if (g_ascii_strcasecmp (scheme, "https") == 0)
-        g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_SCHEME,
-                     _("HTTPS is not supported by this build of gmulti yet (URI “%s”)"), uri);
-      else
-        g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_SCHEME,
-                     _("Unsupported URI scheme “%s”"), scheme);
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_SCHEME,
+                   _("Unsupported URI scheme “%s”"), scheme);
       return FALSE;
     }
 
@@ -140,8 +140,10 @@ gmulti_request_target_parse (const char           *uri,
   close = *open != '\0' ? "]" : "";
   out->host = g_strdup (host);
   out->port = port;
-  out->origin = g_strdup_printf ("http://%s%s%s:%u", open, host, close, port);
-  if (port == 80)
+  out->tls = tls;
+  out->origin = g_strdup_printf ("%s://%s%s%s:%u", tls ? "https" : "http", open, host, close,
+                                 port);
+  if (port == (tls ? 443 : 80))
     out->host_header = g_strconcat (open, host, close, NULL);
   else
     out->host_header = g_strdup_printf ("%s%s%s:%u", open, host, close, port);

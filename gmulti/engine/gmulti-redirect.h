@@ -12,14 +12,15 @@ G_BEGIN_DECLS
 
 /* Where one request goes. */
 typedef struct {
-  char *origin;       /* "http://host:port": the pool key */
+  char *origin;       /* "http://host:port" or "https://...": the pool key */
   char *host;         /* for the resolver; an IPv6 literal without brackets */
   guint16 port;
   char *target;       /* origin-form: path and query */
-  char *host_header;  /* host, bracketed if IPv6, with the port unless it is 80 */
+  char *host_header;  /* host, bracketed if IPv6, with the port unless the default */
+  gboolean tls;       /* https */
 } GMultiRequestTarget;
 
-/* Parses an absolute `http` URI. On failure @out is left cleared and @error is
+/* Parses an absolute `http` or `https` URI. On failure @out is left cleared and @error is
  * GMULTI_ERROR_INVALID_URI or GMULTI_ERROR_UNSUPPORTED_SCHEME. */
 gboolean gmulti_request_target_parse (const char           *uri,
                                       GMultiRequestTarget  *out,

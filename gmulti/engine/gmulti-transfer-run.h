@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 
 typedef struct _GMultiConnection GMultiConnection;
 typedef struct _GMultiResolveRequest GMultiResolveRequest;
+typedef struct _GMultiTlsConfig GMultiTlsConfig;
 
 /* Where the engine is with a transfer. Finer than the public GMultiTransferState. */
 typedef enum {
@@ -63,6 +64,8 @@ typedef struct {
   const char *method;         /* the method of this hop (points into the transfer or a
                                  static string after a 303) */
   gboolean head_request;
+  gboolean tls;               /* an https hop */
+  GMultiTlsConfig *tls_config; /* its TLS settings, from the transfer, for the whole run */
   GMultiResolveRequest *resolve;
   GMultiConnection *conn;
   gboolean conn_is_new;       /* the connection was opened for this transfer */

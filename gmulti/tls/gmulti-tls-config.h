@@ -15,7 +15,8 @@ typedef struct _GMultiTransfer GMultiTransfer;
  * so that changing the transfer later cannot change a connection under way. Two
  * connections may be shared only when their configs are equal: it is part of the pool
  * key and of the session-resumption key. Refcounted; not thread-safe (engine thread). */
-typedef struct {
+typedef struct _GMultiTlsConfig GMultiTlsConfig;
+struct _GMultiTlsConfig {
   gboolean verify;
   char *ca_file;
   char *ca_directory;
@@ -29,7 +30,7 @@ typedef struct {
   /* private */
   guint ref_count;
   guint hash;
-} GMultiTlsConfig;
+};
 
 /* Fails with GMULTI_ERROR_INVALID_ARGUMENT when the pinned key is malformed. The
  * priority string is checked later, by the context that compiles it. */

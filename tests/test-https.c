@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "gmulti.h"
+#include "engine-loop.h"
+#include "test-server.h"
+
+/* https:// through the engine and the session: verification outcomes as error codes,
+ * pooled and resumed connections, bulk data, one-byte records, and an unclean close. */
+
+#define BULK_SIZE (100 * 1024 * 1024)
+
+static char *certs_dir;
+
+static char *
+cert (const char *name)
+{
+  return g_build_filename (certs_dir, name, NULL);
+}
+
+static guint8
+pattern_byte (guint64 i)
+{
+  return (guint8) ((i * 2654435761u) >> 13);
+}
+
+/* /small: "secure"; /bulk: BULK_SIZE pattern bytes; /cut: promises 1000 bytes and
+ * closes the TCP connection without close_notify after 10. */
+static gboolean
+handler (TestServer  *server,
+         TestConn    *conn,
+         TestRequest *req,
+         gpointer     user_data)
+{
+  if (g_str_equal (req->target, "/small"))
+    return test_conn_respond (conn, 200, "text/plain", "secure", 6);
+  if (g_str_equal (req->target, "/bulk"))
+    {
+      g_autofree guint8 *piece = g_malloc (1024 * 1024);
+
+      test_conn_printf (conn, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", BULK_SIZE);
+      for (guint64 off = 0; off < BULK_SIZE; off += 1024 * 1024)
+        {
+          for (guint i = 0; i < 1024 * 1024; i++)
+            piece[i] = pattern_byte (off + i);
+          if (!test_conn_write (conn, piece, 1024 * 1024))
+            return FALSE;
+        }
+      return TRUE;
+    }
+  if (g_str_equal (req->target, "/cut"))
+    {
+      test_conn_write_str (conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789");
+      test_conn_sleep (conn, 100);
+      test_conn_close_without_notify (conn);
+      return FALSE;
+    }
+  return test_conn_respond (conn, 404, NULL, NULL, 0);
+}
+
+static TestServer *
+start_server (const char *cert_name,
+              gboolean    one_byte_records)
+{
+  g_autofree char *cert_file = cert (cert_name);
+  g_autofree char *key_file = cert ("server-key.pem");
+  TestTlsOptions options = {
+    .cert_file = cert_file,
+    .key_file = key_file,
+    .one_byte_records = one_byte_records,
+  };
+
+  return test_server_new_tls (TEST_SERVER_IPV4, &options, handler, NULL);
+}
+
+static GMultiTransfer *
+new_transfer (TestServer *server,
+              const char *host,
+              const char *path)
+{
+  g_autofree char *uri = g_strdup_printf ("https://%s:%u%s", host,
+                                          test_server_get_port (server), path);
+  g_autofree char *ca = cert ("ca.pem");
+  GMultiTransfer *transfer = gmulti_transfer_new (uri);
+
+  gmulti_transfer_set_tls_ca_file (transfer, ca);
+  return transfer;
+}
+
+static void
+run_one (GMultiTransfer *transfer)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+
+  gmulti_engine_add (loop->engine, transfer);
+  g_assert_true (engine_loop_run (loop, 30000));
+  g_assert_cmpuint (loop->n_contract_violations, ==, 0);
+}
+
+static void
+test_valid_and_pooled (void)
+{
+  g_autoptr(TestServer) server = start_server ("server.pem", FALSE);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  GMultiTransfer *transfers[6];
+
+  for (guint i = 0; i < G_N_ELEMENTS (transfers); i++)
+    {
+      transfers[i] = new_transfer (server, "localhost", "/small");
+      gmulti_engine_add (loop->engine, transfers[i]);
+      /* One after the other: the connection is pooled and reused. */
+      g_assert_true (engine_loop_run (loop, 10000));
+      g_assert_no_error ((GError *) gmulti_transfer_get_error (transfers[i]));
+      g_assert_cmpuint (gmulti_transfer_get_status (transfers[i]), ==, 200);
+      {
+        g_autoptr(GBytes) body = gmulti_transfer_get_response_body (transfers[i]);
+
+        g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "secure", 6);
+      }
+    }
+  g_assert_cmpuint (test_server_get_n_accepted (server), ==, 1);
+  g_assert_cmpuint (test_server_get_n_tls_handshakes (server), ==, 1);
+  g_assert_cmpint (gmulti_metrics_get_tls_time (gmulti_transfer_get_metrics (transfers[0])), >, 0);
+  g_assert_true (gmulti_metrics_get_connection_reused (gmulti_transfer_get_metrics (transfers[5])));
+  for (guint i = 0; i < G_N_ELEMENTS (transfers); i++)
+    g_object_unref (transfers[i]);
+
+  /* Closing the engine sends close_notify on the pooled connection. */
+  gmulti_engine_close_idle_connections (loop->engine);
+  g_assert_true (test_server_wait_open (server, 0, 5000));
+  g_assert_cmpuint (test_server_get_n_close_notify (server), >=, 1);
+}
+
+static void
+test_resumption (void)
+{
+  g_autoptr(TestServer) server = start_server ("server.pem", FALSE);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autoptr(GMultiTransfer) transfer = new_transfer (server, "localhost", "/small");
+
+      gmulti_engine_add (loop->engine, transfer);
+      g_assert_true (engine_loop_run (loop, 10000));
+      g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+      gmulti_engine_remove (loop->engine, transfer);
+      /* A new connection each time: only the TLS session can be reused. */
+      gmulti_engine_close_idle_connections (loop->engine);
+    }
+  g_assert_cmpuint (test_server_get_n_accepted (server), ==, 4);
+  g_assert_cmpuint (test_server_get_n_tls_handshakes (server), ==, 4);
+  /* One full handshake, then resumed ones. */
+  g_assert_cmpuint (test_server_get_n_tls_resumed (server), ==, 3);
+}
+
+typedef struct {
+  const char *cert;
+  const char *host;
+  gboolean use_ca;
+  gboolean verify;
+  int expected;       /* -1: success */
+} VerifyCase;
+
+static void
+test_verification (void)
+{
+  static const VerifyCase cases[] = {
+    { "untrusted.pem", "localhost", TRUE, TRUE, GMULTI_ERROR_TLS_UNTRUSTED },
+    { "server.pem", "localhost", FALSE, TRUE, GMULTI_ERROR_TLS_UNTRUSTED },
+    { "wronghost.pem", "127.0.0.1", TRUE, TRUE, GMULTI_ERROR_TLS_HOSTNAME_MISMATCH },
+    { "expired.pem", "localhost", TRUE, TRUE, GMULTI_ERROR_TLS_EXPIRED },
+    { "notyet.pem", "localhost", TRUE, TRUE, GMULTI_ERROR_TLS_NOT_YET_VALID },
+    { "untrusted.pem", "localhost", TRUE, FALSE, -1 },
+    { "server.pem", "127.0.0.1", TRUE, TRUE, -1 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(TestServer) server = start_server (cases[i].cert, FALSE);
+      g_autoptr(GMultiTransfer) transfer = new_transfer (server, cases[i].host, "/small");
+      const GError *error;
+
+      if (!cases[i].use_ca)
+        gmulti_transfer_set_tls_ca_file (transfer, NULL);
+      gmulti_transfer_set_tls_verify (transfer, cases[i].verify);
+      run_one (transfer);
+      error = gmulti_transfer_get_error (transfer);
+      if (cases[i].expected < 0)
+        {
+          g_assert_no_error ((GError *) error);
+          g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
+        }
+      else
+        {
+          g_test_message ("%s: %s", cases[i].cert, error != NULL ? error->message : "no error");
+          g_assert_error ((GError *) error, GMULTI_ERROR, cases[i].expected);
+          /* The request never left: the server saw no HTTP request. */
+          g_assert_cmpuint (test_server_get_n_requests (server), ==, 0);
+        }
+    }
+}
+
+static guint64 bulk_checked;
+static gboolean bulk_ok;
+
+static gboolean
+check_bulk_cb (GMultiTransfer *transfer,
+               const guint8   *data,
+               gsize           length,
+               gpointer        user_data)
+{
+  for (gsize i = 0; i < length && bulk_ok; i++)
+    if (data[i] != pattern_byte (bulk_checked + i))
+      bulk_ok = FALSE;
+  bulk_checked += length;
+  return TRUE;
+}
+
+static void
+test_bulk (void)
+{
+  g_autoptr(TestServer) server = start_server ("server.pem", FALSE);
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "localhost", "/bulk");
+
+  bulk_checked = 0;
+  bulk_ok = TRUE;
+  gmulti_transfer_set_write_func (transfer, check_bulk_cb, NULL, NULL);
+  run_one (transfer);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+  g_assert_cmpuint (bulk_checked, ==, BULK_SIZE);
+  g_assert_true (bulk_ok);
+}
+
+/* Every byte in its own record: records buffered inside GnuTLS must be read without
+ * waiting for the socket (which will not become readable for them). */
+static void
+test_one_byte_records (void)
+{
+  g_autoptr(TestServer) server = start_server ("server.pem", TRUE);
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "localhost", "/small");
+  gint64 start = g_get_monotonic_time ();
+
+  run_one (transfer);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+  {
+    g_autoptr(GBytes) body = gmulti_transfer_get_response_body (transfer);
+
+    g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "secure", 6);
+  }
+  /* A stall would wait for the server's 10 s idle timeout. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+}
+
+static void
+test_unclean_close (void)
+{
+  g_autoptr(TestServer) server = start_server ("server.pem", FALSE);
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "localhost", "/cut");
+
+  run_one (transfer);
+  g_assert_nonnull (gmulti_transfer_get_error (transfer));
+  g_assert_true (gmulti_transfer_get_error (transfer)->domain == GMULTI_ERROR);
+  g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, 10);
+}
+
+static void
+finished_cb (GMultiSession  *session,
+             GMultiTransfer *transfer,
+             const GError   *error,
+             guint          *left)
+{
+  (*left)--;
+}
+
+/* Many at once through the session, over a few TLS connections. */
+static void
+test_session_concurrent (void)
+{
+  g_autoptr(TestServer) server = start_server ("server.pem", FALSE);
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GPtrArray) transfers = g_ptr_array_new_with_free_func (g_object_unref);
+  guint left = 40;
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  gmulti_session_set_max_host_connections (session, 4);
+  g_signal_connect (session, "transfer-finished", G_CALLBACK (finished_cb), &left);
+  for (guint i = 0; i < 40; i++)
+    {
+      GMultiTransfer *transfer = new_transfer (server, "localhost", "/small");
+
+      g_ptr_array_add (transfers, transfer);
+      g_assert_true (gmulti_session_add (session, transfer, NULL));
+    }
+  while (left > 0 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (left, ==, 0);
+  for (guint i = 0; i < transfers->len; i++)
+    g_assert_no_error ((GError *) gmulti_transfer_get_error (transfers->pdata[i]));
+  g_assert_cmpuint (test_server_get_n_accepted (server), <=, 4);
+}
+
+static void
+make_certs (void)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "gen-test-certs.sh", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+  const char *argv[] = { "/bin/sh", script, NULL, NULL };
+
+  certs_dir = g_dir_make_tmp ("gmulti-https-XXXXXX", &error);
+  g_assert_no_error (error);
+  argv[2] = certs_dir;
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err,
+                     &status, &error) ||
+      !g_spawn_check_wait_status (status, &error))
+    g_error ("%s failed: %s\n%s", script, error->message, err != NULL ? err : "");
+}
+
+static void
+remove_certs (void)
+{
+  GDir *dir = g_dir_open (certs_dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (certs_dir, name, NULL);
+
+      g_unlink (path);
+    }
+  if (dir != NULL)
+    g_dir_close (dir);
+  g_rmdir (certs_dir);
+  g_free (certs_dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  make_certs ();
+
+  g_test_add_func ("/GMulti/Https/valid-and-pooled", test_valid_and_pooled);
+  g_test_add_func ("/GMulti/Https/resumption", test_resumption);
+  g_test_add_func ("/GMulti/Https/verification", test_verification);
+  g_test_add_func ("/GMulti/Https/bulk-100MiB", test_bulk);
+  g_test_add_func ("/GMulti/Https/one-byte-records", test_one_byte_records);
+  g_test_add_func ("/GMulti/Https/unclean-close", test_unclean_close);
+  g_test_add_func ("/GMulti/Https/session-concurrent", test_session_concurrent);
+
+  status = g_test_run ();
+  remove_certs ();
+  return status;
+}
