@@ -2196,7 +2196,7 @@ static void
 test_unsupported_scheme (void)
 {
   g_autoptr(TestServer) server = new_server (NULL);
-  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u/", test_server_get_port (server));
+  g_autofree char *uri = g_strdup_printf ("ftp://127.0.0.1:%u/", test_server_get_port (server));
   g_autoptr(GMultiTransfer) transfer = gmulti_transfer_new (uri);
 
   check_fails_before_sending (server, transfer, GMULTI_ERROR_UNSUPPORTED_SCHEME);
