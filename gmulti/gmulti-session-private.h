@@ -45,5 +45,7 @@ void           gmulti_session_queue_ready_op (GMultiSession *self,
                                               GMultiAsyncOp *op);
 /* The session's GSource, for tests (see gmulti-session-source-private.h). */
 GSource       *gmulti_session_get_source    (GMultiSession *self);
+/* The transfer object that holds the session's TLS options (gmulti-session-tls.c). */
+GMultiTransfer *gmulti_session_get_tls_holder (GMultiSession *self);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include "gmulti-engine-private.h"
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
+#include "gmulti-enum-types.h"
 
 /**
  * GMultiSession:
@@ -95,6 +96,9 @@ struct _GMultiSession
   char *user_agent;
   guint timeout_ms;
   guint connect_timeout_ms;
+  /* Holds the session's TLS options (only those): transfers inherit what they leave
+   * unset. Shared with the engine, which reads it when a transfer starts. */
+  GMultiTransfer *tls_defaults;
 };
 
 G_DEFINE_FINAL_TYPE (GMultiSession, gmulti_session, G_TYPE_OBJECT)
@@ -107,6 +111,14 @@ enum {
   PROP_USER_AGENT,
   PROP_TIMEOUT,
   PROP_CONNECT_TIMEOUT,
+  PROP_TLS_VERIFY,
+  PROP_TLS_CA_FILE,
+  PROP_TLS_CA_DIRECTORY,
+  PROP_TLS_PINNED_PUBLIC_KEY,
+  PROP_TLS_PRIORITY,
+  PROP_TLS_MIN_VERSION,
+  PROP_TLS_CLIENT_CERTIFICATE,
+  PROP_TLS_CLIENT_KEY,
   N_PROPS
 };
 
@@ -620,6 +632,7 @@ gmulti_session_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_error (&self->source_error);
   g_free (self->user_agent);
+  g_clear_object (&self->tls_defaults);
 
   G_OBJECT_CLASS (gmulti_session_parent_class)->finalize (object);
 }
@@ -651,6 +664,17 @@ gmulti_session_get_property (GObject    *object,
       break;
     case PROP_CONNECT_TIMEOUT:
       g_value_set_uint (value, self->connect_timeout_ms);
+      break;
+    case PROP_TLS_VERIFY:
+    case PROP_TLS_CA_FILE:
+    case PROP_TLS_CA_DIRECTORY:
+    case PROP_TLS_PINNED_PUBLIC_KEY:
+    case PROP_TLS_PRIORITY:
+    case PROP_TLS_MIN_VERSION:
+    case PROP_TLS_CLIENT_CERTIFICATE:
+    case PROP_TLS_CLIENT_KEY:
+      /* The same property of the options holder. */
+      g_object_get_property (G_OBJECT (self->tls_defaults), pspec->name, value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -684,6 +708,15 @@ gmulti_session_set_property (GObject      *object,
       break;
     case PROP_CONNECT_TIMEOUT:
       gmulti_session_set_connect_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_TLS_VERIFY:
+    case PROP_TLS_CA_FILE:
+    case PROP_TLS_CA_DIRECTORY:
+    case PROP_TLS_PINNED_PUBLIC_KEY:
+    case PROP_TLS_PRIORITY:
+    case PROP_TLS_MIN_VERSION:
+      /* Its notify is forwarded as the session's (tls_notify_cb). */
+      g_object_set_property (G_OBJECT (self->tls_defaults), pspec->name, value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -784,6 +817,95 @@ gmulti_session_class_init (GMultiSessionClass *klass)
                        0, G_MAXUINT, 0,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /**
+   * GMultiSession:tls-verify: (getter get_tls_verify) (setter set_tls_verify)
+   *
+   * Whether servers' certificates are verified for the session's transfers. %FALSE
+   * turns verification off for every transfer of the session: only for tests and
+   * closed networks, as anyone on the path can then read and change the traffic.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_VERIFY] =
+    g_param_spec_boolean ("tls-verify", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * GMultiSession:tls-ca-file: (getter get_tls_ca_file) (setter set_tls_ca_file)
+   *
+   * A PEM file of trusted certificate authorities for transfers that set neither a CA
+   * file nor a CA directory; %NULL trusts the system's store.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_CA_FILE] =
+    g_param_spec_string ("tls-ca-file", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * GMultiSession:tls-ca-directory: (getter get_tls_ca_directory) (setter set_tls_ca_directory)
+   *
+   * A directory of trusted certificate authorities (PEM files) for transfers that set
+   * neither a CA file nor a CA directory.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_CA_DIRECTORY] =
+    g_param_spec_string ("tls-ca-directory", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * GMultiSession:tls-pinned-public-key: (getter get_tls_pinned_public_key) (setter set_tls_pinned_public_key)
+   *
+   * Public key pins (`sha256//BASE64`, several joined with `;`) for transfers that set
+   * none.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_PINNED_PUBLIC_KEY] =
+    g_param_spec_string ("tls-pinned-public-key", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * GMultiSession:tls-priority: (getter get_tls_priority) (setter set_tls_priority)
+   *
+   * A GnuTLS priority string for transfers that set none; %NULL means `NORMAL`.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_PRIORITY] =
+    g_param_spec_string ("tls-priority", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * GMultiSession:tls-min-version: (getter get_tls_min_version) (setter set_tls_min_version)
+   *
+   * The lowest TLS version for transfers that leave theirs at the default.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_MIN_VERSION] =
+    g_param_spec_enum ("tls-min-version", NULL, NULL, GMULTI_TYPE_TLS_VERSION,
+                       GMULTI_TLS_VERSION_DEFAULT,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * GMultiSession:tls-client-certificate: (getter get_tls_client_certificate)
+   *
+   * The client certificate (PEM file) for transfers that set none; set it with
+   * [method@Session.set_tls_client_certificate].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_CLIENT_CERTIFICATE] =
+    g_param_spec_string ("tls-client-certificate", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * GMultiSession:tls-client-key: (getter get_tls_client_key)
+   *
+   * The key of [property@Session:tls-client-certificate]; %NULL when it is in the
+   * certificate file.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TLS_CLIENT_KEY] =
+    g_param_spec_string ("tls-client-key", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -813,6 +935,24 @@ gmulti_session_class_init (GMultiSessionClass *klass)
                   G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
+/* The options holder changed: the session's property of the same name did. */
+static void
+tls_notify_cb (GObject       *holder,
+               GParamSpec    *pspec,
+               GMultiSession *self)
+{
+  GParamSpec *own = g_object_class_find_property (G_OBJECT_GET_CLASS (self), pspec->name);
+
+  if (own != NULL && g_str_has_prefix (pspec->name, "tls-"))
+    g_object_notify_by_pspec (G_OBJECT (self), own);
+}
+
+GMultiTransfer *
+gmulti_session_get_tls_holder (GMultiSession *self)
+{
+  return self->tls_defaults;
+}
+
 static void
 gmulti_session_init (GMultiSession *self)
 {
@@ -822,6 +962,9 @@ gmulti_session_init (GMultiSession *self)
   g_queue_init (&self->ready_ops);
 
   self->engine = gmulti_engine_new ();
+  self->tls_defaults = gmulti_transfer_new (NULL);
+  g_signal_connect_object (self->tls_defaults, "notify", G_CALLBACK (tls_notify_cb), self, 0);
+  gmulti_engine_set_tls_defaults (self->engine, self->tls_defaults);
   self->user_agent = g_strdup (DEFAULT_USER_AGENT);
   gmulti_engine_set_user_agent (self->engine, self->user_agent);
 

@@ -100,4 +100,43 @@ GMULTI_AVAILABLE_IN_ALL
 void            gmulti_session_set_connect_timeout      (GMultiSession *self,
                                                          guint          msec);
 
+GMULTI_AVAILABLE_IN_ALL
+void             gmulti_session_set_tls_verify (GMultiSession *self,
+                                   gboolean verify);
+GMULTI_AVAILABLE_IN_ALL
+gboolean          gmulti_session_get_tls_verify (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void             gmulti_session_set_tls_ca_file (GMultiSession *self,
+                                   const char *path);
+GMULTI_AVAILABLE_IN_ALL
+const char       *gmulti_session_get_tls_ca_file (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void             gmulti_session_set_tls_ca_directory (GMultiSession *self,
+                                   const char *path);
+GMULTI_AVAILABLE_IN_ALL
+const char       *gmulti_session_get_tls_ca_directory (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void             gmulti_session_set_tls_pinned_public_key (GMultiSession *self,
+                                   const char *pins);
+GMULTI_AVAILABLE_IN_ALL
+const char       *gmulti_session_get_tls_pinned_public_key (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void             gmulti_session_set_tls_priority (GMultiSession *self,
+                                   const char *priority);
+GMULTI_AVAILABLE_IN_ALL
+const char       *gmulti_session_get_tls_priority (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void             gmulti_session_set_tls_min_version (GMultiSession *self,
+                                   GMultiTlsVersion version);
+GMULTI_AVAILABLE_IN_ALL
+GMultiTlsVersion  gmulti_session_get_tls_min_version (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void             gmulti_session_set_tls_client_certificate (GMultiSession *self,
+                                                            const char    *certificate,
+                                                            const char    *key);
+GMULTI_AVAILABLE_IN_ALL
+const char      *gmulti_session_get_tls_client_certificate (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+const char      *gmulti_session_get_tls_client_key (GMultiSession *self);
+
 G_END_DECLS

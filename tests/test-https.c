@@ -303,6 +303,93 @@ test_session_concurrent (void)
 }
 
 static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *count)
+{
+  (*count)++;
+}
+
+/* The session's TLS options reach transfers that leave theirs unset. */
+static void
+test_session_defaults (void)
+{
+  g_autoptr(TestServer) server = start_server ("server.pem", FALSE);
+  g_autoptr(TestServer) untrusted = start_server ("untrusted.pem", FALSE);
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autofree char *ca = cert ("ca.pem");
+  g_autofree char *uri = g_strdup_printf ("https://localhost:%u/small",
+                                          test_server_get_port (server));
+  g_autofree char *untrusted_uri = g_strdup_printf ("https://localhost:%u/small",
+                                                    test_server_get_port (untrusted));
+  g_autoptr(GMultiTransfer) plain = gmulti_transfer_new (uri);
+  g_autoptr(GMultiTransfer) unverified = gmulti_transfer_new (untrusted_uri);
+  g_autoptr(GMultiTransfer) refused = gmulti_transfer_new (untrusted_uri);
+  guint notifies = 0, left = 1;
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  g_signal_connect (session, "notify::tls-ca-file", G_CALLBACK (count_notify_cb), &notifies);
+  g_signal_connect (session, "transfer-finished", G_CALLBACK (finished_cb), &left);
+  gmulti_session_set_tls_ca_file (session, ca);
+  gmulti_session_set_tls_ca_file (session, ca);
+  g_assert_cmpuint (notifies, ==, 1);
+  g_assert_cmpstr (gmulti_session_get_tls_ca_file (session), ==, ca);
+  g_assert_null (gmulti_transfer_get_tls_ca_file (plain));
+
+  /* The session's CA file makes the server trusted. */
+  g_assert_true (gmulti_session_add (session, plain, NULL));
+  while (left > 0 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (plain));
+  g_assert_cmpuint (gmulti_transfer_get_status (plain), ==, 200);
+
+  /* Still refused by the session's CA... */
+  left = 1;
+  g_assert_true (gmulti_session_add (session, refused, NULL));
+  while (left > 0 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error ((GError *) gmulti_transfer_get_error (refused), GMULTI_ERROR,
+                  GMULTI_ERROR_TLS_UNTRUSTED);
+
+  /* ...until the session turns verification off. */
+  g_object_set (session, "tls-verify", FALSE, NULL);
+  g_assert_false (gmulti_session_get_tls_verify (session));
+  left = 1;
+  g_assert_true (gmulti_session_add (session, unverified, NULL));
+  while (left > 0 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (unverified));
+}
+
+/* A server that asks for a client certificate. */
+static void
+test_client_certificate (void)
+{
+  g_autofree char *cert_file = cert ("server.pem");
+  g_autofree char *key_file = cert ("server-key.pem");
+  g_autofree char *client_ca = cert ("client-ca.pem");
+  g_autofree char *client_cert = cert ("client.pem");
+  g_autofree char *client_key = cert ("client-key.pem");
+  TestTlsOptions options = {
+    .cert_file = cert_file,
+    .key_file = key_file,
+    .client_ca_file = client_ca,
+  };
+  g_autoptr(TestServer) server = test_server_new_tls (TEST_SERVER_IPV4, &options, handler, NULL);
+  g_autoptr(GMultiTransfer) without = new_transfer (server, "localhost", "/small");
+  g_autoptr(GMultiTransfer) with = new_transfer (server, "localhost", "/small");
+
+  run_one (without);
+  g_assert_error ((GError *) gmulti_transfer_get_error (without), GMULTI_ERROR,
+                  GMULTI_ERROR_TLS_CERTIFICATE_REQUIRED);
+
+  gmulti_transfer_set_tls_client_certificate (with, client_cert, client_key);
+  run_one (with);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (with));
+  g_assert_cmpuint (gmulti_transfer_get_status (with), ==, 200);
+}
+
+static void
 make_certs (void)
 {
   g_autofree char *script = g_test_build_filename (G_TEST_DIST, "gen-test-certs.sh", NULL);
@@ -354,6 +441,8 @@ main (int    argc,
   g_test_add_func ("/GMulti/Https/one-byte-records", test_one_byte_records);
   g_test_add_func ("/GMulti/Https/unclean-close", test_unclean_close);
   g_test_add_func ("/GMulti/Https/session-concurrent", test_session_concurrent);
+  g_test_add_func ("/GMulti/Https/session-defaults", test_session_defaults);
+  g_test_add_func ("/GMulti/Https/client-certificate", test_client_certificate);
 
   status = g_test_run ();
   remove_certs ();

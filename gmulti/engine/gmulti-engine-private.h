@@ -72,6 +72,7 @@ struct _GMultiEngine
   gboolean stopped;          /* the engine was stopped by a failing callback */
 
   char *user_agent;          /* default User-Agent; NULL sends none */
+  GMultiTransfer *tls_defaults; /* TLS options for transfers that set none (session) */
 };
 
 /* Called by the connection/protocol code. */
@@ -102,6 +103,10 @@ void     gmulti_engine_schedule         (GMultiEngine   *self,
                                          GMultiTransfer *transfer);
 /* Called by GMultiTransfer when the application resumes a paused transfer. */
 void     gmulti_engine_transfer_resumed (GMultiTransfer *transfer);
+
+/* TLS options for transfers that set none: the options of @defaults (the session's). */
+void     gmulti_engine_set_tls_defaults (GMultiEngine   *self,
+                                         GMultiTransfer *defaults);
 
 /* Default User-Agent for transfers that set none (used by the session). */
 void     gmulti_engine_set_user_agent   (GMultiEngine *self,

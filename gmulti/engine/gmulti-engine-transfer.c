@@ -66,7 +66,8 @@ prepare_hop (GMultiTransfer *transfer,
   run->tls = target.tls;
   if (run->tls && run->tls_config == NULL)
     {
-      run->tls_config = gmulti_tls_config_new_from_transfer (transfer, error);
+      run->tls_config = gmulti_tls_config_new_with_defaults (transfer,
+                                                             run->engine->tls_defaults, error);
       if (run->tls_config == NULL)
         {
           gmulti_request_target_clear (&target);

@@ -268,6 +268,7 @@ gmulti_engine_unref (GMultiEngine *self)
   g_free (self->scratch);
   g_string_free (self->head, TRUE);
   g_free (self->user_agent);
+  g_clear_object (&self->tls_defaults);
   g_free (self);
 }
 
@@ -1142,6 +1143,13 @@ gmulti_engine_transfer_resumed (GMultiTransfer *transfer)
   /* From outside the engine, ask for the timer now; inside, the turn's end does. */
   if (!self->busy && begin (self))
     end (self);
+}
+
+void
+gmulti_engine_set_tls_defaults (GMultiEngine   *self,
+                                GMultiTransfer *defaults)
+{
+  g_set_object (&self->tls_defaults, defaults);
 }
 
 void

@@ -101,29 +101,63 @@ GMultiTlsConfig *
 gmulti_tls_config_new_from_transfer (GMultiTransfer  *transfer,
                                      GError         **error)
 {
+  return gmulti_tls_config_new_with_defaults (transfer, NULL, error);
+}
+
+/* What the transfer set, or else the default's value. */
+#define PICK(field) (transfer->field != NULL ? transfer->field \
+                     : defaults != NULL ? defaults->field : NULL)
+
+GMultiTlsConfig *
+gmulti_tls_config_new_with_defaults (GMultiTransfer  *transfer,
+                                     GMultiTransfer  *defaults,
+                                     GError         **error)
+{
   GMultiTlsConfig *self;
+  const char *pinned = PICK (tls_pinned_public_key);
+  const char *client_certificate;
+  GMultiTlsVersion min_version = transfer->tls_min_version;
   guint8 *pins = NULL;
   guint n_pins = 0;
 
   g_return_val_if_fail (GMULTI_IS_TRANSFER (transfer), NULL);
 
-  if (transfer->tls_pinned_public_key != NULL)
+  if (pinned != NULL)
     {
-      pins = gmulti_tls_parse_pins (transfer->tls_pinned_public_key, &n_pins, error);
+      pins = gmulti_tls_parse_pins (pinned, &n_pins, error);
       if (pins == NULL)
         return NULL;
     }
+  if (min_version == GMULTI_TLS_VERSION_DEFAULT && defaults != NULL)
+    min_version = defaults->tls_min_version;
 
   self = g_new0 (GMultiTlsConfig, 1);
   self->ref_count = 1;
-  self->verify = transfer->tls_verify;
-  self->ca_file = g_strdup (transfer->tls_ca_file);
-  self->ca_directory = g_strdup (transfer->tls_ca_directory);
-  self->client_certificate = g_strdup (transfer->tls_client_certificate);
-  self->client_key = self->client_certificate != NULL
-                     ? g_strdup (transfer->tls_client_key) : NULL;
-  self->priority = build_priority (transfer->tls_priority, transfer->tls_min_version);
-  self->pinned_public_key = g_strdup (transfer->tls_pinned_public_key);
+  /* Turning verification off, in either place, is an explicit choice. */
+  self->verify = transfer->tls_verify && (defaults == NULL || defaults->tls_verify);
+  if (transfer->tls_ca_file != NULL || transfer->tls_ca_directory != NULL || defaults == NULL)
+    {
+      self->ca_file = g_strdup (transfer->tls_ca_file);
+      self->ca_directory = g_strdup (transfer->tls_ca_directory);
+    }
+  else
+    {
+      self->ca_file = g_strdup (defaults->tls_ca_file);
+      self->ca_directory = g_strdup (defaults->tls_ca_directory);
+    }
+  client_certificate = transfer->tls_client_certificate;
+  if (client_certificate != NULL || defaults == NULL)
+    self->client_key = g_strdup (transfer->tls_client_key);
+  else
+    {
+      client_certificate = defaults->tls_client_certificate;
+      self->client_key = g_strdup (defaults->tls_client_key);
+    }
+  self->client_certificate = g_strdup (client_certificate);
+  if (self->client_certificate == NULL)
+    g_clear_pointer (&self->client_key, g_free);
+  self->priority = build_priority (PICK (tls_priority), min_version);
+  self->pinned_public_key = g_strdup (pinned);
   self->pins = pins;
   self->n_pins = n_pins;
   self->hash = compute_hash (self);

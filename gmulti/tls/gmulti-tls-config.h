@@ -36,6 +36,11 @@ struct _GMultiTlsConfig {
  * priority string is checked later, by the context that compiles it. */
 GMultiTlsConfig *gmulti_tls_config_new_from_transfer (GMultiTransfer *transfer,
                                                       GError        **error);
+/* The same, with @defaults (a transfer used as a holder of a session's TLS options)
+ * filling in what @transfer left unset. */
+GMultiTlsConfig *gmulti_tls_config_new_with_defaults (GMultiTransfer  *transfer,
+                                                      GMultiTransfer  *defaults,
+                                                      GError         **error);
 GMultiTlsConfig *gmulti_tls_config_ref    (GMultiTlsConfig *self);
 void             gmulti_tls_config_unref  (GMultiTlsConfig *self);
 gboolean         gmulti_tls_config_equal  (const GMultiTlsConfig *a,

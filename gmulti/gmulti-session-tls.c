@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "gmulti-session.h"
+#include "gmulti-session-private.h"
+
+/* The session's TLS options: kept in a transfer object used only as their holder, so
+ * they are validated, stored and notified exactly as a transfer's own; transfers
+ * inherit what they leave unset when they start. */
+
+/**
+ * gmulti_session_set_tls_verify: (set-property tls-verify)
+ * @self: a session
+ * @verify: %FALSE to accept any certificate
+ *
+ * Sets whether servers' certificates are verified for the session's transfers. %FALSE turns verification off for all of them: only for tests and closed networks.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_tls_verify (GMultiSession *self,
+                               gboolean verify)
+{
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  gmulti_transfer_set_tls_verify (gmulti_session_get_tls_holder (self), verify);
+}
+
+/**
+ * gmulti_session_get_tls_verify: (get-property tls-verify)
+ * @self: a session
+ *
+ * Reads [property@Session:tls-verify].
+ *
+ * Returns: whether certificates are verified
+ *
+ * Since: 1.0
+ */
+gboolean
+gmulti_session_get_tls_verify (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), FALSE);
+  return gmulti_transfer_get_tls_verify (gmulti_session_get_tls_holder (self));
+}
+
+/**
+ * gmulti_session_set_tls_ca_file: (set-property tls-ca-file)
+ * @self: a session
+ * @path: (nullable) (type filename): a PEM file, or %NULL for the system's store
+ *
+ * Sets the PEM file of trusted certificate authorities for transfers that set neither a CA file nor a CA directory.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_tls_ca_file (GMultiSession *self,
+                                const char *path)
+{
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  gmulti_transfer_set_tls_ca_file (gmulti_session_get_tls_holder (self), path);
+}
+
+/**
+ * gmulti_session_get_tls_ca_file: (get-property tls-ca-file)
+ * @self: a session
+ *
+ * Reads [property@Session:tls-ca-file].
+ *
+ * Returns: (nullable) (type filename): the file, or %NULL
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_session_get_tls_ca_file (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
+  return gmulti_transfer_get_tls_ca_file (gmulti_session_get_tls_holder (self));
+}
+
+/**
+ * gmulti_session_set_tls_ca_directory: (set-property tls-ca-directory)
+ * @self: a session
+ * @path: (nullable) (type filename): a directory of PEM files, or %NULL
+ *
+ * Sets the directory of trusted certificate authorities for transfers that set neither a CA file nor a CA directory.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_tls_ca_directory (GMultiSession *self,
+                                     const char *path)
+{
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  gmulti_transfer_set_tls_ca_directory (gmulti_session_get_tls_holder (self), path);
+}
+
+/**
+ * gmulti_session_get_tls_ca_directory: (get-property tls-ca-directory)
+ * @self: a session
+ *
+ * Reads [property@Session:tls-ca-directory].
+ *
+ * Returns: (nullable) (type filename): the directory, or %NULL
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_session_get_tls_ca_directory (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
+  return gmulti_transfer_get_tls_ca_directory (gmulti_session_get_tls_holder (self));
+}
+
+/**
+ * gmulti_session_set_tls_pinned_public_key: (set-property tls-pinned-public-key)
+ * @self: a session
+ * @pins: (nullable): `sha256//BASE64` pins joined with `;`, or %NULL
+ *
+ * Sets the public key pins for transfers that set none.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_tls_pinned_public_key (GMultiSession *self,
+                                          const char *pins)
+{
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  gmulti_transfer_set_tls_pinned_public_key (gmulti_session_get_tls_holder (self), pins);
+}
+
+/**
+ * gmulti_session_get_tls_pinned_public_key: (get-property tls-pinned-public-key)
+ * @self: a session
+ *
+ * Reads [property@Session:tls-pinned-public-key].
+ *
+ * Returns: (nullable): the pins, or %NULL
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_session_get_tls_pinned_public_key (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
+  return gmulti_transfer_get_tls_pinned_public_key (gmulti_session_get_tls_holder (self));
+}
+
+/**
+ * gmulti_session_set_tls_priority: (set-property tls-priority)
+ * @self: a session
+ * @priority: (nullable): a GnuTLS priority string, or %NULL for `NORMAL`
+ *
+ * Sets the GnuTLS priority string for transfers that set none.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_tls_priority (GMultiSession *self,
+                                 const char *priority)
+{
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  gmulti_transfer_set_tls_priority (gmulti_session_get_tls_holder (self), priority);
+}
+
+/**
+ * gmulti_session_get_tls_priority: (get-property tls-priority)
+ * @self: a session
+ *
+ * Reads [property@Session:tls-priority].
+ *
+ * Returns: (nullable): the priority string, or %NULL
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_session_get_tls_priority (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
+  return gmulti_transfer_get_tls_priority (gmulti_session_get_tls_holder (self));
+}
+
+/**
+ * gmulti_session_set_tls_min_version: (set-property tls-min-version)
+ * @self: a session
+ * @version: the lowest version to accept
+ *
+ * Sets the lowest TLS version for transfers that leave theirs at the default.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_tls_min_version (GMultiSession *self,
+                                    GMultiTlsVersion version)
+{
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  gmulti_transfer_set_tls_min_version (gmulti_session_get_tls_holder (self), version);
+}
+
+/**
+ * gmulti_session_get_tls_min_version: (get-property tls-min-version)
+ * @self: a session
+ *
+ * Reads [property@Session:tls-min-version].
+ *
+ * Returns: the lowest version accepted
+ *
+ * Since: 1.0
+ */
+GMultiTlsVersion
+gmulti_session_get_tls_min_version (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), GMULTI_TLS_VERSION_DEFAULT);
+  return gmulti_transfer_get_tls_min_version (gmulti_session_get_tls_holder (self));
+}
+
+/**
+ * gmulti_session_set_tls_client_certificate:
+ * @self: a session
+ * @certificate: (nullable) (type filename): a PEM certificate file, or %NULL for none
+ * @key: (nullable) (type filename): its private key, or %NULL when it is in @certificate
+ *
+ * Sets the client certificate for transfers that set none, for servers that ask for one.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_tls_client_certificate (GMultiSession *self,
+                                           const char    *certificate,
+                                           const char    *key)
+{
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  gmulti_transfer_set_tls_client_certificate (gmulti_session_get_tls_holder (self), certificate, key);
+}
+
+/**
+ * gmulti_session_get_tls_client_certificate: (get-property tls-client-certificate)
+ * @self: a session
+ *
+ * Reads [property@Session:tls-client-certificate].
+ *
+ * Returns: (nullable) (type filename): the certificate file, or %NULL
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_session_get_tls_client_certificate (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
+  return gmulti_transfer_get_tls_client_certificate (gmulti_session_get_tls_holder (self));
+}
+
+/**
+ * gmulti_session_get_tls_client_key: (get-property tls-client-key)
+ * @self: a session
+ *
+ * Reads [property@Session:tls-client-key].
+ *
+ * Returns: (nullable) (type filename): the key file, or %NULL
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_session_get_tls_client_key (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
+  return gmulti_transfer_get_tls_client_key (gmulti_session_get_tls_holder (self));
+}
