@@ -3,11 +3,18 @@
 """A loopback HTTP/1.1 server for the bindings tests and the Python example.
 
 Paths: /bytes/N (N bytes, byte i is i % 251), /slow/N (the same in 16 pieces with
-pauses), /status/N (an empty response with that status). Run as a program it prints its
-port on the first line and serves until its standard input closes."""
+pauses), /status/N (an empty response with that status). start_tls() serves the same
+over TLS with a test CA made by tests/gen-test-certs.sh. Run as a program it prints the
+plain port, the TLS port and the CA file on the first line and serves until its
+standard input closes."""
 
 import http.server
+import os
+import shutil
+import ssl
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -62,8 +69,33 @@ def start():
     return server
 
 
+def make_certs():
+    """Returns a directory with ca.pem, server.pem and server-key.pem."""
+    directory = tempfile.mkdtemp(prefix="gmulti-bindings-")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                          "gen-test-certs.sh")
+    subprocess.run(["/bin/sh", script, directory], check=True, capture_output=True)
+    return directory
+
+
+def start_tls(cert_dir):
+    server = Server(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(os.path.join(cert_dir, "server.pem"),
+                            os.path.join(cert_dir, "server-key.pem"))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server
+
+
 if __name__ == "__main__":
+    certs = make_certs()
     server = start()
-    print(server.server_address[1], flush=True)
+    tls_server = start_tls(certs)
+    print(server.server_address[1], tls_server.server_address[1],
+          os.path.join(certs, "ca.pem"), flush=True)
     sys.stdin.read()
     server.shutdown()
+    tls_server.shutdown()
+    shutil.rmtree(certs, ignore_errors=True)

@@ -46,7 +46,8 @@ function startServer() {
         Gio.SubprocessFlags.STDIN_PIPE | Gio.SubprocessFlags.STDOUT_PIPE);
     const out = new Gio.DataInputStream({base_stream: proc.get_stdout_pipe()});
     const [line] = out.read_line_utf8(null);
-    return {proc, base: `http://127.0.0.1:${parseInt(line)}`};
+    const [port, tlsPort, caFile] = line.split(' ');
+    return {proc, base: `http://127.0.0.1:${port}`, tlsBase: `https://localhost:${tlsPort}`, caFile};
 }
 
 function withTimeout(promise, ms, what) {
@@ -147,6 +148,16 @@ async function removeInHandler(base) {
     check(late === 0, 'no signal after removal');
 }
 
+async function https(tlsBase, caFile) {
+    const session = GMulti.Session.new();
+    session.tls_ca_file = caFile;
+    const t = GMulti.Transfer.new(`${tlsBase}/bytes/50000`);
+    const body = await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null),
+        10000, 'https');
+    check(sameBytes(body, pattern(50000)), 'https body');
+    check(t.get_metrics().get_tls_time() > 0, 'tls time measured');
+}
+
 async function errors() {
     const session = GMulti.Session.new();
     const t = GMulti.Transfer.new('http://127.0.0.1:1/');
@@ -159,7 +170,7 @@ async function errors() {
     }
 }
 
-const {proc, base} = startServer();
+const {proc, base, tlsBase, caFile} = startServer();
 const loop = new GLib.MainLoop(null, false);
 (async () => {
     try {
@@ -168,6 +179,7 @@ const loop = new GLib.MainLoop(null, false);
         await cancelled(base);
         await removeInHandler(base);
         await errors();
+        await https(tlsBase, caFile);
     } catch (e) {
         failures++;
         printerr(`error: ${e}\n${e.stack}`);

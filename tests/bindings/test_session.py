@@ -6,6 +6,7 @@ translated error message."""
 
 import locale
 import os
+import shutil
 import sys
 import unittest
 
@@ -41,10 +42,15 @@ class SessionTests(unittest.TestCase):
     def setUpClass(cls):
         cls.server = loopback_server.start()
         cls.base = "http://127.0.0.1:%d" % cls.server.server_address[1]
+        cls.cert_dir = loopback_server.make_certs()
+        cls.tls_server = loopback_server.start_tls(cls.cert_dir)
+        cls.tls_base = "https://localhost:%d" % cls.tls_server.server_address[1]
 
     @classmethod
     def tearDownClass(cls):
         cls.server.shutdown()
+        cls.tls_server.shutdown()
+        shutil.rmtree(cls.cert_dir, ignore_errors=True)
 
     def setUp(self):
         self.loop = GLib.MainLoop()
@@ -150,6 +156,37 @@ class SessionTests(unittest.TestCase):
         error = result["error"]
         self.assertEqual(error.domain, GLib.quark_to_string(GMulti.error_quark()))
         self.assertEqual(error.code, GMulti.Error.CONNECT_FAILED)
+
+    def test_https_fetch(self):
+        result = {}
+
+        def done(session, res):
+            try:
+                result["body"] = session.send_finish(res)
+            except GLib.Error as error:
+                result["error"] = error
+
+        self.session.props.tls_ca_file = os.path.join(self.cert_dir, "ca.pem")
+        t = GMulti.Transfer.new(self.tls_base + "/bytes/70000")
+        self.session.send_async(t, GLib.PRIORITY_DEFAULT, None, done)
+        self.assertTrue(run_until(self.loop, lambda: result))
+        self.assertNotIn("error", result)
+        self.assertEqual(result["body"].get_data(), loopback_server.pattern(70000))
+        self.assertGreater(t.get_metrics().get_tls_time(), 0)
+
+    def test_https_untrusted(self):
+        result = {}
+
+        def done(session, res):
+            try:
+                session.send_finish(res)
+            except GLib.Error as error:
+                result["error"] = error
+
+        t = GMulti.Transfer.new(self.tls_base + "/bytes/10")
+        self.session.send_async(t, GLib.PRIORITY_DEFAULT, None, done)
+        self.assertTrue(run_until(self.loop, lambda: result))
+        self.assertEqual(result["error"].code, GMulti.Error.TLS_UNTRUSTED)
 
     def test_invalid_header_refused(self):
         t = GMulti.Transfer.new(self.base + "/bytes/1")
