@@ -11,7 +11,8 @@ import argparse
 import statistics
 import sys
 
-CLIENTS = ["gmulti-session", "gmulti-engine", "curl-glib", "curl-poll", "soup", "wrk"]
+CLIENTS = ["gmulti-session", "gmulti-engine", "curl-glib", "curl-poll", "curl-poll-16k",
+           "soup", "wrk"]
 CURL = ["curl-glib", "curl-poll"]
 NOT_OK = {"fail": "FAIL", "timeout": "TIMEOUT", "skipped": "FAIL",
           "na": "n/a (no TLS yet)"}
@@ -278,6 +279,10 @@ def targets_section(res, top_level):
             add(f"{sc} MB/s / best libcurl",
                 ratio(res.median(sc, "gmulti-session", mbps),
                       best([res.median(sc, c, mbps) for c in CURL], max)),
+                ">= 1.3", lambda v: v >= 1.3)
+            add(f"{sc} MB/s / curl-poll with its default 16 KiB buffer",
+                ratio(res.median(sc, "gmulti-session", mbps),
+                      res.median(sc, "curl-poll-16k", mbps)),
                 ">= 1.3", lambda v: v >= 1.3)
     for sc in ("S3-c1", "S3-c4"):
         if sc in res.order:

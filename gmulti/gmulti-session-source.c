@@ -48,7 +48,35 @@ typedef struct
   /* While blocked the epoll fd is not polled and the timer is held here. */
   gboolean blocked;
   gint64 held_ready_time;
+
+  /* Inside dispatch the timer is only recorded and set once at the end: every
+   * g_source_set_ready_time() on a source that may recurse wakes the context (an
+   * eventfd write), and one dispatch may move the timer many times. */
+  guint dispatch_depth;
+  gboolean ready_time_pending;
+  gint64 pending_ready_time;
 } GMultiSessionSource;
+
+static gint64
+current_ready_time (GMultiSessionSource *self)
+{
+  if (self->ready_time_pending)
+    return self->pending_ready_time;
+  return g_source_get_ready_time ((GSource *) self);
+}
+
+static void
+set_ready_time (GMultiSessionSource *self,
+                gint64               ready_time)
+{
+  if (self->dispatch_depth > 0)
+    {
+      self->ready_time_pending = TRUE;
+      self->pending_ready_time = ready_time;
+    }
+  else
+    g_source_set_ready_time ((GSource *) self, ready_time);
+}
 
 /* A socket removed while a batch holds events for it must not get them: its number may
  * already belong to a new socket. */
@@ -154,7 +182,7 @@ timer_cb (GMultiEngine *engine,
   if (self->blocked)
     self->held_ready_time = ready_time;
   else
-    g_source_set_ready_time ((GSource *) self, ready_time);
+    set_ready_time (self, ready_time);
 
   return TRUE;
 }
@@ -235,7 +263,7 @@ dispatch_sockets (GMultiSessionSource *self)
       if (!self->action (ev->data.fd, map_events (ev->events), self->action_data))
         {
           /* Level-triggered: the socket is still ready once the source is unblocked. */
-          block (self, g_source_get_ready_time (source));
+          block (self, current_ready_time (self));
           ok = FALSE;
           break;
         }
@@ -248,33 +276,52 @@ dispatch_sockets (GMultiSessionSource *self)
   return ok;
 }
 
+static void
+dispatch_events (GMultiSessionSource *self)
+{
+  GSource *source = (GSource *) self;
+  gint64 ready_time;
+
+  if ((g_source_query_unix_fd (source, self->epfd_tag) & G_IO_IN) != 0 &&
+      !dispatch_sockets (self))
+    return;
+
+  if (g_source_is_destroyed (source))
+    return;
+
+  /* Checked after the sockets: their actions may have run the expired deadlines and
+   * moved the timer already. */
+  ready_time = current_ready_time (self);
+  if (ready_time >= 0 && ready_time <= g_get_monotonic_time ())
+    {
+      set_ready_time (self, -1);
+      if (!self->action (GMULTI_SOCKET_TIMEOUT, GMULTI_EVENT_NONE, self->action_data))
+        block (self, 0);
+    }
+}
+
 static gboolean
 gmulti_session_source_dispatch (GSource     *source,
                                 GSourceFunc  callback,
                                 gpointer     user_data)
 {
   GMultiSessionSource *self = (GMultiSessionSource *) source;
-  gint64 ready_time;
 
   self->n_dispatch++;
   if (self->blocked)
     return G_SOURCE_CONTINUE;
 
-  if ((g_source_query_unix_fd (source, self->epfd_tag) & G_IO_IN) != 0 &&
-      !dispatch_sockets (self))
-    return G_SOURCE_CONTINUE;
+  self->dispatch_depth++;
+  dispatch_events (self);
+  self->dispatch_depth--;
 
-  if (g_source_is_destroyed (source))
-    return G_SOURCE_CONTINUE;
-
-  /* Checked after the sockets: their actions may have run the expired deadlines and
-   * moved the timer already. */
-  ready_time = g_source_get_ready_time (source);
-  if (ready_time >= 0 && ready_time <= g_get_monotonic_time ())
+  /* The timer as the engine left it, set once. */
+  if (self->dispatch_depth == 0 && self->ready_time_pending)
     {
-      g_source_set_ready_time (source, -1);
-      if (!self->action (GMULTI_SOCKET_TIMEOUT, GMULTI_EVENT_NONE, self->action_data))
-        block (self, 0);
+      self->ready_time_pending = FALSE;
+      if (!g_source_is_destroyed (source) && !self->blocked &&
+          g_source_get_ready_time (source) != self->pending_ready_time)
+        g_source_set_ready_time (source, self->pending_ready_time);
     }
 
   return G_SOURCE_CONTINUE;

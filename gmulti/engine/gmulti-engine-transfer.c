@@ -60,7 +60,13 @@ prepare_hop (GMultiTransfer *transfer,
   GMultiRequestTarget target;
 
   clear_hop (run);
-  if (!gmulti_request_target_parse (transfer->effective_uri, &target, error))
+  /* The first hop reuses the URI the transfer parsed when it was set. */
+  if (transfer->parsed_uri != NULL && g_strcmp0 (transfer->effective_uri, transfer->uri) == 0)
+    {
+      if (!gmulti_request_target_from_uri (transfer->parsed_uri, transfer->uri, &target, error))
+        return FALSE;
+    }
+  else if (!gmulti_request_target_parse (transfer->effective_uri, &target, error))
     return FALSE;
 
   run->tls = target.tls;

@@ -85,7 +85,17 @@ gmulti_request_target_parse (const char           *uri,
                              GMultiRequestTarget  *out,
                              GError              **error)
 {
-  g_autoptr(GUri) parsed = NULL;
+  g_autoptr(GUri) parsed = uri != NULL ? g_uri_parse (uri, PARSE_FLAGS, NULL) : NULL;
+
+  return gmulti_request_target_from_uri (parsed, uri, out, error);
+}
+
+gboolean
+gmulti_request_target_from_uri (GUri                 *parsed,
+                                const char           *uri,
+                                GMultiRequestTarget  *out,
+                                GError              **error)
+{
   g_autofree char *target = NULL;
   const char *scheme, *host;
   const char *open, *close;
@@ -94,7 +104,6 @@ gmulti_request_target_parse (const char           *uri,
 
   memset (out, 0, sizeof *out);
 
-  parsed = uri != NULL ? g_uri_parse (uri, PARSE_FLAGS, NULL) : NULL;
   if (parsed == NULL || g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
     {
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
@@ -191,8 +200,8 @@ gmulti_redirect_resolve (const char  *base_uri,
   if (g_uri_get_host (next) == NULL || *g_uri_get_host (next) == '\0')
     goto invalid;
 
-  /* What is followed is the URI as text, parsed again for each hop: it must read back
-   * as the same host, port and target, and each must be fit for the wire. */
+  /* What is followed is the URI as text, parsed again for the next hop: it must read
+   * back with the same host, and host, port and target must be fit for the wire. */
   result = g_uri_to_string (next);
   check = g_uri_parse (result, PARSE_FLAGS, NULL);
   if (check == NULL || g_uri_get_host (check) == NULL ||

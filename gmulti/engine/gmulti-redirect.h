@@ -25,6 +25,12 @@ typedef struct {
 gboolean gmulti_request_target_parse (const char           *uri,
                                       GMultiRequestTarget  *out,
                                       GError              **error);
+/* The same from a URI already parsed (with G_URI_FLAGS_ENCODED |
+ * G_URI_FLAGS_SCHEME_NORMALIZE); @uri is its text, for messages. */
+gboolean gmulti_request_target_from_uri (GUri                 *parsed,
+                                         const char           *uri,
+                                         GMultiRequestTarget  *out,
+                                         GError              **error);
 void     gmulti_request_target_clear (GMultiRequestTarget  *target);
 
 /* Resolves @location against @base_uri and checks the result can be requested.

@@ -262,6 +262,14 @@ note_head_field (GMultiHttp1Parser  *self,
 }
 
 /* Parses "name: value" into @into, checking every byte. */
+/* Only translated when an error needs it: a lookup per header line would cost more
+ * than parsing it. */
+static const char *
+section_name (gboolean trailer)
+{
+  return trailer ? _("trailer section") : _("header section");
+}
+
 static LineResult
 handle_field_line (GMultiHttp1Parser  *self,
                    const guint8       *line,
@@ -269,7 +277,6 @@ handle_field_line (GMultiHttp1Parser  *self,
                    gboolean            trailer,
                    GError            **error)
 {
-  const char *where = trailer ? _("trailer section") : _("header section");
   const guint8 *colon;
   const char *name = (const char *) line;
   const char *value;
@@ -280,7 +287,7 @@ handle_field_line (GMultiHttp1Parser  *self,
     {
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROTOCOL,
                    _("Obsolete line folding (a line starting with whitespace) in the %s"),
-                   where);
+                   section_name (trailer));
       return LINE_ERROR;
     }
 
@@ -291,11 +298,11 @@ handle_field_line (GMultiHttp1Parser  *self,
       bad = gmulti_headers_find_bad_value_char (name, len);
       if (bad != len)
         {
-          set_bad_byte_error (error, line[bad], where);
+          set_bad_byte_error (error, line[bad], section_name (trailer));
           return LINE_ERROR;
         }
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROTOCOL,
-                   _("A line in the %s has no colon"), where);
+                   _("A line in the %s has no colon"), section_name (trailer));
       return LINE_ERROR;
     }
 
@@ -303,20 +310,21 @@ handle_field_line (GMultiHttp1Parser  *self,
   if (name_len == 0)
     {
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROTOCOL,
-                   _("Empty field name in the %s"), where);
+                   _("Empty field name in the %s"), section_name (trailer));
       return LINE_ERROR;
     }
   if (gmulti_headers_is_ows (line[name_len - 1]))
     {
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROTOCOL,
-                   _("Whitespace between a field name and the colon in the %s"), where);
+                   _("Whitespace between a field name and the colon in the %s"),
+                   section_name (trailer));
       return LINE_ERROR;
     }
 
   bad = gmulti_headers_find_non_tchar (name, name_len);
   if (bad != name_len)
     {
-      set_bad_byte_error (error, line[bad], where);
+      set_bad_byte_error (error, line[bad], section_name (trailer));
       return LINE_ERROR;
     }
 
@@ -325,7 +333,7 @@ handle_field_line (GMultiHttp1Parser  *self,
   bad = gmulti_headers_find_bad_value_char (value, value_len);
   if (bad != value_len)
     {
-      set_bad_byte_error (error, value[bad], where);
+      set_bad_byte_error (error, value[bad], section_name (trailer));
       return LINE_ERROR;
     }
 
@@ -341,7 +349,7 @@ handle_field_line (GMultiHttp1Parser  *self,
     {
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_HEADERS_TOO_LARGE,
                    _("The response’s %s has more than %u fields, the limit"),
-                   where, (guint) GMULTI_HTTP1_MAX_HEADER_FIELDS);
+                   section_name (trailer), (guint) GMULTI_HTTP1_MAX_HEADER_FIELDS);
       return LINE_ERROR;
     }
 
