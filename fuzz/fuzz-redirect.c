@@ -84,11 +84,12 @@ check_target (const GMultiRequestTarget *target)
   CHECK (target->port != 0);
   CHECK (strpbrk (target->host_header, "/?#@\\") == NULL);
 
-  /* The pool key is the Host value with the port always spelled out. */
-  if (target->port == 80)
-    origin = g_strdup_printf ("http://%s:80", target->host_header);
+  /* The pool key is the scheme and the Host value with the port always spelled out. */
+  if (target->port == (target->tls ? 443 : 80))
+    origin = g_strdup_printf ("%s://%s:%u", target->tls ? "https" : "http",
+                              target->host_header, target->port);
   else
-    origin = g_strdup_printf ("http://%s", target->host_header);
+    origin = g_strdup_printf ("%s://%s", target->tls ? "https" : "http", target->host_header);
   CHECK (strcmp (origin, target->origin) == 0);
   g_free (origin);
 
@@ -147,14 +148,10 @@ follow (const char *base,
     }
   CHECK (error == NULL);
 
-  /* A redirect that was accepted can be requested, unless it needs TLS. */
-  if (parse_checked (next, &to))
-    {
-      /* Host names compare without case; the pool key keeps the case it was given. */
-      CHECK (cross_origin == (g_ascii_strcasecmp (from.origin, to.origin) != 0));
-    }
-  else
-    CHECK (g_ascii_strncasecmp (next, "https:", 6) == 0);
+  /* A redirect that was accepted can be requested. Host names compare without case;
+   * the pool key keeps the case it was given. */
+  CHECK (parse_checked (next, &to));
+  CHECK (cross_origin == (g_ascii_strcasecmp (from.origin, to.origin) != 0));
 
   gmulti_request_target_clear (&to);
   gmulti_request_target_clear (&from);

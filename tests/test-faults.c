@@ -312,6 +312,7 @@ struct _FaultCase {
   gsize upload;                 /* a request body of this size */
   gboolean before_body;         /* answer without reading the request body */
   guint status;                 /* the status of a success; 0: 200 */
+  const char *body;             /* the body of a success; NULL: "ok" */
 };
 
 typedef struct {
@@ -483,9 +484,13 @@ run_case (TestServer      *server,
   g_test_message ("  ended after %" G_GINT64_FORMAT " ms", took);
   if (fault->code < 0)
     {
+      const char *text = fault->body != NULL ? fault->body : "ok";
+      g_autoptr(GBytes) expected = g_bytes_new_static (text, strlen (text));
+
       g_assert_no_error ((GError *) gmulti_transfer_get_error (faulty));
       g_assert_cmpuint (gmulti_transfer_get_status (faulty), ==,
                         fault->status > 0 ? fault->status : 200);
+      assert_body (faulty, expected);
     }
   else
     assert_failed (faulty, fault->code, fault->message);
@@ -620,11 +625,13 @@ static const FaultCase framing_cases[] = {
     .response = HEAD_200 "Content-Length: 9223372036854775808\r\n\r\nhello",
     .end = END_HOLD, .code = GMULTI_ERROR_PROTOCOL, .message = "too large" },
   { "Content-Length with Transfer-Encoding",
-    .response = HEAD_200 "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    .response = HEAD_200 "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "3\r\nabc\r\n0\r\n\r\n",
     .end = END_HOLD, .code = GMULTI_ERROR_PROTOCOL,
     .message = "both Transfer-Encoding and Content-Length" },
   { "Transfer-Encoding with Content-Length",
-    .response = HEAD_200 "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    .response = HEAD_200 "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+                "3\r\nabc\r\n0\r\n\r\n",
     .end = END_HOLD, .code = GMULTI_ERROR_PROTOCOL,
     .message = "both Transfer-Encoding and Content-Length" },
   /* The control: one Content-Length, all of it. */
@@ -893,15 +900,12 @@ test_faults_stall (void)
  * the result, not the broken pipe the rest of the upload runs into. */
 static const FaultCase early_cases[] = {
   { "413 before the upload ended, then close", "PUT", ANSWER_413, .end = END_CLOSE,
-    .upload = UPLOAD_SIZE, .before_body = TRUE, .code = -1, .status = 413 },
+    .upload = UPLOAD_SIZE, .before_body = TRUE, .code = -1, .status = 413, .body = "big!" },
   { "413 before the upload ended, then reset", "POST", ANSWER_413, .end = END_RESET,
-    .upload = UPLOAD_SIZE, .before_body = TRUE, .code = -1, .status = 413 },
+    .upload = UPLOAD_SIZE, .before_body = TRUE, .code = -1, .status = 413, .body = "big!" },
   { "401 before the upload, connection held", "POST",
     "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n", .end = END_HOLD,
-    .upload = UPLOAD_SIZE, .before_body = TRUE, .code = -1, .status = 401 },
-  { "half a head before the upload ended, then close", "POST", "HTTP/1.1 413 Content",
-    .end = END_CLOSE, .upload = UPLOAD_SIZE, .before_body = TRUE,
-    .code = GMULTI_ERROR_CONNECTION_CLOSED, .message = "before the status line" },
+    .upload = UPLOAD_SIZE, .before_body = TRUE, .code = -1, .status = 401, .body = "" },
   /* The control: the upload read in full, then answered. */
   { "upload read, then answered", "POST", HEAD_200 "Content-Length: 2\r\n\r\nok",
     .end = END_HOLD, .upload = UPLOAD_SIZE, .code = -1 },
@@ -1059,11 +1063,15 @@ typedef struct {
   int code;                     /* -1: success with "fresh" */
   const char *message;
   guint requests, accepted;     /* what the server saw in the end */
+  guint n_first;                /* connections opened before (0: 1), each stale */
+  guint max_host;               /* the engine's per-origin limit; 0: none */
 } StaleCase;
 
 static const StaleCase stale_cases[] = {
-  { "GET retried after a close", "GET", BODY_NONE, STALE_CLOSE_AFTER_REQUEST, FALSE, -1, NULL, 3, 2 },
-  { "GET retried after a reset", "GET", BODY_NONE, STALE_RESET_AFTER_REQUEST, FALSE, -1, NULL, 3, 2 },
+  { "GET retried after a close", "GET", BODY_NONE, STALE_CLOSE_AFTER_REQUEST, FALSE,
+    -1, NULL, 3, 2 },
+  { "GET retried after a reset", "GET", BODY_NONE, STALE_RESET_AFTER_REQUEST, FALSE,
+    -1, NULL, 3, 2 },
   { "DELETE retried", "DELETE", BODY_NONE, STALE_CLOSE_AFTER_REQUEST, FALSE, -1, NULL, 3, 2 },
   { "PUT with a body in memory retried", "PUT", BODY_BYTES, STALE_CLOSE_AFTER_REQUEST, FALSE,
     -1, NULL, 3, 2 },
@@ -1081,6 +1089,11 @@ static const StaleCase stale_cases[] = {
     "closed in the headers", 2, 1 },
   { "a close seen while idle: a new connection, no retry", "GET", BODY_NONE, STALE_CLOSE_IDLE,
     FALSE, -1, NULL, 2, 2 },
+  /* The retry must not take another idle connection, stale just the same. */
+  { "retried on a fresh connection, not another idle one", "GET", BODY_NONE,
+    STALE_CLOSE_AFTER_REQUEST, FALSE, -1, NULL, 4, 3, 2 },
+  { "retried on a fresh connection under a per-origin limit", "GET", BODY_NONE,
+    STALE_CLOSE_AFTER_REQUEST, FALSE, -1, NULL, 4, 3, 2, 2 },
 };
 
 static void
@@ -1094,7 +1107,7 @@ stale_server_cb (TestServer *server,
 
   if (first == NULL)
     return;
-  if (test_conn_get_id (conn) > 1)
+  if (test_conn_get_id (conn) > MAX (c->n_first, 1))
     {
       /* The retry's connection. */
       if (c->retry_fails)
@@ -1153,18 +1166,26 @@ test_faults_stale (void)
       TestServer *server = test_server_new_raw (TEST_SERVER_IPV4, stale_server_cb,
                                                 (gpointer) c);
       EngineLoop *loop = engine_loop_new ();
-      g_autoptr(GMultiTransfer) first = new_transfer (server, "/one");
+      g_autoptr(GPtrArray) firsts = g_ptr_array_new_with_free_func (g_object_unref);
       g_autoptr(GMultiTransfer) second = new_transfer (server, "/two");
       g_autoptr(GMultiTransfer) healthy = new_transfer (other, "/healthy");
       g_autoptr(TestRequest) last = NULL;
       g_autoptr(GBytes) fresh = g_bytes_new_static ("fresh", 5);
       BodySource source = { body, 0 };
+      guint n_first = MAX (c->n_first, 1);
 
       g_test_message ("case “%s”", c->name);
-      gmulti_engine_add (loop->engine, first);
+      gmulti_engine_set_max_host_connections (loop->engine, c->max_host);
+      /* Started together, they open a connection each. */
+      for (guint k = 0; k < n_first; k++)
+        {
+          g_ptr_array_add (firsts, new_transfer (server, "/one"));
+          gmulti_engine_add (loop->engine, firsts->pdata[k]);
+        }
       g_assert_true (engine_loop_run (loop, WAIT_MS));
-      g_assert_no_error ((GError *) gmulti_transfer_get_error (first));
-      g_assert_cmpuint (gmulti_engine_get_n_idle_connections (loop->engine), ==, 1);
+      for (guint k = 0; k < n_first; k++)
+        g_assert_no_error ((GError *) gmulti_transfer_get_error (firsts->pdata[k]));
+      g_assert_cmpuint (gmulti_engine_get_n_idle_connections (loop->engine), ==, n_first);
 
       if (c->mode == STALE_CLOSE_IDLE)
         {
@@ -1190,10 +1211,12 @@ test_faults_stale (void)
 
       if (c->code < 0)
         {
+          GMultiMetrics *metrics = gmulti_transfer_get_metrics (second);
+
           g_assert_no_error ((GError *) gmulti_transfer_get_error (second));
           assert_body (second, fresh);
           /* Whatever was retried went out on a connection of its own. */
-          g_assert_false (gmulti_metrics_get_connection_reused (gmulti_transfer_get_metrics (second)));
+          g_assert_false (gmulti_metrics_get_connection_reused (metrics));
         }
       else
         {

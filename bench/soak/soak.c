@@ -1,15 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "gmulti.h"
 #include "test-server.h"
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 /* soak: many transfers through one raw engine, driven by an epoll loop, against an
  * in-process server that injects faults (closes, resets, garbage, stalls, slow bodies),
@@ -21,7 +33,13 @@
  * connection is idle or carries a running transfer; at the end only pooled connections
  * are open, and once the engine is freed and the server stopped, exactly the descriptors
  * open before it started; resident memory after all transfers is within a few percent
- * of what it was after the first tenth. Exit status 0 when all of that holds. */
+ * (MEMORY_TOLERANCE_PERCENT) of what it was after the first tenth. Exit status 0 when
+ * all of that holds.
+ *
+ * Memory is measured with nothing in flight and no connection open (the pool closed,
+ * the server's threads reaped), after free heap memory went back to the system, so the
+ * figures compare the same state: what the pool and the server's threads hold at a
+ * given moment would otherwise swamp a leak. */
 
 /* What the server does with one request; the client picks it and puts it in the path. */
 typedef enum {
@@ -44,17 +62,38 @@ static const char *const fault_names[N_FAULTS] = {
   "reset-mid-body", "garbage", "bad-chunk", "stall",
 };
 
+/* AddressSanitizer keeps freed memory in quarantine, and valgrind replaces the
+ * allocator: resident memory says nothing then. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEMORY_CHECKED FALSE
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEMORY_CHECKED FALSE
+#endif
+#endif
+#ifndef MEMORY_CHECKED
+#define MEMORY_CHECKED TRUE
+#endif
+
+/* How much resident memory may grow from the first tenth to the end. What the C
+ * library's allocator keeps after trimming (partly used heap pages, the arenas of the
+ * server's threads) differs by up to about 6 % from run to run, while the live heap
+ * stays flat to the byte (valgrind's massif at each sample). */
+#define MEMORY_TOLERANCE_PERCENT 8
+
 #define STALL_TIMEOUT_MS 300
 #define TIMEOUT_MS 30000
 #define MAX_BODY (256 * 1024)
 
+/* Bytes @offset to @offset + @length of the body for @seed. */
 static void
 fill_body (guint8 *data,
-           gsize   size,
+           gsize   offset,
+           gsize   length,
            guint   seed)
 {
-  for (gsize i = 0; i < size; i++)
-    data[i] = (guint8) (seed * 31 + i * 7 + i / 251);
+  for (gsize i = offset; i < offset + length; i++)
+    data[i - offset] = (guint8) (seed * 31 + i * 7 + i / 251);
 }
 
 /* ------------------------------------------------------------------ server */
@@ -69,49 +108,77 @@ find_head_end (GByteArray *in)
   return 0;
 }
 
+/* Writes bytes @from to @to of the body, made piece by piece: a connection's thread
+ * holds no body buffer, so the server's memory does not follow the size of the pool. */
+static gboolean
+write_body (TestConn *conn,
+            guint     seed,
+            gsize     from,
+            gsize     to,
+            gboolean  chunk)
+{
+  guint8 piece[16 * 1024];
+
+  if (chunk && from < to && !test_conn_printf (conn, "%" G_GSIZE_MODIFIER "x\r\n", to - from))
+    return FALSE;
+  while (from < to)
+    {
+      gsize n = MIN (sizeof piece, to - from);
+
+      fill_body (piece, from, n, seed);
+      if (!test_conn_write (conn, piece, n))
+        return FALSE;
+      from += n;
+    }
+  return !chunk || test_conn_write_str (conn, "\r\n");
+}
+
+static gboolean
+write_head (TestConn *conn,
+            gsize     length)
+{
+  return test_conn_printf (conn, "HTTP/1.1 200 OK\r\nContent-Length: %" G_GSIZE_FORMAT
+                           "\r\n\r\n", length);
+}
+
 /* Answers one request; returns whether the connection goes on. */
 static gboolean
 answer (TestConn *conn,
         guint     seed,
         gsize     size,
         Fault     fault,
-        guint8   *body)
+        guint     delay_ms)
 {
-  fill_body (body, size, seed);
+  if (delay_ms > 0)
+    test_conn_sleep (conn, delay_ms);
 
   switch (fault)
     {
     case FAULT_NONE:
-      return test_conn_printf (conn, "HTTP/1.1 200 OK\r\nContent-Length: %" G_GSIZE_FORMAT
-                               "\r\n\r\n", size) &&
-             test_conn_write (conn, body, size);
+      return write_head (conn, size) && write_body (conn, seed, 0, size, FALSE);
 
     case FAULT_CHUNKED:
       if (!test_conn_write_str (conn, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"))
         return FALSE;
       for (gsize off = 0; off < size; off += size / 3 + 1)
-        if (!test_conn_write_chunk (conn, body + off, MIN (size / 3 + 1, size - off)))
+        if (!write_body (conn, seed, off, MIN (off + size / 3 + 1, size), TRUE))
           return FALSE;
-      return test_conn_write_chunk (conn, NULL, 0);
+      return test_conn_write_str (conn, "0\r\n\r\n");
 
     case FAULT_SLOW:
-      if (!test_conn_printf (conn, "HTTP/1.1 200 OK\r\nContent-Length: %" G_GSIZE_FORMAT
-                             "\r\n\r\n", size))
+      if (!write_head (conn, size))
         return FALSE;
       for (guint i = 0; i < 5; i++)
         {
-          gsize from = size * i / 5, to = size * (i + 1) / 5;
-
           test_conn_sleep (conn, 20);
-          if (!test_conn_write (conn, body + from, to - from))
+          if (!write_body (conn, seed, size * i / 5, size * (i + 1) / 5, FALSE))
             return FALSE;
         }
       return TRUE;
 
     case FAULT_CLOSE_AFTER:
-      test_conn_printf (conn, "HTTP/1.1 200 OK\r\nContent-Length: %" G_GSIZE_FORMAT "\r\n\r\n",
-                        size);
-      test_conn_write (conn, body, size);
+      if (write_head (conn, size))
+        write_body (conn, seed, 0, size, FALSE);
       return FALSE;
 
     case FAULT_CLOSE_BEFORE:
@@ -119,9 +186,8 @@ answer (TestConn *conn,
 
     case FAULT_CLOSE_MID_BODY:
     case FAULT_RESET_MID_BODY:
-      test_conn_printf (conn, "HTTP/1.1 200 OK\r\nContent-Length: %" G_GSIZE_FORMAT "\r\n\r\n",
-                        size + 10);
-      test_conn_write (conn, body, size / 2);
+      if (write_head (conn, size + 10))
+        write_body (conn, seed, 0, size / 2, FALSE);
       if (fault == FAULT_RESET_MID_BODY)
         test_conn_reset (conn);
       return FALSE;
@@ -144,18 +210,17 @@ answer (TestConn *conn,
 
 /* Reads request heads itself (test_conn_read_request() keeps every request, which
  * would grow the process for the whole run) and answers per the path
- * "/s/SEED/SIZE/FAULT". */
+ * "/s/SEED/SIZE/FAULT/DELAY_MS". */
 static void
 server_cb (TestServer *server,
            TestConn   *conn,
            gpointer    user_data)
 {
   g_autoptr(GByteArray) in = g_byte_array_new ();
-  g_autofree guint8 *body = g_malloc (MAX_BODY);
 
   for (;;)
     {
-      guint seed = 0, fault = 0;
+      guint seed = 0, fault = 0, delay = 0;
       gsize end, size = 0;
       char *line;
 
@@ -170,15 +235,16 @@ server_cb (TestServer *server,
 
       line = g_strndup ((const char *) in->data, end);
       g_byte_array_remove_range (in, 0, end);
-      if (sscanf (line, "GET /s/%u/%" G_GSIZE_MODIFIER "u/%u ", &seed, &size, &fault) != 3 ||
-          size > MAX_BODY || fault >= N_FAULTS)
+      if (sscanf (line, "GET /s/%u/%" G_GSIZE_MODIFIER "u/%u/%u ", &seed, &size, &fault,
+                  &delay) != 4 ||
+          size > MAX_BODY || fault >= N_FAULTS || delay > 1000)
         {
           g_printerr ("soak: the server got a request it did not expect: %s\n", line);
           exit (1);
         }
       g_free (line);
 
-      if (!answer (conn, seed, size, fault, body))
+      if (!answer (conn, seed, size, fault, delay))
         return;
     }
 }
@@ -271,27 +337,67 @@ loop_iterate (Loop *loop,
 
 /* ------------------------------------------------------------ bookkeeping */
 
+/* Open descriptors; with @sockets_only, only sockets. */
 static guint
-count_fds (void)
+count_fds (gboolean sockets_only)
 {
   g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
   guint n = 0;
 
-  while (dir != NULL && g_dir_read_name (dir) != NULL)
-    n++;
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *target = NULL;
+
+      if (!sockets_only)
+        {
+          n++;
+          continue;
+        }
+      path = g_build_filename ("/proc/self/fd", name, NULL);
+      target = g_file_read_link (path, NULL);
+      if (target != NULL && g_str_has_prefix (target, "socket:"))
+        n++;
+    }
   return n;
 }
 
-static gsize
-rss_kib (void)
+static void
+list_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      g_printerr ("  fd %s -> %s\n", name, target != NULL ? target : "?");
+    }
+}
+
+/* Resident memory from /proc/self/statm (the figure asked for) and its anonymous part
+ * (resident minus shared, file-backed pages: library code paged in as new paths run
+ * is resident too, and grows for a while without anything being held). Free heap
+ * memory is handed back to the system first, so what stays is what the process holds,
+ * not what the allocator kept around. */
+static void
+memory_kib (gsize *rss,
+            gsize *anon)
 {
   g_autofree char *text = NULL;
-  unsigned long size = 0, resident = 0;
+  unsigned long size = 0, resident = 0, shared = 0;
+  gsize page_kib = (gsize) sysconf (_SC_PAGESIZE) / 1024;
 
+  malloc_trim (0);
+  *rss = *anon = 0;
   if (!g_file_get_contents ("/proc/self/statm", &text, NULL, NULL) ||
-      sscanf (text, "%lu %lu", &size, &resident) != 2)
-    return 0;
-  return resident * (gsize) sysconf (_SC_PAGESIZE) / 1024;
+      sscanf (text, "%lu %lu %lu", &size, &resident, &shared) != 3)
+    return;
+  *rss = resident * page_kib;
+  *anon = (resident - shared) * page_kib;
 }
 
 /* Waits (running the loop) until the server holds as many connections as the engine:
@@ -335,15 +441,54 @@ typedef struct {
   guint max_connections;
 } Soak;
 
+/* Closes the pool's connections, waits until the server has closed its ends, then has
+ * it reap the threads of those connections (it joins finished threads when it accepts
+ * the next connection; until then their stacks stay mapped). Memory is then measured
+ * in the same state each time. */
+static void
+quiesce (Soak *soak)
+{
+  struct sockaddr_in addr = { 0, };
+  guint accepted;
+  gint64 end;
+  int fd;
+
+  gmulti_engine_close_idle_connections (soak->loop.engine);
+  if (!wait_server_open (&soak->loop, soak->server, 0))
+    g_printerr ("soak: the server still holds %u connections\n",
+                test_server_get_n_open (soak->server));
+
+  accepted = test_server_get_n_accepted (soak->server);
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  addr.sin_port = htons (test_server_get_port (soak->server));
+  fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
+    {
+      end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+      while (test_server_get_n_accepted (soak->server) == accepted &&
+             g_get_monotonic_time () < end)
+        g_usleep (1000);
+    }
+  if (fd >= 0)
+    close (fd);
+  wait_server_open (&soak->loop, soak->server, 0);
+}
+
+/* @job: the transfer concerned, or NULL for the run as a whole */
 static void
 violation (Soak       *soak,
            const Job  *job,
            const char *what)
 {
   soak->violations++;
-  if (soak->violations <= 20)
+  if (soak->violations > 20)
+    return;
+  if (job != NULL)
     g_printerr ("soak: VIOLATION (seed %u, size %" G_GSIZE_FORMAT ", fault %s): %s\n",
                 job->seed, job->size, fault_names[job->fault], what);
+  else
+    g_printerr ("soak: VIOLATION: %s\n", what);
 }
 
 static Fault
@@ -378,20 +523,26 @@ start_one (Soak *soak)
   Job *job = g_new0 (Job, 1);
   g_autofree char *path = NULL;
   g_autofree char *uri = NULL;
+  guint delay = 0;
 
   job->seed = g_rand_int (soak->rand) % 100000;
   job->size = pick_size (soak);
   job->fault = pick_fault (soak);
-  path = g_strdup_printf ("/s/%u/%" G_GSIZE_FORMAT "/%u", job->seed, job->size, job->fault);
+  if (g_rand_double (soak->rand) < soak->remove_rate)
+    {
+      /* To be removed at a random point of its life: the server takes its time, so
+       * that point is as likely before the response as within it. */
+      delay = g_rand_int_range (soak->rand, 20, 100);
+      job->remove_at = g_get_monotonic_time () +
+                       g_rand_int_range (soak->rand, 0, (delay + 10) * 1000);
+      g_ptr_array_add (soak->to_remove, job);
+    }
+  path = g_strdup_printf ("/s/%u/%" G_GSIZE_FORMAT "/%u/%u", job->seed, job->size, job->fault,
+                          delay);
   uri = test_server_uri (soak->server, path);
   job->transfer = gmulti_transfer_new (uri);
   gmulti_transfer_set_timeout (job->transfer,
                                job->fault == FAULT_STALL ? STALL_TIMEOUT_MS : TIMEOUT_MS);
-  if (g_rand_double (soak->rand) < soak->remove_rate)
-    {
-      job->remove_at = g_get_monotonic_time () + g_rand_int_range (soak->rand, 0, 30000);
-      g_ptr_array_add (soak->to_remove, job);
-    }
 
   g_hash_table_insert (soak->jobs, job->transfer, job);
   if (gmulti_engine_add (soak->loop.engine, job->transfer) != GMULTI_ENGINE_OK)
@@ -452,9 +603,9 @@ check_completed (Soak           *soak,
       g_autoptr(GBytes) body = gmulti_transfer_get_response_body (job->transfer);
       g_autofree guint8 *expected = g_malloc (MAX (job->size, 1));
 
-      fill_body (expected, job->size, job->seed);
+      fill_body (expected, 0, job->size, job->seed);
       if (body == NULL || g_bytes_get_size (body) != job->size ||
-          memcmp (g_bytes_get_data (body, NULL), expected, job->size) != 0)
+          (job->size > 0 && memcmp (g_bytes_get_data (body, NULL), expected, job->size) != 0))
         violation (soak, job, "success with a body that is not the one sent");
     }
 }
@@ -488,19 +639,43 @@ check_connections (Soak *soak)
   soak->max_connections = MAX (soak->max_connections, n);
   /* Every connection is idle in the pool or carries a transfer still running. */
   if (n > gmulti_engine_get_n_idle_connections (engine) + gmulti_engine_get_n_running (engine))
-    {
-      Job none = { 0, };
+    violation (soak, NULL, "a connection is neither idle nor used by a running transfer");
+}
 
-      violation (soak, &none, "a connection is neither idle nor used by a running transfer");
-    }
+/* Bytes the allocator has handed out and not got back, over all arenas. */
+static gsize
+heap_in_use_kib (void)
+{
+  struct mallinfo2 info = mallinfo2 ();
+
+  return (info.uordblks + info.hblkhd) / 1024;
+}
+
+typedef struct {
+  guint done;
+  gsize rss, anon, heap;        /* KiB */
+} MemorySample;
+
+static void
+sample_memory (MemorySample *sample,
+               guint         done)
+{
+  sample->done = done;
+  memory_kib (&sample->rss, &sample->anon);
+  sample->heap = heap_in_use_kib ();
 }
 
 static void
-report_rss (const char *when,
-            guint       done,
-            gsize       kib)
+report_memory (const char         *when,
+               const MemorySample *sample,
+               const MemorySample *first)
 {
-  g_print ("  RSS after %-8s %6u transfers: %8" G_GSIZE_FORMAT " KiB\n", when, done, kib);
+  g_print ("  after %-5s %6u transfers: RSS %6" G_GSIZE_FORMAT " KiB (%+5.1f %%), "
+           "anonymous %6" G_GSIZE_FORMAT " KiB (%+5.1f %%), heap in use %6" G_GSIZE_FORMAT
+           " KiB\n", when, sample->done,
+           sample->rss, 100.0 * ((double) sample->rss - first->rss) / first->rss,
+           sample->anon, 100.0 * ((double) sample->anon - first->anon) / first->anon,
+           sample->heap);
 }
 
 int
@@ -520,11 +695,10 @@ main (int    argc,
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- soak test of the engine");
   g_autoptr(GError) error = NULL;
-  guint fds_before, fds_ready, fds_end, fds_after;
-  gsize rss_early = 0, rss_end;
-  guint early_mark;
+  guint fds_before, fds_ready, fds_end, fds_after, sockets_ready, sockets_end, idle_end;
+  MemorySample early = { 0, }, mid = { 0, }, end = { 0, };
+  guint early_mark, mid_mark, pause_at;
   gint64 start, took;
-  GMessage: ;
   GMultiMessage *message;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -546,11 +720,12 @@ main (int    argc,
   soak.seed = seed != 0 ? (guint32) seed : (guint32) g_get_real_time ();
   soak.rand = g_rand_new_with_seed (soak.seed);
   early_mark = MAX (soak.count / 10, 1);
+  mid_mark = MAX (soak.count / 2, early_mark);
 
   g_print ("soak: %u transfers, %u in flight, fault rate %.2f, remove rate %.2f, seed %u\n",
            soak.count, soak.parallel, soak.fault_rate, soak.remove_rate, soak.seed);
 
-  fds_before = count_fds ();
+  fds_before = count_fds (FALSE);
   soak.server = test_server_new_raw (TEST_SERVER_IPV4, server_cb, NULL);
   soak.loop.epfd = epoll_create1 (EPOLL_CLOEXEC);
   soak.loop.timer_deadline = -1;
@@ -559,13 +734,32 @@ main (int    argc,
   gmulti_engine_set_timer_func (soak.loop.engine, timer_cb, &soak.loop, NULL);
   soak.jobs = g_hash_table_new (NULL, NULL);
   soak.to_remove = g_ptr_array_new ();
-  fds_ready = count_fds ();
+  fds_ready = count_fds (FALSE);
+  sockets_ready = count_fds (TRUE);
 
   start = g_get_monotonic_time ();
+  /* Memory is sampled with nothing in flight: after the first tenth, half, and all. */
+  pause_at = early_mark;
   while (soak.started < soak.count || g_hash_table_size (soak.jobs) > 0)
     {
-      while (soak.started < soak.count && g_hash_table_size (soak.jobs) < soak.parallel)
+      while (soak.started < MIN (soak.count, pause_at) &&
+             g_hash_table_size (soak.jobs) < soak.parallel)
         start_one (&soak);
+      if (g_hash_table_size (soak.jobs) == 0 && soak.started == pause_at)
+        {
+          quiesce (&soak);
+          if (pause_at == early_mark)
+            {
+              sample_memory (&early, soak.completed + soak.removed);
+              pause_at = mid_mark > early_mark ? mid_mark : soak.count;
+            }
+          else
+            {
+              sample_memory (&mid, soak.completed + soak.removed);
+              pause_at = soak.count;
+            }
+          continue;
+        }
 
       loop_iterate (&soak.loop, 100);
 
@@ -575,9 +769,7 @@ main (int    argc,
 
           if (job == NULL)
             {
-              Job none = { 0, };
-
-              violation (&soak, &none, "a message for a transfer that is not running");
+              violation (&soak, NULL, "a message for a transfer that is not running");
               continue;
             }
           check_completed (&soak, job, message->error);
@@ -585,33 +777,34 @@ main (int    argc,
         }
       remove_due (&soak);
       check_connections (&soak);
-
-      if (rss_early == 0 && soak.completed + soak.removed >= early_mark)
-        rss_early = rss_kib ();
     }
   took = g_get_monotonic_time () - start;
-  rss_end = rss_kib ();
 
   /* Only pooled connections are left: one descriptor each here and at the server. */
   if (gmulti_engine_get_n_connections (soak.loop.engine) !=
       gmulti_engine_get_n_idle_connections (soak.loop.engine))
-    {
-      Job none = { 0, };
-
-      violation (&soak, &none, "connections other than idle ones remain");
-    }
+    violation (&soak, NULL, "connections other than idle ones remain");
   if (!wait_server_open (&soak.loop, soak.server,
                          gmulti_engine_get_n_connections (soak.loop.engine)))
     g_printerr ("soak: the server still holds %u connections, the engine %u\n",
                 test_server_get_n_open (soak.server),
                 gmulti_engine_get_n_connections (soak.loop.engine));
-  fds_end = count_fds ();
-  if (fds_end != fds_ready + 2 * gmulti_engine_get_n_connections (soak.loop.engine))
+  fds_end = count_fds (FALSE);
+  sockets_end = count_fds (TRUE);
+  if (sockets_end != sockets_ready + 2 * gmulti_engine_get_n_connections (soak.loop.engine))
     {
-      Job none = { 0, };
-
-      violation (&soak, &none, "descriptors beyond the pooled connections are open");
+      violation (&soak, NULL, "descriptors beyond the pooled connections are open");
+      list_fds ();
     }
+
+  /* The memory samples are all taken in the same state: nothing in flight, no
+   * connection open, so neither the pool's size nor the server's threads count. */
+  idle_end = gmulti_engine_get_n_idle_connections (soak.loop.engine);
+  quiesce (&soak);
+  sample_memory (&end, soak.completed + soak.removed);
+  /* A run too short to pause before its end has one sample. */
+  if (early.rss == 0)
+    early = end;
 
   g_print ("soak: done in %.1f s (%.0f transfers/s)\n", took / 1e6,
            soak.count / (took / 1e6));
@@ -625,14 +818,14 @@ main (int    argc,
     if (soak.failed_by_code[i] > 0)
       g_print (" %u=%u", i, soak.failed_by_code[i]);
   g_print ("\n  connections: at most %u open; %u idle at the end; server accepted %u\n",
-           soak.max_connections, gmulti_engine_get_n_idle_connections (soak.loop.engine),
-           test_server_get_n_accepted (soak.server));
-  g_print ("  descriptors: %u before, %u with server and engine, %u at the end "
-           "(%u pooled connections, both ends)\n", fds_before, fds_ready, fds_end,
-           gmulti_engine_get_n_connections (soak.loop.engine));
-  report_rss ("first", early_mark, rss_early);
-  report_rss ("all", soak.completed + soak.removed, rss_end);
-  g_print ("  RSS growth: %+.1f %%\n", 100.0 * ((double) rss_end - rss_early) / rss_early);
+           soak.max_connections, idle_end, test_server_get_n_accepted (soak.server));
+  g_print ("  descriptors: %u before, %u with server and engine, %u at the end; sockets: "
+           "%u at the start, %u at the end (%u pooled connections, both ends)\n",
+           fds_before, fds_ready, fds_end, sockets_ready, sockets_end, idle_end);
+  report_memory ("10 %", &early, &early);
+  if (mid.done > 0)
+    report_memory ("50 %", &mid, &early);
+  report_memory ("all", &end, &early);
 
   gmulti_engine_unref (soak.loop.engine);
   close (soak.loop.epfd);
@@ -640,28 +833,18 @@ main (int    argc,
   g_hash_table_unref (soak.jobs);
   g_ptr_array_unref (soak.to_remove);
   g_rand_free (soak.rand);
-  fds_after = count_fds ();
+  fds_after = count_fds (FALSE);
   g_print ("  descriptors after the engine and the server are gone: %u (before: %u)\n",
            fds_after, fds_before);
 
   if (fds_after != fds_before)
-    {
-      Job none = { 0, };
-
-      violation (&soak, &none, "descriptors leaked");
-    }
-  if (rss_end > rss_early + rss_early / 20)
-    {
-      Job none = { 0, };
-
-      violation (&soak, &none, "resident memory grew by more than 5 %");
-    }
+    violation (&soak, NULL, "descriptors leaked");
+  if (!MEMORY_CHECKED || RUNNING_ON_VALGRIND)
+    g_print ("  (memory not checked: under AddressSanitizer or valgrind)\n");
+  else if (end.rss * 100 > early.rss * (100 + MEMORY_TOLERANCE_PERCENT))
+    violation (&soak, NULL, "resident memory grew by more than the tolerance");
   if (soak.unexpected_failures > 0)
-    {
-      Job none = { 0, };
-
-      violation (&soak, &none, "transfers without a fault failed");
-    }
+    violation (&soak, NULL, "transfers without a fault failed");
 
   g_print ("soak: %s (%u violations, %u transfers without a fault failed)\n",
            soak.violations == 0 ? "PASS" : "FAIL", soak.violations,
