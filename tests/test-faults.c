@@ -14,6 +14,7 @@
 #include "gmulti.h"
 #include "gmulti-headers-private.h"
 #include "engine-loop.h"
+#include "fake-resolver.h"
 #include "test-server.h"
 
 /* Hostile servers and bad input. Every failure must end as a GMULTI_ERROR with the
@@ -44,87 +45,6 @@ pattern_bytes (gsize size,
 }
 
 /* ------------------------------------------------------------ name lookups */
-
-typedef int (*GetaddrinfoFunc) (const char *, const char *, const struct addrinfo *,
-                                struct addrinfo **);
-
-/* Names under ".test" never reach the system. "dual.test" is ::1 then 127.0.0.1, as a
- * resolver preferring IPv6 would order them; "v6.test" is ::1 only; any other name
- * ending in "v4.test" is 127.0.0.1, whatever bytes come before (a redirect may smuggle
- * some into a host name); every other ".test" name does not exist. The lists come from
- * the C library's own getaddrinfo() on literals, so its freeaddrinfo() can free them. */
-int
-getaddrinfo (const char             *node,
-             const char             *service,
-             const struct addrinfo  *hints,
-             struct addrinfo       **res)
-{
-  GetaddrinfoFunc real = (GetaddrinfoFunc) dlsym (RTLD_NEXT, "getaddrinfo");
-  struct addrinfo numeric = { 0, };
-  struct addrinfo *first = NULL, *second = NULL, *last;
-  int ret;
-
-  if (node == NULL || !g_str_has_suffix (node, ".test"))
-    return real (node, service, hints, res);
-
-  numeric.ai_socktype = SOCK_STREAM;
-  numeric.ai_flags = AI_NUMERICHOST;
-  if (g_str_has_suffix (node, "v4.test"))
-    return real ("127.0.0.1", service, &numeric, res);
-  if (g_str_equal (node, "v6.test"))
-    return real ("::1", service, &numeric, res);
-  if (!g_str_equal (node, "dual.test"))
-    return EAI_NONAME;
-
-  ret = real ("::1", service, &numeric, &first);
-  if (ret != 0)
-    return ret;
-  ret = real ("127.0.0.1", service, &numeric, &second);
-  if (ret != 0)
-    {
-      freeaddrinfo (first);
-      return ret;
-    }
-  for (last = first; last->ai_next != NULL; last = last->ai_next)
-    ;
-  last->ai_next = second;
-  *res = first;
-  return 0;
-}
-
-/* A listener on [::1]:@port whose accept queue is full, so connects to it neither
- * succeed nor fail. -1 if the port is taken on IPv6. */
-static int
-ipv6_blackhole_on (guint16 port)
-{
-  struct sockaddr_in6 addr = { 0, };
-  int one = 1;
-  int fd, filler;
-
-  addr.sin6_family = AF_INET6;
-  addr.sin6_addr = in6addr_loopback;
-  addr.sin6_port = htons (port);
-
-  fd = socket (AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -1;
-  setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 0) < 0)
-    {
-      close (fd);
-      return -1;
-    }
-  filler = socket (AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (filler < 0 || connect (filler, (struct sockaddr *) &addr, sizeof addr) < 0)
-    {
-      if (filler >= 0)
-        close (filler);
-      close (fd);
-      return -1;
-    }
-  close (filler);
-  return fd;
-}
 
 /* A port bound on 127.0.0.1 (and ::1 when @both) but not listening: connects are
  * refused. The sockets keep the port ours until they are closed. */
@@ -1459,7 +1379,7 @@ test_faults_network (void)
             {
               g_clear_pointer (&target, test_server_free);
               target = test_server_new_raw (TEST_SERVER_IPV4, fault_server_cb, NULL);
-              fd6 = ipv6_blackhole_on (test_server_get_port (target));
+              fd6 = test_ipv6_blackhole_on (test_server_get_port (target));
             }
           g_assert_cmpint (fd6, >=, 0);
           port = test_server_get_port (target);

@@ -15,6 +15,7 @@
 #include "gmulti-engine-private.h"
 #include "gmulti-headers-private.h"
 #include "engine-loop.h"
+#include "fake-resolver.h"
 #include "test-server.h"
 
 /* The engine's HTTP/1.1 features end to end, each against the scripted loopback server
@@ -41,86 +42,6 @@ pattern_bytes (gsize size,
   for (gsize i = 0; i < size; i++)
     data[i] = (guint8) (i * 31 + i / 257 + seed);
   return g_bytes_new_take (data, size);
-}
-
-/* ------------------------------------------------------------ name lookups */
-
-typedef int (*GetaddrinfoFunc) (const char *, const char *, const struct addrinfo *,
-                                struct addrinfo **);
-
-/* Names under ".test" never reach the system: this program's own getaddrinfo() comes
- * first. "dual.test" is ::1 then 127.0.0.1 (IPv6 preferred, as a resolver would say);
- * "v4.test" is 127.0.0.1. The lists come from the C library's own getaddrinfo() on the
- * literals, joined, so its freeaddrinfo() (which frees node by node) releases them. */
-int
-getaddrinfo (const char             *node,
-             const char             *service,
-             const struct addrinfo  *hints,
-             struct addrinfo       **res)
-{
-  GetaddrinfoFunc real = (GetaddrinfoFunc) dlsym (RTLD_NEXT, "getaddrinfo");
-  struct addrinfo numeric = { 0, };
-  struct addrinfo *first = NULL, *second = NULL, *last;
-  int ret;
-
-  if (node == NULL || !g_str_has_suffix (node, ".test"))
-    return real (node, service, hints, res);
-
-  numeric.ai_socktype = SOCK_STREAM;
-  numeric.ai_flags = AI_NUMERICHOST;
-  if (g_str_equal (node, "v4.test"))
-    return real ("127.0.0.1", service, &numeric, res);
-  if (!g_str_equal (node, "dual.test"))
-    return EAI_NONAME;
-
-  ret = real ("::1", service, &numeric, &first);
-  if (ret != 0)
-    return ret;
-  ret = real ("127.0.0.1", service, &numeric, &second);
-  if (ret != 0)
-    {
-      freeaddrinfo (first);
-      return ret;
-    }
-  for (last = first; last->ai_next != NULL; last = last->ai_next)
-    ;
-  last->ai_next = second;
-  *res = first;
-  return 0;
-}
-
-/* A listener on [::1]:@port whose accept queue is full: Linux drops further SYNs, so a
- * connect to it neither succeeds nor fails. -1 when that cannot be set up. */
-static int
-ipv6_blackhole_on (guint16 port)
-{
-  struct sockaddr_in6 addr = { 0, };
-  int one = 1;
-  int fd, filler;
-
-  addr.sin6_family = AF_INET6;
-  addr.sin6_addr = in6addr_loopback;
-  addr.sin6_port = htons (port);
-
-  fd = socket (AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -1;
-  setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 0) < 0)
-    {
-      close (fd);
-      return -1;
-    }
-  filler = socket (AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (filler < 0 || connect (filler, (struct sockaddr *) &addr, sizeof addr) < 0)
-    {
-      if (filler >= 0)
-        close (filler);
-      close (fd);
-      return -1;
-    }
-  close (filler);
-  return fd;
 }
 
 /* ------------------------------------------------------------------ server */
@@ -2113,7 +2034,7 @@ test_happy_eyeballs (void)
     {
       g_clear_pointer (&server, test_server_free);
       server = new_server (NULL);
-      hole = ipv6_blackhole_on (test_server_get_port (server));
+      hole = test_ipv6_blackhole_on (test_server_get_port (server));
     }
   g_assert_cmpint (hole, >=, 0);
 

@@ -6,6 +6,7 @@
 #include "gmulti.h"
 #include "engine-loop.h"
 #include "test-server.h"
+#include "test-certs.h"
 
 /* https:// through the engine and the session: verification outcomes as error codes,
  * pooled and resumed connections, bulk data, one-byte records, and an unclean close. */
@@ -394,37 +395,13 @@ test_client_certificate (void)
 static void
 make_certs (void)
 {
-  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "gen-test-certs.sh", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  int status = 0;
-  const char *argv[] = { "/bin/sh", script, NULL, NULL };
-
-  certs_dir = g_dir_make_tmp ("gmulti-https-XXXXXX", &error);
-  g_assert_no_error (error);
-  argv[2] = certs_dir;
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err,
-                     &status, &error) ||
-      !g_spawn_check_wait_status (status, &error))
-    g_error ("%s failed: %s\n%s", script, error->message, err != NULL ? err : "");
+  certs_dir = test_certs_make ();
 }
 
 static void
 remove_certs (void)
 {
-  GDir *dir = g_dir_open (certs_dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (certs_dir, name, NULL);
-
-      g_unlink (path);
-    }
-  if (dir != NULL)
-    g_dir_close (dir);
-  g_rmdir (certs_dir);
-  g_free (certs_dir);
+  test_certs_remove (g_steal_pointer (&certs_dir));
 }
 
 int

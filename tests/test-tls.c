@@ -19,6 +19,7 @@
 #include "gmulti-error.h"
 #include "tls/gmulti-tls.h"
 #include "test-server.h"
+#include "test-certs.h"
 
 /* Every wait is bounded by this; generous for valgrind. */
 #define WAIT_MS 15000
@@ -1348,38 +1349,13 @@ test_config_notify (void)
 static void
 make_certs (void)
 {
-  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "gen-test-certs.sh", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int status = 0;
-  const char *argv[] = { "/bin/sh", script, NULL, NULL };
-
-  certs_dir = g_dir_make_tmp ("gmulti-tls-XXXXXX", &error);
-  g_assert_no_error (error);
-  argv[2] = certs_dir;
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                     &status, &error) ||
-      !g_spawn_check_wait_status (status, &error))
-    g_error ("%s failed: %s\n%s", script, error->message, err != NULL ? err : "");
+  certs_dir = test_certs_make ();
 }
 
 static void
 remove_certs (void)
 {
-  GDir *dir = g_dir_open (certs_dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (certs_dir, name, NULL);
-
-      g_unlink (path);
-    }
-  if (dir != NULL)
-    g_dir_close (dir);
-  g_rmdir (certs_dir);
-  g_free (certs_dir);
+  test_certs_remove (g_steal_pointer (&certs_dir));
 }
 
 int
