@@ -14,9 +14,14 @@ G_BEGIN_DECLS
 /* Idle connections kept when the application set no limit: this many, or four per
  * added transfer if that is more. */
 #define GMULTI_DEFAULT_MIN_IDLE_CONNECTIONS 16
-/* The shared receive buffer starts here and grows up to the maximum for bulk bodies. */
+/* The shared receive buffer starts here and grows up to the maximum for bulk bodies.
+ * The kernel sends the window update when a recv() returns: with larger reads the
+ * server waits on our copy instead of refilling the socket while we read. */
 #define GMULTI_SCRATCH_MIN_SIZE (64 * 1024)
-#define GMULTI_SCRATCH_MAX_SIZE (1024 * 1024)
+#define GMULTI_SCRATCH_MAX_SIZE (512 * 1024)
+/* Reads in one socket event while each one fills the buffer, so that a fast stream is
+ * drained while the server keeps up, without starving the other connections. */
+#define GMULTI_RECEIVE_MAX_READS 32
 
 /* The connections of one origin (scheme, host, port). */
 typedef struct {

@@ -423,6 +423,7 @@ receive (GMultiConnection *conn)
   gsize size, offset = 0;
   guint8 *buffer;
   gboolean grow, more;
+  guint reads = 0;
   gssize n;
 
   if (transfer->paused)
@@ -471,6 +472,10 @@ again:
   /* Records GnuTLS already decrypted never make the socket readable again: read them
    * now, or the transfer stalls. */
   if (more && gmulti_connection_has_pending (conn))
+    goto again;
+  /* A full buffer means more is probably queued: read it now rather than after a round
+   * of the event loop, which leaves the server idle (plain HTTP bulk bodies). */
+  if (more && n > 0 && (gsize) n == size - offset && ++reads < GMULTI_RECEIVE_MAX_READS)
     goto again;
 }
 
