@@ -364,6 +364,46 @@ test_session_defaults (void)
   g_assert_no_error ((GError *) gmulti_transfer_get_error (unverified));
 }
 
+static void
+reset_when_idle (TestServer *server,
+                 TestConn   *conn,
+                 gpointer    user_data)
+{
+  g_autoptr(TestRequest) request = test_conn_read_request (conn, 5000);
+
+  if (request == NULL)
+    return;
+  test_conn_respond (conn, 200, "text/plain", "secure", 6);
+  test_conn_sleep (conn, 100);
+  test_conn_reset (conn);
+}
+
+/* A pooled TLS connection whose socket fails (reset while idle) is closed, not left
+ * readable and polled for ever. */
+static void
+test_idle_reset (void)
+{
+  g_autofree char *cert_file = cert ("server.pem");
+  g_autofree char *key_file = cert ("server-key.pem");
+  TestTlsOptions options = { .cert_file = cert_file, .key_file = key_file };
+  g_autoptr(TestServer) server = test_server_new_tls_raw (TEST_SERVER_IPV4, &options,
+                                                          reset_when_idle, NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "localhost", "/small");
+  gint64 end;
+
+  gmulti_engine_add (loop->engine, transfer);
+  g_assert_true (engine_loop_run (loop, 10000));
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+  g_assert_cmpuint (gmulti_engine_get_n_idle_connections (loop->engine), ==, 1);
+
+  end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  while (gmulti_engine_get_n_connections (loop->engine) > 0 && g_get_monotonic_time () < end)
+    engine_loop_iterate (loop, 50);
+  g_assert_cmpuint (gmulti_engine_get_n_connections (loop->engine), ==, 0);
+  g_assert_cmpuint (g_hash_table_size (loop->watched), ==, 0);
+}
+
 /* A server that asks for a client certificate. */
 static void
 test_client_certificate (void)
@@ -424,6 +464,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Https/session-concurrent", test_session_concurrent);
   g_test_add_func ("/GMulti/Https/session-defaults", test_session_defaults);
   g_test_add_func ("/GMulti/Https/client-certificate", test_client_certificate);
+  g_test_add_func ("/GMulti/Https/idle-reset", test_idle_reset);
 
   status = g_test_run ();
   remove_certs ();

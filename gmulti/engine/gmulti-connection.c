@@ -268,17 +268,27 @@ gmulti_connection_recv (GMultiConnection *self,
 
   if (self->tls != NULL)
     {
-      n = gmulti_tls_recv (self->tls, buffer, length, error);
+      GError *local_error = NULL;
+
+      n = gmulti_tls_recv (self->tls, buffer, length, &local_error);
       /* Without close_notify, only a body whose end the framing shows is complete; a
        * body delimited by the close itself may have been cut short by an attacker. */
       if (n == 0 && !gmulti_tls_was_clean_close (self->tls) &&
           self->parser.body_mode == GMULTI_HTTP1_BODY_CLOSE && self->transfer != NULL)
         {
           gmulti_tls_set_unclean_close_error (error);
+          errno = ECONNRESET;
           return -1;
         }
-      if (n < 0 && (error == NULL || *error == NULL))
-        errno = EAGAIN;
+      /* Tell "not ready" from a failure by the error itself, not by whether the caller
+       * asked for it: an idle connection reads with no error location, and must close
+       * on a failure rather than wait for readiness that keeps coming. */
+      if (n < 0)
+        {
+          errno = local_error != NULL ? ECONNRESET : EAGAIN;
+          if (local_error != NULL)
+            g_propagate_error (error, local_error);
+        }
       return n;
     }
 
@@ -310,9 +320,15 @@ gmulti_connection_send (GMultiConnection   *self,
 
   if (self->tls != NULL)
     {
-      n = gmulti_tls_send (self->tls, iov, n_iov, error);
-      if (n < 0 && (error == NULL || *error == NULL))
-        errno = EAGAIN;
+      GError *local_error = NULL;
+
+      n = gmulti_tls_send (self->tls, iov, n_iov, &local_error);
+      if (n < 0)
+        {
+          errno = local_error != NULL ? EPIPE : EAGAIN;
+          if (local_error != NULL)
+            g_propagate_error (error, local_error);
+        }
       return n;
     }
 
