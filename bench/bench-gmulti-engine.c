@@ -84,6 +84,8 @@ start_one (Bench *bench)
   gmulti_transfer_set_write_func (transfer, count_cb, bench, NULL);
   if (bench->run.cafile != NULL)
     gmulti_transfer_set_tls_ca_file (transfer, bench->run.cafile);
+  /* To compare at one cipher: GMULTI_BENCH_TLS_PRIORITY=NORMAL is GnuTLS's order. */
+  gmulti_transfer_set_tls_priority (transfer, g_getenv ("GMULTI_BENCH_TLS_PRIORITY"));
   bench->run.started++;
   result = gmulti_engine_add (bench->engine, transfer);
   if (result != GMULTI_ENGINE_OK)

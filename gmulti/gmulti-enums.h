@@ -191,7 +191,7 @@ typedef enum {
 /**
  * GMultiTlsVersion:
  * @GMULTI_TLS_VERSION_DEFAULT: whatever the TLS priority string allows (with the
- *   default `NORMAL` priority, TLS 1.2 and 1.3 on current systems)
+ *   default priority, TLS 1.2 and 1.3 on current systems)
  * @GMULTI_TLS_VERSION_TLS_1_2: TLS 1.2 or newer
  * @GMULTI_TLS_VERSION_TLS_1_3: TLS 1.3 only
  *

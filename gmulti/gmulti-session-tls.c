@@ -147,7 +147,7 @@ gmulti_session_get_tls_pinned_public_key (GMultiSession *self)
 /**
  * gmulti_session_set_tls_priority: (set-property tls-priority)
  * @self: a session
- * @priority: (nullable): a GnuTLS priority string, or %NULL for `NORMAL`
+ * @priority: (nullable): a GnuTLS priority string, or %NULL for the default (see [method@GMulti.Transfer.set_tls_priority])
  *
  * Sets the GnuTLS priority string for transfers that set none.
  *

@@ -865,7 +865,7 @@ gmulti_session_class_init (GMultiSessionClass *klass)
   /**
    * GMultiSession:tls-priority: (getter get_tls_priority) (setter set_tls_priority)
    *
-   * A GnuTLS priority string for transfers that set none; %NULL means `NORMAL`.
+   * A GnuTLS priority string for transfers that set none; %NULL means the default (see [method@GMulti.Transfer.set_tls_priority]).
    *
    * Since: 1.0
    */

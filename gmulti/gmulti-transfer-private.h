@@ -47,7 +47,7 @@ struct _GMultiTransfer
   char *tls_pinned_public_key; /* "sha256//BASE64[;sha256//BASE64...]" */
   char *tls_client_certificate;
   char *tls_client_key;      /* NULL: the key is in the certificate file */
-  char *tls_priority;        /* NULL: "NORMAL" */
+  char *tls_priority;        /* NULL: the default (gmulti-tls-config.c) */
   GMultiTlsVersion tls_min_version;
 
   /* The response of the current hop, reset when a redirect is followed. */

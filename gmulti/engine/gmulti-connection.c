@@ -428,6 +428,52 @@ gmulti_connection_has_pending (GMultiConnection *self)
 }
 
 void
+gmulti_connection_set_low_water (GMultiConnection *self,
+                                 gsize             bytes)
+{
+  int value = (int) MIN (bytes, (gsize) G_MAXINT);
+
+  if (value == self->low_water || self->socket == NULL)
+    return;
+  /* Best effort: without it the socket merely signals more often. */
+  if (setsockopt (self->socket->fd, SOL_SOCKET, SO_RCVLOWAT, &(int) { MAX (value, 1) },
+                  sizeof (int)) < 0)
+    return;
+
+  if (value == 0)
+    gmulti_engine_arm_connection_timer (self->engine, self, 0);
+  else if (self->low_water == 0)
+    {
+      self->low_water_receives = self->n_receives;
+      gmulti_engine_arm_connection_timer (self->engine, self,
+                                          self->engine->now + GMULTI_LOW_WATER_DEADLINE_US);
+    }
+  self->low_water = value;
+}
+
+void
+gmulti_connection_low_water_timer (GMultiConnection *self)
+{
+  /* Still streaming: look again later. Stalled: hand out what is queued now, so that a
+   * pause of the server never holds back bytes that arrived (progress, low-speed
+   * checks). */
+  if (self->n_receives != self->low_water_receives)
+    {
+      self->low_water_receives = self->n_receives;
+      gmulti_engine_arm_connection_timer (self->engine, self,
+                                          self->engine->now + GMULTI_LOW_WATER_DEADLINE_US);
+    }
+  else
+    gmulti_connection_set_low_water (self, 0);
+}
+
+gsize
+gmulti_connection_buffered (GMultiConnection *self)
+{
+  return self->tls != NULL ? gmulti_tls_buffered (self->tls) : 0;
+}
+
+void
 gmulti_connection_keep_leftover (GMultiConnection *self,
                                  const guint8     *data,
                                  gsize             length)

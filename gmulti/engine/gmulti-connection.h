@@ -56,6 +56,10 @@ struct _GMultiConnection {
   guint n_exchanges;             /* exchanges started on this connection */
   gboolean reusable;             /* FALSE once the framing says it must close */
 
+  int low_water;                 /* SO_RCVLOWAT as last set; 0 = the kernel's default */
+  guint n_receives;              /* readable events handled */
+  guint low_water_receives;      /* n_receives when the low-water deadline was armed */
+
   /* Bytes received but not consumed (a partial line, or held for a paused transfer). */
   guint8 *leftover;
   gsize leftover_length;
@@ -113,6 +117,15 @@ gboolean          gmulti_connection_flush    (GMultiConnection *self,
                                               GError          **error);
 /* Decrypted bytes wait inside TLS: read them without waiting for the socket. */
 gboolean          gmulti_connection_has_pending (GMultiConnection *self);
+/* Lets the socket become readable only once @bytes are queued (0: at once). A mark
+ * is dropped again when no readable event came for GMULTI_LOW_WATER_DEADLINE_US (the
+ * connection timer, free once connected, keeps that deadline). */
+void              gmulti_connection_set_low_water (GMultiConnection *self,
+                                                   gsize             bytes);
+/* The connection timer fired while a low-water mark was set. */
+void              gmulti_connection_low_water_timer (GMultiConnection *self);
+/* Bytes taken from the socket that the next recv returns without it (TLS). */
+gsize             gmulti_connection_buffered (GMultiConnection *self);
 void              gmulti_connection_keep_leftover (GMultiConnection *self,
                                                    const guint8     *data,
                                                    gsize             length);

@@ -22,6 +22,15 @@ G_BEGIN_DECLS
 /* Reads in one socket event while each one fills the buffer, so that a fast stream is
  * drained while the server keeps up, without starving the other connections. */
 #define GMULTI_RECEIVE_MAX_READS 32
+/* SO_RCVLOWAT while a long body streams in fast (see update_low_water()): set after a
+ * readable event that brought at least the minimum, and dropped after an event that
+ * brought less, when less than the minimum is left to come, or when no event came
+ * within the deadline. */
+#define GMULTI_LOW_WATER_MIN (64 * 1024)
+#define GMULTI_LOW_WATER_MAX (256 * 1024)
+#define GMULTI_LOW_WATER_DEADLINE_US (10 * 1000)
+/* The most ciphertext of one TLS record (RFC 8446: 2^14 + 256, and the header). */
+#define GMULTI_TLS_RECORD_MAX (16384 + 256 + 5)
 
 /* The connections of one origin (scheme, host, port). */
 typedef struct {

@@ -157,6 +157,9 @@ gmulti_pool_release (GMultiEngine     *self,
     }
 
   conn->state = GMULTI_CONNECTION_IDLE;
+  gmulti_connection_set_low_water (conn, 0);
+  if (conn->tls != NULL)
+    gmulti_tls_trim (conn->tls);
   g_queue_push_tail_link (&host->idle, &conn->idle_link);
   g_queue_push_tail_link (&self->idle_lru, &conn->lru_link);
   /* Idle connections stay watched for reading so a server's close is seen at once;
@@ -283,6 +286,12 @@ gmulti_pool_connection_timer (GMultiEngine     *self,
 {
   GError *error = NULL;
 
+  /* Once connected, the timer keeps the low-water deadline (see gmulti-connection.h). */
+  if (conn->low_water > 0)
+    {
+      gmulti_connection_low_water_timer (conn);
+      return;
+    }
   if (gmulti_connection_connect_timer (conn, &error) < 0)
     gmulti_engine_abort_transfer (self, conn->transfer, error);
 }

@@ -64,6 +64,12 @@ set_bad_byte_error (GError     **error,
                  _("Invalid byte 0x%02X in the %s"), (guint) c, where);
 }
 
+guint64
+gmulti_http1_parser_body_left (const GMultiHttp1Parser *self)
+{
+  return self->state == STATE_BODY_LENGTH ? self->remaining : 0;
+}
+
 void
 gmulti_http1_parser_init (GMultiHttp1Parser *self)
 {

@@ -61,6 +61,8 @@ struct _GMultiHttp1Parser {
 };
 
 void             gmulti_http1_parser_init          (GMultiHttp1Parser *self);
+/* Bytes still to come of a Content-Length body being read; 0 in any other state. */
+guint64          gmulti_http1_parser_body_left     (const GMultiHttp1Parser *self);
 void             gmulti_http1_parser_clear         (GMultiHttp1Parser *self);
 /* Prepares for the response to the next request. */
 void             gmulti_http1_parser_reset         (GMultiHttp1Parser *self,

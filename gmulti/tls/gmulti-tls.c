@@ -35,7 +35,48 @@ struct _GMultiTls
   GError *deferred_error;      /* found after bytes that were returned first */
   gboolean broken;             /* a fatal error happened: no more I/O, no close_notify */
   gboolean closed;
+
+  /* Read-ahead: ciphertext taken from the socket that GnuTLS has not pulled yet. */
+  guint8 *ahead;
+  gsize ahead_size;
+  gsize ahead_start;
+  gsize ahead_end;
+  gboolean ahead_grow;         /* the last refill filled it: double it at the next */
 };
+
+/* GnuTLS pulls a record's header and then its body: two socket reads per record of at
+ * most 16 KiB. Reading ahead into a buffer of our own makes that one read per buffer
+ * full (a bulk body over TLS took 32,000 reads per 256 MiB without it), for one copy
+ * of data that is still in the cache. The buffer starts small, doubles while refills
+ * fill it, and is freed when the connection goes idle with nothing in it. */
+#define READ_AHEAD_MIN_SIZE (16 * 1024)
+#define READ_AHEAD_MAX_SIZE (256 * 1024)
+
+static ssize_t
+refill (GMultiTls *self)
+{
+  ssize_t n;
+
+  if (self->ahead == NULL || (self->ahead_grow && self->ahead_size < READ_AHEAD_MAX_SIZE))
+    {
+      self->ahead_size = self->ahead == NULL ? READ_AHEAD_MIN_SIZE : self->ahead_size * 2;
+      g_free (self->ahead);
+      self->ahead = g_malloc (self->ahead_size);
+    }
+  self->ahead_grow = FALSE;
+  self->ahead_start = self->ahead_end = 0;
+
+  do
+    n = recv (self->fd, self->ahead, self->ahead_size, 0);
+  while (n < 0 && errno == EINTR);
+
+  if (n > 0)
+    {
+      self->ahead_end = (gsize) n;
+      self->ahead_grow = (gsize) n == self->ahead_size;
+    }
+  return n;
+}
 
 static ssize_t
 pull_cb (gnutls_transport_ptr_t  ptr,
@@ -43,19 +84,28 @@ pull_cb (gnutls_transport_ptr_t  ptr,
          size_t                  size)
 {
   GMultiTls *self = ptr;
-  ssize_t n;
+  gsize available;
 
-  do
-    n = recv (self->fd, data, size, 0);
-  while (n < 0 && errno == EINTR);
-
-  if (n < 0)
+  if (self->ahead_start == self->ahead_end)
     {
-      self->io_errno = errno == EWOULDBLOCK ? EAGAIN : errno;
-      self->would_block |= self->io_errno == EAGAIN;
-      gnutls_transport_set_errno (self->session, self->io_errno);
+      ssize_t n = refill (self);
+
+      if (n < 0)
+        {
+          self->io_errno = errno == EWOULDBLOCK ? EAGAIN : errno;
+          self->would_block |= self->io_errno == EAGAIN;
+          gnutls_transport_set_errno (self->session, self->io_errno);
+        }
+      if (n <= 0)
+        return n;
     }
-  return n;
+
+  available = self->ahead_end - self->ahead_start;
+  if (size > available)
+    size = available;
+  memcpy (data, self->ahead + self->ahead_start, size);
+  self->ahead_start += size;
+  return (ssize_t) size;
 }
 
 static ssize_t
@@ -93,6 +143,8 @@ pull_timeout_cb (gnutls_transport_ptr_t ptr,
   struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
   int r;
 
+  if (self->ahead_start < self->ahead_end)
+    return 1;
   do
     r = poll (&pfd, 1, 0);
   while (r < 0 && errno == EINTR);
@@ -245,7 +297,21 @@ gmulti_tls_free (GMultiTls *self)
   gmulti_tls_context_unref (self->context);
   g_free (self->host);
   g_free (self->origin);
+  g_free (self->ahead);
   g_free (self);
+}
+
+void
+gmulti_tls_trim (GMultiTls *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (self->ahead_start == self->ahead_end)
+    {
+      g_clear_pointer (&self->ahead, g_free);
+      self->ahead_size = self->ahead_start = self->ahead_end = 0;
+      self->ahead_grow = FALSE;
+    }
 }
 
 static char *
@@ -660,7 +726,19 @@ gmulti_tls_pending (GMultiTls *self)
     return 1;
   if (!self->established || self->broken || self->eof)
     return 0;
-  return gnutls_record_check_pending (self->session);
+  return gnutls_record_check_pending (self->session) +
+         (self->ahead_end - self->ahead_start);
+}
+
+gsize
+gmulti_tls_buffered (GMultiTls *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  if (self->session == NULL)
+    return 0;
+  return gnutls_record_check_pending (self->session) +
+         (self->ahead_end - self->ahead_start);
 }
 
 GMultiTlsStatus

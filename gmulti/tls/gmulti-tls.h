@@ -64,6 +64,8 @@ GMultiTls       *gmulti_tls_new            (GMultiTlsContext *context,
                                             GError          **error);
 /* Frees the session; does not send anything and does not close the fd. */
 void             gmulti_tls_free           (GMultiTls        *self);
+/* Frees the read-ahead buffer if it holds nothing (for connections going idle). */
+void             gmulti_tls_trim           (GMultiTls        *self);
 
 /* Advances the handshake. DONE once it completed and the server's certificate passed
  * verification and the pin check; the first DONE also stores the session for
@@ -90,9 +92,12 @@ gssize           gmulti_tls_recv           (GMultiTls        *self,
 gboolean         gmulti_tls_was_clean_close (GMultiTls       *self);
 void             gmulti_tls_set_unclean_close_error (GError **error);
 /* Non-zero when the next gmulti_tls_recv() has something without the socket: decrypted
- * bytes waiting inside GnuTLS (their count), or an end of stream or error not returned
- * yet (1). Read again before waiting for the socket: it may never signal. */
+ * bytes waiting inside GnuTLS plus ciphertext read ahead (their count), or an end of
+ * stream or error not returned yet (1). Read again before waiting for the socket: it may never signal. */
 gsize            gmulti_tls_pending        (GMultiTls        *self);
+/* Bytes held on this side of the socket: decrypted and not returned yet, plus
+ * ciphertext read ahead (a partial record GnuTLS holds is not counted). */
+gsize            gmulti_tls_buffered       (GMultiTls        *self);
 
 /* Encrypts up to GMULTI_TLS_SEND_MAX bytes from @iov. Returns how many were taken
  * (all of them are GnuTLS's from then on, whether or not the socket took them yet);
