@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bench-common.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +17,15 @@ usage (const char *name,
 {
   fprintf (status == 0 ? stdout : stderr,
            "usage: %s --url URL --count N --concurrency C [--cafile FILE]\n"
-           "          [--size BYTES] [--buffer-size BYTES]\n"
+           "          [--size BYTES] [--buffer-size BYTES] [--sink count|null]\n"
            "\n"
            "Runs N GET transfers of URL keeping C in flight, checks that each returns\n"
            "status 200 (and BYTES of body when --size is given) and prints one line:\n"
            "client=NAME transfers=N seconds=S bytes=B cpu_user=U cpu_sys=Y maxrss_kb=K\n"
-           "--buffer-size sets the receive buffer of clients that have one (libcurl).\n",
+           "--buffer-size sets the receive buffer of clients that have one (libcurl).\n"
+           "--sink null writes every body to /dev/null, as a download to a file would\n"
+           "(gmulti: an output stream; libcurl: write(); libsoup: g_output_stream_splice);\n"
+           "the default only counts the bytes in a callback.\n",
            name);
   exit (status);
 }
@@ -57,6 +61,7 @@ bench_parse_args (BenchRun   *run,
     { "cafile", required_argument, NULL, 'a' },
     { "size", required_argument, NULL, 's' },
     { "buffer-size", required_argument, NULL, 'b' },
+    { "sink", required_argument, NULL, 'k' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -67,6 +72,7 @@ bench_parse_args (BenchRun   *run,
   run->count = -1;
   run->concurrency = 1;
   run->size = -1;
+  run->sink_fd = -1;
 
   while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1)
     {
@@ -89,6 +95,19 @@ bench_parse_args (BenchRun   *run,
           break;
         case 'b':
           run->buffer_size = (long) parse_number (name, "buffer-size", optarg, 0);
+          break;
+        case 'k':
+          if (strcmp (optarg, "null") == 0)
+            {
+              run->sink_fd = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+              if (run->sink_fd < 0)
+                {
+                  perror ("/dev/null");
+                  exit (2);
+                }
+            }
+          else if (strcmp (optarg, "count") != 0)
+            usage (name, 2);
           break;
         case 'h':
           usage (name, 0);

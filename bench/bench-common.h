@@ -16,6 +16,8 @@ typedef struct
   long concurrency;             /* transfers kept in flight */
   long long size;               /* expected body bytes per transfer, -1: not checked */
   long buffer_size;             /* receive buffer for clients that have one, 0: default */
+  int sink_fd;                  /* --sink null: bodies are written to this /dev/null fd,
+                                 * as a download to a file would be; -1: counted only */
 
   /* Filled in while running. */
   long started;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bench-curl-common.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 static void
@@ -24,6 +26,30 @@ count_cb (char   *data,
 
   transfer->received += size * nmemb;
   return size * nmemb;
+}
+
+/* --sink null: what a download to a file does with each piece. */
+static size_t
+write_cb (char   *data,
+          size_t  size,
+          size_t  nmemb,
+          void   *user_data)
+{
+  CurlTransfer *transfer = user_data;
+  size_t length = size * nmemb, done = 0;
+
+  while (done < length)
+    {
+      ssize_t n = write (transfer->sink_fd, data + done, length - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return 0;
+      done += (size_t) n;
+    }
+  transfer->received += length;
+  return length;
 }
 
 CURLM *
@@ -58,7 +84,8 @@ bench_curl_start_one (BenchRun *run,
   transfer->easy = easy;
   curl_easy_setopt (easy, CURLOPT_URL, run->url);
   curl_easy_setopt (easy, CURLOPT_PRIVATE, transfer);
-  curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, count_cb);
+  transfer->sink_fd = run->sink_fd;
+  curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, run->sink_fd >= 0 ? write_cb : count_cb);
   curl_easy_setopt (easy, CURLOPT_WRITEDATA, transfer);
   curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
   /* gmulti and libsoup speak HTTP/1.1 here; keep libcurl from offering h2 over TLS. */

@@ -12,6 +12,7 @@ typedef struct
 {
   CURL *easy;
   unsigned long long received;
+  int sink_fd;                  /* --sink null: write bodies here; -1: only count */
 } CurlTransfer;
 
 /* A multi handle with connection limits matching the other clients. */

@@ -2,8 +2,11 @@
 /* libsoup 3: one SoupSession allowing C connections (in all and per host), with C
  * soup_session_send_and_read_async() calls in flight; each completion starts the next.
  * send_and_read collects every body in memory: libsoup has no cheaper way to read a
- * whole body asynchronously short of driving the input stream by hand. */
+ * whole body asynchronously short of driving the input stream by hand. With
+ * --sink null, soup_session_send_async() and g_output_stream_splice_async() into
+ * /dev/null instead, the way libsoup downloads to a file. */
 #include <libsoup/soup.h>
+#include <gio/gunixoutputstream.h>
 
 #include "bench-common.h"
 
@@ -13,6 +16,13 @@ typedef struct
   SoupSession *session;
   GMainLoop *loop;
 } Bench;
+
+typedef struct
+{
+  Bench *bench;
+  SoupMessage *msg;
+  GOutputStream *sink;
+} Download;
 
 static void start_one (Bench *bench);
 
@@ -39,6 +49,60 @@ sent_cb (GObject      *object,
 }
 
 static void
+finish_one (Bench      *bench,
+            const char *error,
+            guint       status,
+            guint64     bytes)
+{
+  bench_transfer_done (&bench->run, error, status, bytes);
+  if (bench_want_more (&bench->run))
+    start_one (bench);
+  if (bench_all_done (&bench->run))
+    g_main_loop_quit (bench->loop);
+}
+
+static void
+spliced_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Download *download = user_data;
+  g_autoptr(GError) error = NULL;
+  gssize n = g_output_stream_splice_finish (G_OUTPUT_STREAM (object), result, &error);
+
+  finish_one (download->bench, error != NULL ? error->message : NULL,
+              soup_message_get_status (download->msg), n > 0 ? (guint64) n : 0);
+  g_object_unref (download->sink);
+  g_object_unref (download->msg);
+  g_free (download);
+}
+
+static void
+sent_to_sink_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Download *download = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInputStream) body = soup_session_send_finish (SOUP_SESSION (object), result,
+                                                           &error);
+
+  if (body == NULL)
+    {
+      finish_one (download->bench, error->message, 0, 0);
+      g_object_unref (download->msg);
+      g_free (download);
+      return;
+    }
+  /* A stream per download (a stream takes one operation at a time) on the shared
+   * /dev/null descriptor, which stays open. */
+  download->sink = g_unix_output_stream_new (download->bench->run.sink_fd, FALSE);
+  g_output_stream_splice_async (download->sink, body,
+                                G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE, G_PRIORITY_DEFAULT,
+                                NULL, spliced_cb, download);
+}
+
+static void
 start_one (Bench *bench)
 {
   g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, bench->run.url);
@@ -46,6 +110,16 @@ start_one (Bench *bench)
   if (msg == NULL)
     g_error ("cannot parse URL %s", bench->run.url);
   bench->run.started++;
+  if (bench->run.sink_fd >= 0)
+    {
+      Download *download = g_new0 (Download, 1);
+
+      download->bench = bench;
+      download->msg = g_object_ref (msg);
+      soup_session_send_async (bench->session, msg, G_PRIORITY_DEFAULT, NULL,
+                               sent_to_sink_cb, download);
+      return;
+    }
   /* The session keeps the message alive until the callback has run. */
   soup_session_send_and_read_async (bench->session, msg, G_PRIORITY_DEFAULT, NULL,
                                     sent_cb, bench);

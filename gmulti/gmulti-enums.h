@@ -57,6 +57,8 @@ G_BEGIN_DECLS
  *   loaded or does not fit
  * @GMULTI_ERROR_TLS_FAILED: a TLS record could not be received or sent (corrupt data,
  *   or the peer closed the connection without close_notify where it mattered)
+ * @GMULTI_ERROR_OUTPUT_FAILED: the response body could not be written to the
+ *   transfer's output stream (a full disk, a closed pipe...)
  *
  * Error codes in the `GMULTI_ERROR` domain. Cancellation of an asynchronous call is
  * reported as %G_IO_ERROR_CANCELLED instead.
@@ -93,6 +95,7 @@ typedef enum {
   GMULTI_ERROR_TLS_CERTIFICATE_REQUIRED,
   GMULTI_ERROR_TLS_BAD_CERTIFICATE,
   GMULTI_ERROR_TLS_FAILED,
+  GMULTI_ERROR_OUTPUT_FAILED,
 } GMultiError;
 
 /**

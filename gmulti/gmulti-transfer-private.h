@@ -32,6 +32,7 @@ struct _GMultiTransfer
   gpointer write_data;
   GDestroyNotify write_destroy;
   gboolean collect_body;
+  GOutputStream *output_stream; /* replaces the write function when set */
 
   guint connect_timeout_ms;  /* 0: no limit */
   guint timeout_ms;          /* 0: no limit */
@@ -90,11 +91,19 @@ void     gmulti_transfer_set_state      (GMultiTransfer     *self,
 
 /* The final response head arrived: calls the "response-headers" signal. */
 void     gmulti_transfer_emit_response_headers (GMultiTransfer *self);
-/* Hands body bytes to the write function, the collected buffer and the "data" signal.
- * Returns FALSE when the application asked to abort. */
+/* Counts body bytes that reached the sink without passing through
+ * gmulti_transfer_deliver_body() (spliced into the output stream's file). */
+void     gmulti_transfer_count_body     (GMultiTransfer *self,
+                                         gsize           length);
+/* Hands body bytes to the output stream, the write function or the collected buffer,
+ * and to the "data" signal. Returns FALSE when the application asked to abort (@error
+ * not set) or the output stream failed (@error set). */
+/* Someone listens to the "data" signal (so the bytes must pass through memory). */
+gboolean gmulti_transfer_wants_data_signal (GMultiTransfer *self);
 gboolean gmulti_transfer_deliver_body   (GMultiTransfer *self,
                                          const guint8   *data,
-                                         gsize           length);
+                                         gsize           length,
+                                         GError        **error);
 /* Emits "progress" (and notifies the byte counters), at most once per interval unless
  * @force. */
 void     gmulti_transfer_report_progress (GMultiTransfer *self,

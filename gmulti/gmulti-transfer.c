@@ -67,6 +67,7 @@ enum {
   PROP_LOW_SPEED_LIMIT,
   PROP_LOW_SPEED_TIME,
   PROP_COLLECT_BODY,
+  PROP_OUTPUT_STREAM,
   PROP_STATE,
   PROP_STATUS,
   PROP_EFFECTIVE_URI,
@@ -377,6 +378,7 @@ gmulti_transfer_finalize (GObject *object)
   clear_read_func (self);
   if (self->write_destroy != NULL)
     self->write_destroy (self->write_data);
+  g_clear_object (&self->output_stream);
 
   g_free (self->uri);
   g_clear_pointer (&self->parsed_uri, g_uri_unref);
@@ -439,6 +441,9 @@ gmulti_transfer_get_property (GObject    *object,
       break;
     case PROP_COLLECT_BODY:
       g_value_set_boolean (value, self->collect_body);
+      break;
+    case PROP_OUTPUT_STREAM:
+      g_value_set_object (value, self->output_stream);
       break;
     case PROP_STATE:
       g_value_set_enum (value, self->state);
@@ -529,6 +534,9 @@ gmulti_transfer_set_property (GObject      *object,
       break;
     case PROP_COLLECT_BODY:
       gmulti_transfer_set_collect_body (self, g_value_get_boolean (value));
+      break;
+    case PROP_OUTPUT_STREAM:
+      gmulti_transfer_set_output_stream (self, g_value_get_object (value));
       break;
     case PROP_TLS_VERIFY:
       gmulti_transfer_set_tls_verify (self, g_value_get_boolean (value));
@@ -677,7 +685,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    *
    * Whether the response body is kept in memory, for
    * [method@Transfer.get_response_body]. It is never kept while a
-   * [callback@WriteFunc] is set.
+   * [callback@WriteFunc] or an [property@Transfer:output-stream] is set.
    *
    * Since: 1.0
    */
@@ -685,6 +693,19 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
     g_param_spec_boolean ("collect-body", NULL, NULL,
                           TRUE,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiTransfer:output-stream: (getter get_output_stream) (setter set_output_stream)
+   *
+   * The stream the response body is written to, or %NULL. See
+   * [method@Transfer.set_output_stream].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_OUTPUT_STREAM] =
+    g_param_spec_object ("output-stream", NULL, NULL,
+                         G_TYPE_OUTPUT_STREAM,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * GMultiTransfer:state: (getter get_state)
@@ -1360,6 +1381,7 @@ gmulti_transfer_set_request_body_stream (GMultiTransfer *self,
  *
  * Sets a function that receives the response body as it arrives. While it is set, the
  * body is not collected in memory, whatever [property@Transfer:collect-body] says.
+ * Setting a function removes the [property@Transfer:output-stream].
  *
  * Setting another function, or %NULL, calls the previous @destroy.
  *
@@ -1382,9 +1404,72 @@ gmulti_transfer_set_write_func (GMultiTransfer  *self,
   self->write_func = func;
   self->write_data = func != NULL ? user_data : NULL;
   self->write_destroy = func != NULL ? destroy : NULL;
+  if (func != NULL)
+    gmulti_transfer_set_output_stream (self, NULL);
 
   if (old_destroy != NULL)
     old_destroy (old_data);
+}
+
+/**
+ * gmulti_transfer_set_output_stream: (set-property output-stream)
+ * @self: a transfer
+ * @stream: (nullable): where the response body goes, or %NULL
+ *
+ * Sends the response body to @stream as it arrives, instead of to a write function or
+ * into memory. The transfer keeps a reference to @stream and never closes it. Set it
+ * before the transfer starts.
+ *
+ * Writes are synchronous, from the thread that runs the transfer: use a stream that
+ * does not block for long, such as a local file (g_file_replace()), a pipe or a
+ * memory stream. If a write fails, the transfer fails with
+ * %GMULTI_ERROR_OUTPUT_FAILED; whatever was written stays written.
+ *
+ * Only the final response's body is written, whatever its status; the bodies of
+ * redirects that are followed are not.
+ *
+ * When @stream has a file descriptor (a #GFileOutputStream of a local file, a
+ * #GUnixOutputStream) that is open for blocking, non-appending writes, the body of an
+ * `http` response is moved from the socket to the file by the kernel, without being
+ * copied through the process (splice(2), on Linux). [signal@Transfer::data] is still
+ * emitted if a handler is connected: the bytes then take the copying path.
+ *
+ * Setting an output stream removes the write function, and setting a write function
+ * removes the output stream.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_output_stream (GMultiTransfer *self,
+                                   GOutputStream  *stream)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+  g_return_if_fail (stream == NULL || G_IS_OUTPUT_STREAM (stream));
+
+  if (stream == self->output_stream)
+    return;
+  if (stream != NULL)
+    gmulti_transfer_set_write_func (self, NULL, NULL, NULL);
+  g_set_object (&self->output_stream, stream);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OUTPUT_STREAM]);
+}
+
+/**
+ * gmulti_transfer_get_output_stream: (get-property output-stream)
+ * @self: a transfer
+ *
+ * Gets the stream the response body is written to.
+ *
+ * Returns: (nullable) (transfer none): the output stream, or %NULL
+ *
+ * Since: 1.0
+ */
+GOutputStream *
+gmulti_transfer_get_output_stream (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->output_stream;
 }
 
 /**
@@ -2060,7 +2145,7 @@ gmulti_transfer_get_response_body (GMultiTransfer *self)
   if (self->body_buffer != NULL)
     return g_bytes_new (self->body_buffer->data, self->body_buffer->len);
 
-  if (self->collect_body && self->write_func == NULL)
+  if (self->collect_body && self->write_func == NULL && self->output_stream == NULL)
     return g_bytes_new (NULL, 0);
 
   return NULL;
@@ -2360,15 +2445,37 @@ gmulti_transfer_emit_response_headers (GMultiTransfer *self)
                  self->status, self->response_headers);
 }
 
+void
+gmulti_transfer_count_body (GMultiTransfer *self,
+                            gsize           length)
+{
+  self->bytes_received += length;
+  self->metrics.body_bytes_received += length;
+}
+
 gboolean
 gmulti_transfer_deliver_body (GMultiTransfer *self,
                               const guint8   *data,
-                              gsize           length)
+                              gsize           length,
+                              GError        **error)
 {
   if (length == 0)
     return TRUE;
 
-  if (self->write_func != NULL)
+  if (self->output_stream != NULL)
+    {
+      GError *local_error = NULL;
+
+      if (!g_output_stream_write_all (self->output_stream, data, length, NULL, NULL,
+                                      &local_error))
+        {
+          g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_OUTPUT_FAILED,
+                       _("Could not write the response body: %s"), local_error->message);
+          g_error_free (local_error);
+          return FALSE;
+        }
+    }
+  else if (self->write_func != NULL)
     {
       if (!self->write_func (self, data, length, self->write_data))
         return FALSE;
@@ -2387,12 +2494,10 @@ gmulti_transfer_deliver_body (GMultiTransfer *self,
     }
 
   /* Counted before the signal so its handlers see totals that include @data. */
-  self->bytes_received += length;
-  self->metrics.body_bytes_received += length;
+  gmulti_transfer_count_body (self, length);
 
   /* Hot path: copy the bytes only for someone who listens. */
-  if (!self->signals_blocked &&
-      g_signal_has_handler_pending (self, signals[SIGNAL_DATA], 0, FALSE))
+  if (gmulti_transfer_wants_data_signal (self))
     {
       GBytes *chunk = g_bytes_new (data, length);
 
@@ -2401,6 +2506,13 @@ gmulti_transfer_deliver_body (GMultiTransfer *self,
     }
 
   return TRUE;
+}
+
+gboolean
+gmulti_transfer_wants_data_signal (GMultiTransfer *self)
+{
+  return !self->signals_blocked &&
+         g_signal_has_handler_pending (self, signals[SIGNAL_DATA], 0, FALSE);
 }
 
 void

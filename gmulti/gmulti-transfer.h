@@ -104,6 +104,11 @@ void                gmulti_transfer_set_write_func      (GMultiTransfer *self,
                                                          gpointer        user_data,
                                                          GDestroyNotify  destroy);
 GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_output_stream   (GMultiTransfer *self,
+                                                         GOutputStream  *stream);
+GMULTI_AVAILABLE_IN_ALL
+GOutputStream      *gmulti_transfer_get_output_stream   (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
 void                gmulti_transfer_set_collect_body    (GMultiTransfer *self,
                                                          gboolean        collect);
 GMULTI_AVAILABLE_IN_ALL

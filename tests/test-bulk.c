@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <gio/gunixoutputstream.h>
+
 #include "gmulti.h"
+#include "gmulti-transfer-private.h"
 #include "engine-loop.h"
 #include "test-server.h"
 #include "test-certs.h"
 
 /* Long bodies over http:// and https://: a socket low-water mark that must never
  * outlast the body (the tail arrives in small, slow pieces, then a small response on
- * the same connection), checked byte for byte. */
+ * the same connection), and bodies written to an output stream (spliced from the
+ * socket into a file, or copied), checked byte for byte. */
 
 #define WAIT_MS 60000
 /* Larger than the engine's low-water range, so the mark is set, then lowered. */
@@ -17,6 +24,8 @@
 #define TAIL_PIECE 9001
 #define STALL_TAIL (300 * 1024)
 #define STALL_MS 1500
+/* Several pipe-fulls, and not a multiple of anything. */
+#define FILE_BODY (3 * 1024 * 1024 + 4321)
 
 static char *certs_dir;
 
@@ -73,6 +82,20 @@ handler (TestServer  *server,
         return FALSE;
       test_conn_sleep (conn, STALL_MS);
       return test_conn_write (conn, body + FAST_PART, STALL_TAIL);
+    }
+  if (g_str_equal (req->target, "/file") || g_str_equal (req->target, "/cut") ||
+      g_str_equal (req->target, "/until-close"))
+    {
+      g_autofree guint8 *body = pattern (FILE_BODY);
+      gboolean cut = g_str_equal (req->target, "/cut");
+
+      if (g_str_equal (req->target, "/until-close"))
+        test_conn_write_str (conn, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+      else
+        test_conn_printf (conn, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", FILE_BODY);
+      if (!test_conn_write (conn, body, cut ? FILE_BODY / 2 : FILE_BODY))
+        return FALSE;
+      return g_str_equal (req->target, "/file");
     }
   if (g_str_equal (req->target, "/small"))
     return test_conn_respond (conn, 200, "text/plain", "small", 5);
@@ -181,6 +204,268 @@ check_stall (gconstpointer data)
   g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, FAST_PART + STALL_TAIL);
 }
 
+/* ------------------------------------------------------------- output streams */
+
+typedef enum {
+  SINK_FILE,                    /* g_file_replace(): splice over http */
+  SINK_APPEND,                  /* g_file_append_to(): O_APPEND, copied */
+  SINK_MEMORY,                  /* GMemoryOutputStream: copied */
+  SINK_FILE_WITH_DATA_SIGNAL,   /* a "data" handler: copied, and the signal sees all */
+} SinkKind;
+
+typedef struct {
+  GFile *file;
+  GOutputStream *stream;
+  guint64 data_signal_bytes;
+} Sink;
+
+static void
+sink_open (Sink     *sink,
+           SinkKind  kind)
+{
+  g_autoptr(GFileIOStream) io = NULL;
+  GError *error = NULL;
+
+  memset (sink, 0, sizeof *sink);
+  if (kind == SINK_MEMORY)
+    {
+      sink->stream = g_memory_output_stream_new_resizable ();
+      return;
+    }
+  sink->file = g_file_new_tmp ("gmulti-bulk-XXXXXX", &io, &error);
+  g_assert_no_error (error);
+  if (kind == SINK_APPEND)
+    sink->stream = G_OUTPUT_STREAM (g_file_append_to (sink->file, G_FILE_CREATE_NONE, NULL,
+                                                      &error));
+  else
+    sink->stream = G_OUTPUT_STREAM (g_file_replace (sink->file, NULL, FALSE,
+                                                    G_FILE_CREATE_NONE, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static GBytes *
+sink_contents (Sink *sink)
+{
+  GError *error = NULL;
+  char *data = NULL;
+  gsize length = 0;
+
+  g_assert_true (g_output_stream_close (sink->stream, NULL, &error));
+  g_assert_no_error (error);
+  if (sink->file == NULL)
+    return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (sink->stream));
+  g_assert_true (g_file_load_contents (sink->file, NULL, &data, &length, NULL, &error));
+  g_assert_no_error (error);
+  return g_bytes_new_take (data, length);
+}
+
+static void
+sink_clear (Sink *sink)
+{
+  g_clear_object (&sink->stream);
+  if (sink->file != NULL)
+    g_file_delete (sink->file, NULL, NULL);
+  g_clear_object (&sink->file);
+}
+
+static void
+count_data_cb (GMultiTransfer *transfer,
+               GBytes         *chunk,
+               gpointer        user_data)
+{
+  Sink *sink = user_data;
+
+  sink->data_signal_bytes += g_bytes_get_size (chunk);
+}
+
+static void
+check_output (gboolean tls,
+              SinkKind kind)
+{
+  g_autoptr(TestServer) server = start_server (tls);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/file");
+  g_autoptr(GMultiTransfer) after = new_transfer (server, "/small");
+  g_autofree guint8 *expected = pattern (FILE_BODY);
+  g_autoptr(GBytes) written = NULL;
+  Sink sink;
+
+  sink_open (&sink, kind);
+  gmulti_transfer_set_output_stream (transfer, sink.stream);
+  g_assert_true (gmulti_transfer_get_output_stream (transfer) == sink.stream);
+  if (kind == SINK_FILE_WITH_DATA_SIGNAL)
+    g_signal_connect (transfer, "data", G_CALLBACK (count_data_cb), &sink);
+
+  run_transfer (loop, transfer);
+  g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, FILE_BODY);
+  g_assert_cmpuint (gmulti_metrics_get_body_bytes_received (gmulti_transfer_get_metrics (transfer)),
+                    ==, FILE_BODY);
+  /* Neither collected nor handed elsewhere. */
+  g_assert_null (gmulti_transfer_get_response_body (transfer));
+  written = sink_contents (&sink);
+  g_assert_cmpmem (g_bytes_get_data (written, NULL), g_bytes_get_size (written),
+                   expected, FILE_BODY);
+
+  /* The kernel moved it only where it can: plain TCP into a plain file descriptor. */
+  if (!tls && kind == SINK_FILE)
+    g_assert_cmpuint (transfer->run.bytes_spliced, >, FILE_BODY / 2);
+  else
+    g_assert_cmpuint (transfer->run.bytes_spliced, ==, 0);
+  if (kind == SINK_FILE_WITH_DATA_SIGNAL)
+    g_assert_cmpuint (sink.data_signal_bytes, ==, FILE_BODY);
+
+  /* The connection is in step for the next exchange. */
+  gmulti_transfer_set_collect_body (after, TRUE);
+  run_transfer (loop, after);
+  g_assert_cmpuint (test_server_get_n_accepted (server), ==, 1);
+  sink_clear (&sink);
+}
+
+static void
+test_output_file (gconstpointer data)
+{
+  check_output (GPOINTER_TO_INT (data), SINK_FILE);
+}
+
+static void
+test_output_append (void)
+{
+  check_output (FALSE, SINK_APPEND);
+}
+
+static void
+test_output_memory (void)
+{
+  check_output (FALSE, SINK_MEMORY);
+}
+
+static void
+test_output_data_signal (void)
+{
+  check_output (FALSE, SINK_FILE_WITH_DATA_SIGNAL);
+}
+
+/* Close-delimited: spliced to the end of the stream. Cut short: a clear error. */
+static void
+test_output_framing (void)
+{
+  g_autoptr(TestServer) server = start_server (FALSE);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) until_close = new_transfer (server, "/until-close");
+  g_autoptr(GMultiTransfer) cut = new_transfer (server, "/cut");
+  g_autofree guint8 *expected = pattern (FILE_BODY);
+  g_autoptr(GBytes) written = NULL;
+  Sink sink;
+
+  sink_open (&sink, SINK_FILE);
+  gmulti_transfer_set_output_stream (until_close, sink.stream);
+  run_transfer (loop, until_close);
+  g_assert_cmpuint (until_close->run.bytes_spliced, >, FILE_BODY / 2);
+  written = sink_contents (&sink);
+  g_assert_cmpmem (g_bytes_get_data (written, NULL), g_bytes_get_size (written),
+                   expected, FILE_BODY);
+  sink_clear (&sink);
+
+  sink_open (&sink, SINK_FILE);
+  gmulti_transfer_set_output_stream (cut, sink.stream);
+  g_assert_cmpint (gmulti_engine_add (loop->engine, cut), ==, GMULTI_ENGINE_OK);
+  g_assert_true (engine_loop_run_until_done (loop, cut, WAIT_MS));
+  g_assert_error ((GError *) gmulti_transfer_get_error (cut), GMULTI_ERROR,
+                  GMULTI_ERROR_CONNECTION_CLOSED);
+  g_assert_cmpuint (gmulti_transfer_get_bytes_received (cut), ==, FILE_BODY / 2);
+  g_clear_pointer (&written, g_bytes_unref);
+  written = sink_contents (&sink);
+  g_assert_cmpmem (g_bytes_get_data (written, NULL), g_bytes_get_size (written),
+                   expected, FILE_BODY / 2);
+  sink_clear (&sink);
+}
+
+/* A sink that fails (a full device): the transfer fails with OUTPUT_FAILED, over the
+ * spliced and the copying path. */
+static void
+check_output_full (gboolean tls)
+{
+  g_autoptr(TestServer) server = start_server (tls);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/file");
+  g_autoptr(GMultiTransfer) after = new_transfer (server, "/small");
+  g_autoptr(GOutputStream) full = NULL;
+  int fd = open ("/dev/full", O_WRONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    {
+      g_test_skip ("no /dev/full");
+      return;
+    }
+  full = g_unix_output_stream_new (fd, TRUE);
+  gmulti_transfer_set_output_stream (transfer, full);
+  g_assert_cmpint (gmulti_engine_add (loop->engine, transfer), ==, GMULTI_ENGINE_OK);
+  g_assert_true (engine_loop_run_until_done (loop, transfer, WAIT_MS));
+  g_assert_error ((GError *) gmulti_transfer_get_error (transfer), GMULTI_ERROR,
+                  GMULTI_ERROR_OUTPUT_FAILED);
+  g_assert_cmpuint (loop->n_contract_violations, ==, 0);
+
+  /* The engine (and its pipe) serve the next transfer. */
+  gmulti_transfer_set_collect_body (after, TRUE);
+  run_transfer (loop, after);
+}
+
+static void
+test_output_full (gconstpointer data)
+{
+  check_output_full (GPOINTER_TO_INT (data));
+}
+
+/* A progress handler pauses in the middle of a spliced body; resumed later, the rest
+ * arrives intact. */
+static void
+pause_once_cb (GMultiTransfer *transfer,
+               gpointer        user_data)
+{
+  gboolean *paused_once = user_data;
+
+  if (!*paused_once && gmulti_transfer_get_bytes_received (transfer) < FILE_BODY)
+    {
+      *paused_once = TRUE;
+      gmulti_transfer_pause (transfer);
+    }
+}
+
+static void
+test_output_pause (void)
+{
+  g_autoptr(TestServer) server = start_server (FALSE);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/file");
+  g_autofree guint8 *expected = pattern (FILE_BODY);
+  g_autoptr(GBytes) written = NULL;
+  gboolean paused_once = FALSE;
+  guint64 at_pause;
+  Sink sink;
+
+  sink_open (&sink, SINK_FILE);
+  gmulti_transfer_set_output_stream (transfer, sink.stream);
+  g_signal_connect (transfer, "progress", G_CALLBACK (pause_once_cb), &paused_once);
+  g_assert_cmpint (gmulti_engine_add (loop->engine, transfer), ==, GMULTI_ENGINE_OK);
+  for (guint i = 0; i < 500 && !paused_once; i++)
+    engine_loop_iterate (loop, 10);
+  g_assert_true (paused_once);
+  g_assert_true (gmulti_transfer_is_paused (transfer));
+  at_pause = gmulti_transfer_get_bytes_received (transfer);
+  for (guint i = 0; i < 10; i++)
+    engine_loop_iterate (loop, 10);
+  g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, at_pause);
+
+  gmulti_transfer_resume (transfer);
+  g_assert_true (engine_loop_run_until_done (loop, transfer, WAIT_MS));
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+  g_assert_cmpuint (transfer->run.bytes_spliced, >, 0);
+  written = sink_contents (&sink);
+  g_assert_cmpmem (g_bytes_get_data (written, NULL), g_bytes_get_size (written),
+                   expected, FILE_BODY);
+  sink_clear (&sink);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -197,6 +482,20 @@ main (int    argc,
 
   g_test_add_data_func ("/GMulti/Bulk/http/stall", GINT_TO_POINTER (FALSE), check_stall);
   g_test_add_data_func ("/GMulti/Bulk/https/stall", GINT_TO_POINTER (TRUE), check_stall);
+
+  g_test_add_data_func ("/GMulti/Bulk/http/output/file", GINT_TO_POINTER (FALSE),
+                        test_output_file);
+  g_test_add_data_func ("/GMulti/Bulk/https/output/file", GINT_TO_POINTER (TRUE),
+                        test_output_file);
+  g_test_add_func ("/GMulti/Bulk/http/output/append", test_output_append);
+  g_test_add_func ("/GMulti/Bulk/http/output/memory", test_output_memory);
+  g_test_add_func ("/GMulti/Bulk/http/output/data-signal", test_output_data_signal);
+  g_test_add_func ("/GMulti/Bulk/http/output/framing", test_output_framing);
+  g_test_add_data_func ("/GMulti/Bulk/http/output/full", GINT_TO_POINTER (FALSE),
+                        test_output_full);
+  g_test_add_data_func ("/GMulti/Bulk/https/output/full", GINT_TO_POINTER (TRUE),
+                        test_output_full);
+  g_test_add_func ("/GMulti/Bulk/http/output/pause", test_output_pause);
 
   status = g_test_run ();
   test_certs_remove (g_steal_pointer (&certs_dir));

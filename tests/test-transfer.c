@@ -800,9 +800,9 @@ test_deliver_collect (void)
   GMultiTransfer *transfer = gmulti_transfer_new ("http://example.com/");
   GBytes *body;
 
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "abc", 3));
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "", 0));
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "defg", 4));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "abc", 3, NULL));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "", 0, NULL));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "defg", 4, NULL));
   g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, 7);
   g_assert_cmpuint (gmulti_metrics_get_body_bytes_received (gmulti_transfer_get_metrics (transfer)),
                     ==, 7);
@@ -813,7 +813,7 @@ test_deliver_collect (void)
 
   /* The body keeps growing; earlier copies do not change. */
   body = gmulti_transfer_get_response_body (transfer);
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "h", 1));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "h", 1, NULL));
   g_assert_cmpuint (g_bytes_get_size (body), ==, 7);
   g_bytes_unref (body);
   body = gmulti_transfer_get_response_body (transfer);
@@ -826,7 +826,7 @@ test_deliver_collect (void)
   transfer = gmulti_transfer_new ("http://example.com/");
   gmulti_transfer_set_collect_body (transfer, FALSE);
   g_assert_null (gmulti_transfer_get_response_body (transfer));
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "abc", 3));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "abc", 3, NULL));
   g_assert_null (gmulti_transfer_get_response_body (transfer));
   g_assert_null (transfer->body_buffer);
   g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, 3);
@@ -846,8 +846,8 @@ test_deliver_write_func (void)
   /* A write function wins over collect-body. */
   gmulti_transfer_set_write_func (transfer, sink_write_cb, &sink, sink_destroy_cb);
   g_assert_true (gmulti_transfer_get_collect_body (transfer));
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "one", 3));
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "two", 3));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "one", 3, NULL));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "two", 3, NULL));
   g_assert_cmpstr (sink.data->str, ==, "onetwo");
   g_assert_cmpstr (seen->str, ==, "onetwo");
   g_assert_null (transfer->body_buffer);
@@ -856,7 +856,7 @@ test_deliver_write_func (void)
 
   /* FALSE aborts: no signal, nothing counted. */
   sink.refuse = TRUE;
-  g_assert_false (gmulti_transfer_deliver_body (transfer, (const guint8 *) "three", 5));
+  g_assert_false (gmulti_transfer_deliver_body (transfer, (const guint8 *) "three", 5, NULL));
   g_assert_cmpuint (sink.calls, ==, 3);
   g_assert_cmpstr (seen->str, ==, "onetwo");
   g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, 6);
@@ -864,14 +864,14 @@ test_deliver_write_func (void)
   /* Replacing the function releases the previous data. */
   gmulti_transfer_set_write_func (transfer, sink_write_cb, &other, sink_destroy_cb);
   g_assert_cmpuint (sink.destroyed, ==, 1);
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "four", 4));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "four", 4, NULL));
   g_assert_cmpstr (other.data->str, ==, "four");
   g_assert_cmpuint (sink.calls, ==, 3);
 
   /* Clearing it brings collecting back. */
   gmulti_transfer_set_write_func (transfer, NULL, NULL, NULL);
   g_assert_cmpuint (other.destroyed, ==, 1);
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "five", 4));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "five", 4, NULL));
   g_assert_cmpstr (other.data->str, ==, "four");
   g_assert_nonnull (transfer->body_buffer);
   g_assert_cmpmem (transfer->body_buffer->data, transfer->body_buffer->len, "five", 4);
@@ -912,26 +912,26 @@ test_data_signal (void)
   /* The hook sees every emission but is not a handler: with nobody listening, the
    * signal (and the GBytes for it) must be skipped altogether. */
   hook = g_signal_add_emission_hook (data_signal, 0, emission_hook_cb, &emissions, NULL);
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "a", 1));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "a", 1, NULL));
   g_assert_cmpuint (emissions, ==, 0);
 
   id = g_signal_connect (transfer, "data", G_CALLBACK (data_count_cb), seen);
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "bc", 2));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "bc", 2, NULL));
   g_assert_cmpstr (seen->str, ==, "bc");
 
   /* A blocked handler counts as not connected. */
   g_assert_cmpuint (emissions, ==, 1);
   g_signal_handler_block (transfer, id);
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "d", 1));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "d", 1, NULL));
   g_signal_handler_unblock (transfer, id);
   g_assert_cmpstr (seen->str, ==, "bc");
   g_assert_cmpuint (emissions, ==, 1);
 
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "e", 1));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "e", 1, NULL));
   g_assert_cmpstr (seen->str, ==, "bce");
 
   g_signal_handler_disconnect (transfer, id);
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "f", 1));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "f", 1, NULL));
   g_assert_cmpstr (seen->str, ==, "bce");
   g_assert_cmpuint (emissions, ==, 2);
   g_signal_remove_emission_hook (data_signal, hook);
@@ -971,7 +971,7 @@ test_progress (void)
 
   /* Within the interval (the last report is made to lie in the future): held back. */
   transfer->last_progress_us = g_get_monotonic_time () + G_TIME_SPAN_HOUR;
-  gmulti_transfer_deliver_body (transfer, (const guint8 *) "0123456789", 10);
+  gmulti_transfer_deliver_body (transfer, (const guint8 *) "0123456789", 10, NULL);
   gmulti_transfer_report_progress (transfer, FALSE);
   g_assert_cmpuint (progress, ==, 1);
   g_assert_cmpuint (notified (&log, "bytes-received"), ==, 0);
@@ -1129,7 +1129,7 @@ test_signals_blocked (void)
   transfer->status = 200;
   transfer->bytes_expected = 2;
   gmulti_transfer_emit_response_headers (transfer);
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "ok", 2));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "ok", 2, NULL));
   gmulti_transfer_report_progress (transfer, TRUE);
   gmulti_transfer_complete (transfer, NULL);
   gmulti_transfer_emit_finished (transfer);
@@ -1170,7 +1170,7 @@ fill_response (GMultiTransfer *transfer)
   transfer->reason = g_strdup ("OK");
   transfer->response_headers = gmulti_headers_new ();
   transfer->response_trailers = gmulti_headers_new ();
-  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "body", 4));
+  g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "body", 4, NULL));
   g_free (transfer->effective_uri);
   transfer->effective_uri = g_strdup ("http://elsewhere.example/");
   transfer->bytes_expected = 4;

@@ -7,6 +7,7 @@
 #include "gmulti-timer-heap.h"
 #include "gmulti-resolver.h"
 #include "gmulti-connection.h"
+#include "gmulti-splice.h"
 #include "tls/gmulti-tls-context.h"
 
 G_BEGIN_DECLS
@@ -73,6 +74,7 @@ struct _GMultiEngine
   GMultiSocket *resolver_socket;
   int wakeup_fd;             /* eventfd for gmulti_engine_wakeup(); -1 until needed */
 
+  GMultiSplicePipe splice;   /* socket -> file bodies (gmulti-splice.h) */
   guint8 *scratch;           /* shared receive buffer: connections keep no buffer at rest */
   gsize scratch_size;
   GString *head;             /* request heads are built here, then written at once */

@@ -60,6 +60,7 @@ gmulti_engine_new (void)
   g_queue_init (&self->idle_lru);
   g_queue_init (&self->connections);
   self->wakeup_fd = -1;
+  gmulti_splice_pipe_init (&self->splice);
   self->announced_deadline = -1;
   self->head = g_string_sized_new (512);
   return self;
@@ -265,6 +266,7 @@ gmulti_engine_unref (GMultiEngine *self)
     self->socket_destroy (self->socket_data);
   if (self->timer_destroy != NULL)
     self->timer_destroy (self->timer_data);
+  gmulti_splice_pipe_clear (&self->splice);
   g_free (self->scratch);
   g_string_free (self->head, TRUE);
   g_free (self->user_agent);

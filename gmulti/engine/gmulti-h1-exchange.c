@@ -306,6 +306,8 @@ gmulti_h1_start (GMultiConnection *conn)
   run->chunked = FALSE;
   run->response_started = FALSE;
   run->got_final_head = FALSE;
+  run->splice_fd = -2;
+  run->bytes_spliced = 0;
   framing = GMULTI_HTTP1_NO_BODY;
   if (gmulti_transfer_has_request_body (transfer) && !run->body_dropped)
     {
@@ -437,6 +439,94 @@ update_low_water (GMultiConnection *conn,
     gmulti_connection_set_low_water (conn, (gsize) MIN (to_come, GMULTI_LOW_WATER_MAX));
 }
 
+/* The body can go from the socket to the output stream's file inside the kernel: plain
+ * TCP, a raw body (no chunk framing), nothing held in memory before it, and nobody who
+ * wants to see the bytes. */
+static gboolean
+can_splice (GMultiConnection *conn,
+            guint64          *left)
+{
+  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransferRun *run = &transfer->run;
+
+  if (conn->tls != NULL || transfer->output_stream == NULL || run->no_splice ||
+      !run->got_final_head || run->following || conn->leftover != NULL ||
+      !gmulti_http1_parser_raw_body_left (&conn->parser, left) || *left == 0)
+    return FALSE;
+  if (run->splice_fd == -2)
+    run->splice_fd = gmulti_splice_sink_fd (transfer->output_stream);
+  return run->splice_fd >= 0 && !gmulti_transfer_wants_data_signal (transfer);
+}
+
+static void
+receive_spliced (GMultiConnection *conn,
+                 guint64           left)
+{
+  static const guint8 nothing[1];
+  GMultiEngine *engine = conn->engine;
+  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransferRun *run = &transfer->run;
+  gsize got = 0;
+
+  for (guint reads = 0; reads < GMULTI_RECEIVE_MAX_READS; reads++)
+    {
+      GError *error = NULL;
+      gsize scratch_size;
+      guint8 *scratch;
+      gssize n;
+
+      n = gmulti_splice_in (&engine->splice, conn->socket->fd, (gsize) MIN (left, G_MAXSSIZE));
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n < 0)
+        {
+          conn->reusable = FALSE;
+          fail (conn, g_error_new (GMULTI_ERROR, GMULTI_ERROR_RECEIVE_FAILED,
+                                   _("Could not receive from the server: %s"),
+                                   g_strerror (errno)));
+          return;
+        }
+      /* The end of the stream: the parser tells a complete body from a cut one. */
+      if (n == 0)
+        {
+          process (conn, nothing, 0, TRUE);
+          return;
+        }
+
+      if (!run->response_started)
+        run->response_started = TRUE;
+      scratch = gmulti_engine_get_scratch (engine, &scratch_size);
+      if (!gmulti_splice_out (&engine->splice, run->splice_fd, (gsize) n, scratch,
+                              scratch_size, &run->no_splice, &error))
+        {
+          conn->reusable = FALSE;
+          fail (conn, error);
+          return;
+        }
+
+      got += (gsize) n;
+      if (!run->no_splice)
+        run->bytes_spliced += (guint64) n;
+      gmulti_http1_parser_skip_body (&conn->parser, (guint64) n);
+      gmulti_transfer_count_body (transfer, (gsize) n);
+      gmulti_transfer_report_progress (transfer, FALSE);
+      if (left != G_MAXUINT64)
+        left -= (guint64) n;
+
+      /* The last byte, or a pause asked for by a progress handler: the parser (DONE)
+       * or gmulti_h1_resume() takes it from here. */
+      if (left == 0 || transfer->paused)
+        {
+          if (process (conn, nothing, 0, FALSE) && transfer->paused)
+            gmulti_connection_want (conn, GMULTI_POLL_NONE);
+          return;
+        }
+      if (run->no_splice)
+        break;
+    }
+  update_low_water (conn, got);
+}
+
 static void
 receive (GMultiConnection *conn)
 {
@@ -458,6 +548,15 @@ receive (GMultiConnection *conn)
     }
 
 again:
+  {
+    guint64 left;
+
+    if (can_splice (conn, &left))
+      {
+        receive_spliced (conn, left);
+        return;
+      }
+  }
   offset = 0;
   buffer = gmulti_engine_get_scratch (engine, &size);
   if (conn->leftover != NULL)
@@ -617,11 +716,13 @@ process (GMultiConnection *conn,
         case GMULTI_HTTP1_BODY:
           if (!run->following)
             {
-              if (!gmulti_transfer_deliver_body (transfer, body, body_length))
+              if (!gmulti_transfer_deliver_body (transfer, body, body_length, &error))
                 {
                   conn->reusable = FALSE;
-                  fail (conn, g_error_new (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
-                                           _("The write function aborted the transfer")));
+                  if (error == NULL)
+                    error = g_error_new (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
+                                         _("The write function aborted the transfer"));
+                  fail (conn, error);
                   return FALSE;
                 }
               gmulti_transfer_report_progress (transfer, FALSE);

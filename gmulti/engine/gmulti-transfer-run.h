@@ -91,6 +91,9 @@ typedef struct {
   GMultiHeaders *hop_headers; /* request headers of this hop when they differ */
   gboolean retried_stale;     /* already retried once on a fresh connection */
   gboolean deliver_paused;    /* holding body bytes until resume */
+  int splice_fd;              /* the output stream's fd for splice(); -1 none, -2 unknown */
+  gboolean no_splice;         /* the sink refused splice(): copy from now on */
+  guint64 bytes_spliced;      /* body bytes of this hop that never entered memory */
 } GMultiTransferRun;
 
 void gmulti_transfer_run_init  (GMultiTransferRun *run);

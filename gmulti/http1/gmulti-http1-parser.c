@@ -70,6 +70,31 @@ gmulti_http1_parser_body_left (const GMultiHttp1Parser *self)
   return self->state == STATE_BODY_LENGTH ? self->remaining : 0;
 }
 
+gboolean
+gmulti_http1_parser_raw_body_left (const GMultiHttp1Parser *self,
+                                   guint64                 *left)
+{
+  if (self->state == STATE_BODY_LENGTH)
+    *left = self->remaining;
+  else if (self->state == STATE_BODY_CLOSE)
+    *left = G_MAXUINT64;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+void
+gmulti_http1_parser_skip_body (GMultiHttp1Parser *self,
+                               guint64            length)
+{
+  if (self->state != STATE_BODY_LENGTH)
+    return;
+  g_return_if_fail (length <= self->remaining);
+  self->remaining -= length;
+  if (self->remaining == 0)
+    self->state = STATE_DONE;
+}
+
 void
 gmulti_http1_parser_init (GMultiHttp1Parser *self)
 {
