@@ -84,6 +84,14 @@ def cpu_per_mb(run):
     return cpu(run) * 1e6 / (b / 1e6) if b else None
 
 
+def server_share(run):
+    """nginx's worker CPU over the client's wall time, in percent (None for wrk and
+    the trickle server, or where /proc could not be read)."""
+    if "server_cpu" not in run or float(run["seconds"]) <= 0:
+        return None
+    return 100 * float(run["server_cpu"]) / float(run["seconds"])
+
+
 def fmt(value, digits=1, suffix=""):
     if value is None:
         return "—"
@@ -127,11 +135,13 @@ def throughput_section(res, scenarios, title):
             rows.append([client, fmt(m(lambda r: float(r["seconds"])), 3),
                          fmt(m(rate)), fmt(m(mbps)), fmt(m(cpu), 3),
                          fmt(m(cpu_per_transfer)), fmt(m(cpu_per_mb)), fmt(rss),
+                         fmt(m(server_share), 0, " %"),
                          len(res.ok[(sc, client)])])
         lines.append(f"**{sc}**")
         lines.append("")
         lines.append(table(["client", "wall s", "transfers/s", "MB/s", "CPU s",
-                            "CPU µs/transfer", "CPU µs/MB", "peak RSS MB", "runs"],
+                            "CPU µs/transfer", "CPU µs/MB", "peak RSS MB",
+                            "nginx CPU", "runs"],
                            rows))
         lines.append("")
     return lines
@@ -274,7 +284,7 @@ def targets_section(res, top_level):
             "> 1.0", lambda v: v > 1.0)
         add(f"{sc} throughput / soup", ratio(g(rate), o("soup", rate)),
             ">= 4", lambda v: v >= 4)
-    for sc in ("S2-c1", "S2-c4"):
+    for sc in ("S2-c1", "S2-c4", "S2-file-c1", "S2-file-c4"):
         if sc in res.order:
             add(f"{sc} MB/s / best libcurl",
                 ratio(res.median(sc, "gmulti-session", mbps),
@@ -323,11 +333,13 @@ def main():
     out = []
     out += throughput_section(res, ["S1-c64", "S1-c8"], "S1: 1 KiB GETs over HTTP")
     out += throughput_section(res, ["S2-c1", "S2-c4"], "S2: 256 MiB bodies over HTTP")
+    out += throughput_section(res, ["S2-file-c1", "S2-file-c4"],
+                              "S2-file: the same, written to a file descriptor")
     out += throughput_section(res, ["S3-c1", "S3-c4"],
                               "S3: 256 MiB bodies over HTTPS (TLS 1.3)")
     out += throughput_section(res, ["S4-c64"], "S4: 1 KiB GETs over HTTPS (TLS 1.3)")
-    out += ratio_section(res, ["S1-c64", "S1-c8", "S2-c1", "S2-c4", "S3-c1", "S3-c4",
-                               "S4-c64"])
+    out += ratio_section(res, ["S1-c64", "S1-c8", "S2-c1", "S2-c4", "S2-file-c1",
+                               "S2-file-c4", "S3-c1", "S3-c4", "S4-c64"])
     if levels:
         out += trickle_section(res, levels, args.s5_bytes)
         out += memory_section(res, levels[-1])

@@ -82,6 +82,26 @@ class SessionTests(unittest.TestCase):
             self.assertEqual(t.props.bytes_received, size)
         self.assertTrue(all(error is None for _, error in finished))
 
+    def test_output_stream_to_file(self):
+        size = 3 * 1024 * 1024 + 7
+        finished = []
+        path = os.path.join(self.cert_dir, "download.bin")
+        gfile = Gio.File.new_for_path(path)
+        stream = gfile.replace(None, False, Gio.FileCreateFlags.NONE, None)
+
+        t = GMulti.Transfer.new("%s/bytes/%d" % (self.base, size))
+        t.props.output_stream = stream
+        self.assertIs(t.get_output_stream(), stream)
+        self.session.connect("transfer-finished",
+                             lambda session, transfer, error: finished.append(error))
+        self.session.add(t)
+        self.assertTrue(run_until(self.loop, lambda: finished))
+        self.assertIsNone(finished[0])
+        self.assertEqual(t.props.bytes_received, size)
+        stream.close(None)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), loopback_server.pattern(size))
+
     def test_send_async(self):
         result = {}
 
