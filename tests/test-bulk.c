@@ -466,6 +466,51 @@ test_output_pause (void)
   sink_clear (&sink);
 }
 
+/* A progress handler moves the body to another file half-way: the two files hold the
+ * body between them, in order. */
+static void
+switch_sink_cb (GMultiTransfer *transfer,
+                gpointer        user_data)
+{
+  Sink *second = user_data;
+
+  if (gmulti_transfer_get_output_stream (transfer) != second->stream &&
+      gmulti_transfer_get_bytes_received (transfer) < FILE_BODY)
+    gmulti_transfer_set_output_stream (transfer, second->stream);
+}
+
+static void
+test_output_switch (void)
+{
+  g_autoptr(TestServer) server = start_server (FALSE);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/file");
+  g_autofree guint8 *expected = pattern (FILE_BODY);
+  g_autoptr(GBytes) first_part = NULL;
+  g_autoptr(GBytes) second_part = NULL;
+  g_autoptr(GByteArray) joined = g_byte_array_new ();
+  Sink first, second;
+
+  sink_open (&first, SINK_FILE);
+  sink_open (&second, SINK_FILE);
+  gmulti_transfer_set_output_stream (transfer, first.stream);
+  g_signal_connect (transfer, "progress", G_CALLBACK (switch_sink_cb), &second);
+  run_transfer (loop, transfer);
+  g_assert_true (gmulti_transfer_get_output_stream (transfer) == second.stream);
+
+  first_part = sink_contents (&first);
+  second_part = sink_contents (&second);
+  g_assert_cmpuint (g_bytes_get_size (first_part), >, 0);
+  g_assert_cmpuint (g_bytes_get_size (second_part), >, 0);
+  g_byte_array_append (joined, g_bytes_get_data (first_part, NULL),
+                       g_bytes_get_size (first_part));
+  g_byte_array_append (joined, g_bytes_get_data (second_part, NULL),
+                       g_bytes_get_size (second_part));
+  g_assert_cmpmem (joined->data, joined->len, expected, FILE_BODY);
+  sink_clear (&first);
+  sink_clear (&second);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -496,6 +541,7 @@ main (int    argc,
   g_test_add_data_func ("/GMulti/Bulk/https/output/full", GINT_TO_POINTER (TRUE),
                         test_output_full);
   g_test_add_func ("/GMulti/Bulk/http/output/pause", test_output_pause);
+  g_test_add_func ("/GMulti/Bulk/http/output/switch", test_output_switch);
 
   status = g_test_run ();
   test_certs_remove (g_steal_pointer (&certs_dir));

@@ -453,8 +453,11 @@ can_splice (GMultiConnection *conn,
       !run->got_final_head || run->following || conn->leftover != NULL ||
       !gmulti_http1_parser_raw_body_left (&conn->parser, left) || *left == 0)
     return FALSE;
-  if (run->splice_fd == -2)
-    run->splice_fd = gmulti_splice_sink_fd (transfer->output_stream);
+  if (run->splice_fd == -2 || run->splice_sink != transfer->output_stream)
+    {
+      run->splice_fd = gmulti_splice_sink_fd (transfer->output_stream);
+      run->splice_sink = transfer->output_stream;
+    }
   return run->splice_fd >= 0 && !gmulti_transfer_wants_data_signal (transfer);
 }
 
@@ -466,6 +469,7 @@ receive_spliced (GMultiConnection *conn,
   GMultiEngine *engine = conn->engine;
   GMultiTransfer *transfer = conn->transfer;
   GMultiTransferRun *run = &transfer->run;
+  GOutputStream *sink = transfer->output_stream;
   gsize got = 0;
 
   for (guint reads = 0; reads < GMULTI_RECEIVE_MAX_READS; reads++)
@@ -513,15 +517,21 @@ receive_spliced (GMultiConnection *conn,
       if (left != G_MAXUINT64)
         left -= (guint64) n;
 
-      /* The last byte, or a pause asked for by a progress handler: the parser (DONE)
-       * or gmulti_h1_resume() takes it from here. */
-      if (left == 0 || transfer->paused)
+      /* A pause asked for by a progress handler: gmulti_h1_resume() goes on from here,
+       * and reports the end if that was the last byte, as for a copied body. */
+      if (transfer->paused)
         {
-          if (process (conn, nothing, 0, FALSE) && transfer->paused)
-            gmulti_connection_want (conn, GMULTI_POLL_NONE);
+          gmulti_connection_want (conn, GMULTI_POLL_NONE);
           return;
         }
-      if (run->no_splice)
+      /* The last byte: the parser says DONE and the exchange completes. */
+      if (left == 0)
+        {
+          process (conn, nothing, 0, FALSE);
+          return;
+        }
+      /* A handler changed the sink: the next event decides again. */
+      if (run->no_splice || transfer->output_stream != sink)
         break;
     }
   update_low_water (conn, got);

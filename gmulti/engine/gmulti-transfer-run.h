@@ -92,6 +92,7 @@ typedef struct {
   gboolean retried_stale;     /* already retried once on a fresh connection */
   gboolean deliver_paused;    /* holding body bytes until resume */
   int splice_fd;              /* the output stream's fd for splice(); -1 none, -2 unknown */
+  gconstpointer splice_sink;  /* the stream splice_fd was found for (compared only) */
   gboolean no_splice;         /* the sink refused splice(): copy from now on */
   guint64 bytes_spliced;      /* body bytes of this hop that never entered memory */
 } GMultiTransferRun;
