@@ -13,7 +13,7 @@ import sys
 
 CLIENTS = ["gmulti-session", "gmulti-engine", "curl-glib", "curl-poll", "curl-poll-16k",
            "soup", "wrk"]
-CURL = ["curl-glib", "curl-poll"]
+CURL = ["curl-glib", "curl-poll", "curl-poll-16k"]
 NOT_OK = {"fail": "FAIL", "timeout": "TIMEOUT", "skipped": "FAIL",
           "na": "n/a (no TLS yet)"}
 

@@ -258,6 +258,48 @@ gmulti_connection_connect_timer (GMultiConnection *self,
   return -1;
 }
 
+/* What a TLS read means for the exchange (see gmulti_connection_recv()). */
+static gssize
+tls_read_result (GMultiConnection  *self,
+                 gssize             n,
+                 GError            *local_error,
+                 GError           **error)
+{
+  /* Without close_notify, only a body whose end the framing shows is complete; a body
+   * delimited by the close itself may have been cut short by an attacker. */
+  if (n == 0 && !gmulti_tls_was_clean_close (self->tls) &&
+      self->parser.body_mode == GMULTI_HTTP1_BODY_CLOSE && self->transfer != NULL)
+    {
+      gmulti_tls_set_unclean_close_error (error);
+      errno = ECONNRESET;
+      return -1;
+    }
+  /* Tell "not ready" from a failure by the error itself, not by whether the caller
+   * asked for it: an idle connection reads with no error location, and must close on
+   * a failure rather than wait for readiness that keeps coming. */
+  if (n < 0)
+    {
+      errno = local_error != NULL ? ECONNRESET : EAGAIN;
+      if (local_error != NULL)
+        g_propagate_error (error, local_error);
+    }
+  return n;
+}
+
+gssize
+gmulti_connection_recv_record (GMultiConnection  *self,
+                               GMultiTlsRecord   *record,
+                               GError           **error)
+{
+  GError *local_error = NULL;
+  gssize n;
+
+  g_return_val_if_fail (self->tls != NULL, -1);
+
+  n = gmulti_tls_recv_record (self->tls, record, &local_error);
+  return tls_read_result (self, n, local_error, error);
+}
+
 gssize
 gmulti_connection_recv (GMultiConnection *self,
                         guint8           *buffer,
@@ -271,25 +313,7 @@ gmulti_connection_recv (GMultiConnection *self,
       GError *local_error = NULL;
 
       n = gmulti_tls_recv (self->tls, buffer, length, &local_error);
-      /* Without close_notify, only a body whose end the framing shows is complete; a
-       * body delimited by the close itself may have been cut short by an attacker. */
-      if (n == 0 && !gmulti_tls_was_clean_close (self->tls) &&
-          self->parser.body_mode == GMULTI_HTTP1_BODY_CLOSE && self->transfer != NULL)
-        {
-          gmulti_tls_set_unclean_close_error (error);
-          errno = ECONNRESET;
-          return -1;
-        }
-      /* Tell "not ready" from a failure by the error itself, not by whether the caller
-       * asked for it: an idle connection reads with no error location, and must close
-       * on a failure rather than wait for readiness that keeps coming. */
-      if (n < 0)
-        {
-          errno = local_error != NULL ? ECONNRESET : EAGAIN;
-          if (local_error != NULL)
-            g_propagate_error (error, local_error);
-        }
-      return n;
+      return tls_read_result (self, n, local_error, error);
     }
 
   do

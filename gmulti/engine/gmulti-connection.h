@@ -95,6 +95,11 @@ gssize            gmulti_connection_recv     (GMultiConnection *self,
                                               guint8           *buffer,
                                               gsize             length,
                                               GError          **error);
+/* TLS only: the next decrypted record, left in GnuTLS's packet (see
+ * gmulti_tls_recv_record()); returns as gmulti_connection_recv(). */
+gssize            gmulti_connection_recv_record (GMultiConnection  *self,
+                                                 GMultiTlsRecord   *record,
+                                                 GError           **error);
 gssize            gmulti_connection_send     (GMultiConnection   *self,
                                               const struct iovec *iov,
                                               int                 n_iov,

@@ -23,6 +23,8 @@ G_BEGIN_DECLS
 /* Reads in one socket event while each one fills the buffer, so that a fast stream is
  * drained while the server keeps up, without starving the other connections. */
 #define GMULTI_RECEIVE_MAX_READS 32
+/* The most one connection reads in one event (TLS: before it yields to the others). */
+#define GMULTI_RECEIVE_BUDGET (GMULTI_RECEIVE_MAX_READS * GMULTI_SCRATCH_MAX_SIZE)
 /* SO_RCVLOWAT while a long body streams in fast (see update_low_water()): set after a
  * readable event that brought at least the minimum, and dropped after an event that
  * brought less, when less than the minimum is left to come, or when no event came

@@ -439,6 +439,18 @@ update_low_water (GMultiConnection *conn,
     gmulti_connection_set_low_water (conn, (gsize) MIN (to_come, GMULTI_LOW_WATER_MAX));
 }
 
+/* One event has read its share: bytes already on this side of the socket (over TLS)
+ * would never make it readable again, so the transfer is stepped again in the next
+ * turn instead, after the other sockets. */
+static void
+yield_receive (GMultiConnection *conn,
+               gsize             got)
+{
+  if (gmulti_connection_has_pending (conn))
+    gmulti_engine_schedule (conn->engine, conn->transfer);
+  update_low_water (conn, got);
+}
+
 /* The body can go from the socket to the output stream's file inside the kernel: plain
  * TCP, a raw body (no chunk framing), nothing held in memory before it, and nobody who
  * wants to see the bytes. */
@@ -537,6 +549,51 @@ receive_spliced (GMultiConnection *conn,
   update_low_water (conn, got);
 }
 
+/* Over TLS, each decrypted record is parsed where GnuTLS left it, without a copy into
+ * the receive buffer. Returns TRUE when receive() should go on with its copying road:
+ * a record ended inside a head line, whose bytes wait as leftover to be appended to. */
+static gboolean
+receive_records (GMultiConnection *conn,
+                 gsize            *got)
+{
+  static const guint8 nothing[1];
+
+  for (;;)
+    {
+      GMultiTlsRecord record = { NULL, NULL, 0 };
+      GError *error = NULL;
+      gboolean more;
+      gssize n;
+
+      n = gmulti_connection_recv_record (conn, &record, &error);
+      if (n < 0 && error == NULL)
+        {
+          update_low_water (conn, *got);
+          return FALSE;
+        }
+      if (n < 0)
+        {
+          fail (conn, error);
+          return FALSE;
+        }
+      *got += (gsize) n;
+
+      /* The exchange may end in process(), and the connection with it: the record is
+       * ours, and is freed after. */
+      more = process (conn, n > 0 ? record.data : nothing, (gsize) n, n == 0);
+      gmulti_tls_record_clear (&record);
+      if (!more)
+        return FALSE;
+      if (conn->leftover != NULL)
+        return TRUE;
+      if (*got >= GMULTI_RECEIVE_BUDGET)
+        {
+          yield_receive (conn, *got);
+          return FALSE;
+        }
+    }
+}
+
 static void
 receive (GMultiConnection *conn)
 {
@@ -567,6 +624,8 @@ again:
         return;
       }
   }
+  if (conn->tls != NULL && conn->leftover == NULL && !receive_records (conn, &got))
+    return;
   offset = 0;
   buffer = gmulti_engine_get_scratch (engine, &size);
   if (conn->leftover != NULL)
@@ -609,7 +668,12 @@ again:
   /* Records GnuTLS already decrypted never make the socket readable again: read them
    * now, or the transfer stalls. */
   if (more && gmulti_connection_has_pending (conn))
-    goto again;
+    {
+      if (got < GMULTI_RECEIVE_BUDGET)
+        goto again;
+      yield_receive (conn, got);
+      return;
+    }
   /* A full buffer means more is probably queued: read it now rather than after a round
    * of the event loop, which leaves the server idle (plain HTTP bulk bodies). */
   if (more && n > 0 && (gsize) n == size - offset && ++reads < GMULTI_RECEIVE_MAX_READS)

@@ -600,19 +600,17 @@ gmulti_tls_handshake_step (GMultiTls  *self,
 /* Reads records until @buffer is full or the socket has nothing more: one call per
  * readable event moves as much as plain TCP would, though GnuTLS hands out at most one
  * record per call. An end or error met after some bytes is kept for the next call, and
- * gmulti_tls_pending() says so, since the socket may never signal again. */
-gssize
-gmulti_tls_recv (GMultiTls  *self,
-                 guint8     *buffer,
-                 gsize       length,
-                 GError    **error)
+ * gmulti_tls_pending() says so, since the socket may never signal again. With @record,
+ * reads one record instead, left in GnuTLS's packet (no copy). */
+static gssize
+read_records (GMultiTls        *self,
+              guint8           *buffer,
+              gsize             length,
+              GMultiTlsRecord  *record,
+              GError          **error)
 {
   gsize total = 0;
   guint spurious_again = 0;
-
-  g_return_val_if_fail (self != NULL, -1);
-  g_return_val_if_fail (self->established, -1);
-  g_return_val_if_fail (buffer != NULL && length > 0, -1);
 
   self->recv_wants_write = FALSE;
 
@@ -640,7 +638,26 @@ gmulti_tls_recv (GMultiTls  *self,
       ssize_t ret;
 
       self->would_block = FALSE;
-      ret = gnutls_record_recv (self->session, buffer + total, length - total);
+      if (record == NULL)
+        ret = gnutls_record_recv (self->session, buffer + total, length - total);
+      else
+        {
+          gnutls_packet_t packet = NULL;
+
+          ret = gnutls_record_recv_packet (self->session, &packet);
+          if (ret > 0)
+            {
+              gnutls_datum_t data;
+
+              gnutls_packet_get (packet, &data, NULL);
+              record->packet = packet;
+              record->data = data.data;
+              record->length = data.size;
+              return (gssize) data.size;
+            }
+          if (packet != NULL)
+            gnutls_packet_deinit (packet);
+        }
 
       if (ret > 0)
         {
@@ -698,6 +715,42 @@ gmulti_tls_recv (GMultiTls  *self,
   if (total == 0)
     self->eof_reported = TRUE;
   return (gssize) total;
+}
+
+gssize
+gmulti_tls_recv (GMultiTls  *self,
+                 guint8     *buffer,
+                 gsize       length,
+                 GError    **error)
+{
+  g_return_val_if_fail (self != NULL, -1);
+  g_return_val_if_fail (self->established, -1);
+  g_return_val_if_fail (buffer != NULL && length > 0, -1);
+
+  return read_records (self, buffer, length, NULL, error);
+}
+
+gssize
+gmulti_tls_recv_record (GMultiTls        *self,
+                        GMultiTlsRecord  *record,
+                        GError          **error)
+{
+  g_return_val_if_fail (self != NULL, -1);
+  g_return_val_if_fail (self->established, -1);
+  g_return_val_if_fail (record != NULL && record->packet == NULL, -1);
+
+  /* The limit only bounds a loop that stops at the first record anyway. */
+  return read_records (self, NULL, G_MAXSIZE, record, error);
+}
+
+void
+gmulti_tls_record_clear (GMultiTlsRecord *record)
+{
+  if (record->packet != NULL)
+    gnutls_packet_deinit (record->packet);
+  record->packet = NULL;
+  record->data = NULL;
+  record->length = 0;
 }
 
 gboolean

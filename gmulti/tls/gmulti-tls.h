@@ -85,6 +85,20 @@ gssize           gmulti_tls_recv           (GMultiTls        *self,
                                             guint8           *buffer,
                                             gsize             length,
                                             GError          **error);
+/* One decrypted record, read without copying it out of GnuTLS. The packet belongs to
+ * the caller (it outlives the GMultiTls) until gmulti_tls_record_clear(). */
+typedef struct {
+  gpointer packet;              /* gnutls_packet_t */
+  const guint8 *data;
+  gsize length;
+} GMultiTlsRecord;
+
+/* gmulti_tls_recv() for one record at a time: returns its length with @record filled
+ * in (clear it before the next call), and otherwise as gmulti_tls_recv(). */
+gssize           gmulti_tls_recv_record    (GMultiTls        *self,
+                                            GMultiTlsRecord  *record,
+                                            GError          **error);
+void             gmulti_tls_record_clear   (GMultiTlsRecord  *record);
 /* After gmulti_tls_recv() returned 0: TRUE if the server sent close_notify, FALSE if
  * the TCP connection just ended (a truncation attack cannot be told apart from that,
  * so a body that is delimited by the close must then be treated as failed; see
