@@ -317,7 +317,7 @@ def targets_section(res, top_level):
     if not rows:
         return []
     return ["### Targets (gmulti-session)", "",
-            "\"best libcurl\" is the better of curl-glib and curl-poll; a target "
+            "\"best libcurl\" is the best of curl-glib, curl-poll and curl-poll-16k; a target "
             "without a figure could not be measured.", "",
             table(["target", "measured", "goal", "verdict"], rows), ""]
 

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gmulti-fetch: downloads many URLs at once through one GMultiSession and shows live
  * progress per transfer, then a summary. With no URL it serves a demo set from a
- * loopback server of its own and fetches that. */
+ * loopback server of its own and fetches that. With --output-dir, every body is saved
+ * to a file there (over http the kernel moves it from the socket into the file). */
 #include <gmulti/gmulti.h>
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -64,7 +67,17 @@ transfer_finished_cb (GMultiSession  *session,
                       const GError   *error,
                       Fetch          *fetch)
 {
-  if (error != NULL || gmulti_transfer_get_status (transfer) >= 400)
+  GOutputStream *stream = gmulti_transfer_get_output_stream (transfer);
+  gboolean failed = error != NULL || gmulti_transfer_get_status (transfer) >= 400;
+
+  if (stream != NULL)
+    {
+      g_output_stream_close (stream, NULL, NULL);
+      /* No half-written or error-page files left behind. */
+      if (failed)
+        g_file_delete (g_object_get_data (G_OBJECT (transfer), "gmulti-fetch-file"), NULL, NULL);
+    }
+  if (failed)
     fetch->failed++;
   fetch->bytes += gmulti_transfer_get_bytes_received (transfer);
   if (!fetch->tty)
@@ -72,6 +85,30 @@ transfer_finished_cb (GMultiSession  *session,
             error != NULL ? error->message : "done", gmulti_transfer_get_bytes_received (transfer));
   if (--fetch->remaining == 0)
     g_main_loop_quit (fetch->loop);
+}
+
+/* DIR/N-NAME, NAME being the last segment of the URI's path. */
+static GOutputStream *
+open_output (const char  *dir,
+             guint        index,
+             const char  *uri,
+             GFile      **file_out,
+             GError     **error)
+{
+  g_autoptr(GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *base = parsed != NULL ? g_path_get_basename (g_uri_get_path (parsed)) : NULL;
+  g_autofree char *name = g_strdup_printf ("%u-%s", index + 1,
+                                           base != NULL && g_strcmp0 (base, "/") != 0 &&
+                                           g_strcmp0 (base, ".") != 0 ? base : "index");
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  GFile *file = g_file_new_for_path (path);
+  GOutputStream *stream = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE,
+                                                           G_FILE_CREATE_NONE, NULL, error));
+
+  if (stream == NULL)
+    g_clear_object (&file);
+  *file_out = file;
+  return stream;
 }
 
 static gboolean
@@ -95,9 +132,12 @@ main (int    argc,
   DemoServer *demo = NULL;
   Fetch fetch = { 0 };
   int parallel = 8;
+  g_autofree char *output_dir = NULL;
   double seconds;
   const GOptionEntry entries[] = {
     { "parallel", 'j', 0, G_OPTION_ARG_INT, &parallel, "Connections per host", "N" },
+    { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &output_dir,
+      "Save each body in DIR (created if needed)", "DIR" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &uris, NULL, "[URL…]" },
     { NULL }
   };
@@ -136,6 +176,12 @@ main (int    argc,
               demo_server_get_port (demo));
     }
 
+  if (output_dir != NULL && g_mkdir_with_parents (output_dir, 0755) < 0)
+    {
+      g_printerr ("Could not create %s: %s\n", output_dir, g_strerror (errno));
+      return 1;
+    }
+
   fetch.loop = g_main_loop_new (NULL, FALSE);
   fetch.transfers = g_ptr_array_new_with_free_func (g_object_unref);
   fetch.tty = isatty (STDOUT_FILENO);
@@ -149,7 +195,25 @@ main (int    argc,
       GMultiTransfer *transfer = gmulti_transfer_new (uris[i]);
 
       gmulti_transfer_set_follow_redirects (transfer, TRUE);
-      gmulti_transfer_set_write_func (transfer, discard_cb, NULL, NULL);
+      if (output_dir != NULL)
+        {
+          GFile *file = NULL;
+          g_autoptr(GOutputStream) stream = open_output (output_dir, i, uris[i], &file,
+                                                         &error);
+
+          if (stream == NULL)
+            {
+              g_printerr ("%s: %s\n", uris[i], error->message);
+              g_clear_error (&error);
+              g_object_unref (transfer);
+              continue;
+            }
+          g_object_set_data_full (G_OBJECT (transfer), "gmulti-fetch-file", file,
+                                  g_object_unref);
+          gmulti_transfer_set_output_stream (transfer, stream);
+        }
+      else
+        gmulti_transfer_set_write_func (transfer, discard_cb, NULL, NULL);
       g_signal_connect (transfer, "progress", G_CALLBACK (progress_cb), &fetch);
       g_ptr_array_add (fetch.transfers, transfer);
       if (!gmulti_session_add (session, transfer, &error))

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // GMultiSession from GJS through the typelib: concurrent fetches with signals, the
-// promisified async call with cancellation, removal inside a handler, and errors as
-// GLib.Error. Run with `gjs -m`; the loopback server is the Python one, as a subprocess.
+// promisified async call with cancellation, removal inside a handler, errors as
+// GLib.Error, and a body written to an output stream. Run with `gjs -m`; the loopback server is the Python one, as a subprocess.
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
 import GMulti from 'gi://GMulti?version=1.0';
@@ -148,6 +148,23 @@ async function removeInHandler(base) {
     check(late === 0, 'no signal after removal');
 }
 
+async function outputStream(base) {
+    const session = GMulti.Session.new();
+    const sink = Gio.MemoryOutputStream.new_resizable();
+    const t = GMulti.Transfer.new(`${base}/bytes/300000`);
+    t.output_stream = sink;
+    check(t.get_output_stream() === sink, 'output-stream property');
+    const done = new Promise(resolve => {
+        session.connect('transfer-finished', (_s, _t, error) => resolve(error));
+    });
+    session.add(t);
+    const error = await withTimeout(done, 10000, 'output stream');
+    check(error === null, `output stream transfer succeeded: ${error}`);
+    sink.close(null);
+    check(sameBytes(sink.steal_as_bytes(), pattern(300000)), 'output stream contents');
+    check(t.get_response_body() === null, 'body not also collected');
+}
+
 async function https(tlsBase, caFile) {
     const session = GMulti.Session.new();
     session.tls_ca_file = caFile;
@@ -179,6 +196,7 @@ const loop = new GLib.MainLoop(null, false);
         await cancelled(base);
         await removeInHandler(base);
         await errors();
+        await outputStream(base);
         await https(tlsBase, caFile);
     } catch (e) {
         failures++;
