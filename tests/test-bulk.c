@@ -97,6 +97,16 @@ handler (TestServer  *server,
         return FALSE;
       return g_str_equal (req->target, "/file");
     }
+  if (g_str_equal (req->target, "/trailing-response"))
+    {
+      /* A response, then at once (in records of its own over TLS) a second one nobody
+       * asked for: it must never answer the next request on this connection. */
+      if (!test_conn_respond (conn, 200, "text/plain", "small", 5))
+        return FALSE;
+      test_conn_write_str (conn, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!");
+      test_conn_sleep (conn, 300);
+      return FALSE;
+    }
   if (g_str_equal (req->target, "/small"))
     return test_conn_respond (conn, 200, "text/plain", "small", 5);
   return test_conn_respond (conn, 404, NULL, NULL, 0);
@@ -202,6 +212,34 @@ check_stall (gconstpointer data)
   g_assert_true (engine_loop_run_until_done (loop, transfer, WAIT_MS));
   g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
   g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, FAST_PART + STALL_TAIL);
+}
+
+/* Bytes after a complete response are never taken as the answer to the next request:
+ * the connection is not reused (over TLS they may already sit in the read-ahead
+ * buffer, where the socket will not signal them). */
+static void
+check_trailing_response (gconstpointer data)
+{
+  gboolean tls = GPOINTER_TO_INT (data);
+  g_autoptr(TestServer) server = start_server (tls);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) first = new_transfer (server, "/trailing-response");
+  g_autoptr(GMultiTransfer) second = new_transfer (server, "/small");
+
+  gmulti_transfer_set_collect_body (first, TRUE);
+  gmulti_transfer_set_collect_body (second, TRUE);
+  run_transfer (loop, first);
+  /* Let the unasked-for bytes arrive, as they would between two requests. */
+  for (guint i = 0; i < 10; i++)
+    engine_loop_iterate (loop, 10);
+
+  run_transfer (loop, second);
+  {
+    g_autoptr(GBytes) body = gmulti_transfer_get_response_body (second);
+
+    g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "small", 5);
+  }
+  g_assert_cmpuint (test_server_get_n_accepted (server), ==, 2);
 }
 
 /* ------------------------------------------------------------- output streams */
@@ -528,6 +566,10 @@ main (int    argc,
   g_test_add_data_func ("/GMulti/Bulk/http/stall", GINT_TO_POINTER (FALSE), check_stall);
   g_test_add_data_func ("/GMulti/Bulk/https/stall", GINT_TO_POINTER (TRUE), check_stall);
 
+  g_test_add_data_func ("/GMulti/Bulk/http/trailing-response", GINT_TO_POINTER (FALSE),
+                        check_trailing_response);
+  g_test_add_data_func ("/GMulti/Bulk/https/trailing-response", GINT_TO_POINTER (TRUE),
+                        check_trailing_response);
   g_test_add_data_func ("/GMulti/Bulk/http/output/file", GINT_TO_POINTER (FALSE),
                         test_output_file);
   g_test_add_data_func ("/GMulti/Bulk/https/output/file", GINT_TO_POINTER (TRUE),

@@ -401,19 +401,24 @@ gmulti_h1_start (GMultiConnection *conn)
   send_pending (conn, TRUE);
 }
 
+gboolean
+gmulti_h1_idle_is_clean (GMultiConnection *conn)
+{
+  gsize size;
+  guint8 *buffer = gmulti_engine_get_scratch (conn->engine, &size);
+  gssize n = gmulti_connection_recv (conn, buffer, size, NULL);
+
+  /* Nothing, or only TLS housekeeping (a session ticket). Anything else: the server
+   * closed it, reset it, or sent bytes nobody asked for, and the connection cannot
+   * carry another request. */
+  return n < 0 && errno == EAGAIN;
+}
+
 static void
 idle_event (GMultiConnection *conn)
 {
-  GMultiEngine *engine = conn->engine;
-  gsize size;
-  guint8 *buffer = gmulti_engine_get_scratch (engine, &size);
-  gssize n = gmulti_connection_recv (conn, buffer, size, NULL);
-
-  if (n < 0 && errno == EAGAIN)
-    return;
-  /* The server closed it, reset it, or sent bytes nobody asked for: either way the
-   * connection cannot carry another request. */
-  gmulti_pool_close (engine, conn);
+  if (!gmulti_h1_idle_is_clean (conn))
+    gmulti_pool_close (conn->engine, conn);
 }
 
 /* While a long Content-Length body streams in fast, the socket is made readable only

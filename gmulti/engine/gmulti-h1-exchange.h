@@ -24,5 +24,8 @@ void     gmulti_h1_continue_timeout (GMultiConnection *conn);
  * connection is clean (no request byte sent, or the response complete) and may be
  * pooled; FALSE when it must be closed. */
 gboolean gmulti_h1_detach         (GMultiConnection *conn);
+/* Reads what an idle connection has: TRUE if nothing (or only TLS housekeeping), FALSE
+ * if it was closed, failed or holds bytes nobody asked for. */
+gboolean gmulti_h1_idle_is_clean  (GMultiConnection *conn);
 
 G_END_DECLS

@@ -150,6 +150,12 @@ gmulti_pool_release (GMultiEngine     *self,
   GMultiHost *host = conn->host;
 
   conn->transfer = NULL;
+  /* Bytes already taken from the socket (TLS reads ahead) never make it readable again,
+   * so look now at what an idle connection's event would find: a second response
+   * nobody asked for must not answer the next request. */
+  if (reusable && conn->reusable && gmulti_connection_has_pending (conn) &&
+      !gmulti_h1_idle_is_clean (conn))
+    reusable = FALSE;
   if (!reusable || !conn->reusable || self->stopped || conn->socket == NULL)
     {
       gmulti_pool_close (self, conn);
