@@ -25,7 +25,7 @@ G_BEGIN_DECLS
 #define GMULTI_RECEIVE_MAX_READS 32
 /* The most one connection reads in one event (TLS: before it yields to the others). */
 #define GMULTI_RECEIVE_BUDGET (GMULTI_RECEIVE_MAX_READS * GMULTI_SCRATCH_MAX_SIZE)
-/* SO_RCVLOWAT while a long body streams in fast (see update_low_water()): set after a
+/* SO_RCVLOWAT while a long body streams in fast (see wait_for_more()): set after a
  * readable event that brought at least the minimum, and dropped after an event that
  * brought less, when less than the minimum is left to come, or when no event came
  * within the deadline. */

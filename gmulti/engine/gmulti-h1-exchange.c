@@ -421,17 +421,19 @@ idle_event (GMultiConnection *conn)
     gmulti_pool_close (conn->engine, conn);
 }
 
-/* While a long Content-Length body streams in fast, the socket is made readable only
+/* The event is over and the socket is watched again.
+ *
+ * While a long Content-Length body streams in fast, the socket is made readable only
  * once a good part of a buffer is queued: a client faster than its server otherwise
  * wakes for every few segments, and the sleeps and wake-ups cost more CPU than the
  * reads (a fifth of it for a TLS download). "Fast" means an event brought @got >=
  * GMULTI_LOW_WATER_MIN bytes; a slow stream keeps the socket's default, and the
- * connection's deadline drops a mark that a slowed or paused stream stopped filling. The mark never
- * exceeds what is certain to arrive (over TLS, less what is already buffered and a
- * record GnuTLS may hold), so the end of the body always signals. */
+ * connection's deadline drops a mark that a slowed or paused stream stopped filling.
+ * The mark never exceeds what is certain to arrive (over TLS, less what is already
+ * buffered and a record GnuTLS may hold), so the end of the body always signals. */
 static void
-update_low_water (GMultiConnection *conn,
-                  gsize             got)
+wait_for_more (GMultiConnection *conn,
+               gsize             got)
 {
   guint64 left = gmulti_http1_parser_body_left (&conn->parser);
   guint64 slack = conn->tls != NULL
@@ -442,6 +444,11 @@ update_low_water (GMultiConnection *conn,
     gmulti_connection_set_low_water (conn, 0);
   else if (got >= GMULTI_LOW_WATER_MIN || conn->low_water > 0)
     gmulti_connection_set_low_water (conn, (gsize) MIN (to_come, GMULTI_LOW_WATER_MAX));
+
+  /* A connection that trickles keeps no read-ahead buffer between events (ten
+   * thousand of them would hold 16 KiB each); one that streams keeps it. */
+  if (conn->tls != NULL)
+    gmulti_tls_trim (conn->tls, TRUE);
 }
 
 /* One event has read its share: bytes already on this side of the socket (over TLS)
@@ -453,7 +460,7 @@ yield_receive (GMultiConnection *conn,
 {
   if (gmulti_connection_has_pending (conn))
     gmulti_engine_schedule (conn->engine, conn->transfer);
-  update_low_water (conn, got);
+  wait_for_more (conn, got);
 }
 
 /* The body can go from the socket to the output stream's file inside the kernel: plain
@@ -551,7 +558,7 @@ receive_spliced (GMultiConnection *conn,
       if (run->no_splice || transfer->output_stream != sink)
         break;
     }
-  update_low_water (conn, got);
+  wait_for_more (conn, got);
 }
 
 /* Over TLS, each decrypted record is parsed where GnuTLS left it, without a copy into
@@ -573,7 +580,7 @@ receive_records (GMultiConnection *conn,
       n = gmulti_connection_recv_record (conn, &record, &error);
       if (n < 0 && error == NULL)
         {
-          update_low_water (conn, *got);
+          wait_for_more (conn, *got);
           return FALSE;
         }
       if (n < 0)
@@ -650,7 +657,7 @@ again:
   if (n < 0 && error == NULL)
     {
       gmulti_connection_keep_leftover (conn, buffer, offset);
-      update_low_water (conn, got);
+      wait_for_more (conn, got);
       return;
     }
   if (n < 0)
@@ -684,7 +691,7 @@ again:
   if (more && n > 0 && (gsize) n == size - offset && ++reads < GMULTI_RECEIVE_MAX_READS)
     goto again;
   if (more)
-    update_low_water (conn, got);
+    wait_for_more (conn, got);
 }
 
 /* Holds the rest of the input until the transfer is resumed. */

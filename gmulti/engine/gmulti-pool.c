@@ -165,7 +165,7 @@ gmulti_pool_release (GMultiEngine     *self,
   conn->state = GMULTI_CONNECTION_IDLE;
   gmulti_connection_set_low_water (conn, 0);
   if (conn->tls != NULL)
-    gmulti_tls_trim (conn->tls);
+    gmulti_tls_trim (conn->tls, FALSE);
   g_queue_push_tail_link (&host->idle, &conn->idle_link);
   g_queue_push_tail_link (&self->idle_lru, &conn->lru_link);
   /* Idle connections stay watched for reading so a server's close is seen at once;

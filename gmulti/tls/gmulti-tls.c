@@ -302,11 +302,12 @@ gmulti_tls_free (GMultiTls *self)
 }
 
 void
-gmulti_tls_trim (GMultiTls *self)
+gmulti_tls_trim (GMultiTls *self,
+                 gboolean   keep_if_streaming)
 {
   g_return_if_fail (self != NULL);
 
-  if (self->ahead_start == self->ahead_end)
+  if (self->ahead_start == self->ahead_end && !(keep_if_streaming && self->ahead_grow))
     {
       g_clear_pointer (&self->ahead, g_free);
       self->ahead_size = self->ahead_start = self->ahead_end = 0;

@@ -64,8 +64,10 @@ GMultiTls       *gmulti_tls_new            (GMultiTlsContext *context,
                                             GError          **error);
 /* Frees the session; does not send anything and does not close the fd. */
 void             gmulti_tls_free           (GMultiTls        *self);
-/* Frees the read-ahead buffer if it holds nothing (for connections going idle). */
-void             gmulti_tls_trim           (GMultiTls        *self);
+/* Frees the read-ahead buffer if it holds nothing, and with @keep_if_streaming only if
+ * its last refill did not fill it either (a stream that keeps it busy keeps it). */
+void             gmulti_tls_trim           (GMultiTls        *self,
+                                            gboolean          keep_if_streaming);
 
 /* Advances the handshake. DONE once it completed and the server's certificate passed
  * verification and the pin check; the first DONE also stores the session for
