@@ -33,6 +33,7 @@ struct _GMultiTransfer
   GDestroyNotify write_destroy;
   gboolean collect_body;
   GOutputStream *output_stream; /* replaces the write function when set */
+  guint output_stream_serial;   /* bumped by every set_output_stream() */
 
   guint connect_timeout_ms;  /* 0: no limit */
   guint timeout_ms;          /* 0: no limit */

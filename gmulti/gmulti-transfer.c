@@ -1417,25 +1417,31 @@ gmulti_transfer_set_write_func (GMultiTransfer  *self,
  * @stream: (nullable): where the response body goes, or %NULL
  *
  * Sends the response body to @stream as it arrives, instead of to a write function or
- * into memory. The transfer keeps a reference to @stream and never closes it. Set it
- * before the transfer starts.
+ * into memory. The transfer keeps a reference to @stream and never closes it; the
+ * stream must stay open until the transfer is done, and closing it earlier fails the
+ * transfer. Another stream may be set while the body arrives (from a signal handler,
+ * say): the rest of the body goes there.
  *
  * Writes are synchronous, from the thread that runs the transfer: use a stream that
  * does not block for long, such as a local file (g_file_replace()), a pipe or a
- * memory stream. If a write fails, the transfer fails with
- * %GMULTI_ERROR_OUTPUT_FAILED; whatever was written stays written.
+ * memory stream, and start no other operation on it meanwhile. If a write fails, the
+ * transfer fails with %GMULTI_ERROR_OUTPUT_FAILED; whatever was written stays
+ * written.
  *
  * Only the final response's body is written, whatever its status; the bodies of
  * redirects that are followed are not.
  *
- * When @stream has a file descriptor (a #GFileOutputStream of a local file, a
- * #GUnixOutputStream) that is open for blocking, non-appending writes, the body of an
- * `http` response is moved from the socket to the file by the kernel, without being
- * copied through the process (splice(2), on Linux). [signal@Transfer::data] is still
- * emitted if a handler is connected: the bytes then take the copying path.
+ * When @stream has a file descriptor on a regular file or a device, open for
+ * blocking, non-appending writes (a #GFileOutputStream of a local file, a
+ * #GUnixOutputStream), the body of an `http` response is moved from the socket to the
+ * file by the kernel, without being copied through the process (splice(2), on Linux).
+ * Those bytes are written to the descriptor directly, not through the stream's own
+ * write method. [signal@Transfer::data] is still emitted if a handler is connected:
+ * the bytes then take the copying path.
  *
  * Setting an output stream removes the write function, and setting a write function
- * removes the output stream.
+ * removes the output stream. [method@Session.send_stream_async] and
+ * [method@Session.download_async] set sinks of their own and replace it.
  *
  * Since: 1.0
  */
@@ -1451,6 +1457,7 @@ gmulti_transfer_set_output_stream (GMultiTransfer *self,
   if (stream != NULL)
     gmulti_transfer_set_write_func (self, NULL, NULL, NULL);
   g_set_object (&self->output_stream, stream);
+  self->output_stream_serial++;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OUTPUT_STREAM]);
 }
 

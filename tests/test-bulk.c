@@ -97,6 +97,25 @@ handler (TestServer  *server,
         return FALSE;
       return g_str_equal (req->target, "/file");
     }
+  if (g_str_equal (req->target, "/file-then-junk"))
+    {
+      /* Part of the body, a pause (the client splices it and waits), then the rest
+       * with a response nobody asked for in the same write. */
+      g_autofree guint8 *body = pattern (FILE_BODY);
+      static const char junk[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!";
+      g_autofree guint8 *tail = g_malloc (FILE_BODY / 2 + sizeof junk - 1);
+
+      test_conn_printf (conn, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", FILE_BODY);
+      if (!test_conn_write (conn, body, FILE_BODY - FILE_BODY / 2))
+        return FALSE;
+      test_conn_sleep (conn, 100);
+      memcpy (tail, body + FILE_BODY - FILE_BODY / 2, FILE_BODY / 2);
+      memcpy (tail + FILE_BODY / 2, junk, sizeof junk - 1);
+      if (!test_conn_write (conn, tail, FILE_BODY / 2 + sizeof junk - 1))
+        return FALSE;
+      test_conn_sleep (conn, 300);
+      return FALSE;
+    }
   if (g_str_equal (req->target, "/trailing-response"))
     {
       /* A response, then at once (in records of its own over TLS) a second one nobody
@@ -549,6 +568,135 @@ test_output_switch (void)
   sink_clear (&second);
 }
 
+/* Bytes past a spliced body stay in the socket (nothing more was read): a transfer
+ * queued for the connection must not get them as its response. */
+static void
+test_output_then_junk (void)
+{
+  g_autoptr(TestServer) server = start_server (FALSE);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) first = new_transfer (server, "/file-then-junk");
+  g_autoptr(GMultiTransfer) queued = new_transfer (server, "/small");
+  g_autofree guint8 *expected = pattern (FILE_BODY);
+  g_autoptr(GBytes) written = NULL;
+  Sink sink;
+
+  gmulti_engine_set_max_host_connections (loop->engine, 1);
+  sink_open (&sink, SINK_FILE);
+  gmulti_transfer_set_output_stream (first, sink.stream);
+  gmulti_transfer_set_collect_body (queued, TRUE);
+  g_assert_cmpint (gmulti_engine_add (loop->engine, first), ==, GMULTI_ENGINE_OK);
+  g_assert_cmpint (gmulti_engine_add (loop->engine, queued), ==, GMULTI_ENGINE_OK);
+  g_assert_true (engine_loop_run (loop, WAIT_MS));
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (first));
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (queued));
+  g_assert_cmpuint (first->run.bytes_spliced, >, 0);
+  {
+    g_autoptr(GBytes) body = gmulti_transfer_get_response_body (queued);
+
+    g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "small", 5);
+  }
+  g_assert_cmpuint (test_server_get_n_accepted (server), ==, 2);
+  written = sink_contents (&sink);
+  g_assert_cmpmem (g_bytes_get_data (written, NULL), g_bytes_get_size (written),
+                   expected, FILE_BODY);
+  sink_clear (&sink);
+}
+
+/* A pipe whose reader is slower than the network: the body waits for it (the engine
+ * writes synchronously), it is never an error. */
+static gpointer
+slow_reader_thread (gpointer data)
+{
+  int fd = GPOINTER_TO_INT (data);
+  GByteArray *got = g_byte_array_new ();
+  guint8 buffer[16384];
+  gssize n;
+
+  while ((n = read (fd, buffer, sizeof buffer)) > 0)
+    {
+      g_byte_array_append (got, buffer, n);
+      g_usleep (1000);
+    }
+  close (fd);
+  return got;
+}
+
+static void
+check_output_slow_pipe (gconstpointer data)
+{
+  gboolean tls = GPOINTER_TO_INT (data);
+  g_autoptr(TestServer) server = start_server (tls);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/file");
+  g_autoptr(GOutputStream) stream = NULL;
+  g_autofree guint8 *expected = pattern (FILE_BODY);
+  g_autoptr(GByteArray) got = NULL;
+  GThread *reader;
+  int fds[2];
+
+  g_assert_cmpint (pipe (fds), ==, 0);
+  reader = g_thread_new ("slow-reader", slow_reader_thread, GINT_TO_POINTER (fds[0]));
+  stream = g_unix_output_stream_new (fds[1], TRUE);
+  gmulti_transfer_set_output_stream (transfer, stream);
+  run_transfer (loop, transfer);
+  g_assert_true (g_output_stream_close (stream, NULL, NULL));
+  got = g_thread_join (reader);
+  g_assert_cmpmem (got->data, got->len, expected, FILE_BODY);
+}
+
+/* The application closes the stream while the body arrives: the transfer fails with
+ * OUTPUT_FAILED, and nothing goes to whatever the old descriptor number means now. */
+typedef struct {
+  char *decoy_path;
+  int decoy_fd;
+} Decoy;
+
+static void
+close_stream_cb (GMultiTransfer *transfer,
+                 gpointer        user_data)
+{
+  GOutputStream *stream = gmulti_transfer_get_output_stream (transfer);
+  Decoy *decoy = user_data;
+
+  if (stream != NULL && !g_output_stream_is_closed (stream))
+    {
+      g_output_stream_close (stream, NULL, NULL);
+      /* Most likely the descriptor number the stream had. */
+      decoy->decoy_fd = g_open (decoy->decoy_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                                0600);
+    }
+}
+
+static void
+test_output_closed (void)
+{
+  g_autoptr(TestServer) server = start_server (FALSE);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/file");
+  g_autofree char *decoy_dir = g_dir_make_tmp ("gmulti-decoy-XXXXXX", NULL);
+  Decoy decoy = { g_build_filename (decoy_dir, "decoy", NULL), -1 };
+  GStatBuf st;
+  Sink sink;
+
+  sink_open (&sink, SINK_FILE);
+  gmulti_transfer_set_output_stream (transfer, sink.stream);
+  g_signal_connect (transfer, "progress", G_CALLBACK (close_stream_cb), &decoy);
+  g_assert_cmpint (gmulti_engine_add (loop->engine, transfer), ==, GMULTI_ENGINE_OK);
+  g_assert_true (engine_loop_run_until_done (loop, transfer, WAIT_MS));
+  g_assert_error ((GError *) gmulti_transfer_get_error (transfer), GMULTI_ERROR,
+                  GMULTI_ERROR_OUTPUT_FAILED);
+  g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), <, FILE_BODY);
+  g_assert_cmpint (decoy.decoy_fd, >=, 0);
+  g_assert_cmpint (g_stat (decoy.decoy_path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, ==, 0);
+  close (decoy.decoy_fd);
+  g_unlink (decoy.decoy_path);
+  g_rmdir (decoy_dir);
+  g_free (decoy.decoy_path);
+  sink_clear (&sink);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -584,6 +732,12 @@ main (int    argc,
                         test_output_full);
   g_test_add_func ("/GMulti/Bulk/http/output/pause", test_output_pause);
   g_test_add_func ("/GMulti/Bulk/http/output/switch", test_output_switch);
+  g_test_add_func ("/GMulti/Bulk/http/output/then-junk", test_output_then_junk);
+  g_test_add_data_func ("/GMulti/Bulk/http/output/slow-pipe", GINT_TO_POINTER (FALSE),
+                        check_output_slow_pipe);
+  g_test_add_data_func ("/GMulti/Bulk/https/output/slow-pipe", GINT_TO_POINTER (TRUE),
+                        check_output_slow_pipe);
+  g_test_add_func ("/GMulti/Bulk/http/output/closed", test_output_closed);
 
   status = g_test_run ();
   test_certs_remove (g_steal_pointer (&certs_dir));

@@ -58,6 +58,7 @@ struct _GMultiEngine
 
   GQueue transfers;          /* every added transfer */
   GQueue ready;              /* transfers to step on the next turn */
+  GQueue yielded;            /* transfers to step on the next turn of the timer */
   GQueue pending;            /* transfers waiting for a connection slot, FIFO */
   GQueue messages;           /* completed transfers whose message is unread */
   guint n_running;           /* added and not DONE */
@@ -117,6 +118,10 @@ void     gmulti_engine_update_transfer_timer (GMultiEngine   *self,
 void     gmulti_engine_arm_connection_timer  (GMultiEngine     *self,
                                               GMultiConnection *conn,
                                               gint64            deadline);
+/* The transfer read its share in this event (GMULTI_RECEIVE_BUDGET): it is stepped
+ * again only in a turn of the timer, that is after the other sockets. */
+void     gmulti_engine_yield            (GMultiEngine   *self,
+                                         GMultiTransfer *transfer);
 void     gmulti_engine_schedule         (GMultiEngine   *self,
                                          GMultiTransfer *transfer);
 /* Called by GMultiTransfer when the application resumes a paused transfer. */

@@ -355,8 +355,9 @@ gmulti_engine_detach_transfer (GMultiEngine   *self,
     }
   if (run->in_ready)
     {
-      g_queue_unlink (&self->ready, &run->ready_link);
+      g_queue_unlink (run->in_yielded ? &self->yielded : &self->ready, &run->ready_link);
       run->in_ready = FALSE;
+      run->in_yielded = FALSE;
     }
   if (run->conn != NULL)
     {

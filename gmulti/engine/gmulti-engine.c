@@ -55,6 +55,7 @@ gmulti_engine_new (void)
   gmulti_timer_heap_init (&self->timers);
   g_queue_init (&self->transfers);
   g_queue_init (&self->ready);
+  g_queue_init (&self->yielded);
   g_queue_init (&self->pending);
   g_queue_init (&self->messages);
   g_queue_init (&self->idle_lru);
@@ -102,7 +103,7 @@ current_deadline (GMultiEngine *self)
 {
   GMultiTimerNode *next;
 
-  if (self->ready.length > 0)
+  if (self->ready.length > 0 || self->yielded.length > 0)
     return 0;
   next = gmulti_timer_heap_peek (&self->timers);
   return next != NULL ? MAX (next->deadline, 1) : -1;
@@ -332,6 +333,35 @@ gmulti_engine_set_timer_func (GMultiEngine   *self,
 }
 
 void
+gmulti_engine_yield (GMultiEngine   *self,
+                     GMultiTransfer *transfer)
+{
+  GMultiTransferRun *run = &transfer->run;
+
+  if (run->in_ready)
+    return;
+  run->ready_link.data = transfer;
+  g_queue_push_tail_link (&self->yielded, &run->ready_link);
+  run->in_ready = TRUE;
+  run->in_yielded = TRUE;
+}
+
+/* A turn of the timer: what yielded waits no longer. */
+static void
+release_yielded (GMultiEngine *self)
+{
+  GList *link;
+
+  while ((link = g_queue_pop_head_link (&self->yielded)) != NULL)
+    {
+      GMultiTransfer *transfer = link->data;
+
+      transfer->run.in_yielded = FALSE;
+      g_queue_push_tail_link (&self->ready, link);
+    }
+}
+
+void
 gmulti_engine_schedule (GMultiEngine   *self,
                         GMultiTransfer *transfer)
 {
@@ -548,7 +578,10 @@ gmulti_engine_socket_action (GMultiEngine *self,
     return GMULTI_ENGINE_RECURSIVE_CALL;
 
   if (fd == GMULTI_SOCKET_TIMEOUT)
-    self->report_timer = TRUE;
+    {
+      self->report_timer = TRUE;
+      release_yielded (self);
+    }
   else
     {
       GMultiSocket *sock = gmulti_socket_table_lookup (&self->sockets, fd);
@@ -641,6 +674,8 @@ gmulti_engine_socket_all (GMultiEngine *self,
     return GMULTI_ENGINE_RECURSIVE_CALL;
 
   self->report_timer = TRUE;
+  /* Every socket gets its turn here: what yielded in an earlier one goes on after. */
+  release_yielded (self);
   act_on_all (self);
   finish_turn (self, running);
   return end (self);
@@ -668,6 +703,8 @@ gmulti_engine_perform (GMultiEngine *self,
   if (!begin (self))
     return GMULTI_ENGINE_RECURSIVE_CALL;
 
+  /* Every socket gets its turn here: what yielded in an earlier one goes on after. */
+  release_yielded (self);
   act_on_all (self);
   finish_turn (self, running);
   return end (self);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 
 #include "gmulti-h1-exchange.h"
 #include "gmulti-engine-private.h"
@@ -307,6 +308,7 @@ gmulti_h1_start (GMultiConnection *conn)
   run->response_started = FALSE;
   run->got_final_head = FALSE;
   run->splice_fd = -2;
+  run->no_splice = FALSE;
   run->bytes_spliced = 0;
   framing = GMULTI_HTTP1_NO_BODY;
   if (gmulti_transfer_has_request_body (transfer) && !run->body_dropped)
@@ -452,14 +454,14 @@ wait_for_more (GMultiConnection *conn,
 }
 
 /* One event has read its share: bytes already on this side of the socket (over TLS)
- * would never make it readable again, so the transfer is stepped again in the next
- * turn instead, after the other sockets. */
+ * would never make it readable again, so the transfer is stepped again in the next turn
+ * of the timer instead, after the other sockets. */
 static void
 yield_receive (GMultiConnection *conn,
                gsize             got)
 {
   if (gmulti_connection_has_pending (conn))
-    gmulti_engine_schedule (conn->engine, conn->transfer);
+    gmulti_engine_yield (conn->engine, conn->transfer);
   wait_for_more (conn, got);
 }
 
@@ -477,12 +479,37 @@ can_splice (GMultiConnection *conn,
       !run->got_final_head || run->following || conn->leftover != NULL ||
       !gmulti_http1_parser_raw_body_left (&conn->parser, left) || *left == 0)
     return FALSE;
-  if (run->splice_fd == -2 || run->splice_sink != transfer->output_stream)
+  /* Looked up again for every new sink; and a stream closed meanwhile (its descriptor
+   * number may belong to another file by now) takes the copying road, which fails. */
+  if (run->splice_fd == -2 || run->splice_serial != transfer->output_stream_serial)
     {
       run->splice_fd = gmulti_splice_sink_fd (transfer->output_stream);
-      run->splice_sink = transfer->output_stream;
+      run->splice_serial = transfer->output_stream_serial;
     }
-  return run->splice_fd >= 0 && !gmulti_transfer_wants_data_signal (transfer);
+  if (run->splice_fd < 0 || g_output_stream_is_closed (transfer->output_stream) ||
+      gmulti_transfer_wants_data_signal (transfer))
+    return FALSE;
+  if (!gmulti_splice_pipe_ready (&conn->engine->splice))
+    {
+      run->no_splice = TRUE;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* After a spliced body nothing more was read from the socket: bytes the server sent
+ * past the body (a wrong Content-Length, a second response) are still there, and must
+ * not answer the next request on a pooled connection. */
+static gboolean
+socket_has_more (GMultiConnection *conn)
+{
+  guint8 byte;
+  gssize n;
+
+  do
+    n = recv (conn->socket->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  return n >= 0;
 }
 
 static void
@@ -506,6 +533,12 @@ receive_spliced (GMultiConnection *conn,
       n = gmulti_splice_in (&engine->splice, conn->socket->fd, (gsize) MIN (left, G_MAXSSIZE));
       if (n < 0 && errno == EAGAIN)
         break;
+      /* This socket cannot be spliced from: nothing moved, copy instead. */
+      if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
+        {
+          run->no_splice = TRUE;
+          break;
+        }
       if (n < 0)
         {
           conn->reusable = FALSE;
@@ -551,11 +584,16 @@ receive_spliced (GMultiConnection *conn,
       /* The last byte: the parser says DONE and the exchange completes. */
       if (left == 0)
         {
+          if (socket_has_more (conn))
+            conn->reusable = FALSE;
           process (conn, nothing, 0, FALSE);
           return;
         }
-      /* A handler changed the sink: the next event decides again. */
-      if (run->no_splice || transfer->output_stream != sink)
+      /* A handler changed or closed the sink: the next event decides again (a closed
+       * stream's descriptor number may already name another file). */
+      if (run->no_splice || transfer->output_stream != sink ||
+          run->splice_serial != transfer->output_stream_serial ||
+          g_output_stream_is_closed (sink))
         break;
     }
   wait_for_more (conn, got);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,13 +65,21 @@ gmulti_splice_sink_fd (GOutputStream *stream)
   fd = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (stream));
   if (fd < 0 || fstat (fd, &st) < 0)
     return -1;
-  if (!S_ISREG (st.st_mode) && !S_ISFIFO (st.st_mode) && !S_ISCHR (st.st_mode))
+  /* Not pipes: the engine's pipe is non-blocking, which makes a pipe-to-pipe splice
+   * fail when the sink is full instead of waiting as a write would. */
+  if (!S_ISREG (st.st_mode) && !S_ISCHR (st.st_mode))
     return -1;
   /* splice() refuses O_APPEND files, and a non-blocking sink would need waiting. */
   flags = fcntl (fd, F_GETFL);
   if (flags < 0 || (flags & (O_APPEND | O_NONBLOCK)) != 0)
     return -1;
   return fd;
+}
+
+gboolean
+gmulti_splice_pipe_ready (GMultiSplicePipe *self)
+{
+  return ensure_pipe (self);
 }
 
 gssize
@@ -164,6 +173,14 @@ gmulti_splice_out (GMultiSplicePipe *self,
         }
       if (n < 0 && errno == EINTR)
         continue;
+      /* A device that is not ready: wait, as the copying road's write() would. */
+      if (n < 0 && errno == EAGAIN)
+        {
+          struct pollfd pfd = { .fd = out_fd, .events = POLLOUT };
+
+          if (poll (&pfd, 1, -1) >= 0 || errno == EINTR)
+            continue;
+        }
       if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
         {
           *no_splice = TRUE;
@@ -187,6 +204,12 @@ int
 gmulti_splice_sink_fd (GOutputStream *stream)
 {
   return -1;
+}
+
+gboolean
+gmulti_splice_pipe_ready (GMultiSplicePipe *self)
+{
+  return FALSE;
 }
 
 gssize

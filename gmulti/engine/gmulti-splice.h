@@ -17,11 +17,13 @@ typedef struct {
 void     gmulti_splice_pipe_init  (GMultiSplicePipe *self);
 void     gmulti_splice_pipe_clear (GMultiSplicePipe *self);
 
-/* The file descriptor of @stream if bytes can be spliced into it: a stream with a file
- * descriptor (GFileDescriptorBased) open for blocking writes at its offset (not
- * O_APPEND, not O_NONBLOCK) on a regular file, a pipe or a character device; else -1. */
+/* The file descriptor of @stream if bytes can be spliced into it: an open stream with a
+ * file descriptor (GFileDescriptorBased) for blocking writes at its offset (not
+ * O_APPEND, not O_NONBLOCK) on a regular file or a character device; else -1. */
 int      gmulti_splice_sink_fd    (GOutputStream *stream);
 
+/* Creates the pipe if needed. FALSE if it cannot be (out of descriptors): copy. */
+gboolean gmulti_splice_pipe_ready (GMultiSplicePipe *self);
 /* Moves up to @max bytes from the non-blocking socket @sock_fd into the pipe. Returns
  * the count, 0 at the end of the stream, or -1 with errno (EAGAIN: nothing queued). */
 gssize   gmulti_splice_in         (GMultiSplicePipe *self,

@@ -45,6 +45,7 @@ typedef struct {
   GList message_link;         /* engine->messages: completion not read yet */
   GMultiMessage message;      /* what info_read hands out */
   gboolean in_ready, in_pending, in_messages;
+  gboolean in_yielded;        /* ready_link is in engine->yielded, not engine->ready */
   GMultiEngineTimer timer;    /* the earliest of the deadlines below */
 
   gint64 start_us;
@@ -92,7 +93,7 @@ typedef struct {
   gboolean retried_stale;     /* already retried once on a fresh connection */
   gboolean deliver_paused;    /* holding body bytes until resume */
   int splice_fd;              /* the output stream's fd for splice(); -1 none, -2 unknown */
-  gconstpointer splice_sink;  /* the stream splice_fd was found for (compared only) */
+  guint splice_serial;        /* the transfer's output_stream_serial splice_fd is for */
   gboolean no_splice;         /* the sink refused splice(): copy from now on */
   guint64 bytes_spliced;      /* body bytes of this hop that never entered memory */
 } GMultiTransferRun;

@@ -41,7 +41,8 @@ struct _GMultiTls
   gsize ahead_size;
   gsize ahead_start;
   gsize ahead_end;
-  gboolean ahead_grow;         /* the last refill filled it: double it at the next */
+  gboolean ahead_grow;         /* the last refill that read anything filled it: a stream
+                                * (double it at the next, keep it between events) */
 };
 
 /* GnuTLS pulls a record's header and then its body: two socket reads per record of at
@@ -62,8 +63,8 @@ refill (GMultiTls *self)
       self->ahead_size = self->ahead == NULL ? READ_AHEAD_MIN_SIZE : self->ahead_size * 2;
       g_free (self->ahead);
       self->ahead = g_malloc (self->ahead_size);
+      self->ahead_grow = FALSE;
     }
-  self->ahead_grow = FALSE;
   self->ahead_start = self->ahead_end = 0;
 
   do
@@ -675,8 +676,11 @@ read_records (GMultiTls        *self,
 
       /* TLS 1.3: GnuTLS answers AGAIN after taking in a post-handshake message (a
        * session ticket) even when more records wait in the socket; only a socket that
-       * would block ends the read, or a reader that never polls would stall. */
-      if (ret == GNUTLS_E_AGAIN && !self->would_block && spurious_again++ < 16)
+       * would block ends the read, or a reader that never polls would stall. The cap
+       * does not apply while bytes wait in the read-ahead buffer, where the socket would
+       * never signal them; each turn consumes some, so this ends. */
+      if (ret == GNUTLS_E_AGAIN && !self->would_block &&
+          (spurious_again++ < 16 || self->ahead_start < self->ahead_end))
         continue;
 
       if (ret == GNUTLS_E_AGAIN)
