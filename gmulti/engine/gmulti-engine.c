@@ -332,18 +332,34 @@ gmulti_engine_set_timer_func (GMultiEngine   *self,
   self->timer_destroy = destroy;
 }
 
-void
-gmulti_engine_yield (GMultiEngine   *self,
-                     GMultiTransfer *transfer)
+/* Puts the transfer on the ready or the yielded queue, unless it is on one already. */
+static void
+enqueue (GMultiEngine   *self,
+         GMultiTransfer *transfer,
+         gboolean        yielded)
 {
   GMultiTransferRun *run = &transfer->run;
 
   if (run->in_ready)
     return;
   run->ready_link.data = transfer;
-  g_queue_push_tail_link (&self->yielded, &run->ready_link);
+  g_queue_push_tail_link (yielded ? &self->yielded : &self->ready, &run->ready_link);
   run->in_ready = TRUE;
-  run->in_yielded = TRUE;
+  run->in_yielded = yielded;
+}
+
+void
+gmulti_engine_yield (GMultiEngine   *self,
+                     GMultiTransfer *transfer)
+{
+  enqueue (self, transfer, TRUE);
+}
+
+void
+gmulti_engine_schedule (GMultiEngine   *self,
+                        GMultiTransfer *transfer)
+{
+  enqueue (self, transfer, FALSE);
 }
 
 /* A turn of the timer: what yielded waits no longer. */
@@ -359,19 +375,6 @@ release_yielded (GMultiEngine *self)
       transfer->run.in_yielded = FALSE;
       g_queue_push_tail_link (&self->ready, link);
     }
-}
-
-void
-gmulti_engine_schedule (GMultiEngine   *self,
-                        GMultiTransfer *transfer)
-{
-  GMultiTransferRun *run = &transfer->run;
-
-  if (run->in_ready)
-    return;
-  run->ready_link.data = transfer;
-  g_queue_push_tail_link (&self->ready, &run->ready_link);
-  run->in_ready = TRUE;
 }
 
 /**
