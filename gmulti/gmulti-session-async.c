@@ -707,7 +707,8 @@ gmulti_session_send_async (GMultiSession       *self,
  * to get a response at all (no connection, a timeout, a malformed response...).
  *
  * If the transfer does not collect its body (see [property@Transfer:collect-body], or
- * a [callback@WriteFunc] is set), the bytes returned are empty.
+ * a [callback@WriteFunc] or an [property@Transfer:output-stream] is set), the bytes
+ * returned are empty.
  *
  * Returns: (transfer full): the response body, or %NULL with @error set
  *   (%G_IO_ERROR_CANCELLED if the call was cancelled or the transfer removed)
@@ -751,7 +752,8 @@ gmulti_session_send_finish (GMultiSession  *self,
  * transfer failed, that read fails with the transfer's error. Closing the stream
  * before the end removes the transfer from the session.
  *
- * This replaces the transfer's [callback@WriteFunc], if any, and the body is not
+ * This replaces the transfer's [callback@WriteFunc] or
+ * [property@Transfer:output-stream], if any, and the body is not
  * collected in memory; the write function is unset when the transfer completed.
  *
  * Since: 1.0
@@ -829,7 +831,8 @@ gmulti_session_send_stream_finish (GMultiSession  *self,
  * the backend supports it; otherwise @destination may be left holding the part of the
  * body received.
  *
- * This replaces the transfer's [callback@WriteFunc], if any, and the body is not
+ * This replaces the transfer's [callback@WriteFunc] or
+ * [property@Transfer:output-stream], if any, and the body is not
  * collected in memory; the write function is unset when the transfer completed.
  *
  * Since: 1.0

@@ -437,10 +437,16 @@ static void
 wait_for_more (GMultiConnection *conn,
                gsize             got)
 {
-  guint64 left = gmulti_http1_parser_body_left (&conn->parser);
-  guint64 slack = conn->tls != NULL
-                  ? gmulti_connection_buffered (conn) + GMULTI_TLS_RECORD_MAX : 0;
-  guint64 to_come = left > slack ? left - slack : 0;
+  guint64 left = 0, slack = 0, to_come = 0;
+
+  /* Only a Content-Length body says how much is certain to come. */
+  if (gmulti_http1_parser_raw_body_left (&conn->parser, &left) && left != G_MAXUINT64 &&
+      left >= GMULTI_LOW_WATER_MIN)
+    {
+      if (conn->tls != NULL)
+        slack = gmulti_connection_buffered (conn) + GMULTI_TLS_RECORD_MAX;
+      to_come = left > slack ? left - slack : 0;
+    }
 
   if (to_come < GMULTI_LOW_WATER_MIN)
     gmulti_connection_set_low_water (conn, 0);
@@ -554,8 +560,7 @@ receive_spliced (GMultiConnection *conn,
           return;
         }
 
-      if (!run->response_started)
-        run->response_started = TRUE;
+      run->response_started = TRUE;
       scratch = gmulti_engine_get_scratch (engine, &scratch_size);
       if (!gmulti_splice_out (&engine->splice, run->splice_fd, (gsize) n, scratch,
                               scratch_size, &run->no_splice, &error))
@@ -610,7 +615,7 @@ receive_records (GMultiConnection *conn,
 
   for (;;)
     {
-      GMultiTlsRecord record = { NULL, NULL, 0 };
+      GMultiTlsRecord record = { NULL, NULL };
       GError *error = NULL;
       gboolean more;
       gssize n;

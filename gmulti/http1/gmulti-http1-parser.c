@@ -64,12 +64,6 @@ set_bad_byte_error (GError     **error,
                  _("Invalid byte 0x%02X in the %s"), (guint) c, where);
 }
 
-guint64
-gmulti_http1_parser_body_left (const GMultiHttp1Parser *self)
-{
-  return self->state == STATE_BODY_LENGTH ? self->remaining : 0;
-}
-
 gboolean
 gmulti_http1_parser_raw_body_left (const GMultiHttp1Parser *self,
                                    guint64                 *left)

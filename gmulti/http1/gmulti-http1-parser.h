@@ -61,8 +61,6 @@ struct _GMultiHttp1Parser {
 };
 
 void             gmulti_http1_parser_init          (GMultiHttp1Parser *self);
-/* Bytes still to come of a Content-Length body being read; 0 in any other state. */
-guint64          gmulti_http1_parser_body_left     (const GMultiHttp1Parser *self);
 /* TRUE in a body whose bytes on the wire are the body itself (Content-Length, or up to
  * the close), which may then be taken past feed() and reported with skip_body():
  * @left is what is still to come (G_MAXUINT64 up to the close). */

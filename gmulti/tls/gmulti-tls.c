@@ -654,7 +654,6 @@ read_records (GMultiTls        *self,
               gnutls_packet_get (packet, &data, NULL);
               record->packet = packet;
               record->data = data.data;
-              record->length = data.size;
               return (gssize) data.size;
             }
           if (packet != NULL)
@@ -755,7 +754,6 @@ gmulti_tls_record_clear (GMultiTlsRecord *record)
     gnutls_packet_deinit (record->packet);
   record->packet = NULL;
   record->data = NULL;
-  record->length = 0;
 }
 
 gboolean
@@ -784,8 +782,7 @@ gmulti_tls_pending (GMultiTls *self)
     return 1;
   if (!self->established || self->broken || self->eof)
     return 0;
-  return gnutls_record_check_pending (self->session) +
-         (self->ahead_end - self->ahead_start);
+  return gmulti_tls_buffered (self);
 }
 
 gsize

@@ -91,8 +91,7 @@ gssize           gmulti_tls_recv           (GMultiTls        *self,
  * the caller (it outlives the GMultiTls) until gmulti_tls_record_clear(). */
 typedef struct {
   gpointer packet;              /* gnutls_packet_t */
-  const guint8 *data;
-  gsize length;
+  const guint8 *data;           /* as many bytes as gmulti_tls_recv_record() returned */
 } GMultiTlsRecord;
 
 /* gmulti_tls_recv() for one record at a time: returns its length with @record filled
