@@ -1280,6 +1280,9 @@ gmulti_transfer_set_request_body (GMultiTransfer *self,
  * function cannot be sent twice, so redirects that keep the method fail with
  * %GMULTI_ERROR_BAD_REDIRECT once it has been read.
  *
+ * Language bindings see [method@Transfer.set_request_body_bytes_func] under this
+ * name.
+ *
  * Since: 1.0
  */
 void

@@ -44,11 +44,13 @@ typedef gboolean (*GMultiWriteFunc) (GMultiTransfer *transfer,
  * @transfer: the transfer
  * @buffer: (array length=length) (element-type guint8) (out caller-allocates): where
  *   to put request body bytes
- * @length: room in @buffer
+ * @length: (in): room in @buffer
  * @user_data: the data passed to [method@Transfer.set_request_body_func]
  * @error: return location for an error
  *
- * Supplies the request body piece by piece.
+ * Supplies the request body piece by piece, written into a buffer the transfer owns.
+ * Language bindings cannot fill such a buffer: they implement
+ * [callback@ReadBytesFunc] instead.
  *
  * Returns: the number of bytes written to @buffer, 0 at the end of the body, or -1 with
  *   @error set to abort the transfer
@@ -60,6 +62,28 @@ typedef gssize (*GMultiReadFunc) (GMultiTransfer *transfer,
                                   gsize           length,
                                   gpointer        user_data,
                                   GError        **error);
+
+/**
+ * GMultiReadBytesFunc:
+ * @transfer: the transfer
+ * @max_length: how many bytes the transfer can take now; a longer piece is kept and
+ *   sent before the next call
+ * @user_data: the data passed to [method@Transfer.set_request_body_bytes_func]
+ * @error: return location for an error
+ *
+ * Supplies the request body piece by piece, as [struct@GLib.Bytes]: the form of
+ * [callback@ReadFunc] that language bindings can implement.
+ *
+ * Returns: (transfer full) (nullable): the next piece of the body, an empty
+ *   [struct@GLib.Bytes] at the end of the body, or %NULL to abort the transfer (with
+ *   @error set, or %GMULTI_ERROR_CALLBACK_ABORTED if it is not)
+ *
+ * Since: 1.0
+ */
+typedef GBytes *(*GMultiReadBytesFunc) (GMultiTransfer *transfer,
+                                        gsize           max_length,
+                                        gpointer        user_data,
+                                        GError        **error);
 
 GMULTI_AVAILABLE_IN_ALL
 GMultiTransfer     *gmulti_transfer_new                 (const char *uri);
@@ -94,6 +118,12 @@ void                gmulti_transfer_set_request_body_func (GMultiTransfer *self,
                                                            gint64          length,
                                                            gpointer        user_data,
                                                            GDestroyNotify  destroy);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_request_body_bytes_func (GMultiTransfer      *self,
+                                                                 GMultiReadBytesFunc  func,
+                                                                 gint64               length,
+                                                                 gpointer             user_data,
+                                                                 GDestroyNotify       destroy);
 GMULTI_AVAILABLE_IN_ALL
 void                gmulti_transfer_set_request_body_stream (GMultiTransfer *self,
                                                              GInputStream   *stream,
