@@ -14,6 +14,10 @@
 
 /* Bound of the body stream's buffer: the transfer pauses when it is full. */
 #define STREAM_BUFFER_SIZE (1024 * 1024)
+/* A download's temporary file: names tried before giving up, and how much of the
+ * destination's name goes into it (".NAME.XXXXXX" must fit 255 bytes). */
+#define TEMP_ATTEMPTS_MAX 100
+#define TEMP_BASENAME_MAX 200
 
 typedef enum
 {
@@ -41,8 +45,12 @@ struct _GMultiAsyncOp
   gulong headers_handler;
   gboolean headers_queued;
 
-  /* download */
+  /* download: the body goes to a temporary file beside the destination, renamed over
+   * it once complete and removed on failure. */
   GFile *destination;
+  GFile *temp;                   /* the temporary file; NULL until one is chosen */
+  guint temp_attempts;           /* names tried that existed already */
+  gboolean temp_created;         /* @temp exists on the disk and is ours to remove */
   GOutputStream *out;
   GCancellable *io_cancellable;  /* cancelled to abandon pending file operations */
   GByteArray *incoming;          /* body bytes not handed to a write yet */
@@ -50,6 +58,8 @@ struct _GMultiAsyncOp
   gboolean opening;
   gboolean write_pending;
   gboolean closing;
+  gboolean moving;
+  gboolean deleting;
   gboolean paused_transfer;
   gboolean transfer_done;
   GError *failure;
@@ -77,6 +87,7 @@ op_free (gpointer data)
   if (self->stream_owned)
     g_clear_object (&self->stream);
   g_clear_object (&self->destination);
+  g_clear_object (&self->temp);
   g_clear_object (&self->out);
   g_clear_object (&self->io_cancellable);
   g_clear_pointer (&self->incoming, g_byte_array_unref);
@@ -240,6 +251,33 @@ download_fail (GMultiAsyncOp *self,
 }
 
 static void
+moved_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  GMultiAsyncOp *self = user_data;
+  GError *error = NULL;
+
+  self->moving = FALSE;
+  if (g_file_move_finish (G_FILE (source), result, &error))
+    {
+      /* The destination is complete now, whatever happened meanwhile. */
+      GTask *task = take_task (self);
+
+      self->temp_created = FALSE;
+      if (task != NULL)
+        {
+          g_task_return_boolean (task, TRUE);
+          g_object_unref (task);
+        }
+    }
+  else
+    download_fail (self, error);
+
+  gmulti_async_op_unref (self);
+}
+
+static void
 closed_cb (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
@@ -258,18 +296,35 @@ closed_cb (GObject      *source,
       download_finish_failed (self);
     }
   else if (!ok)
-    return_error (self, error);
+    download_fail (self, error);
   else
     {
-      GTask *task = take_task (self);
-
-      if (task != NULL)
-        {
-          g_task_return_boolean (task, TRUE);
-          g_object_unref (task);
-        }
+      /* A rename within the directory: the destination is either untouched or
+       * complete, never partly written. Not cancellable: a cancelled task hides
+       * whether the rename happened. */
+      self->moving = TRUE;
+      g_file_move_async (self->temp, self->destination,
+                         G_FILE_COPY_OVERWRITE | G_FILE_COPY_NOFOLLOW_SYMLINKS,
+                         self->io_priority, NULL, NULL, NULL, moved_cb,
+                         gmulti_async_op_ref (self));
     }
 
+  gmulti_async_op_unref (self);
+}
+
+static void
+deleted_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  GMultiAsyncOp *self = user_data;
+
+  /* Nothing more can be done about a temporary file that cannot be removed; the
+   * download's own failure is what the caller needs to hear. */
+  self->deleting = FALSE;
+  self->temp_created = FALSE;
+  g_file_delete_finish (G_FILE (source), result, NULL);
+  download_finish_failed (self);
   gmulti_async_op_unref (self);
 }
 
@@ -277,16 +332,25 @@ static void
 download_finish_failed (GMultiAsyncOp *self)
 {
   /* Pending file operations come back here once they saw the cancellation. */
-  if (self->task == NULL || self->opening || self->write_pending || self->closing)
+  if (self->task == NULL || self->opening || self->write_pending || self->closing ||
+      self->moving || self->deleting)
     return;
 
   if (self->out != NULL && !g_output_stream_is_closed (self->out))
     {
-      /* Closing with the cancelled cancellable asks GIO to abandon the replacement
-       * where the backend can (local files written through a temporary copy). */
+      /* Not with the cancelled cancellable: the descriptor must be closed for good
+       * before the file is removed. */
       self->closing = TRUE;
-      g_output_stream_close_async (self->out, self->io_priority, self->io_cancellable,
-                                   closed_cb, gmulti_async_op_ref (self));
+      g_output_stream_close_async (self->out, self->io_priority, NULL, closed_cb,
+                                   gmulti_async_op_ref (self));
+      return;
+    }
+
+  if (self->temp_created)
+    {
+      self->deleting = TRUE;
+      g_file_delete_async (self->temp, self->io_priority, NULL, deleted_cb,
+                           gmulti_async_op_ref (self));
       return;
     }
 
@@ -383,26 +447,63 @@ download_take (GMultiAsyncOp *self,
   start_write (self);
 }
 
+static void download_open (GMultiAsyncOp *self);
+
 static void
-replaced_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
+created_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
 {
   GMultiAsyncOp *self = user_data;
   GFileOutputStream *out;
   GError *error = NULL;
 
   self->opening = FALSE;
-  out = g_file_replace_finish (G_FILE (source), result, &error);
-  if (out == NULL)
-    download_fail (self, error);
-  else
+  out = g_file_create_finish (G_FILE (source), result, &error);
+  if (out != NULL)
     {
+      self->temp_created = TRUE;
       self->out = G_OUTPUT_STREAM (out);
       download_pump (self);
     }
+  else if (self->failure == NULL && self->temp_attempts < TEMP_ATTEMPTS_MAX &&
+           g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+    {
+      g_clear_error (&error);
+      self->temp_attempts++;
+      download_open (self);
+    }
+  else
+    download_fail (self, error);
 
   gmulti_async_op_unref (self);
+}
+
+/* Creates a new file under an unused name in the destination's directory: created
+ * exclusively, with the permissions of any new file (the umask applies). */
+static void
+download_open (GMultiAsyncOp *self)
+{
+  static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  g_autoptr(GFile) parent = g_file_get_parent (self->destination);
+  g_autofree char *base = g_file_get_basename (self->destination);
+  char suffix[7];
+  g_autofree char *name = NULL;
+
+  for (gsize i = 0; i < sizeof suffix - 1; i++)
+    suffix[i] = chars[g_random_int_range (0, sizeof chars - 1)];
+  suffix[sizeof suffix - 1] = '\0';
+
+  /* A long name is cut so that the temporary one still fits NAME_MAX. */
+  name = g_strdup_printf (".%.*s.%s", TEMP_BASENAME_MAX, base != NULL ? base : "", suffix);
+  g_clear_object (&self->temp);
+  self->temp = g_file_get_child (parent, name);
+
+  /* Not cancellable: a cancelled task would hide a file that was created all the
+   * same, and it could not be removed. */
+  self->opening = TRUE;
+  g_file_create_async (self->temp, G_FILE_CREATE_NONE, self->io_priority, NULL,
+                       created_cb, gmulti_async_op_ref (self));
 }
 
 /* Common */
@@ -629,12 +730,19 @@ op_start (GMultiAsyncOp *self,
     }
   else if (self->kind == OP_DOWNLOAD)
     {
+      g_autoptr(GFile) parent = g_file_get_parent (destination);
+
+      if (parent == NULL)
+        {
+          return_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
+                                                   _("The destination is a directory")));
+          return;
+        }
+
       self->destination = g_object_ref (destination);
       self->io_cancellable = g_cancellable_new ();
       self->incoming = g_byte_array_new ();
-      self->opening = TRUE;
-      g_file_replace_async (destination, NULL, FALSE, G_FILE_CREATE_NONE, self->io_priority,
-                            self->io_cancellable, replaced_cb, gmulti_async_op_ref (self));
+      download_open (self);
     }
 
   if (cancellable != NULL)
@@ -813,10 +921,10 @@ gmulti_session_send_stream_finish (GMultiSession  *self,
  * @self: a session
  * @transfer: a transfer not added to any session or engine
  * @destination: the file to write the response body to; it is created, or replaced if
- *   it exists
+ *   it exists, once the whole body is written
  * @io_priority: the I/O priority of the request and of the file operations
  * @cancellable: (nullable): a cancellable; cancelling it removes @transfer from the
- *   session and abandons the file
+ *   session and leaves @destination as it was
  * @callback: (scope async): called when the body is written and the file closed, or
  *   the download failed
  * @user_data: data for @callback
@@ -825,11 +933,17 @@ gmulti_session_send_stream_finish (GMultiSession  *self,
  * asynchronous writes. While a write is in progress the transfer is paused, so a slow
  * disk slows the download down instead of filling memory.
  *
+ * The body goes to a new file beside @destination, in the same directory under a
+ * hidden, unique name (`.NAME.XXXXXX`), which is renamed over @destination once the
+ * whole body is written and the file closed. So @destination is never seen partly
+ * written: if the download fails or is cancelled, at whatever point, it is left as it
+ * was (absent, or with its old contents) and the temporary file is removed. The
+ * directory must be writable. The file gets the permissions of any new file (0666
+ * less the process's umask), also when it replaces one.
+ *
  * As with [method@Session.send_async], an HTTP error status is not an error: the
- * server's answer (an error page, say) is written to the file. On failure the file is
- * closed with a cancelled cancellable, which makes GIO abandon the replacement where
- * the backend supports it; otherwise @destination may be left holding the part of the
- * body received.
+ * server's answer (an error page, say) becomes the file; check
+ * [property@Transfer:status] before using it.
  *
  * This replaces the transfer's [callback@WriteFunc] or
  * [property@Transfer:output-stream], if any, and the body is not
@@ -867,9 +981,10 @@ gmulti_session_download_async (GMultiSession       *self,
  *
  * Finishes a download started with [method@Session.download_async].
  *
- * Returns: %TRUE if the whole body was written and the file closed; %FALSE with
- *   @error set if the transfer or a file operation failed (%G_IO_ERROR_CANCELLED if
- *   the call was cancelled or the transfer removed)
+ * Returns: %TRUE if the whole body was written and the file put in place of the
+ *   destination; %FALSE with @error set if the transfer or a file operation failed
+ *   (%G_IO_ERROR_CANCELLED if the call was cancelled or the transfer removed), the
+ *   destination then being as it was before the call
  *
  * Since: 1.0
  */
