@@ -765,6 +765,97 @@ test_timeout_query (void)
   g_assert_cmpint (gmulti_engine_timeout (engine, NULL), ==, GMULTI_ENGINE_BAD_ARGUMENT);
 }
 
+/* What a language binding does with the engine its socket and timer functions are
+ * given: a reference for the duration of the call, or one kept for later. */
+typedef struct {
+  guint socket_calls;
+  guint timer_calls;
+  guint destroyed;
+  GMultiEngine *kept;        /* a reference taken during the final unref */
+  gboolean keep;
+} BindingLike;
+
+static gboolean
+binding_socket_cb (GMultiEngine *engine,
+                   int           fd,
+                   GMultiPoll    what,
+                   gpointer      socket_data,
+                   gpointer      user_data)
+{
+  BindingLike *state = user_data;
+
+  state->socket_calls++;
+  if (state->keep && what == GMULTI_POLL_REMOVE && state->kept == NULL)
+    state->kept = gmulti_engine_ref (engine);
+  gmulti_engine_unref (gmulti_engine_ref (engine));
+  return TRUE;
+}
+
+static gboolean
+binding_timer_cb (GMultiEngine *engine,
+                  gint64        timeout_ms,
+                  gpointer      user_data)
+{
+  BindingLike *state = user_data;
+
+  state->timer_calls++;
+  gmulti_engine_unref (gmulti_engine_ref (engine));
+  return TRUE;
+}
+
+static void
+binding_destroyed_cb (gpointer user_data)
+{
+  ((BindingLike *) user_data)->destroyed++;
+}
+
+/* The last unref tells the functions about the sockets and the timer it drops; a
+ * reference taken and dropped there must not free the engine a second time, and one
+ * kept frees it later. */
+static void
+test_ref_in_final_unref (void)
+{
+  g_autoptr(TestServer) server = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+
+  for (guint keep = 0; keep < 2; keep++)
+    {
+      g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/slow");
+      g_autoptr(GMultiTransfer) late = new_transfer (server, "/small");
+      GMultiEngine *engine = gmulti_engine_new ();
+      BindingLike state = { .keep = keep };
+      guint running = 0;
+
+      gmulti_engine_set_socket_func (engine, binding_socket_cb, &state,
+                                     binding_destroyed_cb);
+      gmulti_engine_set_timer_func (engine, binding_timer_cb, &state,
+                                    binding_destroyed_cb);
+      g_assert_cmpint (gmulti_engine_add (engine, transfer), ==, GMULTI_ENGINE_OK);
+      g_assert_cmpint (gmulti_engine_socket_action (engine, GMULTI_SOCKET_TIMEOUT, 0,
+                                                    &running), ==, GMULTI_ENGINE_OK);
+      g_assert_cmpuint (running, ==, 1);
+      g_assert_cmpuint (state.socket_calls, >=, 1);
+
+      state.socket_calls = state.timer_calls = 0;
+      gmulti_engine_unref (engine);
+      g_assert_cmpuint (state.socket_calls, ==, 1);
+      g_assert_cmpuint (state.timer_calls, ==, 1);
+
+      if (keep)
+        {
+          /* Empty and refusing calls until its last reference goes. */
+          g_assert_nonnull (state.kept);
+          g_assert_cmpuint (state.destroyed, ==, 0);
+          g_assert_cmpint (gmulti_engine_add (state.kept, late), ==,
+                           GMULTI_ENGINE_RECURSIVE_CALL);
+          g_assert_cmpuint (gmulti_engine_get_n_transfers (state.kept), ==, 0);
+          gmulti_engine_unref (state.kept);
+          g_assert_cmpuint (state.socket_calls, ==, 1);
+          g_assert_cmpuint (state.timer_calls, ==, 1);
+        }
+      g_assert_cmpuint (state.destroyed, ==, 2);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -795,6 +886,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Engine/timeout-query", test_timeout_query);
   g_test_add_func ("/GMulti/Engine/pause-on-last-bytes", test_pause_on_last_bytes);
   g_test_add_func ("/GMulti/Engine/body-stream", test_body_stream);
+  g_test_add_func ("/GMulti/Engine/ref-in-final-unref", test_ref_in_final_unref);
 
   return g_test_run ();
 }

@@ -89,6 +89,7 @@ struct _GMultiEngine
   gboolean busy;             /* inside an engine call: re-entry is refused */
   gboolean callback_failed;  /* a socket or timer function returned FALSE */
   gboolean stopped;          /* the engine was stopped by a failing callback */
+  gboolean shut_down;        /* the last reference went: transfers and sockets are gone */
 
   char *user_agent;          /* default User-Agent; NULL sends none */
   GMultiTransfer *tls_defaults; /* TLS options for transfers that set none (session) */

@@ -230,6 +230,13 @@ end (GMultiEngine *self)
  * announces %GMULTI_POLL_REMOVE for every socket still watched, deletes the timer,
  * closes every connection and frees the engine.
  *
+ * The socket and timer functions may take a reference on the engine they are given
+ * while the last one is dropped, as language bindings do. One they keep holds the
+ * engine, empty and refusing every call with %GMULTI_ENGINE_RECURSIVE_CALL, until it
+ * is dropped in turn. Bindings that cannot run code from their garbage collector
+ * should remove the transfers, call [method@Engine.close_idle_connections] and unset
+ * both functions before letting go of the engine.
+ *
  * Since: 1.0
  */
 void
@@ -240,21 +247,33 @@ gmulti_engine_unref (GMultiEngine *self)
   if (!g_atomic_int_dec_and_test (&self->ref_count))
     return;
 
-  self->busy = TRUE;
-  self->now = g_get_monotonic_time ();
-  while (self->transfers.head != NULL)
+  /* The functions called below are given the engine, and a language binding takes a
+   * reference on it for the call and drops it after: hold one meanwhile, so that this
+   * cannot free the engine a second time from inside. */
+  g_atomic_int_set (&self->ref_count, 1);
+  if (!self->shut_down)
     {
-      GMultiTransfer *transfer = self->transfers.head->data;
+      self->shut_down = TRUE;
+      self->busy = TRUE;
+      self->now = g_get_monotonic_time ();
+      while (self->transfers.head != NULL)
+        {
+          GMultiTransfer *transfer = self->transfers.head->data;
 
-      gmulti_engine_detach_transfer (self, transfer);
-      release_transfer (self, transfer);
+          gmulti_engine_detach_transfer (self, transfer);
+          release_transfer (self, transfer);
+        }
+      gmulti_pool_close_all (self, FALSE);
+      if (self->resolver_socket != NULL)
+        gmulti_socket_table_close (&self->sockets, self->resolver_socket);
+      gmulti_socket_table_flush (&self->sockets, announce_cb, self);
+      if (self->announced_deadline != -1 && self->timer_func != NULL)
+        self->timer_func (self, -1, self->timer_data);
     }
-  gmulti_pool_close_all (self, FALSE);
-  if (self->resolver_socket != NULL)
-    gmulti_socket_table_close (&self->sockets, self->resolver_socket);
-  gmulti_socket_table_flush (&self->sockets, announce_cb, self);
-  if (self->announced_deadline != -1 && self->timer_func != NULL)
-    self->timer_func (self, -1, self->timer_data);
+
+  /* A function that kept its reference frees the (now empty) engine when it drops it. */
+  if (!g_atomic_int_dec_and_test (&self->ref_count))
+    return;
 
   g_clear_pointer (&self->resolver, gmulti_resolver_free);
   g_clear_pointer (&self->tls_context, gmulti_tls_context_unref);
