@@ -3,7 +3,9 @@
 """A loopback HTTP/1.1 server for the bindings tests and the Python example.
 
 Paths: /bytes/N (N bytes, byte i is i % 251), /slow/N (the same in 16 pieces with
-pauses), /status/N (an empty response with that status). start_tls() serves the same
+pauses), /status/N (an empty response with that status). A POST or PUT to any path
+echoes the request body it received, with X-Upload-Framing saying how it came
+(length or chunked) and X-Upload-Length how many bytes. start_tls() serves the same
 over TLS with a test CA made by tests/gen-test-certs.sh. Run as a program it prints the
 plain port, the TLS port and the CA file on the first line and serves until its
 standard input closes."""
@@ -58,8 +60,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+    def read_chunked(self):
+        body = bytearray()
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                # Trailer fields up to the empty line.
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return bytes(body)
+            body += self.rfile.read(size)
+            self.rfile.readline()
+
+    def do_POST(self):
+        try:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                framing, body = "chunked", self.read_chunked()
+            else:
+                framing = "length"
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        except (OSError, ValueError):
+            # The client gave up on its upload (a test aborting it on purpose).
+            self.close_connection = True
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Upload-Framing", framing)
+        self.send_header("X-Upload-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_PUT = do_POST
+
+
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that went away is what some tests do; anything else is reported.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def start():
