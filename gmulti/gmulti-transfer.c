@@ -661,7 +661,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * GMultiTransfer:timeout: (getter get_timeout) (setter set_timeout)
    *
    * The longest time the whole transfer may take, redirects included, in
-   * milliseconds; 0 means no limit.
+   * milliseconds; 0 means no limit. A transfer that never set it gets the session's
+   * [property@Session:timeout] while added to one.
    *
    * Since: 1.0
    */
@@ -674,7 +675,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * GMultiTransfer:connect-timeout: (getter get_connect_timeout) (setter set_connect_timeout)
    *
    * The longest time establishing a connection may take, name lookup and TLS handshake
-   * included, in milliseconds; 0 means no limit.
+   * included, in milliseconds; 0 means no limit. A transfer that never set it gets
+   * the session's [property@Session:connect-timeout] while added to one.
    *
    * Since: 1.0
    */
