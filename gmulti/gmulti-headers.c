@@ -3,10 +3,9 @@
 
 #include <string.h>
 
-#include "gmulti-error.h"
 #include "gmulti-headers.h"
 #include "gmulti-headers-private.h"
-#include "gmulti-i18n-private.h"
+#include "http1/gmulti-http1-request.h"
 
 /* Strings live in a few large blocks instead of one allocation per field. Blocks never
  * move, so a pointer handed out stays valid while its field is present; removed fields
@@ -204,42 +203,15 @@ gmulti_headers_find_bad_value_char (const char *value,
   return i;
 }
 
+/* The check every request head uses (http1/), so that a field accepted here is one
+ * the engine can send. */
 static gboolean
 validate_field (const char  *name,
-                gsize        name_len,
                 const char  *value,
-                gsize        value_len,
                 GError     **error)
 {
-  gsize bad;
-
-  if (name_len == 0)
-    {
-      g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER,
-                           _("A header field name is empty"));
-      return FALSE;
-    }
-
-  if (gmulti_headers_find_non_tchar (name, name_len) != name_len)
-    {
-      g_autofree char *escaped = g_strescape (name, NULL);
-
-      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER,
-                   _("Invalid header field name “%s”: only token characters are allowed"),
-                   escaped);
-      return FALSE;
-    }
-
-  bad = gmulti_headers_find_bad_value_char (value, value_len);
-  if (bad != value_len)
-    {
-      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER,
-                   _("The value of header field “%s” contains the forbidden control character 0x%02X"),
-                   name, (guint) (guint8) value[bad]);
-      return FALSE;
-    }
-
-  return TRUE;
+  return gmulti_http1_check_part (GMULTI_HTTP1_PART_FIELD_NAME, name, NULL, error) &&
+         gmulti_http1_check_part (GMULTI_HTTP1_PART_FIELD_VALUE, value, name, error);
 }
 
 void
@@ -395,7 +367,7 @@ gmulti_headers_append (GMultiHeaders  *self,
 
   name_len = strlen (name);
   value_len = strlen (value);
-  if (!validate_field (name, name_len, value, value_len, error))
+  if (!validate_field (name, value, error))
     return FALSE;
 
   trim_ows (&value, &value_len);
@@ -463,7 +435,7 @@ gmulti_headers_replace (GMultiHeaders  *self,
 
   name_len = strlen (name);
   value_len = strlen (value);
-  if (!validate_field (name, name_len, value, value_len, error))
+  if (!validate_field (name, value, error))
     return FALSE;
 
   trim_ows (&value, &value_len);

@@ -708,6 +708,10 @@ op_start (GMultiAsyncOp *self,
 
   if (g_task_return_error_if_cancelled (self->task))
     {
+      /* Never started: the previous run's result must not read as this one's. A
+       * transfer running elsewhere is not ours to touch. */
+      if (self->transfer->session == NULL && self->transfer->run.engine == NULL)
+        gmulti_transfer_cancelled (self->transfer, TRUE);
       g_clear_object (&self->task);
       return;
     }

@@ -10,6 +10,7 @@
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
 #include "gmulti-enum-types.h"
+#include "gmulti-http1-request.h"
 
 /**
  * GMultiSession:
@@ -44,9 +45,10 @@
  * - The socket and timer functions belong to the session; on Linux all sockets share
  *   one epoll descriptor, so a main-loop iteration costs the same with ten or ten
  *   thousand connections, and idle pooled connections cause no wake-up at all.
- * - Transfers whose [property@Transfer:timeout] or [property@Transfer:connect-timeout]
- *   is 0 get the session's [property@Session:timeout] and
- *   [property@Session:connect-timeout] while they are added.
+ * - Transfers that set no [property@Transfer:timeout] or
+ *   [property@Transfer:connect-timeout] of their own get the session's
+ *   [property@Session:timeout] and [property@Session:connect-timeout] while they are
+ *   added.
  *
  * Do not iterate the session's main context from a signal handler of a running
  * transfer. The engine is busy there, so the session stops watching its sockets until
@@ -60,8 +62,8 @@ typedef struct
 {
   GMultiTransfer *transfer;
   GMultiAsyncOp *op;             /* the asynchronous call waiting on it, if any */
-  guint applied_timeout;         /* the session's timeout put in the transfer, or 0 */
-  guint applied_connect_timeout;
+  gboolean applied_timeout;      /* the session's timeout was put in the transfer */
+  gboolean applied_connect_timeout;
   gboolean add_deferred;         /* its add waits in the deferred queue */
 } Entry;
 
@@ -131,9 +133,9 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-#define DEFAULT_USER_AGENT "gmulti/" GMULTI_VERSION_S
-
 static void after_engine (GMultiSession *self);
+static void store_user_agent (GMultiSession *self,
+                              const char    *user_agent);
 
 /* Engine calls. Each counts as "inside the engine" for add and remove, and is followed
  * by the deferred operations and the completion messages it left. */
@@ -173,19 +175,37 @@ action_cb (int         fd,
   return TRUE;
 }
 
+/* The session's defaults go into transfers that did not set their own, while added. */
+static void
+apply_timeouts (GMultiSession *self,
+                Entry         *entry)
+{
+  GMultiTransfer *transfer = entry->transfer;
+
+  if (!transfer->timeout_set)
+    {
+      transfer->timeout_ms = self->timeout_ms;
+      entry->applied_timeout = TRUE;
+    }
+  if (!transfer->connect_timeout_set)
+    {
+      transfer->connect_timeout_ms = self->connect_timeout_ms;
+      entry->applied_connect_timeout = TRUE;
+    }
+}
+
 static void
 restore_timeouts (Entry *entry)
 {
   GMultiTransfer *transfer = entry->transfer;
 
-  /* Unless the application changed it meanwhile. */
-  if (entry->applied_timeout != 0 && transfer->timeout_ms == entry->applied_timeout)
+  /* Back to the transfer's own defaults, unless the application set a value since. */
+  if (entry->applied_timeout && !transfer->timeout_set)
     transfer->timeout_ms = 0;
-  if (entry->applied_connect_timeout != 0 &&
-      transfer->connect_timeout_ms == entry->applied_connect_timeout)
-    transfer->connect_timeout_ms = 0;
-  entry->applied_timeout = 0;
-  entry->applied_connect_timeout = 0;
+  if (entry->applied_connect_timeout && !transfer->connect_timeout_set)
+    transfer->connect_timeout_ms = GMULTI_DEFAULT_CONNECT_TIMEOUT_MS;
+  entry->applied_timeout = FALSE;
+  entry->applied_connect_timeout = FALSE;
 }
 
 static void
@@ -509,10 +529,7 @@ gmulti_session_attach (GMultiSession   *self,
   entry = g_new0 (Entry, 1);
   entry->transfer = g_object_ref (transfer);
   entry->op = op != NULL ? gmulti_async_op_ref (op) : NULL;
-  if (transfer->timeout_ms == 0 && self->timeout_ms != 0)
-    transfer->timeout_ms = entry->applied_timeout = self->timeout_ms;
-  if (transfer->connect_timeout_ms == 0 && self->connect_timeout_ms != 0)
-    transfer->connect_timeout_ms = entry->applied_connect_timeout = self->connect_timeout_ms;
+  apply_timeouts (self, entry);
 
   transfer->session = self;
   g_hash_table_insert (self->entries, transfer, entry);
@@ -701,7 +718,7 @@ gmulti_session_set_property (GObject      *object,
       gmulti_session_set_max_idle_connections (self, g_value_get_uint (value));
       break;
     case PROP_USER_AGENT:
-      gmulti_session_set_user_agent (self, g_value_get_string (value));
+      store_user_agent (self, g_value_get_string (value));
       break;
     case PROP_TIMEOUT:
       gmulti_session_set_timeout (self, g_value_get_uint (value));
@@ -775,25 +792,31 @@ gmulti_session_class_init (GMultiSessionClass *klass)
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
-   * GMultiSession:user-agent: (getter get_user_agent) (setter set_user_agent)
+   * GMultiSession:user-agent: (getter get_user_agent)
    *
    * The `User-Agent` sent with requests that do not set their own; %NULL sends none.
-   * The default is `gmulti/` followed by the library's version.
+   * The default is `gmulti/` followed by the library's version, as for
+   * [method@Transfer.perform].
+   *
+   * Unlike [method@Session.set_user_agent], setting the property stores any string,
+   * since a property cannot report an error. A value that cannot be sent (one with
+   * CR, LF, NUL or another control character except tab) is never sent: every
+   * transfer started while it is set fails with %GMULTI_ERROR_INVALID_HEADER.
    *
    * Since: 1.0
    */
   properties[PROP_USER_AGENT] =
     g_param_spec_string ("user-agent", NULL, NULL,
-                         DEFAULT_USER_AGENT,
+                         GMULTI_DEFAULT_USER_AGENT,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * GMultiSession:timeout: (getter get_timeout) (setter set_timeout)
    *
-   * The total timeout, in milliseconds, of transfers whose own
-   * [property@Transfer:timeout] is 0; 0, the default, leaves them without a limit.
-   * It applies to transfers added after the change; while a transfer is added its
-   * timeout property reads the value in effect.
+   * The total timeout, in milliseconds, of transfers that set no
+   * [property@Transfer:timeout] of their own; 0, the default, leaves them without a
+   * limit. It applies to transfers added after the change; while a transfer is added
+   * its timeout property reads the value in effect.
    *
    * Since: 1.0
    */
@@ -805,16 +828,17 @@ gmulti_session_class_init (GMultiSessionClass *klass)
   /**
    * GMultiSession:connect-timeout: (getter get_connect_timeout) (setter set_connect_timeout)
    *
-   * The connect timeout, in milliseconds, of transfers whose own
-   * [property@Transfer:connect-timeout] is 0; 0, the default, leaves them without a
-   * limit. Transfers start with a connect timeout of their own (30 seconds), which
-   * this does not change.
+   * The connect timeout, in milliseconds, of transfers that set no
+   * [property@Transfer:connect-timeout] of their own; 0 means no limit. The default
+   * is 30 seconds, the transfers' own default. It applies to transfers added after
+   * the change; while a transfer is added its connect-timeout property reads the value
+   * in effect.
    *
    * Since: 1.0
    */
   properties[PROP_CONNECT_TIMEOUT] =
     g_param_spec_uint ("connect-timeout", NULL, NULL,
-                       0, G_MAXUINT, 0,
+                       0, G_MAXUINT, GMULTI_DEFAULT_CONNECT_TIMEOUT_MS,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
@@ -965,8 +989,9 @@ gmulti_session_init (GMultiSession *self)
   self->tls_defaults = gmulti_transfer_new (NULL);
   g_signal_connect_object (self->tls_defaults, "notify", G_CALLBACK (tls_notify_cb), self, 0);
   gmulti_engine_set_tls_defaults (self->engine, self->tls_defaults);
-  self->user_agent = g_strdup (DEFAULT_USER_AGENT);
-  gmulti_engine_set_user_agent (self->engine, self->user_agent);
+  self->user_agent = g_strdup (GMULTI_DEFAULT_USER_AGENT);
+  gmulti_engine_set_user_agent (self->engine, self->user_agent, NULL);
+  self->connect_timeout_ms = GMULTI_DEFAULT_CONNECT_TIMEOUT_MS;
 
   self->source = gmulti_session_source_new (self->engine, action_cb, self,
                                             &self->source_error);
@@ -1083,7 +1108,12 @@ gmulti_session_remove (GMultiSession  *self,
   entry = take_entry (self, transfer);
 
   if (entry->add_deferred)
-    remove_deferred_add (self, transfer);
+    {
+      remove_deferred_add (self, transfer);
+      /* It never reached the engine: what it holds is the previous run's result. */
+      if (transfer->run.engine == NULL)
+        gmulti_transfer_cancelled (transfer, TRUE);
+    }
   else if (transfer->run.engine == self->engine)
     {
       if (must_defer (self))
@@ -1249,6 +1279,22 @@ gmulti_session_set_max_idle_connections (GMultiSession *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_IDLE_CONNECTIONS]);
 }
 
+/* Stores @user_agent as given, for the property and the setter. The engine refuses a
+ * value that cannot be sent, and fails every transfer started while it is set. */
+static void
+store_user_agent (GMultiSession *self,
+                  const char    *user_agent)
+{
+  if (g_strcmp0 (self->user_agent, user_agent) == 0)
+    return;
+
+  g_free (self->user_agent);
+  self->user_agent = g_strdup (user_agent);
+  if (self->engine != NULL)
+    gmulti_engine_set_user_agent (self->engine, user_agent, NULL);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_AGENT]);
+}
+
 /**
  * gmulti_session_get_user_agent: (get-property user-agent)
  * @self: a session
@@ -1268,29 +1314,38 @@ gmulti_session_get_user_agent (GMultiSession *self)
 }
 
 /**
- * gmulti_session_set_user_agent: (set-property user-agent)
+ * gmulti_session_set_user_agent:
  * @self: a session
  * @user_agent: (nullable): the `User-Agent` value, or %NULL to send none
+ * @error: return location for an error
  *
  * Sets the `User-Agent` sent with requests that do not set their own. It applies to
  * requests sent from now on, including those of transfers already added.
  *
+ * A value that cannot be sent as a header field value (one with CR, LF, NUL or
+ * another control character except tab) is refused, and the previous one is kept:
+ * no default of the session can add lines to a request.
+ *
+ * Returns: %TRUE if the user agent was set; %FALSE with @error set to
+ *   %GMULTI_ERROR_INVALID_HEADER otherwise
+ *
  * Since: 1.0
  */
-void
-gmulti_session_set_user_agent (GMultiSession *self,
-                               const char    *user_agent)
+gboolean
+gmulti_session_set_user_agent (GMultiSession  *self,
+                               const char     *user_agent,
+                               GError        **error)
 {
-  g_return_if_fail (GMULTI_IS_SESSION (self));
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (g_strcmp0 (self->user_agent, user_agent) == 0)
-    return;
+  if (user_agent != NULL &&
+      !gmulti_http1_check_part (GMULTI_HTTP1_PART_FIELD_VALUE, user_agent, "User-Agent",
+                                error))
+    return FALSE;
 
-  g_free (self->user_agent);
-  self->user_agent = g_strdup (user_agent);
-  if (self->engine != NULL)
-    gmulti_engine_set_user_agent (self->engine, user_agent);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_AGENT]);
+  store_user_agent (self, user_agent);
+  return TRUE;
 }
 
 /**
@@ -1316,8 +1371,8 @@ gmulti_session_get_timeout (GMultiSession *self)
  * @self: a session
  * @msec: the timeout in milliseconds, 0 for none
  *
- * Sets the total timeout of transfers added from now on whose own
- * [property@Transfer:timeout] is 0.
+ * Sets the total timeout of transfers added from now on that set no
+ * [property@Transfer:timeout] of their own.
  *
  * Since: 1.0
  */
@@ -1357,8 +1412,8 @@ gmulti_session_get_connect_timeout (GMultiSession *self)
  * @self: a session
  * @msec: the timeout in milliseconds, 0 for none
  *
- * Sets the connect timeout of transfers added from now on whose own
- * [property@Transfer:connect-timeout] is 0.
+ * Sets the connect timeout of transfers added from now on that set no
+ * [property@Transfer:connect-timeout] of their own.
  *
  * Since: 1.0
  */

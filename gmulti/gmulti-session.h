@@ -87,8 +87,9 @@ void            gmulti_session_set_max_idle_connections (GMultiSession *self,
 GMULTI_AVAILABLE_IN_ALL
 const char     *gmulti_session_get_user_agent           (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
-void            gmulti_session_set_user_agent           (GMultiSession *self,
-                                                         const char    *user_agent);
+gboolean        gmulti_session_set_user_agent           (GMultiSession *self,
+                                                         const char    *user_agent,
+                                                         GError       **error);
 GMULTI_AVAILABLE_IN_ALL
 guint           gmulti_session_get_timeout              (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL

@@ -10,6 +10,8 @@ G_BEGIN_DECLS
 /* Documented limits and defaults. */
 #define GMULTI_DEFAULT_MAX_REDIRECTS 20
 #define GMULTI_DEFAULT_CONNECT_TIMEOUT_MS 30000
+/* Sent by sessions and gmulti_transfer_perform() with requests that set none. */
+#define GMULTI_DEFAULT_USER_AGENT "gmulti/" GMULTI_VERSION_S
 /* Progress signals are rate-limited to one per this many microseconds. */
 #define GMULTI_PROGRESS_INTERVAL_US (100 * G_TIME_SPAN_MILLISECOND)
 
@@ -21,6 +23,7 @@ struct _GMultiTransfer
   char *uri;                 /* as given; validated when the transfer starts */
   GUri *parsed_uri;          /* NULL until set_uri succeeded */
   char *method;              /* "GET" unless set */
+  gboolean method_set;       /* FALSE: a body makes it POST (gmulti_transfer_request_method) */
   GMultiHeaders *request_headers;
   GBytes *request_body;
   GMultiReadFunc read_func;
@@ -37,6 +40,9 @@ struct _GMultiTransfer
 
   guint connect_timeout_ms;  /* 0: no limit */
   guint timeout_ms;          /* 0: no limit */
+  /* Set by the application: a session's defaults do not replace them. */
+  gboolean connect_timeout_set;
+  gboolean timeout_set;
   guint low_speed_limit;     /* bytes per second; 0: off */
   guint low_speed_time;      /* seconds */
   gboolean follow_redirects;
@@ -77,6 +83,34 @@ struct _GMultiTransfer
   /* Everything the engine keeps while the transfer is added (engine/). */
   GMultiTransferRun run;
 };
+
+/* The method that goes on the wire: the one set, or POST for a request with a body
+ * whose method was never set, as curl does. */
+static inline const char *
+gmulti_transfer_request_method (GMultiTransfer *self)
+{
+  if (!self->method_set && (self->request_body != NULL || self->read_func != NULL))
+    return "POST";
+  return self->method;
+}
+
+/* Started by an engine and not completed or removed yet: the request it is sending
+ * cannot change (see docs/overview.md). */
+static inline gboolean
+gmulti_transfer_is_running (GMultiTransfer *self)
+{
+  return self->run.engine != NULL && self->run.start_us != 0 &&
+         self->run.phase != GMULTI_RUN_DONE;
+}
+
+/* The engine starts the transfer: options set since it was added take effect (the
+ * URI is read again). */
+void     gmulti_transfer_begin_run (GMultiTransfer *self);
+/* The transfer was removed or cancelled before it completed: its result says so
+ * (G_IO_ERROR_CANCELLED, no status). @never_started: it was stopped before an engine
+ * took it, so its response is still the previous run's and is reset first. */
+void     gmulti_transfer_cancelled (GMultiTransfer *self,
+                                    gboolean        never_started);
 
 /* Validation before a transfer starts: URI, scheme, method, options. */
 gboolean gmulti_transfer_validate (GMultiTransfer *self,

@@ -97,9 +97,14 @@ read_bytes_cb (GMultiTransfer *transfer,
  * be longer than the `max_length` @func is given: the rest is sent before @func is
  * called again. An empty piece ends the body.
  *
+ * Like the other body setters, it is refused while the transfer runs (and @destroy,
+ * if any, is called at once).
+ *
+ * Returns: %TRUE if the function was set, %FALSE if the transfer is running
+ *
  * Since: 1.0
  */
-void
+gboolean
 gmulti_transfer_set_request_body_bytes_func (GMultiTransfer      *self,
                                              GMultiReadBytesFunc  func,
                                              gint64               length,
@@ -108,19 +113,17 @@ gmulti_transfer_set_request_body_bytes_func (GMultiTransfer      *self,
 {
   ReadBytes *adapter;
 
-  g_return_if_fail (GMULTI_IS_TRANSFER (self));
-  g_return_if_fail (length >= -1);
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), FALSE);
+  g_return_val_if_fail (length >= -1, FALSE);
 
   if (func == NULL)
-    {
-      gmulti_transfer_set_request_body_func (self, NULL, -1, NULL, NULL);
-      return;
-    }
+    return gmulti_transfer_set_request_body_func (self, NULL, -1, NULL, NULL);
 
   adapter = g_new0 (ReadBytes, 1);
   adapter->func = func;
   adapter->user_data = user_data;
   adapter->destroy = destroy;
-  gmulti_transfer_set_request_body_func (self, read_bytes_cb, length, adapter,
-                                         read_bytes_free);
+  /* A refused adapter is freed at once, which calls @destroy. */
+  return gmulti_transfer_set_request_body_func (self, read_bytes_cb, length, adapter,
+                                                read_bytes_free);
 }

@@ -171,10 +171,14 @@ parse_http_uri (const char  *uri,
       return NULL;
     }
 
-  if (has_control_or_space (host))
+  /* Host and port as the engine will check them before writing a request. The path
+   * and query are kept encoded, so they hold no space or control character either. */
+  if (!gmulti_http1_check_part (GMULTI_HTTP1_PART_HOST, host, NULL, error))
+    return NULL;
+  if (g_uri_get_port (parsed) == 0)
     {
-      g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
-                           _("The URI’s host contains a space or a control character"));
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
+                   _("Invalid port in URI “%s”"), uri);
       return NULL;
     }
 
@@ -185,14 +189,8 @@ static gboolean
 check_method (const char  *method,
               GError     **error)
 {
-  if (method == NULL || !gmulti_http1_method_is_valid (method))
-    {
-      g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER,
-                           _("The request method is not a valid token"));
-      return FALSE;
-    }
-
-  return TRUE;
+  return gmulti_http1_check_part (GMULTI_HTTP1_PART_METHOD, method != NULL ? method : "",
+                                  NULL, error);
 }
 
 static gboolean
@@ -200,21 +198,8 @@ check_header (const char  *name,
               const char  *value,
               GError     **error)
 {
-  if (name == NULL || !gmulti_http1_header_name_is_valid (name))
-    {
-      g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER,
-                           _("A request header name is not a valid token"));
-      return FALSE;
-    }
-
-  if (value == NULL || !gmulti_http1_header_value_is_valid (value))
-    {
-      g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER,
-                           _("A request header value contains a forbidden character"));
-      return FALSE;
-    }
-
-  return TRUE;
+  return gmulti_http1_check_part (GMULTI_HTTP1_PART_FIELD_NAME, name, NULL, error) &&
+         gmulti_http1_check_part (GMULTI_HTTP1_PART_FIELD_VALUE, value, name, error);
 }
 
 static double
@@ -298,20 +283,58 @@ store_uri (GMultiTransfer *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URI]);
 }
 
-/* Stores @method without checking it, for the property; see store_uri(). */
+/* Stores @method without checking it, for the property; see store_uri(). %NULL goes
+ * back to the default (GET, or POST with a body). Notifies when the method that
+ * would be sent changed. */
 static void
 store_method (GMultiTransfer *self,
               const char     *method)
 {
-  if (method == NULL)
-    method = "GET";
-
-  if (g_strcmp0 (self->method, method) == 0)
-    return;
+  g_autofree char *before = g_strdup (gmulti_transfer_request_method (self));
 
   g_free (self->method);
-  self->method = g_strdup (method);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_METHOD]);
+  self->method = g_strdup (method != NULL ? method : "GET");
+  self->method_set = method != NULL;
+
+  if (strcmp (before, gmulti_transfer_request_method (self)) != 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_METHOD]);
+}
+
+/* A body set or cleared changes the default method: notifies if it did. */
+static void
+notify_body_changed (GMultiTransfer *self,
+                     gboolean        had_body)
+{
+  if (!self->method_set && had_body != gmulti_transfer_has_request_body (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_METHOD]);
+}
+
+/* The request a running transfer is sending is fixed: URI, method and body are read
+ * again for redirects and retries, and a body swapped while it is on the wire would
+ * no longer match the Content-Length already sent. */
+static gboolean
+check_not_running (GMultiTransfer  *self,
+                   GError         **error)
+{
+  if (!gmulti_transfer_is_running (self))
+    return TRUE;
+
+  g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_BUSY,
+                       _("The transfer is running: its request cannot change until it "
+                         "completed or was removed"));
+  return FALSE;
+}
+
+/* The same for the properties, which cannot report an error. */
+static gboolean
+property_refused_while_running (GMultiTransfer *self,
+                                GParamSpec     *pspec)
+{
+  if (!gmulti_transfer_is_running (self))
+    return FALSE;
+
+  g_critical ("GMultiTransfer:%s cannot change while the transfer runs", pspec->name);
+  return TRUE;
 }
 
 static void
@@ -419,7 +442,7 @@ gmulti_transfer_get_property (GObject    *object,
       g_value_set_string (value, self->uri);
       break;
     case PROP_METHOD:
-      g_value_set_string (value, self->method);
+      g_value_set_string (value, gmulti_transfer_request_method (self));
       break;
     case PROP_FOLLOW_REDIRECTS:
       g_value_set_boolean (value, self->follow_redirects);
@@ -509,10 +532,12 @@ gmulti_transfer_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_URI:
-      store_uri (self, g_value_get_string (value));
+      if (!property_refused_while_running (self, pspec))
+        store_uri (self, g_value_get_string (value));
       break;
     case PROP_METHOD:
-      store_method (self, g_value_get_string (value));
+      if (!property_refused_while_running (self, pspec))
+        store_method (self, g_value_get_string (value));
       break;
     case PROP_FOLLOW_REDIRECTS:
       gmulti_transfer_set_follow_redirects (self, g_value_get_boolean (value));
@@ -577,7 +602,9 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    *
    * Unlike [method@Transfer.set_uri], setting the property stores any string: an
    * invalid URI makes the transfer fail with %GMULTI_ERROR_INVALID_URI or
-   * %GMULTI_ERROR_UNSUPPORTED_SCHEME when it starts.
+   * %GMULTI_ERROR_UNSUPPORTED_SCHEME when it starts. Like the setter, it takes effect
+   * until the transfer starts; while it runs, setting it is a programming error and
+   * is ignored.
    *
    * Since: 1.0
    */
@@ -593,7 +620,9 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    *
    * Unlike [method@Transfer.set_method], setting the property stores any string: an
    * invalid method makes the transfer fail with %GMULTI_ERROR_INVALID_HEADER when it
-   * starts. Setting %NULL restores `GET`.
+   * starts. Setting %NULL restores the default: `GET`, or `POST` for a transfer with a
+   * request body. Like the setter, it takes effect until the transfer starts; while it
+   * runs, setting it is a programming error and is ignored.
    *
    * Since: 1.0
    */
@@ -632,7 +661,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * GMultiTransfer:timeout: (getter get_timeout) (setter set_timeout)
    *
    * The longest time the whole transfer may take, redirects included, in
-   * milliseconds; 0 means no limit.
+   * milliseconds; 0 means no limit. A transfer that never set it gets the session's
+   * [property@Session:timeout] while added to one.
    *
    * Since: 1.0
    */
@@ -645,7 +675,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * GMultiTransfer:connect-timeout: (getter get_connect_timeout) (setter set_connect_timeout)
    *
    * The longest time establishing a connection may take, name lookup and TLS handshake
-   * included, in milliseconds; 0 means no limit.
+   * included, in milliseconds; 0 means no limit. A transfer that never set it gets
+   * the session's [property@Session:connect-timeout] while added to one.
    *
    * Since: 1.0
    */
@@ -1055,10 +1086,17 @@ gmulti_transfer_new (const char *uri)
  * Sets the URI to request.
  *
  * The path and query are sent as given, so reserved characters in them must already be
- * percent-encoded. URIs with spaces or control characters, without a host, or with
- * another scheme are refused, and the previous URI is kept.
+ * percent-encoded. URIs with spaces or control characters, without a host, with a host
+ * or port that cannot be sent, or with another scheme are refused, and the previous
+ * URI is kept.
  *
- * Returns: %TRUE if @uri was accepted
+ * The URI can be changed until the transfer starts, also after it was added to a
+ * session or an engine: the first request goes to the URI set last. While the
+ * transfer runs it is refused with %GMULTI_ERROR_BUSY.
+ *
+ * Returns: %TRUE if @uri was accepted; %FALSE with @error set to
+ *   %GMULTI_ERROR_INVALID_URI, %GMULTI_ERROR_UNSUPPORTED_SCHEME or %GMULTI_ERROR_BUSY
+ *   otherwise
  *
  * Since: 1.0
  */
@@ -1072,6 +1110,9 @@ gmulti_transfer_set_uri (GMultiTransfer  *self,
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), FALSE);
   g_return_val_if_fail (uri != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_not_running (self, error))
+    return FALSE;
 
   parsed = parse_http_uri (uri, error);
   if (parsed == NULL)
@@ -1135,8 +1176,12 @@ gmulti_transfer_get_effective_uri (GMultiTransfer *self)
  * Sets the request method. It is sent exactly as given: methods are case-sensitive,
  * so `get` is not `GET`.
  *
- * Returns: %TRUE if @method is a valid token; otherwise the previous method is kept
- *   and @error is set to %GMULTI_ERROR_INVALID_HEADER
+ * Without a method set, a transfer sends `GET`, or `POST` when it has a request body
+ * (as curl does). The method can be changed until the transfer starts, also after it
+ * was added; while it runs it is refused with %GMULTI_ERROR_BUSY.
+ *
+ * Returns: %TRUE if @method was set; otherwise the previous method is kept and @error
+ *   is set to %GMULTI_ERROR_INVALID_HEADER (not a valid token) or %GMULTI_ERROR_BUSY
  *
  * Since: 1.0
  */
@@ -1149,7 +1194,7 @@ gmulti_transfer_set_method (GMultiTransfer  *self,
   g_return_val_if_fail (method != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_method (method, error))
+  if (!check_not_running (self, error) || !check_method (method, error))
     return FALSE;
 
   store_method (self, method);
@@ -1161,9 +1206,10 @@ gmulti_transfer_set_method (GMultiTransfer  *self,
  * gmulti_transfer_get_method:
  * @self: a transfer
  *
- * Gets the request method.
+ * Gets the request method, as it will be sent.
  *
- * Returns: the method; `GET` unless another was set
+ * Returns: the method set; without one, `POST` if a request body is set and `GET`
+ *   otherwise
  *
  * Since: 1.0
  */
@@ -1172,7 +1218,7 @@ gmulti_transfer_get_method (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->method;
+  return gmulti_transfer_request_method (self);
 }
 
 /**
@@ -1181,10 +1227,14 @@ gmulti_transfer_get_method (GMultiTransfer *self)
  *
  * Gets the header fields sent with the request, to change them in place.
  *
- * Fields added directly are checked when the transfer starts;
- * [method@Transfer.add_request_header] checks them at once. A `Host` field replaces
- * the one gmulti would send; `Content-Length` and `Transfer-Encoding` are ignored,
- * since gmulti frames the body itself.
+ * [struct@Headers] refuses names and values that cannot be sent, as
+ * [method@Transfer.add_request_header] does. A `Host` field replaces the one gmulti
+ * would send; `Content-Length` and `Transfer-Encoding` are ignored, since gmulti frames
+ * the body itself.
+ *
+ * The fields are read each time a request is written: changes take effect for the
+ * next request, also after the transfer was added, and while it runs for the requests
+ * of redirects and retries that follow.
  *
  * Returns: (transfer none): the request headers
  *
@@ -1205,7 +1255,9 @@ gmulti_transfer_get_request_headers (GMultiTransfer *self)
  * @value: the field value
  *
  * Appends a header field to the request, after checking that @name is a valid token
- * and @value has no CR, LF, NUL or other control character except tab.
+ * and @value has no CR, LF, NUL or other control character except tab. Like any change
+ * of [method@Transfer.get_request_headers], it takes effect for the next request
+ * written, redirects and retries included.
  *
  * Returns: %TRUE if the field was added; otherwise @error is set to
  *   %GMULTI_ERROR_INVALID_HEADER
@@ -1236,20 +1288,31 @@ gmulti_transfer_add_request_header (GMultiTransfer  *self,
  *
  * Sets the request body, sent with a `Content-Length`. It replaces a
  * [callback@ReadFunc] set before. The body is sent again from its first byte when a
- * redirect keeps the method.
+ * redirect keeps the method. A transfer whose method was never set sends its body
+ * with `POST` (see [method@Transfer.set_method]).
+ *
+ * The body can be changed until the transfer starts, also after it was added; while
+ * it runs it is refused, since part of it may already be on the wire.
+ *
+ * Returns: %TRUE if the body was set, %FALSE if the transfer is running
  *
  * Since: 1.0
  */
-void
+gboolean
 gmulti_transfer_set_request_body (GMultiTransfer *self,
                                   GBytes         *body)
 {
   GMultiTransferPrivate *priv;
+  gboolean had_body;
   GBytes *old;
 
-  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), FALSE);
+
+  if (gmulti_transfer_is_running (self))
+    return FALSE;
 
   priv = get_priv (self);
+  had_body = gmulti_transfer_has_request_body (self);
 
   /* Take the new reference first: @body may be the current one. */
   old = self->request_body;
@@ -1261,6 +1324,8 @@ gmulti_transfer_set_request_body (GMultiTransfer *self,
   g_clear_pointer (&old, g_bytes_unref);
 
   clear_read_func (self);
+  notify_body_changed (self, had_body);
+  return TRUE;
 }
 
 /**
@@ -1278,14 +1343,20 @@ gmulti_transfer_set_request_body (GMultiTransfer *self,
  *
  * If @length is given, @func must supply exactly that many bytes. A body from a
  * function cannot be sent twice, so redirects that keep the method fail with
- * %GMULTI_ERROR_BAD_REDIRECT once it has been read.
+ * %GMULTI_ERROR_BAD_REDIRECT once it has been read. A transfer whose method was never
+ * set sends its body with `POST`.
+ *
+ * The function can be changed until the transfer starts, also after it was added;
+ * while it runs it is refused (and @destroy, if any, is called at once).
+ *
+ * Returns: %TRUE if the function was set, %FALSE if the transfer is running
  *
  * Language bindings see [method@Transfer.set_request_body_bytes_func] under this
  * name.
  *
  * Since: 1.0
  */
-void
+gboolean
 gmulti_transfer_set_request_body_func (GMultiTransfer *self,
                                        GMultiReadFunc  func,
                                        gint64          length,
@@ -1294,12 +1365,21 @@ gmulti_transfer_set_request_body_func (GMultiTransfer *self,
 {
   GMultiTransferPrivate *priv;
   GDestroyNotify old_destroy;
+  gboolean had_body;
   gpointer old_data;
 
-  g_return_if_fail (GMULTI_IS_TRANSFER (self));
-  g_return_if_fail (length >= -1);
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), FALSE);
+  g_return_val_if_fail (length >= -1, FALSE);
+
+  if (gmulti_transfer_is_running (self))
+    {
+      if (func != NULL && destroy != NULL)
+        destroy (user_data);
+      return FALSE;
+    }
 
   priv = get_priv (self);
+  had_body = gmulti_transfer_has_request_body (self);
 
   g_clear_pointer (&self->request_body, g_bytes_unref);
 
@@ -1318,6 +1398,8 @@ gmulti_transfer_set_request_body_func (GMultiTransfer *self,
 
   if (old_destroy != NULL)
     old_destroy (old_data);
+  notify_body_changed (self, had_body);
+  return TRUE;
 }
 
 static gssize
@@ -1345,33 +1427,38 @@ read_body_stream_cb (GMultiTransfer *transfer,
  * a local file's stream. Data that arrives from the network should be supplied with
  * [method@Transfer.set_request_body_func] instead. A seekable stream is sent again
  * from its starting position when a redirect keeps the method, or when a request is
- * retried; another stream cannot be sent twice.
+ * retried; another stream cannot be sent twice. A transfer whose method was never set
+ * sends its body with `POST`.
+ *
+ * The stream can be changed until the transfer starts, also after it was added; while
+ * it runs it is refused.
+ *
+ * Returns: %TRUE if the stream was set, %FALSE if the transfer is running
  *
  * Since: 1.0
  */
-void
+gboolean
 gmulti_transfer_set_request_body_stream (GMultiTransfer *self,
                                          GInputStream   *stream,
                                          gint64          length)
 {
   GMultiTransferPrivate *priv;
 
-  g_return_if_fail (GMULTI_IS_TRANSFER (self));
-  g_return_if_fail (stream == NULL || G_IS_INPUT_STREAM (stream));
-  g_return_if_fail (length >= -1);
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), FALSE);
+  g_return_val_if_fail (stream == NULL || G_IS_INPUT_STREAM (stream), FALSE);
+  g_return_val_if_fail (length >= -1, FALSE);
 
   if (stream == NULL)
-    {
-      gmulti_transfer_set_request_body_func (self, NULL, -1, NULL, NULL);
-      return;
-    }
+    return gmulti_transfer_set_request_body_func (self, NULL, -1, NULL, NULL);
 
-  gmulti_transfer_set_request_body_func (self, read_body_stream_cb, length,
-                                         g_object_ref (stream), g_object_unref);
+  if (!gmulti_transfer_set_request_body_func (self, read_body_stream_cb, length,
+                                              g_object_ref (stream), g_object_unref))
+    return FALSE;
   priv = get_priv (self);
   priv->body_stream = stream;
   priv->body_stream_start = G_IS_SEEKABLE (stream) && g_seekable_can_seek (G_SEEKABLE (stream))
                             ? g_seekable_tell (G_SEEKABLE (stream)) : -1;
+  return TRUE;
 }
 
 /**
@@ -1387,6 +1474,9 @@ gmulti_transfer_set_request_body_stream (GMultiTransfer *self,
  * Setting a function removes the [property@Transfer:output-stream].
  *
  * Setting another function, or %NULL, calls the previous @destroy.
+ *
+ * The function can be changed at any time, also while the transfer runs: the next
+ * body bytes go to the new one.
  *
  * Since: 1.0
  */
@@ -1491,6 +1581,9 @@ gmulti_transfer_get_output_stream (GMultiTransfer *self)
  * [method@Transfer.get_response_body]. Turn it off for large bodies handled in
  * [signal@Transfer::data].
  *
+ * It can be changed at any time, also while the transfer runs: it applies to the next
+ * body bytes.
+ *
  * Since: 1.0
  */
 void
@@ -1531,7 +1624,13 @@ gmulti_transfer_get_collect_body (GMultiTransfer *self)
  * @msec: the limit in milliseconds, or 0 for none
  *
  * Sets how long establishing a connection may take, name lookup and TLS handshake
- * included. The default is 30 seconds.
+ * included. The default is 30 seconds; in a session, the session's
+ * [property@Session:connect-timeout] unless the transfer sets its own, which this
+ * does (0 included).
+ *
+ * It is read whenever the transfer opens a connection: a change takes effect until
+ * the transfer starts, also after it was added, and while it runs for the connections
+ * it opens later (redirects, retries).
  *
  * Since: 1.0
  */
@@ -1541,6 +1640,7 @@ gmulti_transfer_set_connect_timeout (GMultiTransfer *self,
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
+  self->connect_timeout_set = TRUE;
   if (self->connect_timeout_ms == msec)
     return;
 
@@ -1572,7 +1672,12 @@ gmulti_transfer_get_connect_timeout (GMultiTransfer *self)
  * @msec: the limit in milliseconds, or 0 for none
  *
  * Sets how long the whole transfer may take, redirects included. When it runs out the
- * transfer fails with %GMULTI_ERROR_TIMED_OUT.
+ * transfer fails with %GMULTI_ERROR_TIMED_OUT. There is no limit by default; in a
+ * session, the session's [property@Session:timeout] unless the transfer sets its own,
+ * which this does (0 included).
+ *
+ * It is read when the transfer starts: a change takes effect until then, also after
+ * the transfer was added; one made while it runs applies to its next run.
  *
  * Since: 1.0
  */
@@ -1582,6 +1687,7 @@ gmulti_transfer_set_timeout (GMultiTransfer *self,
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
+  self->timeout_set = TRUE;
   if (self->timeout_ms == msec)
     return;
 
@@ -1618,6 +1724,10 @@ gmulti_transfer_get_timeout (GMultiTransfer *self)
  * @bytes_per_sec bytes per second for @seconds seconds in a row. Sets
  * [property@Transfer:low-speed-limit] and [property@Transfer:low-speed-time].
  *
+ * A change takes effect until the transfer starts, also after it was added. While it
+ * runs, the check is armed when each request begins: turning it on then applies from
+ * the next request (a redirect or retry), other changes at the next check.
+ *
  * Since: 1.0
  */
 void
@@ -1640,6 +1750,9 @@ gmulti_transfer_set_low_speed (GMultiTransfer *self,
  *
  * Sets whether 3xx responses with a `Location` are followed, up to
  * [property@Transfer:max-redirects] times. Off by default.
+ *
+ * It is read when a response arrives, so a change takes effect at once, also after
+ * the transfer was added and while it runs.
  *
  * Since: 1.0
  */
@@ -1682,6 +1795,9 @@ gmulti_transfer_get_follow_redirects (GMultiTransfer *self)
  *
  * Sets how many redirects are followed at most. The default is 20. Values above 1000
  * make the transfer fail with %GMULTI_ERROR_INVALID_ARGUMENT when it starts.
+ *
+ * It is read when a response arrives, so a change takes effect at once, also after
+ * the transfer was added and while it runs.
  *
  * Since: 1.0
  */
@@ -1732,6 +1848,10 @@ gmulti_transfer_get_max_redirects (GMultiTransfer *self)
  * and anyone on the path can read and change the traffic. Use it only for tests or
  * with [method@Transfer.set_tls_pinned_public_key], which is checked either way.
  *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
+ *
  * Since: 1.0
  */
 void
@@ -1776,6 +1896,10 @@ gmulti_transfer_get_tls_verify (GMultiTransfer *self)
  * store is not used. A file that cannot be loaded, or holds no certificate, makes
  * `https` transfers fail with %GMULTI_ERROR_TLS_BAD_CERTIFICATE.
  *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
+ *
  * Since: 1.0
  */
 void
@@ -1813,6 +1937,10 @@ gmulti_transfer_get_tls_ca_file (GMultiTransfer *self)
  * Sets a directory whose PEM files hold the certificate authorities the server's
  * chain must lead to, in addition to [property@Transfer:tls-ca-file]. When either is
  * set, the system's trust store is not used.
+ *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
  *
  * Since: 1.0
  */
@@ -1858,6 +1986,10 @@ gmulti_transfer_get_tls_ca_directory (GMultiTransfer *self)
  * The pin is checked even when [property@Transfer:tls-verify] is %FALSE. A malformed
  * value makes `https` transfers fail with %GMULTI_ERROR_INVALID_ARGUMENT.
  *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
+ *
  * Since: 1.0
  */
 void
@@ -1901,6 +2033,10 @@ gmulti_transfer_get_tls_pinned_public_key (GMultiTransfer *self)
  * fail with %GMULTI_ERROR_TLS_BAD_CERTIFICATE. A server that requires a certificate
  * and gets none, or refuses this one, makes the transfer fail with
  * %GMULTI_ERROR_TLS_CERTIFICATE_REQUIRED.
+ *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
  *
  * Since: 1.0
  */
@@ -1972,6 +2108,10 @@ gmulti_transfer_get_tls_client_key (GMultiTransfer *self)
  * AES-128-GCM decrypts bulk data faster than AES-256-GCM; pass `NORMAL` for
  * GnuTLS's own order, which puts AES-256-GCM first.
  *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
+ *
  * Since: 1.0
  */
 void
@@ -2008,6 +2148,10 @@ gmulti_transfer_get_tls_priority (GMultiTransfer *self)
  *
  * Sets the oldest TLS protocol version accepted, on top of what
  * [property@Transfer:tls-priority] allows.
+ *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
  *
  * Since: 1.0
  */
@@ -2068,7 +2212,8 @@ gmulti_transfer_get_state (GMultiTransfer *self)
  *
  * Gets the HTTP status code of the final response.
  *
- * Returns: the status code, or 0 before the response head arrived
+ * Returns: the status code, or 0 before the response head arrived and for a transfer
+ *   removed or cancelled before it completed (see [method@Transfer.get_error])
  *
  * Since: 1.0
  */
@@ -2166,6 +2311,10 @@ gmulti_transfer_get_response_body (GMultiTransfer *self)
  * @self: a transfer
  *
  * Gets why the transfer failed.
+ *
+ * A transfer removed from its session or engine before it completed, or whose
+ * asynchronous call was cancelled, reads %G_IO_ERROR_CANCELLED (and status 0), even
+ * if part of the response had arrived.
  *
  * Returns: (transfer none) (nullable): the error, or %NULL if the transfer succeeded or
  *   has not completed
@@ -2359,7 +2508,7 @@ gmulti_transfer_validate (GMultiTransfer  *self,
         return FALSE;
     }
 
-  if (!check_method (self->method, error))
+  if (!check_method (gmulti_transfer_request_method (self), error))
     return FALSE;
 
   /* Fields appended with add_request_header() were checked already, but the
@@ -2416,6 +2565,43 @@ gmulti_transfer_reset_response (GMultiTransfer *self)
   memset (&self->metrics, 0, sizeof self->metrics);
   g_clear_error (&self->error);
 
+  notify_response_changes (self);
+}
+
+void
+gmulti_transfer_begin_run (GMultiTransfer *self)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  /* The add set the effective URI; the application may have changed the URI since. */
+  if (g_strcmp0 (self->effective_uri, self->uri) != 0)
+    {
+      g_free (self->effective_uri);
+      self->effective_uri = g_strdup (self->uri);
+      notify_response_changes (self);
+    }
+}
+
+void
+gmulti_transfer_cancelled (GMultiTransfer *self,
+                           gboolean        never_started)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  if (never_started)
+    {
+      gmulti_transfer_reset_response (self);
+      gmulti_transfer_set_state (self, GMULTI_TRANSFER_IDLE);
+    }
+
+  /* A status would read as an answer: there is none, the run was abandoned. */
+  self->status = 0;
+  g_clear_pointer (&self->reason, g_free);
+  g_clear_error (&self->error);
+  self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                     never_started
+                                     ? _("The transfer was cancelled before it started")
+                                     : _("The transfer was removed before it completed"));
   notify_response_changes (self);
 }
 

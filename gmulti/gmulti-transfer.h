@@ -110,22 +110,22 @@ gboolean            gmulti_transfer_add_request_header  (GMultiTransfer *self,
                                                          const char     *value,
                                                          GError        **error);
 GMULTI_AVAILABLE_IN_ALL
-void                gmulti_transfer_set_request_body    (GMultiTransfer *self,
+gboolean            gmulti_transfer_set_request_body    (GMultiTransfer *self,
                                                          GBytes         *body);
 GMULTI_AVAILABLE_IN_ALL
-void                gmulti_transfer_set_request_body_func (GMultiTransfer *self,
+gboolean            gmulti_transfer_set_request_body_func (GMultiTransfer *self,
                                                            GMultiReadFunc  func,
                                                            gint64          length,
                                                            gpointer        user_data,
                                                            GDestroyNotify  destroy);
 GMULTI_AVAILABLE_IN_ALL
-void                gmulti_transfer_set_request_body_bytes_func (GMultiTransfer      *self,
+gboolean            gmulti_transfer_set_request_body_bytes_func (GMultiTransfer      *self,
                                                                  GMultiReadBytesFunc  func,
                                                                  gint64               length,
                                                                  gpointer             user_data,
                                                                  GDestroyNotify       destroy);
 GMULTI_AVAILABLE_IN_ALL
-void                gmulti_transfer_set_request_body_stream (GMultiTransfer *self,
+gboolean            gmulti_transfer_set_request_body_stream (GMultiTransfer *self,
                                                              GInputStream   *stream,
                                                              gint64          length);
 GMULTI_AVAILABLE_IN_ALL

@@ -434,7 +434,7 @@ test_request_headers (void)
   g_clear_pointer (&req, test_request_free);
 
   /* A default User-Agent set on the engine (as the session does) comes with Accept. */
-  gmulti_engine_set_user_agent (loop->engine, "gmulti-test/1");
+  g_assert_true (gmulti_engine_set_user_agent (loop->engine, "gmulti-test/1", NULL));
   run_transfer (loop, engine_agent);
   req = test_server_get_last_request (server);
   expected = g_strdup_printf ("GET /hello HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
@@ -2162,6 +2162,395 @@ test_invalid_header (void)
   check_fails_before_sending (server, bad_method, GMULTI_ERROR_INVALID_HEADER);
 }
 
+/* ------------------------------------------------------- what reaches the wire */
+
+static void
+add_not_started (EngineLoop     *loop,
+                 GMultiTransfer *transfer)
+{
+  g_assert_cmpint (gmulti_engine_add (loop->engine, transfer), ==, GMULTI_ENGINE_OK);
+  g_assert_cmpint (gmulti_transfer_get_state (transfer), ==, GMULTI_TRANSFER_PENDING);
+}
+
+static void
+finish (EngineLoop     *loop,
+        GMultiTransfer *transfer)
+{
+  g_assert_true (engine_loop_run_until_done (loop, transfer, WAIT_MS));
+  g_assert_cmpint (gmulti_transfer_get_state (transfer), ==, GMULTI_TRANSFER_DONE);
+  g_assert_cmpint (gmulti_engine_remove (loop->engine, transfer), ==, GMULTI_ENGINE_OK);
+  /* Its message is read: forget it, for the next run. */
+  while (g_ptr_array_remove (loop->messages, transfer))
+    ;
+}
+
+/* A whole run of a transfer that runs again afterwards. */
+static void
+run_again (EngineLoop     *loop,
+           GMultiTransfer *transfer)
+{
+  add_not_started (loop, transfer);
+  finish (loop, transfer);
+}
+
+#define SMUGGLING "ua/1\r\nX-Injected: 1\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+
+/* No value set on a transfer or an engine can put a second request on the wire: each is
+ * refused when set, or, where a setter cannot report, when the transfer starts. */
+static void
+test_wire_injection (void)
+{
+  g_autoptr(TestServer) server = new_server (NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/hello");
+  g_autoptr(GMultiTransfer) by_property = new_transfer (server, "/hello");
+  g_autoptr(TestRequest) req = NULL;
+  g_autofree char *good = test_server_uri (server, "/hello");
+  g_autofree char *bad_host = g_strdup_printf ("http://127.0.0.1%%2F:%u/",
+                                               test_server_get_port (server));
+  GError *error = NULL;
+
+  /* The engine's default User-Agent (what a session sets). */
+  g_assert_false (gmulti_engine_set_user_agent (loop->engine, SMUGGLING, &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER);
+  g_clear_error (&error);
+  run_again (loop, transfer);
+  g_assert_error ((GError *) gmulti_transfer_get_error (transfer), GMULTI_ERROR,
+                  GMULTI_ERROR_INVALID_HEADER);
+  g_assert_true (gmulti_engine_set_user_agent (loop->engine, NULL, NULL));
+
+  /* A plain transfer: method, header fields, URI. */
+  g_assert_false (gmulti_transfer_set_method (transfer, "GET / HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET",
+                                              &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER);
+  g_clear_error (&error);
+  g_assert_false (gmulti_transfer_add_request_header (transfer, "User-Agent", SMUGGLING, &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER);
+  g_clear_error (&error);
+  g_assert_false (gmulti_headers_append (gmulti_transfer_get_request_headers (transfer),
+                                         "Host", "h\r\nX-Injected: 1", &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER);
+  g_clear_error (&error);
+  g_assert_false (gmulti_transfer_set_uri (transfer, bad_host, &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI);
+  g_clear_error (&error);
+  g_assert_cmpstr (gmulti_transfer_get_uri (transfer), ==, good);
+
+  /* Stored through the properties, refused when it starts. */
+  g_object_set (by_property, "method", "GET /smuggled HTTP/1.1\r\nX:", NULL);
+  g_assert_false (gmulti_transfer_perform (by_property, NULL, &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER);
+  g_clear_error (&error);
+  g_object_set (by_property, "method", NULL, "uri", bad_host, NULL);
+  g_assert_false (gmulti_transfer_perform (by_property, NULL, &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI);
+  g_clear_error (&error);
+  g_assert_cmpuint (test_server_get_n_accepted (server), ==, 0);
+
+  /* What is left is one clean request, and nothing after it. */
+  g_assert_true (gmulti_transfer_perform (transfer, NULL, &error));
+  g_assert_no_error (error);
+  assert_success (transfer, 200, "hello");
+  g_assert_false (test_server_wait_requests (server, 2, 300));
+  g_assert_cmpuint (test_server_get_n_requests (server), ==, 1);
+  req = test_server_get_last_request (server);
+  g_assert_cmpstr (req->target, ==, "/hello");
+  g_assert_null (test_request_get_header (req, "X-Injected"));
+}
+
+/* gmulti_transfer_perform() sends the same default User-Agent as a session. */
+static void
+test_perform_user_agent (void)
+{
+  g_autoptr(TestServer) server = new_server (NULL);
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/hello");
+  g_autoptr(GMultiTransfer) own = new_transfer (server, "/hello");
+  g_autoptr(TestRequest) req = NULL;
+  GError *error = NULL;
+
+  g_assert_true (gmulti_transfer_perform (transfer, NULL, &error));
+  g_assert_no_error (error);
+  req = test_server_get_last_request (server);
+  g_assert_cmpstr (test_request_get_header (req, "User-Agent"), ==, "gmulti/" GMULTI_VERSION_S);
+  g_assert_cmpstr (test_request_get_header (req, "Accept"), ==, "*/*");
+  g_clear_pointer (&req, test_request_free);
+
+  /* The transfer's own still wins. */
+  g_assert_true (gmulti_transfer_add_request_header (own, "User-Agent", "own/2", NULL));
+  g_assert_true (gmulti_transfer_perform (own, NULL, &error));
+  g_assert_no_error (error);
+  req = test_server_get_last_request (server);
+  g_assert_cmpstr (test_request_get_header (req, "User-Agent"), ==, "own/2");
+}
+
+/* A body on a transfer whose method was never set goes out with POST, as with curl. */
+static void
+test_body_default_post (void)
+{
+  g_autoptr(TestServer) server = new_server (NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/target");
+  g_autoptr(GBytes) body = g_bytes_new_static ("abc", 3);
+  g_autoptr(TestRequest) req = NULL;
+  ReadSource source = { body, 0, 2, 0 };
+  guint n_notify = 0;
+
+  g_signal_connect_swapped (transfer, "notify::method", G_CALLBACK (g_atomic_int_inc),
+                            &n_notify);
+  g_assert_cmpstr (gmulti_transfer_get_method (transfer), ==, "GET");
+  g_assert_true (gmulti_transfer_set_request_body (transfer, body));
+  g_assert_cmpstr (gmulti_transfer_get_method (transfer), ==, "POST");
+  g_assert_cmpuint (n_notify, ==, 1);
+  run_again (loop, transfer);
+  assert_success (transfer, 200, "POST 3");
+  req = test_server_get_last_request (server);
+  g_assert_cmpstr (req->method, ==, "POST");
+  g_assert_cmpstr (test_request_get_header (req, "Content-Length"), ==, "3");
+  g_clear_pointer (&req, test_request_free);
+
+  /* Unknown length, from a function: chunked, still POST. */
+  g_assert_true (gmulti_transfer_set_request_body_func (transfer, read_source_cb, -1, &source,
+                                                        NULL));
+  g_assert_cmpuint (n_notify, ==, 1);
+  run_again (loop, transfer);
+  assert_success (transfer, 200, "POST 3");
+
+  /* No body: GET again. */
+  g_assert_true (gmulti_transfer_set_request_body (transfer, NULL));
+  g_assert_cmpstr (gmulti_transfer_get_method (transfer), ==, "GET");
+  g_assert_cmpuint (n_notify, ==, 2);
+  run_again (loop, transfer);
+  assert_success (transfer, 200, "GET 0");
+
+  /* A method set is kept, whatever the body. */
+  g_assert_true (gmulti_transfer_set_method (transfer, "GET", NULL));
+  g_assert_true (gmulti_transfer_set_request_body (transfer, body));
+  g_assert_cmpstr (gmulti_transfer_get_method (transfer), ==, "GET");
+  run_again (loop, transfer);
+  assert_success (transfer, 200, "GET 3");
+
+  /* Until the property gives the default back. */
+  g_object_set (transfer, "method", NULL, NULL);
+  g_assert_cmpstr (gmulti_transfer_get_method (transfer), ==, "POST");
+}
+
+/* Every setter called after the add, before the engine started the transfer, takes
+ * effect in that run. */
+
+static gboolean
+collect_write_cb (GMultiTransfer *transfer,
+                  const guint8   *data,
+                  gsize           length,
+                  gpointer        user_data)
+{
+  g_byte_array_append (user_data, data, length);
+  return TRUE;
+}
+
+static void
+set_path (GMultiTransfer *transfer,
+          TestServer     *server,
+          const char     *path)
+{
+  g_autofree char *uri = test_server_uri (server, path);
+
+  g_assert_true (gmulti_transfer_set_uri (transfer, uri, NULL));
+}
+
+static void
+test_setters_after_add (void)
+{
+  g_autoptr(TestServer) server = new_server (NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/hello");
+  g_autoptr(GBytes) body = g_bytes_new_static ("abcde", 5);
+  g_autoptr(GByteArray) written = g_byte_array_new ();
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr(GInputStream) in = NULL;
+  g_autofree char *method_uri = test_server_uri (server, "/method");
+  g_autofree char *hole_uri = NULL;
+  ReadSource source = { body, 0, 2, 0 };
+  guint16 port = 0;
+  int hole;
+  gint64 start;
+
+  /* The URI. */
+  add_not_started (loop, transfer);
+  g_assert_true (gmulti_transfer_set_uri (transfer, method_uri, NULL));
+  finish (loop, transfer);
+  assert_success (transfer, 200, "GET");
+  g_assert_cmpstr (gmulti_transfer_get_effective_uri (transfer), ==, method_uri);
+
+  /* The method, and a header field. */
+  add_not_started (loop, transfer);
+  g_assert_true (gmulti_transfer_set_method (transfer, "PUT", NULL));
+  g_assert_true (gmulti_transfer_add_request_header (transfer, "X-After-Add", "1", NULL));
+  finish (loop, transfer);
+  assert_success (transfer, 200, "PUT");
+  {
+    g_autoptr(TestRequest) req = test_server_get_last_request (server);
+
+    g_assert_cmpstr (test_request_get_header (req, "X-After-Add"), ==, "1");
+  }
+
+  /* Each kind of body. */
+  g_object_set (transfer, "method", NULL, NULL);
+  set_path (transfer, server, "/target");
+  add_not_started (loop, transfer);
+  g_assert_true (gmulti_transfer_set_request_body (transfer, body));
+  finish (loop, transfer);
+  assert_success (transfer, 200, "POST 5");
+  add_not_started (loop, transfer);
+  g_assert_true (gmulti_transfer_set_request_body_func (transfer, read_source_cb, 5, &source,
+                                                        NULL));
+  finish (loop, transfer);
+  assert_success (transfer, 200, "POST 5");
+  in = g_memory_input_stream_new_from_bytes (body);
+  add_not_started (loop, transfer);
+  g_assert_true (gmulti_transfer_set_request_body_stream (transfer, in, -1));
+  finish (loop, transfer);
+  assert_success (transfer, 200, "POST 5");
+  g_assert_true (gmulti_transfer_set_request_body (transfer, NULL));
+
+  /* Where the body goes. */
+  add_not_started (loop, transfer);
+  gmulti_transfer_set_collect_body (transfer, FALSE);
+  finish (loop, transfer);
+  g_assert_null (gmulti_transfer_get_response_body (transfer));
+  gmulti_transfer_set_collect_body (transfer, TRUE);
+  add_not_started (loop, transfer);
+  gmulti_transfer_set_write_func (transfer, collect_write_cb, written, NULL);
+  finish (loop, transfer);
+  g_assert_cmpmem (written->data, written->len, "GET 0", 5);
+  add_not_started (loop, transfer);
+  gmulti_transfer_set_output_stream (transfer, out);
+  finish (loop, transfer);
+  g_assert_true (g_output_stream_close (out, NULL, NULL));
+  g_assert_cmpmem (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (out)),
+                   g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out)),
+                   "GET 0", 5);
+  gmulti_transfer_set_output_stream (transfer, NULL);
+
+  /* Redirects. */
+  set_path (transfer, server, "/chain/2");
+  add_not_started (loop, transfer);
+  gmulti_transfer_set_follow_redirects (transfer, TRUE);
+  finish (loop, transfer);
+  assert_success (transfer, 200, "end");
+  add_not_started (loop, transfer);
+  gmulti_transfer_set_max_redirects (transfer, 1);
+  finish (loop, transfer);
+  g_assert_error ((GError *) gmulti_transfer_get_error (transfer), GMULTI_ERROR,
+                  GMULTI_ERROR_TOO_MANY_REDIRECTS);
+
+  /* The limits. */
+  set_path (transfer, server, "/stall");
+  add_not_started (loop, transfer);
+  gmulti_transfer_set_timeout (transfer, 200);
+  start = g_get_monotonic_time ();
+  finish (loop, transfer);
+  g_assert_error ((GError *) gmulti_transfer_get_error (transfer), GMULTI_ERROR,
+                  GMULTI_ERROR_TIMED_OUT);
+  g_assert_cmpint (elapsed_ms (start), <, 2000);
+  gmulti_transfer_set_timeout (transfer, 0);
+
+  set_path (transfer, server, "/trickle");
+  add_not_started (loop, transfer);
+  gmulti_transfer_set_low_speed (transfer, 1000, 1);
+  finish (loop, transfer);
+  g_assert_error ((GError *) gmulti_transfer_get_error (transfer), GMULTI_ERROR,
+                  GMULTI_ERROR_TOO_SLOW);
+  gmulti_transfer_set_low_speed (transfer, 0, 0);
+
+  hole = test_blackhole_listener (AF_INET, &port);
+  if (hole >= 0)
+    {
+      hole_uri = g_strdup_printf ("http://127.0.0.1:%u/", port);
+      g_assert_true (gmulti_transfer_set_uri (transfer, hole_uri, NULL));
+      add_not_started (loop, transfer);
+      gmulti_transfer_set_connect_timeout (transfer, 200);
+      start = g_get_monotonic_time ();
+      finish (loop, transfer);
+      g_assert_error ((GError *) gmulti_transfer_get_error (transfer), GMULTI_ERROR,
+                      GMULTI_ERROR_CONNECT_TIMEOUT);
+      g_assert_cmpint (elapsed_ms (start), <, 2000);
+      close (hole);
+    }
+
+  g_assert_cmpuint (loop->n_contract_violations, ==, 0);
+}
+
+/* While a transfer runs, the request it is sending cannot change: each setter says so
+ * and changes nothing. */
+
+typedef struct {
+  guint n_calls;
+  guint n_destroyed;
+  char *uri;
+} WhileRunning;
+
+static void
+count_destroy_cb (gpointer data)
+{
+  ((WhileRunning *) data)->n_destroyed++;
+}
+
+static void
+change_while_running_cb (GMultiTransfer *transfer,
+                         guint           status,
+                         GMultiHeaders  *headers,
+                         WhileRunning   *state)
+{
+  g_autoptr(GBytes) body = g_bytes_new_static ("x", 1);
+  g_autoptr(GInputStream) in = g_memory_input_stream_new ();
+  GError *error = NULL;
+
+  state->n_calls++;
+  g_assert_false (gmulti_transfer_set_uri (transfer, "http://127.0.0.1:1/other", &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_BUSY);
+  g_clear_error (&error);
+  g_assert_false (gmulti_transfer_set_method (transfer, "DELETE", &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_BUSY);
+  g_clear_error (&error);
+  g_assert_false (gmulti_transfer_set_request_body (transfer, body));
+  g_assert_false (gmulti_transfer_set_request_body_func (transfer, read_source_cb, 1, state,
+                                                         count_destroy_cb));
+  g_assert_false (gmulti_transfer_set_request_body_stream (transfer, in, -1));
+
+  g_test_expect_message ("GMulti", G_LOG_LEVEL_CRITICAL, "*uri cannot change while*");
+  g_object_set (transfer, "uri", "http://127.0.0.1:1/other", NULL);
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("GMulti", G_LOG_LEVEL_CRITICAL, "*method cannot change while*");
+  g_object_set (transfer, "method", "DELETE", NULL);
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpstr (gmulti_transfer_get_uri (transfer), ==, state->uri);
+  g_assert_cmpstr (gmulti_transfer_get_method (transfer), ==, "POST");
+}
+
+static void
+test_setters_while_running (void)
+{
+  g_autoptr(TestServer) server = new_server (NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/target");
+  g_autoptr(GBytes) body = g_bytes_new_static ("abc", 3);
+  WhileRunning state = { 0, 0, test_server_uri (server, "/target") };
+
+  g_assert_true (gmulti_transfer_set_request_body (transfer, body));
+  g_signal_connect (transfer, "response-headers", G_CALLBACK (change_while_running_cb), &state);
+  run_transfer (loop, transfer);
+  assert_success (transfer, 200, "POST 3");
+  g_assert_cmpuint (state.n_calls, ==, 1);
+  /* The refused function's data was given back at once. */
+  g_assert_cmpuint (state.n_destroyed, ==, 1);
+
+  /* Done: everything can change again. */
+  g_assert_true (gmulti_transfer_set_method (transfer, "PUT", NULL));
+  g_assert_true (gmulti_transfer_set_request_body (transfer, NULL));
+  g_free (state.uri);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -2230,6 +2619,11 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http1/error/unsupported-scheme", test_unsupported_scheme);
   g_test_add_func ("/GMulti/Http1/error/bad-uri", test_bad_uri);
   g_test_add_func ("/GMulti/Http1/error/invalid-header", test_invalid_header);
+  g_test_add_func ("/GMulti/Http1/wire/injection", test_wire_injection);
+  g_test_add_func ("/GMulti/Http1/wire/perform-user-agent", test_perform_user_agent);
+  g_test_add_func ("/GMulti/Http1/body/default-post", test_body_default_post);
+  g_test_add_func ("/GMulti/Http1/setters/after-add", test_setters_after_add);
+  g_test_add_func ("/GMulti/Http1/setters/while-running", test_setters_while_running);
 
   return g_test_run ();
 }

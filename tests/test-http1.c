@@ -1105,31 +1105,70 @@ test_chunk_prefix (void)
   g_assert_cmpmem (buf, len, "ffffffffffffffff\r\n", 18);
 }
 
+static gboolean
+part_ok (GMultiHttp1Part  part,
+         const char      *text)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok = gmulti_http1_check_part (part, text, "X-Field", &error);
+
+  /* A refusal always says why, in the domain its callers document. */
+  g_assert_true (ok == (error == NULL));
+  if (error != NULL)
+    g_assert_true (g_error_matches (error, GMULTI_ERROR,
+                                    part == GMULTI_HTTP1_PART_TARGET ||
+                                    part == GMULTI_HTTP1_PART_HOST
+                                    ? GMULTI_ERROR_INVALID_URI
+                                    : GMULTI_ERROR_INVALID_HEADER));
+  return ok;
+}
+
 static void
 test_validation (void)
 {
-  g_assert_true (gmulti_http1_method_is_valid ("GET"));
-  g_assert_true (gmulti_http1_method_is_valid ("M-SEARCH"));
-  g_assert_true (gmulti_http1_method_is_valid ("x!#$%&'*+-.^_`|~9"));
-  g_assert_false (gmulti_http1_method_is_valid (""));
-  g_assert_false (gmulti_http1_method_is_valid ("GET "));
-  g_assert_false (gmulti_http1_method_is_valid ("GET\r\n"));
-  g_assert_false (gmulti_http1_method_is_valid ("GE/T"));
-  g_assert_false (gmulti_http1_method_is_valid ("GET\x80"));
+  g_assert_true (part_ok (GMULTI_HTTP1_PART_METHOD, "GET"));
+  g_assert_true (part_ok (GMULTI_HTTP1_PART_METHOD, "M-SEARCH"));
+  g_assert_true (part_ok (GMULTI_HTTP1_PART_METHOD, "x!#$%&'*+-.^_`|~9"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_METHOD, ""));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_METHOD, "GET "));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_METHOD, "GET\r\n"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_METHOD, "GE/T"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_METHOD, "GET\x80"));
 
-  g_assert_true (gmulti_http1_header_name_is_valid ("X-Custom_1"));
-  g_assert_false (gmulti_http1_header_name_is_valid (""));
-  g_assert_false (gmulti_http1_header_name_is_valid ("X Custom"));
-  g_assert_false (gmulti_http1_header_name_is_valid ("X:Custom"));
-  g_assert_false (gmulti_http1_header_name_is_valid ("X\nCustom"));
-  g_assert_false (gmulti_http1_header_name_is_valid ("X\"Custom"));
+  g_assert_true (part_ok (GMULTI_HTTP1_PART_FIELD_NAME, "X-Custom_1"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_FIELD_NAME, ""));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_FIELD_NAME, "X Custom"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_FIELD_NAME, "X:Custom"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_FIELD_NAME, "X\nCustom"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_FIELD_NAME, "X\"Custom"));
 
-  g_assert_true (gmulti_http1_header_value_is_valid (""));
-  g_assert_true (gmulti_http1_header_value_is_valid ("a b\tc \"d\" caf\xc3\xa9"));
-  g_assert_false (gmulti_http1_header_value_is_valid ("a\rb"));
-  g_assert_false (gmulti_http1_header_value_is_valid ("a\nb"));
-  g_assert_false (gmulti_http1_header_value_is_valid ("a\x01"));
-  g_assert_false (gmulti_http1_header_value_is_valid ("a\x7f"));
+  g_assert_true (part_ok (GMULTI_HTTP1_PART_FIELD_VALUE, ""));
+  g_assert_true (part_ok (GMULTI_HTTP1_PART_FIELD_VALUE, "a b\tc \"d\" caf\xc3\xa9"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_FIELD_VALUE, "a\rb"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_FIELD_VALUE, "a\nb"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_FIELD_VALUE, "a\x01"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_FIELD_VALUE, "a\x7f"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_FIELD_VALUE,
+                           "ua\r\nX-Injected: 1\r\n\r\nGET /smuggled HTTP/1.1"));
+
+  g_assert_true (part_ok (GMULTI_HTTP1_PART_TARGET, "/"));
+  g_assert_true (part_ok (GMULTI_HTTP1_PART_TARGET, "/a%20b?q=1&r=%0D%0A"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_TARGET, ""));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_TARGET, "a"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_TARGET, "/a b"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_TARGET, "/ HTTP/1.1\r\nX: 1"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_TARGET, "/\x7f"));
+
+  g_assert_true (part_ok (GMULTI_HTTP1_PART_HOST, "example.com"));
+  g_assert_true (part_ok (GMULTI_HTTP1_PART_HOST, "127.0.0.1"));
+  g_assert_true (part_ok (GMULTI_HTTP1_PART_HOST, "::1"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_HOST, ""));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_HOST, "exa\r\nmple.com"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_HOST, "a b"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_HOST, "a/b"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_HOST, "user@host"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_HOST, "host:80"));
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_HOST, "[::1]"));
 }
 
 int

@@ -444,6 +444,34 @@ remove_certs (void)
   test_certs_remove (g_steal_pointer (&certs_dir));
 }
 
+/* TLS options set after the add, before the engine started the transfer, apply. */
+static void
+test_options_after_add (void)
+{
+  g_autoptr(TestServer) server = start_server ("server.pem", FALSE);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autofree char *uri = g_strdup_printf ("https://localhost:%u/small",
+                                          test_server_get_port (server));
+  g_autofree char *ca = cert ("ca.pem");
+  g_autoptr(GMultiTransfer) trusting = gmulti_transfer_new (uri);
+  g_autoptr(GMultiTransfer) pinned = new_transfer (server, "localhost", "/small");
+
+  /* Without it the system store would not know the test CA. */
+  g_assert_cmpint (gmulti_engine_add (loop->engine, trusting), ==, GMULTI_ENGINE_OK);
+  gmulti_transfer_set_tls_ca_file (trusting, ca);
+  g_assert_true (engine_loop_run (loop, 10000));
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (trusting));
+  g_assert_cmpuint (gmulti_transfer_get_status (trusting), ==, 200);
+
+  g_assert_cmpint (gmulti_engine_add (loop->engine, pinned), ==, GMULTI_ENGINE_OK);
+  gmulti_transfer_set_tls_pinned_public_key (pinned,
+                                             "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+  g_assert_true (engine_loop_run (loop, 10000));
+  g_assert_error ((GError *) gmulti_transfer_get_error (pinned), GMULTI_ERROR,
+                  GMULTI_ERROR_TLS_PIN_MISMATCH);
+  g_assert_cmpuint (loop->n_contract_violations, ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -465,6 +493,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Https/session-defaults", test_session_defaults);
   g_test_add_func ("/GMulti/Https/client-certificate", test_client_certificate);
   g_test_add_func ("/GMulti/Https/idle-reset", test_idle_reset);
+  g_test_add_func ("/GMulti/Https/options-after-add", test_options_after_add);
 
   status = g_test_run ();
   remove_certs ();

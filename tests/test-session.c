@@ -397,7 +397,7 @@ test_properties (void)
   g_assert_cmpuint (gmulti_session_get_max_host_connections (session), ==, 0);
   g_assert_cmpuint (gmulti_session_get_max_idle_connections (session), ==, 0);
   g_assert_cmpuint (gmulti_session_get_timeout (session), ==, 0);
-  g_assert_cmpuint (gmulti_session_get_connect_timeout (session), ==, 0);
+  g_assert_cmpuint (gmulti_session_get_connect_timeout (session), ==, 30000);
   g_assert_cmpstr (gmulti_session_get_user_agent (session), ==, "gmulti/" GMULTI_VERSION_S);
 
   g_signal_connect (session, "notify", G_CALLBACK (count_notify_cb), &n_notify);
@@ -420,7 +420,7 @@ test_properties (void)
   g_assert_cmpstr (test_request_get_header (req, "User-Agent"), ==, "gmulti/" GMULTI_VERSION_S);
   g_clear_pointer (&req, test_request_free);
 
-  gmulti_session_set_user_agent (session, "custom/2");
+  g_assert_true (gmulti_session_set_user_agent (session, "custom/2", NULL));
   g_assert_cmpuint (n_notify, ==, 6);
   fetch_reset (fetch);
   g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
@@ -429,7 +429,7 @@ test_properties (void)
   g_assert_cmpstr (test_request_get_header (req, "User-Agent"), ==, "custom/2");
   g_clear_pointer (&req, test_request_free);
 
-  gmulti_session_set_user_agent (session, NULL);
+  g_assert_true (gmulti_session_set_user_agent (session, NULL, NULL));
   g_assert_null (gmulti_session_get_user_agent (session));
   fetch_reset (fetch);
   g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
@@ -1711,6 +1711,240 @@ test_unref_in_handler (void)
   drain_context ();
 }
 
+/* A default of the session must not add lines to a request: the setter refuses it, and
+ * the property, which cannot refuse, keeps it off the wire. */
+#define SMUGGLING_UA "ua/1\r\nX-Injected: 1\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+
+static void
+test_user_agent_injection (void)
+{
+  g_autoptr(TestServer) server = start_server ();
+  GMultiSession *session = gmulti_session_new ();
+  g_autofree char *uri = uri_small (server, 5);
+  g_autoptr(GBytes) expected = small_body (5);
+  g_autoptr(TestRequest) req = NULL;
+  GError *error = NULL;
+  Fetch *fetch = fetch_new (uri, 0);
+  guint n_notify = 0;
+
+  g_signal_connect (session, "notify::user-agent", G_CALLBACK (count_notify_cb), &n_notify);
+  g_assert_false (gmulti_session_set_user_agent (session, SMUGGLING_UA, &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER);
+  g_clear_error (&error);
+  g_assert_cmpstr (gmulti_session_get_user_agent (session), ==, "gmulti/" GMULTI_VERSION_S);
+  g_assert_cmpuint (n_notify, ==, 0);
+
+  g_object_set (session, "user-agent", SMUGGLING_UA, NULL);
+  g_assert_cmpuint (n_notify, ==, 1);
+  g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
+  RUN_UNTIL (fetch->n_finished == 1, WAIT_MS);
+  g_assert_error (fetch->error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER);
+  g_assert_cmpuint (fetch->n_headers, ==, 0);
+  g_assert_false (test_server_wait_requests (server, 1, 200));
+
+  /* A valid value lifts it: one request goes out, and nothing after it. */
+  g_object_set (session, "user-agent", "fine/1", NULL);
+  fetch_reset (fetch);
+  g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
+  RUN_UNTIL (fetch->n_finished == 1, WAIT_MS);
+  g_assert_no_error (fetch->error);
+  assert_fetch_body (fetch, expected);
+  g_assert_false (test_server_wait_requests (server, 2, 300));
+  g_assert_cmpuint (test_server_get_n_requests (server), ==, 1);
+  req = test_server_get_request (server, 0);
+  g_assert_cmpstr (req->target, ==, "/small/5");
+  g_assert_cmpstr (test_request_get_header (req, "User-Agent"), ==, "fine/1");
+  g_assert_null (test_request_get_header (req, "X-Injected"));
+
+  fetch_free (fetch);
+  drain_context ();
+  g_assert_finalize_object (session);
+}
+
+/* The session's timeouts apply to transfers that set none of their own, and only to
+ * those: a transfer's own value wins, 0 included. */
+static void
+test_session_connect_timeout (void)
+{
+  GMultiSession *session = gmulti_session_new ();
+  g_autofree char *uri = NULL;
+  Fetch *fetch, *own;
+  guint16 port = 0;
+  int hole = test_blackhole_listener (AF_INET, &port);
+  gint64 start, took;
+
+  if (hole < 0)
+    {
+      g_test_skip ("cannot set up a listener that never answers");
+      g_assert_finalize_object (session);
+      return;
+    }
+  uri = g_strdup_printf ("http://127.0.0.1:%u/", port);
+  fetch = fetch_new (uri, 0);
+  own = fetch_new (uri, 1);
+
+  gmulti_session_set_connect_timeout (session, 300);
+  gmulti_session_set_timeout (session, 8000);
+  gmulti_transfer_set_connect_timeout (own->transfer, 1200);
+  gmulti_transfer_set_timeout (own->transfer, 0);
+
+  start = g_get_monotonic_time ();
+  g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
+  g_assert_true (gmulti_session_add (session, own->transfer, NULL));
+  g_assert_cmpuint (gmulti_transfer_get_connect_timeout (fetch->transfer), ==, 300);
+  g_assert_cmpuint (gmulti_transfer_get_timeout (fetch->transfer), ==, 8000);
+  g_assert_cmpuint (gmulti_transfer_get_connect_timeout (own->transfer), ==, 1200);
+  g_assert_cmpuint (gmulti_transfer_get_timeout (own->transfer), ==, 0);
+
+  /* The connect never completes: only the session's short limit ends it. */
+  RUN_UNTIL (fetch->n_finished == 1, 5000);
+  took = (g_get_monotonic_time () - start) / 1000;
+  g_assert_error (fetch->error, GMULTI_ERROR, GMULTI_ERROR_CONNECT_TIMEOUT);
+  g_assert_cmpint (took, >=, 290);
+  g_assert_cmpint (took, <, 1100);
+  g_assert_cmpuint (own->n_finished, ==, 0);
+
+  RUN_UNTIL (own->n_finished == 1, 5000);
+  took = (g_get_monotonic_time () - start) / 1000;
+  g_assert_error (own->error, GMULTI_ERROR, GMULTI_ERROR_CONNECT_TIMEOUT);
+  g_assert_cmpint (took, >=, 1190);
+
+  /* Out of the session, each has its own values again. */
+  g_assert_cmpuint (gmulti_transfer_get_connect_timeout (fetch->transfer), ==, 30000);
+  g_assert_cmpuint (gmulti_transfer_get_timeout (fetch->transfer), ==, 0);
+  g_assert_cmpuint (gmulti_transfer_get_connect_timeout (own->transfer), ==, 1200);
+  g_assert_cmpuint (gmulti_transfer_get_timeout (own->transfer), ==, 0);
+
+  close (hole);
+  fetch_free (fetch);
+  fetch_free (own);
+  drain_context ();
+  g_assert_finalize_object (session);
+}
+
+static void
+remove_on_data_cb (GMultiTransfer *transfer,
+                   GBytes         *chunk,
+                   Fetch          *fetch)
+{
+  GMultiSession *session = g_object_get_data (G_OBJECT (transfer), "test-session");
+
+  if (!fetch->removed)
+    {
+      fetch->removed = TRUE;
+      gmulti_session_remove (session, transfer);
+    }
+}
+
+typedef struct
+{
+  GMultiSession *session;
+  GMultiTransfer *other;     /* added and removed again from a handler */
+  gboolean done;
+} AddRemoveInHandler;
+
+static void
+add_remove_headers_cb (GMultiTransfer     *transfer,
+                       guint               status,
+                       GMultiHeaders      *headers,
+                       AddRemoveInHandler *state)
+{
+  if (state->done)
+    return;
+  state->done = TRUE;
+  /* The engine is busy here: the add waits, and the remove cancels it. */
+  g_assert_true (gmulti_session_add (state->session, state->other, NULL));
+  gmulti_session_remove (state->session, state->other);
+}
+
+static void
+assert_cancelled (GMultiTransfer *transfer)
+{
+  g_assert_error ((GError *) gmulti_transfer_get_error (transfer), G_IO_ERROR,
+                  G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 0);
+  g_assert_null (gmulti_transfer_get_reason_phrase (transfer));
+  g_assert_cmpint (gmulti_transfer_get_state (transfer), ==, GMULTI_TRANSFER_IDLE);
+}
+
+/* However a transfer was stopped, it reads as cancelled, never as the 200 it was
+ * receiving or the result of its previous run. */
+static void
+test_cancel_result (void)
+{
+  g_autoptr(TestServer) server = start_server ();
+  GMultiSession *session = gmulti_session_new ();
+  g_autofree char *slow = test_server_uri (server, "/slow");
+  g_autofree char *missing = test_server_uri (server, "/missing");
+  g_autofree char *small = uri_small (server, 8);
+  CancelOnData state = { g_cancellable_new (), 0 };
+  AddRemoveInHandler in_handler = { session, NULL, FALSE };
+  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+  SendResult res = { 0 };
+  Fetch *fetch = fetch_new (slow, 0);
+  Fetch *removed = fetch_new (slow, 1);
+  Fetch *again = fetch_new (missing, 2);
+  Fetch *first = fetch_new (small, 3);
+  Fetch *other = fetch_new (small, 4);
+  guint n_requests;
+
+  /* Cancelled through the GCancellable of an asynchronous call, mid-body. */
+  g_signal_connect (fetch->transfer, "data", G_CALLBACK (cancel_on_data_cb), &state);
+  gmulti_session_send_async (session, fetch->transfer, G_PRIORITY_DEFAULT, state.cancellable,
+                             send_cb, &res);
+  RUN_UNTIL (res.done, WAIT_MS);
+  g_assert_error (res.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  send_result_clear (&res);
+  g_assert_cmpuint (fetch->status_at_headers, ==, 200);
+  assert_cancelled (fetch->transfer);
+
+  /* Removed from the session, mid-body. */
+  g_object_set_data (G_OBJECT (removed->transfer), "test-session", session);
+  g_signal_connect (removed->transfer, "data", G_CALLBACK (remove_on_data_cb), removed);
+  g_assert_true (gmulti_session_add (session, removed->transfer, NULL));
+  RUN_UNTIL (removed->removed, WAIT_MS);
+  g_assert_cmpuint (removed->n_finished, ==, 0);
+  assert_cancelled (removed->transfer);
+
+  /* Cancelled before it started: the 404 of its previous run must not show. */
+  gmulti_session_send_async (session, again->transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
+  RUN_UNTIL (res.done, WAIT_MS);
+  g_assert_no_error (res.error);
+  g_assert_cmpuint (gmulti_transfer_get_status (again->transfer), ==, 404);
+  send_result_clear (&res);
+  n_requests = test_server_get_n_requests (server);
+  g_cancellable_cancel (cancelled);
+  gmulti_session_send_async (session, again->transfer, G_PRIORITY_DEFAULT, cancelled, send_cb,
+                             &res);
+  RUN_UNTIL (res.done, WAIT_MS);
+  g_assert_error (res.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  send_result_clear (&res);
+  assert_cancelled (again->transfer);
+  g_assert_null (gmulti_transfer_get_response_headers (again->transfer));
+
+  /* Removed while its add waited for the engine to return. */
+  g_assert_true (gmulti_session_add (session, other->transfer, NULL));
+  RUN_UNTIL (other->n_finished == 1, WAIT_MS);
+  g_assert_no_error (other->error);
+  in_handler.other = other->transfer;
+  g_signal_connect (first->transfer, "response-headers", G_CALLBACK (add_remove_headers_cb),
+                    &in_handler);
+  g_assert_true (gmulti_session_add (session, first->transfer, NULL));
+  RUN_UNTIL (first->n_finished == 1, WAIT_MS);
+  g_assert_true (in_handler.done);
+  assert_cancelled (other->transfer);
+  g_assert_cmpuint (test_server_get_n_requests (server), ==, n_requests + 2);
+
+  g_object_unref (state.cancellable);
+  fetch_free (fetch);
+  fetch_free (removed);
+  fetch_free (again);
+  fetch_free (first);
+  fetch_free (other);
+  drain_context ();
+  g_assert_finalize_object (session);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1737,6 +1971,9 @@ main (int   argc,
   g_test_add_func ("/GMulti/Session/dispose-running", test_dispose_running);
   g_test_add_func ("/GMulti/Session/nested-loop", test_nested_loop);
   g_test_add_func ("/GMulti/Session/unref-in-handler", test_unref_in_handler);
+  g_test_add_func ("/GMulti/Session/user-agent-injection", test_user_agent_injection);
+  g_test_add_func ("/GMulti/Session/connect-timeout", test_session_connect_timeout);
+  g_test_add_func ("/GMulti/Session/cancel-result", test_cancel_result);
 
   return g_test_run ();
 }

@@ -295,6 +295,10 @@ static const BadUri bad_uris[] = {
   { "http://exa%00mple.com/", GMULTI_ERROR_INVALID_URI },
   { "http://exa%20mple.com/", GMULTI_ERROR_INVALID_URI },
   { "http://example.com:99999/", GMULTI_ERROR_INVALID_URI },
+  /* What the engine would refuse to send is refused when set, not when it starts. */
+  { "http://exa%2Fmple.com/", GMULTI_ERROR_INVALID_URI },
+  { "http://exa%40mple.com/", GMULTI_ERROR_INVALID_URI },
+  { "http://example.com:0/", GMULTI_ERROR_INVALID_URI },
 };
 
 static void

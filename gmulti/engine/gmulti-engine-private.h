@@ -92,6 +92,7 @@ struct _GMultiEngine
   gboolean shut_down;        /* the last reference went: transfers and sockets are gone */
 
   char *user_agent;          /* default User-Agent; NULL sends none */
+  GError *user_agent_error;  /* the last one set could not be sent: transfers fail */
   GMultiTransfer *tls_defaults; /* TLS options for transfers that set none (session) */
 };
 
@@ -132,9 +133,14 @@ void     gmulti_engine_transfer_resumed (GMultiTransfer *transfer);
 void     gmulti_engine_set_tls_defaults (GMultiEngine   *self,
                                          GMultiTransfer *defaults);
 
-/* Default User-Agent for transfers that set none (used by the session). */
-void     gmulti_engine_set_user_agent   (GMultiEngine *self,
-                                         const char   *user_agent);
+/* Default User-Agent for transfers that set none (used by the session and
+ * gmulti_transfer_perform()). A value that cannot be sent is refused with
+ * GMULTI_ERROR_INVALID_HEADER, and every transfer started afterwards fails with that
+ * error until a valid one (or NULL) is set: a setter that cannot report must still
+ * not let it reach the wire. */
+gboolean gmulti_engine_set_user_agent   (GMultiEngine *self,
+                                         const char   *user_agent,
+                                         GError      **error);
 
 G_END_DECLS
 

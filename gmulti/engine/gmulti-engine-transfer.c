@@ -93,7 +93,8 @@ prepare_hop (GMultiTransfer *transfer,
   run->port = target.port;
   run->target = g_steal_pointer (&target.target);
   run->host_header = g_steal_pointer (&target.host_header);
-  run->method = run->redirect_method != NULL ? run->redirect_method : transfer->method;
+  run->method = run->redirect_method != NULL ? run->redirect_method
+                                              : gmulti_transfer_request_method (transfer);
   run->head_request = strcmp (run->method, "HEAD") == 0;
   return TRUE;
 }
@@ -299,9 +300,18 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
       if (run->start_us == 0)
         {
           run->start_us = self->now;
+          gmulti_transfer_begin_run (transfer);
           if (!gmulti_transfer_validate (transfer, &error))
             {
               gmulti_engine_abort_transfer (self, transfer, error);
+              return;
+            }
+          /* A default User-Agent that could not be set must not leave out silently
+           * either: nothing goes out until a valid one is set. */
+          if (self->user_agent_error != NULL)
+            {
+              gmulti_engine_abort_transfer (self, transfer,
+                                            g_error_copy (self->user_agent_error));
               return;
             }
           if (transfer->timeout_ms > 0)

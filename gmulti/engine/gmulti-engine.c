@@ -8,6 +8,7 @@
 
 #include "gmulti-engine-private.h"
 #include "gmulti-error.h"
+#include "gmulti-http1-request.h"
 #include "gmulti-i18n-private.h"
 
 /* The engine's public calls. Each call is one "turn": it handles the socket or timer it
@@ -149,7 +150,11 @@ release_transfer (GMultiEngine   *self,
       run->in_messages = FALSE;
     }
   if (run->phase != GMULTI_RUN_DONE)
-    self->n_running--;
+    {
+      self->n_running--;
+      /* Whatever had arrived is not a response: the result says it was stopped. */
+      gmulti_transfer_cancelled (transfer, FALSE);
+    }
   g_queue_unlink (&self->transfers, &run->link);
   run->engine = NULL;
   run->phase = GMULTI_RUN_NONE;
@@ -290,6 +295,7 @@ gmulti_engine_unref (GMultiEngine *self)
   g_free (self->scratch);
   g_string_free (self->head, TRUE);
   g_free (self->user_agent);
+  g_clear_error (&self->user_agent_error);
   g_clear_object (&self->tls_defaults);
   g_free (self);
 }
@@ -1213,10 +1219,25 @@ gmulti_engine_set_tls_defaults (GMultiEngine   *self,
   g_set_object (&self->tls_defaults, defaults);
 }
 
-void
-gmulti_engine_set_user_agent (GMultiEngine *self,
-                              const char   *user_agent)
+gboolean
+gmulti_engine_set_user_agent (GMultiEngine  *self,
+                              const char    *user_agent,
+                              GError       **error)
 {
-  g_free (self->user_agent);
+  GError *local_error = NULL;
+
+  g_clear_pointer (&self->user_agent, g_free);
+  g_clear_error (&self->user_agent_error);
+  if (user_agent != NULL &&
+      !gmulti_http1_check_part (GMULTI_HTTP1_PART_FIELD_VALUE, user_agent, "User-Agent",
+                                &local_error))
+    {
+      self->user_agent_error = local_error;
+      if (error != NULL)
+        *error = g_error_copy (local_error);
+      return FALSE;
+    }
+
   self->user_agent = g_strdup (user_agent);
+  return TRUE;
 }

@@ -24,6 +24,9 @@ cancelled_cb (GCancellable *cancellable,
  * with a private engine and connection pool. Meant for command-line tools and worker
  * threads; never call it from a main loop's thread.
  *
+ * Requests that set no `User-Agent` send the same default as a [class@Session]
+ * (see [property@Session:user-agent]).
+ *
  * Returns: %TRUE if the transfer succeeded; %FALSE with @error set otherwise
  *   (%G_IO_ERROR_CANCELLED if @cancellable was cancelled)
  *
@@ -49,10 +52,16 @@ gmulti_transfer_perform (GMultiTransfer *self,
                            _("The transfer is already added to an engine"));
       return FALSE;
     }
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
+  if (g_cancellable_is_cancelled (cancellable))
+    {
+      /* The previous run's result must not read as this one's. */
+      gmulti_transfer_cancelled (self, TRUE);
+      g_cancellable_set_error_if_cancelled (cancellable, error);
+      return FALSE;
+    }
 
   engine = gmulti_engine_new ();
+  gmulti_engine_set_user_agent (engine, GMULTI_DEFAULT_USER_AGENT, NULL);
   result = gmulti_engine_add (engine, self);
   if (result != GMULTI_ENGINE_OK)
     {

@@ -3,8 +3,10 @@
 
 #include <string.h>
 
+#include "gmulti-error.h"
 #include "gmulti-headers-private.h"
 #include "gmulti-http1-request.h"
+#include "gmulti-i18n-private.h"
 
 static gboolean
 name_is (const char *name,
@@ -141,30 +143,115 @@ gmulti_http1_chunk_prefix (char  *buf,
   return n + 2;
 }
 
-gboolean
-gmulti_http1_method_is_valid (const char *method)
+/* A host as the engine connects to it and names it in Host: a name or IPv4 address
+ * without delimiters, spaces or control characters, or an IPv6 literal (without zone,
+ * which means nothing to the server). GLib decodes %-escapes in hosts, so a URI can
+ * bring any byte here. */
+static gboolean
+host_is_valid (const char *host,
+               gsize       len)
 {
-  gsize len;
+  gboolean colon = FALSE;
 
-  g_return_val_if_fail (method != NULL, FALSE);
+  if (len == 0)
+    return FALSE;
 
-  len = strlen (method);
-  return len > 0 && gmulti_headers_find_non_tchar (method, len) == len;
+  for (gsize i = 0; i < len; i++)
+    {
+      guchar c = host[i];
+
+      if (c <= 0x20 || c == 0x7f || strchr ("/?#@[]\\%", c) != NULL)
+        return FALSE;
+      if (c == ':')
+        colon = TRUE;
+    }
+
+  return !colon || g_hostname_is_ip_address (host);
+}
+
+/* Origin-form: a path (and query) starting with '/', with no space or control
+ * character that would end the request line early. */
+static gboolean
+target_is_valid (const char *target,
+                 gsize       len)
+{
+  if (len == 0 || target[0] != '/')
+    return FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      guchar c = target[i];
+
+      if (c <= 0x20 || c == 0x7f)
+        return FALSE;
+    }
+
+  return TRUE;
 }
 
 gboolean
-gmulti_http1_header_name_is_valid (const char *name)
+gmulti_http1_check_part (GMultiHttp1Part   part,
+                         const char       *text,
+                         const char       *field_name,
+                         GError          **error)
 {
-  return gmulti_http1_method_is_valid (name);
-}
+  g_autofree char *escaped = NULL;
+  gsize len, bad;
 
-gboolean
-gmulti_http1_header_value_is_valid (const char *value)
-{
-  gsize len;
+  g_return_val_if_fail (text != NULL, FALSE);
 
-  g_return_val_if_fail (value != NULL, FALSE);
+  len = strlen (text);
+  switch (part)
+    {
+    case GMULTI_HTTP1_PART_METHOD:
+      if (len > 0 && gmulti_headers_find_non_tchar (text, len) == len)
+        return TRUE;
+      g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER,
+                           _("The request method is not a valid token"));
+      return FALSE;
 
-  len = strlen (value);
-  return gmulti_headers_find_bad_value_char (value, len) == len;
+    case GMULTI_HTTP1_PART_FIELD_NAME:
+      if (len == 0)
+        {
+          g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER,
+                               _("A header field name is empty"));
+          return FALSE;
+        }
+      if (gmulti_headers_find_non_tchar (text, len) == len)
+        return TRUE;
+      escaped = g_strescape (text, NULL);
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER,
+                   _("Invalid header field name “%s”: only token characters are allowed"),
+                   escaped);
+      return FALSE;
+
+    case GMULTI_HTTP1_PART_FIELD_VALUE:
+      bad = gmulti_headers_find_bad_value_char (text, len);
+      if (bad == len)
+        return TRUE;
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER,
+                   _("The value of header field “%s” contains the forbidden control character 0x%02X"),
+                   field_name != NULL ? field_name : "", (guint) (guchar) text[bad]);
+      return FALSE;
+
+    case GMULTI_HTTP1_PART_TARGET:
+      if (target_is_valid (text, len))
+        return TRUE;
+      escaped = g_strescape (text, NULL);
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
+                   _("Invalid request target “%s”: it must be a path without spaces or "
+                     "control characters"), escaped);
+      return FALSE;
+
+    case GMULTI_HTTP1_PART_HOST:
+      if (host_is_valid (text, len))
+        return TRUE;
+      escaped = g_strescape (text, NULL);
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
+                   _("Invalid host “%s” in the URI"), escaped);
+      return FALSE;
+
+    default:
+      g_return_val_if_reached (FALSE);
+    }
 }

@@ -17,7 +17,8 @@ G_BEGIN_DECLS
  * Transfer-Encoding) are written by this function; no Connection header is added
  * (HTTP/1.1 keeps connections open by default); application headers with those names replace the defaults where that is
  * safe (Host) and are dropped where it is not (framing). User-Agent and Accept are
- * added when @default_user_agent is non-NULL and the application set none. */
+ * added when @default_user_agent is non-NULL and the application set none. Every
+ * string must have passed gmulti_http1_check_part(). */
 void  gmulti_http1_write_request_head (GString       *out,
                                        const char    *method,
                                        const char    *target,
@@ -31,11 +32,26 @@ void  gmulti_http1_write_request_head (GString       *out,
 gsize gmulti_http1_chunk_prefix       (char  *buf,
                                        gsize  length);
 
-/* TRUE when @method is a valid token (RFC 9110 tchar+). */
-gboolean gmulti_http1_method_is_valid (const char *method);
-/* TRUE when @name is a valid field name token and @value has no CR, LF or NUL and no
- * other control character except HTAB. */
-gboolean gmulti_http1_header_name_is_valid  (const char *name);
-gboolean gmulti_http1_header_value_is_valid (const char *value);
+/* The pieces of a request head that come from outside the engine: the application's
+ * options and headers, a URI, a server's Location. */
+typedef enum {
+  GMULTI_HTTP1_PART_METHOD,      /* a token (RFC 9110 tchar+) */
+  GMULTI_HTTP1_PART_TARGET,      /* origin-form: '/', then no space or control character */
+  GMULTI_HTTP1_PART_HOST,        /* a URI's host, decoded, without brackets: a name or IPv4
+                                    address without delimiters, or an IPv6 literal */
+  GMULTI_HTTP1_PART_FIELD_NAME,  /* a token */
+  GMULTI_HTTP1_PART_FIELD_VALUE, /* HTAB, SP, VCHAR, obs-text: no CR, LF, NUL or other
+                                    control character */
+} GMultiHttp1Part;
+
+/* The one check of what may go on the wire: every method, target, host, field name
+ * and field value passes it before it can reach gmulti_http1_write_request_head(),
+ * which trusts its arguments. @field_name names the field in the message for
+ * GMULTI_HTTP1_PART_FIELD_VALUE. Errors are GMULTI_ERROR_INVALID_HEADER (method,
+ * fields) or GMULTI_ERROR_INVALID_URI (target, host). */
+gboolean gmulti_http1_check_part (GMultiHttp1Part   part,
+                                  const char       *text,
+                                  const char       *field_name,
+                                  GError          **error);
 
 G_END_DECLS
