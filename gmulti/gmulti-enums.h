@@ -193,19 +193,26 @@ typedef enum {
 
 /**
  * GMultiTlsVersion:
- * @GMULTI_TLS_VERSION_DEFAULT: whatever the TLS priority string allows (with the
- *   default priority, TLS 1.2 and 1.3 on current systems)
+ * @GMULTI_TLS_VERSION_DEFAULT: the default minimum, TLS 1.2 (RFC 8996 deprecates
+ *   TLS 1.0 and 1.1)
+ * @GMULTI_TLS_VERSION_TLS_1_0: TLS 1.0 or newer; only for servers that cannot be
+ *   upgraded, since TLS 1.0 is deprecated (RFC 8996)
+ * @GMULTI_TLS_VERSION_TLS_1_1: TLS 1.1 or newer; deprecated like TLS 1.0
  * @GMULTI_TLS_VERSION_TLS_1_2: TLS 1.2 or newer
  * @GMULTI_TLS_VERSION_TLS_1_3: TLS 1.3 only
  *
  * The oldest TLS protocol version a transfer accepts, set with
- * [method@Transfer.set_tls_min_version]. A server that cannot speak it makes the
- * transfer fail with %GMULTI_ERROR_TLS_HANDSHAKE_FAILED.
+ * [method@Transfer.set_tls_min_version]. It applies on top of the TLS priority
+ * string: a priority string can leave out newer versions, but not allow older
+ * ones. A server that cannot speak a version allowed makes the transfer fail with
+ * %GMULTI_ERROR_TLS_HANDSHAKE_FAILED.
  *
  * Since: 1.0
  */
 typedef enum {
   GMULTI_TLS_VERSION_DEFAULT,
+  GMULTI_TLS_VERSION_TLS_1_0,
+  GMULTI_TLS_VERSION_TLS_1_1,
   GMULTI_TLS_VERSION_TLS_1_2,
   GMULTI_TLS_VERSION_TLS_1_3,
 } GMultiTlsVersion;
