@@ -306,6 +306,7 @@ run_script (TestConn        *conn,
 }
 
 /* /healthy; /case/N (the table's script); /chain/N; /loop; /redirect?to=L;
+ * /locations?to=L&also=M (two Location fields);
  * /pingpong?other=PORT (to the same path on the other server, and back). */
 static void
 fault_server_cb (TestServer *server,
@@ -352,6 +353,16 @@ fault_server_cb (TestServer *server,
         more = redirect_to (conn, "/loop");
       else if (g_str_has_prefix (path, "/redirect?"))
         more = redirect_to (conn, query_param (req, "to", &params));
+      else if (g_str_has_prefix (path, "/locations?"))
+        {
+          g_autoptr(GHashTable) more_params = NULL;
+          const char *to = query_param (req, "to", &params);
+          const char *also = query_param (req, "also", &more_params);
+
+          more = test_conn_printf (conn, "HTTP/1.1 302 Found\r\nLocation: %s\r\n"
+                                         "Content-Length: 0\r\nLocation: %s\r\n\r\n",
+                                   to, also);
+        }
       else if (g_str_has_prefix (path, "/pingpong?"))
         {
           const char *other = query_param (req, "other", &params);
@@ -1208,7 +1219,14 @@ static const RedirectCase redirect_cases[] = {
     GMULTI_ERROR_BAD_REDIRECT, "invalid URI", 1 },
   { "to an IPv6 zone", "/redirect?to=http%3A%2F%2F%5Bfe80%3A%3A1%2525lo%5D%3A{port}%2F", 0,
     GMULTI_ERROR_BAD_REDIRECT, "invalid URI", 1 },
-  /* Controls: the same kinds of target, valid. */
+  /* Location is a singleton (RFC 9110 10.2.2): two that disagree leave no way to know
+   * which one the server meant, and browsers refuse the response. */
+  { "two different Location fields", "/locations?to=%2Fhealthy&also=%2Fnope", 0,
+    GMULTI_ERROR_PROTOCOL, "more than one Location field", 1 },
+  { "two different Location fields, the second valid", "/locations?to=ftp%3A%2F%2Fx%2F&also=%2Fhealthy",
+    0, GMULTI_ERROR_PROTOCOL, "more than one Location field", 1 },
+  /* Controls: the same kinds of target, valid; one value sent twice. */
+  { "the same Location twice", "/locations?to=%2Fhealthy&also=%2Fhealthy", 0, -1, NULL, 2 },
   { "to another server by name", "/redirect?to=http%3A%2F%2Fok.v4.test%3A{port}%2Fhealthy", 0,
     -1, NULL, 1 },
   { "relative, with a space to escape", "/redirect?to=%2Fheal%20thy", 0, -1, NULL, 2 },
