@@ -59,6 +59,9 @@ G_BEGIN_DECLS
  *   or the peer closed the connection without close_notify where it mattered)
  * @GMULTI_ERROR_OUTPUT_FAILED: the response body could not be written to the
  *   transfer's output stream (a full disk, a closed pipe...)
+ * @GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING: the response's `Transfer-Encoding` names
+ *   a coding gmulti cannot decode (gmulti decodes `gzip`, `x-gzip` and `deflate`), or
+ *   more of them than it stacks
  *
  * Error codes in the `GMULTI_ERROR` domain. Cancellation of an asynchronous call is
  * reported as %G_IO_ERROR_CANCELLED instead.
@@ -96,6 +99,7 @@ typedef enum {
   GMULTI_ERROR_TLS_BAD_CERTIFICATE,
   GMULTI_ERROR_TLS_FAILED,
   GMULTI_ERROR_OUTPUT_FAILED,
+  GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING,
 } GMultiError;
 
 /**
