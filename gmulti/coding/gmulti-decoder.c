@@ -253,6 +253,7 @@ gmulti_decoder_push (GMultiDecoder      *self,
     {
       gsize piece = MIN (in_length - done, (gsize) G_MAXUINT32);
 
+      /* No pointer arithmetic on NULL, even adding 0. */
       first->z.next_in = in != NULL ? in + done : (const guint8 *) "";
       first->z.avail_in = (uInt) piece;
       status = run_stage (self, 0, sink, user_data, error);
@@ -272,7 +273,7 @@ gmulti_decoder_push (GMultiDecoder      *self,
     case GMULTI_DECODER_STOPPED:
       if (self->held != NULL && in == self->held->data)
         g_byte_array_remove_range (self->held, 0, (guint) done);
-      else
+      else if (done < in_length)
         {
           if (self->held == NULL)
             self->held = g_byte_array_new ();

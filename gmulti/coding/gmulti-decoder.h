@@ -39,7 +39,7 @@ typedef gboolean (*GMultiDecoderSink) (const guint8  *data,
 typedef enum {
   GMULTI_DECODER_OK,       /* every byte given was decoded and passed on */
   GMULTI_DECODER_STOPPED,  /* the sink paused: the decoder holds the rest */
-  GMULTI_DECODER_ERROR,    /* corrupt data, or the sink's error; the decoder is dead */
+  GMULTI_DECODER_ERROR,    /* corrupt data, or the sink's error; only free it now */
 } GMultiDecoderStatus;
 
 /* @codings in the order the sender applied them, as a Transfer-Encoding or
