@@ -59,6 +59,9 @@ G_BEGIN_DECLS
  *   or the peer closed the connection without close_notify where it mattered)
  * @GMULTI_ERROR_OUTPUT_FAILED: the response body could not be written to the
  *   transfer's output stream (a full disk, a closed pipe...)
+ * @GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING: the response's `Transfer-Encoding` names
+ *   a coding gmulti cannot decode (gmulti decodes `gzip`, `x-gzip` and `deflate`), or
+ *   more of them than it stacks
  *
  * Error codes in the `GMULTI_ERROR` domain. Cancellation of an asynchronous call is
  * reported as %G_IO_ERROR_CANCELLED instead.
@@ -96,6 +99,7 @@ typedef enum {
   GMULTI_ERROR_TLS_BAD_CERTIFICATE,
   GMULTI_ERROR_TLS_FAILED,
   GMULTI_ERROR_OUTPUT_FAILED,
+  GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING,
 } GMultiError;
 
 /**
@@ -193,19 +197,26 @@ typedef enum {
 
 /**
  * GMultiTlsVersion:
- * @GMULTI_TLS_VERSION_DEFAULT: whatever the TLS priority string allows (with the
- *   default priority, TLS 1.2 and 1.3 on current systems)
+ * @GMULTI_TLS_VERSION_DEFAULT: the default minimum, TLS 1.2 (RFC 8996 deprecates
+ *   TLS 1.0 and 1.1)
+ * @GMULTI_TLS_VERSION_TLS_1_0: TLS 1.0 or newer; only for servers that cannot be
+ *   upgraded, since TLS 1.0 is deprecated (RFC 8996)
+ * @GMULTI_TLS_VERSION_TLS_1_1: TLS 1.1 or newer; deprecated like TLS 1.0
  * @GMULTI_TLS_VERSION_TLS_1_2: TLS 1.2 or newer
  * @GMULTI_TLS_VERSION_TLS_1_3: TLS 1.3 only
  *
  * The oldest TLS protocol version a transfer accepts, set with
- * [method@Transfer.set_tls_min_version]. A server that cannot speak it makes the
- * transfer fail with %GMULTI_ERROR_TLS_HANDSHAKE_FAILED.
+ * [method@Transfer.set_tls_min_version]. It applies on top of the TLS priority
+ * string: a priority string can leave out newer versions, but not allow older
+ * ones. A server that cannot speak a version allowed makes the transfer fail with
+ * %GMULTI_ERROR_TLS_HANDSHAKE_FAILED.
  *
  * Since: 1.0
  */
 typedef enum {
   GMULTI_TLS_VERSION_DEFAULT,
+  GMULTI_TLS_VERSION_TLS_1_0,
+  GMULTI_TLS_VERSION_TLS_1_1,
   GMULTI_TLS_VERSION_TLS_1_2,
   GMULTI_TLS_VERSION_TLS_1_3,
 } GMultiTlsVersion;

@@ -2102,6 +2102,11 @@ gmulti_transfer_get_tls_client_key (GMultiTransfer *self)
  * the syntax. An invalid string makes `https` transfers fail with
  * %GMULTI_ERROR_INVALID_ARGUMENT.
  *
+ * Versions older than [property@Transfer:tls-min-version] (TLS 1.2 by default) are
+ * removed from the string, as RFC 8996 asks: a string can leave out newer versions,
+ * but only a lower minimum version allows TLS 1.0 or 1.1. A string left with no
+ * version fails with %GMULTI_ERROR_INVALID_ARGUMENT.
+ *
  * The default is GnuTLS's `NORMAL` with the same ciphers in another order:
  * AES-128-GCM first, then AES-256-GCM and ChaCha20-Poly1305 (ChaCha20-Poly1305
  * first on x86 processors without AES instructions), the order browsers offer.
@@ -2147,7 +2152,10 @@ gmulti_transfer_get_tls_priority (GMultiTransfer *self)
  * @version: the oldest protocol version to accept
  *
  * Sets the oldest TLS protocol version accepted, on top of what
- * [property@Transfer:tls-priority] allows.
+ * [property@Transfer:tls-priority] allows. The default,
+ * %GMULTI_TLS_VERSION_DEFAULT, is TLS 1.2 (or the session's minimum for transfers
+ * added to a [class@Session]); TLS 1.0 and 1.1 are deprecated (RFC 8996) and only
+ * offered when this is lowered to them.
  *
  * Like every TLS option, it is read when the transfer's first `https` request is
  * prepared: a change takes effect until the transfer starts, also after it was added;

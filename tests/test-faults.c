@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <zlib.h>
 
 #include "gmulti.h"
 #include "gmulti-headers-private.h"
@@ -216,6 +217,13 @@ typedef enum {
   END_SERVE,    /* go on serving requests on the connection */
 } FaultEnd;
 
+typedef enum {
+  DAMAGE_NONE,
+  DAMAGE_FLIP,                  /* a byte of the coded data changed */
+  DAMAGE_CUT,                   /* its last 4 bytes left out */
+  DAMAGE_JUNK,                  /* bytes after its end */
+} CodedDamage;
+
 typedef struct _FaultCase FaultCase;
 struct _FaultCase {
   const char *name;
@@ -233,6 +241,10 @@ struct _FaultCase {
   gboolean before_body;         /* answer without reading the request body */
   guint status;                 /* the status of a success; 0: 200 */
   const char *body;             /* the body of a success; NULL: "ok" */
+  /* For coded_body(), which sends @response as the head, then the body coded: */
+  const char *codings;          /* applied in this order ("deflate,gzip"); NULL: none */
+  gboolean chunked;             /* framed in chunks (else up to the close) */
+  CodedDamage damage;
 };
 
 typedef struct {
@@ -306,6 +318,8 @@ run_script (TestConn        *conn,
 }
 
 /* /healthy; /case/N (the table's script); /chain/N; /loop; /redirect?to=L;
+ * /locations?to=L&also=M (two Location fields); /coded-redirect?to=L (a body coded
+ * with br);
  * /pingpong?other=PORT (to the same path on the other server, and back). */
 static void
 fault_server_cb (TestServer *server,
@@ -352,6 +366,21 @@ fault_server_cb (TestServer *server,
         more = redirect_to (conn, "/loop");
       else if (g_str_has_prefix (path, "/redirect?"))
         more = redirect_to (conn, query_param (req, "to", &params));
+      else if (g_str_has_prefix (path, "/coded-redirect?"))
+        more = test_conn_printf (conn, "HTTP/1.1 302 Found\r\nLocation: %s\r\n"
+                                       "Transfer-Encoding: br, chunked\r\n\r\n"
+                                       "4\r\n\x0b\x02\x80\x03\r\n0\r\n\r\n",
+                                 query_param (req, "to", &params));
+      else if (g_str_has_prefix (path, "/locations?"))
+        {
+          g_autoptr(GHashTable) more_params = NULL;
+          const char *to = query_param (req, "to", &params);
+          const char *also = query_param (req, "also", &more_params);
+
+          more = test_conn_printf (conn, "HTTP/1.1 302 Found\r\nLocation: %s\r\n"
+                                         "Content-Length: 0\r\nLocation: %s\r\n\r\n",
+                                   to, also);
+        }
       else if (g_str_has_prefix (path, "/pingpong?"))
         {
           const char *other = query_param (req, "other", &params);
@@ -563,6 +592,195 @@ static void
 test_faults_framing (void)
 {
   RUN_TABLE (framing_cases);
+}
+
+/* ---------------------------------------------------------- transfer codings */
+
+/* @data coded with zlib's own encoder ("gzip", "x-gzip" or "deflate"). */
+static GBytes *
+zlib_encode (GBytes     *data,
+             const char *coding)
+{
+  z_stream z = { 0, };
+  gsize size = 0;
+  const guint8 *in = g_bytes_get_data (data, &size);
+  gsize bound;
+  guint8 *out;
+  int window = g_str_equal (coding, "deflate") ? 15 : 15 + 16;
+
+  g_assert_cmpint (deflateInit2 (&z, 6, Z_DEFLATED, window, 8, Z_DEFAULT_STRATEGY), ==, Z_OK);
+  bound = deflateBound (&z, size) + 32;
+  out = g_malloc (bound);
+  z.next_in = (Bytef *) in;
+  z.avail_in = (uInt) size;
+  z.next_out = out;
+  z.avail_out = (uInt) bound;
+  g_assert_cmpint (deflate (&z, Z_FINISH), ==, Z_STREAM_END);
+  size = bound - z.avail_out;
+  deflateEnd (&z);
+  return g_bytes_new_take (out, size);
+}
+
+/* The body ("ok" or the success body) coded with each of @codings in turn. */
+static GBytes *
+coded (const FaultCase *fault)
+{
+  const char *text = fault->body != NULL ? fault->body : "ok";
+  g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+  g_auto(GStrv) codings = g_strsplit (fault->codings != NULL ? fault->codings : "", ",", -1);
+
+  for (guint i = 0; codings[i] != NULL; i++)
+    {
+      GBytes *next;
+
+      if (*codings[i] == '\0')
+        continue;
+      next = zlib_encode (body, codings[i]);
+      g_bytes_unref (body);
+      body = next;
+    }
+  return g_steal_pointer (&body);
+}
+
+static void
+coded_body (TestConn        *conn,
+            const FaultCase *fault)
+{
+  g_autoptr(GBytes) body = coded (fault);
+  gsize size = g_bytes_get_size (body);
+  g_autofree guint8 *data = g_malloc (size + 4);
+
+  memcpy (data, g_bytes_get_data (body, NULL), size);
+
+  switch (fault->damage)
+    {
+    case DAMAGE_FLIP:
+      g_assert_cmpuint (size, >, 12);
+      data[12] ^= 0x55;
+      break;
+    case DAMAGE_CUT:
+      size -= 4;
+      break;
+    case DAMAGE_JUNK:
+      memcpy (data + size, "junk", 4);
+      size += 4;
+      break;
+    case DAMAGE_NONE:
+    default:
+      break;
+    }
+
+  if (!test_conn_write_str (conn, fault->response))
+    return;
+  if (!fault->chunked)
+    {
+      test_conn_write (conn, data, size);
+      return;
+    }
+  /* Small chunks, so a coded stream's header and trailer are split across them. */
+  for (gsize offset = 0; offset < size; offset += 5)
+    if (!test_conn_write_chunk (conn, data + offset, MIN (5, size - offset)))
+      return;
+  test_conn_write_chunk (conn, NULL, 0);
+}
+
+#define CODED_HEAD(te) HEAD_200 "Transfer-Encoding: " te "\r\n\r\n"
+#define PLAIN_TEXT "Transfer codings are undone in the order opposite to the one applied."
+#define TWO_MEMBERS CODED_HEAD ("gzip, chunked") \
+  "f\r\n" "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcb\x07\x00\x44\x93" "\r\n" \
+  "1b\r\n" "\x0f\x0f\x01\x00\x00\x00\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcb\x06" \
+  "\x00\x5d\x57\x62\x08\x01\x00\x00\x00" "\r\n0\r\n\r\n"
+
+static const FaultCase coding_cases[] = {
+  /* The three shapes that used to pass the coded bytes off as the body. */
+  { "gzip, chunked", .script = coded_body, .response = CODED_HEAD ("gzip, chunked"),
+    .codings = "gzip", .chunked = TRUE, .end = END_HOLD, .code = -1, .body = PLAIN_TEXT },
+  { "chunked twice", .script = coded_body, .response = CODED_HEAD ("chunked, chunked"),
+    .chunked = TRUE, .end = END_HOLD, .code = GMULTI_ERROR_PROTOCOL,
+    .message = "chunked transfer coding more than once" },
+  { "gzip alone, up to the close", .script = coded_body, .response = CODED_HEAD ("gzip"),
+    .codings = "gzip", .end = END_CLOSE, .code = -1, .body = PLAIN_TEXT },
+  /* The other codings, spelled and listed in the ways HTTP allows. */
+  { "x-gzip, chunked", .script = coded_body, .response = CODED_HEAD ("x-gzip, chunked"),
+    .codings = "gzip", .chunked = TRUE, .end = END_HOLD, .code = -1, .body = PLAIN_TEXT },
+  { "deflate, chunked", .script = coded_body, .response = CODED_HEAD ("DEFLATE , chunked"),
+    .codings = "deflate", .chunked = TRUE, .end = END_HOLD, .code = -1, .body = PLAIN_TEXT },
+  { "deflate alone, up to the close", .script = coded_body, .response = CODED_HEAD ("deflate"),
+    .codings = "deflate", .end = END_CLOSE, .code = -1, .body = PLAIN_TEXT },
+  { "deflate then gzip, in two fields", .script = coded_body,
+    .response = HEAD_200 "Transfer-Encoding: deflate\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+    .codings = "deflate,gzip", .chunked = TRUE, .end = END_HOLD, .code = -1,
+    .body = PLAIN_TEXT },
+  { "gzip of gzip of gzip", .script = coded_body,
+    .response = CODED_HEAD ("gzip,gzip,,gzip,chunked"),
+    .codings = "gzip,gzip,gzip", .chunked = TRUE, .end = END_HOLD, .code = -1,
+    .body = PLAIN_TEXT },
+  { "identity, chunked", .script = coded_body, .response = CODED_HEAD ("identity, chunked"),
+    .chunked = TRUE, .end = END_HOLD, .code = -1, .body = PLAIN_TEXT },
+  /* "o" and "k" as two gzip members (RFC 1952 2.2), the second starting inside the
+   * first chunk. */
+  { "two gzip members", .response = TWO_MEMBERS, .response_len = sizeof TWO_MEMBERS - 1,
+    .end = END_HOLD, .code = -1, .body = "ok" },
+  /* Framing that cannot be trusted. */
+  { "chunked not last", .script = coded_body, .response = CODED_HEAD ("chunked, gzip"),
+    .codings = "gzip", .chunked = TRUE, .end = END_HOLD, .code = GMULTI_ERROR_PROTOCOL,
+    .message = "chunked transfer coding is not the final one" },
+  { "chunked not last, over two fields", .script = coded_body,
+    .response = HEAD_200 "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n",
+    .codings = "gzip", .chunked = TRUE, .end = END_HOLD, .code = GMULTI_ERROR_PROTOCOL,
+    .message = "chunked transfer coding is not the final one" },
+  /* Codings gmulti does not decode. */
+  { "unknown coding", .script = coded_body, .response = CODED_HEAD ("br, chunked"),
+    .chunked = TRUE, .end = END_HOLD, .code = GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING,
+    .message = "“br”" },
+  { "unknown coding up to the close", .script = coded_body, .response = CODED_HEAD ("compress"),
+    .end = END_HOLD, .code = GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING,
+    .message = "“compress”" },
+  { "unknown coding after a known one", .script = coded_body,
+    .response = CODED_HEAD ("gzip, zstd, chunked"), .codings = "gzip", .chunked = TRUE,
+    .end = END_HOLD, .code = GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING, .message = "“zstd”" },
+  { "more codings than the limit", .script = coded_body,
+    .response = CODED_HEAD ("gzip, gzip, gzip, gzip, gzip, chunked"),
+    .codings = "gzip,gzip,gzip,gzip,gzip", .chunked = TRUE, .end = END_HOLD,
+    .code = GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING, .message = "more than 4 transfer codings" },
+  /* Coded data that does not decode. */
+  { "corrupt gzip", .script = coded_body, .response = CODED_HEAD ("gzip, chunked"),
+    .codings = "gzip", .chunked = TRUE, .damage = DAMAGE_FLIP, .end = END_HOLD,
+    .code = GMULTI_ERROR_PROTOCOL, .message = "gzip-coded body is corrupt", .body = PLAIN_TEXT },
+  { "corrupt deflate up to the close", .script = coded_body, .response = CODED_HEAD ("deflate"),
+    .codings = "deflate", .damage = DAMAGE_FLIP, .end = END_CLOSE,
+    .code = GMULTI_ERROR_PROTOCOL, .message = "deflate-coded body is corrupt",
+    .body = PLAIN_TEXT },
+  { "gzip cut short in complete chunks", .script = coded_body,
+    .response = CODED_HEAD ("gzip, chunked"), .codings = "gzip", .chunked = TRUE,
+    .damage = DAMAGE_CUT, .end = END_HOLD, .code = GMULTI_ERROR_PROTOCOL,
+    .message = "gzip-coded body is cut short", .body = PLAIN_TEXT },
+  { "gzip cut short by the close", .script = coded_body, .response = CODED_HEAD ("gzip"),
+    .codings = "gzip", .damage = DAMAGE_CUT, .end = END_CLOSE, .code = GMULTI_ERROR_PROTOCOL,
+    .message = "gzip-coded body is cut short", .body = PLAIN_TEXT },
+  { "junk after gzip", .script = coded_body, .response = CODED_HEAD ("gzip, chunked"),
+    .codings = "gzip", .chunked = TRUE, .damage = DAMAGE_JUNK, .end = END_HOLD,
+    .code = GMULTI_ERROR_PROTOCOL, .message = "gzip-coded body is corrupt", .body = PLAIN_TEXT },
+  { "junk after deflate", .script = coded_body, .response = CODED_HEAD ("deflate, chunked"),
+    .codings = "deflate", .chunked = TRUE, .damage = DAMAGE_JUNK, .end = END_HOLD,
+    .code = GMULTI_ERROR_PROTOCOL, .message = "deflate-coded body has data after its end",
+    .body = PLAIN_TEXT },
+  { "gzip in the wrong order", .script = coded_body,
+    .response = CODED_HEAD ("gzip, deflate, chunked"), .codings = "deflate,gzip",
+    .chunked = TRUE, .end = END_HOLD, .code = GMULTI_ERROR_PROTOCOL,
+    .message = "deflate-coded body is corrupt", .body = PLAIN_TEXT },
+  /* An empty body needs no coded stream. */
+  { "empty gzip body", .response = CODED_HEAD ("gzip, chunked") "0\r\n\r\n", .end = END_HOLD,
+    .code = -1, .body = "" },
+  /* The control: chunked alone, unchanged. */
+  { "chunked alone", .script = coded_body, .response = CODED_HEAD ("chunked"), .chunked = TRUE,
+    .end = END_HOLD, .code = -1, .body = PLAIN_TEXT },
+};
+
+static void
+test_faults_transfer_codings (void)
+{
+  RUN_TABLE (coding_cases);
 }
 
 /* --------------------------------------------------------- malformed heads */
@@ -1208,7 +1426,16 @@ static const RedirectCase redirect_cases[] = {
     GMULTI_ERROR_BAD_REDIRECT, "invalid URI", 1 },
   { "to an IPv6 zone", "/redirect?to=http%3A%2F%2F%5Bfe80%3A%3A1%2525lo%5D%3A{port}%2F", 0,
     GMULTI_ERROR_BAD_REDIRECT, "invalid URI", 1 },
-  /* Controls: the same kinds of target, valid. */
+  /* Location is a singleton (RFC 9110 10.2.2): two that disagree leave no way to know
+   * which one the server meant, and browsers refuse the response. */
+  { "two different Location fields", "/locations?to=%2Fhealthy&also=%2Fnope", 0,
+    GMULTI_ERROR_PROTOCOL, "more than one Location field", 1 },
+  { "two different Location fields, the second valid", "/locations?to=ftp%3A%2F%2Fx%2F&also=%2Fhealthy",
+    0, GMULTI_ERROR_PROTOCOL, "more than one Location field", 1 },
+  /* Controls: the same kinds of target, valid; one value sent twice. */
+  { "the same Location twice", "/locations?to=%2Fhealthy&also=%2Fhealthy", 0, -1, NULL, 2 },
+  /* A redirect's body is dropped: a coding nobody needs to undo is no reason to fail. */
+  { "with a body in an unknown coding", "/coded-redirect?to=%2Fhealthy", 0, -1, NULL, 2 },
   { "to another server by name", "/redirect?to=http%3A%2F%2Fok.v4.test%3A{port}%2Fhealthy", 0,
     -1, NULL, 1 },
   { "relative, with a space to escape", "/redirect?to=%2Fheal%20thy", 0, -1, NULL, 2 },
@@ -1819,6 +2046,7 @@ main (int    argc,
 
   g_test_add_func ("/GMulti/Faults/truncated", test_faults_truncated);
   g_test_add_func ("/GMulti/Faults/framing", test_faults_framing);
+  g_test_add_func ("/GMulti/Faults/transfer-codings", test_faults_transfer_codings);
   g_test_add_func ("/GMulti/Faults/malformed-head", test_faults_malformed);
   g_test_add_func ("/GMulti/Faults/limits", test_faults_limits);
   g_test_add_func ("/GMulti/Faults/stall", test_faults_stall);

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <zlib.h>
 
 #include "gmulti.h"
 #include "gmulti-engine-private.h"
@@ -26,6 +27,13 @@
 #define HOLD_MS 300
 
 static GBytes *big_body;
+/* For the transfer-coding routes: a text that compresses well (a few KiB of coded
+ * bytes become many decoder buffers), and the coded forms served. */
+#define TEXT_SIZE (4 * 1024 * 1024)
+static GBytes *text_body;
+static GBytes *big_gzip;          /* big_body, gzip */
+static GBytes *big_deflate_gzip;  /* big_body, deflate then gzip */
+static GBytes *text_gzip;         /* text_body, gzip */
 
 static const guint8 *
 big_data (void)
@@ -44,7 +52,68 @@ pattern_bytes (gsize size,
   return g_bytes_new_take (data, size);
 }
 
+/* zlib's own encoder, as a server would use it: "gzip" or "deflate". */
+static GBytes *
+zlib_encode (GBytes     *data,
+             const char *coding)
+{
+  z_stream z = { 0, };
+  gsize size = 0;
+  const guint8 *in = g_bytes_get_data (data, &size);
+  gsize bound;
+  guint8 *out;
+
+  g_assert_cmpint (deflateInit2 (&z, 6, Z_DEFLATED, g_str_equal (coding, "gzip") ? 31 : 15,
+                                 8, Z_DEFAULT_STRATEGY), ==, Z_OK);
+  bound = deflateBound (&z, size);
+  out = g_malloc (bound);
+  z.next_in = (Bytef *) in;
+  z.avail_in = (uInt) size;
+  z.next_out = out;
+  z.avail_out = (uInt) bound;
+  g_assert_cmpint (deflate (&z, Z_FINISH), ==, Z_STREAM_END);
+  size = bound - z.avail_out;
+  deflateEnd (&z);
+  return g_bytes_new_take (out, size);
+}
+
+static GBytes *
+text_bytes (gsize size)
+{
+  GString *text = g_string_sized_new (size + 64);
+
+  for (guint i = 0; text->len < size; i++)
+    g_string_append_printf (text, "line %07u: transfer codings are undone in order\n", i);
+  g_string_truncate (text, size);
+  return g_string_free_to_bytes (text);
+}
+
 /* ------------------------------------------------------------------ server */
+
+/* A coded body framed in chunks of @piece bytes, or up to the close. */
+static gboolean
+coded_route (TestConn   *conn,
+             const char *codings,
+             GBytes     *coded,
+             gboolean    chunked,
+             gsize       piece)
+{
+  gsize size = 0;
+  const guint8 *data = g_bytes_get_data (coded, &size);
+
+  if (!test_conn_printf (conn, "HTTP/1.1 200 OK\r\nTransfer-Encoding: %s%s\r\n\r\n", codings,
+                         chunked ? ", chunked" : ""))
+    return FALSE;
+  if (!chunked)
+    {
+      test_conn_write (conn, data, size);
+      return FALSE;
+    }
+  for (gsize offset = 0; offset < size; offset += piece)
+    if (!test_conn_write_chunk (conn, data + offset, MIN (piece, size - offset)))
+      return FALSE;
+  return test_conn_write_chunk (conn, NULL, 0);
+}
 
 /* What the handlers saw, for the limits tests. */
 typedef struct {
@@ -156,6 +225,15 @@ handler (TestServer  *server,
       test_conn_write_chunk (conn, "world!", 6);
       return test_conn_write_str (conn, "0\r\nX-Checksum: 5d41\r\nX-Count: 3\r\n\r\n");
     }
+
+  if (g_str_equal (path, "/gzip-chunked"))
+    return coded_route (conn, "gzip", big_gzip, TRUE, 1000);
+  if (g_str_equal (path, "/deflate-gzip-chunked"))
+    return coded_route (conn, "deflate, gzip", big_deflate_gzip, TRUE, 70000);
+  if (g_str_equal (path, "/text-gzip-close"))
+    return coded_route (conn, "gzip", text_gzip, FALSE, 0);
+  if (g_str_equal (path, "/text-gzip-chunked"))
+    return coded_route (conn, "x-gzip", text_gzip, TRUE, 16384);
 
   if (g_str_equal (path, "/http10") || g_str_equal (path, "/eof11"))
     {
@@ -658,6 +736,78 @@ test_response_close_delimited (void)
       g_assert_cmpuint (gmulti_engine_get_n_connections (loop->engine), ==, 0);
     }
   g_assert_cmpuint (test_server_get_n_accepted (server), ==, 2);
+}
+
+/* Bodies with transfer codings besides chunked arrive decoded, whatever the framing,
+ * and much larger than a decoder buffer. */
+static void
+test_response_transfer_codings (void)
+{
+  static const struct {
+    const char *path;
+    gboolean text;
+    gboolean pooled;
+  } cases[] = {
+    { "/gzip-chunked", FALSE, TRUE },
+    { "/deflate-gzip-chunked", FALSE, TRUE },
+    { "/text-gzip-chunked", TRUE, TRUE },
+    { "/text-gzip-close", TRUE, FALSE },
+  };
+  g_autoptr(TestServer) server = new_server (NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GMultiTransfer) transfer = new_transfer (server, cases[i].path);
+      g_autoptr(GMultiTransfer) next = new_transfer (server, "/hello");
+      GBytes *expected = cases[i].text ? text_body : big_body;
+
+      g_test_message ("%s", cases[i].path);
+      run_transfer (loop, transfer);
+      assert_success (transfer, 200, NULL);
+      assert_body (transfer, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
+      g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==,
+                        g_bytes_get_size (expected));
+      g_assert_cmpint (gmulti_transfer_get_bytes_expected (transfer), ==, -1);
+      g_assert_cmpstr (gmulti_headers_get_one (gmulti_transfer_get_response_headers (transfer),
+                                               "Transfer-Encoding"), !=, NULL);
+
+      /* A chunked coded body ends cleanly: the connection is reused. */
+      run_transfer (loop, next);
+      assert_success (next, 200, "hello");
+      g_assert_true (gmulti_metrics_get_connection_reused (gmulti_transfer_get_metrics (next)) ==
+                     cases[i].pooled);
+    }
+}
+
+/* A coded body bound for a file is decoded on the copying road: splice() would put the
+ * coded bytes in the file. */
+static void
+test_response_transfer_codings_file (void)
+{
+  g_autoptr(TestServer) server = new_server (NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/text-gzip-close");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFileIOStream) io = NULL;
+  g_autoptr(GFile) file = g_file_new_tmp ("gmulti-coded-XXXXXX", &io, &error);
+  g_autoptr(GFileOutputStream) out = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  g_assert_no_error (error);
+  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &error);
+  g_assert_no_error (error);
+  gmulti_transfer_set_output_stream (transfer, G_OUTPUT_STREAM (out));
+  run_transfer (loop, transfer);
+  assert_success (transfer, 200, NULL);
+  g_assert_true (g_output_stream_close (G_OUTPUT_STREAM (out), NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_load_contents (file, NULL, &contents, &length, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (contents, length, g_bytes_get_data (text_body, NULL),
+                   g_bytes_get_size (text_body));
+  g_file_delete (file, NULL, NULL);
 }
 
 static void
@@ -1777,6 +1927,82 @@ test_pause_resume (void)
   g_byte_array_unref (sink.data);
 }
 
+/* Pauses on every fifth piece from inside the write function. */
+typedef struct {
+  GByteArray *data;
+  guint calls;
+  guint calls_while_paused;
+} PausingSink;
+
+static gboolean
+pausing_write_cb (GMultiTransfer *transfer,
+                  const guint8   *data,
+                  gsize           length,
+                  gpointer        user_data)
+{
+  PausingSink *sink = user_data;
+
+  if (gmulti_transfer_is_paused (transfer))
+    sink->calls_while_paused++;
+  sink->calls++;
+  g_byte_array_append (sink->data, data, length);
+  if (sink->calls % 5 == 1)
+    gmulti_transfer_pause (transfer);
+  return TRUE;
+}
+
+/* A pause inside the decoding of a few coded bytes that make megabytes holds at once:
+ * nothing more is delivered until the resume, and then the rest, exactly. */
+static void
+test_pause_decoding (void)
+{
+  g_autoptr(TestServer) server = new_server (NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/text-gzip-close");
+  PausingSink sink = { g_byte_array_new (), 0, 0 };
+  gint64 end;
+  guint resumes = 0;
+
+  gmulti_transfer_set_write_func (transfer, pausing_write_cb, &sink, NULL);
+  g_assert_cmpint (gmulti_engine_add (loop->engine, transfer), ==, GMULTI_ENGINE_OK);
+  end = g_get_monotonic_time () + WAIT_MS * 1000;
+  while (sink.calls == 0 && g_get_monotonic_time () < end)
+    engine_loop_iterate (loop, 20);
+  g_assert_cmpuint (sink.calls, ==, 1);
+  g_assert_true (gmulti_transfer_is_paused (transfer));
+  g_assert_cmpuint (sink.data->len, <=, 64 * 1024);
+
+  /* The coded bytes read so far hold megabytes more, and none of it comes out. */
+  end = g_get_monotonic_time () + 300 * 1000;
+  while (g_get_monotonic_time () < end)
+    {
+      engine_loop_iterate (loop, 20);
+      g_assert_false (socket_watched (loop));
+    }
+  g_assert_cmpuint (sink.calls, ==, 1);
+  g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, sink.data->len);
+
+  end = g_get_monotonic_time () + WAIT_MS * 1000;
+  while (gmulti_transfer_get_state (transfer) != GMULTI_TRANSFER_DONE &&
+         g_get_monotonic_time () < end)
+    {
+      if (gmulti_transfer_is_paused (transfer))
+        {
+          gmulti_transfer_resume (transfer);
+          resumes++;
+        }
+      engine_loop_iterate (loop, 20);
+    }
+  assert_success (transfer, 200, NULL);
+  g_assert_cmpuint (sink.calls_while_paused, ==, 0);
+  g_assert_cmpuint (sink.calls, >, 64);
+  g_assert_cmpuint (resumes, ==, (sink.calls + 4) / 5);
+  g_assert_cmpmem (sink.data->data, sink.data->len, g_bytes_get_data (text_body, NULL),
+                   g_bytes_get_size (text_body));
+  g_assert_cmpuint (loop->n_contract_violations, ==, 0);
+  g_byte_array_unref (sink.data);
+}
+
 static void
 pause_cb (GMultiTransfer *transfer,
           guint           status,
@@ -2558,6 +2784,14 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   big_body = pattern_bytes (BIG_SIZE, 0);
+  text_body = text_bytes (TEXT_SIZE);
+  big_gzip = zlib_encode (big_body, "gzip");
+  {
+    g_autoptr(GBytes) deflated = zlib_encode (big_body, "deflate");
+
+    big_deflate_gzip = zlib_encode (deflated, "gzip");
+  }
+  text_gzip = zlib_encode (text_body, "gzip");
 
   g_test_add_func ("/GMulti/Http1/methods", test_methods);
   g_test_add_func ("/GMulti/Http1/request-headers", test_request_headers);
@@ -2569,6 +2803,9 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http1/response/content-length", test_response_content_length);
   g_test_add_func ("/GMulti/Http1/response/chunked-trailers", test_response_chunked_trailers);
   g_test_add_func ("/GMulti/Http1/response/close-delimited", test_response_close_delimited);
+  g_test_add_func ("/GMulti/Http1/response/transfer-codings", test_response_transfer_codings);
+  g_test_add_func ("/GMulti/Http1/response/transfer-codings-file",
+                   test_response_transfer_codings_file);
   g_test_add_func ("/GMulti/Http1/response/no-body", test_response_no_body);
   g_test_add_func ("/GMulti/Http1/response/informational", test_response_informational);
   g_test_add_func ("/GMulti/Http1/response/repeated-headers", test_response_repeated_headers);
@@ -2609,6 +2846,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http1/timeout/low-speed", test_low_speed);
   g_test_add_func ("/GMulti/Http1/pause/resume", test_pause_resume);
   g_test_add_func ("/GMulti/Http1/pause/at-headers", test_pause_at_headers);
+  g_test_add_func ("/GMulti/Http1/pause/decoding", test_pause_decoding);
   g_test_add_func ("/GMulti/Http1/progress", test_progress);
   g_test_add_func ("/GMulti/Http1/metrics", test_metrics);
   g_test_add_func ("/GMulti/Http1/metrics-redirect", test_metrics_redirect);

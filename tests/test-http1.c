@@ -46,6 +46,8 @@ code_name (const GError *error)
       return "too-large";
     case GMULTI_ERROR_CONNECTION_CLOSED:
       return "closed";
+    case GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING:
+      return "unsupported-coding";
     default:
       return "unexpected-code";
     }
@@ -81,6 +83,14 @@ log_head (Run *run)
           g_assert_not_reached ();
         }
       g_string_append_printf (run->log, " ka=%d ", p->keep_alive ? 1 : 0);
+      /* The codings left for the caller to undo, in the order applied. */
+      for (guint i = 0; i < p->n_codings; i++)
+        g_string_append_printf (run->log, "%s%s", i == 0 ? "te=" : ",",
+                                gmulti_coding_get_name (p->codings[i]));
+      if (p->n_codings > 0)
+        g_string_append_c (run->log, ' ');
+      if (p->unknown_coding != NULL)
+        g_string_append_printf (run->log, "unknown=%s ", p->unknown_coding);
       g_assert_true (gmulti_http1_parser_has_final_head (p));
     }
   else
@@ -343,7 +353,7 @@ static const Case cases[] = {
   { "chunked-bare-lf-upper-hex",
     "HTTP/1.1 200 OK\nTransfer-Encoding: gzip, Chunked\n\nA\n0123456789\n1a\nabcdefghijklmnopqrstuvwxyz\n0\n\n",
     0, FALSE,
-    "H 200 1.1 \"OK\" chunked ka=1 {Transfer-Encoding=gzip, Chunked}\nD {}\n",
+    "H 200 1.1 \"OK\" chunked ka=1 te=gzip {Transfer-Encoding=gzip, Chunked}\nD {}\n",
     "0123456789abcdefghijklmnopqrstuvwxyz", NULL },
   { "chunked-leading-zeros",
     CHUNKED_HEAD "000000000000000a\r\n0123456789\r\n0000000000000000\r\n\r\n", 0, FALSE,
@@ -354,13 +364,56 @@ static const Case cases[] = {
   { "te-two-fields",
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked,\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
     0, FALSE,
-    "H 200 1.1 \"OK\" chunked ka=1 {Transfer-Encoding=gzip|Transfer-Encoding=chunked,}\nD {}\n",
+    "H 200 1.1 \"OK\" chunked ka=1 te=gzip {Transfer-Encoding=gzip|Transfer-Encoding=chunked,}\nD {}\n",
     "hi", NULL },
+  /* chunked is the framing: once, and last (RFC 9112 6.1). */
   { "te-chunked-not-last",
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nraw bytes", 0, FALSE,
-    "H 200 1.1 \"OK\" close ka=0 {Transfer-Encoding=chunked, gzip}\neof D\n", "raw bytes", NULL },
+    "E protocol\n", "", "not the final one" },
+  { "te-chunked-not-last-two-fields",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n",
+    0, FALSE, "E protocol\n", "", "not the final one" },
+  { "te-chunked-twice",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+    0, FALSE, "E protocol\n", "", "more than once" },
+  { "te-chunked-twice-two-fields",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+    0, FALSE, "E protocol\n", "", "more than once" },
+  /* Without chunked last, the body runs up to the close, still coded. */
   { "te-without-chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nraw", 0, FALSE,
-    "H 200 1.1 \"OK\" close ka=0 {Transfer-Encoding=gzip}\neof D\n", "raw", NULL },
+    "H 200 1.1 \"OK\" close ka=0 te=gzip {Transfer-Encoding=gzip}\neof D\n", "raw", NULL },
+  { "te-codings-in-order",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: deflate ,X-GZIP\r\nTransfer-Encoding: ,gzip,, chunked\r\n\r\n"
+    "2\r\nhi\r\n0\r\n\r\n", 0, FALSE,
+    "H 200 1.1 \"OK\" chunked ka=1 te=deflate,gzip,gzip "
+    "{Transfer-Encoding=deflate ,X-GZIP|Transfer-Encoding=,gzip,, chunked}\nD {}\n", "hi", NULL },
+  { "te-identity-ignored",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity, chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+    0, FALSE,
+    "H 200 1.1 \"OK\" chunked ka=1 {Transfer-Encoding=identity, chunked}\nD {}\n", "hi", NULL },
+  /* The parser frames a body whose coding it cannot name; refusing it is the caller's
+   * choice (a redirect's body is dropped anyway). The first unknown one is kept. */
+  { "te-unknown",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, br, compress, chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+    0, FALSE,
+    "H 200 1.1 \"OK\" chunked ka=1 te=gzip unknown=br "
+    "{Transfer-Encoding=gzip, br, compress, chunked}\nD {}\n", "hi", NULL },
+  { "te-unknown-with-parameter",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip;q=1, chunked\r\n\r\n0\r\n\r\n", 0, FALSE,
+    "H 200 1.1 \"OK\" chunked ka=1 unknown=gzip;q=1 "
+    "{Transfer-Encoding=gzip;q=1, chunked}\nD {}\n", "", NULL },
+  { "te-limit", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, gzip, deflate, gzip, gzip, chunked\r\n\r\n",
+    0, FALSE, "E unsupported-coding\n", "", "more than 4 transfer codings" },
+  { "te-limit-not-counting-identity",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, identity, gzip, gzip, gzip, chunked\r\n\r\n"
+    "0\r\n\r\n", 0, FALSE,
+    "H 200 1.1 \"OK\" chunked ka=1 te=gzip,gzip,gzip,gzip "
+    "{Transfer-Encoding=gzip, identity, gzip, gzip, gzip, chunked}\nD {}\n", "", NULL },
+  { "te-interim-ignored",
+    "HTTP/1.1 103 Early Hints\r\nTransfer-Encoding: chunked, gzip, br\r\n\r\n"
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0, FALSE,
+    "H 103 1.1 \"Early Hints\" {Transfer-Encoding=chunked, gzip, br}\n"
+    "H 200 1.1 \"OK\" len=2 ka=1 {Content-Length=2}\nD {}\n", "ok", NULL },
   { "te-http10",
     "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
     0, FALSE,
@@ -698,6 +751,40 @@ test_after_error (void)
 }
 
 /* Two responses back to back on one connection, the second fed from the leftovers. */
+/* The codings of one response do not leak into the next, nor into the final response
+ * after an interim one. */
+static void
+test_transfer_codings_reset (void)
+{
+  const char *input = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, zstd, chunked\r\n\r\n";
+  const char *interim = "HTTP/1.1 103 Early Hints\r\n\r\n"
+                        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  gsize consumed, body_length;
+  const guint8 *body;
+  GMultiHttp1Parser parser;
+
+  gmulti_http1_parser_init (&parser);
+  g_assert_cmpint (feed (&parser, input, strlen (input), &consumed, &body, &body_length, NULL),
+                   ==, GMULTI_HTTP1_HEADERS);
+  g_assert_cmpuint (parser.n_codings, ==, 1);
+  g_assert_cmpint (parser.codings[0], ==, GMULTI_CODING_GZIP);
+  g_assert_cmpstr (parser.unknown_coding, ==, "zstd");
+
+  gmulti_http1_parser_reset (&parser, FALSE);
+  g_assert_cmpuint (parser.n_codings, ==, 0);
+  g_assert_null (parser.unknown_coding);
+  g_assert_cmpint (feed (&parser, interim, strlen (interim), &consumed, &body, &body_length, NULL),
+                   ==, GMULTI_HTTP1_HEADERS);
+  g_assert_cmpuint (parser.status, ==, 103);
+  g_assert_cmpint (feed (&parser, interim + consumed, strlen (interim) - consumed, &consumed,
+                         &body, &body_length, NULL), ==, GMULTI_HTTP1_HEADERS);
+  g_assert_cmpuint (parser.status, ==, 200);
+  g_assert_cmpint (parser.body_mode, ==, GMULTI_HTTP1_BODY_CHUNKED);
+  g_assert_cmpuint (parser.n_codings, ==, 0);
+  g_assert_null (parser.unknown_coding);
+  gmulti_http1_parser_clear (&parser);
+}
+
 static void
 test_pipelined_reset (void)
 {
@@ -1190,6 +1277,7 @@ main (int   argc,
   g_test_add_func ("/GMulti/Http1/one-event-per-call", test_one_event_per_call);
   g_test_add_func ("/GMulti/Http1/after-error", test_after_error);
   g_test_add_func ("/GMulti/Http1/pipelined-reset", test_pipelined_reset);
+  g_test_add_func ("/GMulti/Http1/transfer-codings-reset", test_transfer_codings_reset);
   g_test_add_func ("/GMulti/Http1/fresh", test_fresh);
   g_test_add_func ("/GMulti/Http1/limit/header-bytes", test_header_bytes_limit);
   g_test_add_func ("/GMulti/Http1/limit/header-fields", test_header_fields_limit);

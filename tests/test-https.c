@@ -364,6 +364,74 @@ test_session_defaults (void)
   g_assert_no_error ((GError *) gmulti_transfer_get_error (unverified));
 }
 
+/* Servers limited to TLS 1.0 or 1.1 are refused by default (RFC 8996), by the engine
+ * and by the session, and reached once the application lowers the minimum version. */
+static void
+test_old_versions (void)
+{
+  static const struct {
+    const char *priority;
+    GMultiTlsVersion version;
+  } servers[] = {
+    { "NORMAL:-VERS-ALL:+VERS-TLS1.0", GMULTI_TLS_VERSION_TLS_1_0 },
+    { "NORMAL:-VERS-ALL:+VERS-TLS1.1", GMULTI_TLS_VERSION_TLS_1_1 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (servers); i++)
+    {
+      g_autofree char *cert_file = cert ("server.pem");
+      g_autofree char *key_file = cert ("server-key.pem");
+      TestTlsOptions options = {
+        .cert_file = cert_file,
+        .key_file = key_file,
+        .priority = servers[i].priority,
+      };
+      g_autoptr(TestServer) server = test_server_new_tls (TEST_SERVER_IPV4, &options,
+                                                          handler, NULL);
+      g_autoptr(GMultiTransfer) refused = new_transfer (server, "localhost", "/small");
+      g_autoptr(GMultiTransfer) allowed = new_transfer (server, "localhost", "/small");
+      g_autoptr(GMultiSession) session = gmulti_session_new ();
+      g_autoptr(GMultiTransfer) by_session = new_transfer (server, "localhost", "/small");
+      g_autoptr(GMultiTransfer) refused_by_session = new_transfer (server, "localhost",
+                                                                   "/small");
+      const GError *error;
+      guint left;
+      gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+      g_test_message ("server priority %s", servers[i].priority);
+      run_one (refused);
+      error = gmulti_transfer_get_error (refused);
+      g_assert_error ((GError *) error, GMULTI_ERROR, GMULTI_ERROR_TLS_HANDSHAKE_FAILED);
+      g_test_message ("  %s", error->message);
+      g_assert_cmpuint (gmulti_transfer_get_bytes_received (refused), ==, 0);
+      g_assert_true (test_server_wait_tls_failed (server, 1, 5000));
+      g_assert_cmpuint (test_server_get_n_requests (server), ==, 0);
+
+      gmulti_transfer_set_tls_min_version (allowed, servers[i].version);
+      run_one (allowed);
+      g_assert_no_error ((GError *) gmulti_transfer_get_error (allowed));
+      g_assert_cmpuint (gmulti_transfer_get_status (allowed), ==, 200);
+
+      /* The session: refused by default, allowed with its minimum lowered. */
+      g_signal_connect (session, "transfer-finished", G_CALLBACK (finished_cb), &left);
+      left = 1;
+      g_assert_true (gmulti_session_add (session, refused_by_session, NULL));
+      while (left > 0 && g_get_monotonic_time () < end)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_error ((GError *) gmulti_transfer_get_error (refused_by_session), GMULTI_ERROR,
+                      GMULTI_ERROR_TLS_HANDSHAKE_FAILED);
+
+      gmulti_session_set_tls_min_version (session, GMULTI_TLS_VERSION_TLS_1_0);
+      left = 1;
+      g_assert_true (gmulti_session_add (session, by_session, NULL));
+      while (left > 0 && g_get_monotonic_time () < end)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_no_error ((GError *) gmulti_transfer_get_error (by_session));
+      g_assert_cmpuint (gmulti_transfer_get_status (by_session), ==, 200);
+      g_assert_cmpuint (test_server_get_n_requests (server), ==, 2);
+    }
+}
+
 static void
 reset_when_idle (TestServer *server,
                  TestConn   *conn,
@@ -491,6 +559,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Https/unclean-close", test_unclean_close);
   g_test_add_func ("/GMulti/Https/session-concurrent", test_session_concurrent);
   g_test_add_func ("/GMulti/Https/session-defaults", test_session_defaults);
+  g_test_add_func ("/GMulti/Https/old-versions", test_old_versions);
   g_test_add_func ("/GMulti/Https/client-certificate", test_client_certificate);
   g_test_add_func ("/GMulti/Https/idle-reset", test_idle_reset);
   g_test_add_func ("/GMulti/Https/options-after-add", test_options_after_add);

@@ -949,6 +949,89 @@ test_priority (void)
   }
 }
 
+/* A server that speaks only TLS 1.0 or 1.1 (RFC 8996 deprecates both): refused unless
+ * the minimum version is lowered to it, whatever the priority string says. */
+static void
+test_old_versions (void)
+{
+  static const struct {
+    const char *server_priority;
+    const char *name;
+    GMultiTlsVersion version;
+  } servers[] = {
+    { "NORMAL:-VERS-ALL:+VERS-TLS1.0", "TLS1.0", GMULTI_TLS_VERSION_TLS_1_0 },
+    { "NORMAL:-VERS-ALL:+VERS-TLS1.1", "TLS1.1", GMULTI_TLS_VERSION_TLS_1_1 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (servers); i++)
+    {
+      g_autoptr(TestServer) server = start_server ("server.pem", NULL,
+                                                   servers[i].server_priority, FALSE);
+      g_autoptr(GMultiTlsContext) context = gmulti_tls_context_new ();
+      /* Refused: the defaults, TLS 1.2 asked for, or GnuTLS's own NORMAL (which
+       * allows TLS 1.0 on this GnuTLS). */
+      const Options refused[] = {
+        { .ca = "ca.pem" },
+        { .ca = "ca.pem", .min_version = GMULTI_TLS_VERSION_TLS_1_2 },
+        { .ca = "ca.pem", .priority = "NORMAL" },
+      };
+
+      g_test_message ("server limited to %s", servers[i].name);
+      for (guint j = 0; j < G_N_ELEMENTS (refused); j++)
+        {
+          g_autoptr(GError) error = handshake_error (server, &refused[j], "localhost");
+
+          g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_HANDSHAKE_FAILED);
+          g_test_message ("  %s", error->message);
+        }
+
+      /* A priority string allowing only the old version leaves nothing to offer
+       * above the default minimum: an error before anything is sent. */
+      {
+        Options o = { .ca = "ca.pem", .priority = servers[i].server_priority };
+        g_autoptr(GMultiTlsConfig) config = make_config (&o);
+        g_autoptr(GError) error = NULL;
+        Client *client = client_new (context, config, server, AF_INET, "localhost",
+                                     &error);
+
+        g_assert_null (client);
+        g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_ARGUMENT);
+        g_test_message ("  %s", error->message);
+        g_assert_nonnull (strstr (error->message, "minimum"));
+      }
+
+      /* Allowed once the minimum goes down to the server's version, with the default
+       * priority or an explicit one. */
+      {
+        Options o = { .ca = "ca.pem", .min_version = servers[i].version };
+        g_autoptr(GMultiTlsConfig) config = make_config (&o);
+        g_autoptr(Client) client = client_open (context, config, server, "localhost");
+
+        g_assert_cmpstr (gmulti_tls_get_version_name (client->tls), ==, servers[i].name);
+        assert_hello (client);
+      }
+      {
+        Options o = { .ca = "ca.pem", .min_version = GMULTI_TLS_VERSION_TLS_1_0,
+                      .priority = "NORMAL" };
+        g_autoptr(GMultiTlsConfig) config = make_config (&o);
+        g_autoptr(Client) client = client_open (context, config, server, "localhost");
+
+        g_assert_cmpstr (gmulti_tls_get_version_name (client->tls), ==, servers[i].name);
+        assert_hello (client);
+      }
+    }
+
+  /* TLS 1.1 as the minimum still refuses a TLS 1.0 server. */
+  {
+    g_autoptr(TestServer) server = start_server ("server.pem", NULL, servers[0].server_priority,
+                                                 FALSE);
+    Options o = { .ca = "ca.pem", .min_version = GMULTI_TLS_VERSION_TLS_1_1 };
+    g_autoptr(GError) error = handshake_error (server, &o, "localhost");
+
+    g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_HANDSHAKE_FAILED);
+  }
+}
+
 static void
 check_resumption (const char *server_priority,
                   const char *expected_version)
@@ -1290,8 +1373,34 @@ test_config (void)
   else
     g_assert_true (g_str_has_prefix (a->priority, "NORMAL:-CIPHER-ALL:+CHACHA20-POLY1305:"));
 #endif
+  /* TLS 1.2 at least by default (RFC 8996). */
+  g_assert_true (g_str_has_suffix (a->priority, ":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"));
   g_assert_true (gmulti_tls_config_equal (a, b));
   g_assert_cmpuint (gmulti_tls_config_hash (a), ==, gmulti_tls_config_hash (b));
+
+  /* The default minimum is TLS 1.2 itself: the configs are equal, and connections
+   * shared. Lowering it is a different config. */
+  gmulti_transfer_set_tls_min_version (transfer, GMULTI_TLS_VERSION_TLS_1_2);
+  {
+    g_autoptr(GMultiTlsConfig) tls12 = gmulti_tls_config_new_from_transfer (transfer, NULL);
+    g_autoptr(GMultiTlsConfig) tls10 = NULL;
+    g_autoptr(GMultiTlsConfig) tls11 = NULL;
+    g_autofree char *base = g_strndup (a->priority, strlen (a->priority) -
+                                       strlen (":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"));
+    g_autofree char *expected10 = g_strconcat (base, ":-VERS-SSL3.0", NULL);
+    g_autofree char *expected11 = g_strconcat (base, ":-VERS-SSL3.0:-VERS-TLS1.0", NULL);
+
+    g_assert_true (gmulti_tls_config_equal (a, tls12));
+    gmulti_transfer_set_tls_min_version (transfer, GMULTI_TLS_VERSION_TLS_1_0);
+    tls10 = gmulti_tls_config_new_from_transfer (transfer, NULL);
+    gmulti_transfer_set_tls_min_version (transfer, GMULTI_TLS_VERSION_TLS_1_1);
+    tls11 = gmulti_tls_config_new_from_transfer (transfer, NULL);
+    g_assert_cmpstr (tls10->priority, ==, expected10);
+    g_assert_cmpstr (tls11->priority, ==, expected11);
+    g_assert_false (gmulti_tls_config_equal (a, tls10));
+    g_assert_false (gmulti_tls_config_equal (tls10, tls11));
+  }
+  gmulti_transfer_set_tls_min_version (transfer, GMULTI_TLS_VERSION_DEFAULT);
 
   /* Properties and setters agree. */
   g_object_set (transfer, "tls-verify", FALSE, "tls-min-version",
@@ -1309,8 +1418,7 @@ test_config (void)
   g_assert_false (gmulti_tls_config_equal (a, c));
   g_assert_false (c->verify);
   {
-    g_autofree char *expected = g_strconcat (a->priority,
-                                             ":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", NULL);
+    g_autofree char *expected = g_strdup (a->priority);
 
     g_assert_cmpstr (c->priority, ==, expected);
 
@@ -1391,6 +1499,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Tls/client-certificate", test_client_certificate);
   g_test_add_func ("/GMulti/Tls/bad-files", test_bad_files);
   g_test_add_func ("/GMulti/Tls/priority", test_priority);
+  g_test_add_func ("/GMulti/Tls/old-versions", test_old_versions);
   g_test_add_func ("/GMulti/Tls/resumption", test_resumption);
   g_test_add_func ("/GMulti/Tls/resumption-tls12", test_resumption_tls12);
   g_test_add_func ("/GMulti/Tls/big-body", test_big_body);

@@ -61,6 +61,7 @@ gmulti_connection_free (GMultiConnection *self)
     gmulti_engine_close_socket (self->engine, self->socket);
   gmulti_engine_arm_connection_timer (self->engine, self, 0);
   gmulti_http1_parser_clear (&self->parser);
+  g_clear_pointer (&self->decoder, gmulti_decoder_free);
   g_clear_error (&self->connect_error);
   g_free (self->addresses);
   g_free (self->leftover);

@@ -8,6 +8,7 @@
 #include "gmulti-socket-table.h"
 #include "gmulti-resolver.h"
 #include "http1/gmulti-http1-parser.h"
+#include "coding/gmulti-decoder.h"
 #include "tls/gmulti-tls.h"
 #include "tls/gmulti-tls-config.h"
 
@@ -53,6 +54,7 @@ struct _GMultiConnection {
   /* The exchange (HTTP/1.1: one at a time). */
   GMultiTransfer *transfer;
   GMultiHttp1Parser parser;
+  GMultiDecoder *decoder;        /* undoes the response's transfer codings; NULL: none */
   guint n_exchanges;             /* exchanges started on this connection */
   gboolean reusable;             /* FALSE once the framing says it must close */
 

@@ -445,7 +445,7 @@ follow_redirect (GMultiEngine   *self,
                  GMultiTransfer *transfer)
 {
   GMultiTransferRun *run = &transfer->run;
-  const char *location = gmulti_headers_get_one (transfer->response_headers, "Location");
+  const char *location;
   guint status = transfer->status;
   g_autofree char *next = NULL;
   GError *error = NULL;
@@ -456,6 +456,9 @@ follow_redirect (GMultiEngine   *self,
     return g_error_new (GMULTI_ERROR, GMULTI_ERROR_TOO_MANY_REDIRECTS,
                         _("Too many redirects: the limit is %u"), transfer->max_redirects);
 
+  location = gmulti_redirect_get_location (transfer->response_headers, &error);
+  if (location == NULL)
+    return error;
   next = gmulti_redirect_resolve (transfer->effective_uri, location, &cross_origin, &error);
   if (next == NULL)
     return error;

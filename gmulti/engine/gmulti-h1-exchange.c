@@ -46,6 +46,7 @@ complete (GMultiConnection *conn,
   GMultiTransferRun *run = &transfer->run;
 
   reusable = reusable && conn->parser.keep_alive && run->body_done && run->unsent == NULL;
+  g_clear_pointer (&conn->decoder, gmulti_decoder_free);
   g_clear_pointer (&transfer->response_trailers, gmulti_headers_unref);
   transfer->response_trailers = gmulti_http1_parser_steal_trailers (&conn->parser);
   transfer->metrics.header_bytes_received = conn->parser.header_bytes_total;
@@ -295,6 +296,7 @@ gmulti_h1_start (GMultiConnection *conn)
 
   conn->n_exchanges++;
   gmulti_http1_parser_reset (&conn->parser, run->head_request);
+  g_clear_pointer (&conn->decoder, gmulti_decoder_free);
   /* The parser counts the heads of every response on the connection; count on from
    * this transfer's earlier hops instead. */
   conn->parser.header_bytes_total = transfer->metrics.header_bytes_received;
@@ -472,8 +474,8 @@ yield_receive (GMultiConnection *conn,
 }
 
 /* The body can go from the socket to the output stream's file inside the kernel: plain
- * TCP, a raw body (no chunk framing), nothing held in memory before it, and nobody who
- * wants to see the bytes. */
+ * TCP, a raw body (no chunk framing, no coding to undo), nothing held in memory before
+ * it, and nobody who wants to see the bytes. */
 static gboolean
 can_splice (GMultiConnection *conn,
             guint64          *left)
@@ -483,6 +485,7 @@ can_splice (GMultiConnection *conn,
 
   if (conn->tls != NULL || transfer->output_stream == NULL || run->no_splice ||
       !run->got_final_head || run->following || conn->leftover != NULL ||
+      conn->decoder != NULL ||
       !gmulti_http1_parser_raw_body_left (&conn->parser, left) || *left == 0)
     return FALSE;
   /* Looked up again for every new sink; and a stream closed meanwhile (its descriptor
@@ -747,7 +750,31 @@ hold (GMultiConnection *conn,
   gmulti_connection_want (conn, GMULTI_POLL_NONE);
 }
 
-static void
+/* The response's transfer codings, undone before the body is delivered. A body that is
+ * not delivered (a redirect being followed) is only framed. FALSE with @error when they
+ * cannot be undone. */
+static gboolean
+set_up_decoding (GMultiConnection  *conn,
+                 GError           **error)
+{
+  GMultiHttp1Parser *parser = &conn->parser;
+
+  if (parser->body_mode == GMULTI_HTTP1_BODY_NONE || conn->transfer->run.following)
+    return TRUE;
+  if (parser->unknown_coding != NULL)
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING,
+                   _("The response uses the transfer coding “%s”, which cannot be decoded"),
+                   parser->unknown_coding);
+      return FALSE;
+    }
+  if (parser->n_codings > 0)
+    conn->decoder = gmulti_decoder_new (parser->codings, parser->n_codings);
+  return TRUE;
+}
+
+/* Returns FALSE if the exchange failed (the connection is gone). */
+static gboolean
 on_head (GMultiConnection *conn)
 {
   GMultiEngine *engine = conn->engine;
@@ -783,8 +810,75 @@ on_head (GMultiConnection *conn)
     }
 
   run->following = gmulti_engine_wants_redirect (transfer);
+  if (G_UNLIKELY (parser->n_codings > 0 || parser->unknown_coding != NULL))
+    {
+      GError *error = NULL;
+
+      if (!set_up_decoding (conn, &error))
+        {
+          conn->reusable = FALSE;
+          fail (conn, error);
+          return FALSE;
+        }
+    }
   if (!run->following)
     gmulti_transfer_emit_response_headers (transfer);
+  return TRUE;
+}
+
+/* The decoder's sink: decoded bytes go where a plain body goes. A pause stops the
+ * decoder, which keeps what it did not decode yet. */
+static gboolean
+deliver_decoded_cb (const guint8  *data,
+                    gsize          length,
+                    gpointer       user_data,
+                    GError       **error)
+{
+  GMultiTransfer *transfer = ((GMultiConnection *) user_data)->transfer;
+
+  if (!gmulti_transfer_deliver_body (transfer, data, length, error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
+                             _("The write function aborted the transfer"));
+      return FALSE;
+    }
+  gmulti_transfer_report_progress (transfer, FALSE);
+  return !transfer->paused;
+}
+
+/* Decodes @length body bytes (none: goes on with what the decoder holds), or with
+ * @finish, ends the decoding. Returns FALSE when the exchange failed (the connection
+ * is gone) or paused (then the rest of the input, @rest, is held). */
+static gboolean
+decode (GMultiConnection *conn,
+        const guint8     *body,
+        gsize             length,
+        gboolean          finish,
+        const guint8     *rest,
+        gsize             rest_length)
+{
+  GError *error = NULL;
+  GMultiDecoderStatus status;
+
+  if (finish)
+    status = gmulti_decoder_finish (conn->decoder, deliver_decoded_cb, conn, &error);
+  else
+    status = gmulti_decoder_push (conn->decoder, body, length, deliver_decoded_cb, conn,
+                                  &error);
+  switch (status)
+    {
+    case GMULTI_DECODER_OK:
+      return TRUE;
+    case GMULTI_DECODER_STOPPED:
+      hold (conn, rest, rest_length);
+      return FALSE;
+    case GMULTI_DECODER_ERROR:
+    default:
+      conn->reusable = FALSE;
+      fail (conn, error);
+      return FALSE;
+    }
 }
 
 /* Feeds input to the parser and acts on its events. Returns TRUE when the exchange
@@ -807,6 +901,11 @@ process (GMultiConnection *conn,
       if (transfer->metrics.first_byte_time == 0)
         transfer->metrics.first_byte_time = time_since_start (transfer);
     }
+
+  /* Resumed: what the decoder held when the transfer paused comes first. */
+  if (conn->decoder != NULL && gmulti_decoder_is_stopped (conn->decoder) &&
+      !decode (conn, NULL, 0, FALSE, data, length))
+    return FALSE;
 
   for (;;)
     {
@@ -834,7 +933,8 @@ process (GMultiConnection *conn,
                 }
               break;
             }
-          on_head (conn);
+          if (!on_head (conn))
+            return FALSE;
           if (transfer->paused)
             {
               hold (conn, data + pos, length - pos);
@@ -843,7 +943,12 @@ process (GMultiConnection *conn,
           break;
 
         case GMULTI_HTTP1_BODY:
-          if (!run->following)
+          if (conn->decoder != NULL)
+            {
+              if (!decode (conn, body, body_length, FALSE, data + pos, length - pos))
+                return FALSE;
+            }
+          else if (!run->following)
             {
               if (!gmulti_transfer_deliver_body (transfer, body, body_length, &error))
                 {
@@ -864,6 +969,8 @@ process (GMultiConnection *conn,
           break;
 
         case GMULTI_HTTP1_DONE:
+          if (conn->decoder != NULL && !decode (conn, NULL, 0, TRUE, data + pos, length - pos))
+            return FALSE;
           /* HTTP/1.1 without pipelining: anything after the response is a violation. */
           complete (conn, pos == length && !eof);
           return FALSE;
@@ -872,10 +979,10 @@ process (GMultiConnection *conn,
           if (eof)
             {
               event = gmulti_http1_parser_eof (&conn->parser, &error);
-              if (event == GMULTI_HTTP1_DONE)
-                complete (conn, FALSE);
-              else
+              if (event != GMULTI_HTTP1_DONE)
                 fail (conn, error);
+              else if (conn->decoder == NULL || decode (conn, NULL, 0, TRUE, NULL, 0))
+                complete (conn, FALSE);
               return FALSE;
             }
           gmulti_connection_keep_leftover (conn, data + pos, length - pos);
@@ -970,6 +1077,7 @@ gmulti_h1_detach (GMultiConnection *conn)
           !transfer->run.response_started && conn->leftover == NULL;
 
   conn->transfer = NULL;
+  g_clear_pointer (&conn->decoder, gmulti_decoder_free);
   if (transfer != NULL)
     g_clear_pointer (&transfer->run.unsent, g_byte_array_unref);
   return clean;

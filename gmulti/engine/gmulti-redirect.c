@@ -150,6 +150,33 @@ same_origin (GUri *a,
          effective_port (a) == effective_port (b);
 }
 
+const char *
+gmulti_redirect_get_location (GMultiHeaders  *headers,
+                              GError        **error)
+{
+  const char *location = NULL;
+  guint n = gmulti_headers_get_length (headers);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *value;
+
+      if (g_ascii_strcasecmp (gmulti_headers_get_name (headers, i), "Location") != 0)
+        continue;
+      value = gmulti_headers_get_value (headers, i);
+      if (location == NULL)
+        location = value;
+      else if (strcmp (location, value) != 0)
+        {
+          g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROTOCOL,
+                       _("The redirect response has more than one Location field, "
+                         "with different values (“%s” and “%s”)"), location, value);
+          return NULL;
+        }
+    }
+  return location;
+}
+
 char *
 gmulti_redirect_resolve (const char  *base_uri,
                          const char  *location,

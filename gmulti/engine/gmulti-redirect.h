@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "gmulti-headers.h"
+
 G_BEGIN_DECLS
 
 /* Turning a URI into what goes on the wire, and a Location into the next URI. Both
@@ -32,6 +34,13 @@ gboolean gmulti_request_target_from_uri (GUri                 *parsed,
                                          GMultiRequestTarget  *out,
                                          GError              **error);
 void     gmulti_request_target_clear (GMultiRequestTarget  *target);
+
+/* The value of the one Location field of @headers. Location is a singleton (RFC 9110
+ * 10.2.2): fields with different values leave no way to know which target the server
+ * meant, and fail with GMULTI_ERROR_PROTOCOL, as browsers refuse them; copies of one
+ * value are tolerated. NULL without @error when there is no Location. */
+const char *gmulti_redirect_get_location (GMultiHeaders  *headers,
+                                          GError        **error);
 
 /* Resolves @location against @base_uri and checks the result can be requested.
  * Returns the absolute URI to follow, or NULL with GMULTI_ERROR_BAD_REDIRECT.

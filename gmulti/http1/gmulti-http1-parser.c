@@ -102,6 +102,8 @@ gmulti_http1_parser_clear (GMultiHttp1Parser *self)
   g_clear_pointer (&self->reason, g_free);
   g_clear_pointer (&self->headers, gmulti_headers_unref);
   g_clear_pointer (&self->trailers, gmulti_headers_unref);
+  g_clear_pointer (&self->unknown_coding, g_free);
+  self->n_codings = 0;
 }
 
 void
@@ -200,6 +202,33 @@ token_equal (const char *token,
   return token_len == len && g_ascii_strncasecmp (token, lower, len) == 0;
 }
 
+/* A transfer coding other than chunked, for the exchange to undo (or to refuse). */
+static gboolean
+note_coding (GMultiHttp1Parser  *self,
+             const char         *element,
+             gsize               element_len,
+             GError            **error)
+{
+  GMultiCoding coding;
+
+  /* "identity" meant no coding in RFC 2616; some servers still send it. */
+  if (token_equal (element, element_len, "identity"))
+    return TRUE;
+
+  if (self->n_codings == GMULTI_HTTP1_MAX_TRANSFER_CODINGS)
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING,
+                   _("The response has more than %u transfer codings besides chunked, "
+                     "the limit"), (guint) GMULTI_HTTP1_MAX_TRANSFER_CODINGS);
+      return FALSE;
+    }
+  if (gmulti_coding_from_name (element, element_len, &coding))
+    self->codings[self->n_codings++] = coding;
+  else if (self->unknown_coding == NULL)
+    self->unknown_coding = g_strndup (element, element_len);
+  return TRUE;
+}
+
 /* Records what the framing and connection fields of a final response's head say.
  * Returns FALSE with @error set when a field makes the framing ambiguous. */
 static gboolean
@@ -256,19 +285,26 @@ note_head_field (GMultiHttp1Parser  *self,
   else if (token_equal (name, name_len, "transfer-encoding"))
     {
       const char *p = value;
-      gboolean any = FALSE;
-      gboolean chunked = FALSE;
 
+      /* Repeated fields continue one list. chunked is the framing: applied once, and
+       * last (RFC 9112 6.1); anything else makes the framing a guess. */
       self->seen_transfer_encoding = TRUE;
       while (next_list_element (&p, end, &element, &element_len))
         {
-          any = TRUE;
-          chunked = token_equal (element, element_len, "chunked");
-        }
+          gboolean chunked = token_equal (element, element_len, "chunked");
 
-      /* Repeated fields continue one list: the last element seen is the final coding. */
-      if (any)
-        self->chunked_last = chunked;
+          if (self->chunked_last)
+            {
+              set_protocol_error (error, chunked
+                                  ? _("The response applies the chunked transfer coding more than once")
+                                  : _("The response’s chunked transfer coding is not the final one"));
+              return FALSE;
+            }
+          if (chunked)
+            self->chunked_last = TRUE;
+          else if (!note_coding (self, element, element_len, error))
+            return FALSE;
+        }
     }
   else if (token_equal (name, name_len, "connection"))
     {
@@ -458,6 +494,8 @@ handle_status_line (GMultiHttp1Parser  *self,
   self->seen_content_length = FALSE;
   self->seen_transfer_encoding = FALSE;
   self->chunked_last = FALSE;
+  self->n_codings = 0;
+  g_clear_pointer (&self->unknown_coding, g_free);
   self->connection_close = FALSE;
   self->connection_keep_alive = FALSE;
   self->content_length = -1;

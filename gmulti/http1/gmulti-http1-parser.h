@@ -3,6 +3,7 @@
 
 #include <glib.h>
 #include "gmulti-headers.h"
+#include "coding/gmulti-decoder.h"
 
 G_BEGIN_DECLS
 
@@ -10,6 +11,7 @@ G_BEGIN_DECLS
 #define GMULTI_HTTP1_MAX_HEADER_BYTES (256 * 1024)  /* status line + all header lines */
 #define GMULTI_HTTP1_MAX_HEADER_FIELDS 256
 #define GMULTI_HTTP1_MAX_CHUNK_SIZE_DIGITS 16       /* hex digits of one chunk size */
+#define GMULTI_HTTP1_MAX_TRANSFER_CODINGS GMULTI_DECODER_MAX_CODINGS  /* besides chunked */
 
 typedef enum {
   GMULTI_HTTP1_NEED_MORE,  /* everything usable was consumed: feed more bytes */
@@ -42,6 +44,11 @@ struct _GMultiHttp1Parser {
   GMultiHttp1BodyMode body_mode;
   gint64 content_length;        /* -1 unless BODY_LENGTH */
   gboolean keep_alive;          /* connection may be reused after DONE */
+  /* The transfer codings other than chunked (which the parser removes), in the order
+   * the server applied them; the body events carry them still applied. */
+  GMultiCoding codings[GMULTI_HTTP1_MAX_TRANSFER_CODINGS];
+  guint n_codings;
+  char *unknown_coding;         /* the first coding gmulti cannot decode, or NULL */
 
   /* Private state. */
   int state;
@@ -55,7 +62,7 @@ struct _GMultiHttp1Parser {
   guint final_head : 1;
   guint seen_content_length : 1;
   guint seen_transfer_encoding : 1;
-  guint chunked_last : 1;       /* "chunked" is the final transfer coding so far */
+  guint chunked_last : 1;       /* "chunked" was seen: it must stay the final coding */
   guint connection_close : 1;
   guint connection_keep_alive : 1;
 };

@@ -79,23 +79,34 @@ default_priority (void)
   return PRIORITY_AES_FIRST;
 }
 
+/* The minimum version removes every older one from the priority string, the
+ * application's own included: GnuTLS's NORMAL still enables TLS 1.0 and 1.1 on some
+ * systems, and RFC 8996 forbids them unless the application lowers the minimum. */
 static char *
 build_priority (const char       *priority,
                 GMultiTlsVersion  min_version)
 {
   const char *base = priority != NULL && *priority != '\0' ? priority : default_priority ();
+  const char *older;
 
   switch (min_version)
     {
-    case GMULTI_TLS_VERSION_TLS_1_2:
-      return g_strconcat (base, ":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1", NULL);
+    case GMULTI_TLS_VERSION_TLS_1_0:
+      older = ":-VERS-SSL3.0";
+      break;
+    case GMULTI_TLS_VERSION_TLS_1_1:
+      older = ":-VERS-SSL3.0:-VERS-TLS1.0";
+      break;
     case GMULTI_TLS_VERSION_TLS_1_3:
-      return g_strconcat (base, ":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-TLS1.2",
-                          NULL);
+      older = ":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-TLS1.2";
+      break;
     case GMULTI_TLS_VERSION_DEFAULT:
+    case GMULTI_TLS_VERSION_TLS_1_2:
     default:
-      return g_strdup (base);
+      older = ":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1";
+      break;
     }
+  return g_strconcat (base, older, NULL);
 }
 
 static guint

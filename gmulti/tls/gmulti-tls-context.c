@@ -276,7 +276,14 @@ gmulti_tls_context_get_priority (GMultiTlsContext  *self,
   ret = gnutls_priority_init (&compiled, priority, &error_pos);
   if (ret < 0)
     {
-      if (ret == GNUTLS_E_INVALID_REQUEST && error_pos != NULL)
+      /* Most likely a string allowing only versions below the minimum, which
+       * gmulti_tls_config removed. */
+      if (ret == GNUTLS_E_NO_PRIORITIES_WERE_SET)
+        g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_ARGUMENT,
+                     _("The TLS priority string “%s” leaves no protocol version or "
+                       "cipher to offer (versions older than the minimum version are "
+                       "always removed)"), priority);
+      else if (ret == GNUTLS_E_INVALID_REQUEST && error_pos != NULL)
         g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_ARGUMENT,
                      _("Invalid TLS priority string “%s” at “%s”"), priority, error_pos);
       else
