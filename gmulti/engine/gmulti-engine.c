@@ -114,12 +114,17 @@ static void
 flush (GMultiEngine *self)
 {
   gint64 deadline;
+  gboolean again;
 
   if (!gmulti_socket_table_flush (&self->sockets, announce_cb, self))
     self->callback_failed = TRUE;
 
+  /* After a timeout action the application's timer is gone: an unchanged deadline is
+   * told again, but "none" needs no telling. */
   deadline = current_deadline (self);
-  if (deadline != self->announced_deadline || self->report_timer)
+  again = self->report_timer && deadline >= 0;
+  self->report_timer = FALSE;
+  if (deadline != self->announced_deadline || again)
     {
       gint64 ms;
 
@@ -131,7 +136,6 @@ flush (GMultiEngine *self)
         ms = (deadline - self->now + 999) / 1000;
 
       self->announced_deadline = deadline;
-      self->report_timer = FALSE;
       if (self->timer_func != NULL && !self->timer_func (self, ms, self->timer_data))
         self->callback_failed = TRUE;
     }
@@ -522,10 +526,15 @@ handle_socket (GMultiEngine *self,
   gmulti_pool_connection_event (self, sock->owner, sock, events);
 }
 
+/* What the socket is ready for, of what the engine waits for on it. */
 static GMultiEvent
-check_socket (int fd)
+check_socket (GMultiSocket *sock)
 {
-  struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+  struct pollfd pfd = {
+    .fd = sock->fd,
+    .events = ((sock->wanted & GMULTI_POLL_IN) ? POLLIN : 0) |
+              ((sock->wanted & GMULTI_POLL_OUT) ? POLLOUT : 0),
+  };
   GMultiEvent events = GMULTI_EVENT_NONE;
 
   if (poll (&pfd, 1, 0) <= 0)
@@ -589,12 +598,11 @@ gmulti_engine_socket_action (GMultiEngine *self,
     {
       GMultiSocket *sock = gmulti_socket_table_lookup (&self->sockets, fd);
 
-      if (sock != NULL)
-        {
-          if (events == GMULTI_EVENT_NONE)
-            events = check_socket (fd);
-          handle_socket (self, sock, events);
-        }
+      if (sock != NULL && events == GMULTI_EVENT_NONE)
+        events = check_socket (sock);
+      /* Nothing to do on a socket that turned out not ready. */
+      if (sock != NULL && events != GMULTI_EVENT_NONE)
+        handle_socket (self, sock, events);
     }
 
   finish_turn (self, running);
@@ -676,8 +684,8 @@ gmulti_engine_socket_all (GMultiEngine *self,
   if (!begin (self))
     return GMULTI_ENGINE_RECURSIVE_CALL;
 
-  self->report_timer = TRUE;
-  /* Every socket gets its turn here: what yielded in an earlier one goes on after. */
+  /* Every socket gets its turn here: what yielded in an earlier one goes on after. The
+   * timer is not the application's to re-arm here: it hears only of changes. */
   release_yielded (self);
   act_on_all (self);
   finish_turn (self, running);
