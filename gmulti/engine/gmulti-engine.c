@@ -57,6 +57,7 @@ gmulti_engine_new (void)
   g_queue_init (&self->ready);
   g_queue_init (&self->yielded);
   g_queue_init (&self->pending);
+  g_queue_init (&self->waiting_hosts);
   g_queue_init (&self->messages);
   g_queue_init (&self->idle_lru);
   g_queue_init (&self->connections);
@@ -214,6 +215,7 @@ end (GMultiEngine *self)
 {
   GMultiEngineResult result = GMULTI_ENGINE_OK;
 
+  gmulti_pool_dispatch (self);
   flush (self);
   if (self->callback_failed)
     {
@@ -422,7 +424,6 @@ gmulti_engine_add (GMultiEngine   *self,
   run->engine = self;
   run->link.data = transfer;
   run->message_link.data = transfer;
-  run->pending_link.data = transfer;
   g_queue_push_tail_link (&self->transfers, &run->link);
   self->n_running++;
   gmulti_transfer_reset_response (transfer);
@@ -1003,14 +1004,31 @@ gmulti_engine_get_n_idle_connections (GMultiEngine *self)
   return self->idle_lru.length;
 }
 
+/* Waiting transfers that fit the new limits start now, as at the end of any call. Inside
+ * a callback, the end of the running call does it. */
+static void
+limits_changed (GMultiEngine *self)
+{
+  gmulti_pool_limits_changed (self);
+  if (self->pool_changed && !self->stopped && begin (self))
+    end (self);
+}
+
 /**
  * gmulti_engine_set_max_connections:
  * @self: an engine
  * @max: the most connections open at once, 0 for no limit
  *
- * Limits the engine's open connections. Transfers beyond the limit wait, in the
- * order they were added, for a connection to be free. The time they wait counts
- * toward their total timeout.
+ * Limits the engine's open connections, in use or idle. A transfer the limit blocks
+ * gets the least recently used idle connection closed for it; with none idle, it
+ * waits. Waiting transfers start in the order they began to wait, as far as the
+ * per-origin limit ([method@Engine.set_max_host_connections]) allows: one waiting
+ * only for its own origin does not hold back those of other origins. The time they
+ * wait counts toward their total timeout.
+ *
+ * The engine sets no limit of its own (0); [class@Session] does. Raising a limit
+ * while transfers wait starts those that now fit at once, which calls the socket and
+ * timer functions as any engine call does.
  *
  * Since: 1.0
  */
@@ -1020,6 +1038,7 @@ gmulti_engine_set_max_connections (GMultiEngine *self,
 {
   g_return_if_fail (self != NULL);
   self->max_connections = max;
+  limits_changed (self);
 }
 
 /**
@@ -1044,7 +1063,10 @@ gmulti_engine_get_max_connections (GMultiEngine *self)
  * @self: an engine
  * @max: the most connections open at once to one origin, 0 for no limit
  *
- * Limits the connections to each origin (scheme, host and port).
+ * Limits the connections to each origin (scheme, host and port), in use or idle.
+ * Transfers beyond it wait, in order, for a connection of their origin; see
+ * [method@Engine.set_max_connections] for how waiting transfers start. The engine
+ * sets no limit of its own (0); [class@Session] does.
  *
  * Since: 1.0
  */
@@ -1054,6 +1076,7 @@ gmulti_engine_set_max_host_connections (GMultiEngine *self,
 {
   g_return_if_fail (self != NULL);
   self->max_host_connections = max;
+  limits_changed (self);
 }
 
 /**
