@@ -156,7 +156,8 @@ void     gmulti_engine_abort_transfer    (GMultiEngine   *self,
                                           GError         *error);
 /* A waiting transfer the pool picked (gmulti_pool_can_start() holds): starts it. */
 void     gmulti_engine_start_waiter      (GMultiEngine   *self,
-                                          GMultiTransfer *transfer);
+                                          GMultiTransfer *transfer,
+                                          GMultiHost     *host);
 /* @conn (idle, or just connected for @transfer) carries @transfer's request now. */
 void     gmulti_engine_begin_exchange    (GMultiEngine     *self,
                                           GMultiTransfer   *transfer,
@@ -183,20 +184,22 @@ GMultiHost *gmulti_pool_get_host          (GMultiEngine *self,
 gboolean gmulti_pool_can_start            (GMultiEngine   *self,
                                            GMultiHost     *host,
                                            GMultiTransfer *transfer);
-/* Only when gmulti_pool_can_start(): an idle connection (*@is_new FALSE), or a new
- * one, not connected yet, after closing what had to give way. */
+/* A connection to @host for @transfer: an idle one (*@is_new FALSE), or a new one, not
+ * connected yet, after closing what had to give way; NULL, changing nothing, when it
+ * cannot have one now (exactly when gmulti_pool_can_start() says so). */
 GMultiConnection *gmulti_pool_acquire     (GMultiEngine   *self,
+                                           GMultiHost     *host,
                                            GMultiTransfer *transfer,
                                            gboolean       *is_new);
-/* Puts @transfer at the end of the pending queue, or takes it off. */
+/* Puts @transfer at the end of the pending queue, or takes it off (it must be on it). */
 void     gmulti_pool_wait                 (GMultiEngine   *self,
                                            GMultiHost     *host,
                                            GMultiTransfer *transfer);
 void     gmulti_pool_unwait               (GMultiEngine   *self,
                                            GMultiTransfer *transfer);
-/* Starts, oldest first, every waiting transfer that can start now. Called where no
- * exchange is on the stack: before a new transfer asks for a connection, and at the end
- * of each engine call. Cheap when nothing changed. */
+/* Starts, oldest first, every waiting transfer that can start now. Called when
+ * pool_changed is set, where no exchange is on the stack: before a new transfer asks
+ * for a connection, and at the end of each engine call. */
 void     gmulti_pool_dispatch             (GMultiEngine *self);
 /* A limit was raised or lowered: waiters are looked at again. */
 void     gmulti_pool_limits_changed       (GMultiEngine *self);

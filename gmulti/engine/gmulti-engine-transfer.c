@@ -227,17 +227,14 @@ gmulti_engine_update_resolver_interest (GMultiEngine *self)
                              ? GMULTI_POLL_IN : GMULTI_POLL_NONE);
 }
 
-/* Gives the transfer a connection: an idle one, or a new one it starts resolving for.
- * The pool said it may have one. */
+/* The transfer has its connection from the pool: begins the exchange on an idle one,
+ * or resolves the name for a new one. */
 static void
-use_connection (GMultiEngine   *self,
-                GMultiTransfer *transfer)
+use_connection (GMultiEngine     *self,
+                GMultiTransfer   *transfer,
+                GMultiConnection *conn,
+                gboolean          is_new)
 {
-  GMultiConnection *conn;
-  gboolean is_new;
-
-  conn = gmulti_pool_acquire (self, transfer, &is_new);
-  gmulti_pool_unwait (self, transfer);
   transfer->run.conn_is_new = is_new;
   if (!is_new)
     {
@@ -268,9 +265,18 @@ use_connection (GMultiEngine   *self,
 
 void
 gmulti_engine_start_waiter (GMultiEngine   *self,
-                            GMultiTransfer *transfer)
+                            GMultiTransfer *transfer,
+                            GMultiHost     *host)
 {
-  use_connection (self, transfer);
+  gboolean is_new;
+  GMultiConnection *conn = gmulti_pool_acquire (self, host, transfer, &is_new);
+
+  /* The pool picked it because it can start; if it cannot after all, it keeps its
+   * place. */
+  if (conn == NULL)
+    return;
+  gmulti_pool_unwait (self, transfer);
+  use_connection (self, transfer, conn, is_new);
 }
 
 /* Gets the transfer a connection, or a place at the end of the queue. */
@@ -279,18 +285,22 @@ acquire_connection (GMultiEngine   *self,
                     GMultiTransfer *transfer)
 {
   GMultiHost *host;
+  GMultiConnection *conn;
+  gboolean is_new;
 
   /* Those already waiting go first: a slot freed in this turn is theirs. */
-  gmulti_pool_dispatch (self);
+  if (self->pool_changed)
+    gmulti_pool_dispatch (self);
 
   host = gmulti_pool_get_host (self, transfer->run.origin);
-  if (!gmulti_pool_can_start (self, host, transfer))
+  conn = gmulti_pool_acquire (self, host, transfer, &is_new);
+  if (conn == NULL)
     {
       set_phase (self, transfer, GMULTI_RUN_WAIT_SLOT);
       gmulti_pool_wait (self, host, transfer);
       return;
     }
-  use_connection (self, transfer);
+  use_connection (self, transfer, conn, is_new);
 }
 
 /* Steps a transfer taken from the ready queue. */
@@ -354,7 +364,8 @@ gmulti_engine_detach_transfer (GMultiEngine   *self,
       run->resolve = NULL;
       gmulti_engine_update_resolver_interest (self);
     }
-  gmulti_pool_unwait (self, transfer);
+  if (run->in_pending)
+    gmulti_pool_unwait (self, transfer);
   if (run->in_ready)
     {
       g_queue_unlink (run->in_yielded ? &self->yielded : &self->ready, &run->ready_link);

@@ -215,7 +215,8 @@ end (GMultiEngine *self)
 {
   GMultiEngineResult result = GMULTI_ENGINE_OK;
 
-  gmulti_pool_dispatch (self);
+  if (self->pool_changed)
+    gmulti_pool_dispatch (self);
   flush (self);
   if (self->callback_failed)
     {

@@ -100,17 +100,18 @@ gmulti_pool_can_start (GMultiEngine   *self,
   return !total_is_full (self) || self->idle_lru.head != NULL;
 }
 
+/* The same decisions as gmulti_pool_can_start(), taken. */
 GMultiConnection *
 gmulti_pool_acquire (GMultiEngine   *self,
+                     GMultiHost     *host,
                      GMultiTransfer *transfer,
                      gboolean       *is_new)
 {
   const char *origin = transfer->run.origin;
-  GMultiHost *host = gmulti_pool_get_host (self, origin);
+  gboolean fresh = transfer->run.retried_stale;
   GMultiConnection *conn;
 
-  if (!transfer->run.retried_stale &&
-      (conn = usable_idle (host, transfer->run.tls_config)) != NULL)
+  if (!fresh && (conn = usable_idle (host, transfer->run.tls_config)) != NULL)
     {
       g_queue_unlink (&host->idle, &conn->idle_link);
       g_queue_unlink (&self->idle_lru, &conn->lru_link);
@@ -119,16 +120,19 @@ gmulti_pool_acquire (GMultiEngine   *self,
       return conn;
     }
 
-  /* Closing a connection may forget its host: look it up again after each. */
+  /* Nothing is closed unless the transfer gets its connection. Closing one may forget
+   * its host: look it up again after each. */
   if (self->max_host_connections > 0 && host->n_connections >= self->max_host_connections)
     {
-      g_assert (host->idle.head != NULL);
+      if (!fresh || host->idle.head == NULL)
+        return NULL;
       gmulti_pool_close (self, host->idle.head->data);
       host = gmulti_pool_get_host (self, origin);
     }
   if (total_is_full (self))
     {
-      g_assert (self->idle_lru.head != NULL);
+      if (self->idle_lru.head == NULL)
+        return NULL;
       gmulti_pool_close (self, self->idle_lru.head->data);
       host = gmulti_pool_get_host (self, origin);
     }
@@ -166,8 +170,6 @@ gmulti_pool_unwait (GMultiEngine   *self,
   GMultiTransferRun *run = &transfer->run;
   GMultiHost *host = run->wait_host;
 
-  if (!run->in_pending)
-    return;
   g_queue_unlink (&self->pending, &run->pending_link);
   g_queue_unlink (&host->waiters, &run->host_wait_link);
   if (host->waiters.head == NULL)
@@ -220,7 +222,7 @@ gmulti_pool_dispatch (GMultiEngine *self)
     return;
 
   while (budget-- > 0 && (transfer = next_to_start (self)) != NULL)
-    gmulti_engine_start_waiter (self, transfer);
+    gmulti_engine_start_waiter (self, transfer, transfer->run.wait_host);
   self->pool_changed = FALSE;
 }
 
