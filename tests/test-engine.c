@@ -494,7 +494,7 @@ run_driven (EngineLoopDrive drive,
   g_assert_cmpint (g_array_index (loop->timer_values, gint64, loop->timer_values->len - 1), ==, -1);
 }
 
-/* Seed 4: socket_all alone, never a socket or timeout action. */
+/* socket_all alone (curl_multi_socket_all()), never a socket or timeout action. */
 static void
 test_drive_socket_all (void)
 {
@@ -502,7 +502,7 @@ test_drive_socket_all (void)
   run_driven (ENGINE_LOOP_SOCKET_ALL, TRUE);
 }
 
-/* Seed 4: socket_action with the fd and no events, as curl_multi_socket() does: the
+/* socket_action with the fd and no events, as curl_multi_socket() does: the
  * engine finds out itself what the socket is ready for. */
 static void
 test_drive_check_fd (void)
@@ -511,7 +511,7 @@ test_drive_check_fd (void)
   run_driven (ENGINE_LOOP_CHECK_FD, TRUE);
 }
 
-/* Seed 4 and the timer's contract: whatever the entry point, the timer function is
+/* The timer's contract: whatever the entry point, the timer function is
  * called only when the deadline changes; a timeout action may tell an unchanged
  * deadline again, but never "none" again. */
 static void
