@@ -90,7 +90,10 @@ typedef gboolean (*GMultiSocketFunc) (GMultiEngine *engine,
  * @user_data: the data passed to [method@Engine.set_timer_func]
  *
  * Told when the engine's single, non-repeating timer is due. Each call replaces the
- * previous one; it is called only when the deadline changes.
+ * previous one; it is called only when the deadline changes, whichever engine call
+ * changed it. The one exception: after [method@Engine.socket_action] with
+ * %GMULTI_SOCKET_TIMEOUT the timer counts as fired, and a deadline still pending is
+ * told again even if it did not move (-1 is never told twice in a row).
  *
  * Returns: %TRUE on success; %FALSE stops the engine
  *

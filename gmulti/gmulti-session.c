@@ -105,6 +105,10 @@ struct _GMultiSession
 
 G_DEFINE_FINAL_TYPE (GMultiSession, gmulti_session, G_TYPE_OBJECT)
 
+/* Connection limits of a new session (docs/limits.md says why these). */
+#define DEFAULT_MAX_CONNECTIONS 256
+#define DEFAULT_MAX_HOST_CONNECTIONS 6
+
 enum {
   PROP_0,
   PROP_MAX_CONNECTIONS,
@@ -754,28 +758,32 @@ gmulti_session_class_init (GMultiSessionClass *klass)
    * GMultiSession:max-connections: (getter get_max_connections) (setter set_max_connections)
    *
    * The most connections the session keeps open at once, in use or idle; 0 means no
-   * limit, the default. Transfers beyond the limit wait, in the order they were added,
-   * for a connection to be free; the time they wait counts toward their timeout.
+   * limit. The default, 256, keeps many origins going at once well within the usual
+   * limit of 1024 open files. A transfer beyond the limit gets the least recently used
+   * idle connection closed for it, or waits; waiting transfers start in the order
+   * they were added, as far as [property@Session:max-host-connections] allows. The
+   * time they wait counts toward their timeout.
    *
    * Since: 1.0
    */
   properties[PROP_MAX_CONNECTIONS] =
     g_param_spec_uint ("max-connections", NULL, NULL,
-                       0, G_MAXUINT, 0,
+                       0, G_MAXUINT, DEFAULT_MAX_CONNECTIONS,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * GMultiSession:max-host-connections: (getter get_max_host_connections) (setter set_max_host_connections)
    *
    * The most connections open at once to one origin (scheme, host and port); 0 means
-   * no limit, the default. Lower it to be gentle with servers that do not expect many
-   * parallel connections from one client.
+   * no limit. The default, 6, is what browsers open: parallel enough for most uses,
+   * and gentle with servers that do not expect more from one client. Transfers beyond
+   * it wait, in order, for a connection of their origin.
    *
    * Since: 1.0
    */
   properties[PROP_MAX_HOST_CONNECTIONS] =
     g_param_spec_uint ("max-host-connections", NULL, NULL,
-                       0, G_MAXUINT, 0,
+                       0, G_MAXUINT, DEFAULT_MAX_HOST_CONNECTIONS,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
@@ -986,6 +994,8 @@ gmulti_session_init (GMultiSession *self)
   g_queue_init (&self->ready_ops);
 
   self->engine = gmulti_engine_new ();
+  gmulti_engine_set_max_connections (self->engine, DEFAULT_MAX_CONNECTIONS);
+  gmulti_engine_set_max_host_connections (self->engine, DEFAULT_MAX_HOST_CONNECTIONS);
   self->tls_defaults = gmulti_transfer_new (NULL);
   g_signal_connect_object (self->tls_defaults, "notify", G_CALLBACK (tls_notify_cb), self, 0);
   gmulti_engine_set_tls_defaults (self->engine, self->tls_defaults);

@@ -54,6 +54,19 @@ timer_cb (GMultiEngine *engine,
 {
   EngineLoop *loop = user_data;
 
+  /* Told only when the deadline changes: -1 twice deletes nothing, and 0 twice is news
+   * only after the timer fired and was gone. */
+  if (loop->timer_values->len > 0)
+    {
+      gint64 previous = g_array_index (loop->timer_values, gint64, loop->timer_values->len - 1);
+
+      if (timeout_ms == previous && (timeout_ms < 0 || (timeout_ms == 0 && !loop->timer_fired)))
+        {
+          g_test_message ("timer told %" G_GINT64_FORMAT " twice in a row", timeout_ms);
+          loop->n_contract_violations++;
+        }
+    }
+  loop->timer_fired = FALSE;
   loop->n_timer_calls++;
   g_array_append_val (loop->timer_values, timeout_ms);
   loop->timer_deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time () + timeout_ms * 1000;
@@ -123,6 +136,16 @@ engine_loop_iterate (EngineLoop *loop,
       wait = (int) CLAMP (left, 0, max_wait_ms);
     }
 
+  if (loop->drive == ENGINE_LOOP_SOCKET_ALL)
+    {
+      /* The deadline last told stays in force until the engine replaces it. */
+      if (poll (pfds, n, wait) > 0 ||
+          (loop->timer_deadline >= 0 && g_get_monotonic_time () >= loop->timer_deadline))
+        loop->last_result = gmulti_engine_socket_all (loop->engine, &loop->running);
+      engine_loop_drain (loop);
+      return;
+    }
+
   if (poll (pfds, n, wait) > 0)
     {
       for (guint i = 0; i < n; i++)
@@ -137,6 +160,8 @@ engine_loop_iterate (EngineLoop *loop,
             events |= GMULTI_EVENT_OUT;
           if (pfds[i].revents & POLLERR)
             events |= GMULTI_EVENT_ERR;
+          if (loop->drive == ENGINE_LOOP_CHECK_FD)
+            events = GMULTI_EVENT_NONE;
           loop->last_result = gmulti_engine_socket_action (loop->engine, pfds[i].fd, events,
                                                            &loop->running);
         }
@@ -146,6 +171,7 @@ engine_loop_iterate (EngineLoop *loop,
     {
       /* A fired timer is gone; the engine sets a new one if it still needs one. */
       loop->timer_deadline = -1;
+      loop->timer_fired = TRUE;
       loop->last_result = gmulti_engine_socket_action (loop->engine, GMULTI_SOCKET_TIMEOUT, 0,
                                                        &loop->running);
     }

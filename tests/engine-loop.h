@@ -5,10 +5,18 @@
 
 G_BEGIN_DECLS
 
+/* How the loop calls the engine. */
+typedef enum {
+  ENGINE_LOOP_EVENTS,       /* socket_action with the events poll() saw; TIMEOUT for the timer */
+  ENGINE_LOOP_CHECK_FD,     /* socket_action with the fd alone: the engine checks it */
+  ENGINE_LOOP_SOCKET_ALL,   /* one socket_all whenever anything is due, never TIMEOUT */
+} EngineLoopDrive;
+
 /* A minimal event loop of the kind an application writes around the raw engine: poll()
  * over the sockets the engine announced, a timer as the engine asked, socket_action on
  * each event. It also checks the engine keeps the socket-callback contract: changes
- * only, REMOVE only for announced sockets and before they are closed. */
+ * only, REMOVE only for announced sockets and before they are closed; and the timer
+ * contract: no -1 after -1, no 0 after 0 unless the timer fired in between. */
 typedef struct {
   GMultiEngine *engine;
   GHashTable *watched;          /* fd -> GMultiPoll */
@@ -16,6 +24,8 @@ typedef struct {
   guint n_socket_calls;
   guint n_timer_calls;
   GArray *timer_values;         /* every timeout_ms the timer function got */
+  gboolean timer_fired;         /* TIMEOUT was acted on since the last timer call */
+  EngineLoopDrive drive;
   guint n_contract_violations;
   gboolean fail_socket_func;    /* make the socket function report failure */
   gboolean fail_timer_func;

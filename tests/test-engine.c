@@ -445,6 +445,137 @@ test_add_does_no_io (void)
     }
 }
 
+/* Six transfers of every kind (small, large, slow, closing, reusing) driven through one
+ * entry point only. They complete as with events, and the timer function hears each
+ * deadline once (the loop counts a repeated -1, or a repeated 0 with no TIMEOUT in
+ * between, as a violation). With @deadlines, each has a total timeout and the slow one
+ * a low-speed check re-armed every second; without, the engine mostly has no deadline
+ * while the bodies arrive. */
+static void
+run_driven (EngineLoopDrive drive,
+            gboolean        deadlines)
+{
+  g_autoptr(TestServer) server = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  static const char *const paths[] = { "/small", "/big", "/slow", "/close", "/small", "/big" };
+  GMultiTransfer *transfers[G_N_ELEMENTS (paths)];
+
+  loop->drive = drive;
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      transfers[i] = new_transfer (server, paths[i]);
+      if (deadlines && g_str_equal (paths[i], "/slow"))
+        gmulti_transfer_set_low_speed (transfers[i], 1, 30);
+      if (deadlines)
+        gmulti_transfer_set_timeout (transfers[i], 20000);
+      g_assert_cmpint (gmulti_engine_add (loop->engine, transfers[i]), ==, GMULTI_ENGINE_OK);
+    }
+
+  g_assert_true (engine_loop_run (loop, 20000));
+  g_assert_cmpuint (loop->messages->len, ==, G_N_ELEMENTS (paths));
+  g_assert_cmpint (loop->last_result, ==, GMULTI_ENGINE_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      GMultiTransfer *transfer = transfers[i];
+
+      g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+      g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
+      if (g_str_equal (paths[i], "/small"))
+        assert_body (transfer, "hello", 5);
+      else if (g_str_equal (paths[i], "/close"))
+        assert_body (transfer, "bye", 3);
+      else
+        assert_body (transfer, big_data (), BIG_SIZE);
+      g_object_unref (transfer);
+    }
+
+  g_test_message ("%u timer calls", loop->n_timer_calls);
+  g_assert_cmpuint (loop->n_contract_violations, ==, 0);
+  g_assert_cmpint (g_array_index (loop->timer_values, gint64, loop->timer_values->len - 1), ==, -1);
+}
+
+/* socket_all alone (curl_multi_socket_all()), never a socket or timeout action. */
+static void
+test_drive_socket_all (void)
+{
+  run_driven (ENGINE_LOOP_SOCKET_ALL, FALSE);
+  run_driven (ENGINE_LOOP_SOCKET_ALL, TRUE);
+}
+
+/* socket_action with the fd and no events, as curl_multi_socket() does: the
+ * engine finds out itself what the socket is ready for. */
+static void
+test_drive_check_fd (void)
+{
+  run_driven (ENGINE_LOOP_CHECK_FD, FALSE);
+  run_driven (ENGINE_LOOP_CHECK_FD, TRUE);
+}
+
+/* The timer's contract: whatever the entry point, the timer function is
+ * called only when the deadline changes; a timeout action may tell an unchanged
+ * deadline again, but never "none" again. */
+static void
+test_timer_told_once (void)
+{
+  g_autoptr(TestServer) server = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) a = new_transfer (server, "/small");
+  g_autoptr(GMultiTransfer) b = new_transfer (server, "/small");
+  g_autoptr(GMultiTransfer) slow = new_transfer (server, "/slow");
+  GMultiEngine *engine = loop->engine;
+  guint running, n_calls;
+  gint64 last;
+
+  /* Nothing due: no entry point says so. */
+  g_assert_cmpint (gmulti_engine_socket_action (engine, GMULTI_SOCKET_TIMEOUT, 0, &running), ==,
+                   GMULTI_ENGINE_OK);
+  g_assert_cmpint (gmulti_engine_socket_all (engine, &running), ==, GMULTI_ENGINE_OK);
+  g_assert_cmpint (gmulti_engine_perform (engine, &running), ==, GMULTI_ENGINE_OK);
+  g_assert_cmpint (gmulti_engine_socket_action (engine, 12345, 0, &running), ==, GMULTI_ENGINE_OK);
+  g_assert_cmpuint (loop->n_timer_calls, ==, 0);
+
+  /* Two adds, a pause and a resume before anything ran: "now", once. */
+  gmulti_engine_add (engine, a);
+  gmulti_engine_add (engine, b);
+  gmulti_transfer_pause (a);
+  gmulti_transfer_resume (a);
+  g_assert_cmpuint (loop->n_timer_calls, ==, 1);
+  g_assert_cmpint (g_array_index (loop->timer_values, gint64, 0), ==, 0);
+
+  /* Removing both: "none", once, and not again from any call after. */
+  gmulti_engine_remove (engine, a);
+  g_assert_cmpuint (loop->n_timer_calls, ==, 1);
+  gmulti_engine_remove (engine, b);
+  g_assert_cmpuint (loop->n_timer_calls, ==, 2);
+  g_assert_cmpint (g_array_index (loop->timer_values, gint64, 1), ==, -1);
+  gmulti_engine_remove (engine, b);
+  gmulti_engine_socket_action (engine, GMULTI_SOCKET_TIMEOUT, 0, &running);
+  gmulti_engine_socket_all (engine, &running);
+  gmulti_engine_perform (engine, &running);
+  g_assert_cmpuint (loop->n_timer_calls, ==, 2);
+
+  /* A timeout action that finds the deadline unchanged (the application fired early)
+   * tells it again, since the fired timer is gone; socket_all does not. */
+  gmulti_transfer_set_timeout (slow, 10000);
+  gmulti_engine_add (engine, slow);
+  g_assert_cmpuint (loop->n_timer_calls, ==, 3);
+  while (gmulti_transfer_get_state (slow) < GMULTI_TRANSFER_RECEIVING)
+    engine_loop_iterate (loop, 50);
+  n_calls = loop->n_timer_calls;
+  last = g_array_index (loop->timer_values, gint64, n_calls - 1);
+  g_assert_cmpint (last, >, 0);
+  gmulti_engine_socket_all (engine, &running);
+  g_assert_cmpuint (loop->n_timer_calls, ==, n_calls);
+  gmulti_engine_socket_action (engine, GMULTI_SOCKET_TIMEOUT, 0, &running);
+  g_assert_cmpuint (loop->n_timer_calls, ==, n_calls + 1);
+  g_assert_cmpint (g_array_index (loop->timer_values, gint64, n_calls), >, 0);
+  g_assert_cmpint (g_array_index (loop->timer_values, gint64, n_calls), <=, last);
+
+  g_assert_true (engine_loop_run (loop, 10000));
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (slow));
+  g_assert_cmpuint (loop->n_contract_violations, ==, 0);
+}
+
 static gboolean
 is_eventfd (int fd)
 {
@@ -877,6 +1008,9 @@ main (int    argc,
   g_test_add_func ("/GMulti/Engine/info-read-tells-which", test_info_read_tells_which);
   g_test_add_func ("/GMulti/Engine/info-read-queue", test_info_read_queue);
   g_test_add_func ("/GMulti/Engine/add-does-no-io", test_add_does_no_io);
+  g_test_add_func ("/GMulti/Engine/timer-told-once", test_timer_told_once);
+  g_test_add_func ("/GMulti/Engine/drive/socket-all", test_drive_socket_all);
+  g_test_add_func ("/GMulti/Engine/drive/check-fd", test_drive_check_fd);
   g_test_add_func ("/GMulti/Engine/resolver-socket-announced", test_resolver_socket_announced);
   g_test_add_func ("/GMulti/Engine/idle-close-serviced", test_idle_close_serviced);
   g_test_add_func ("/GMulti/Engine/misuse", test_misuse);

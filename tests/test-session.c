@@ -393,8 +393,8 @@ test_properties (void)
 
   /* No thread-default context is pushed here: the global default one. */
   g_assert_true (gmulti_session_get_context (session) == g_main_context_default ());
-  g_assert_cmpuint (gmulti_session_get_max_connections (session), ==, 0);
-  g_assert_cmpuint (gmulti_session_get_max_host_connections (session), ==, 0);
+  g_assert_cmpuint (gmulti_session_get_max_connections (session), ==, 256);
+  g_assert_cmpuint (gmulti_session_get_max_host_connections (session), ==, 6);
   g_assert_cmpuint (gmulti_session_get_max_idle_connections (session), ==, 0);
   g_assert_cmpuint (gmulti_session_get_timeout (session), ==, 0);
   g_assert_cmpuint (gmulti_session_get_connect_timeout (session), ==, 30000);
@@ -486,6 +486,42 @@ test_concurrent (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (fetches); i++)
     fetch_free (fetches[i]);
+  drain_context ();
+  g_assert_finalize_object (session);
+}
+
+/* A default session opens at most six connections to one origin, however many
+ * transfers go there at once, and every transfer completes over them. */
+static void
+test_default_host_limit (void)
+{
+  g_autoptr(TestServer) server = start_server ();
+  GMultiSession *session = gmulti_session_new ();
+  SessionLog log = { 0 };
+  Fetch *fetches[50];
+
+  g_signal_connect (session, "transfer-finished", G_CALLBACK (session_finished_cb), &log);
+  for (guint i = 0; i < G_N_ELEMENTS (fetches); i++)
+    {
+      g_autofree char *uri = uri_small (server, i);
+
+      fetches[i] = fetch_new (uri, i);
+      g_assert_true (gmulti_session_add (session, fetches[i]->transfer, NULL));
+    }
+
+  RUN_UNTIL (log.n_finished == G_N_ELEMENTS (fetches), WAIT_MS);
+  g_assert_cmpuint (log.n_errors, ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (fetches); i++)
+    {
+      g_autoptr(GBytes) expected = small_body (i);
+
+      g_assert_no_error (fetches[i]->error);
+      assert_fetch_body (fetches[i], expected);
+      fetch_free (fetches[i]);
+    }
+  g_assert_cmpuint (test_server_get_n_accepted (server), <=, 6);
+  g_assert_cmpuint (test_server_get_n_requests (server), ==, G_N_ELEMENTS (fetches));
+
   drain_context ();
   g_assert_finalize_object (session);
 }
@@ -1953,6 +1989,7 @@ main (int   argc,
 
   g_test_add_func ("/GMulti/Session/properties", test_properties);
   g_test_add_func ("/GMulti/Session/concurrent", test_concurrent);
+  g_test_add_func ("/GMulti/Session/default-host-limit", test_default_host_limit);
   g_test_add_func ("/GMulti/Session/send-async", test_send_async);
   g_test_add_func ("/GMulti/Session/send-cancel", test_send_cancel);
   g_test_add_func ("/GMulti/Session/remove-in-data", test_remove_in_data);

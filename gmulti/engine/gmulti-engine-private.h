@@ -35,11 +35,14 @@ G_BEGIN_DECLS
 /* The most ciphertext of one TLS record (RFC 8446: 2^14 + 256, and the header). */
 #define GMULTI_TLS_RECORD_MAX (16384 + 256 + 5)
 
-/* The connections of one origin (scheme, host, port). */
+/* The connections of one origin (scheme, host, port), and the transfers waiting for
+ * one. A host is kept while it has either. */
 typedef struct {
   char *origin;
   guint n_connections;       /* open, any state */
   GQueue idle;               /* idle connections, most recently used last */
+  GQueue waiters;            /* its transfers in engine->pending, in the same order */
+  GList waiting_link;        /* engine->waiting_hosts while waiters is not empty */
 } GMultiHost;
 
 struct _GMultiEngine
@@ -60,6 +63,9 @@ struct _GMultiEngine
   GQueue ready;              /* transfers to step on the next turn */
   GQueue yielded;            /* transfers to step on the next turn of the timer */
   GQueue pending;            /* transfers waiting for a connection slot, FIFO */
+  GQueue waiting_hosts;      /* hosts with waiting transfers, any order */
+  guint64 next_wait_seq;     /* age of waiters, to compare the heads of two hosts */
+  gboolean pool_changed;     /* a connection went idle or closed while transfers wait */
   GQueue messages;           /* completed transfers whose message is unread */
   guint n_running;           /* added and not DONE */
 
@@ -155,6 +161,10 @@ void     gmulti_engine_detach_transfer   (GMultiEngine   *self,
 void     gmulti_engine_abort_transfer    (GMultiEngine   *self,
                                           GMultiTransfer *transfer,
                                           GError         *error);
+/* A waiting transfer the pool picked (gmulti_pool_can_start() holds): starts it. */
+void     gmulti_engine_start_waiter      (GMultiEngine   *self,
+                                          GMultiTransfer *transfer,
+                                          GMultiHost     *host);
 /* @conn (idle, or just connected for @transfer) carries @transfer's request now. */
 void     gmulti_engine_begin_exchange    (GMultiEngine     *self,
                                           GMultiTransfer   *transfer,
@@ -176,13 +186,30 @@ void     gmulti_engine_update_resolver_interest (GMultiEngine *self);
 /* gmulti-pool.c: connections by origin, limits and the pending queue. */
 GMultiHost *gmulti_pool_get_host          (GMultiEngine *self,
                                            const char   *origin);
-GMultiConnection *gmulti_pool_take_idle   (GMultiEngine    *self,
-                                           GMultiHost      *host,
-                                           GMultiTlsConfig *tls_config);
-gboolean gmulti_pool_has_room             (GMultiEngine *self,
-                                           GMultiHost   *host);
-GMultiConnection *gmulti_pool_open        (GMultiEngine *self,
-                                           GMultiHost   *host);
+/* Whether @transfer may have a connection to @host now: an idle one, or room within the
+ * limits for a new one (closing the oldest idle connection if that makes the room). */
+gboolean gmulti_pool_can_start            (GMultiEngine   *self,
+                                           GMultiHost     *host,
+                                           GMultiTransfer *transfer);
+/* A connection to @host for @transfer: an idle one (*@is_new FALSE), or a new one, not
+ * connected yet, after closing what had to give way; NULL, changing nothing, when it
+ * cannot have one now (exactly when gmulti_pool_can_start() says so). */
+GMultiConnection *gmulti_pool_acquire     (GMultiEngine   *self,
+                                           GMultiHost     *host,
+                                           GMultiTransfer *transfer,
+                                           gboolean       *is_new);
+/* Puts @transfer at the end of the pending queue, or takes it off (it must be on it). */
+void     gmulti_pool_wait                 (GMultiEngine   *self,
+                                           GMultiHost     *host,
+                                           GMultiTransfer *transfer);
+void     gmulti_pool_unwait               (GMultiEngine   *self,
+                                           GMultiTransfer *transfer);
+/* Starts, oldest first, every waiting transfer that can start now. Called when
+ * pool_changed is set, where no exchange is on the stack: before a new transfer asks
+ * for a connection, and at the end of each engine call. */
+void     gmulti_pool_dispatch             (GMultiEngine *self);
+/* A limit was raised or lowered: waiters are looked at again. */
+void     gmulti_pool_limits_changed       (GMultiEngine *self);
 /* The exchange on @conn ended: pool it when @reusable, close it otherwise. */
 void     gmulti_pool_release              (GMultiEngine     *self,
                                            GMultiConnection *conn,

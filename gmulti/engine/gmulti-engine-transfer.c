@@ -228,45 +228,23 @@ gmulti_engine_update_resolver_interest (GMultiEngine *self)
                              ? GMULTI_POLL_IN : GMULTI_POLL_NONE);
 }
 
-/* Gets the transfer a connection: an idle one, a new one, or a place in the queue. */
+/* The transfer has its connection from the pool: begins the exchange on an idle one,
+ * or resolves the name for a new one. */
 static void
-acquire_connection (GMultiEngine   *self,
-                    GMultiTransfer *transfer)
+use_connection (GMultiEngine     *self,
+                GMultiTransfer   *transfer,
+                GMultiConnection *conn,
+                gboolean          is_new)
 {
-  GMultiHost *host = gmulti_pool_get_host (self, transfer->run.origin);
-  GMultiConnection *conn;
-
-  /* A retry goes out on a fresh connection: another idle one may be stale just the
-   * same (a server closing idle connections closes more than one). An idle one gives
-   * way if it holds the origin's last slot. */
-  if (transfer->run.retried_stale)
+  transfer->run.conn_is_new = is_new;
+  if (!is_new)
     {
-      if (host->idle.head != NULL && self->max_host_connections > 0 &&
-          host->n_connections >= self->max_host_connections)
-        {
-          gmulti_pool_close (self, host->idle.head->data);
-          host = gmulti_pool_get_host (self, transfer->run.origin);
-        }
-    }
-  else if ((conn = gmulti_pool_take_idle (self, host, transfer->run.tls_config)) != NULL)
-    {
-      transfer->run.conn_is_new = FALSE;
       gmulti_engine_begin_exchange (self, transfer, conn);
       return;
     }
 
-  if (!gmulti_pool_has_room (self, host))
-    {
-      set_phase (self, transfer, GMULTI_RUN_WAIT_SLOT);
-      g_queue_push_tail_link (&self->pending, &transfer->run.pending_link);
-      transfer->run.in_pending = TRUE;
-      return;
-    }
-
-  conn = gmulti_pool_open (self, host);
   conn->transfer = transfer;
   transfer->run.conn = conn;
-  transfer->run.conn_is_new = TRUE;
   if (transfer->connect_timeout_ms > 0)
     transfer->run.connect_deadline = self->now +
                                      (gint64) transfer->connect_timeout_ms * 1000;
@@ -284,6 +262,46 @@ acquire_connection (GMultiEngine   *self,
   transfer->run.resolve = gmulti_resolver_lookup (self->resolver, transfer->run.host,
                                                   transfer->run.port, resolved_cb, transfer);
   gmulti_engine_update_resolver_interest (self);
+}
+
+void
+gmulti_engine_start_waiter (GMultiEngine   *self,
+                            GMultiTransfer *transfer,
+                            GMultiHost     *host)
+{
+  gboolean is_new;
+  GMultiConnection *conn = gmulti_pool_acquire (self, host, transfer, &is_new);
+
+  /* The pool picked it because it can start; if it cannot after all, it keeps its
+   * place. */
+  if (conn == NULL)
+    return;
+  gmulti_pool_unwait (self, transfer);
+  use_connection (self, transfer, conn, is_new);
+}
+
+/* Gets the transfer a connection, or a place at the end of the queue. */
+static void
+acquire_connection (GMultiEngine   *self,
+                    GMultiTransfer *transfer)
+{
+  GMultiHost *host;
+  GMultiConnection *conn;
+  gboolean is_new;
+
+  /* Those already waiting go first: a slot freed in this turn is theirs. */
+  if (self->pool_changed)
+    gmulti_pool_dispatch (self);
+
+  host = gmulti_pool_get_host (self, transfer->run.origin);
+  conn = gmulti_pool_acquire (self, host, transfer, &is_new);
+  if (conn == NULL)
+    {
+      set_phase (self, transfer, GMULTI_RUN_WAIT_SLOT);
+      gmulti_pool_wait (self, host, transfer);
+      return;
+    }
+  use_connection (self, transfer, conn, is_new);
 }
 
 /* Steps a transfer taken from the ready queue. */
@@ -326,9 +344,7 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
       break;
 
     case GMULTI_RUN_WAIT_SLOT:
-      /* Woken because a slot freed. */
-      set_phase (self, transfer, GMULTI_RUN_INIT);
-      acquire_connection (self, transfer);
+      /* Resumed while waiting: the pool starts it when its turn comes. */
       break;
 
     case GMULTI_RUN_SENDING:
@@ -359,10 +375,7 @@ gmulti_engine_detach_transfer (GMultiEngine   *self,
       gmulti_engine_update_resolver_interest (self);
     }
   if (run->in_pending)
-    {
-      g_queue_unlink (&self->pending, &run->pending_link);
-      run->in_pending = FALSE;
-    }
+    gmulti_pool_unwait (self, transfer);
   if (run->in_ready)
     {
       g_queue_unlink (run->in_yielded ? &self->yielded : &self->ready, &run->ready_link);

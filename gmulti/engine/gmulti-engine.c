@@ -58,6 +58,7 @@ gmulti_engine_new (void)
   g_queue_init (&self->ready);
   g_queue_init (&self->yielded);
   g_queue_init (&self->pending);
+  g_queue_init (&self->waiting_hosts);
   g_queue_init (&self->messages);
   g_queue_init (&self->idle_lru);
   g_queue_init (&self->connections);
@@ -115,12 +116,17 @@ static void
 flush (GMultiEngine *self)
 {
   gint64 deadline;
+  gboolean again;
 
   if (!gmulti_socket_table_flush (&self->sockets, announce_cb, self))
     self->callback_failed = TRUE;
 
+  /* After a timeout action the application's timer is gone: an unchanged deadline is
+   * told again, but "none" needs no telling. */
   deadline = current_deadline (self);
-  if (deadline != self->announced_deadline || self->report_timer)
+  again = self->report_timer && deadline >= 0;
+  self->report_timer = FALSE;
+  if (deadline != self->announced_deadline || again)
     {
       gint64 ms;
 
@@ -132,7 +138,6 @@ flush (GMultiEngine *self)
         ms = (deadline - self->now + 999) / 1000;
 
       self->announced_deadline = deadline;
-      self->report_timer = FALSE;
       if (self->timer_func != NULL && !self->timer_func (self, ms, self->timer_data))
         self->callback_failed = TRUE;
     }
@@ -215,6 +220,8 @@ end (GMultiEngine *self)
 {
   GMultiEngineResult result = GMULTI_ENGINE_OK;
 
+  if (self->pool_changed)
+    gmulti_pool_dispatch (self);
   flush (self);
   if (self->callback_failed)
     {
@@ -443,7 +450,6 @@ gmulti_engine_add (GMultiEngine   *self,
   run->engine = self;
   run->link.data = transfer;
   run->message_link.data = transfer;
-  run->pending_link.data = transfer;
   g_queue_push_tail_link (&self->transfers, &run->link);
   self->n_running++;
   gmulti_transfer_reset_response (transfer);
@@ -547,10 +553,15 @@ handle_socket (GMultiEngine *self,
   gmulti_pool_connection_event (self, sock->owner, sock, events);
 }
 
+/* What the socket is ready for, of what the engine waits for on it. */
 static GMultiEvent
-check_socket (int fd)
+check_socket (GMultiSocket *sock)
 {
-  struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+  struct pollfd pfd = {
+    .fd = sock->fd,
+    .events = ((sock->wanted & GMULTI_POLL_IN) ? POLLIN : 0) |
+              ((sock->wanted & GMULTI_POLL_OUT) ? POLLOUT : 0),
+  };
   GMultiEvent events = GMULTI_EVENT_NONE;
 
   if (poll (&pfd, 1, 0) <= 0)
@@ -614,12 +625,11 @@ gmulti_engine_socket_action (GMultiEngine *self,
     {
       GMultiSocket *sock = gmulti_socket_table_lookup (&self->sockets, fd);
 
-      if (sock != NULL)
-        {
-          if (events == GMULTI_EVENT_NONE)
-            events = check_socket (fd);
-          handle_socket (self, sock, events);
-        }
+      if (sock != NULL && events == GMULTI_EVENT_NONE)
+        events = check_socket (sock);
+      /* Nothing to do on a socket that turned out not ready. */
+      if (sock != NULL && events != GMULTI_EVENT_NONE)
+        handle_socket (self, sock, events);
     }
 
   finish_turn (self, running);
@@ -701,8 +711,8 @@ gmulti_engine_socket_all (GMultiEngine *self,
   if (!begin (self))
     return GMULTI_ENGINE_RECURSIVE_CALL;
 
-  self->report_timer = TRUE;
-  /* Every socket gets its turn here: what yielded in an earlier one goes on after. */
+  /* Every socket gets its turn here: what yielded in an earlier one goes on after. The
+   * timer is not the application's to re-arm here: it hears only of changes. */
   release_yielded (self);
   act_on_all (self);
   finish_turn (self, running);
@@ -1020,14 +1030,31 @@ gmulti_engine_get_n_idle_connections (GMultiEngine *self)
   return self->idle_lru.length;
 }
 
+/* Waiting transfers that fit the new limits start now, as at the end of any call. Inside
+ * a callback, the end of the running call does it. */
+static void
+limits_changed (GMultiEngine *self)
+{
+  gmulti_pool_limits_changed (self);
+  if (self->pool_changed && !self->stopped && begin (self))
+    end (self);
+}
+
 /**
  * gmulti_engine_set_max_connections:
  * @self: an engine
  * @max: the most connections open at once, 0 for no limit
  *
- * Limits the engine's open connections. Transfers beyond the limit wait, in the
- * order they were added, for a connection to be free. The time they wait counts
- * toward their total timeout.
+ * Limits the engine's open connections, in use or idle. A transfer the limit blocks
+ * gets the least recently used idle connection closed for it; with none idle, it
+ * waits. Waiting transfers start in the order they began to wait, as far as the
+ * per-origin limit ([method@Engine.set_max_host_connections]) allows: one waiting
+ * only for its own origin does not hold back those of other origins. The time they
+ * wait counts toward their total timeout.
+ *
+ * The engine sets no limit of its own (0); [class@Session] does. Raising a limit
+ * while transfers wait starts those that now fit at once, which calls the socket and
+ * timer functions as any engine call does.
  *
  * Since: 1.0
  */
@@ -1037,6 +1064,7 @@ gmulti_engine_set_max_connections (GMultiEngine *self,
 {
   g_return_if_fail (self != NULL);
   self->max_connections = max;
+  limits_changed (self);
 }
 
 /**
@@ -1061,7 +1089,10 @@ gmulti_engine_get_max_connections (GMultiEngine *self)
  * @self: an engine
  * @max: the most connections open at once to one origin, 0 for no limit
  *
- * Limits the connections to each origin (scheme, host and port).
+ * Limits the connections to each origin (scheme, host and port), in use or idle.
+ * Transfers beyond it wait, in order, for a connection of their origin; see
+ * [method@Engine.set_max_connections] for how waiting transfers start. The engine
+ * sets no limit of its own (0); [class@Session] does.
  *
  * Since: 1.0
  */
@@ -1071,6 +1102,7 @@ gmulti_engine_set_max_host_connections (GMultiEngine *self,
 {
   g_return_if_fail (self != NULL);
   self->max_host_connections = max;
+  limits_changed (self);
 }
 
 /**

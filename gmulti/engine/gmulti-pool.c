@@ -5,7 +5,13 @@
 #include "gmulti-h1-exchange.h"
 
 /* The connection pool: open connections grouped by origin, the limits on them, and the
- * FIFO of transfers waiting for a slot. A slot that frees wakes exactly one waiter. */
+ * FIFO of transfers waiting for a slot.
+ *
+ * Waiters start in the order they began to wait, as far as the limits allow: one
+ * blocked only by its own origin's limit does not hold back those of other origins
+ * behind it, and one the total limit blocks gets the oldest idle connection closed for
+ * it. Starting happens in gmulti_pool_dispatch(), never while an exchange is on the
+ * stack, so a freed connection cannot be taken by a newer transfer in between. */
 
 static void
 host_free (gpointer data)
@@ -30,6 +36,7 @@ gmulti_pool_get_host (GMultiEngine *self,
     {
       host = g_new0 (GMultiHost, 1);
       host->origin = g_strdup (origin);
+      host->waiting_link.data = host;
       g_hash_table_insert (self->hosts, host->origin, host);
     }
   return host;
@@ -39,86 +46,190 @@ static void
 forget_host_if_unused (GMultiEngine *self,
                        GMultiHost   *host)
 {
-  if (host->n_connections == 0)
+  if (host->n_connections == 0 && host->waiters.head == NULL)
     g_hash_table_remove (self->hosts, host->origin);
 }
 
-GMultiConnection *
-gmulti_pool_take_idle (GMultiEngine    *self,
-                       GMultiHost      *host,
-                       GMultiTlsConfig *tls_config)
+/* Transfers wait, and a turn has to look at them again. */
+static void
+note_room (GMultiEngine *self)
+{
+  if (self->pending.head != NULL)
+    self->pool_changed = TRUE;
+}
+
+/* The idle connection @tls_config may reuse: the most recently used one, as the least
+ * likely to have been closed by the server meanwhile. */
+static GMultiConnection *
+usable_idle (GMultiHost      *host,
+             GMultiTlsConfig *tls_config)
 {
   GMultiConnection *conn;
 
-  /* The most recently used connection is the least likely to have been closed by the
-   * server meanwhile. */
   if (host->idle.tail == NULL)
     return NULL;
-
   conn = host->idle.tail->data;
   /* The origin key carries a hash of the TLS settings; a collision must not hand out a
    * connection made with other settings. */
   if (conn->tls_config != NULL && tls_config != NULL &&
       !gmulti_tls_config_equal (conn->tls_config, tls_config))
     return NULL;
-  g_queue_unlink (&host->idle, &conn->idle_link);
-  g_queue_unlink (&self->idle_lru, &conn->lru_link);
-  conn->state = GMULTI_CONNECTION_ACTIVE;
   return conn;
+}
+
+static gboolean
+total_is_full (GMultiEngine *self)
+{
+  return self->max_connections > 0 && self->connections.length >= self->max_connections;
 }
 
 gboolean
-gmulti_pool_has_room (GMultiEngine *self,
-                      GMultiHost   *host)
+gmulti_pool_can_start (GMultiEngine   *self,
+                       GMultiHost     *host,
+                       GMultiTransfer *transfer)
 {
-  if (self->max_connections > 0 && self->connections.length >= self->max_connections)
-    {
-      /* An idle connection of another origin can make room. */
-      if (self->idle_lru.head == NULL)
-        return FALSE;
-      gmulti_pool_close (self, self->idle_lru.head->data);
-    }
+  /* A retry goes out on a fresh connection: another idle one may be stale just the
+   * same (a server closing idle connections closes more than one). */
+  gboolean fresh = transfer->run.retried_stale;
+
+  if (!fresh && usable_idle (host, transfer->run.tls_config) != NULL)
+    return TRUE;
   if (self->max_host_connections > 0 && host->n_connections >= self->max_host_connections)
-    return FALSE;
-  return TRUE;
+    /* A retry's own origin may give up an idle connection for it. */
+    return fresh && host->idle.head != NULL;
+  return !total_is_full (self) || self->idle_lru.head != NULL;
 }
 
+/* The same decisions as gmulti_pool_can_start(), taken. */
 GMultiConnection *
-gmulti_pool_open (GMultiEngine *self,
-                  GMultiHost   *host)
+gmulti_pool_acquire (GMultiEngine   *self,
+                     GMultiHost     *host,
+                     GMultiTransfer *transfer,
+                     gboolean       *is_new)
 {
-  GMultiConnection *conn = gmulti_connection_new (self, host, ++self->next_connection_id);
+  const char *origin = transfer->run.origin;
+  gboolean fresh = transfer->run.retried_stale;
+  GMultiConnection *conn;
 
+  if (!fresh && (conn = usable_idle (host, transfer->run.tls_config)) != NULL)
+    {
+      g_queue_unlink (&host->idle, &conn->idle_link);
+      g_queue_unlink (&self->idle_lru, &conn->lru_link);
+      conn->state = GMULTI_CONNECTION_ACTIVE;
+      *is_new = FALSE;
+      return conn;
+    }
+
+  /* Nothing is closed unless the transfer gets its connection. Closing one may forget
+   * its host: look it up again after each. */
+  if (self->max_host_connections > 0 && host->n_connections >= self->max_host_connections)
+    {
+      if (!fresh || host->idle.head == NULL)
+        return NULL;
+      gmulti_pool_close (self, host->idle.head->data);
+      host = gmulti_pool_get_host (self, origin);
+    }
+  if (total_is_full (self))
+    {
+      if (self->idle_lru.head == NULL)
+        return NULL;
+      gmulti_pool_close (self, self->idle_lru.head->data);
+      host = gmulti_pool_get_host (self, origin);
+    }
+
+  conn = gmulti_connection_new (self, host, ++self->next_connection_id);
   host->n_connections++;
   g_queue_push_tail_link (&self->connections, &conn->link);
+  *is_new = TRUE;
   return conn;
 }
 
-static guint
-max_idle (GMultiEngine *self)
+void
+gmulti_pool_wait (GMultiEngine   *self,
+                  GMultiHost     *host,
+                  GMultiTransfer *transfer)
 {
-  if (self->max_idle_connections > 0)
-    return self->max_idle_connections;
-  return MAX (GMULTI_DEFAULT_MIN_IDLE_CONNECTIONS, 4 * self->transfers.length);
+  GMultiTransferRun *run = &transfer->run;
+
+  g_assert (!run->in_pending);
+  run->pending_link.data = transfer;
+  run->host_wait_link.data = transfer;
+  run->wait_host = host;
+  run->wait_seq = self->next_wait_seq++;
+  g_queue_push_tail_link (&self->pending, &run->pending_link);
+  if (host->waiters.head == NULL)
+    g_queue_push_tail_link (&self->waiting_hosts, &host->waiting_link);
+  g_queue_push_tail_link (&host->waiters, &run->host_wait_link);
+  run->in_pending = TRUE;
 }
 
-/* Hands a free slot or idle connection to the first waiter that can use it. */
-static void
-wake_pending (GMultiEngine *self,
-              GMultiHost   *host)
+void
+gmulti_pool_unwait (GMultiEngine   *self,
+                    GMultiTransfer *transfer)
 {
-  for (GList *l = self->pending.head; l != NULL; l = l->next)
+  GMultiTransferRun *run = &transfer->run;
+  GMultiHost *host = run->wait_host;
+
+  g_queue_unlink (&self->pending, &run->pending_link);
+  g_queue_unlink (&host->waiters, &run->host_wait_link);
+  if (host->waiters.head == NULL)
+    g_queue_unlink (&self->waiting_hosts, &host->waiting_link);
+  run->in_pending = FALSE;
+  run->wait_host = NULL;
+  forget_host_if_unused (self, host);
+}
+
+/* The oldest waiter that can start now, or NULL. */
+static GMultiTransfer *
+next_to_start (GMultiEngine *self)
+{
+  GMultiTransfer *head, *best = NULL;
+
+  if (self->pending.head == NULL)
+    return NULL;
+  head = self->pending.head->data;
+  if (gmulti_pool_can_start (self, head->run.wait_host, head))
+    return head;
+  /* Every connection is in use and none may be opened: nobody can start. */
+  if (total_is_full (self) && self->idle_lru.head == NULL)
+    return NULL;
+
+  /* The head waits for its origin's limit. Within one origin the first waiter is the
+   * one to ask, so looking at each waiting origin once finds the oldest that can go. */
+  for (GList *l = self->waiting_hosts.head; l != NULL; l = l->next)
     {
-      GMultiTransfer *transfer = l->data;
+      GMultiHost *host = l->data;
+      GMultiTransfer *first = host->waiters.head->data;
 
-      if (host != NULL && g_strcmp0 (transfer->run.origin, host->origin) != 0)
+      if (host == head->run.wait_host ||
+          (best != NULL && first->run.wait_seq > best->run.wait_seq))
         continue;
-
-      g_queue_unlink (&self->pending, &transfer->run.pending_link);
-      transfer->run.in_pending = FALSE;
-      gmulti_engine_schedule (self, transfer);
-      return;
+      if (gmulti_pool_can_start (self, host, first))
+        best = first;
     }
+  return best;
+}
+
+void
+gmulti_pool_dispatch (GMultiEngine *self)
+{
+  /* Each round starts a waiter or ends: the bound only guards against a waiter the
+   * pool says may start that then waits again. */
+  guint budget = self->pending.length;
+  GMultiTransfer *transfer;
+
+  if (!self->pool_changed)
+    return;
+
+  while (budget-- > 0 && (transfer = next_to_start (self)) != NULL)
+    gmulti_engine_start_waiter (self, transfer, transfer->run.wait_host);
+  self->pool_changed = FALSE;
+}
+
+void
+gmulti_pool_limits_changed (GMultiEngine *self)
+{
+  note_room (self);
 }
 
 void
@@ -137,9 +248,16 @@ gmulti_pool_close (GMultiEngine     *self,
   host->n_connections--;
   gmulti_connection_free (conn);
   forget_host_if_unused (self, host);
+  /* A slot freed: a waiter of any origin may now open a connection. */
+  note_room (self);
+}
 
-  /* A slot freed: the oldest waiter of any origin may now open a connection. */
-  wake_pending (self, NULL);
+static guint
+max_idle (GMultiEngine *self)
+{
+  if (self->max_idle_connections > 0)
+    return self->max_idle_connections;
+  return MAX (GMULTI_DEFAULT_MIN_IDLE_CONNECTIONS, 4 * self->transfers.length);
 }
 
 void
@@ -174,9 +292,7 @@ gmulti_pool_release (GMultiEngine     *self,
 
   while (self->idle_lru.length > max_idle (self))
     gmulti_pool_close (self, self->idle_lru.head->data);
-
-  if (conn->state == GMULTI_CONNECTION_IDLE)
-    wake_pending (self, host);
+  note_room (self);
 }
 
 void

@@ -42,6 +42,9 @@ typedef struct {
   GList link;                 /* engine->transfers */
   GList ready_link;           /* engine->ready: to be stepped on the next turn */
   GList pending_link;         /* engine->pending: waiting for a connection slot */
+  GList host_wait_link;       /* wait_host->waiters */
+  gpointer wait_host;         /* the GMultiHost it waits for, while in_pending */
+  guint64 wait_seq;           /* when it began to wait: smaller is older */
   GList message_link;         /* engine->messages: completion not read yet */
   GMultiMessage message;      /* what info_read hands out */
   gboolean in_ready, in_pending, in_messages;
