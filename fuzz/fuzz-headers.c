@@ -58,14 +58,20 @@ is_token (const char *s)
   return TRUE;
 }
 
-/* Accepted values must never end a header line or smuggle a control byte into it. */
+/* Accepted text must never end a header line or smuggle a control byte into it. */
+static void
+check_field_text (const char *value)
+{
+  for (const char *p = value; *p != '\0'; p++)
+    CHECK (*p == '\t' || ((guchar) *p >= 0x20 && *p != 0x7f));
+}
+
 static void
 check_stored_value (const char *value)
 {
   gsize len = strlen (value);
 
-  for (gsize i = 0; i < len; i++)
-    CHECK (value[i] == '\t' || ((guchar) value[i] >= 0x20 && value[i] != 0x7f));
+  check_field_text (value);
   /* Stored without surrounding whitespace. */
   CHECK (len == 0 || (value[0] != ' ' && value[0] != '\t' &&
                       value[len - 1] != ' ' && value[len - 1] != '\t'));
@@ -334,7 +340,8 @@ check_final_head (GMultiHttp1Parser *parser)
   CHECK (parser->status >= 200 && parser->status <= 999);
   CHECK (parser->version_minor <= 1);
   CHECK (parser->reason != NULL);
-  check_stored_value (parser->reason);
+  /* A reason phrase may end in whitespace (RFC 9112 4). */
+  check_field_text (parser->reason);
   for (guint i = 0; i < gmulti_headers_get_length (headers); i++)
     {
       CHECK (is_token (gmulti_headers_get_name (headers, i)));
