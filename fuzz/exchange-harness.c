@@ -54,7 +54,8 @@
  *            was kept alive; the newest connection is the one written to
  *     FF 'b' TLS close_notify queued
  *     FF 'c' / 'z'  the server closes (FIN) / resets (RST) now; queued bytes are lost
- *     FF 'k' TLS key update; 'h' renegotiation request; 'a' / 'A' warning / fatal alert
+ *     FF 'k' TLS key update; 'h' renegotiation request; 'a' / 'A' warning / fatal alert;
+ *            'T' a TLS 1.3 session ticket
  *     FF 't' a turn of the engine's timer
  * At the end paused transfers are resumed, everything queued is written, the server
  * closes every connection and the engine runs until every transfer ended.
@@ -144,6 +145,7 @@ static int listener = -1;
 /* Only named in URIs and Host fields: connections go to the Unix socket. */
 static const guint16 listen_port = 9;
 static gnutls_certificate_credentials_t server_credentials;
+static gnutls_datum_t ticket_key;     /* session tickets, and resumption with them */
 static char *ca_file;
 
 /* ---- the server side ---- */
@@ -205,6 +207,8 @@ server_conn_new (Harness *h,
       CHECK (gnutls_credentials_set (conn->session, GNUTLS_CRD_CERTIFICATE,
                                      server_credentials) == 0);
       CHECK (gnutls_priority_set_direct (conn->session, priority, NULL) == 0);
+      if (!(h->config & 0x40))
+        CHECK (gnutls_session_ticket_enable_server (conn->session, &ticket_key) == 0);
       gnutls_transport_set_ptr (conn->session, conn);
       gnutls_transport_set_push_function (conn->session, server_push_cb);
       gnutls_transport_set_pull_function (conn->session, server_pull_cb);
@@ -673,7 +677,9 @@ sink_body (Harness  *h,
       {
         GBytes *body = gmulti_transfer_get_response_body (t->transfer);
 
-        return body != NULL ? g_bytes_ref (body) : g_bytes_new (NULL, 0);
+        /* Collected means there is a body, if an empty one. */
+        CHECK (body != NULL);
+        return body;
       }
     case 2:
       return g_bytes_new (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (t->stream)),
@@ -1027,6 +1033,7 @@ run_script (Harness      *h,
         case 'h':
         case 'a':
         case 'A':
+        case 'T':
           if (conn != NULL && conn->session != NULL && !conn->handshaking && !conn->bye &&
               !conn->tls_failed)
             {
@@ -1035,6 +1042,12 @@ run_script (Harness      *h,
               server_record (h, conn);
               if (op == 'k')
                 ret = gnutls_session_key_update (conn->session, GNUTLS_KU_PEER);
+              else if (op == 'T')
+                {
+                  /* Refused before TLS 1.3 or without tickets: nothing is sent. */
+                  gnutls_session_ticket_send (conn->session, 1, 0);
+                  ret = 0;
+                }
               else if (op == 'h')
                 ret = gnutls_rehandshake (conn->session);
               else
@@ -1071,6 +1084,8 @@ exchange_harness_init (gboolean tls)
   if (listener >= 0)
     return;
 
+  /* Every block its own malloc(), so the leak checker sees GLib's too. */
+  g_setenv ("G_SLICE", "always-malloc", TRUE);
   /* Criticals in the library are bugs the fuzzer must report. */
   g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
 
@@ -1092,6 +1107,7 @@ exchange_harness_init (gboolean tls)
 
       ca_file = g_build_filename (FUZZ_CERT_DIR, "ca.pem", NULL);
       CHECK (gnutls_certificate_allocate_credentials (&server_credentials) == 0);
+      CHECK (gnutls_session_ticket_key_generate (&ticket_key) == 0);
       if (gnutls_certificate_set_x509_key_file (server_credentials, cert, key,
                                                 GNUTLS_X509_FMT_PEM) < 0)
         {

@@ -5,6 +5,7 @@
 set -eu
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+export G_SLICE=always-malloc  # every block its own malloc(), seen by the leak checker
 dict=
 if [ $# -ge 4 ] && [ -f "$4" ]; then
   dict=-dict=$4
