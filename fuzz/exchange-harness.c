@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -51,7 +52,7 @@
  *     FF 'f' a record, then everything queued is written
  *     FF 'p' / 'u' / 'x'  pause / resume / gmulti_engine_remove() the newest transfer
  *     FF 'n' the next transfer starts (three at most), reusing the connection if it
- *            was kept alive; the newest connection is the one written to
+ *            was kept alive; the connection written to is the latest to get a request
  *     FF 'b' TLS close_notify queued
  *     FF 'c' / 'z'  the server closes (FIN) / resets (RST) now; queued bytes are lost
  *     FF 'k' TLS key update; 'h' renegotiation request; 'a' / 'A' warning / fatal alert;
@@ -64,7 +65,9 @@
  * ends exactly once, with success or a GError, unless it was removed, and removal
  * never brings a completion message; a success has a final status and one
  * response-headers emission; the sink, the "data" handler and the byte counter agree;
- * the engine never spins. And for the first transfer, unless it was removed, aborted,
+ * the engine never spins; over plain TCP every request the server got is well formed,
+ * and the credentials each transfer carries never go to another origin than the
+ * first (a redirect may name 127.0.0.1 with another port). And for the first transfer, unless it was removed, aborted,
  * redirected or the server reset or alerted: the engine's result is what the parser
  * makes of the bytes the server delivered, in one piece: same status, same body, and
  * (over plain TCP) the same error. A body delimited by a close without close_notify
@@ -105,6 +108,7 @@ typedef struct {
   GArray *record_plain_ends;    /* guint64 plain->len after each record */
   guint64 bye_end;              /* stream offset where close_notify ends; 0: none */
   gboolean had_reset_or_alert;
+  int unread;                   /* request bytes waiting, as last seen */
 } ServerConn;
 
 typedef struct {
@@ -134,6 +138,7 @@ typedef struct {
   gint64 timer_deadline;        /* monotonic us; -1 none */
   ServerConn *conns[MAX_CONNS];
   guint n_conns;
+  ServerConn *current;          /* the one written to: the latest to get a request */
   Transfer transfers[MAX_TRANSFERS];
   guint n_transfers;
   GByteArray *response;         /* response bytes not yet in a record */
@@ -234,6 +239,8 @@ server_conn_free (ServerConn *conn)
 static ServerConn *
 current_conn (Harness *h)
 {
+  if (h->current != NULL && !h->current->closed)
+    return h->current;
   for (guint i = h->n_conns; i > 0; i--)
     {
       ServerConn *conn = h->conns[i - 1];
@@ -357,13 +364,23 @@ server_step (Harness *h)
   while ((fd = accept4 (listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
     {
       CHECK (h->n_conns < MAX_CONNS);
-      h->conns[h->n_conns++] = server_conn_new (h, fd);
+      h->conns[h->n_conns] = server_conn_new (h, fd);
+      h->current = h->conns[h->n_conns++];
       progress = TRUE;
     }
 
   for (guint i = 0; i < h->n_conns; i++)
     {
       ServerConn *conn = h->conns[i];
+      int unread = 0;
+
+      /* A new request: the response goes there (a redirect back to a pooled one). */
+      if (conn->fd >= 0 && ioctl (conn->fd, FIONREAD, &unread) == 0 && unread > conn->unread)
+        {
+          conn->unread = unread;
+          if (!conn->handshaking)
+            h->current = conn;
+        }
 
       if (conn->session != NULL && conn->handshaking && !conn->tls_failed && !conn->closed)
         {
@@ -625,6 +642,10 @@ add_transfer (Harness *h)
   gmulti_transfer_set_max_redirects (t->transfer, 3);
   if (h->tls)
     gmulti_transfer_set_tls_ca_file (t->transfer, ca_file);
+  /* For another origin these must be dropped (checked in check_requests()). */
+  CHECK (gmulti_transfer_add_request_header (t->transfer, "Authorization", "Bearer fuzz",
+                                             NULL));
+  CHECK (gmulti_transfer_add_request_header (t->transfer, "Cookie", "fuzz=1", NULL));
 
   g_object_set_data (G_OBJECT (t->transfer), "pause-at",
                      GUINT_TO_POINTER (h->callbacks & 0x0f));
@@ -831,6 +852,78 @@ check_model (Harness *h)
         CHECK (t->error->domain == GMULTI_ERROR && t->error->code == m.error_code);
     }
   g_byte_array_unref (m.body);
+}
+
+/* Every request on a plain connection, read without consuming it (a reset needs it
+ * unread): well formed, and with credentials only for the origin they were set for. */
+static void
+check_requests (ServerConn *conn)
+{
+  GByteArray *bytes = g_byte_array_new ();
+  guint8 buffer[4096];
+  char *text, **requests;
+  int zero = 0;
+  ssize_t n;
+
+  if (conn->session != NULL || conn->fd < 0)
+    return;
+  CHECK (setsockopt (conn->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) == 0);
+  while ((n = recv (conn->fd, buffer, sizeof buffer, MSG_PEEK | MSG_DONTWAIT)) > 0)
+    g_byte_array_append (bytes, buffer, n);
+  /* A redirect to https on a connection the harness serves in plain: a ClientHello. */
+  if (bytes->len > 0 && bytes->data[0] == 0x16)
+    {
+      g_byte_array_unref (bytes);
+      return;
+    }
+  g_byte_array_append (bytes, (const guint8 *) "", 1);
+  text = (char *) g_byte_array_free (bytes, FALSE);
+
+  requests = g_strsplit (text, "\r\n\r\n", -1);
+  for (guint i = 0; requests[i] != NULL; i++)
+    {
+      char **lines, **words;
+      const char *host = NULL;
+      gboolean credentials = FALSE;
+
+      /* The text ends with a complete request. */
+      if (requests[i + 1] == NULL)
+        {
+          CHECK (requests[i][0] == '\0');
+          break;
+        }
+      lines = g_strsplit (requests[i], "\r\n", -1);
+      words = g_strsplit (lines[0], " ", -1);
+      CHECK (g_strv_length (words) == 3);
+      CHECK (strcmp (words[0], "GET") == 0 || strcmp (words[0], "HEAD") == 0);
+      CHECK (words[1][0] == '/');
+      CHECK (strcmp (words[2], "HTTP/1.1") == 0);
+      for (guint l = 1; lines[l] != NULL; l++)
+        {
+          CHECK (strchr (lines[l], ':') != NULL && strchr (lines[l], '\n') == NULL);
+          if (g_ascii_strncasecmp (lines[l], "Host: ", 6) == 0)
+            {
+              CHECK (host == NULL);
+              host = lines[l] + 6;
+            }
+          if (g_ascii_strncasecmp (lines[l], "Authorization:", 14) == 0 ||
+              g_ascii_strncasecmp (lines[l], "Cookie:", 7) == 0)
+            credentials = TRUE;
+        }
+      CHECK (host != NULL);
+      if (g_getenv ("FUZZ_VERBOSE") != NULL)
+        fprintf (stderr, "request %s %s for %s%s\n", words[0], words[1], host,
+                 credentials ? " with credentials" : "");
+      if (strcmp (host, "127.0.0.1:9") != 0 && credentials)
+        {
+          fprintf (stderr, "credentials sent to %s\n", host);
+          abort ();
+        }
+      g_strfreev (words);
+      g_strfreev (lines);
+    }
+  g_strfreev (requests);
+  g_free (text);
 }
 
 /* ---- one run ---- */
@@ -1192,7 +1285,10 @@ exchange_harness_run (const guint8 *data,
       CHECK (t->weak == NULL);
     }
   for (guint i = 0; i < h->n_conns; i++)
-    server_conn_free (h->conns[i]);
+    {
+      check_requests (h->conns[i]);
+      server_conn_free (h->conns[i]);
+    }
   while ((fd = accept4 (listener, NULL, NULL, SOCK_CLOEXEC)) >= 0)
     close (fd);
   g_hash_table_unref (h->watched);
