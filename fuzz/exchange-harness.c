@@ -3,12 +3,11 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -113,7 +112,6 @@ typedef struct {
 
 typedef struct {
   GMultiTransfer *transfer;
-  gboolean added;
   gboolean removed;
   guint n_messages;
   GError *error;                /* copy of the message's */
@@ -142,8 +140,6 @@ typedef struct {
   Transfer transfers[MAX_TRANSFERS];
   guint n_transfers;
   GByteArray *response;         /* response bytes not yet in a record */
-  gboolean model_ok;            /* the first transfer's result can be predicted */
-  gboolean in_engine;
 } Harness;
 
 static int listener = -1;
@@ -676,7 +672,6 @@ add_transfer (Harness *h)
   g_signal_connect (t->transfer, "response-headers", G_CALLBACK (response_headers_cb), t);
 
   CHECK (gmulti_engine_add (h->engine, t->transfer) == GMULTI_ENGINE_OK);
-  t->added = TRUE;
 }
 
 static Transfer *
@@ -804,7 +799,7 @@ check_model (Harness *h)
   GBytes *body;
   gboolean clean_close;
 
-  if (!h->model_ok || t->removed || t->aborted || h->n_conns == 0)
+  if (t->removed || t->aborted || h->n_conns == 0)
     return;
   conn = h->conns[0];
   if (conn->had_reset_or_alert)
@@ -1240,7 +1235,6 @@ exchange_harness_run (const guint8 *data,
   h->tls = tls;
   h->config = data[0];
   h->callbacks = data[1];
-  h->model_ok = TRUE;
   h->timer_deadline = -1;
   h->response = g_byte_array_new ();
   h->watched = g_hash_table_new (NULL, NULL);

@@ -12,23 +12,25 @@
 #include "http1/gmulti-http1-request.h"
 
 /* Every header field the library interprets, and the GMultiHeaders API itself. The
- * first byte picks the mode:
+ * first byte, modulo 4, picks the mode:
  *
  *   0  API: the rest is lines "OP NAME:VALUE" run against a GMultiHeaders and a plain
  *      list kept beside it (OP: a append, r replace, d remove, c clear, y copy and go
  *      on with the copy, s stop iterating at that index); after each, every lookup
  *      (length, index, get_one, get_list, contains, foreach) must agree with the list.
  *      What is accepted must be a token name and a value that cannot end its line.
- *   1  response head (3: to a HEAD request): the rest is one (or interim then final) response head, parsed
- *      whole. The status line, and how Content-Length, Transfer-Encoding and
+ *   1  response head (3: the same, answering HEAD): the rest is one (or interim then
+ *      final) response head, parsed whole. The status line, and how Content-Length, Transfer-Encoding and
  *      Connection decide the framing and reuse, are worked out again from the fields
  *      the parser stored, and must agree (RFC 9112 6.1-6.3, 9.3).
  *   2  request head: the rest is header lines for a request; the head written must
  *      carry Host first and once, no application framing fields, and one well-formed
  *      line per field.
  *
- * Location has its own target (fuzz-redirect.c: resolution, and Location fields as the
- * parser stores them); the engine's use of it is in fuzz-exchange. */
+ * The library reads no other response field: not Keep-Alive (only the Connection
+ * token), Retry-After or Content-Type. Location has its own target (fuzz-redirect.c:
+ * resolution, and Location fields as the parser stores them); the engine's use of it
+ * is in fuzz-exchange. */
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
