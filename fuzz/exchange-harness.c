@@ -854,7 +854,7 @@ check_model (Harness *h)
 static void
 check_requests (ServerConn *conn)
 {
-  GByteArray *bytes = g_byte_array_new ();
+  GByteArray *bytes;
   guint8 buffer[4096];
   char *text, **requests;
   int zero = 0;
@@ -862,6 +862,7 @@ check_requests (ServerConn *conn)
 
   if (conn->session != NULL || conn->fd < 0)
     return;
+  bytes = g_byte_array_new ();
   CHECK (setsockopt (conn->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) == 0);
   while ((n = recv (conn->fd, buffer, sizeof buffer, MSG_PEEK | MSG_DONTWAIT)) > 0)
     g_byte_array_append (bytes, buffer, n);

@@ -10,5 +10,5 @@ dict=
 if [ $# -ge 4 ] && [ -f "$4" ]; then
   dict=-dict=$4
 fi
-"$1" -max_total_time="$3" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $dict \
+"$1" -max_total_time="$3" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -error_exitcode=1 $dict \
   "$scratch" "$2"
