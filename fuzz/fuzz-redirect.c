@@ -6,13 +6,18 @@
 #include <string.h>
 
 #include "gmulti-error.h"
+#include "gmulti-headers.h"
 #include "gmulti-redirect.h"
+#include "http1/gmulti-http1-parser.h"
 #include "http1/gmulti-http1-request.h"
 
 /* Redirects as the engine follows them: a base URI and a Location value go through the
  * same resolution and checks, and the result through the same target parsing that
  * builds each request. The input is "BASE\nLOCATION"; without a newline it is the
- * Location, against a fixed base, and also parsed as a URI of its own.
+ * Location, against a fixed base, and also parsed as a URI of its own. An input that
+ * starts with "HTTP/" is a response head instead: the parser reads it, and the
+ * Location the engine would follow (the first field of that name, as stored) is
+ * resolved against the fixed base.
  *
  * Nothing may crash, and whatever is accepted must be fit for the wire: a target and a
  * Host value with no control character or space, a request line of exactly three
@@ -158,14 +163,56 @@ follow (const char *base,
   g_free (next);
 }
 
+/* The Location of a response head, as the engine takes it from the parsed fields. */
+static void
+follow_head (const uint8_t *data,
+             size_t         size)
+{
+  GMultiHttp1Parser parser;
+  gsize pos = 0;
+
+  gmulti_http1_parser_init (&parser);
+  gmulti_http1_parser_reset (&parser, FALSE);
+  for (;;)
+    {
+      GError *error = NULL;
+      const guint8 *body = NULL;
+      gsize body_length = 0, consumed = 0;
+      GMultiHttp1Event event;
+
+      event = gmulti_http1_parser_feed (&parser, data + pos, size - pos, &consumed, &body,
+                                        &body_length, &error);
+      pos += consumed;
+      if (event == GMULTI_HTTP1_HEADERS && parser.status < 200)
+        continue;
+      if (event == GMULTI_HTTP1_HEADERS)
+        {
+          const char *location = gmulti_headers_get_one (parser.headers, "Location");
+
+          if (location != NULL)
+            follow (DEFAULT_BASE, location);
+        }
+      g_clear_error (&error);
+      break;
+    }
+  gmulti_http1_parser_clear (&parser);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
 {
-  /* Text ends at a NUL, as it does in a header value or a C string. */
-  char *input = g_strndup ((const char *) data, size);
-  char *newline = strchr (input, '\n');
+  char *input, *newline;
 
+  if (size >= 5 && memcmp (data, "HTTP/", 5) == 0)
+    {
+      follow_head (data, size);
+      return 0;
+    }
+
+  /* Text ends at a NUL, as it does in a header value or a C string. */
+  input = g_strndup ((const char *) data, size);
+  newline = strchr (input, '\n');
   if (newline != NULL)
     {
       *newline = '\0';

@@ -55,4 +55,13 @@ void                  gmulti_resolver_dispatch (GMultiResolver *self);
 /* Forgets cached results (the network changed). */
 void                  gmulti_resolver_clear_cache (GMultiResolver *self);
 
+/* For the fuzz targets and their replay tests only; the library never calls it. From
+ * then on, in the whole process, "127.0.0.1" resolves to @address (a Unix socket the
+ * test listens on, whose writes arrive before send() returns, so that every run
+ * repeats exactly) and every other host fails at once as an unknown name does: fuzzed
+ * responses choose redirect targets, and a test must never send a packet or a DNS
+ * query anywhere. */
+void                  gmulti_resolver_divert_loopback (const struct sockaddr *address,
+                                                       socklen_t              length);
+
 G_END_DECLS
