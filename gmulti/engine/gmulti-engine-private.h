@@ -191,4 +191,7 @@ void     gmulti_pool_connection_event     (GMultiEngine     *self,
 void     gmulti_pool_connection_timer     (GMultiEngine     *self,
                                            GMultiConnection *conn);
 void     gmulti_pool_free_hosts           (GMultiEngine     *self);
+void     gmulti_pool_wake_all_pending     (GMultiEngine     *self);
+void     gmulti_pool_pass_wake            (GMultiEngine     *self,
+                                           const char       *origin);
 G_END_DECLS

@@ -261,6 +261,8 @@ acquire_connection (GMultiEngine   *self,
       transfer->run.in_pending = TRUE;
       return;
     }
+  /* Making room may have closed the origin's last idle connection, and its entry. */
+  host = gmulti_pool_get_host (self, transfer->run.origin);
 
   conn = gmulti_pool_open (self, host);
   conn->transfer = transfer;
@@ -358,6 +360,9 @@ gmulti_engine_detach_transfer (GMultiEngine   *self,
       g_queue_unlink (run->in_yielded ? &self->yielded : &self->ready, &run->ready_link);
       run->in_ready = FALSE;
       run->in_yielded = FALSE;
+      /* Woken for a slot it never took: another waiter must not miss it. */
+      if (run->phase == GMULTI_RUN_WAIT_SLOT)
+        gmulti_pool_pass_wake (self, run->origin);
     }
   if (run->conn != NULL)
     {

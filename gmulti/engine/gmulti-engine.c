@@ -995,6 +995,24 @@ gmulti_engine_get_n_idle_connections (GMultiEngine *self)
   return self->idle_lru.length;
 }
 
+/* Sets a connection limit (0: none). One that went up lets the waiting transfers try
+ * again at once rather than one at a time as open connections finish. */
+static void
+raise_limit (GMultiEngine *self,
+             guint        *limit,
+             guint         max)
+{
+  gboolean raised = *limit != 0 && (max == 0 || max > *limit);
+
+  *limit = max;
+  if (!raised || self->pending.head == NULL)
+    return;
+  gmulti_pool_wake_all_pending (self);
+  /* From outside the engine, ask for the timer now; inside, the turn's end does. */
+  if (!self->busy && begin (self))
+    end (self);
+}
+
 /**
  * gmulti_engine_set_max_connections:
  * @self: an engine
@@ -1011,7 +1029,7 @@ gmulti_engine_set_max_connections (GMultiEngine *self,
                                    guint         max)
 {
   g_return_if_fail (self != NULL);
-  self->max_connections = max;
+  raise_limit (self, &self->max_connections, max);
 }
 
 /**
@@ -1045,7 +1063,7 @@ gmulti_engine_set_max_host_connections (GMultiEngine *self,
                                         guint         max)
 {
   g_return_if_fail (self != NULL);
-  self->max_host_connections = max;
+  raise_limit (self, &self->max_host_connections, max);
 }
 
 /**
@@ -1180,6 +1198,10 @@ gmulti_engine_transfer_resumed (GMultiTransfer *transfer)
   GMultiEngine *self = transfer->run.engine;
 
   if (self == NULL || transfer->run.phase == GMULTI_RUN_DONE)
+    return;
+  /* Waiting for a slot: the pool wakes it in its turn, and stepping it now would queue
+   * it a second time. */
+  if (transfer->run.in_pending)
     return;
   gmulti_engine_schedule (self, transfer);
   /* From outside the engine, ask for the timer now; inside, the turn's end does. */

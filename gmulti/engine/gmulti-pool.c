@@ -67,19 +67,21 @@ gmulti_pool_take_idle (GMultiEngine    *self,
   return conn;
 }
 
+/* Making room may close @host's last connection, and free @host with it: callers look
+ * the host up again. */
 gboolean
 gmulti_pool_has_room (GMultiEngine *self,
                       GMultiHost   *host)
 {
+  if (self->max_host_connections > 0 && host->n_connections >= self->max_host_connections)
+    return FALSE;
   if (self->max_connections > 0 && self->connections.length >= self->max_connections)
     {
-      /* An idle connection of another origin can make room. */
+      /* An idle connection, of any origin, can make room. */
       if (self->idle_lru.head == NULL)
         return FALSE;
       gmulti_pool_close (self, self->idle_lru.head->data);
     }
-  if (self->max_host_connections > 0 && host->n_connections >= self->max_host_connections)
-    return FALSE;
   return TRUE;
 }
 
@@ -102,23 +104,44 @@ max_idle (GMultiEngine *self)
   return MAX (GMULTI_DEFAULT_MIN_IDLE_CONNECTIONS, 4 * self->transfers.length);
 }
 
-/* Hands a free slot or idle connection to the first waiter that can use it. */
-static void
+/* Hands a free slot or idle connection to the first waiter that can use it (of
+ * @origin, or of any if NULL). Returns FALSE if none waits. */
+static gboolean
 wake_pending (GMultiEngine *self,
-              GMultiHost   *host)
+              const char   *origin)
 {
   for (GList *l = self->pending.head; l != NULL; l = l->next)
     {
       GMultiTransfer *transfer = l->data;
 
-      if (host != NULL && g_strcmp0 (transfer->run.origin, host->origin) != 0)
+      if (origin != NULL && g_strcmp0 (transfer->run.origin, origin) != 0)
         continue;
 
       g_queue_unlink (&self->pending, &transfer->run.pending_link);
       transfer->run.in_pending = FALSE;
       gmulti_engine_schedule (self, transfer);
-      return;
+      return TRUE;
     }
+  return FALSE;
+}
+
+/* A limit went up: every waiter tries again, in order; those still without room go
+ * back to the queue in the same order. */
+void
+gmulti_pool_wake_all_pending (GMultiEngine *self)
+{
+  while (wake_pending (self, NULL))
+    ;
+}
+
+/* Wakes a waiter for a slot or an idle connection of @origin: one of that origin
+ * first, else the oldest (which can close an idle connection to make room). */
+void
+gmulti_pool_pass_wake (GMultiEngine *self,
+                       const char   *origin)
+{
+  if (!wake_pending (self, origin))
+    wake_pending (self, NULL);
 }
 
 void
@@ -175,8 +198,10 @@ gmulti_pool_release (GMultiEngine     *self,
   while (self->idle_lru.length > max_idle (self))
     gmulti_pool_close (self, self->idle_lru.head->data);
 
+  /* A waiter of another origin can use it too, under a total limit: it is closed to
+   * make room. */
   if (conn->state == GMULTI_CONNECTION_IDLE)
-    wake_pending (self, host);
+    gmulti_pool_pass_wake (self, host->origin);
 }
 
 void
