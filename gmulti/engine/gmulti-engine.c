@@ -713,6 +713,27 @@ gmulti_engine_perform (GMultiEngine *self,
   return end (self);
 }
 
+/* The wake-up descriptor, made on first use. A poll on the engine's thread and a
+ * wake-up from another may both be first: one descriptor wins, the other is closed,
+ * so the wake-up is never written where the poll does not look. */
+static int
+get_wakeup_fd (GMultiEngine *self)
+{
+  int fd = g_atomic_int_get (&self->wakeup_fd);
+
+  if (fd < 0)
+    {
+      int new_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+      if (new_fd < 0)
+        return -1;
+      if (!g_atomic_int_compare_and_exchange (&self->wakeup_fd, -1, new_fd))
+        close (new_fd);
+      fd = g_atomic_int_get (&self->wakeup_fd);
+    }
+  return fd;
+}
+
 /**
  * gmulti_engine_poll:
  * @self: an engine
@@ -736,7 +757,7 @@ gmulti_engine_poll (GMultiEngine *self,
   g_autofree struct pollfd *pfds = NULL;
   gint64 deadline;
   guint n = 0;
-  int ready;
+  int ready, wakeup_fd;
 
   if (n_ready != NULL)
     *n_ready = 0;
@@ -744,15 +765,12 @@ gmulti_engine_poll (GMultiEngine *self,
     return GMULTI_ENGINE_BAD_ARGUMENT;
   if (self->busy)
     return GMULTI_ENGINE_RECURSIVE_CALL;
-  if (self->wakeup_fd < 0)
-    {
-      self->wakeup_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-      if (self->wakeup_fd < 0)
-        return GMULTI_ENGINE_OUT_OF_RESOURCES;
-    }
+  wakeup_fd = get_wakeup_fd (self);
+  if (wakeup_fd < 0)
+    return GMULTI_ENGINE_OUT_OF_RESOURCES;
 
   pfds = g_new (struct pollfd, self->sockets.count + 1);
-  pfds[n].fd = self->wakeup_fd;
+  pfds[n].fd = wakeup_fd;
   pfds[n].events = POLLIN;
   n++;
   for (guint i = 0; i < self->sockets.size; i++)
@@ -785,7 +803,7 @@ gmulti_engine_poll (GMultiEngine *self,
     {
       guint64 value;
 
-      if (read (self->wakeup_fd, &value, sizeof value) < 0)
+      if (read (wakeup_fd, &value, sizeof value) < 0)
         { /* Nothing to drain. */ }
       ready--;
     }
@@ -814,17 +832,9 @@ gmulti_engine_wakeup (GMultiEngine *self)
   if (self == NULL)
     return GMULTI_ENGINE_BAD_ARGUMENT;
 
-  fd = g_atomic_int_get (&self->wakeup_fd);
+  fd = get_wakeup_fd (self);
   if (fd < 0)
-    {
-      int new_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-      if (new_fd < 0)
-        return GMULTI_ENGINE_OUT_OF_RESOURCES;
-      if (!g_atomic_int_compare_and_exchange (&self->wakeup_fd, -1, new_fd))
-        close (new_fd);
-      fd = g_atomic_int_get (&self->wakeup_fd);
-    }
+    return GMULTI_ENGINE_OUT_OF_RESOURCES;
   if (write (fd, &one, sizeof one) < 0 && errno != EAGAIN)
     return GMULTI_ENGINE_OUT_OF_RESOURCES;
   return GMULTI_ENGINE_OK;
