@@ -228,7 +228,8 @@ end (GMultiEngine *self)
  *
  * Drops a reference. The last one removes every transfer (no completion messages),
  * announces %GMULTI_POLL_REMOVE for every socket still watched, deletes the timer,
- * closes every connection and frees the engine.
+ * closes every connection and frees the engine, calling the socket and timer functions
+ * on the calling thread: drop the last reference on the engine's thread.
  *
  * Since: 1.0
  */
@@ -817,7 +818,8 @@ gmulti_engine_poll (GMultiEngine *self,
  * @self: an engine
  *
  * Makes a [method@Engine.poll] that is waiting, or the next one, return at once. Safe
- * to call from any thread; several wake-ups before the poll returns count as one.
+ * to call from any thread that holds a reference, at any moment (the one engine call
+ * that is); several wake-ups before the poll returns count as one.
  *
  * Returns: %GMULTI_ENGINE_OK or %GMULTI_ENGINE_OUT_OF_RESOURCES
  *
