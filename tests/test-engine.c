@@ -858,6 +858,36 @@ test_idle_makes_room_for_other_origin (void)
   gmulti_engine_remove (loop->engine, waiting);
 }
 
+/* Transfers waiting for their origin's limit keep their order when a connection of
+ * another origin goes idle meanwhile. */
+static void
+test_waiting_order_kept (void)
+{
+  g_autoptr(TestServer) server = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+  g_autoptr(TestServer) other = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) slow = new_transfer (server, "/slow");
+  g_autoptr(GMultiTransfer) first = new_transfer (server, "/small");
+  g_autoptr(GMultiTransfer) second = new_transfer (server, "/small");
+  g_autoptr(GMultiTransfer) elsewhere = new_transfer (other, "/small");
+
+  gmulti_engine_set_max_connections (loop->engine, 0);
+  gmulti_engine_set_max_host_connections (loop->engine, 1);
+  gmulti_engine_add (loop->engine, slow);
+  gmulti_engine_add (loop->engine, first);
+  gmulti_engine_add (loop->engine, second);
+  gmulti_engine_add (loop->engine, elsewhere);
+  g_assert_true (engine_loop_run (loop, 10000));
+
+  g_assert_cmpuint (loop->messages->len, ==, 4);
+  g_assert_true (loop->messages->pdata[0] == elsewhere);
+  g_assert_true (loop->messages->pdata[1] == slow);
+  g_assert_true (loop->messages->pdata[2] == first);
+  g_assert_true (loop->messages->pdata[3] == second);
+  for (guint i = 0; i < loop->messages->len; i++)
+    gmulti_engine_remove (loop->engine, loop->messages->pdata[i]);
+}
+
 static gboolean
 echo_handler (TestServer  *server,
               TestConn    *conn,
@@ -959,6 +989,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Engine/woken-waiter-leaves", test_woken_waiter_leaves);
   g_test_add_func ("/GMulti/Engine/idle-makes-room-for-other-origin",
                    test_idle_makes_room_for_other_origin);
+  g_test_add_func ("/GMulti/Engine/waiting-order-kept", test_waiting_order_kept);
 
   return g_test_run ();
 }

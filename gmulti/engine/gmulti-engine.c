@@ -1010,9 +1010,9 @@ gmulti_engine_get_n_idle_connections (GMultiEngine *self)
 /* Sets a connection limit (0: none). One that went up lets the waiting transfers try
  * again at once rather than one at a time as open connections finish. */
 static void
-raise_limit (GMultiEngine *self,
-             guint        *limit,
-             guint         max)
+set_limit (GMultiEngine *self,
+           guint        *limit,
+           guint         max)
 {
   gboolean raised = *limit != 0 && (max == 0 || max > *limit);
 
@@ -1032,7 +1032,8 @@ raise_limit (GMultiEngine *self,
  *
  * Limits the engine's open connections. Transfers beyond the limit wait, in the
  * order they were added, for a connection to be free. The time they wait counts
- * toward their total timeout.
+ * toward their total timeout. Raising the limit lets them start at once; lowering it
+ * closes nothing, the pool shrinks as connections are released.
  *
  * Since: 1.0
  */
@@ -1041,7 +1042,7 @@ gmulti_engine_set_max_connections (GMultiEngine *self,
                                    guint         max)
 {
   g_return_if_fail (self != NULL);
-  raise_limit (self, &self->max_connections, max);
+  set_limit (self, &self->max_connections, max);
 }
 
 /**
@@ -1066,7 +1067,9 @@ gmulti_engine_get_max_connections (GMultiEngine *self)
  * @self: an engine
  * @max: the most connections open at once to one origin, 0 for no limit
  *
- * Limits the connections to each origin (scheme, host and port).
+ * Limits the connections to each origin (scheme, host and port). As with
+ * [method@Engine.set_max_connections], raising it lets waiting transfers start at
+ * once.
  *
  * Since: 1.0
  */
@@ -1075,7 +1078,7 @@ gmulti_engine_set_max_host_connections (GMultiEngine *self,
                                         guint         max)
 {
   g_return_if_fail (self != NULL);
-  raise_limit (self, &self->max_host_connections, max);
+  set_limit (self, &self->max_host_connections, max);
 }
 
 /**

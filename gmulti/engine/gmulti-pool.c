@@ -104,8 +104,30 @@ max_idle (GMultiEngine *self)
   return MAX (GMULTI_DEFAULT_MIN_IDLE_CONNECTIONS, 4 * self->transfers.length);
 }
 
-/* Hands a free slot or idle connection to the first waiter that can use it (of
- * @origin, or of any if NULL). Returns FALSE if none waits. */
+static gboolean
+below_host_limit (GMultiEngine *self,
+                  const char   *origin)
+{
+  GMultiHost *host;
+
+  if (self->max_host_connections == 0)
+    return TRUE;
+  host = self->hosts != NULL ? g_hash_table_lookup (self->hosts, origin) : NULL;
+  return host == NULL || host->n_connections < self->max_host_connections;
+}
+
+static void
+wake (GMultiEngine   *self,
+      GMultiTransfer *transfer)
+{
+  g_queue_unlink (&self->pending, &transfer->run.pending_link);
+  transfer->run.in_pending = FALSE;
+  gmulti_engine_schedule (self, transfer);
+}
+
+/* Hands a free slot or idle connection to the first waiter that can use it: of
+ * @origin, or if NULL of any origin still below its own limit (one at its limit would
+ * only queue again, behind those that came after it). Returns FALSE if none. */
 static gboolean
 wake_pending (GMultiEngine *self,
               const char   *origin)
@@ -114,12 +136,11 @@ wake_pending (GMultiEngine *self,
     {
       GMultiTransfer *transfer = l->data;
 
-      if (origin != NULL && g_strcmp0 (transfer->run.origin, origin) != 0)
+      if (origin != NULL ? g_strcmp0 (transfer->run.origin, origin) != 0
+                         : !below_host_limit (self, transfer->run.origin))
         continue;
 
-      g_queue_unlink (&self->pending, &transfer->run.pending_link);
-      transfer->run.in_pending = FALSE;
-      gmulti_engine_schedule (self, transfer);
+      wake (self, transfer);
       return TRUE;
     }
   return FALSE;
@@ -130,8 +151,8 @@ wake_pending (GMultiEngine *self,
 void
 gmulti_pool_wake_all_pending (GMultiEngine *self)
 {
-  while (wake_pending (self, NULL))
-    ;
+  while (self->pending.head != NULL)
+    wake (self, self->pending.head->data);
 }
 
 /* Wakes a waiter for a slot or an idle connection of @origin: one of that origin
