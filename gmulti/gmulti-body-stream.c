@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gmulti-body-stream-private.h"
+#include "gmulti-cancel-source-private.h"
 #include "gmulti-transfer-private.h"
 #include "gmulti-i18n-private.h"
 
@@ -134,10 +135,7 @@ clear_read_sources (GMultiBodyStream *self)
       g_clear_pointer (&self->read_wake, g_source_unref);
     }
   if (self->read_cancel != NULL)
-    {
-      g_source_destroy (self->read_cancel);
-      g_clear_pointer (&self->read_cancel, g_source_unref);
-    }
+    gmulti_cancel_source_free (g_steal_pointer (&self->read_cancel));
 }
 
 /* Completes the waiting read if there is data or an end to report. */
@@ -274,7 +272,7 @@ gmulti_body_stream_read_async (GInputStream        *stream,
 
   if (cancellable != NULL)
     {
-      self->read_cancel = g_cancellable_source_new (cancellable);
+      self->read_cancel = gmulti_cancel_source_new (cancellable);
       g_source_set_priority (self->read_cancel, io_priority);
       g_source_set_callback (self->read_cancel, G_SOURCE_FUNC (read_cancelled_cb), self, NULL);
       g_source_attach (self->read_cancel, self->context);

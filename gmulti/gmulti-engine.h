@@ -38,6 +38,12 @@ G_BEGIN_DECLS
  *
  * Applications on a GLib main loop use [class@Session] instead, which does all of this.
  *
+ * An engine is not locked: make all calls on it from one thread at a time, and its
+ * callbacks run on that thread. Only [method@Engine.wakeup] may be called from another
+ * thread at any moment; the last reference must be dropped on the engine's thread. Name
+ * lookups run on worker threads, but their results come back through a descriptor the
+ * engine watches, so callbacks never run there. See [Threads](threads.html).
+ *
  * Since: 1.0
  */
 typedef struct _GMultiEngine GMultiEngine;

@@ -3,6 +3,7 @@
 
 #include "gmulti-session-private.h"
 #include "gmulti-body-stream-private.h"
+#include "gmulti-cancel-source-private.h"
 #include "gmulti-transfer-private.h"
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
@@ -71,8 +72,7 @@ clear_cancel_source (GMultiAsyncOp *self)
   if (self->cancel_source == NULL)
     return;
 
-  g_source_destroy (self->cancel_source);
-  g_clear_pointer (&self->cancel_source, g_source_unref);
+  gmulti_cancel_source_free (g_steal_pointer (&self->cancel_source));
 }
 
 static void
@@ -751,7 +751,7 @@ op_start (GMultiAsyncOp *self,
 
   if (cancellable != NULL)
     {
-      self->cancel_source = g_cancellable_source_new (cancellable);
+      self->cancel_source = gmulti_cancel_source_new (cancellable);
       g_source_set_priority (self->cancel_source, self->io_priority);
       g_source_set_static_name (self->cancel_source, "GMultiSession cancel");
       g_source_set_callback (self->cancel_source, G_SOURCE_FUNC (cancelled_cb),

@@ -19,8 +19,13 @@
  *
  * A session owns a [struct@Engine] and its connection pool, and drives it from one
  * [struct@GLib.Source] attached to the thread-default [struct@GLib.MainContext] of the
- * thread that created the session. Use the session only from that thread; create one
- * session per thread to run transfers on several threads.
+ * thread that created the session. Use the session only from that thread, the last
+ * unref included; create one session per thread to run transfers on several threads.
+ * Its signals, those of its transfers and the callbacks of its asynchronous calls all
+ * run in that context. Other threads may cancel the `GCancellable` of an asynchronous
+ * call; anything else they hand to the session's context, for instance with
+ * [method@GLib.MainContext.invoke]. An asynchronous call in flight holds a reference on
+ * the session until it completes. See [Threads](threads.html).
  *
  * Transfers are started with [method@Session.add] and report through their signals
  * ([signal@Transfer::response-headers], [signal@Transfer::data],

@@ -830,6 +830,195 @@ test_pause_on_last_bytes (void)
   g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
 }
 
+/* Pausing and resuming a transfer that waits for a connection slot keeps it waiting in
+ * its place: the pool wakes it when a slot frees, in the order transfers came. */
+static void
+test_resume_while_waiting (void)
+{
+  g_autoptr(TestServer) server = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) slow = new_transfer (server, "/slow");
+  g_autoptr(GMultiTransfer) first = new_transfer (server, "/small");
+  g_autoptr(GMultiTransfer) second = new_transfer (server, "/small");
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  gmulti_engine_set_max_connections (loop->engine, 1);
+  gmulti_engine_set_max_host_connections (loop->engine, 0);
+  gmulti_engine_add (loop->engine, slow);
+  gmulti_engine_add (loop->engine, first);
+  gmulti_engine_add (loop->engine, second);
+  while (gmulti_transfer_get_bytes_received (slow) == 0 && g_get_monotonic_time () < end)
+    engine_loop_iterate (loop, 20);
+  g_assert_cmpuint (gmulti_engine_get_n_connections (loop->engine), ==, 1);
+  g_assert_cmpint (gmulti_transfer_get_state (first), ==, GMULTI_TRANSFER_PENDING);
+  g_assert_cmpint (gmulti_transfer_get_state (second), ==, GMULTI_TRANSFER_PENDING);
+
+  /* Both from outside the engine, as an application's timer would. */
+  gmulti_transfer_pause (second);
+  gmulti_transfer_resume (second);
+  engine_loop_iterate (loop, 0);
+  g_assert_cmpint (gmulti_transfer_get_state (second), ==, GMULTI_TRANSFER_PENDING);
+
+  g_assert_true (engine_loop_run (loop, 10000));
+  g_assert_cmpuint (loop->messages->len, ==, 3);
+  g_assert_true (loop->messages->pdata[0] == slow);
+  g_assert_true (loop->messages->pdata[1] == first);
+  g_assert_true (loop->messages->pdata[2] == second);
+  assert_body (second, "hello", 5);
+  g_assert_cmpuint (gmulti_engine_get_n_connections (loop->engine), ==, 1);
+  for (guint i = 0; i < loop->messages->len; i++)
+    gmulti_engine_remove (loop->engine, loop->messages->pdata[i]);
+}
+
+/* Raising a limit lets the transfers waiting for a slot start at once, not one by one
+ * as the connections already open finish. */
+static void
+test_raise_limit_wakes_waiting (void)
+{
+  g_autoptr(TestServer) server = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) slow = new_transfer (server, "/slow");
+  GMultiTransfer *waiting[3];
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  gmulti_engine_set_max_connections (loop->engine, 1);
+  gmulti_engine_set_max_host_connections (loop->engine, 0);
+  gmulti_engine_add (loop->engine, slow);
+  for (guint i = 0; i < G_N_ELEMENTS (waiting); i++)
+    {
+      waiting[i] = new_transfer (server, "/small");
+      gmulti_engine_add (loop->engine, waiting[i]);
+    }
+  while (gmulti_transfer_get_bytes_received (slow) == 0 && g_get_monotonic_time () < end)
+    engine_loop_iterate (loop, 20);
+  g_assert_cmpint (gmulti_transfer_get_state (waiting[0]), ==, GMULTI_TRANSFER_PENDING);
+
+  /* The slow body takes about a second more; the others need a few milliseconds. */
+  gmulti_engine_set_max_connections (loop->engine, 0);
+  end = g_get_monotonic_time () + 500 * 1000;
+  while (loop->messages->len < G_N_ELEMENTS (waiting) && g_get_monotonic_time () < end)
+    engine_loop_iterate (loop, 20);
+  g_assert_cmpuint (loop->messages->len, ==, G_N_ELEMENTS (waiting));
+  g_assert_cmpint (gmulti_transfer_get_state (slow), ==, GMULTI_TRANSFER_RECEIVING);
+  for (guint i = 0; i < G_N_ELEMENTS (waiting); i++)
+    {
+      assert_body (waiting[i], "hello", 5);
+      gmulti_engine_remove (loop->engine, waiting[i]);
+      g_object_unref (waiting[i]);
+    }
+
+  /* The same for the limit per host; idle connections would serve them at once. */
+  g_ptr_array_set_size (loop->messages, 0);
+  gmulti_engine_close_idle_connections (loop->engine);
+  gmulti_engine_set_max_host_connections (loop->engine, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (waiting); i++)
+    {
+      waiting[i] = new_transfer (server, "/small");
+      gmulti_engine_add (loop->engine, waiting[i]);
+    }
+  engine_loop_iterate (loop, 0);
+  g_assert_cmpint (gmulti_transfer_get_state (waiting[0]), ==, GMULTI_TRANSFER_PENDING);
+  gmulti_engine_set_max_host_connections (loop->engine, 8);
+  end = g_get_monotonic_time () + 500 * 1000;
+  while (loop->messages->len < G_N_ELEMENTS (waiting) && g_get_monotonic_time () < end)
+    engine_loop_iterate (loop, 20);
+  g_assert_cmpuint (loop->messages->len, ==, G_N_ELEMENTS (waiting));
+  g_assert_cmpint (gmulti_transfer_get_state (slow), ==, GMULTI_TRANSFER_RECEIVING);
+  for (guint i = 0; i < G_N_ELEMENTS (waiting); i++)
+    {
+      assert_body (waiting[i], "hello", 5);
+      gmulti_engine_remove (loop->engine, waiting[i]);
+      g_object_unref (waiting[i]);
+    }
+  gmulti_engine_remove (loop->engine, slow);
+}
+
+/* A transfer woken for a free slot that leaves before it took it (removed, timed out)
+ * hands the slot on to the next one waiting. */
+static void
+test_woken_waiter_leaves (void)
+{
+  g_autoptr(TestServer) server = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) slow = new_transfer (server, "/slow");
+  g_autoptr(GMultiTransfer) woken = new_transfer (server, "/small");
+  g_autoptr(GMultiTransfer) next = new_transfer (server, "/small");
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  gmulti_engine_set_max_connections (loop->engine, 1);
+  gmulti_engine_set_max_host_connections (loop->engine, 0);
+  gmulti_engine_add (loop->engine, slow);
+  gmulti_engine_add (loop->engine, woken);
+  gmulti_engine_add (loop->engine, next);
+  while (gmulti_transfer_get_bytes_received (slow) == 0 && g_get_monotonic_time () < end)
+    engine_loop_iterate (loop, 20);
+  g_assert_cmpint (gmulti_transfer_get_state (woken), ==, GMULTI_TRANSFER_PENDING);
+
+  /* Removing the slow one closes its connection and wakes the first waiter, which
+   * is removed in turn before the engine ran again. */
+  gmulti_engine_remove (loop->engine, slow);
+  gmulti_engine_remove (loop->engine, woken);
+  g_assert_true (engine_loop_run_until_done (loop, next, 2000));
+  assert_body (next, "hello", 5);
+  gmulti_engine_remove (loop->engine, next);
+}
+
+/* Under a total limit, a connection going idle serves a transfer of another origin
+ * waiting for a slot: it is closed to make room, not kept while the other waits. */
+static void
+test_idle_makes_room_for_other_origin (void)
+{
+  g_autoptr(TestServer) server = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+  g_autoptr(TestServer) other = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) slow = new_transfer (server, "/slow");
+  g_autoptr(GMultiTransfer) waiting = new_transfer (other, "/small");
+
+  gmulti_engine_set_max_connections (loop->engine, 1);
+  gmulti_engine_set_max_host_connections (loop->engine, 0);
+  gmulti_engine_add (loop->engine, slow);
+  gmulti_engine_add (loop->engine, waiting);
+  g_assert_true (engine_loop_run_until_done (loop, slow, 5000));
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (slow));
+
+  g_assert_true (engine_loop_run_until_done (loop, waiting, 2000));
+  assert_body (waiting, "hello", 5);
+  g_assert_cmpuint (gmulti_engine_get_n_connections (loop->engine), ==, 1);
+  g_assert_cmpuint (test_server_get_n_accepted (other), ==, 1);
+  gmulti_engine_remove (loop->engine, slow);
+  gmulti_engine_remove (loop->engine, waiting);
+}
+
+/* Transfers waiting for their origin's limit keep their order when a connection of
+ * another origin goes idle meanwhile. */
+static void
+test_waiting_order_kept (void)
+{
+  g_autoptr(TestServer) server = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+  g_autoptr(TestServer) other = test_server_new (TEST_SERVER_IPV4, handler, NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) slow = new_transfer (server, "/slow");
+  g_autoptr(GMultiTransfer) first = new_transfer (server, "/small");
+  g_autoptr(GMultiTransfer) second = new_transfer (server, "/small");
+  g_autoptr(GMultiTransfer) elsewhere = new_transfer (other, "/small");
+
+  gmulti_engine_set_max_connections (loop->engine, 0);
+  gmulti_engine_set_max_host_connections (loop->engine, 1);
+  gmulti_engine_add (loop->engine, slow);
+  gmulti_engine_add (loop->engine, first);
+  gmulti_engine_add (loop->engine, second);
+  gmulti_engine_add (loop->engine, elsewhere);
+  g_assert_true (engine_loop_run (loop, 10000));
+
+  g_assert_cmpuint (loop->messages->len, ==, 4);
+  g_assert_true (loop->messages->pdata[0] == elsewhere);
+  g_assert_true (loop->messages->pdata[1] == slow);
+  g_assert_true (loop->messages->pdata[2] == first);
+  g_assert_true (loop->messages->pdata[3] == second);
+  for (guint i = 0; i < loop->messages->len; i++)
+    gmulti_engine_remove (loop->engine, loop->messages->pdata[i]);
+}
+
 static gboolean
 echo_handler (TestServer  *server,
               TestConn    *conn,
@@ -1021,6 +1210,12 @@ main (int    argc,
   g_test_add_func ("/GMulti/Engine/pause-on-last-bytes", test_pause_on_last_bytes);
   g_test_add_func ("/GMulti/Engine/body-stream", test_body_stream);
   g_test_add_func ("/GMulti/Engine/ref-in-final-unref", test_ref_in_final_unref);
+  g_test_add_func ("/GMulti/Engine/resume-while-waiting", test_resume_while_waiting);
+  g_test_add_func ("/GMulti/Engine/raise-limit-wakes-waiting", test_raise_limit_wakes_waiting);
+  g_test_add_func ("/GMulti/Engine/woken-waiter-leaves", test_woken_waiter_leaves);
+  g_test_add_func ("/GMulti/Engine/idle-makes-room-for-other-origin",
+                   test_idle_makes_room_for_other_origin);
+  g_test_add_func ("/GMulti/Engine/waiting-order-kept", test_waiting_order_kept);
 
   return g_test_run ();
 }

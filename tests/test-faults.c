@@ -1377,6 +1377,50 @@ test_faults_stale (void)
     }
 }
 
+/* The retry of a stale request under a total limit makes room by closing the origin's
+ * last idle connection: the pool must not keep using what that freed, and the retry's
+ * connection serves the next request. */
+static void
+test_faults_stale_total_limit (void)
+{
+  static const StaleCase c = {
+    "retried on a fresh connection under a total limit", "GET", BODY_NONE,
+    STALE_CLOSE_AFTER_REQUEST, FALSE, -1, NULL, 5, 3, 2,
+  };
+  g_autoptr(TestServer) server = test_server_new_raw (TEST_SERVER_IPV4, stale_server_cb,
+                                                      (gpointer) &c);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) first = new_transfer (server, "/one");
+  g_autoptr(GMultiTransfer) other = new_transfer (server, "/one");
+  g_autoptr(GMultiTransfer) second = new_transfer (server, "/two");
+  g_autoptr(GMultiTransfer) third = new_transfer (server, "/three");
+  g_autoptr(GBytes) fresh = g_bytes_new_static ("fresh", 5);
+
+  gmulti_engine_set_max_connections (loop->engine, 0);
+  gmulti_engine_set_max_host_connections (loop->engine, 0);
+  gmulti_engine_add (loop->engine, first);
+  gmulti_engine_add (loop->engine, other);
+  g_assert_true (engine_loop_run (loop, WAIT_MS));
+  g_assert_cmpuint (gmulti_engine_get_n_idle_connections (loop->engine), ==, 2);
+
+  /* Over the new limit: the stale one is closed, and so is the other idle one. */
+  gmulti_engine_set_max_connections (loop->engine, 1);
+  gmulti_engine_add (loop->engine, second);
+  g_assert_true (engine_loop_run (loop, WAIT_MS));
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (second));
+  assert_body (second, fresh);
+  g_assert_cmpuint (gmulti_engine_get_n_connections (loop->engine), ==, 1);
+
+  gmulti_engine_add (loop->engine, third);
+  g_assert_true (engine_loop_run (loop, WAIT_MS));
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (third));
+  assert_body (third, fresh);
+  g_assert_true (gmulti_metrics_get_connection_reused (gmulti_transfer_get_metrics (third)));
+  g_assert_cmpuint (test_server_get_n_requests (server), ==, c.requests);
+  g_assert_cmpuint (test_server_get_n_accepted (server), ==, c.accepted);
+  assert_engine_quiet (loop);
+}
+
 /* --------------------------------------------------------------- redirects */
 
 typedef struct {
@@ -2053,6 +2097,8 @@ main (int    argc,
   g_test_add_func ("/GMulti/Faults/early-answer", test_faults_early_answer);
   g_test_add_func ("/GMulti/Faults/no-body-extra-bytes", test_faults_no_body);
   g_test_add_func ("/GMulti/Faults/stale-connection", test_faults_stale);
+  g_test_add_func ("/GMulti/Faults/stale-connection-total-limit",
+                   test_faults_stale_total_limit);
   g_test_add_func ("/GMulti/Faults/redirect", test_faults_redirect);
   g_test_add_func ("/GMulti/Faults/network", test_faults_network);
   g_test_add ("/GMulti/BadInput/request-chars", BadInputFixture, NULL,

@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "gmulti.h"
 #include "test-server.h"
+#include "alloc-count.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
@@ -25,16 +24,19 @@
 
 /* soak: many transfers through one raw engine, driven by an epoll loop, against an
  * in-process server that injects faults (closes, resets, garbage, stalls, slow bodies),
- * with transfers removed at random while they run.
+ * with transfers removed at random while they run, paused and resumed at random
+ * moments, and the pool's limits (total, per host, idle) changed while they run.
  *
  * Checked: every transfer that completes either succeeded with exactly the body the
  * server generated (and carried no fault that should have made it fail) or failed with
- * a GMULTI_ERROR; a transfer without a fault never fails; while the engine runs, every
- * connection is idle or carries a running transfer; at the end only pooled connections
- * are open, and once the engine is freed and the server stopped, exactly the descriptors
- * open before it started; resident memory after all transfers is within a few percent
- * (MEMORY_TOLERANCE_PERCENT) of what it was after the first tenth. Exit status 0 when
- * all of that holds.
+ * a GMULTI_ERROR; a transfer without a fault never fails; a paused transfer receives
+ * nothing until it is resumed; while the engine runs, every connection is idle or
+ * carries a running transfer, and a pool over a limit just lowered only shrinks; at
+ * every checkpoint exactly the descriptors of the first one are open, and the blocks
+ * allocated (counted by wrapping malloc) are as many as at the first, give or take
+ * ALLOC_SLACK; resident memory at the end is within MEMORY_TOLERANCE_PERCENT of the
+ * first checkpoint's; once the engine is freed and the server stopped, exactly the
+ * descriptors open before it started are. Exit status 0 when all of that holds.
  *
  * Memory is measured with nothing in flight and no connection open (the pool closed,
  * the server's threads reaped), after free heap memory went back to the system, so the
@@ -75,11 +77,21 @@ static const char *const fault_names[N_FAULTS] = {
 #define MEMORY_CHECKED TRUE
 #endif
 
-/* How much resident memory may grow from the first tenth to the end. What the C
+/* How much resident memory may grow from the first checkpoint to the end. What the C
  * library's allocator keeps after trimming (partly used heap pages, the arenas of the
- * server's threads) differs by up to about 6 % from run to run, while the live heap
- * stays flat to the byte (valgrind's massif at each sample). */
+ * server's threads) differs by a few percent from run to run, while the live blocks
+ * stay flat (counted at each checkpoint). */
 #define MEMORY_TOLERANCE_PERCENT 8
+
+/* How far the count of live blocks may move between checkpoints with nothing held.
+ * It is exact with GLib's slice allocator off (the program sets G_SLICE=always-malloc
+ * for itself): then only what a checkpoint itself allocates differs. A leak of one
+ * block in ten thousand transfers shows as ten per checkpoint of a run of 100,000. */
+#define ALLOC_SLACK 8
+
+/* Longest pause of a transfer; timeouts keep running meanwhile, so it stays well
+ * below STALL_TIMEOUT_MS. */
+#define MAX_PAUSE_MS 40
 
 #define STALL_TIMEOUT_MS 300
 #define TIMEOUT_MS 30000
@@ -268,7 +280,11 @@ socket_cb (GMultiEngine *engine,
   struct epoll_event ev = { 0, };
 
   if (what == GMULTI_POLL_REMOVE)
-    return epoll_ctl (loop->epfd, EPOLL_CTL_DEL, fd, NULL) == 0;
+    {
+      /* A socket that stays open (a paused transfer's) may be watched again later. */
+      gmulti_engine_assign (engine, fd, NULL);
+      return epoll_ctl (loop->epfd, EPOLL_CTL_DEL, fd, NULL) == 0;
+    }
 
   ev.data.fd = fd;
   ev.events = ((what & GMULTI_POLL_IN) ? EPOLLIN : 0) | ((what & GMULTI_POLL_OUT) ? EPOLLOUT : 0);
@@ -420,11 +436,25 @@ typedef struct {
   gsize size;
   Fault fault;
   gint64 remove_at;             /* monotonic us; 0: never */
+  gint64 pause_at;              /* monotonic us; 0: no pause (left) */
+  gint64 resume_at;             /* monotonic us, while paused */
+  guint64 received_at_pause;    /* body bytes when it was paused */
 } Job;
 
+/* The figures at a checkpoint, taken with nothing in flight and no connection open. */
 typedef struct {
-  guint count, parallel;
-  double fault_rate, remove_rate;
+  guint done;                   /* transfers completed or removed */
+  gint64 elapsed_us;
+  gsize rss, anon, heap;        /* KiB */
+  gint64 blocks;                /* live malloc blocks */
+  gint64 block_bytes;           /* their usable bytes */
+  guint fds;
+} Checkpoint;
+
+typedef struct {
+  guint count, parallel, checkpoint_every;
+  double fault_rate, remove_rate, pause_rate;
+  guint limit_interval_ms;
   guint32 seed;
 
   GRand *rand;
@@ -432,47 +462,39 @@ typedef struct {
   Loop loop;
   GHashTable *jobs;             /* GMultiTransfer -> Job */
   GPtrArray *to_remove;         /* Job with remove_at set, still running */
+  GPtrArray *to_pause;          /* Job with a pause or resume still to come */
+  gint64 next_limit_change;     /* monotonic us; 0: never */
+  gint64 next_wake;             /* monotonic us: the earliest of the above, 0: none */
   guint started, completed, removed;
   guint succeeded, failed;
+  guint paused, resumed, limit_changes;
   guint by_fault[N_FAULTS];
   guint failed_by_code[64];
   guint violations;
   guint unexpected_failures;
   guint max_connections;
+  guint last_n_connections, last_n_idle;
+  GArray *checkpoints;          /* Checkpoint */
 } Soak;
 
-/* Closes the pool's connections, waits until the server has closed its ends, then has
- * it reap the threads of those connections (it joins finished threads when it accepts
- * the next connection; until then their stacks stay mapped). Memory is then measured
- * in the same state each time. */
+/* Closes the pool's connections, waits until the server has closed its ends and
+ * joined the threads of those connections (until then their stacks and what they
+ * allocated stay). Memory is then measured in the same state each time. */
 static void
 quiesce (Soak *soak)
 {
-  struct sockaddr_in addr = { 0, };
-  guint accepted;
   gint64 end;
-  int fd;
 
   gmulti_engine_close_idle_connections (soak->loop.engine);
   if (!wait_server_open (&soak->loop, soak->server, 0))
     g_printerr ("soak: the server still holds %u connections\n",
                 test_server_get_n_open (soak->server));
 
-  accepted = test_server_get_n_accepted (soak->server);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  addr.sin_port = htons (test_server_get_port (soak->server));
-  fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
-    {
-      end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-      while (test_server_get_n_accepted (soak->server) == accepted &&
-             g_get_monotonic_time () < end)
-        g_usleep (1000);
-    }
-  if (fd >= 0)
-    close (fd);
-  wait_server_open (&soak->loop, soak->server, 0);
+  /* A thread ends a moment after it closed its socket. */
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (test_server_reap (soak->server) > 0 && g_get_monotonic_time () < end)
+    g_usleep (1000);
+  soak->last_n_connections = soak->last_n_idle = 0;
 }
 
 /* @job: the transfer concerned, or NULL for the run as a whole */
@@ -518,11 +540,20 @@ pick_size (Soak *soak)
 }
 
 static void
+wake_at (Soak   *soak,
+         gint64  when)
+{
+  if (when > 0 && (soak->next_wake == 0 || when < soak->next_wake))
+    soak->next_wake = when;
+}
+
+static void
 start_one (Soak *soak)
 {
   Job *job = g_new0 (Job, 1);
   g_autofree char *path = NULL;
   g_autofree char *uri = NULL;
+  gint64 now = g_get_monotonic_time ();
   guint delay = 0;
 
   job->seed = g_rand_int (soak->rand) % 100000;
@@ -533,9 +564,17 @@ start_one (Soak *soak)
       /* To be removed at a random point of its life: the server takes its time, so
        * that point is as likely before the response as within it. */
       delay = g_rand_int_range (soak->rand, 20, 100);
-      job->remove_at = g_get_monotonic_time () +
-                       g_rand_int_range (soak->rand, 0, (delay + 10) * 1000);
+      job->remove_at = now + g_rand_int_range (soak->rand, 0, (delay + 10) * 1000);
       g_ptr_array_add (soak->to_remove, job);
+      wake_at (soak, job->remove_at);
+    }
+  if (g_rand_double (soak->rand) < soak->pause_rate)
+    {
+      /* Anywhere from before the connection to the middle of the body; bodies take a
+       * few milliseconds, so some pauses come while the server still writes. */
+      job->pause_at = now + g_rand_int_range (soak->rand, 0, 20000);
+      g_ptr_array_add (soak->to_pause, job);
+      wake_at (soak, job->pause_at);
     }
   path = g_strdup_printf ("/s/%u/%" G_GSIZE_FORMAT "/%u/%u", job->seed, job->size, job->fault,
                           delay);
@@ -558,7 +597,10 @@ static void
 finish_job (Soak *soak,
             Job  *job)
 {
-  g_ptr_array_remove_fast (soak->to_remove, job);
+  if (job->remove_at != 0)
+    g_ptr_array_remove_fast (soak->to_remove, job);
+  if (job->pause_at != 0 || job->resume_at != 0)
+    g_ptr_array_remove_fast (soak->to_pause, job);
   g_hash_table_remove (soak->jobs, job->transfer);
   gmulti_engine_remove (soak->loop.engine, job->transfer);
   g_object_unref (job->transfer);
@@ -591,6 +633,8 @@ check_completed (Soak           *soak,
     }
 
   soak->succeeded++;
+  if (job->resume_at != 0)
+    violation (soak, job, "a paused transfer completed");
   if (job->fault > FAULT_LAST_SUCCESS)
     {
       violation (soak, job, "a faulty response was reported as a success");
@@ -611,16 +655,16 @@ check_completed (Soak           *soak,
 }
 
 static void
-remove_due (Soak *soak)
+remove_due (Soak   *soak,
+            gint64  now)
 {
-  gint64 now = g_get_monotonic_time ();
-
   for (guint i = 0; i < soak->to_remove->len;)
     {
       Job *job = soak->to_remove->pdata[i];
 
       if (job->remove_at > now)
         {
+          wake_at (soak, job->remove_at);
           i++;
           continue;
         }
@@ -630,16 +674,96 @@ remove_due (Soak *soak)
     }
 }
 
+/* Pauses and resumes from outside the engine, as an application's own timer would. */
+static void
+pause_due (Soak   *soak,
+           gint64  now)
+{
+  for (guint i = 0; i < soak->to_pause->len;)
+    {
+      Job *job = soak->to_pause->pdata[i];
+      GMultiTransfer *transfer = job->transfer;
+
+      if (job->pause_at != 0 && job->pause_at <= now)
+        {
+          job->pause_at = 0;
+          gmulti_transfer_pause (transfer);
+          job->received_at_pause = gmulti_transfer_get_bytes_received (transfer);
+          job->resume_at = now + g_rand_int_range (soak->rand, 1, MAX_PAUSE_MS) * 1000;
+          soak->paused++;
+        }
+      else if (job->resume_at != 0 && job->resume_at <= now)
+        {
+          if (gmulti_transfer_get_bytes_received (transfer) != job->received_at_pause)
+            violation (soak, job, "body bytes arrived while the transfer was paused");
+          job->resume_at = 0;
+          soak->resumed++;
+          /* Picks the body up where it stopped; may complete it at once. */
+          gmulti_transfer_resume (transfer);
+        }
+
+      if (job->pause_at == 0 && job->resume_at == 0)
+        {
+          g_ptr_array_remove_index_fast (soak->to_pause, i);
+          continue;
+        }
+      wake_at (soak, job->pause_at != 0 ? job->pause_at : job->resume_at);
+      i++;
+    }
+}
+
+/* One of the three limits gets a new value: from below what is open now (the pool
+ * must shrink to it as transfers end) to unlimited. */
+static void
+change_limits (Soak   *soak,
+               gint64  now)
+{
+  GMultiEngine *engine = soak->loop.engine;
+  guint p = soak->parallel;
+  const guint choices[] = { 0, 1, 4, MAX (p / 8, 2), MAX (p / 2, 3), p, 2 * p };
+  guint value = choices[g_rand_int_range (soak->rand, 0, G_N_ELEMENTS (choices))];
+
+  switch (g_rand_int_range (soak->rand, 0, 3))
+    {
+    case 0:
+      gmulti_engine_set_max_connections (engine, value);
+      break;
+    case 1:
+      gmulti_engine_set_max_host_connections (engine, value);
+      break;
+    default:
+      gmulti_engine_set_max_idle_connections (engine, value);
+      break;
+    }
+  soak->limit_changes++;
+  /* The next one after up to twice the mean interval. */
+  soak->next_limit_change = now + 1 + g_rand_int_range (soak->rand, 0,
+                                                        2 * soak->limit_interval_ms * 1000);
+}
+
 static void
 check_connections (Soak *soak)
 {
   GMultiEngine *engine = soak->loop.engine;
   guint n = gmulti_engine_get_n_connections (engine);
+  guint idle = gmulti_engine_get_n_idle_connections (engine);
+  guint max = gmulti_engine_get_max_connections (engine);
+  guint max_host = gmulti_engine_get_max_host_connections (engine);
+  guint max_idle = gmulti_engine_get_max_idle_connections (engine);
 
   soak->max_connections = MAX (soak->max_connections, n);
   /* Every connection is idle in the pool or carries a transfer still running. */
-  if (n > gmulti_engine_get_n_idle_connections (engine) + gmulti_engine_get_n_running (engine))
+  if (n > idle + gmulti_engine_get_n_running (engine))
     violation (soak, NULL, "a connection is neither idle nor used by a running transfer");
+  /* One origin: its connections are all the engine's. Over a limit (just lowered) the
+   * pool may only shrink; idle connections beyond theirs go at the next release. */
+  if (((max > 0 && n > max) || (max_host > 0 && n > max_host)) &&
+      n > soak->last_n_connections)
+    violation (soak, NULL, "the pool grew while over its connection limit");
+  if (max_idle > 0 && idle > max_idle && idle > soak->last_n_idle)
+    violation (soak, NULL, "idle connections grew while over their limit");
+  soak->last_n_connections = n;
+  soak->last_n_idle = idle;
 }
 
 /* Bytes the allocator has handed out and not got back, over all arenas. */
@@ -651,31 +775,74 @@ heap_in_use_kib (void)
   return (info.uordblks + info.hblkhd) / 1024;
 }
 
-typedef struct {
-  guint done;
-  gsize rss, anon, heap;        /* KiB */
-} MemorySample;
-
 static void
-sample_memory (MemorySample *sample,
-               guint         done)
+take_checkpoint (Soak   *soak,
+                 gint64  start)
 {
-  sample->done = done;
-  memory_kib (&sample->rss, &sample->anon);
-  sample->heap = heap_in_use_kib ();
+  Checkpoint cp = { 0, };
+
+  quiesce (soak);
+  cp.done = soak->completed + soak->removed;
+  cp.elapsed_us = g_get_monotonic_time () - start;
+  memory_kib (&cp.rss, &cp.anon);
+  cp.heap = heap_in_use_kib ();
+  cp.blocks = alloc_count_live ();
+  cp.block_bytes = alloc_count_live_bytes ();
+  cp.fds = count_fds (FALSE);
+  g_array_append_val (soak->checkpoints, cp);
+
+  g_print ("  %8u done %7.1f s: RSS %6" G_GSIZE_FORMAT " KiB, anonymous %6" G_GSIZE_FORMAT
+           " KiB, heap in use %6" G_GSIZE_FORMAT " KiB, live blocks %7" G_GINT64_FORMAT
+           " (%" G_GINT64_FORMAT " KiB), descriptors %u; failed %u, removed %u, paused %u, "
+           "limit changes %u\n",
+           cp.done, cp.elapsed_us / 1e6, cp.rss, cp.anon, cp.heap, cp.blocks,
+           cp.block_bytes / 1024, cp.fds,
+           soak->failed, soak->removed, soak->paused, soak->limit_changes);
 }
 
+/* Each checkpoint against the first: descriptors exactly, live blocks within the
+ * slack; resident memory at the end within the tolerance. */
 static void
-report_memory (const char         *when,
-               const MemorySample *sample,
-               const MemorySample *first)
+check_checkpoints (Soak     *soak,
+                   gboolean  blocks_exact,
+                   gboolean  rss_checked)
 {
-  g_print ("  after %-5s %6u transfers: RSS %6" G_GSIZE_FORMAT " KiB (%+5.1f %%), "
-           "anonymous %6" G_GSIZE_FORMAT " KiB (%+5.1f %%), heap in use %6" G_GSIZE_FORMAT
-           " KiB\n", when, sample->done,
-           sample->rss, 100.0 * ((double) sample->rss - first->rss) / first->rss,
-           sample->anon, 100.0 * ((double) sample->anon - first->anon) / first->anon,
-           sample->heap);
+  const Checkpoint *first, *last;
+
+  first = &g_array_index (soak->checkpoints, Checkpoint, 0);
+  last = &g_array_index (soak->checkpoints, Checkpoint, soak->checkpoints->len - 1);
+  for (guint i = 1; i < soak->checkpoints->len; i++)
+    {
+      const Checkpoint *cp = &g_array_index (soak->checkpoints, Checkpoint, i);
+
+      if (cp->fds != first->fds)
+        {
+          violation (soak, NULL, "descriptors open at a checkpoint differ from the first");
+          list_fds ();
+        }
+      if (alloc_count_available () && blocks_exact &&
+          cp->blocks > first->blocks + ALLOC_SLACK)
+        violation (soak, NULL, "live malloc blocks grew between checkpoints");
+    }
+
+  g_print ("  from the first checkpoint to the last: RSS %+.1f %%, anonymous %+.1f %%, "
+           "heap in use %+" G_GSSIZE_FORMAT " KiB, live blocks %+" G_GINT64_FORMAT
+           " (%+" G_GINT64_FORMAT " KiB), descriptors %+d\n",
+           100.0 * ((double) last->rss - first->rss) / first->rss,
+           100.0 * ((double) last->anon - first->anon) / first->anon,
+           (gssize) last->heap - (gssize) first->heap, last->blocks - first->blocks,
+           (last->block_bytes - first->block_bytes) / 1024,
+           (int) last->fds - (int) first->fds);
+  if (!alloc_count_available ())
+    g_print ("  (live blocks not counted: the sanitizer's allocator is in use)\n");
+  else if (!blocks_exact)
+    g_print ("  (live blocks not checked: G_SLICE is not always-malloc)\n");
+  if (!MEMORY_CHECKED || RUNNING_ON_VALGRIND)
+    g_print ("  (resident memory not checked: under AddressSanitizer or valgrind)\n");
+  else if (!rss_checked)
+    g_print ("  (resident memory not checked: --no-rss-check)\n");
+  else if (last->rss * 100 > first->rss * (100 + MEMORY_TOLERANCE_PERCENT))
+    violation (soak, NULL, "resident memory grew by more than the tolerance");
 }
 
 int
@@ -683,23 +850,41 @@ main (int    argc,
       char **argv)
 {
   Soak soak = { 0, };
-  gint64 count = 100000, parallel = 200, seed = 0;
-  double fault_rate = 0.15, remove_rate = 0.05;
+  gint64 count = 100000, parallel = 200, seed = 0, checkpoint = 0, limit_interval = 50;
+  double fault_rate = 0.15, remove_rate = 0.05, pause_rate = 0.05;
+  gboolean no_rss_check = FALSE;
   GOptionEntry entries[] = {
     { "count", 'n', 0, G_OPTION_ARG_INT64, &count, "Transfers to run (default 100000)", "N" },
     { "parallel", 'p', 0, G_OPTION_ARG_INT64, &parallel, "Transfers in flight (default 200)", "N" },
     { "fault-rate", 0, 0, G_OPTION_ARG_DOUBLE, &fault_rate, "Share of transfers with a fault (default 0.15)", "R" },
     { "remove-rate", 0, 0, G_OPTION_ARG_DOUBLE, &remove_rate, "Share removed while they run (default 0.05)", "R" },
+    { "pause-rate", 0, 0, G_OPTION_ARG_DOUBLE, &pause_rate, "Share paused and resumed while they run (default 0.05)", "R" },
+    { "limit-interval", 0, 0, G_OPTION_ARG_INT64, &limit_interval, "Mean time between limit changes (default 50; 0: none)", "MS" },
+    { "checkpoint", 'c', 0, G_OPTION_ARG_INT64, &checkpoint, "Transfers between checkpoints (default: a tenth of the count, at most 100000)", "N" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (default: from the clock)", "S" },
+    { "no-rss-check", 0, 0, G_OPTION_ARG_NONE, &no_rss_check, "Report resident memory only (short runs: code paged in late counts)", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- soak test of the engine");
   g_autoptr(GError) error = NULL;
   guint fds_before, fds_ready, fds_end, fds_after, sockets_ready, sockets_end, idle_end;
-  MemorySample early = { 0, }, mid = { 0, }, end = { 0, };
-  guint early_mark, mid_mark, pause_at;
+  g_autofree char *date = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  gboolean blocks_exact;
+  guint pause_at;
   gint64 start, took;
   GMultiMessage *message;
+
+  /* GLib's slice allocator keeps blocks in per-thread magazines, which would make the
+   * count of live blocks move by hundreds; it reads G_SLICE before main() runs. */
+  if (g_getenv ("G_SLICE") == NULL)
+    {
+      g_setenv ("G_SLICE", "always-malloc", TRUE);
+      execv ("/proc/self/exe", argv);
+      g_printerr ("soak: could not run again with G_SLICE=always-malloc: %s\n",
+                  g_strerror (errno));
+    }
+  blocks_exact = g_strcmp0 (g_getenv ("G_SLICE"), "always-malloc") == 0;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -707,23 +892,33 @@ main (int    argc,
       g_printerr ("soak: %s\n", error->message);
       return 2;
     }
-  if (count < 1 || parallel < 1 || fault_rate < 0 || fault_rate > 1 || remove_rate < 0 ||
-      remove_rate > 1)
+  if (count < 1 || count > G_MAXUINT / 2 || parallel < 1 || parallel > 100000 ||
+      checkpoint < 0 || limit_interval < 0 || limit_interval > 3600 * 1000 ||
+      fault_rate < 0 || fault_rate > 1 || remove_rate < 0 || remove_rate > 1 ||
+      pause_rate < 0 || pause_rate > 1)
     {
       g_printerr ("soak: --count and --parallel must be positive, rates within 0 to 1\n");
       return 2;
     }
   soak.count = (guint) count;
   soak.parallel = (guint) parallel;
+  soak.checkpoint_every = checkpoint > 0 ? (guint) MIN (checkpoint, count)
+                                         : MAX (MIN (soak.count / 10, 100000), 1);
   soak.fault_rate = fault_rate;
   soak.remove_rate = remove_rate;
+  soak.pause_rate = pause_rate;
+  soak.limit_interval_ms = (guint) limit_interval;
   soak.seed = seed != 0 ? (guint32) seed : (guint32) g_get_real_time ();
   soak.rand = g_rand_new_with_seed (soak.seed);
-  early_mark = MAX (soak.count / 10, 1);
-  mid_mark = MAX (soak.count / 2, early_mark);
+  soak.checkpoints = g_array_new (FALSE, TRUE, sizeof (Checkpoint));
 
-  g_print ("soak: %u transfers, %u in flight, fault rate %.2f, remove rate %.2f, seed %u\n",
-           soak.count, soak.parallel, soak.fault_rate, soak.remove_rate, soak.seed);
+  now = g_date_time_new_now_local ();
+  date = g_date_time_format_iso8601 (now);
+  g_print ("soak: %u transfers, %u in flight, fault rate %.2f, remove rate %.2f, "
+           "pause rate %.2f, limit changes every %u ms on average, checkpoint every %u, "
+           "seed %u, %s\n",
+           soak.count, soak.parallel, soak.fault_rate, soak.remove_rate, soak.pause_rate,
+           soak.limit_interval_ms, soak.checkpoint_every, soak.seed, date);
 
   fds_before = count_fds (FALSE);
   soak.server = test_server_new_raw (TEST_SERVER_IPV4, server_cb, NULL);
@@ -732,36 +927,43 @@ main (int    argc,
   soak.loop.engine = gmulti_engine_new ();
   gmulti_engine_set_socket_func (soak.loop.engine, socket_cb, &soak.loop, NULL);
   gmulti_engine_set_timer_func (soak.loop.engine, timer_cb, &soak.loop, NULL);
+  /* Set, not left to the defaults: the run starts from the same pool every time. */
+  gmulti_engine_set_max_connections (soak.loop.engine, 0);
+  gmulti_engine_set_max_host_connections (soak.loop.engine, 0);
+  gmulti_engine_set_max_idle_connections (soak.loop.engine, 0);
   soak.jobs = g_hash_table_new (NULL, NULL);
   soak.to_remove = g_ptr_array_new ();
+  soak.to_pause = g_ptr_array_new ();
   fds_ready = count_fds (FALSE);
   sockets_ready = count_fds (TRUE);
 
   start = g_get_monotonic_time ();
-  /* Memory is sampled with nothing in flight: after the first tenth, half, and all. */
-  pause_at = early_mark;
+  if (soak.limit_interval_ms > 0)
+    soak.next_limit_change = start + soak.limit_interval_ms * 1000;
+  /* Checkpoints are taken with nothing in flight. */
+  pause_at = soak.checkpoint_every;
   while (soak.started < soak.count || g_hash_table_size (soak.jobs) > 0)
     {
+      gint64 t;
+      int wait;
+
       while (soak.started < MIN (soak.count, pause_at) &&
              g_hash_table_size (soak.jobs) < soak.parallel)
         start_one (&soak);
-      if (g_hash_table_size (soak.jobs) == 0 && soak.started == pause_at)
+      if (g_hash_table_size (soak.jobs) == 0 && soak.started == pause_at &&
+          pause_at < soak.count)
         {
-          quiesce (&soak);
-          if (pause_at == early_mark)
-            {
-              sample_memory (&early, soak.completed + soak.removed);
-              pause_at = mid_mark > early_mark ? mid_mark : soak.count;
-            }
-          else
-            {
-              sample_memory (&mid, soak.completed + soak.removed);
-              pause_at = soak.count;
-            }
+          take_checkpoint (&soak, start);
+          pause_at = MIN (pause_at + soak.checkpoint_every, soak.count);
           continue;
         }
 
-      loop_iterate (&soak.loop, 100);
+      wait = 100;
+      if (soak.next_limit_change > 0)
+        wake_at (&soak, soak.next_limit_change);
+      if (soak.next_wake > 0)
+        wait = (int) CLAMP ((soak.next_wake - g_get_monotonic_time () + 999) / 1000, 0, 100);
+      loop_iterate (&soak.loop, wait);
 
       while ((message = gmulti_engine_info_read (soak.loop.engine, NULL)) != NULL)
         {
@@ -775,8 +977,15 @@ main (int    argc,
           check_completed (&soak, job, message->error);
           finish_job (&soak, job);
         }
-      remove_due (&soak);
+
+      t = g_get_monotonic_time ();
+      soak.next_wake = 0;
+      remove_due (&soak, t);
+      pause_due (&soak, t);
+      /* Checked before a change: what the pool did under the limits it had. */
       check_connections (&soak);
+      if (soak.next_limit_change > 0 && soak.next_limit_change <= t)
+        change_limits (&soak, t);
     }
   took = g_get_monotonic_time () - start;
 
@@ -791,25 +1000,20 @@ main (int    argc,
                 gmulti_engine_get_n_connections (soak.loop.engine));
   fds_end = count_fds (FALSE);
   sockets_end = count_fds (TRUE);
-  if (sockets_end != sockets_ready + 2 * gmulti_engine_get_n_connections (soak.loop.engine))
+  idle_end = gmulti_engine_get_n_idle_connections (soak.loop.engine);
+  if (sockets_end != sockets_ready + 2 * idle_end)
     {
       violation (&soak, NULL, "descriptors beyond the pooled connections are open");
       list_fds ();
     }
 
-  /* The memory samples are all taken in the same state: nothing in flight, no
-   * connection open, so neither the pool's size nor the server's threads count. */
-  idle_end = gmulti_engine_get_n_idle_connections (soak.loop.engine);
-  quiesce (&soak);
-  sample_memory (&end, soak.completed + soak.removed);
-  /* A run too short to pause before its end has one sample. */
-  if (early.rss == 0)
-    early = end;
+  take_checkpoint (&soak, start);
 
   g_print ("soak: done in %.1f s (%.0f transfers/s)\n", took / 1e6,
            soak.count / (took / 1e6));
-  g_print ("  completed %u (succeeded %u, failed %u), removed %u\n", soak.completed,
-           soak.succeeded, soak.failed, soak.removed);
+  g_print ("  completed %u (succeeded %u, failed %u), removed %u, paused and resumed %u, "
+           "limit changes %u\n", soak.completed, soak.succeeded, soak.failed, soak.removed,
+           soak.resumed, soak.limit_changes);
   g_print ("  faults asked for:");
   for (guint i = 0; i < N_FAULTS; i++)
     g_print (" %s=%u", fault_names[i], soak.by_fault[i]);
@@ -822,16 +1026,15 @@ main (int    argc,
   g_print ("  descriptors: %u before, %u with server and engine, %u at the end; sockets: "
            "%u at the start, %u at the end (%u pooled connections, both ends)\n",
            fds_before, fds_ready, fds_end, sockets_ready, sockets_end, idle_end);
-  report_memory ("10 %", &early, &early);
-  if (mid.done > 0)
-    report_memory ("50 %", &mid, &early);
-  report_memory ("all", &end, &early);
+  check_checkpoints (&soak, blocks_exact, !no_rss_check);
 
   gmulti_engine_unref (soak.loop.engine);
   close (soak.loop.epfd);
   test_server_free (soak.server);
   g_hash_table_unref (soak.jobs);
   g_ptr_array_unref (soak.to_remove);
+  g_ptr_array_unref (soak.to_pause);
+  g_array_unref (soak.checkpoints);
   g_rand_free (soak.rand);
   fds_after = count_fds (FALSE);
   g_print ("  descriptors after the engine and the server are gone: %u (before: %u)\n",
@@ -839,10 +1042,6 @@ main (int    argc,
 
   if (fds_after != fds_before)
     violation (&soak, NULL, "descriptors leaked");
-  if (!MEMORY_CHECKED || RUNNING_ON_VALGRIND)
-    g_print ("  (memory not checked: under AddressSanitizer or valgrind)\n");
-  else if (end.rss * 100 > early.rss * (100 + MEMORY_TOLERANCE_PERCENT))
-    violation (&soak, NULL, "resident memory grew by more than the tolerance");
   if (soak.unexpected_failures > 0)
     violation (&soak, NULL, "transfers without a fault failed");
 

@@ -240,7 +240,8 @@ end (GMultiEngine *self)
  *
  * Drops a reference. The last one removes every transfer (no completion messages),
  * announces %GMULTI_POLL_REMOVE for every socket still watched, deletes the timer,
- * closes every connection and frees the engine.
+ * closes every connection and frees the engine, calling the socket and timer functions
+ * on the calling thread: drop the last reference on the engine's thread.
  *
  * The socket and timer functions may take a reference on the engine they are given
  * while the last one is dropped, as language bindings do. One they keep holds the
@@ -748,6 +749,27 @@ gmulti_engine_perform (GMultiEngine *self,
   return end (self);
 }
 
+/* The wake-up descriptor, made on first use. A poll on the engine's thread and a
+ * wake-up from another may both be first: one descriptor wins, the other is closed,
+ * so the wake-up is never written where the poll does not look. */
+static int
+get_wakeup_fd (GMultiEngine *self)
+{
+  int fd = g_atomic_int_get (&self->wakeup_fd);
+
+  if (fd < 0)
+    {
+      int new_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+      if (new_fd < 0)
+        return -1;
+      if (!g_atomic_int_compare_and_exchange (&self->wakeup_fd, -1, new_fd))
+        close (new_fd);
+      fd = g_atomic_int_get (&self->wakeup_fd);
+    }
+  return fd;
+}
+
 /**
  * gmulti_engine_poll:
  * @self: an engine
@@ -771,7 +793,7 @@ gmulti_engine_poll (GMultiEngine *self,
   g_autofree struct pollfd *pfds = NULL;
   gint64 deadline;
   guint n = 0;
-  int ready;
+  int ready, wakeup_fd;
 
   if (n_ready != NULL)
     *n_ready = 0;
@@ -779,15 +801,12 @@ gmulti_engine_poll (GMultiEngine *self,
     return GMULTI_ENGINE_BAD_ARGUMENT;
   if (self->busy)
     return GMULTI_ENGINE_RECURSIVE_CALL;
-  if (self->wakeup_fd < 0)
-    {
-      self->wakeup_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-      if (self->wakeup_fd < 0)
-        return GMULTI_ENGINE_OUT_OF_RESOURCES;
-    }
+  wakeup_fd = get_wakeup_fd (self);
+  if (wakeup_fd < 0)
+    return GMULTI_ENGINE_OUT_OF_RESOURCES;
 
   pfds = g_new (struct pollfd, self->sockets.count + 1);
-  pfds[n].fd = self->wakeup_fd;
+  pfds[n].fd = wakeup_fd;
   pfds[n].events = POLLIN;
   n++;
   for (guint i = 0; i < self->sockets.size; i++)
@@ -820,7 +839,7 @@ gmulti_engine_poll (GMultiEngine *self,
     {
       guint64 value;
 
-      if (read (self->wakeup_fd, &value, sizeof value) < 0)
+      if (read (wakeup_fd, &value, sizeof value) < 0)
         { /* Nothing to drain. */ }
       ready--;
     }
@@ -834,7 +853,8 @@ gmulti_engine_poll (GMultiEngine *self,
  * @self: an engine
  *
  * Makes a [method@Engine.poll] that is waiting, or the next one, return at once. Safe
- * to call from any thread; several wake-ups before the poll returns count as one.
+ * to call from any thread that holds a reference, at any moment (the one engine call
+ * that is); several wake-ups before the poll returns count as one.
  *
  * Returns: %GMULTI_ENGINE_OK or %GMULTI_ENGINE_OUT_OF_RESOURCES
  *
@@ -849,17 +869,9 @@ gmulti_engine_wakeup (GMultiEngine *self)
   if (self == NULL)
     return GMULTI_ENGINE_BAD_ARGUMENT;
 
-  fd = g_atomic_int_get (&self->wakeup_fd);
+  fd = get_wakeup_fd (self);
   if (fd < 0)
-    {
-      int new_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-      if (new_fd < 0)
-        return GMULTI_ENGINE_OUT_OF_RESOURCES;
-      if (!g_atomic_int_compare_and_exchange (&self->wakeup_fd, -1, new_fd))
-        close (new_fd);
-      fd = g_atomic_int_get (&self->wakeup_fd);
-    }
+    return GMULTI_ENGINE_OUT_OF_RESOURCES;
   if (write (fd, &one, sizeof one) < 0 && errno != EAGAIN)
     return GMULTI_ENGINE_OUT_OF_RESOURCES;
   return GMULTI_ENGINE_OK;
@@ -1054,7 +1066,8 @@ limits_changed (GMultiEngine *self)
  *
  * The engine sets no limit of its own (0); [class@Session] does. Raising a limit
  * while transfers wait starts those that now fit at once, which calls the socket and
- * timer functions as any engine call does.
+ * timer functions as any engine call does. Lowering it closes nothing at once: the
+ * pool shrinks as connections are released.
  *
  * Since: 1.0
  */

@@ -1755,6 +1755,20 @@ test_server_get_n_open (TestServer *server)
   return n;
 }
 
+guint
+test_server_reap (TestServer *server)
+{
+  g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) conn_free);
+  guint held;
+
+  g_mutex_lock (&server->lock);
+  collect_finished (server, done);
+  held = server->conns->len;
+  g_mutex_unlock (&server->lock);
+  /* The threads are joined as @done goes, outside the lock. */
+  return held;
+}
+
 gboolean
 test_server_wait_open (TestServer *server,
                        guint       n,

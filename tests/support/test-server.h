@@ -145,6 +145,9 @@ gboolean     test_server_wait_tls_failed      (TestServer *server,
 guint        test_server_get_n_accepted (TestServer *server);
 guint        test_server_get_n_requests (TestServer *server);
 guint        test_server_get_n_open     (TestServer *server);
+/* Joins the threads of the connections that ended (otherwise joined at the next
+ * accept); returns how many connections the server still holds. */
+guint        test_server_reap           (TestServer *server);
 gboolean     test_server_wait_open      (TestServer *server,
                                          guint       n,
                                          guint       timeout_ms);
