@@ -2,42 +2,16 @@
 #include "config.h"
 
 #include <string.h>
-#include <zlib.h>
 
 #include <gio/gio.h>
 
 #include "gmulti-error.h"
 #include "coding/gmulti-decoder.h"
+#include "test-coding-util.h"
 
 /* The decoder stage on its own: data coded by zlib's encoder comes back byte for byte
  * whatever the pieces it arrives in and wherever its sink pauses; broken data fails
  * with a message that says how. */
-
-/* zlib's encoder, as a server uses it. */
-static GBytes *
-encode (GBytes       *data,
-        GMultiCoding  coding)
-{
-  z_stream z = { 0, };
-  gsize size = 0;
-  const guint8 *in = g_bytes_get_data (data, &size);
-  gsize bound;
-  guint8 *out;
-
-  g_assert_cmpint (deflateInit2 (&z, 6, Z_DEFLATED,
-                                 coding == GMULTI_CODING_GZIP ? 31 : 15, 8,
-                                 Z_DEFAULT_STRATEGY), ==, Z_OK);
-  bound = deflateBound (&z, size);
-  out = g_malloc (bound);
-  z.next_in = (Bytef *) in;
-  z.avail_in = (uInt) size;
-  z.next_out = out;
-  z.avail_out = (uInt) bound;
-  g_assert_cmpint (deflate (&z, Z_FINISH), ==, Z_STREAM_END);
-  size = bound - z.avail_out;
-  deflateEnd (&z);
-  return g_bytes_new_take (out, size);
-}
 
 /* @plain coded with each of @codings in turn. */
 static GBytes *
@@ -49,7 +23,7 @@ encode_all (GBytes             *plain,
 
   for (guint i = 0; i < n_codings; i++)
     {
-      GBytes *next = encode (coded, codings[i]);
+      GBytes *next = test_zlib_encode (coded, codings[i] == GMULTI_CODING_GZIP);
 
       g_bytes_unref (coded);
       coded = next;
@@ -241,7 +215,7 @@ test_pause_bounded (void)
   static const GMultiCoding gzip[] = { GMULTI_CODING_GZIP };
   g_autofree guint8 *zeros = g_malloc0 (32 * 1024 * 1024);
   g_autoptr(GBytes) plain = g_bytes_new_take (g_steal_pointer (&zeros), 32 * 1024 * 1024);
-  g_autoptr(GBytes) coded = encode (plain, GMULTI_CODING_GZIP);
+  g_autoptr(GBytes) coded = test_zlib_encode (plain, TRUE);
   g_autoptr(GMultiDecoder) decoder = gmulti_decoder_new (gzip, 1);
   Sink sink;
   guint pushes = 1;
@@ -280,8 +254,8 @@ test_members (void)
   static const GMultiCoding gzip[] = { GMULTI_CODING_GZIP };
   g_autoptr(GBytes) first = text (5000);
   g_autoptr(GBytes) second = text (70000);
-  g_autoptr(GBytes) a = encode (first, GMULTI_CODING_GZIP);
-  g_autoptr(GBytes) b = encode (second, GMULTI_CODING_GZIP);
+  g_autoptr(GBytes) a = test_zlib_encode (first, TRUE);
+  g_autoptr(GBytes) b = test_zlib_encode (second, TRUE);
   g_autoptr(GByteArray) both = g_byte_array_new ();
   g_autoptr(GByteArray) expected = g_byte_array_new ();
   g_autoptr(GBytes) coded = NULL;
@@ -350,8 +324,8 @@ test_broken (void)
   static const GMultiCoding deflate_gzip[] = { GMULTI_CODING_DEFLATE, GMULTI_CODING_GZIP };
   static const GMultiCoding gzip_deflate[] = { GMULTI_CODING_GZIP, GMULTI_CODING_DEFLATE };
   g_autoptr(GBytes) plain = text (2000);
-  g_autoptr(GBytes) gz = encode (plain, GMULTI_CODING_GZIP);
-  g_autoptr(GBytes) zl = encode (plain, GMULTI_CODING_DEFLATE);
+  g_autoptr(GBytes) gz = test_zlib_encode (plain, TRUE);
+  g_autoptr(GBytes) zl = test_zlib_encode (plain, FALSE);
   g_autoptr(GBytes) stacked = encode_all (plain, deflate_gzip, 2);
   gsize gz_size = g_bytes_get_size (gz), zl_size = g_bytes_get_size (zl);
 
@@ -428,7 +402,7 @@ test_sink_error (void)
 {
   static const GMultiCoding gzip[] = { GMULTI_CODING_GZIP };
   g_autoptr(GBytes) plain = text (300000);
-  g_autoptr(GBytes) coded = encode (plain, GMULTI_CODING_GZIP);
+  g_autoptr(GBytes) coded = test_zlib_encode (plain, TRUE);
   g_autoptr(GError) error = NULL;
   Sink sink;
 

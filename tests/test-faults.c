@@ -10,12 +10,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <zlib.h>
 
 #include "gmulti.h"
 #include "gmulti-headers-private.h"
 #include "engine-loop.h"
 #include "fake-resolver.h"
+#include "test-coding-util.h"
 #include "test-server.h"
 
 /* Hostile servers and bad input. Every failure must end as a GMULTI_ERROR with the
@@ -596,31 +596,6 @@ test_faults_framing (void)
 
 /* ---------------------------------------------------------- transfer codings */
 
-/* @data coded with zlib's own encoder ("gzip", "x-gzip" or "deflate"). */
-static GBytes *
-zlib_encode (GBytes     *data,
-             const char *coding)
-{
-  z_stream z = { 0, };
-  gsize size = 0;
-  const guint8 *in = g_bytes_get_data (data, &size);
-  gsize bound;
-  guint8 *out;
-  int window = g_str_equal (coding, "deflate") ? 15 : 15 + 16;
-
-  g_assert_cmpint (deflateInit2 (&z, 6, Z_DEFLATED, window, 8, Z_DEFAULT_STRATEGY), ==, Z_OK);
-  bound = deflateBound (&z, size) + 32;
-  out = g_malloc (bound);
-  z.next_in = (Bytef *) in;
-  z.avail_in = (uInt) size;
-  z.next_out = out;
-  z.avail_out = (uInt) bound;
-  g_assert_cmpint (deflate (&z, Z_FINISH), ==, Z_STREAM_END);
-  size = bound - z.avail_out;
-  deflateEnd (&z);
-  return g_bytes_new_take (out, size);
-}
-
 /* The body ("ok" or the success body) coded with each of @codings in turn. */
 static GBytes *
 coded (const FaultCase *fault)
@@ -635,7 +610,7 @@ coded (const FaultCase *fault)
 
       if (*codings[i] == '\0')
         continue;
-      next = zlib_encode (body, codings[i]);
+      next = test_zlib_encode (body, !g_str_equal (codings[i], "deflate"));
       g_bytes_unref (body);
       body = next;
     }

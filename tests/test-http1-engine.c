@@ -10,13 +10,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <zlib.h>
 
 #include "gmulti.h"
 #include "gmulti-engine-private.h"
 #include "gmulti-headers-private.h"
 #include "engine-loop.h"
 #include "fake-resolver.h"
+#include "test-coding-util.h"
 #include "test-server.h"
 
 /* The engine's HTTP/1.1 features end to end, each against the scripted loopback server
@@ -50,31 +50,6 @@ pattern_bytes (gsize size,
   for (gsize i = 0; i < size; i++)
     data[i] = (guint8) (i * 31 + i / 257 + seed);
   return g_bytes_new_take (data, size);
-}
-
-/* zlib's own encoder, as a server would use it: "gzip" or "deflate". */
-static GBytes *
-zlib_encode (GBytes     *data,
-             const char *coding)
-{
-  z_stream z = { 0, };
-  gsize size = 0;
-  const guint8 *in = g_bytes_get_data (data, &size);
-  gsize bound;
-  guint8 *out;
-
-  g_assert_cmpint (deflateInit2 (&z, 6, Z_DEFLATED, g_str_equal (coding, "gzip") ? 31 : 15,
-                                 8, Z_DEFAULT_STRATEGY), ==, Z_OK);
-  bound = deflateBound (&z, size);
-  out = g_malloc (bound);
-  z.next_in = (Bytef *) in;
-  z.avail_in = (uInt) size;
-  z.next_out = out;
-  z.avail_out = (uInt) bound;
-  g_assert_cmpint (deflate (&z, Z_FINISH), ==, Z_STREAM_END);
-  size = bound - z.avail_out;
-  deflateEnd (&z);
-  return g_bytes_new_take (out, size);
 }
 
 static GBytes *
@@ -2785,13 +2760,13 @@ main (int    argc,
 
   big_body = pattern_bytes (BIG_SIZE, 0);
   text_body = text_bytes (TEXT_SIZE);
-  big_gzip = zlib_encode (big_body, "gzip");
+  big_gzip = test_zlib_encode (big_body, TRUE);
   {
-    g_autoptr(GBytes) deflated = zlib_encode (big_body, "deflate");
+    g_autoptr(GBytes) deflated = test_zlib_encode (big_body, FALSE);
 
-    big_deflate_gzip = zlib_encode (deflated, "gzip");
+    big_deflate_gzip = test_zlib_encode (deflated, TRUE);
   }
-  text_gzip = zlib_encode (text_body, "gzip");
+  text_gzip = test_zlib_encode (text_body, TRUE);
 
   g_test_add_func ("/GMulti/Http1/methods", test_methods);
   g_test_add_func ("/GMulti/Http1/request-headers", test_request_headers);
