@@ -3,18 +3,18 @@
  * a temporary name and renamed over it on success only, so that a failed or cancelled
  * download leaves the directory as it was. */
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "gmulti.h"
+#include "test-fds.h"
 #include "test-server.h"
+#include "test-wait.h"
 
 #define BODY_SIZE (300 * 1000)
 #define SLOW_SIZE (4 * 1024 * 1024)
@@ -94,71 +94,6 @@ handler (TestServer  *server,
   return test_conn_respond (conn, 404, "text/plain", "not here", 8);
 }
 
-/* A loopback port with a bound socket that does not listen: connecting is refused, and
- * nobody else can take the port meanwhile. */
-static int
-refusing_port (guint16 *port)
-{
-  struct sockaddr_in addr = { 0 };
-  socklen_t len = sizeof addr;
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  g_assert_cmpint (fd, >=, 0);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
-  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &addr, &len), ==, 0);
-  *port = ntohs (addr.sin_port);
-  return fd;
-}
-
-/* Bounded waiting */
-
-static gboolean
-set_flag_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the thread-default context until @cond holds; fails the test after @ms.
- * A ticker wakes the loop now and then, for conditions another thread changes. */
-#define RUN_UNTIL(cond, ms) \
-  G_STMT_START { \
-    GMainContext *ctx_ = g_main_context_get_thread_default (); \
-    gboolean timed_out_ = FALSE; \
-    GSource *timeout_ = g_timeout_source_new (ms); \
-    GSource *tick_ = g_timeout_source_new (20); \
-    g_source_set_callback (timeout_, set_flag_cb, &timed_out_, NULL); \
-    g_source_set_callback (tick_, tick_cb, NULL, NULL); \
-    g_source_attach (timeout_, ctx_); \
-    g_source_attach (tick_, ctx_); \
-    while (!(cond) && !timed_out_) \
-      g_main_context_iteration (ctx_, TRUE); \
-    g_source_destroy (timeout_); \
-    g_source_unref (timeout_); \
-    g_source_destroy (tick_); \
-    g_source_unref (tick_); \
-    if (!(cond)) \
-      g_error ("Timed out after %u ms waiting for: %s", (guint) (ms), #cond); \
-  } G_STMT_END
-
-/* Runs everything already due. */
-static void
-drain_context (void)
-{
-  guint n = 0;
-
-  while (g_main_context_iteration (g_main_context_get_thread_default (), FALSE))
-    g_assert_cmpuint (++n, <, 100000);
-}
-
 /* A fixture: a server, a session and an empty directory for the destination. */
 
 typedef struct
@@ -195,7 +130,7 @@ fixture_tear_down (Fixture       *fx,
   GDir *dir;
   const char *name;
 
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (fx->session);
   test_server_free (fx->server);
 
@@ -305,7 +240,7 @@ run_refused (Fixture  *fx,
   g_autofree char *uri = NULL;
   GMultiTransfer *transfer;
   guint16 port;
-  int fd = refusing_port (&port);
+  int fd = test_refusing_port (&port);
 
   if (existing)
     write_old_file (fx);
@@ -324,7 +259,7 @@ run_refused (Fixture  *fx,
   else
     assert_dir (fx, "");
 
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (transfer);
 }
 
@@ -369,7 +304,7 @@ run_cancel_mid_body (Fixture  *fx,
   else
     assert_dir (fx, "");
 
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (transfer);
 }
 
@@ -406,7 +341,7 @@ test_cancel_early (Fixture       *fx,
   g_cancellable_cancel (cancellable);
   RUN_UNTIL (fx->done, WAIT_MS);
   g_assert_error (fx->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  drain_context ();
+  test_drain_context ();
   assert_dir (fx, "");
 
   /* Once the file is open and nothing received yet. */
@@ -417,7 +352,7 @@ test_cancel_early (Fixture       *fx,
   g_cancellable_cancel (cancellable);
   RUN_UNTIL (fx->done, WAIT_MS);
   g_assert_error (fx->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  drain_context ();
+  test_drain_context ();
   assert_dir (fx, "file.bin");
   assert_old_file (fx);
 
@@ -440,7 +375,7 @@ test_truncated (Fixture       *fx,
       g_assert_nonnull (fx->error);
       g_assert_true (fx->error->domain == GMULTI_ERROR);
       g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, TRUNCATED_SENT);
-      drain_context ();
+      test_drain_context ();
       if (existing)
         {
           assert_dir (fx, "file.bin");
@@ -488,7 +423,7 @@ test_success (Fixture       *fx,
   assert_dir (fx, "file.bin");
   assert_downloaded (fx);
 
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (transfer);
 }
 
@@ -506,7 +441,7 @@ test_success_replaces (Fixture       *fx,
   assert_dir (fx, "file.bin");
   assert_downloaded (fx);
 
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (transfer);
 }
 
@@ -527,7 +462,7 @@ test_http_error (Fixture       *fx,
   g_assert_true (g_file_get_contents (fx->path, &contents, NULL, NULL));
   g_assert_cmpstr (contents, ==, "not here");
 
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (transfer);
 }
 
@@ -560,7 +495,7 @@ test_bad_destination (Fixture       *fx,
   RUN_UNTIL (fx->done, WAIT_MS);
   g_assert_error (fx->error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY);
 
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (transfer);
 }
 
@@ -585,7 +520,7 @@ test_write_error (Fixture       *fx,
           RUN_UNTIL (fx->done, WAIT_MS);
           g_assert_nonnull (fx->error);
           g_assert_true (fx->error->domain == G_IO_ERROR);
-          drain_context ();
+          test_drain_context ();
           if (existing)
             {
               assert_dir (fx, "file.bin");

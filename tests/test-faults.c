@@ -16,6 +16,7 @@
 #include "engine-loop.h"
 #include "fake-resolver.h"
 #include "test-coding-util.h"
+#include "test-fds.h"
 #include "test-server.h"
 
 /* Hostile servers and bad input. Every failure must end as a GMULTI_ERROR with the
@@ -88,18 +89,6 @@ refusing_port (gboolean  both,
 
 /* ------------------------------------------------------------ bookkeeping */
 
-static guint
-count_fds (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  guint n = 0;
-
-  g_assert_nonnull (dir);
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
 /* The server's threads close their sockets a moment after they stop counting them. */
 static void
 assert_fds_back_to (TestServer *server,
@@ -110,7 +99,7 @@ assert_fds_back_to (TestServer *server,
 
   if (server != NULL)
     g_assert_true (test_server_wait_open (server, 0, 5000));
-  while ((n = count_fds ()) != baseline && g_get_monotonic_time () < end)
+  while ((n = test_count_fds ()) != baseline && g_get_monotonic_time () < end)
     g_usleep (5000);
   g_assert_cmpuint (n, ==, baseline);
 }
@@ -456,7 +445,7 @@ run_table (const FaultCase *cases,
 {
   CaseTable table = { cases, n_cases };
   TestServer *server = test_server_new_raw (TEST_SERVER_IPV4, fault_server_cb, &table);
-  guint baseline = count_fds ();
+  guint baseline = test_count_fds ();
 
   for (guint i = 0; i < n_cases; i++)
     {
@@ -1097,7 +1086,7 @@ test_faults_no_body (void)
   /* The healthy transfers go to another origin, so the only connection the next request
    * to the case's server could reuse is the one the case used. */
   g_autoptr(TestServer) other = test_server_new (TEST_SERVER_IPV4, healthy_server_cb, NULL);
-  guint baseline = count_fds ();
+  guint baseline = test_count_fds ();
 
   for (guint i = 0; i < G_N_ELEMENTS (no_body_cases); i++)
     {
@@ -1271,7 +1260,7 @@ test_faults_stale (void)
 {
   g_autoptr(TestServer) other = test_server_new (TEST_SERVER_IPV4, healthy_server_cb, NULL);
   g_autoptr(GBytes) body = pattern_bytes (3000, 5);
-  guint baseline = count_fds ();
+  guint baseline = test_count_fds ();
 
   for (guint i = 0; i < G_N_ELEMENTS (stale_cases); i++)
     {
@@ -1465,7 +1454,7 @@ test_faults_redirect (void)
 {
   TestServer *first = test_server_new_raw (TEST_SERVER_IPV4, fault_server_cb, NULL);
   TestServer *second = test_server_new_raw (TEST_SERVER_IPV4, fault_server_cb, NULL);
-  guint baseline = count_fds ();
+  guint baseline = test_count_fds ();
   guint seen = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (redirect_cases); i++)
@@ -1568,7 +1557,7 @@ static void
 test_faults_network (void)
 {
   TestServer *server = test_server_new_raw (TEST_SERVER_IPV4, fault_server_cb, NULL);
-  guint baseline = count_fds ();
+  guint baseline = test_count_fds ();
   gboolean have_ipv6 = test_ipv6_loopback_available ();
 
   for (guint i = 0; i < G_N_ELEMENTS (net_cases); i++)
@@ -1685,7 +1674,7 @@ bad_input_setup (BadInputFixture *fixture,
 {
   fixture->target = test_server_new_raw (TEST_SERVER_IPV4, fault_server_cb, NULL);
   fixture->other = test_server_new (TEST_SERVER_IPV4, healthy_server_cb, NULL);
-  fixture->baseline = count_fds ();
+  fixture->baseline = test_count_fds ();
 }
 
 static void

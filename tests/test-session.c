@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,7 +9,9 @@
 #include "gmulti.h"
 #include "gmulti-session-private.h"
 #include "gmulti-session-source-private.h"
+#include "test-fds.h"
 #include "test-server.h"
+#include "test-wait.h"
 
 /* Sizes served by the test server. */
 #define BIG_SIZE (4 * 1024 * 1024)
@@ -161,71 +162,6 @@ uri_small (TestServer *server,
   g_autofree char *path = g_strdup_printf ("/small/%u", n);
 
   return test_server_uri (server, path);
-}
-
-/* A loopback port with a bound socket that does not listen: connecting is refused, and
- * nobody else can take the port meanwhile. */
-static int
-refusing_port (guint16 *port)
-{
-  struct sockaddr_in addr = { 0 };
-  socklen_t len = sizeof addr;
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  g_assert_cmpint (fd, >=, 0);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
-  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &addr, &len), ==, 0);
-  *port = ntohs (addr.sin_port);
-  return fd;
-}
-
-/* Bounded waiting */
-
-static gboolean
-set_flag_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the thread-default context until @cond holds; fails the test after @ms.
- * A ticker wakes the loop now and then, for conditions another thread changes. */
-#define RUN_UNTIL(cond, ms) \
-  G_STMT_START { \
-    GMainContext *ctx_ = g_main_context_get_thread_default (); \
-    gboolean timed_out_ = FALSE; \
-    GSource *timeout_ = g_timeout_source_new (ms); \
-    GSource *tick_ = g_timeout_source_new (20); \
-    g_source_set_callback (timeout_, set_flag_cb, &timed_out_, NULL); \
-    g_source_set_callback (tick_, tick_cb, NULL, NULL); \
-    g_source_attach (timeout_, ctx_); \
-    g_source_attach (tick_, ctx_); \
-    while (!(cond) && !timed_out_) \
-      g_main_context_iteration (ctx_, TRUE); \
-    g_source_destroy (timeout_); \
-    g_source_unref (timeout_); \
-    g_source_destroy (tick_); \
-    g_source_unref (tick_); \
-    if (!(cond)) \
-      g_error ("Timed out after %u ms waiting for: %s", (guint) (ms), #cond); \
-  } G_STMT_END
-
-/* Runs everything already due, so that a test starts from a quiet loop. */
-static void
-drain_context (void)
-{
-  guint n = 0;
-
-  while (g_main_context_iteration (g_main_context_get_thread_default (), FALSE))
-    g_assert_cmpuint (++n, <, 100000);
 }
 
 /* Signal recording */
@@ -438,7 +374,7 @@ test_properties (void)
   g_assert_null (test_request_get_header (req, "User-Agent"));
 
   fetch_free (fetch);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -486,7 +422,7 @@ test_concurrent (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (fetches); i++)
     fetch_free (fetches[i]);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -522,7 +458,7 @@ test_default_host_limit (void)
   g_assert_cmpuint (test_server_get_n_accepted (server), <=, 6);
   g_assert_cmpuint (test_server_get_n_requests (server), ==, G_N_ELEMENTS (fetches));
 
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -597,7 +533,7 @@ test_send_async (void)
     send_result_clear (&res);
   }
 
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (transfer);
   g_assert_finalize_object (session);
 }
@@ -659,7 +595,7 @@ test_send_cancel (void)
 
   g_object_unref (state.cancellable);
   fetch_free (fetch);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -723,7 +659,7 @@ test_remove_in_data (void)
   {
     gboolean done = FALSE;
 
-    g_timeout_add (200, set_flag_cb, &done);
+    g_timeout_add (200, test_set_flag_cb, &done);
     RUN_UNTIL (done, WAIT_MS);
   }
 
@@ -768,7 +704,7 @@ test_remove_in_data (void)
   for (guint i = 0; i < G_N_ELEMENTS (smalls); i++)
     fetch_free (smalls[i]);
   g_ptr_array_unref (log.order);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -861,7 +797,7 @@ test_deferred_ops (void)
   g_signal_handlers_disconnect_by_data (state.never, &state);
   g_assert_finalize_object (state.never);
   fetch_free (state.restarted);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -987,7 +923,7 @@ test_add_in_finished (void)
   g_assert_finalize_object (chain.reused);
   g_ptr_array_unref (chain.fresh);
   g_ptr_array_unref (chain.order);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -1027,7 +963,7 @@ test_idle_no_wakeup (void)
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_no_error (res.error);
   send_result_clear (&res);
-  drain_context ();
+  test_drain_context ();
 
   /* The connection waits in the pool, still watched by the session. */
   g_assert_cmpuint (test_server_get_n_open (server), ==, 1);
@@ -1039,7 +975,7 @@ test_idle_no_wakeup (void)
   dispatches = gmulti_session_source_get_n_dispatch (source);
   g_main_context_set_poll_func (context, counting_poll);
   window = g_timeout_source_new (500);
-  g_source_set_callback (window, set_flag_cb, &done, NULL);
+  g_source_set_callback (window, test_set_flag_cb, &done, NULL);
   g_source_attach (window, context);
   while (!done)
     g_main_context_iteration (context, TRUE);
@@ -1058,7 +994,7 @@ test_idle_no_wakeup (void)
   send_result_clear (&res);
   g_assert_cmpuint (test_server_get_n_accepted (server), ==, 1);
 
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (transfer);
   g_assert_finalize_object (session);
 }
@@ -1131,7 +1067,7 @@ thread_main (gpointer data)
   RUN_UNTIL (job->n_finished == THREAD_TRANSFERS, WAIT_MS);
 
   g_ptr_array_unref (transfers);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
   g_main_context_pop_thread_default (context);
   g_main_context_unref (context);
@@ -1281,7 +1217,7 @@ test_send_stream (void)
   g_assert_finalize_object (res.stream);
 
   fetch_free (fetch);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -1325,7 +1261,7 @@ test_send_stream_close_early (void)
 
   g_byte_array_unref (state.received);
   fetch_free (fetch);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -1357,7 +1293,7 @@ test_send_stream_errors (void)
   res.done = FALSE;
 
   /* No response at all: the call itself fails. */
-  fd = refusing_port (&port);
+  fd = test_refusing_port (&port);
   refused = g_strdup_printf ("http://127.0.0.1:%u/", port);
   g_assert_true (gmulti_transfer_set_uri (transfer, refused, NULL));
   gmulti_session_send_stream_async (session, transfer, G_PRIORITY_DEFAULT, NULL,
@@ -1368,7 +1304,7 @@ test_send_stream_errors (void)
   close (fd);
 
   g_byte_array_unref (state.received);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (transfer);
   g_assert_finalize_object (session);
 }
@@ -1448,7 +1384,7 @@ test_download (void)
   res = (DownloadResult) { 0 };
 
   /* The transfer fails: its error. */
-  fd = refusing_port (&port);
+  fd = test_refusing_port (&port);
   {
     g_autofree char *refused = g_strdup_printf ("http://127.0.0.1:%u/", port);
 
@@ -1464,7 +1400,7 @@ test_download (void)
   g_remove (path);
   g_rmdir (dir);
   g_signal_handlers_disconnect_by_data (transfer, &n_pauses);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (transfer);
   g_assert_finalize_object (session);
 }
@@ -1499,7 +1435,7 @@ test_download_cancel (void)
 
   g_remove (path);
   g_rmdir (dir);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (transfer);
   g_assert_finalize_object (session);
 }
@@ -1515,7 +1451,7 @@ test_connection_refused (void)
   guint16 port;
   int fd;
 
-  fd = refusing_port (&port);
+  fd = test_refusing_port (&port);
   uri = g_strdup_printf ("http://127.0.0.1:%u/x", port);
   fetch = fetch_new (uri, 0);
   g_signal_connect (session, "transfer-finished", G_CALLBACK (session_finished_cb), &log);
@@ -1542,7 +1478,7 @@ test_connection_refused (void)
 
   close (fd);
   fetch_free (fetch);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -1581,7 +1517,7 @@ test_busy (void)
   g_assert_no_error (error);
   gmulti_session_remove (session2, transfer);
 
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (transfer);
   g_assert_finalize_object (session2);
   g_assert_finalize_object (session);
@@ -1618,7 +1554,7 @@ test_session_timeout (void)
 
   fetch_free (fetch);
   fetch_free (own);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -1652,7 +1588,7 @@ test_dispose_running (void)
                        GMULTI_TRANSFER_IDLE);
       fetch_free (fetches[i]);
     }
-  drain_context ();
+  test_drain_context ();
 }
 
 /* A handler that runs a nested main loop while the engine is busy: the session's
@@ -1679,7 +1615,7 @@ nested_loop_data_cb (GMultiTransfer *transfer,
   state->nested_done = TRUE;
 
   before = gmulti_session_source_get_n_dispatch (source);
-  g_timeout_add (100, set_flag_cb, &done);
+  g_timeout_add (100, test_set_flag_cb, &done);
   while (!done)
     g_main_context_iteration (context, TRUE);
   state->nested_dispatches = gmulti_session_source_get_n_dispatch (source) - before;
@@ -1706,7 +1642,7 @@ test_nested_loop (void)
   assert_fetch_body (fetch, expected);
 
   fetch_free (fetch);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -1744,7 +1680,7 @@ test_unref_in_handler (void)
 
   fetch_free (fetch);
   fetch_free (running);
-  drain_context ();
+  test_drain_context ();
 }
 
 /* A default of the session must not add lines to a request: the setter refuses it, and
@@ -1793,7 +1729,7 @@ test_user_agent_injection (void)
   g_assert_null (test_request_get_header (req, "X-Injected"));
 
   fetch_free (fetch);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -1854,7 +1790,7 @@ test_session_connect_timeout (void)
   close (hole);
   fetch_free (fetch);
   fetch_free (own);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 
@@ -1977,7 +1913,7 @@ test_cancel_result (void)
   fetch_free (again);
   fetch_free (first);
   fetch_free (other);
-  drain_context ();
+  test_drain_context ();
   g_assert_finalize_object (session);
 }
 

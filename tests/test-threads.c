@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "gmulti.h"
+#include "test-fds.h"
 #include "test-server.h"
+#include "test-wait.h"
 
 /* Sessions side by side: many on one main context, one per thread each on its own
  * context, all running transfers at once against the same loopback servers. Every
@@ -107,18 +109,6 @@ make_uri (guint       server,
 
 /* ------------------------------------------------------------ bookkeeping */
 
-static guint
-count_fds (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  guint n = 0;
-
-  g_assert_nonnull (dir);
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
 static void
 list_fds (void)
 {
@@ -143,18 +133,11 @@ assert_fds_back_to (guint baseline)
 
   for (guint i = 0; i < G_N_ELEMENTS (servers); i++)
     g_assert_true (test_server_wait_open (servers[i], 0, 10000));
-  while ((n = count_fds ()) != baseline && g_get_monotonic_time () < end)
+  while ((n = test_count_fds ()) != baseline && g_get_monotonic_time () < end)
     g_usleep (5000);
   if (n != baseline)
     list_fds ();
   g_assert_cmpuint (n, ==, baseline);
-}
-
-static gboolean
-set_flag_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
 }
 
 /* Iterates @context until *@count reaches @n or WAIT_MS passed. */
@@ -166,7 +149,7 @@ run_until_count (GMainContext *context,
   gboolean timed_out = FALSE;
   GSource *timeout = g_timeout_source_new (WAIT_MS);
 
-  g_source_set_callback (timeout, set_flag_cb, &timed_out, NULL);
+  g_source_set_callback (timeout, test_set_flag_cb, &timed_out, NULL);
   g_source_attach (timeout, context);
   while (*count < n && !timed_out)
     g_main_context_iteration (context, TRUE);
@@ -183,7 +166,7 @@ run_for (GMainContext *context,
   gboolean done = FALSE;
   GSource *timeout = g_timeout_source_new (ms);
 
-  g_source_set_callback (timeout, set_flag_cb, &done, NULL);
+  g_source_set_callback (timeout, test_set_flag_cb, &done, NULL);
   g_source_attach (timeout, context);
   while (!done)
     g_main_context_iteration (context, TRUE);
@@ -463,7 +446,7 @@ test_many_sessions (void)
   GCancellable *cancellables[N_SESSIONS] = { NULL, };
   g_autoptr(GPtrArray) fetches = g_ptr_array_new ();
   g_autoptr(GPtrArray) slow = g_ptr_array_new ();
-  guint baseline = count_fds ();
+  guint baseline = test_count_fds ();
   guint n_done = 0, n_slow_done = 0, n_slow_sends = 0;
 
   for (guint s = 0; s < N_SESSIONS; s++)
@@ -641,7 +624,7 @@ test_thread_per_session (void)
   GCond cond;
   gboolean go = FALSE;
   gint n_waiting = 0;
-  guint baseline = count_fds ();
+  guint baseline = test_count_fds ();
   gint64 end;
 
   g_mutex_init (&lock);
@@ -694,7 +677,7 @@ wakeup_thread (gpointer data)
 static void
 test_engine_wakeup_first_poll (void)
 {
-  guint baseline = count_fds ();
+  guint baseline = test_count_fds ();
   guint slow = 0;
 
   for (guint i = 0; i < n_wakeup_rounds && slow < 5; i++)
@@ -718,7 +701,7 @@ test_engine_wakeup_first_poll (void)
       gmulti_engine_unref (engine);
     }
   g_assert_cmpuint (slow, ==, 0);
-  g_assert_cmpuint (count_fds (), ==, baseline);
+  g_assert_cmpuint (test_count_fds (), ==, baseline);
 }
 
 int
