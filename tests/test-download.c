@@ -222,6 +222,21 @@ assert_old_file (Fixture *fx)
   g_assert_cmpstr (contents, ==, OLD_CONTENTS);
 }
 
+/* The directory as the download found it: the old file alone when there was one
+ * (@existing), else nothing. */
+static void
+assert_left_as_before (Fixture  *fx,
+                       gboolean  existing)
+{
+  if (existing)
+    {
+      assert_dir (fx, "file.bin");
+      assert_old_file (fx);
+    }
+  else
+    assert_dir (fx, "");
+}
+
 static GMultiTransfer *
 new_transfer (Fixture    *fx,
               const char *path)
@@ -251,13 +266,7 @@ run_refused (Fixture  *fx,
   g_assert_error (fx->error, GMULTI_ERROR, GMULTI_ERROR_CONNECT_FAILED);
   close (fd);
 
-  if (existing)
-    {
-      assert_dir (fx, "file.bin");
-      assert_old_file (fx);
-    }
-  else
-    assert_dir (fx, "");
+  assert_left_as_before (fx, existing);
 
   test_drain_context ();
   g_assert_finalize_object (transfer);
@@ -296,13 +305,7 @@ run_cancel_mid_body (Fixture  *fx,
   g_assert_cmpuint (gmulti_session_get_n_transfers (fx->session), ==, 0);
   RUN_UNTIL (g_atomic_int_get (&slow_stopped), WAIT_MS);
 
-  if (existing)
-    {
-      assert_dir (fx, "file.bin");
-      assert_old_file (fx);
-    }
-  else
-    assert_dir (fx, "");
+  assert_left_as_before (fx, existing);
 
   test_drain_context ();
   g_assert_finalize_object (transfer);
@@ -376,13 +379,7 @@ test_truncated (Fixture       *fx,
       g_assert_true (fx->error->domain == GMULTI_ERROR);
       g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, TRUNCATED_SENT);
       test_drain_context ();
-      if (existing)
-        {
-          assert_dir (fx, "file.bin");
-          assert_old_file (fx);
-        }
-      else
-        assert_dir (fx, "");
+      assert_left_as_before (fx, existing);
     }
 
   g_assert_finalize_object (transfer);
@@ -521,13 +518,7 @@ test_write_error (Fixture       *fx,
           g_assert_nonnull (fx->error);
           g_assert_true (fx->error->domain == G_IO_ERROR);
           test_drain_context ();
-          if (existing)
-            {
-              assert_dir (fx, "file.bin");
-              assert_old_file (fx);
-            }
-          else
-            assert_dir (fx, "");
+          assert_left_as_before (fx, existing);
         }
 
       g_assert_finalize_object (transfer);
