@@ -38,6 +38,10 @@ cancel_source_finalize (GSource *source)
 {
   GMultiCancelSource *self = (GMultiCancelSource *) source;
 
+  /* Dropped without gmulti_cancel_source_free(): never leave the handler pointing at a
+   * freed source. */
+  if (self->handler != 0)
+    g_cancellable_disconnect (self->cancellable, self->handler);
   g_clear_object (&self->cancellable);
 }
 

@@ -826,6 +826,28 @@ on_head (GMultiConnection *conn)
   return TRUE;
 }
 
+/* Hands body bytes to the transfer's sink and reports progress. FALSE with @error set
+ * when the sink failed or the application aborted. */
+static gboolean
+deliver (GMultiTransfer *transfer,
+         const guint8   *data,
+         gsize           length,
+         GError        **error)
+{
+  GError *local_error = NULL;
+
+  if (!gmulti_transfer_deliver_body (transfer, data, length, &local_error))
+    {
+      if (local_error == NULL)
+        local_error = g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
+                                           _("The write function aborted the transfer"));
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  gmulti_transfer_report_progress (transfer, FALSE);
+  return TRUE;
+}
+
 /* The decoder's sink: decoded bytes go where a plain body goes. A pause stops the
  * decoder, which keeps what it did not decode yet. */
 static gboolean
@@ -836,15 +858,7 @@ deliver_decoded_cb (const guint8  *data,
 {
   GMultiTransfer *transfer = ((GMultiConnection *) user_data)->transfer;
 
-  if (!gmulti_transfer_deliver_body (transfer, data, length, error))
-    {
-      if (error != NULL && *error == NULL)
-        g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
-                             _("The write function aborted the transfer"));
-      return FALSE;
-    }
-  gmulti_transfer_report_progress (transfer, FALSE);
-  return !transfer->paused;
+  return deliver (transfer, data, length, error) && !transfer->paused;
 }
 
 /* Decodes @length body bytes (none: goes on with what the decoder holds), or with
@@ -950,16 +964,12 @@ process (GMultiConnection *conn,
             }
           else if (!run->following)
             {
-              if (!gmulti_transfer_deliver_body (transfer, body, body_length, &error))
+              if (!deliver (transfer, body, body_length, &error))
                 {
                   conn->reusable = FALSE;
-                  if (error == NULL)
-                    error = g_error_new (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
-                                         _("The write function aborted the transfer"));
                   fail (conn, error);
                   return FALSE;
                 }
-              gmulti_transfer_report_progress (transfer, FALSE);
               if (transfer->paused)
                 {
                   hold (conn, data + pos, length - pos);
