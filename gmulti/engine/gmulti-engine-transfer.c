@@ -373,8 +373,9 @@ gmulti_engine_detach_transfer (GMultiEngine   *self,
       GMultiConnection *conn = run->conn;
 
       run->conn = NULL;
-      if (conn->state == GMULTI_CONNECTION_CONNECTING ||
-          conn->state == GMULTI_CONNECTION_HANDSHAKING)
+      /* Not ready for requests yet (connecting, in the TLS handshake, or TLS could not
+       * even start): nothing it carries is worth keeping. */
+      if (conn->protocol == NULL)
         {
           conn->connecting = NULL;
           gmulti_pool_close (self, conn);
