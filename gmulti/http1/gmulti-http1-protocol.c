@@ -44,8 +44,8 @@ is_transport_error (const GError *error)
          g_error_matches (error, GMULTI_ERROR, GMULTI_ERROR_SEND_FAILED);
 }
 
-/* Ends the exchange: the connection is pooled when @result says IDLE, closed for
- * CLOSE. */
+/* Ends the exchange before its stream event is reported; the operation under way
+ * returns @result, and the pool pools (IDLE) or closes (CLOSE) the connection. */
 static GMultiTransfer *
 end_exchange (GMultiConnection     *conn,
               GMultiProtocolResult  result)
@@ -225,9 +225,8 @@ send_failed (GMultiConnection *conn,
     process (conn, buffer, n, FALSE);
 }
 
-/* Writes what the socket takes. Returns FALSE if the exchange ended (conn may be gone)
- * or a send failure handed it to send_failed(); @may_read allows that (not from inside
- * process()). */
+/* Writes what the socket takes. Returns FALSE if the exchange ended or a send failure
+ * handed it to send_failed(); @may_read allows that (not from inside process()). */
 static gboolean
 send_pending (GMultiConnection *conn,
               gboolean          may_read)
@@ -870,8 +869,8 @@ deliver_decoded_cb (const guint8  *data,
 }
 
 /* Decodes @length body bytes (none: goes on with what the decoder holds), or with
- * @finish, ends the decoding. Returns FALSE when the exchange failed (the connection
- * is gone) or paused (then the rest of the input, @rest, is held). */
+ * @finish, ends the decoding. Returns FALSE when the exchange failed or paused (then
+ * the rest of the input, @rest, is held). */
 static gboolean
 decode (GMultiConnection *conn,
         const guint8     *body,
@@ -904,8 +903,8 @@ decode (GMultiConnection *conn,
 }
 
 /* Feeds input to the parser and acts on its events. Returns TRUE when the exchange
- * goes on and waits for more input; FALSE when it ended, failed or is paused (the
- * connection may be gone). */
+ * goes on and waits for more input; FALSE when it ended, failed or is paused. An
+ * exchange that ended has left its result in h1->result for the pool. */
 static gboolean
 process (GMultiConnection *conn,
          const guint8     *data,
