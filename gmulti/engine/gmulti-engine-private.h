@@ -168,7 +168,8 @@ void     gmulti_engine_abort_transfer    (GMultiEngine   *self,
 void     gmulti_engine_start_waiter      (GMultiEngine   *self,
                                           GMultiTransfer *transfer,
                                           GMultiHost     *host);
-/* @conn (idle, or just connected for @transfer) carries @transfer's request now. */
+/* @conn (from the pool, or just connected for @transfer) carries @transfer's request
+ * now, on a stream of its own. */
 void     gmulti_engine_begin_exchange    (GMultiEngine     *self,
                                           GMultiTransfer   *transfer,
                                           GMultiConnection *conn);
