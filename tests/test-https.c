@@ -500,6 +500,32 @@ test_client_certificate (void)
   g_assert_cmpuint (gmulti_transfer_get_status (with), ==, 200);
 }
 
+/* A TLS session that cannot even be set up (a CA file that is not there) fails the
+ * transfer, and its TCP connection is closed: pooled, it would carry the next request
+ * to the same origin with the same options in plain text. */
+static void
+test_setup_failure_not_pooled (void)
+{
+  g_autoptr(TestServer) server = start_server ("server.pem", FALSE);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autofree char *missing = cert ("missing-ca.pem");
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GMultiTransfer) transfer = new_transfer (server, "localhost", "/small");
+
+      gmulti_transfer_set_tls_ca_file (transfer, missing);
+      g_assert_cmpint (gmulti_engine_add (loop->engine, transfer), ==, GMULTI_ENGINE_OK);
+      g_assert_true (engine_loop_run (loop, 10000));
+      g_assert_nonnull (gmulti_transfer_get_error (transfer));
+      g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 0);
+      g_assert_false (gmulti_metrics_get_connection_reused (gmulti_transfer_get_metrics (transfer)));
+      g_assert_cmpuint (gmulti_engine_get_n_connections (loop->engine), ==, 0);
+      g_assert_cmpuint (gmulti_engine_remove (loop->engine, transfer), ==, GMULTI_ENGINE_OK);
+    }
+  g_assert_cmpuint (loop->n_contract_violations, ==, 0);
+}
+
 static void
 make_certs (void)
 {
@@ -563,6 +589,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Https/client-certificate", test_client_certificate);
   g_test_add_func ("/GMulti/Https/idle-reset", test_idle_reset);
   g_test_add_func ("/GMulti/Https/options-after-add", test_options_after_add);
+  g_test_add_func ("/GMulti/Https/setup-failure-not-pooled", test_setup_failure_not_pooled);
 
   status = g_test_run ();
   remove_certs ();

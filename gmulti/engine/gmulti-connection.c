@@ -13,6 +13,7 @@
 #include "gmulti-engine-private.h"
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
+#include "gmulti-protocol.h"
 
 GMultiConnection *
 gmulti_connection_new (GMultiEngine *engine,
@@ -25,12 +26,11 @@ gmulti_connection_new (GMultiEngine *engine,
   self->host = host;
   self->id = id;
   self->state = GMULTI_CONNECTION_CONNECTING;
-  self->reusable = TRUE;
   self->timer.kind = GMULTI_TIMER_CONNECTION;
   self->link.data = self;
   self->idle_link.data = self;
+  self->room_link.data = self;
   self->lru_link.data = self;
-  gmulti_http1_parser_init (&self->parser);
   return self;
 }
 
@@ -60,8 +60,8 @@ gmulti_connection_free (GMultiConnection *self)
   if (self->socket != NULL)
     gmulti_engine_close_socket (self->engine, self->socket);
   gmulti_engine_arm_connection_timer (self->engine, self, 0);
-  gmulti_http1_parser_clear (&self->parser);
-  g_clear_pointer (&self->decoder, gmulti_decoder_free);
+  if (self->protocol_state != NULL)
+    self->protocol->free (self->protocol_state);
   g_clear_error (&self->connect_error);
   g_free (self->addresses);
   g_free (self->leftover);
@@ -268,8 +268,7 @@ tls_read_result (GMultiConnection  *self,
 {
   /* Without close_notify, only a body whose end the framing shows is complete; a body
    * delimited by the close itself may have been cut short by an attacker. */
-  if (n == 0 && !gmulti_tls_was_clean_close (self->tls) &&
-      self->parser.body_mode == GMULTI_HTTP1_BODY_CLOSE && self->transfer != NULL)
+  if (n == 0 && !gmulti_tls_was_clean_close (self->tls) && self->close_delimited)
     {
       gmulti_tls_set_unclean_close_error (error);
       errno = ECONNRESET;

@@ -7,8 +7,6 @@
 #include "gmulti-transfer-run.h"
 #include "gmulti-socket-table.h"
 #include "gmulti-resolver.h"
-#include "http1/gmulti-http1-parser.h"
-#include "coding/gmulti-decoder.h"
 #include "tls/gmulti-tls.h"
 #include "tls/gmulti-tls-config.h"
 
@@ -21,16 +19,17 @@ G_BEGIN_DECLS
 typedef enum {
   GMULTI_CONNECTION_CONNECTING,
   GMULTI_CONNECTION_HANDSHAKING, /* TCP connected, TLS handshake under way */
-  GMULTI_CONNECTION_ACTIVE,    /* carrying an exchange */
+  GMULTI_CONNECTION_ACTIVE,    /* carrying streams */
   GMULTI_CONNECTION_IDLE,      /* in the pool */
   GMULTI_CONNECTION_CLOSED,
 } GMultiConnectionState;
 
 typedef struct _GMultiTransfer GMultiTransfer;
+typedef struct _GMultiProtocol GMultiProtocol;
 
 /* One transport connection to an origin. It owns the socket, the bytes received but not
- * consumed yet, and the protocol state of the exchange it carries. Transfers borrow it
- * for the duration of one exchange. */
+ * consumed yet, and the state of the protocol it speaks (gmulti-protocol.h), which
+ * carries the streams of the transfers borrowing it, each for one exchange. */
 struct _GMultiConnection {
   GMultiEngine *engine;
   gpointer host;                 /* GMultiHost of its origin */
@@ -51,12 +50,12 @@ struct _GMultiConnection {
   GError *connect_error;         /* the most recent attempt's failure */
   GMultiEngineTimer timer;       /* next attempt */
 
-  /* The exchange (HTTP/1.1: one at a time). */
-  GMultiTransfer *transfer;
-  GMultiHttp1Parser parser;
-  GMultiDecoder *decoder;        /* undoes the response's transfer codings; NULL: none */
-  guint n_exchanges;             /* exchanges started on this connection */
-  gboolean reusable;             /* FALSE once the framing says it must close */
+  /* Once connected: the protocol and its state (streams, framing). */
+  const GMultiProtocol *protocol;
+  gpointer protocol_state;
+  GMultiTransfer *connecting;    /* until then: the transfer it is opened for */
+  gboolean close_delimited;      /* a body the close ends is under way: over TLS, a
+                                    close without close_notify is an error */
 
   int low_water;                 /* SO_RCVLOWAT as last set; 0 = the kernel's default */
   guint n_receives;              /* readable events handled */
@@ -68,6 +67,8 @@ struct _GMultiConnection {
 
   GList link;                    /* engine->connections */
   GList idle_link;               /* host->idle */
+  GList room_link;               /* host->room, while in_room */
+  gboolean in_room;
   GList lru_link;                /* engine->idle_lru */
 };
 

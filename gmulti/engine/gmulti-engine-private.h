@@ -41,6 +41,7 @@ typedef struct {
   char *origin;
   guint n_connections;       /* open, any state */
   GQueue idle;               /* idle connections, most recently used last */
+  GQueue room;               /* active connections that take another stream now */
   GQueue waiters;            /* its transfers in engine->pending, in the same order */
   GList waiting_link;        /* engine->waiting_hosts while waiters is not empty */
 } GMultiHost;
@@ -73,6 +74,8 @@ struct _GMultiEngine
   GQueue idle_lru;           /* every idle connection, least recently used first */
   GQueue connections;        /* every open connection */
   guint64 next_connection_id;
+  guint n_room;              /* connections in the hosts' room queues */
+  const GMultiProtocol *protocol; /* what new connections speak; NULL: HTTP/1.1 */
 
   guint max_connections;     /* 0: no limit */
   guint max_host_connections;
@@ -111,8 +114,8 @@ void     gmulti_engine_close_socket     (GMultiEngine *self,
 guint8  *gmulti_engine_get_scratch      (GMultiEngine *self,
                                          gsize        *size);
 void     gmulti_engine_grow_scratch     (GMultiEngine *self);
-/* The transfer's exchange ended: success (error NULL) or failure. The connection has
- * already been released by the caller. */
+/* The transfer's exchange ended (gmulti-engine-stream.c): success (error NULL) or
+ * failure. It no longer uses a connection. */
 void     gmulti_engine_finish_transfer  (GMultiEngine   *self,
                                          GMultiTransfer *transfer,
                                          GError         *error);
@@ -165,19 +168,11 @@ void     gmulti_engine_abort_transfer    (GMultiEngine   *self,
 void     gmulti_engine_start_waiter      (GMultiEngine   *self,
                                           GMultiTransfer *transfer,
                                           GMultiHost     *host);
-/* @conn (idle, or just connected for @transfer) carries @transfer's request now. */
+/* @conn (from the pool, or just connected for @transfer) carries @transfer's request
+ * now, on a stream of its own. */
 void     gmulti_engine_begin_exchange    (GMultiEngine     *self,
                                           GMultiTransfer   *transfer,
                                           GMultiConnection *conn);
-/* A stale pooled connection failed before any response byte: try again once. Returns
- * TRUE when the transfer was retried (*@error is freed then), FALSE when it may not be
- * (*@error may get a prefix saying why). */
-gboolean gmulti_engine_retry_transfer    (GMultiEngine   *self,
-                                          GMultiTransfer *transfer,
-                                          GError        **error);
-/* The response head says redirect and the transfer follows redirects. */
-gboolean gmulti_engine_wants_redirect    (GMultiTransfer *transfer);
-
 void     gmulti_engine_set_phase         (GMultiEngine   *self,
                                           GMultiTransfer *transfer,
                                           GMultiRunPhase  phase);
@@ -186,14 +181,15 @@ void     gmulti_engine_update_resolver_interest (GMultiEngine *self);
 /* gmulti-pool.c: connections by origin, limits and the pending queue. */
 GMultiHost *gmulti_pool_get_host          (GMultiEngine *self,
                                            const char   *origin);
-/* Whether @transfer may have a connection to @host now: an idle one, or room within the
- * limits for a new one (closing the oldest idle connection if that makes the room). */
+/* Whether @transfer may have a connection to @host now: one with room for its stream
+ * (idle, or a multiplexing one in use), or room within the limits for a new one
+ * (closing the oldest idle connection if that makes the room). */
 gboolean gmulti_pool_can_start            (GMultiEngine   *self,
                                            GMultiHost     *host,
                                            GMultiTransfer *transfer);
-/* A connection to @host for @transfer: an idle one (*@is_new FALSE), or a new one, not
- * connected yet, after closing what had to give way; NULL, changing nothing, when it
- * cannot have one now (exactly when gmulti_pool_can_start() says so). */
+/* A connection to @host for @transfer: one with room (*@is_new FALSE), or a new one,
+ * not connected yet, after closing what had to give way; NULL, changing nothing, when
+ * it cannot have one now (exactly when gmulti_pool_can_start() says so). */
 GMultiConnection *gmulti_pool_acquire     (GMultiEngine   *self,
                                            GMultiHost     *host,
                                            GMultiTransfer *transfer,
@@ -210,10 +206,21 @@ void     gmulti_pool_unwait               (GMultiEngine   *self,
 void     gmulti_pool_dispatch             (GMultiEngine *self);
 /* A limit was raised or lowered: waiters are looked at again. */
 void     gmulti_pool_limits_changed       (GMultiEngine *self);
-/* The exchange on @conn ended: pool it when @reusable, close it otherwise. */
-void     gmulti_pool_release              (GMultiEngine     *self,
+/* The protocol's operations on a connected @conn for @transfer's stream; the pool
+ * pools or closes the connection as each one's result says. */
+void     gmulti_pool_start_stream         (GMultiEngine     *self,
                                            GMultiConnection *conn,
-                                           gboolean          reusable);
+                                           GMultiTransfer   *transfer);
+void     gmulti_pool_resume_stream        (GMultiEngine     *self,
+                                           GMultiConnection *conn,
+                                           GMultiTransfer   *transfer);
+void     gmulti_pool_stream_timeout       (GMultiEngine     *self,
+                                           GMultiConnection *conn,
+                                           GMultiTransfer   *transfer);
+/* @transfer, no longer using @conn (run.conn cleared), leaves its stream early. */
+void     gmulti_pool_reset_stream         (GMultiEngine     *self,
+                                           GMultiConnection *conn,
+                                           GMultiTransfer   *transfer);
 void     gmulti_pool_close                (GMultiEngine     *self,
                                            GMultiConnection *conn);
 void     gmulti_pool_close_all            (GMultiEngine     *self,

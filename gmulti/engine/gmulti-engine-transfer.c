@@ -4,9 +4,9 @@
 #include "gmulti-engine-private.h"
 #include "tls/gmulti-tls-config.h"
 #include "gmulti-error.h"
-#include "gmulti-h1-exchange.h"
 #include "gmulti-headers.h"
 #include "gmulti-i18n-private.h"
+#include "gmulti-protocol.h"
 #include "gmulti-redirect.h"
 
 /* The life of a transfer inside the engine: start (validate, resolve, get a
@@ -36,19 +36,6 @@ gmulti_transfer_run_clear (GMultiTransferRun *run)
   clear_hop (run);
   g_clear_pointer (&run->tls_config, gmulti_tls_config_unref);
   g_clear_pointer (&run->redirect_method, g_free);
-}
-
-static gboolean
-method_is_idempotent (const char *method)
-{
-  static const char *const idempotent[] = {
-    "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE",
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (idempotent); i++)
-    if (strcmp (method, idempotent[i]) == 0)
-      return TRUE;
-  return FALSE;
 }
 
 /* Fills in origin, host, target and Host header of the hop from the effective URI. */
@@ -163,7 +150,6 @@ gmulti_engine_begin_exchange (GMultiEngine     *self,
                               GMultiConnection *conn)
 {
   transfer->run.conn = conn;
-  conn->transfer = transfer;
   transfer->metrics.connection_id = conn->id;
   transfer->metrics.connection_reused = !transfer->run.conn_is_new;
   if (transfer->run.low_speed_check == 0 && transfer->low_speed_limit > 0)
@@ -173,7 +159,7 @@ gmulti_engine_begin_exchange (GMultiEngine     *self,
       transfer->run.low_speed_since = 0;
     }
   set_phase (self, transfer, GMULTI_RUN_SENDING);
-  gmulti_h1_start (conn);
+  gmulti_pool_start_stream (self, conn, transfer);
 }
 
 static void
@@ -243,7 +229,7 @@ use_connection (GMultiEngine     *self,
       return;
     }
 
-  conn->transfer = transfer;
+  conn->connecting = transfer;
   transfer->run.conn = conn;
   if (transfer->connect_timeout_ms > 0)
     transfer->run.connect_deadline = self->now +
@@ -352,7 +338,7 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
     case GMULTI_RUN_RECEIVING:
       /* Resumed after a pause. */
       if (run->conn != NULL)
-        gmulti_h1_resume (run->conn);
+        gmulti_pool_resume_stream (self, run->conn, transfer);
       break;
 
     default:
@@ -387,18 +373,15 @@ gmulti_engine_detach_transfer (GMultiEngine   *self,
       GMultiConnection *conn = run->conn;
 
       run->conn = NULL;
-      if (conn->state == GMULTI_CONNECTION_CONNECTING ||
-          conn->state == GMULTI_CONNECTION_HANDSHAKING)
+      /* Not ready for requests yet (connecting, in the TLS handshake, or TLS could not
+       * even start): nothing it carries is worth keeping. */
+      if (conn->protocol == NULL)
         {
-          conn->transfer = NULL;
+          conn->connecting = NULL;
           gmulti_pool_close (self, conn);
         }
       else
-        {
-          gboolean clean = gmulti_h1_detach (conn);
-
-          gmulti_pool_release (self, conn, clean);
-        }
+        gmulti_pool_reset_stream (self, conn, transfer);
     }
   gmulti_timer_heap_remove (&self->timers, &run->timer.node);
 }
@@ -437,19 +420,6 @@ gmulti_engine_abort_transfer (GMultiEngine   *self,
     }
   gmulti_engine_detach_transfer (self, transfer);
   queue_message (self, transfer, error);
-}
-
-gboolean
-gmulti_engine_wants_redirect (GMultiTransfer *transfer)
-{
-  guint status = transfer->status;
-
-  if (!transfer->follow_redirects)
-    return FALSE;
-  if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
-    return FALSE;
-  return transfer->response_headers != NULL &&
-         gmulti_headers_get_one (transfer->response_headers, "Location") != NULL;
 }
 
 /* Sets the transfer up for the next hop; returns an error if it cannot be followed. */
@@ -527,44 +497,6 @@ gmulti_engine_finish_transfer (GMultiEngine   *self,
   gmulti_engine_abort_transfer (self, transfer, error);
 }
 
-gboolean
-gmulti_engine_retry_transfer (GMultiEngine   *self,
-                              GMultiTransfer *transfer,
-                              GError        **error)
-{
-  GMultiTransferRun *run = &transfer->run;
-  gboolean transport = g_error_matches (*error, GMULTI_ERROR, GMULTI_ERROR_CONNECTION_CLOSED) ||
-                       g_error_matches (*error, GMULTI_ERROR, GMULTI_ERROR_RECEIVE_FAILED) ||
-                       g_error_matches (*error, GMULTI_ERROR, GMULTI_ERROR_SEND_FAILED);
-
-  if (!transport || run->retried_stale || run->conn_is_new || run->response_started)
-    return FALSE;
-  if (!method_is_idempotent (run->method))
-    {
-      /* Say why this one failed where a GET would have been sent again. */
-      g_prefix_error (error, _("The %s request was not sent again on a new connection, as "
-                               "the server may have acted on it: "), run->method);
-      return FALSE;
-    }
-  if (gmulti_transfer_has_request_body (transfer) && !run->body_dropped &&
-      !gmulti_transfer_rewind_request_body (transfer))
-    {
-      g_prefix_error (error, _("The %s request was not sent again on a new connection, as "
-                               "its body cannot be sent again: "), run->method);
-      return FALSE;
-    }
-
-  g_debug ("Retrying %s on a fresh connection: %s", transfer->effective_uri, (*error)->message);
-  g_clear_error (error);
-  run->retried_stale = TRUE;
-  run->conn = NULL;
-  g_clear_pointer (&run->unsent, g_byte_array_unref);
-  gmulti_transfer_begin_hop (transfer);
-  set_phase (self, transfer, GMULTI_RUN_INIT);
-  gmulti_engine_schedule (self, transfer);
-  return TRUE;
-}
-
 void
 gmulti_engine_transfer_deadline (GMultiEngine   *self,
                                  GMultiTransfer *transfer)
@@ -594,8 +526,8 @@ gmulti_engine_transfer_deadline (GMultiEngine   *self,
   if (run->phase == GMULTI_RUN_WAIT_CONTINUE && run->continue_deadline > 0 &&
       now >= run->continue_deadline)
     {
-      run->continue_deadline = 0;
-      gmulti_h1_continue_timeout (run->conn);
+      gmulti_stream_continue (transfer);
+      gmulti_pool_stream_timeout (self, run->conn, transfer);
       if (run->phase == GMULTI_RUN_DONE || run->phase == GMULTI_RUN_NONE)
         return;
     }

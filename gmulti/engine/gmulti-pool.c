@@ -2,7 +2,8 @@
 #include "config.h"
 
 #include "gmulti-engine-private.h"
-#include "gmulti-h1-exchange.h"
+#include "gmulti-protocol.h"
+#include "http1/gmulti-http1-protocol.h"
 
 /* The connection pool: open connections grouped by origin, the limits on them, and the
  * FIFO of transfers waiting for a slot.
@@ -11,7 +12,12 @@
  * blocked only by its own origin's limit does not hold back those of other origins
  * behind it, and one the total limit blocks gets the oldest idle connection closed for
  * it. Starting happens in gmulti_pool_dispatch(), never while an exchange is on the
- * stack, so a freed connection cannot be taken by a newer transfer in between. */
+ * stack, so a freed connection cannot be taken by a newer transfer in between.
+ *
+ * The limits count connections, not streams: a connection whose protocol multiplexes
+ * and has room for another stream (its host's room queue) is handed to the next
+ * transfer of its origin before an idle one. The protocol's operations say what became
+ * of the connection; settle() acts on that. */
 
 static void
 host_free (gpointer data)
@@ -58,23 +64,35 @@ note_room (GMultiEngine *self)
     self->pool_changed = TRUE;
 }
 
-/* The idle connection @tls_config may reuse: the most recently used one, as the least
- * likely to have been closed by the server meanwhile. */
+static gboolean
+same_tls (GMultiConnection *conn,
+          GMultiTlsConfig  *tls_config)
+{
+  /* The origin key carries a hash of the TLS settings; a collision must not hand out a
+   * connection made with other settings. */
+  return conn->tls_config == NULL || tls_config == NULL ||
+         gmulti_tls_config_equal (conn->tls_config, tls_config);
+}
+
+/* The connection @tls_config may reuse: one in use with room for another stream, or
+ * else the most recently used idle one, as the least likely to have been closed by the
+ * server meanwhile. */
 static GMultiConnection *
 usable_idle (GMultiHost      *host,
              GMultiTlsConfig *tls_config)
 {
   GMultiConnection *conn;
 
+  if (G_UNLIKELY (host->room.head != NULL))
+    {
+      conn = host->room.head->data;
+      if (same_tls (conn, tls_config))
+        return conn;
+    }
   if (host->idle.tail == NULL)
     return NULL;
   conn = host->idle.tail->data;
-  /* The origin key carries a hash of the TLS settings; a collision must not hand out a
-   * connection made with other settings. */
-  if (conn->tls_config != NULL && tls_config != NULL &&
-      !gmulti_tls_config_equal (conn->tls_config, tls_config))
-    return NULL;
-  return conn;
+  return same_tls (conn, tls_config) ? conn : NULL;
 }
 
 static gboolean
@@ -113,9 +131,12 @@ gmulti_pool_acquire (GMultiEngine   *self,
 
   if (!fresh && (conn = usable_idle (host, transfer->run.tls_config)) != NULL)
     {
-      g_queue_unlink (&host->idle, &conn->idle_link);
-      g_queue_unlink (&self->idle_lru, &conn->lru_link);
-      conn->state = GMULTI_CONNECTION_ACTIVE;
+      if (conn->state == GMULTI_CONNECTION_IDLE)
+        {
+          g_queue_unlink (&host->idle, &conn->idle_link);
+          g_queue_unlink (&self->idle_lru, &conn->lru_link);
+          conn->state = GMULTI_CONNECTION_ACTIVE;
+        }
       *is_new = FALSE;
       return conn;
     }
@@ -190,8 +211,9 @@ next_to_start (GMultiEngine *self)
   head = self->pending.head->data;
   if (gmulti_pool_can_start (self, head->run.wait_host, head))
     return head;
-  /* Every connection is in use and none may be opened: nobody can start. */
-  if (total_is_full (self) && self->idle_lru.head == NULL)
+  /* Every connection is in use, none may be opened and none takes another stream:
+   * nobody can start. */
+  if (total_is_full (self) && self->idle_lru.head == NULL && self->n_room == 0)
     return NULL;
 
   /* The head waits for its origin's limit. Within one origin the first waiter is the
@@ -232,12 +254,36 @@ gmulti_pool_limits_changed (GMultiEngine *self)
   note_room (self);
 }
 
+static void
+set_room (GMultiEngine     *self,
+          GMultiConnection *conn,
+          gboolean          room)
+{
+  GMultiHost *host = conn->host;
+
+  if (room == conn->in_room)
+    return;
+  conn->in_room = room;
+  if (room)
+    {
+      g_queue_push_tail_link (&host->room, &conn->room_link);
+      self->n_room++;
+      note_room (self);
+    }
+  else
+    {
+      g_queue_unlink (&host->room, &conn->room_link);
+      self->n_room--;
+    }
+}
+
 void
 gmulti_pool_close (GMultiEngine     *self,
                    GMultiConnection *conn)
 {
   GMultiHost *host = conn->host;
 
+  set_room (self, conn, FALSE);
   if (conn->state == GMULTI_CONNECTION_IDLE)
     {
       g_queue_unlink (&host->idle, &conn->idle_link);
@@ -260,26 +306,24 @@ max_idle (GMultiEngine *self)
   return MAX (GMULTI_DEFAULT_MIN_IDLE_CONNECTIONS, 4 * self->transfers.length);
 }
 
-void
-gmulti_pool_release (GMultiEngine     *self,
-                     GMultiConnection *conn,
-                     gboolean          reusable)
+/* The last stream on @conn ended and left it clean: pooled, unless it cannot be. */
+static void
+release (GMultiEngine     *self,
+         GMultiConnection *conn)
 {
   GMultiHost *host = conn->host;
 
-  conn->transfer = NULL;
   /* Bytes already taken from the socket (TLS reads ahead) never make it readable again,
    * so look now at what an idle connection's event would find: a second response
    * nobody asked for must not answer the next request. */
-  if (reusable && conn->reusable && gmulti_connection_has_pending (conn) &&
-      !gmulti_h1_idle_is_clean (conn))
-    reusable = FALSE;
-  if (!reusable || !conn->reusable || self->stopped || conn->socket == NULL)
+  if ((gmulti_connection_has_pending (conn) && !conn->protocol->is_clean (conn)) ||
+      self->stopped || conn->socket == NULL)
     {
       gmulti_pool_close (self, conn);
       return;
     }
 
+  set_room (self, conn, FALSE);
   conn->state = GMULTI_CONNECTION_IDLE;
   gmulti_connection_set_low_water (conn, 0);
   if (conn->tls != NULL)
@@ -293,6 +337,62 @@ gmulti_pool_release (GMultiEngine     *self,
   while (self->idle_lru.length > max_idle (self))
     gmulti_pool_close (self, self->idle_lru.head->data);
   note_room (self);
+}
+
+/* Acts on what a protocol operation says of @conn. */
+static void
+settle (GMultiEngine         *self,
+        GMultiConnection     *conn,
+        GMultiProtocolResult  result)
+{
+  switch (result)
+    {
+    case GMULTI_PROTOCOL_CLOSE:
+      gmulti_pool_close (self, conn);
+      break;
+    case GMULTI_PROTOCOL_IDLE:
+      if (conn->state == GMULTI_CONNECTION_ACTIVE)
+        release (self, conn);
+      break;
+    case GMULTI_PROTOCOL_OK:
+    default:
+      /* Streams go on; a multiplexing connection may take another one now. */
+      if (conn->state == GMULTI_CONNECTION_ACTIVE)
+        set_room (self, conn, conn->protocol->capacity (conn) > 0);
+      break;
+    }
+}
+
+void
+gmulti_pool_start_stream (GMultiEngine     *self,
+                          GMultiConnection *conn,
+                          GMultiTransfer   *transfer)
+{
+  settle (self, conn, conn->protocol->start_stream (conn, transfer));
+}
+
+void
+gmulti_pool_resume_stream (GMultiEngine     *self,
+                           GMultiConnection *conn,
+                           GMultiTransfer   *transfer)
+{
+  settle (self, conn, conn->protocol->resume (conn, transfer));
+}
+
+void
+gmulti_pool_stream_timeout (GMultiEngine     *self,
+                            GMultiConnection *conn,
+                            GMultiTransfer   *transfer)
+{
+  settle (self, conn, conn->protocol->timeout (conn, transfer));
+}
+
+void
+gmulti_pool_reset_stream (GMultiEngine     *self,
+                          GMultiConnection *conn,
+                          GMultiTransfer   *transfer)
+{
+  settle (self, conn, conn->protocol->reset_stream (conn, transfer));
 }
 
 void
@@ -310,9 +410,23 @@ gmulti_pool_close_all (GMultiEngine *self,
     {
       GMultiConnection *conn = self->connections.head->data;
 
-      g_assert (conn->transfer == NULL);
+      g_assert (conn->connecting == NULL);
       gmulti_pool_close (self, conn);
     }
+}
+
+/* The connection is ready for requests: its protocol takes over, and the transfer it
+ * was opened for begins. */
+static void
+connected (GMultiEngine     *self,
+           GMultiConnection *conn)
+{
+  GMultiTransfer *transfer = conn->connecting;
+
+  conn->connecting = NULL;
+  conn->protocol = self->protocol != NULL ? self->protocol : &gmulti_http1_protocol;
+  conn->protocol_state = conn->protocol->attach (conn);
+  gmulti_engine_begin_exchange (self, transfer, conn);
 }
 
 /* After a handshake step: begin the exchange when done, fail the transfer on error. */
@@ -322,7 +436,7 @@ tls_progress (GMultiEngine     *self,
               int               r,
               GError           *error)
 {
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransfer *transfer = conn->connecting;
 
   if (r < 0)
     {
@@ -333,7 +447,7 @@ tls_progress (GMultiEngine     *self,
     return;
 
   transfer->metrics.tls_time = g_get_monotonic_time () - transfer->run.start_us;
-  gmulti_engine_begin_exchange (self, transfer, conn);
+  connected (self, conn);
 }
 
 void
@@ -344,7 +458,7 @@ gmulti_pool_connection_event (GMultiEngine     *self,
 {
   if (conn->state == GMULTI_CONNECTION_CONNECTING)
     {
-      GMultiTransfer *transfer = conn->transfer;
+      GMultiTransfer *transfer = conn->connecting;
       GError *error = NULL;
       int r = gmulti_connection_connect_step (conn, sock, &error);
 
@@ -358,7 +472,7 @@ gmulti_pool_connection_event (GMultiEngine     *self,
       transfer->metrics.connect_time = self->now - transfer->run.start_us;
       if (!transfer->run.tls)
         {
-          gmulti_engine_begin_exchange (self, transfer, conn);
+          connected (self, conn);
           return;
         }
 
@@ -386,20 +500,14 @@ gmulti_pool_connection_event (GMultiEngine     *self,
 
       if (!gmulti_connection_flush (conn, &error))
         {
-          GMultiTransfer *transfer = conn->transfer;
-
-          if (transfer != NULL)
-            gmulti_engine_abort_transfer (self, transfer, error);
-          else
-            {
-              g_error_free (error);
-              gmulti_pool_close (self, conn);
-            }
+          conn->protocol->fail (conn, error);
+          g_error_free (error);
+          gmulti_pool_close (self, conn);
           return;
         }
     }
 
-  gmulti_h1_on_event (conn, events);
+  settle (self, conn, conn->protocol->event (conn, events));
 }
 
 void
@@ -415,11 +523,18 @@ gmulti_pool_connection_timer (GMultiEngine     *self,
       return;
     }
   if (gmulti_connection_connect_timer (conn, &error) < 0)
-    gmulti_engine_abort_transfer (self, conn->transfer, error);
+    gmulti_engine_abort_transfer (self, conn->connecting, error);
 }
 
 void
 gmulti_pool_free_hosts (GMultiEngine *self)
 {
   g_clear_pointer (&self->hosts, g_hash_table_unref);
+}
+
+void
+gmulti_engine_set_protocol_for_testing (GMultiEngine         *engine,
+                                        const GMultiProtocol *protocol)
+{
+  engine->protocol = protocol;
 }

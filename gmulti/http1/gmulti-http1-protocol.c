@@ -4,36 +4,71 @@
 #include <errno.h>
 #include <sys/socket.h>
 
-#include "gmulti-h1-exchange.h"
+#include "gmulti-http1-protocol.h"
 #include "gmulti-engine-private.h"
 #include "gmulti-error.h"
 #include "gmulti-headers.h"
 #include "gmulti-i18n-private.h"
+#include "http1/gmulti-http1-parser.h"
 #include "http1/gmulti-http1-request.h"
+#include "coding/gmulti-decoder.h"
 
-/* How long a request with "Expect: 100-continue" waits before sending its body anyway. */
-#define GMULTI_EXPECT_CONTINUE_WAIT_US (1000 * G_TIME_SPAN_MILLISECOND)
 /* Request body pieces taken from a read function. */
 #define GMULTI_UPLOAD_CHUNK_SIZE (16 * 1024)
 
+/* The HTTP/1.1 state of one connection: the exchange it carries, one at a time. */
+typedef struct {
+  GMultiTransfer *transfer;      /* the exchange under way; NULL between exchanges */
+  GMultiHttp1Parser parser;
+  GMultiDecoder *decoder;        /* undoes the response's transfer codings; NULL: none */
+  guint n_exchanges;             /* exchanges started on this connection */
+  gboolean reusable;             /* FALSE once the framing says it must close */
+  GMultiProtocolResult result;   /* what the operation under way tells the pool */
+} GMultiHttp1Connection;
+
+static inline GMultiHttp1Connection *
+h1_of (GMultiConnection *conn)
+{
+  return conn->protocol_state;
+}
+
 static gboolean process (GMultiConnection *conn, const guint8 *data, gsize length, gboolean eof);
 
-/* The exchange failed: retry a stale pooled connection's idempotent request once,
- * otherwise close the connection and complete the transfer with @error. */
+/* Failures of the connection itself; before any response byte, the server did not
+ * act on the request as far as HTTP/1.1 can tell. */
+static gboolean
+is_transport_error (const GError *error)
+{
+  return g_error_matches (error, GMULTI_ERROR, GMULTI_ERROR_CONNECTION_CLOSED) ||
+         g_error_matches (error, GMULTI_ERROR, GMULTI_ERROR_RECEIVE_FAILED) ||
+         g_error_matches (error, GMULTI_ERROR, GMULTI_ERROR_SEND_FAILED);
+}
+
+/* Ends the exchange before its stream event is reported; the operation under way
+ * returns @result, and the pool pools (IDLE) or closes (CLOSE) the connection. */
+static GMultiTransfer *
+end_exchange (GMultiConnection     *conn,
+              GMultiProtocolResult  result)
+{
+  GMultiHttp1Connection *h1 = h1_of (conn);
+  GMultiTransfer *transfer = h1->transfer;
+
+  h1->transfer = NULL;
+  h1->result = result;
+  conn->close_delimited = FALSE;
+  return transfer;
+}
+
+/* The exchange failed: the connection closes, and the engine retries a request a
+ * stale pooled connection failed, or completes the transfer with @error. */
 static void
 fail (GMultiConnection *conn,
       GError           *error)
 {
-  GMultiEngine *engine = conn->engine;
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransfer *transfer = end_exchange (conn, GMULTI_PROTOCOL_CLOSE);
 
-  conn->transfer = NULL;
-  transfer->run.conn = NULL;
-  gmulti_pool_close (engine, conn);
-
-  if (gmulti_engine_retry_transfer (engine, transfer, &error))
-    return;
-  gmulti_engine_abort_transfer (engine, transfer, error);
+  gmulti_stream_failed (transfer, error,
+                        is_transport_error (error) && !transfer->run.response_started);
 }
 
 /* The response is complete. */
@@ -41,21 +76,19 @@ static void
 complete (GMultiConnection *conn,
           gboolean          reusable)
 {
-  GMultiEngine *engine = conn->engine;
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiHttp1Connection *h1 = h1_of (conn);
+  GMultiTransfer *transfer = h1->transfer;
   GMultiTransferRun *run = &transfer->run;
 
-  reusable = reusable && conn->parser.keep_alive && run->body_done && run->unsent == NULL;
-  g_clear_pointer (&conn->decoder, gmulti_decoder_free);
+  reusable = reusable && h1->parser.keep_alive && run->body_done && run->unsent == NULL &&
+             h1->reusable;
+  g_clear_pointer (&h1->decoder, gmulti_decoder_free);
   g_clear_pointer (&transfer->response_trailers, gmulti_headers_unref);
-  transfer->response_trailers = gmulti_http1_parser_steal_trailers (&conn->parser);
-  transfer->metrics.header_bytes_received = conn->parser.header_bytes_total;
+  transfer->response_trailers = gmulti_http1_parser_steal_trailers (&h1->parser);
+  transfer->metrics.header_bytes_received = h1->parser.header_bytes_total;
 
-  conn->transfer = NULL;
-  run->conn = NULL;
-  gmulti_pool_release (engine, conn, reusable);
-  gmulti_transfer_report_progress (transfer, TRUE);
-  gmulti_engine_finish_transfer (engine, transfer, NULL);
+  end_exchange (conn, reusable ? GMULTI_PROTOCOL_IDLE : GMULTI_PROTOCOL_CLOSE);
+  gmulti_stream_done (transfer);
 }
 
 /* For the metrics: the clock, not the turn's time, since a request on a pooled
@@ -76,7 +109,7 @@ body_allowed (GMultiTransferRun *run)
 static gboolean
 fill_from_read_func (GMultiConnection *conn)
 {
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransfer *transfer = h1_of (conn)->transfer;
   GMultiTransferRun *run = &transfer->run;
   GError *error = NULL;
   gsize want = GMULTI_UPLOAD_CHUNK_SIZE;
@@ -145,15 +178,13 @@ fill_from_read_func (GMultiConnection *conn)
 static void
 request_sent (GMultiConnection *conn)
 {
-  GMultiEngine *engine = conn->engine;
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransfer *transfer = h1_of (conn)->transfer;
 
   transfer->metrics.request_sent_time = time_since_start (transfer);
   transfer->bytes_sent = transfer->run.body_sent;
   /* Over all hops: a 307 sends the body again. */
   transfer->metrics.body_bytes_sent += transfer->run.body_sent;
-  if (transfer->run.phase == GMULTI_RUN_SENDING)
-    gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_RECEIVING);
+  gmulti_stream_request_sent (transfer);
   gmulti_connection_want (conn, GMULTI_POLL_IN);
 }
 
@@ -166,7 +197,7 @@ static void
 send_failed (GMultiConnection *conn,
              GError           *error)
 {
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransfer *transfer = h1_of (conn)->transfer;
   GMultiTransferRun *run = &transfer->run;
   guint8 *buffer = NULL;
   gsize size;
@@ -184,7 +215,7 @@ send_failed (GMultiConnection *conn,
     }
 
   g_clear_error (&error);
-  conn->reusable = FALSE;
+  h1_of (conn)->reusable = FALSE;
   transfer->metrics.body_bytes_sent += run->body_sent;
   run->body_done = TRUE;
   g_clear_pointer (&run->unsent, g_byte_array_unref);
@@ -194,14 +225,13 @@ send_failed (GMultiConnection *conn,
     process (conn, buffer, n, FALSE);
 }
 
-/* Writes what the socket takes. Returns FALSE if the exchange ended (conn may be gone)
- * or a send failure handed it to send_failed(); @may_read allows that (not from inside
- * process()). */
+/* Writes what the socket takes. Returns FALSE if the exchange ended or a send failure
+ * handed it to send_failed(); @may_read allows that (not from inside process()). */
 static gboolean
 send_pending (GMultiConnection *conn,
               gboolean          may_read)
 {
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransfer *transfer = h1_of (conn)->transfer;
   GMultiTransferRun *run = &transfer->run;
 
   for (;;)
@@ -281,11 +311,12 @@ send_pending (GMultiConnection *conn,
     }
 }
 
-void
-gmulti_h1_start (GMultiConnection *conn)
+static GMultiProtocolResult
+h1_start_stream (GMultiConnection *conn,
+                 GMultiTransfer   *transfer)
 {
   GMultiEngine *engine = conn->engine;
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiHttp1Connection *h1 = h1_of (conn);
   GMultiTransferRun *run = &transfer->run;
   GMultiHeaders *headers = transfer->request_headers;
   gint64 framing;
@@ -294,12 +325,16 @@ gmulti_h1_start (GMultiConnection *conn)
   GError *error = NULL;
   gssize n;
 
-  conn->n_exchanges++;
-  gmulti_http1_parser_reset (&conn->parser, run->head_request);
-  g_clear_pointer (&conn->decoder, gmulti_decoder_free);
+  g_assert (h1->transfer == NULL);
+  h1->transfer = transfer;
+  h1->result = GMULTI_PROTOCOL_OK;
+  conn->close_delimited = FALSE;
+  h1->n_exchanges++;
+  gmulti_http1_parser_reset (&h1->parser, run->head_request);
+  g_clear_pointer (&h1->decoder, gmulti_decoder_free);
   /* The parser counts the heads of every response on the connection; count on from
    * this transfer's earlier hops instead. */
-  conn->parser.header_bytes_total = transfer->metrics.header_bytes_received;
+  h1->parser.header_bytes_total = transfer->metrics.header_bytes_received;
 
   /* Body framing of this hop. */
   run->body_sent = 0;
@@ -372,17 +407,14 @@ gmulti_h1_start (GMultiConnection *conn)
     }
 
   if (run->expect_continue)
-    {
-      run->continue_deadline = engine->now + GMULTI_EXPECT_CONTINUE_WAIT_US;
-      gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_WAIT_CONTINUE);
-    }
+    gmulti_stream_wait_continue (transfer);
 
   /* The common case: the whole request leaves in one system call, with no buffering. */
   n = gmulti_connection_send (conn, iov, n_iov, &error);
   if (n < 0 && error != NULL)
     {
       send_failed (conn, error);
-      return;
+      return h1->result;
     }
   if (n < 0)
     n = 0;
@@ -403,10 +435,11 @@ gmulti_h1_start (GMultiConnection *conn)
     }
 
   send_pending (conn, TRUE);
+  return h1->result;
 }
 
-gboolean
-gmulti_h1_idle_is_clean (GMultiConnection *conn)
+static gboolean
+h1_is_clean (GMultiConnection *conn)
 {
   gsize size;
   guint8 *buffer = gmulti_engine_get_scratch (conn->engine, &size);
@@ -416,13 +449,6 @@ gmulti_h1_idle_is_clean (GMultiConnection *conn)
    * closed it, reset it, or sent bytes nobody asked for, and the connection cannot
    * carry another request. */
   return n < 0 && errno == EAGAIN;
-}
-
-static void
-idle_event (GMultiConnection *conn)
-{
-  if (!gmulti_h1_idle_is_clean (conn))
-    gmulti_pool_close (conn->engine, conn);
 }
 
 /* The event is over and the socket is watched again.
@@ -442,7 +468,7 @@ wait_for_more (GMultiConnection *conn,
   guint64 left = 0, slack = 0, to_come = 0;
 
   /* Only a Content-Length body says how much is certain to come. */
-  if (gmulti_http1_parser_raw_body_left (&conn->parser, &left) && left != G_MAXUINT64 &&
+  if (gmulti_http1_parser_raw_body_left (&h1_of (conn)->parser, &left) && left != G_MAXUINT64 &&
       left >= GMULTI_LOW_WATER_MIN)
     {
       if (conn->tls != NULL)
@@ -469,7 +495,7 @@ yield_receive (GMultiConnection *conn,
                gsize             got)
 {
   if (gmulti_connection_has_pending (conn))
-    gmulti_engine_yield (conn->engine, conn->transfer);
+    gmulti_stream_yield (h1_of (conn)->transfer);
   wait_for_more (conn, got);
 }
 
@@ -480,13 +506,13 @@ static gboolean
 can_splice (GMultiConnection *conn,
             guint64          *left)
 {
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransfer *transfer = h1_of (conn)->transfer;
   GMultiTransferRun *run = &transfer->run;
 
   if (conn->tls != NULL || transfer->output_stream == NULL || run->no_splice ||
       !run->got_final_head || run->following || conn->leftover != NULL ||
-      conn->decoder != NULL ||
-      !gmulti_http1_parser_raw_body_left (&conn->parser, left) || *left == 0)
+      h1_of (conn)->decoder != NULL ||
+      !gmulti_http1_parser_raw_body_left (&h1_of (conn)->parser, left) || *left == 0)
     return FALSE;
   /* Looked up again for every new sink; and a stream closed meanwhile (its descriptor
    * number may belong to another file by now) takes the copying road, which fails. */
@@ -527,7 +553,7 @@ receive_spliced (GMultiConnection *conn,
 {
   static const guint8 nothing[1];
   GMultiEngine *engine = conn->engine;
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransfer *transfer = h1_of (conn)->transfer;
   GMultiTransferRun *run = &transfer->run;
   GOutputStream *sink = transfer->output_stream;
   gsize got = 0;
@@ -550,7 +576,7 @@ receive_spliced (GMultiConnection *conn,
         }
       if (n < 0)
         {
-          conn->reusable = FALSE;
+          h1_of (conn)->reusable = FALSE;
           fail (conn, g_error_new (GMULTI_ERROR, GMULTI_ERROR_RECEIVE_FAILED,
                                    _("Could not receive from the server: %s"),
                                    g_strerror (errno)));
@@ -568,7 +594,7 @@ receive_spliced (GMultiConnection *conn,
       if (!gmulti_splice_out (&engine->splice, run->splice_fd, (gsize) n, scratch,
                               scratch_size, &run->no_splice, &error))
         {
-          conn->reusable = FALSE;
+          h1_of (conn)->reusable = FALSE;
           fail (conn, error);
           return;
         }
@@ -576,13 +602,13 @@ receive_spliced (GMultiConnection *conn,
       got += (gsize) n;
       if (!run->no_splice)
         run->bytes_spliced += (guint64) n;
-      gmulti_http1_parser_skip_body (&conn->parser, (guint64) n);
+      gmulti_http1_parser_skip_body (&h1_of (conn)->parser, (guint64) n);
       gmulti_transfer_count_body (transfer, (gsize) n);
       gmulti_transfer_report_progress (transfer, FALSE);
       if (left != G_MAXUINT64)
         left -= (guint64) n;
 
-      /* A pause asked for by a progress handler: gmulti_h1_resume() goes on from here,
+      /* A pause asked for by a progress handler: h1_resume() goes on from here,
        * and reports the end if that was the last byte, as for a copied body. */
       if (transfer->paused)
         {
@@ -593,7 +619,7 @@ receive_spliced (GMultiConnection *conn,
       if (left == 0)
         {
           if (socket_has_more (conn))
-            conn->reusable = FALSE;
+            h1_of (conn)->reusable = FALSE;
           process (conn, nothing, 0, FALSE);
           return;
         }
@@ -656,7 +682,7 @@ static void
 receive (GMultiConnection *conn)
 {
   GMultiEngine *engine = conn->engine;
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransfer *transfer = h1_of (conn)->transfer;
   GError *error = NULL;
   gsize size, offset = 0;
   guint8 *buffer;
@@ -750,37 +776,16 @@ hold (GMultiConnection *conn,
   gmulti_connection_want (conn, GMULTI_POLL_NONE);
 }
 
-/* The response's transfer codings, undone before the body is delivered. A body that is
- * not delivered (a redirect being followed) is only framed. FALSE with @error when they
- * cannot be undone. */
-static gboolean
-set_up_decoding (GMultiConnection  *conn,
-                 GError           **error)
-{
-  GMultiHttp1Parser *parser = &conn->parser;
-
-  if (parser->body_mode == GMULTI_HTTP1_BODY_NONE || conn->transfer->run.following)
-    return TRUE;
-  if (parser->unknown_coding != NULL)
-    {
-      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING,
-                   _("The response uses the transfer coding “%s”, which cannot be decoded"),
-                   parser->unknown_coding);
-      return FALSE;
-    }
-  if (parser->n_codings > 0)
-    conn->decoder = gmulti_decoder_new (parser->codings, parser->n_codings);
-  return TRUE;
-}
-
-/* Returns FALSE if the exchange failed (the connection is gone). */
+/* Returns FALSE if the exchange failed. */
 static gboolean
 on_head (GMultiConnection *conn)
 {
-  GMultiEngine *engine = conn->engine;
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiHttp1Connection *h1 = h1_of (conn);
+  GMultiTransfer *transfer = h1->transfer;
   GMultiTransferRun *run = &transfer->run;
-  GMultiHttp1Parser *parser = &conn->parser;
+  GMultiHttp1Parser *parser = &h1->parser;
+  GError *body_error = NULL;
+  GMultiStreamVerdict verdict;
 
   g_free (transfer->reason);
   transfer->reason = g_steal_pointer (&parser->reason);
@@ -792,12 +797,13 @@ on_head (GMultiConnection *conn)
                              : (parser->body_mode == GMULTI_HTTP1_BODY_NONE ? 0 : -1);
   transfer->metrics.header_bytes_received = parser->header_bytes_total;
   run->got_final_head = TRUE;
+  conn->close_delimited = parser->body_mode == GMULTI_HTTP1_BODY_CLOSE;
 
   /* A final answer before the body was sent: the rest of the body is not sent, so the
    * connection cannot be reused. */
   if (!run->body_done)
     {
-      conn->reusable = FALSE;
+      h1_of (conn)->reusable = FALSE;
       run->body_done = TRUE;
       transfer->metrics.body_bytes_sent += run->body_sent;
       g_clear_pointer (&run->unsent, g_byte_array_unref);
@@ -805,24 +811,25 @@ on_head (GMultiConnection *conn)
   if (run->phase != GMULTI_RUN_RECEIVING)
     {
       transfer->metrics.request_sent_time = time_since_start (transfer);
-      gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_RECEIVING);
       gmulti_connection_want (conn, GMULTI_POLL_IN);
     }
 
-  run->following = gmulti_engine_wants_redirect (transfer);
-  if (G_UNLIKELY (parser->n_codings > 0 || parser->unknown_coding != NULL))
+  /* The parser removes only the chunked framing and names the other codings; a body
+   * that is only framed (a redirect being followed) need not be decoded. */
+  if (G_UNLIKELY (parser->unknown_coding != NULL) && parser->body_mode != GMULTI_HTTP1_BODY_NONE)
+    body_error = g_error_new (GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING,
+                              _("The response uses the transfer coding “%s”, which cannot be decoded"),
+                              parser->unknown_coding);
+  verdict = gmulti_stream_headers (transfer, body_error);
+  if (verdict == GMULTI_STREAM_FAILED)
     {
-      GError *error = NULL;
-
-      if (!set_up_decoding (conn, &error))
-        {
-          conn->reusable = FALSE;
-          fail (conn, error);
-          return FALSE;
-        }
+      h1->reusable = FALSE;
+      end_exchange (conn, GMULTI_PROTOCOL_CLOSE);
+      return FALSE;
     }
-  if (!run->following)
-    gmulti_transfer_emit_response_headers (transfer);
+  if (G_UNLIKELY (parser->n_codings > 0) && verdict == GMULTI_STREAM_DELIVER &&
+      parser->body_mode != GMULTI_HTTP1_BODY_NONE)
+    h1->decoder = gmulti_decoder_new (parser->codings, parser->n_codings);
   return TRUE;
 }
 
@@ -856,14 +863,14 @@ deliver_decoded_cb (const guint8  *data,
                     gpointer       user_data,
                     GError       **error)
 {
-  GMultiTransfer *transfer = ((GMultiConnection *) user_data)->transfer;
+  GMultiTransfer *transfer = h1_of (user_data)->transfer;
 
   return deliver (transfer, data, length, error) && !transfer->paused;
 }
 
 /* Decodes @length body bytes (none: goes on with what the decoder holds), or with
- * @finish, ends the decoding. Returns FALSE when the exchange failed (the connection
- * is gone) or paused (then the rest of the input, @rest, is held). */
+ * @finish, ends the decoding. Returns FALSE when the exchange failed or paused (then
+ * the rest of the input, @rest, is held). */
 static gboolean
 decode (GMultiConnection *conn,
         const guint8     *body,
@@ -876,9 +883,9 @@ decode (GMultiConnection *conn,
   GMultiDecoderStatus status;
 
   if (finish)
-    status = gmulti_decoder_finish (conn->decoder, deliver_decoded_cb, conn, &error);
+    status = gmulti_decoder_finish (h1_of (conn)->decoder, deliver_decoded_cb, conn, &error);
   else
-    status = gmulti_decoder_push (conn->decoder, body, length, deliver_decoded_cb, conn,
+    status = gmulti_decoder_push (h1_of (conn)->decoder, body, length, deliver_decoded_cb, conn,
                                   &error);
   switch (status)
     {
@@ -889,23 +896,22 @@ decode (GMultiConnection *conn,
       return FALSE;
     case GMULTI_DECODER_ERROR:
     default:
-      conn->reusable = FALSE;
+      h1_of (conn)->reusable = FALSE;
       fail (conn, error);
       return FALSE;
     }
 }
 
 /* Feeds input to the parser and acts on its events. Returns TRUE when the exchange
- * goes on and waits for more input; FALSE when it ended, failed or is paused (the
- * connection may be gone). */
+ * goes on and waits for more input; FALSE when it ended, failed or is paused. An
+ * exchange that ended has left its result in h1->result for the pool. */
 static gboolean
 process (GMultiConnection *conn,
          const guint8     *data,
          gsize             length,
          gboolean          eof)
 {
-  GMultiEngine *engine = conn->engine;
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiTransfer *transfer = h1_of (conn)->transfer;
   GMultiTransferRun *run = &transfer->run;
   gsize pos = 0;
 
@@ -917,7 +923,7 @@ process (GMultiConnection *conn,
     }
 
   /* Resumed: what the decoder held when the transfer paused comes first. */
-  if (conn->decoder != NULL && gmulti_decoder_is_stopped (conn->decoder) &&
+  if (h1_of (conn)->decoder != NULL && gmulti_decoder_is_stopped (h1_of (conn)->decoder) &&
       !decode (conn, NULL, 0, FALSE, data, length))
     return FALSE;
 
@@ -928,20 +934,19 @@ process (GMultiConnection *conn,
       gsize body_length = 0, consumed = 0;
       GMultiHttp1Event event;
 
-      event = gmulti_http1_parser_feed (&conn->parser, data + pos, length - pos, &consumed,
+      event = gmulti_http1_parser_feed (&h1_of (conn)->parser, data + pos, length - pos, &consumed,
                                         &body, &body_length, &error);
       pos += consumed;
 
       switch (event)
         {
         case GMULTI_HTTP1_HEADERS:
-          if (conn->parser.status < 200)
+          if (h1_of (conn)->parser.status < 200)
             {
-              g_clear_pointer (&conn->parser.reason, g_free);
-              if (conn->parser.status == 100 && run->phase == GMULTI_RUN_WAIT_CONTINUE)
+              g_clear_pointer (&h1_of (conn)->parser.reason, g_free);
+              if (h1_of (conn)->parser.status == 100 && run->phase == GMULTI_RUN_WAIT_CONTINUE)
                 {
-                  run->continue_deadline = 0;
-                  gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_SENDING);
+                  gmulti_stream_continue (transfer);
                   if (!send_pending (conn, FALSE))
                     return FALSE;
                 }
@@ -957,7 +962,7 @@ process (GMultiConnection *conn,
           break;
 
         case GMULTI_HTTP1_BODY:
-          if (conn->decoder != NULL)
+          if (h1_of (conn)->decoder != NULL)
             {
               if (!decode (conn, body, body_length, FALSE, data + pos, length - pos))
                 return FALSE;
@@ -966,7 +971,7 @@ process (GMultiConnection *conn,
             {
               if (!deliver (transfer, body, body_length, &error))
                 {
-                  conn->reusable = FALSE;
+                  h1_of (conn)->reusable = FALSE;
                   fail (conn, error);
                   return FALSE;
                 }
@@ -979,7 +984,7 @@ process (GMultiConnection *conn,
           break;
 
         case GMULTI_HTTP1_DONE:
-          if (conn->decoder != NULL && !decode (conn, NULL, 0, TRUE, data + pos, length - pos))
+          if (h1_of (conn)->decoder != NULL && !decode (conn, NULL, 0, TRUE, data + pos, length - pos))
             return FALSE;
           /* HTTP/1.1 without pipelining: anything after the response is a violation. */
           complete (conn, pos == length && !eof);
@@ -988,10 +993,10 @@ process (GMultiConnection *conn,
         case GMULTI_HTTP1_NEED_MORE:
           if (eof)
             {
-              event = gmulti_http1_parser_eof (&conn->parser, &error);
+              event = gmulti_http1_parser_eof (&h1_of (conn)->parser, &error);
               if (event != GMULTI_HTTP1_DONE)
                 fail (conn, error);
-              else if (conn->decoder == NULL || decode (conn, NULL, 0, TRUE, NULL, 0))
+              else if (h1_of (conn)->decoder == NULL || decode (conn, NULL, 0, TRUE, NULL, 0))
                 complete (conn, FALSE);
               return FALSE;
             }
@@ -1000,58 +1005,62 @@ process (GMultiConnection *conn,
 
         case GMULTI_HTTP1_ERROR:
         default:
-          conn->reusable = FALSE;
+          h1_of (conn)->reusable = FALSE;
           fail (conn, error);
           return FALSE;
         }
     }
 }
 
-void
-gmulti_h1_on_event (GMultiConnection *conn,
-                    GMultiEvent       events)
+static GMultiProtocolResult
+h1_event (GMultiConnection *conn,
+          GMultiEvent       events)
 {
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiHttp1Connection *h1 = h1_of (conn);
+  GMultiTransfer *transfer = h1->transfer;
 
+  /* Anything an idle connection reads, other than transport housekeeping, means it
+   * cannot carry another request: the server closed it, or sent what nobody asked for. */
   if (conn->state == GMULTI_CONNECTION_IDLE)
-    {
-      idle_event (conn);
-      return;
-    }
+    return h1_is_clean (conn) ? GMULTI_PROTOCOL_OK : GMULTI_PROTOCOL_CLOSE;
   if (transfer == NULL)
-    return;
+    return GMULTI_PROTOCOL_OK;
 
+  h1->result = GMULTI_PROTOCOL_OK;
   if ((events & GMULTI_EVENT_OUT) && !transfer->run.body_done &&
       (transfer->run.unsent != NULL || transfer->run.phase == GMULTI_RUN_SENDING))
     {
       if (!send_pending (conn, TRUE))
-        return;
+        return h1->result;
     }
   else if ((events & GMULTI_EVENT_OUT) && transfer->run.unsent != NULL)
     {
       if (!send_pending (conn, TRUE))
-        return;
+        return h1->result;
     }
 
   if (events & (GMULTI_EVENT_IN | GMULTI_EVENT_ERR))
     receive (conn);
+  return h1->result;
 }
 
-void
-gmulti_h1_resume (GMultiConnection *conn)
+static GMultiProtocolResult
+h1_resume (GMultiConnection *conn,
+           GMultiTransfer   *transfer)
 {
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiHttp1Connection *h1 = h1_of (conn);
   guint8 *held = g_steal_pointer (&conn->leftover);
   gsize length = conn->leftover_length;
 
   conn->leftover_length = 0;
-  if (transfer == NULL || transfer->paused)
+  if (h1->transfer != transfer || transfer->paused)
     {
       conn->leftover = held;
       conn->leftover_length = length;
-      return;
+      return GMULTI_PROTOCOL_OK;
     }
 
+  h1->result = GMULTI_PROTOCOL_OK;
   gmulti_connection_want (conn, transfer->run.phase == GMULTI_RUN_SENDING
                                 ? GMULTI_POLL_INOUT : GMULTI_POLL_IN);
   /* Even with nothing held, the parser may already have seen the end of the message
@@ -1065,30 +1074,86 @@ gmulti_h1_resume (GMultiConnection *conn)
     if (more && gmulti_connection_has_pending (conn))
       receive (conn);
   }
+  return h1->result;
 }
 
-void
-gmulti_h1_continue_timeout (GMultiConnection *conn)
+static GMultiProtocolResult
+h1_timeout (GMultiConnection *conn,
+            GMultiTransfer   *transfer)
 {
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiHttp1Connection *h1 = h1_of (conn);
 
-  gmulti_engine_set_phase (conn->engine, transfer, GMULTI_RUN_SENDING);
+  if (h1->transfer != transfer)
+    return GMULTI_PROTOCOL_OK;
+  h1->result = GMULTI_PROTOCOL_OK;
   send_pending (conn, TRUE);
+  return h1->result;
 }
 
-gboolean
-gmulti_h1_detach (GMultiConnection *conn)
+static GMultiProtocolResult
+h1_reset_stream (GMultiConnection *conn,
+                 GMultiTransfer   *transfer)
 {
-  GMultiTransfer *transfer = conn->transfer;
+  GMultiHttp1Connection *h1 = h1_of (conn);
   gboolean clean;
 
   /* Clean when nothing of this exchange is on the wire yet in either direction. */
-  clean = transfer != NULL && !transfer->run.body_started &&
-          !transfer->run.response_started && conn->leftover == NULL;
+  clean = h1->transfer == transfer && !transfer->run.body_started &&
+          !transfer->run.response_started && conn->leftover == NULL && h1->reusable;
 
-  conn->transfer = NULL;
-  g_clear_pointer (&conn->decoder, gmulti_decoder_free);
-  if (transfer != NULL)
-    g_clear_pointer (&transfer->run.unsent, g_byte_array_unref);
-  return clean;
+  end_exchange (conn, GMULTI_PROTOCOL_OK);
+  g_clear_pointer (&h1->decoder, gmulti_decoder_free);
+  g_clear_pointer (&transfer->run.unsent, g_byte_array_unref);
+  return clean ? GMULTI_PROTOCOL_IDLE : GMULTI_PROTOCOL_CLOSE;
 }
+
+static void
+h1_fail (GMultiConnection *conn,
+         const GError     *error)
+{
+  GMultiHttp1Connection *h1 = h1_of (conn);
+
+  if (h1->transfer != NULL)
+    gmulti_stream_failed (end_exchange (conn, GMULTI_PROTOCOL_CLOSE), g_error_copy (error),
+                          FALSE);
+}
+
+static guint
+h1_capacity (GMultiConnection *conn)
+{
+  return h1_of (conn)->transfer == NULL ? 1 : 0;
+}
+
+static gpointer
+h1_attach (GMultiConnection *conn)
+{
+  GMultiHttp1Connection *h1 = g_new0 (GMultiHttp1Connection, 1);
+
+  h1->reusable = TRUE;
+  gmulti_http1_parser_init (&h1->parser);
+  return h1;
+}
+
+static void
+h1_free (gpointer state)
+{
+  GMultiHttp1Connection *h1 = state;
+
+  gmulti_http1_parser_clear (&h1->parser);
+  g_clear_pointer (&h1->decoder, gmulti_decoder_free);
+  g_free (h1);
+}
+
+const GMultiProtocol gmulti_http1_protocol = {
+  .name = "http/1.1",
+  .attach = h1_attach,
+  .free = h1_free,
+  .start_stream = h1_start_stream,
+  .event = h1_event,
+  .resume = h1_resume,
+  .timeout = h1_timeout,
+  .reset_stream = h1_reset_stream,
+  .fail = h1_fail,
+  .capacity = h1_capacity,
+  .is_clean = h1_is_clean,
+};

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "gmulti-connection.h"
+#include "gmulti-enums.h"
+
+G_BEGIN_DECLS
+
+/* The contract between the engine and the protocol a connection speaks (HTTP/1.1
+ * today; HTTP/2 next): a table of operations downward, a few stream events upward.
+ *
+ * A connection carries streams; each stream is one transfer's exchange (HTTP/1.1: one
+ * at a time). The pool drives the protocol through the table and acts on what each
+ * operation returns about the connection. The protocol reports what happens to a
+ * stream through the gmulti_stream_*() events below, which decide the transfer's fate
+ * (phases, redirects, retries, completion). A protocol never closes, pools or frees
+ * its connection itself, and the connection stays valid until the operation returns. */
+
+/* What became of the connection in an operation. */
+typedef enum {
+  GMULTI_PROTOCOL_OK,     /* it goes on: streams under way, or still idle and clean */
+  GMULTI_PROTOCOL_IDLE,   /* its last stream ended and it is clean: it may be pooled */
+  GMULTI_PROTOCOL_CLOSE,  /* it must be closed */
+} GMultiProtocolResult;
+
+struct _GMultiProtocol {
+  const char *name;
+  /* The connection is ready for requests (connected, TLS done): returns the protocol's
+   * state for it, kept in conn->protocol_state until free(). */
+  gpointer             (*attach)       (GMultiConnection *conn);
+  void                 (*free)         (gpointer          state);
+  /* Begins @transfer's exchange on the connection (capacity() said it has room). */
+  GMultiProtocolResult (*start_stream) (GMultiConnection *conn,
+                                        GMultiTransfer   *transfer);
+  /* The socket is ready (the connection may be active or idle). */
+  GMultiProtocolResult (*event)        (GMultiConnection *conn,
+                                        GMultiEvent       events);
+  /* @transfer was resumed after a pause, or yielded its turn: goes on with it. */
+  GMultiProtocolResult (*resume)       (GMultiConnection *conn,
+                                        GMultiTransfer   *transfer);
+  /* The 100-continue wait of @transfer is over: its body goes now. */
+  GMultiProtocolResult (*timeout)      (GMultiConnection *conn,
+                                        GMultiTransfer   *transfer);
+  /* @transfer leaves its stream early (removed or aborted); no stream event follows.
+   * IDLE when the connection is clean without it, OK when other streams go on. */
+  GMultiProtocolResult (*reset_stream) (GMultiConnection *conn,
+                                        GMultiTransfer   *transfer);
+  /* The transport under the connection failed: each stream fails with a copy of
+   * @error (not retried). The pool closes the connection afterwards. */
+  void                 (*fail)         (GMultiConnection *conn,
+                                        const GError     *error);
+  /* How many more streams it takes now (HTTP/1.1: 1 while idle, else 0). */
+  guint                (*capacity)     (GMultiConnection *conn);
+  /* Of an idle connection whose transport holds bytes read ahead: whether it is still
+   * fit for a request (nothing but transport housekeeping arrived). */
+  gboolean             (*is_clean)     (GMultiConnection *conn);
+};
+
+/* Stream events: the only calls a protocol makes about a transfer's fate. Each takes
+ * a transfer whose stream is on a connection; done() and failed() end the stream, and
+ * the protocol has forgotten the transfer before it calls them. */
+
+/* The request head is sent and the body waits for "100 Continue" (or the timeout). */
+void gmulti_stream_wait_continue (GMultiTransfer *transfer);
+/* The body may go now ("100 Continue" arrived, or the wait is over). */
+void gmulti_stream_continue      (GMultiTransfer *transfer);
+/* The whole request is sent. */
+void gmulti_stream_request_sent  (GMultiTransfer *transfer);
+
+typedef enum {
+  GMULTI_STREAM_DELIVER,  /* the body is for the application */
+  GMULTI_STREAM_DISCARD,  /* a redirect is followed: the body is only framed */
+  GMULTI_STREAM_FAILED,   /* the stream failed with the error given, and is over */
+} GMultiStreamVerdict;
+
+/* The final response head is on the transfer (status, reason, headers). Decides
+ * whether a redirect is followed and, unless it is, tells the application.
+ * @body_error (taken; usually NULL) says the body cannot be delivered, which fails the
+ * stream unless the body is not wanted anyway. */
+GMultiStreamVerdict gmulti_stream_headers (GMultiTransfer *transfer,
+                                           GError         *body_error);
+/* The response is complete. */
+void gmulti_stream_done          (GMultiTransfer *transfer);
+/* The stream failed with @error (taken). @retry_safe: it failed with its connection
+ * before any of the response arrived, so the request may go again on a new
+ * connection; the engine does so once, for a reused connection and a request that may
+ * be repeated. */
+void gmulti_stream_failed        (GMultiTransfer *transfer,
+                                  GError         *error,
+                                  gboolean        retry_safe);
+/* The stream read its share in this event (GMULTI_RECEIVE_BUDGET) with more already
+ * read ahead: resume() is called again in a turn of the timer, after other sockets. */
+void gmulti_stream_yield         (GMultiTransfer *transfer);
+
+/* Connections made from now on speak @protocol (NULL: HTTP/1.1). For tests only. */
+void gmulti_engine_set_protocol_for_testing (GMultiEngine         *engine,
+                                             const GMultiProtocol *protocol);
+
+G_END_DECLS
