@@ -53,15 +53,8 @@ enum {
   PROP_BYTES_SENT,
   PROP_PROGRESS,
   PROP_PAUSED,
-  PROP_TLS_VERIFY,
-  PROP_TLS_CA_FILE,
-  PROP_TLS_CA_DIRECTORY,
-  PROP_TLS_PINNED_PUBLIC_KEY,
-  PROP_TLS_CLIENT_CERTIFICATE,
-  PROP_TLS_CLIENT_KEY,
-  PROP_TLS_PRIORITY,
-  PROP_TLS_MIN_VERSION,
-  N_PROPS
+  PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
+  N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
 
 enum {
@@ -89,6 +82,10 @@ void     gmulti_transfer_set_low_speed_limit (GMultiTransfer *self,
                                               guint           bytes_per_sec);
 void     gmulti_transfer_set_low_speed_time  (GMultiTransfer *self,
                                               guint           seconds);
+
+/* Notifies the TLS options in @changed (a mask from gmulti-tls-options.h). */
+void     gmulti_transfer_tls_changed     (GMultiTransfer *self,
+                                          guint           changed);
 
 /* Drops the read function (and the body stream), calling its destroy notify. */
 void     gmulti_transfer_clear_read_func (GMultiTransfer *self);

@@ -2,22 +2,102 @@
 #include "config.h"
 
 #include "gmulti-transfer-object-private.h"
+#include "tls/gmulti-tls-config.h"
 
-/* The TLS options of a transfer (https:// only). */
+/* The TLS options of a transfer (https:// only): each setter and getter is the shared
+ * one of gmulti-tls-options.c on the transfer's own options. */
 
-/* Replaces the string option at @field and notifies @prop_id if it changed. */
-static void
-set_string_option (GMultiTransfer  *self,
-                   char           **field,
-                   const char      *value,
-                   guint            prop_id)
+/**
+ * GMultiTransfer:tls-verify: (getter get_tls_verify) (setter set_tls_verify)
+ *
+ * Whether the server's certificate is verified for `https` URIs: its chain must
+ * lead to a trusted certificate authority, be valid now, and name the host.
+ *
+ * Turning it off is dangerous: anyone on the path can then read and change the
+ * traffic. See [method@Transfer.set_tls_verify].
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-ca-file: (getter get_tls_ca_file) (setter set_tls_ca_file)
+ *
+ * A PEM file of trusted certificate authorities that replaces the system's trust
+ * store, or %NULL for the system's.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-ca-directory: (getter get_tls_ca_directory) (setter set_tls_ca_directory)
+ *
+ * A directory of PEM files of trusted certificate authorities that replaces the
+ * system's trust store, or %NULL for the system's.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-pinned-public-key: (getter get_tls_pinned_public_key) (setter set_tls_pinned_public_key)
+ *
+ * The public keys the server's certificate must have, as
+ * `sha256//` followed by the base64 SHA-256 digest of the DER SubjectPublicKeyInfo,
+ * several joined with `;`; %NULL for no pinning.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-client-certificate: (getter get_tls_client_certificate)
+ *
+ * A PEM file with the certificate (and, unless [property@Transfer:tls-client-key] is
+ * set, the private key) presented when a server asks for one; %NULL for none. Set it
+ * with [method@Transfer.set_tls_client_certificate].
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-client-key: (getter get_tls_client_key)
+ *
+ * A PEM file with the private key of [property@Transfer:tls-client-certificate],
+ * or %NULL when the key is in the certificate's file. Set it with
+ * [method@Transfer.set_tls_client_certificate].
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-priority: (getter get_tls_priority) (setter set_tls_priority)
+ *
+ * A GnuTLS priority string choosing the protocol versions, ciphers and key
+ * exchanges, or %NULL for the default (see
+ * [method@GMulti.Transfer.set_tls_priority]).
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-min-version: (getter get_tls_min_version) (setter set_tls_min_version)
+ *
+ * The oldest TLS protocol version accepted.
+ *
+ * Since: 1.0
+ */
+
+void
+gmulti_transfer_tls_changed (GMultiTransfer *self,
+                             guint           changed)
 {
-  if (g_strcmp0 (*field, value) == 0)
-    return;
+  gmulti_tls_options_notify (G_OBJECT (self), gmulti_transfer_pspecs + PROP_TLS_FIRST, changed);
+}
 
-  g_free (*field);
-  *field = g_strdup (value);
-  g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[prop_id]);
+/* The transfer's options alone, as a bare engine uses them (tests use it too). */
+GMultiTlsConfig *
+gmulti_tls_config_new_from_transfer (GMultiTransfer  *transfer,
+                                     GError         **error)
+{
+  return gmulti_tls_config_new (&transfer->tls, NULL, error);
 }
 
 /**
@@ -48,12 +128,7 @@ gmulti_transfer_set_tls_verify (GMultiTransfer *self,
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
-  verify = !!verify;
-  if (self->tls_verify == verify)
-    return;
-
-  self->tls_verify = verify;
-  g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_TLS_VERIFY]);
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_verify (&self->tls, verify));
 }
 
 /**
@@ -71,7 +146,7 @@ gmulti_transfer_get_tls_verify (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), TRUE);
 
-  return self->tls_verify;
+  return self->tls.verify;
 }
 
 /**
@@ -96,7 +171,7 @@ gmulti_transfer_set_tls_ca_file (GMultiTransfer *self,
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
-  set_string_option (self, &self->tls_ca_file, path, PROP_TLS_CA_FILE);
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_ca_file (&self->tls, path));
 }
 
 /**
@@ -114,7 +189,7 @@ gmulti_transfer_get_tls_ca_file (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->tls_ca_file;
+  return self->tls.ca_file;
 }
 
 /**
@@ -138,7 +213,7 @@ gmulti_transfer_set_tls_ca_directory (GMultiTransfer *self,
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
-  set_string_option (self, &self->tls_ca_directory, path, PROP_TLS_CA_DIRECTORY);
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_ca_directory (&self->tls, path));
 }
 
 /**
@@ -156,7 +231,7 @@ gmulti_transfer_get_tls_ca_directory (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->tls_ca_directory;
+  return self->tls.ca_directory;
 }
 
 /**
@@ -186,8 +261,7 @@ gmulti_transfer_set_tls_pinned_public_key (GMultiTransfer *self,
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
-  set_string_option (self, &self->tls_pinned_public_key, pins,
-                     PROP_TLS_PINNED_PUBLIC_KEY);
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_pinned_public_key (&self->tls, pins));
 }
 
 /**
@@ -205,7 +279,7 @@ gmulti_transfer_get_tls_pinned_public_key (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->tls_pinned_public_key;
+  return self->tls.pinned_public_key;
 }
 
 /**
@@ -235,12 +309,9 @@ gmulti_transfer_set_tls_client_certificate (GMultiTransfer *self,
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
-  g_object_freeze_notify (G_OBJECT (self));
-  set_string_option (self, &self->tls_client_certificate, cert_path,
-                     PROP_TLS_CLIENT_CERTIFICATE);
-  set_string_option (self, &self->tls_client_key, cert_path != NULL ? key_path : NULL,
-                     PROP_TLS_CLIENT_KEY);
-  g_object_thaw_notify (G_OBJECT (self));
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_client_certificate (&self->tls,
+                                                                              cert_path,
+                                                                              key_path));
 }
 
 /**
@@ -258,7 +329,7 @@ gmulti_transfer_get_tls_client_certificate (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->tls_client_certificate;
+  return self->tls.client_certificate;
 }
 
 /**
@@ -277,7 +348,7 @@ gmulti_transfer_get_tls_client_key (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->tls_client_key;
+  return self->tls.client_key;
 }
 
 /**
@@ -313,7 +384,7 @@ gmulti_transfer_set_tls_priority (GMultiTransfer *self,
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
-  set_string_option (self, &self->tls_priority, priority, PROP_TLS_PRIORITY);
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_priority (&self->tls, priority));
 }
 
 /**
@@ -331,7 +402,7 @@ gmulti_transfer_get_tls_priority (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->tls_priority;
+  return self->tls.priority;
 }
 
 /**
@@ -356,14 +427,8 @@ gmulti_transfer_set_tls_min_version (GMultiTransfer   *self,
                                      GMultiTlsVersion  version)
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
-  g_return_if_fail (version >= GMULTI_TLS_VERSION_DEFAULT &&
-                    version <= GMULTI_TLS_VERSION_TLS_1_3);
 
-  if (self->tls_min_version == version)
-    return;
-
-  self->tls_min_version = version;
-  g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_TLS_MIN_VERSION]);
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_min_version (&self->tls, version));
 }
 
 /**
@@ -381,5 +446,5 @@ gmulti_transfer_get_tls_min_version (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), GMULTI_TLS_VERSION_DEFAULT);
 
-  return self->tls_min_version;
+  return self->tls.min_version;
 }

@@ -141,12 +141,7 @@ gmulti_transfer_finalize (GObject *object)
   g_free (self->effective_uri);
   g_clear_error (&self->error);
 
-  g_free (self->tls_ca_file);
-  g_free (self->tls_ca_directory);
-  g_free (self->tls_pinned_public_key);
-  g_free (self->tls_client_certificate);
-  g_free (self->tls_client_key);
-  g_free (self->tls_priority);
+  gmulti_tls_options_clear (&self->tls);
 
   g_free (priv->notified_effective_uri);
 
@@ -217,32 +212,11 @@ gmulti_transfer_get_property (GObject    *object,
     case PROP_PAUSED:
       g_value_set_boolean (value, self->paused);
       break;
-    case PROP_TLS_VERIFY:
-      g_value_set_boolean (value, self->tls_verify);
-      break;
-    case PROP_TLS_CA_FILE:
-      g_value_set_string (value, self->tls_ca_file);
-      break;
-    case PROP_TLS_CA_DIRECTORY:
-      g_value_set_string (value, self->tls_ca_directory);
-      break;
-    case PROP_TLS_PINNED_PUBLIC_KEY:
-      g_value_set_string (value, self->tls_pinned_public_key);
-      break;
-    case PROP_TLS_CLIENT_CERTIFICATE:
-      g_value_set_string (value, self->tls_client_certificate);
-      break;
-    case PROP_TLS_CLIENT_KEY:
-      g_value_set_string (value, self->tls_client_key);
-      break;
-    case PROP_TLS_PRIORITY:
-      g_value_set_string (value, self->tls_priority);
-      break;
-    case PROP_TLS_MIN_VERSION:
-      g_value_set_enum (value, self->tls_min_version);
-      break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (prop_id >= PROP_TLS_FIRST && prop_id < N_PROPS)
+        gmulti_tls_options_get_property (&self->tls, prop_id - PROP_TLS_FIRST, value);
+      else
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -288,26 +262,14 @@ gmulti_transfer_set_property (GObject      *object,
     case PROP_OUTPUT_STREAM:
       gmulti_transfer_set_output_stream (self, g_value_get_object (value));
       break;
-    case PROP_TLS_VERIFY:
-      gmulti_transfer_set_tls_verify (self, g_value_get_boolean (value));
-      break;
-    case PROP_TLS_CA_FILE:
-      gmulti_transfer_set_tls_ca_file (self, g_value_get_string (value));
-      break;
-    case PROP_TLS_CA_DIRECTORY:
-      gmulti_transfer_set_tls_ca_directory (self, g_value_get_string (value));
-      break;
-    case PROP_TLS_PINNED_PUBLIC_KEY:
-      gmulti_transfer_set_tls_pinned_public_key (self, g_value_get_string (value));
-      break;
-    case PROP_TLS_PRIORITY:
-      gmulti_transfer_set_tls_priority (self, g_value_get_string (value));
-      break;
-    case PROP_TLS_MIN_VERSION:
-      gmulti_transfer_set_tls_min_version (self, g_value_get_enum (value));
-      break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (prop_id >= PROP_TLS_FIRST && prop_id < N_PROPS)
+        gmulti_transfer_tls_changed (self,
+                                     gmulti_tls_options_set_property (&self->tls,
+                                                                      prop_id - PROP_TLS_FIRST,
+                                                                      value));
+      else
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -387,7 +349,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    *
    * The longest time the whole transfer may take, redirects included, in
    * milliseconds; 0 means no limit. A transfer that never set it gets the session's
-   * [property@Session:timeout] while added to one.
+   * [property@Session:timeout] for its runs in one; the property keeps reading its
+   * own value.
    *
    * Since: 1.0
    */
@@ -401,7 +364,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    *
    * The longest time establishing a connection may take, name lookup and TLS handshake
    * included, in milliseconds; 0 means no limit. A transfer that never set it gets
-   * the session's [property@Session:connect-timeout] while added to one.
+   * the session's [property@Session:connect-timeout] for its runs in one; the
+   * property keeps reading its own value.
    *
    * Since: 1.0
    */
@@ -562,115 +526,9 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
                           FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
-  /**
-   * GMultiTransfer:tls-verify: (getter get_tls_verify) (setter set_tls_verify)
-   *
-   * Whether the server's certificate is verified for `https` URIs: its chain must
-   * lead to a trusted certificate authority, be valid now, and name the host.
-   *
-   * Turning it off is dangerous: anyone on the path can then read and change the
-   * traffic. See [method@Transfer.set_tls_verify].
-   *
-   * Since: 1.0
-   */
-  gmulti_transfer_pspecs[PROP_TLS_VERIFY] =
-    g_param_spec_boolean ("tls-verify", NULL, NULL,
-                          TRUE,
-                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-
-  /**
-   * GMultiTransfer:tls-ca-file: (getter get_tls_ca_file) (setter set_tls_ca_file)
-   *
-   * A PEM file of trusted certificate authorities that replaces the system's trust
-   * store, or %NULL for the system's.
-   *
-   * Since: 1.0
-   */
-  gmulti_transfer_pspecs[PROP_TLS_CA_FILE] =
-    g_param_spec_string ("tls-ca-file", NULL, NULL,
-                         NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-
-  /**
-   * GMultiTransfer:tls-ca-directory: (getter get_tls_ca_directory) (setter set_tls_ca_directory)
-   *
-   * A directory of PEM files of trusted certificate authorities that replaces the
-   * system's trust store, or %NULL for the system's.
-   *
-   * Since: 1.0
-   */
-  gmulti_transfer_pspecs[PROP_TLS_CA_DIRECTORY] =
-    g_param_spec_string ("tls-ca-directory", NULL, NULL,
-                         NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-
-  /**
-   * GMultiTransfer:tls-pinned-public-key: (getter get_tls_pinned_public_key) (setter set_tls_pinned_public_key)
-   *
-   * The public keys the server's certificate must have, as
-   * `sha256//` followed by the base64 SHA-256 digest of the DER SubjectPublicKeyInfo,
-   * several joined with `;`; %NULL for no pinning.
-   *
-   * Since: 1.0
-   */
-  gmulti_transfer_pspecs[PROP_TLS_PINNED_PUBLIC_KEY] =
-    g_param_spec_string ("tls-pinned-public-key", NULL, NULL,
-                         NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-
-  /**
-   * GMultiTransfer:tls-client-certificate: (getter get_tls_client_certificate)
-   *
-   * A PEM file with the certificate (and, unless [property@Transfer:tls-client-key] is
-   * set, the private key) presented when a server asks for one; %NULL for none. Set it
-   * with [method@Transfer.set_tls_client_certificate].
-   *
-   * Since: 1.0
-   */
-  gmulti_transfer_pspecs[PROP_TLS_CLIENT_CERTIFICATE] =
-    g_param_spec_string ("tls-client-certificate", NULL, NULL,
-                         NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-
-  /**
-   * GMultiTransfer:tls-client-key: (getter get_tls_client_key)
-   *
-   * A PEM file with the private key of [property@Transfer:tls-client-certificate],
-   * or %NULL when the key is in the certificate's file. Set it with
-   * [method@Transfer.set_tls_client_certificate].
-   *
-   * Since: 1.0
-   */
-  gmulti_transfer_pspecs[PROP_TLS_CLIENT_KEY] =
-    g_param_spec_string ("tls-client-key", NULL, NULL,
-                         NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-
-  /**
-   * GMultiTransfer:tls-priority: (getter get_tls_priority) (setter set_tls_priority)
-   *
-   * A GnuTLS priority string choosing the protocol versions, ciphers and key
-   * exchanges, or %NULL for the default (see
-   * [method@GMulti.Transfer.set_tls_priority]).
-   *
-   * Since: 1.0
-   */
-  gmulti_transfer_pspecs[PROP_TLS_PRIORITY] =
-    g_param_spec_string ("tls-priority", NULL, NULL,
-                         NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-
-  /**
-   * GMultiTransfer:tls-min-version: (getter get_tls_min_version) (setter set_tls_min_version)
-   *
-   * The oldest TLS protocol version accepted.
-   *
-   * Since: 1.0
-   */
-  gmulti_transfer_pspecs[PROP_TLS_MIN_VERSION] =
-    g_param_spec_enum ("tls-min-version", NULL, NULL,
-                       GMULTI_TYPE_TLS_VERSION, GMULTI_TLS_VERSION_DEFAULT,
-                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /* The TLS options: the same specs as the session's (gmulti-tls-options.c),
+   * documented in gmulti-transfer-tls.c. */
+  gmulti_tls_options_create_pspecs (gmulti_transfer_pspecs + PROP_TLS_FIRST);
 
   g_object_class_install_properties (object_class, N_PROPS, gmulti_transfer_pspecs);
 
@@ -774,7 +632,7 @@ gmulti_transfer_init (GMultiTransfer *self)
   self->collect_body = TRUE;
   self->connect_timeout_ms = GMULTI_DEFAULT_CONNECT_TIMEOUT_MS;
   self->max_redirects = GMULTI_DEFAULT_MAX_REDIRECTS;
-  self->tls_verify = TRUE;
+  gmulti_tls_options_init (&self->tls);
   self->bytes_expected = -1;
   self->state = GMULTI_TRANSFER_IDLE;
 
