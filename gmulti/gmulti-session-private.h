@@ -2,6 +2,8 @@
 #pragma once
 
 #include "gmulti-session.h"
+#include "gmulti-tls-options.h"
+#include "engine/gmulti-defaults.h"
 
 G_BEGIN_DECLS
 
@@ -45,7 +47,15 @@ void           gmulti_session_queue_ready_op (GMultiSession *self,
                                               GMultiAsyncOp *op);
 /* The session's GSource, for tests (see gmulti-session-source-private.h). */
 GSource       *gmulti_session_get_source    (GMultiSession *self);
-/* The transfer object that holds the session's TLS options (gmulti-session-tls.c). */
-GMultiTransfer *gmulti_session_get_tls_holder (GMultiSession *self);
+/* The session's TLS options, for gmulti-session-tls.c: read them with
+ * gmulti_session_get_tls_options(); change them on a copy of the session's defaults
+ * (gmulti_session_edit_defaults()) that gmulti_session_commit_tls() publishes and
+ * notifies when @changed (a mask from gmulti-tls-options.h) is not 0, and drops
+ * otherwise. */
+const GMultiTlsOptions *gmulti_session_get_tls_options (GMultiSession *self);
+GMultiDefaults *gmulti_session_edit_defaults (GMultiSession  *self);
+void           gmulti_session_commit_tls     (GMultiSession  *self,
+                                              GMultiDefaults *edited,
+                                              guint           changed);
 
 G_END_DECLS

@@ -4,9 +4,89 @@
 #include "gmulti-session.h"
 #include "gmulti-session-private.h"
 
-/* The session's TLS options: kept in a transfer object used only as their holder, so
- * they are validated, stored and notified exactly as a transfer's own; transfers
- * inherit what they leave unset when they start. */
+/* The session's TLS options: part of the defaults the session hands its engine
+ * (gmulti/engine/gmulti-defaults.h), set with the same code as a transfer's own
+ * (gmulti-tls-options.c). A run takes them when it starts for what its transfer left
+ * unset. */
+
+/* Applies @setter, a gmulti_tls_options_set_*(), to a copy of the session's defaults,
+ * which replaces them if anything changed. */
+#define CHANGE_TLS(self, setter, ...) \
+  G_STMT_START { \
+    GMultiDefaults *edit_ = gmulti_session_edit_defaults (self); \
+    gmulti_session_commit_tls (self, edit_, setter (&edit_->tls, __VA_ARGS__)); \
+  } G_STMT_END
+
+/**
+ * GMultiSession:tls-verify: (getter get_tls_verify) (setter set_tls_verify)
+ *
+ * Whether servers' certificates are verified for the session's transfers. %FALSE
+ * turns verification off for every transfer of the session: only for tests and
+ * closed networks, as anyone on the path can then read and change the traffic.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiSession:tls-ca-file: (getter get_tls_ca_file) (setter set_tls_ca_file)
+ *
+ * A PEM file of trusted certificate authorities for transfers that set neither a CA
+ * file nor a CA directory; %NULL trusts the system's store.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiSession:tls-ca-directory: (getter get_tls_ca_directory) (setter set_tls_ca_directory)
+ *
+ * A directory of trusted certificate authorities (PEM files) for transfers that set
+ * neither a CA file nor a CA directory.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiSession:tls-pinned-public-key: (getter get_tls_pinned_public_key) (setter set_tls_pinned_public_key)
+ *
+ * Public key pins (`sha256//BASE64`, several joined with `;`) for transfers that set
+ * none.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiSession:tls-priority: (getter get_tls_priority) (setter set_tls_priority)
+ *
+ * A GnuTLS priority string for transfers that set none; %NULL means the default (see [method@GMulti.Transfer.set_tls_priority]).
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiSession:tls-min-version: (getter get_tls_min_version) (setter set_tls_min_version)
+ *
+ * The lowest TLS version for transfers that leave theirs at the default.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiSession:tls-client-certificate: (getter get_tls_client_certificate)
+ *
+ * The client certificate (PEM file) for transfers that set none; set it with
+ * [method@Session.set_tls_client_certificate].
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiSession:tls-client-key: (getter get_tls_client_key)
+ *
+ * The key of [property@Session:tls-client-certificate]; %NULL when it is in the
+ * certificate file.
+ *
+ * Since: 1.0
+ */
 
 /**
  * gmulti_session_set_tls_verify: (set-property tls-verify)
@@ -22,7 +102,7 @@ gmulti_session_set_tls_verify (GMultiSession *self,
                                gboolean verify)
 {
   g_return_if_fail (GMULTI_IS_SESSION (self));
-  gmulti_transfer_set_tls_verify (gmulti_session_get_tls_holder (self), verify);
+  CHANGE_TLS (self, gmulti_tls_options_set_verify, verify);
 }
 
 /**
@@ -39,7 +119,7 @@ gboolean
 gmulti_session_get_tls_verify (GMultiSession *self)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), FALSE);
-  return gmulti_transfer_get_tls_verify (gmulti_session_get_tls_holder (self));
+  return gmulti_session_get_tls_options (self)->verify;
 }
 
 /**
@@ -56,7 +136,7 @@ gmulti_session_set_tls_ca_file (GMultiSession *self,
                                 const char *path)
 {
   g_return_if_fail (GMULTI_IS_SESSION (self));
-  gmulti_transfer_set_tls_ca_file (gmulti_session_get_tls_holder (self), path);
+  CHANGE_TLS (self, gmulti_tls_options_set_ca_file, path);
 }
 
 /**
@@ -73,7 +153,7 @@ const char *
 gmulti_session_get_tls_ca_file (GMultiSession *self)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
-  return gmulti_transfer_get_tls_ca_file (gmulti_session_get_tls_holder (self));
+  return gmulti_session_get_tls_options (self)->ca_file;
 }
 
 /**
@@ -90,7 +170,7 @@ gmulti_session_set_tls_ca_directory (GMultiSession *self,
                                      const char *path)
 {
   g_return_if_fail (GMULTI_IS_SESSION (self));
-  gmulti_transfer_set_tls_ca_directory (gmulti_session_get_tls_holder (self), path);
+  CHANGE_TLS (self, gmulti_tls_options_set_ca_directory, path);
 }
 
 /**
@@ -107,7 +187,7 @@ const char *
 gmulti_session_get_tls_ca_directory (GMultiSession *self)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
-  return gmulti_transfer_get_tls_ca_directory (gmulti_session_get_tls_holder (self));
+  return gmulti_session_get_tls_options (self)->ca_directory;
 }
 
 /**
@@ -124,7 +204,7 @@ gmulti_session_set_tls_pinned_public_key (GMultiSession *self,
                                           const char *pins)
 {
   g_return_if_fail (GMULTI_IS_SESSION (self));
-  gmulti_transfer_set_tls_pinned_public_key (gmulti_session_get_tls_holder (self), pins);
+  CHANGE_TLS (self, gmulti_tls_options_set_pinned_public_key, pins);
 }
 
 /**
@@ -141,7 +221,7 @@ const char *
 gmulti_session_get_tls_pinned_public_key (GMultiSession *self)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
-  return gmulti_transfer_get_tls_pinned_public_key (gmulti_session_get_tls_holder (self));
+  return gmulti_session_get_tls_options (self)->pinned_public_key;
 }
 
 /**
@@ -158,7 +238,7 @@ gmulti_session_set_tls_priority (GMultiSession *self,
                                  const char *priority)
 {
   g_return_if_fail (GMULTI_IS_SESSION (self));
-  gmulti_transfer_set_tls_priority (gmulti_session_get_tls_holder (self), priority);
+  CHANGE_TLS (self, gmulti_tls_options_set_priority, priority);
 }
 
 /**
@@ -175,7 +255,7 @@ const char *
 gmulti_session_get_tls_priority (GMultiSession *self)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
-  return gmulti_transfer_get_tls_priority (gmulti_session_get_tls_holder (self));
+  return gmulti_session_get_tls_options (self)->priority;
 }
 
 /**
@@ -192,7 +272,7 @@ gmulti_session_set_tls_min_version (GMultiSession *self,
                                     GMultiTlsVersion version)
 {
   g_return_if_fail (GMULTI_IS_SESSION (self));
-  gmulti_transfer_set_tls_min_version (gmulti_session_get_tls_holder (self), version);
+  CHANGE_TLS (self, gmulti_tls_options_set_min_version, version);
 }
 
 /**
@@ -209,7 +289,7 @@ GMultiTlsVersion
 gmulti_session_get_tls_min_version (GMultiSession *self)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), GMULTI_TLS_VERSION_DEFAULT);
-  return gmulti_transfer_get_tls_min_version (gmulti_session_get_tls_holder (self));
+  return gmulti_session_get_tls_options (self)->min_version;
 }
 
 /**
@@ -228,7 +308,7 @@ gmulti_session_set_tls_client_certificate (GMultiSession *self,
                                            const char    *key)
 {
   g_return_if_fail (GMULTI_IS_SESSION (self));
-  gmulti_transfer_set_tls_client_certificate (gmulti_session_get_tls_holder (self), certificate, key);
+  CHANGE_TLS (self, gmulti_tls_options_set_client_certificate, certificate, key);
 }
 
 /**
@@ -245,7 +325,7 @@ const char *
 gmulti_session_get_tls_client_certificate (GMultiSession *self)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
-  return gmulti_transfer_get_tls_client_certificate (gmulti_session_get_tls_holder (self));
+  return gmulti_session_get_tls_options (self)->client_certificate;
 }
 
 /**
@@ -262,5 +342,5 @@ const char *
 gmulti_session_get_tls_client_key (GMultiSession *self)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
-  return gmulti_transfer_get_tls_client_key (gmulti_session_get_tls_holder (self));
+  return gmulti_session_get_tls_options (self)->client_key;
 }

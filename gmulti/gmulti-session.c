@@ -52,8 +52,10 @@
  *   thousand connections, and idle pooled connections cause no wake-up at all.
  * - Transfers that set no [property@Transfer:timeout] or
  *   [property@Transfer:connect-timeout] of their own get the session's
- *   [property@Session:timeout] and [property@Session:connect-timeout] while they are
- *   added.
+ *   [property@Session:timeout] and [property@Session:connect-timeout], and its
+ *   User-Agent and TLS options fill in what they leave unset. Each run takes the
+ *   session's settings as they are when it starts and keeps them to its end; the
+ *   transfer's own properties are never changed.
  *
  * Do not iterate the session's main context from a signal handler of a running
  * transfer. The engine is busy there, so the session stops watching its sockets until
@@ -67,8 +69,6 @@ typedef struct
 {
   GMultiTransfer *transfer;
   GMultiAsyncOp *op;             /* the asynchronous call waiting on it, if any */
-  gboolean applied_timeout;      /* the session's timeout was put in the transfer */
-  gboolean applied_connect_timeout;
   gboolean add_deferred;         /* its add waits in the deferred queue */
 } Entry;
 
@@ -100,12 +100,9 @@ struct _GMultiSession
   guint engine_depth;            /* > 0 while the engine is inside a call we made */
   gboolean draining;             /* after_engine() is running further up the stack */
 
-  char *user_agent;
-  guint timeout_ms;
-  guint connect_timeout_ms;
-  /* Holds the session's TLS options (only those): transfers inherit what they leave
-   * unset. Shared with the engine, which reads it when a transfer starts. */
-  GMultiTransfer *tls_defaults;
+  /* The session's settings for what its transfers leave unset (timeouts, User-Agent,
+   * TLS options), shared with the engine: never changed, replaced as a whole. */
+  GMultiDefaults *defaults;
 };
 
 G_DEFINE_FINAL_TYPE (GMultiSession, gmulti_session, G_TYPE_OBJECT)
@@ -122,15 +119,8 @@ enum {
   PROP_USER_AGENT,
   PROP_TIMEOUT,
   PROP_CONNECT_TIMEOUT,
-  PROP_TLS_VERIFY,
-  PROP_TLS_CA_FILE,
-  PROP_TLS_CA_DIRECTORY,
-  PROP_TLS_PINNED_PUBLIC_KEY,
-  PROP_TLS_PRIORITY,
-  PROP_TLS_MIN_VERSION,
-  PROP_TLS_CLIENT_CERTIFICATE,
-  PROP_TLS_CLIENT_KEY,
-  N_PROPS
+  PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
+  N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
 
 static GParamSpec *properties[N_PROPS];
@@ -145,6 +135,9 @@ static guint signals[N_SIGNALS];
 static void after_engine (GMultiSession *self);
 static void store_user_agent (GMultiSession *self,
                               const char    *user_agent);
+static gboolean commit_defaults (GMultiSession  *self,
+                                 GMultiDefaults *edited,
+                                 gboolean        changed);
 
 /* Engine calls. Each counts as "inside the engine" for add and remove, and is followed
  * by the deferred operations and the completion messages it left. */
@@ -184,39 +177,6 @@ action_cb (int         fd,
   return TRUE;
 }
 
-/* The session's defaults go into transfers that did not set their own, while added. */
-static void
-apply_timeouts (GMultiSession *self,
-                Entry         *entry)
-{
-  GMultiTransfer *transfer = entry->transfer;
-
-  if (!transfer->timeout_set)
-    {
-      transfer->timeout_ms = self->timeout_ms;
-      entry->applied_timeout = TRUE;
-    }
-  if (!transfer->connect_timeout_set)
-    {
-      transfer->connect_timeout_ms = self->connect_timeout_ms;
-      entry->applied_connect_timeout = TRUE;
-    }
-}
-
-static void
-restore_timeouts (Entry *entry)
-{
-  GMultiTransfer *transfer = entry->transfer;
-
-  /* Back to the transfer's own defaults, unless the application set a value since. */
-  if (entry->applied_timeout && !transfer->timeout_set)
-    transfer->timeout_ms = 0;
-  if (entry->applied_connect_timeout && !transfer->connect_timeout_set)
-    transfer->connect_timeout_ms = GMULTI_DEFAULT_CONNECT_TIMEOUT_MS;
-  entry->applied_timeout = FALSE;
-  entry->applied_connect_timeout = FALSE;
-}
-
 static void
 entry_free (Entry *entry)
 {
@@ -236,7 +196,6 @@ take_entry (GMultiSession  *self,
     return NULL;
 
   transfer->session = NULL;
-  restore_timeouts (entry);
   if (entry->op != NULL)
     gmulti_async_op_detach (entry->op);
   return entry;
@@ -538,7 +497,6 @@ gmulti_session_attach (GMultiSession   *self,
   entry = g_new0 (Entry, 1);
   entry->transfer = g_object_ref (transfer);
   entry->op = op != NULL ? gmulti_async_op_ref (op) : NULL;
-  apply_timeouts (self, entry);
 
   transfer->session = self;
   g_hash_table_insert (self->entries, transfer, entry);
@@ -612,7 +570,6 @@ gmulti_session_dispose (GObject *object)
     {
       entry = g_ptr_array_index (entries, i);
       entry->transfer->session = NULL;
-      restore_timeouts (entry);
       if (entry->op != NULL)
         gmulti_async_op_detach (entry->op);
     }
@@ -657,8 +614,7 @@ gmulti_session_finalize (GObject *object)
   g_clear_pointer (&self->entries, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_error (&self->source_error);
-  g_free (self->user_agent);
-  g_clear_object (&self->tls_defaults);
+  g_clear_pointer (&self->defaults, gmulti_defaults_unref);
 
   G_OBJECT_CLASS (gmulti_session_parent_class)->finalize (object);
 }
@@ -683,27 +639,20 @@ gmulti_session_get_property (GObject    *object,
       g_value_set_uint (value, gmulti_session_get_max_idle_connections (self));
       break;
     case PROP_USER_AGENT:
-      g_value_set_string (value, self->user_agent);
+      g_value_set_string (value, self->defaults->user_agent);
       break;
     case PROP_TIMEOUT:
-      g_value_set_uint (value, self->timeout_ms);
+      g_value_set_uint (value, self->defaults->timeout_ms);
       break;
     case PROP_CONNECT_TIMEOUT:
-      g_value_set_uint (value, self->connect_timeout_ms);
-      break;
-    case PROP_TLS_VERIFY:
-    case PROP_TLS_CA_FILE:
-    case PROP_TLS_CA_DIRECTORY:
-    case PROP_TLS_PINNED_PUBLIC_KEY:
-    case PROP_TLS_PRIORITY:
-    case PROP_TLS_MIN_VERSION:
-    case PROP_TLS_CLIENT_CERTIFICATE:
-    case PROP_TLS_CLIENT_KEY:
-      /* The same property of the options holder. */
-      g_object_get_property (G_OBJECT (self->tls_defaults), pspec->name, value);
+      g_value_set_uint (value, self->defaults->connect_timeout_ms);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (prop_id >= PROP_TLS_FIRST && prop_id < N_PROPS)
+        gmulti_tls_options_get_property (&self->defaults->tls, prop_id - PROP_TLS_FIRST,
+                                         value);
+      else
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -735,17 +684,18 @@ gmulti_session_set_property (GObject      *object,
     case PROP_CONNECT_TIMEOUT:
       gmulti_session_set_connect_timeout (self, g_value_get_uint (value));
       break;
-    case PROP_TLS_VERIFY:
-    case PROP_TLS_CA_FILE:
-    case PROP_TLS_CA_DIRECTORY:
-    case PROP_TLS_PINNED_PUBLIC_KEY:
-    case PROP_TLS_PRIORITY:
-    case PROP_TLS_MIN_VERSION:
-      /* Its notify is forwarded as the session's (tls_notify_cb). */
-      g_object_set_property (G_OBJECT (self->tls_defaults), pspec->name, value);
-      break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (prop_id >= PROP_TLS_FIRST && prop_id < N_PROPS)
+        {
+          GMultiDefaults *edit = gmulti_session_edit_defaults (self);
+
+          gmulti_session_commit_tls (self, edit,
+                                     gmulti_tls_options_set_property (&edit->tls,
+                                                                      prop_id - PROP_TLS_FIRST,
+                                                                      value));
+        }
+      else
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -828,8 +778,8 @@ gmulti_session_class_init (GMultiSessionClass *klass)
    *
    * The total timeout, in milliseconds, of transfers that set no
    * [property@Transfer:timeout] of their own; 0, the default, leaves them without a
-   * limit. It applies to transfers added after the change; while a transfer is added
-   * its timeout property reads the value in effect.
+   * limit. A change applies to the runs that start after it, not to those under way;
+   * the transfers' own [property@Transfer:timeout] is not changed.
    *
    * Since: 1.0
    */
@@ -843,9 +793,9 @@ gmulti_session_class_init (GMultiSessionClass *klass)
    *
    * The connect timeout, in milliseconds, of transfers that set no
    * [property@Transfer:connect-timeout] of their own; 0 means no limit. The default
-   * is 30 seconds, the transfers' own default. It applies to transfers added after
-   * the change; while a transfer is added its connect-timeout property reads the value
-   * in effect.
+   * is 30 seconds, the transfers' own default. A change applies to the runs that
+   * start after it, not to those under way; the transfers' own
+   * [property@Transfer:connect-timeout] is not changed.
    *
    * Since: 1.0
    */
@@ -854,94 +804,9 @@ gmulti_session_class_init (GMultiSessionClass *klass)
                        0, G_MAXUINT, GMULTI_DEFAULT_CONNECT_TIMEOUT_MS,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
-  /**
-   * GMultiSession:tls-verify: (getter get_tls_verify) (setter set_tls_verify)
-   *
-   * Whether servers' certificates are verified for the session's transfers. %FALSE
-   * turns verification off for every transfer of the session: only for tests and
-   * closed networks, as anyone on the path can then read and change the traffic.
-   *
-   * Since: 1.0
-   */
-  properties[PROP_TLS_VERIFY] =
-    g_param_spec_boolean ("tls-verify", NULL, NULL, TRUE,
-                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-  /**
-   * GMultiSession:tls-ca-file: (getter get_tls_ca_file) (setter set_tls_ca_file)
-   *
-   * A PEM file of trusted certificate authorities for transfers that set neither a CA
-   * file nor a CA directory; %NULL trusts the system's store.
-   *
-   * Since: 1.0
-   */
-  properties[PROP_TLS_CA_FILE] =
-    g_param_spec_string ("tls-ca-file", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-  /**
-   * GMultiSession:tls-ca-directory: (getter get_tls_ca_directory) (setter set_tls_ca_directory)
-   *
-   * A directory of trusted certificate authorities (PEM files) for transfers that set
-   * neither a CA file nor a CA directory.
-   *
-   * Since: 1.0
-   */
-  properties[PROP_TLS_CA_DIRECTORY] =
-    g_param_spec_string ("tls-ca-directory", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-  /**
-   * GMultiSession:tls-pinned-public-key: (getter get_tls_pinned_public_key) (setter set_tls_pinned_public_key)
-   *
-   * Public key pins (`sha256//BASE64`, several joined with `;`) for transfers that set
-   * none.
-   *
-   * Since: 1.0
-   */
-  properties[PROP_TLS_PINNED_PUBLIC_KEY] =
-    g_param_spec_string ("tls-pinned-public-key", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-  /**
-   * GMultiSession:tls-priority: (getter get_tls_priority) (setter set_tls_priority)
-   *
-   * A GnuTLS priority string for transfers that set none; %NULL means the default (see [method@GMulti.Transfer.set_tls_priority]).
-   *
-   * Since: 1.0
-   */
-  properties[PROP_TLS_PRIORITY] =
-    g_param_spec_string ("tls-priority", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-  /**
-   * GMultiSession:tls-min-version: (getter get_tls_min_version) (setter set_tls_min_version)
-   *
-   * The lowest TLS version for transfers that leave theirs at the default.
-   *
-   * Since: 1.0
-   */
-  properties[PROP_TLS_MIN_VERSION] =
-    g_param_spec_enum ("tls-min-version", NULL, NULL, GMULTI_TYPE_TLS_VERSION,
-                       GMULTI_TLS_VERSION_DEFAULT,
-                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-  /**
-   * GMultiSession:tls-client-certificate: (getter get_tls_client_certificate)
-   *
-   * The client certificate (PEM file) for transfers that set none; set it with
-   * [method@Session.set_tls_client_certificate].
-   *
-   * Since: 1.0
-   */
-  properties[PROP_TLS_CLIENT_CERTIFICATE] =
-    g_param_spec_string ("tls-client-certificate", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-  /**
-   * GMultiSession:tls-client-key: (getter get_tls_client_key)
-   *
-   * The key of [property@Session:tls-client-certificate]; %NULL when it is in the
-   * certificate file.
-   *
-   * Since: 1.0
-   */
-  properties[PROP_TLS_CLIENT_KEY] =
-    g_param_spec_string ("tls-client-key", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /* The TLS options: the same specs as the transfer's (gmulti-tls-options.c),
+   * documented in gmulti-session-tls.c. */
+  gmulti_tls_options_create_pspecs (properties + PROP_TLS_FIRST);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -972,22 +837,47 @@ gmulti_session_class_init (GMultiSessionClass *klass)
                   G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
-/* The options holder changed: the session's property of the same name did. */
-static void
-tls_notify_cb (GObject       *holder,
-               GParamSpec    *pspec,
-               GMultiSession *self)
+/* The session's settings change by copy: the engine and the runs under way may hold
+ * the current ones. */
+GMultiDefaults *
+gmulti_session_edit_defaults (GMultiSession *self)
 {
-  GParamSpec *own = g_object_class_find_property (G_OBJECT_GET_CLASS (self), pspec->name);
-
-  if (own != NULL && g_str_has_prefix (pspec->name, "tls-"))
-    g_object_notify_by_pspec (G_OBJECT (self), own);
+  return gmulti_defaults_copy (self->defaults);
 }
 
-GMultiTransfer *
-gmulti_session_get_tls_holder (GMultiSession *self)
+/* Publishes @edited when @changed, drops it otherwise. */
+static gboolean
+commit_defaults (GMultiSession  *self,
+                 GMultiDefaults *edited,
+                 gboolean        changed)
 {
-  return self->tls_defaults;
+  if (!changed)
+    {
+      gmulti_defaults_unref (edited);
+      return FALSE;
+    }
+
+  gmulti_defaults_unref (self->defaults);
+  self->defaults = edited;
+  if (self->engine != NULL)
+    gmulti_engine_set_defaults (self->engine, edited);
+  return TRUE;
+}
+
+void
+gmulti_session_commit_tls (GMultiSession  *self,
+                           GMultiDefaults *edited,
+                           guint           changed)
+{
+  /* Published first, so that a notify handler reads the new value. */
+  if (commit_defaults (self, edited, changed != 0))
+    gmulti_tls_options_notify (G_OBJECT (self), properties + PROP_TLS_FIRST, changed);
+}
+
+const GMultiTlsOptions *
+gmulti_session_get_tls_options (GMultiSession *self)
+{
+  return &self->defaults->tls;
 }
 
 static void
@@ -1001,12 +891,8 @@ gmulti_session_init (GMultiSession *self)
   self->engine = gmulti_engine_new ();
   gmulti_engine_set_max_connections (self->engine, DEFAULT_MAX_CONNECTIONS);
   gmulti_engine_set_max_host_connections (self->engine, DEFAULT_MAX_HOST_CONNECTIONS);
-  self->tls_defaults = gmulti_transfer_new (NULL);
-  g_signal_connect_object (self->tls_defaults, "notify", G_CALLBACK (tls_notify_cb), self, 0);
-  gmulti_engine_set_tls_defaults (self->engine, self->tls_defaults);
-  self->user_agent = g_strdup (GMULTI_DEFAULT_USER_AGENT);
-  gmulti_engine_set_user_agent (self->engine, self->user_agent, NULL);
-  self->connect_timeout_ms = GMULTI_DEFAULT_CONNECT_TIMEOUT_MS;
+  self->defaults = gmulti_defaults_dup_standard ();
+  gmulti_engine_set_defaults (self->engine, self->defaults);
 
   self->source = gmulti_session_source_new (self->engine, action_cb, self,
                                             &self->source_error);
@@ -1300,13 +1186,14 @@ static void
 store_user_agent (GMultiSession *self,
                   const char    *user_agent)
 {
-  if (g_strcmp0 (self->user_agent, user_agent) == 0)
+  GMultiDefaults *edit;
+
+  if (g_strcmp0 (self->defaults->user_agent, user_agent) == 0)
     return;
 
-  g_free (self->user_agent);
-  self->user_agent = g_strdup (user_agent);
-  if (self->engine != NULL)
-    gmulti_engine_set_user_agent (self->engine, user_agent, NULL);
+  edit = gmulti_session_edit_defaults (self);
+  gmulti_defaults_set_user_agent (edit, user_agent, NULL);
+  commit_defaults (self, edit, TRUE);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_AGENT]);
 }
 
@@ -1325,7 +1212,7 @@ gmulti_session_get_user_agent (GMultiSession *self)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
 
-  return self->user_agent;
+  return self->defaults->user_agent;
 }
 
 /**
@@ -1335,7 +1222,8 @@ gmulti_session_get_user_agent (GMultiSession *self)
  * @error: return location for an error
  *
  * Sets the `User-Agent` sent with requests that do not set their own. It applies to
- * requests sent from now on, including those of transfers already added.
+ * transfers that start from now on, including those added that have not started
+ * yet; one under way keeps the value it started with, for its redirects too.
  *
  * A value that cannot be sent as a header field value (one with CR, LF, NUL or
  * another control character except tab) is refused, and the previous one is kept:
@@ -1378,7 +1266,7 @@ gmulti_session_get_timeout (GMultiSession *self)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), 0);
 
-  return self->timeout_ms;
+  return self->defaults->timeout_ms;
 }
 
 /**
@@ -1386,7 +1274,7 @@ gmulti_session_get_timeout (GMultiSession *self)
  * @self: a session
  * @msec: the timeout in milliseconds, 0 for none
  *
- * Sets the total timeout of transfers added from now on that set no
+ * Sets the total timeout of transfers starting from now on that set no
  * [property@Transfer:timeout] of their own.
  *
  * Since: 1.0
@@ -1395,12 +1283,16 @@ void
 gmulti_session_set_timeout (GMultiSession *self,
                             guint          msec)
 {
+  GMultiDefaults *edit;
+
   g_return_if_fail (GMULTI_IS_SESSION (self));
 
-  if (self->timeout_ms == msec)
+  if (self->defaults->timeout_ms == msec)
     return;
 
-  self->timeout_ms = msec;
+  edit = gmulti_session_edit_defaults (self);
+  edit->timeout_ms = msec;
+  commit_defaults (self, edit, TRUE);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
 }
 
@@ -1419,7 +1311,7 @@ gmulti_session_get_connect_timeout (GMultiSession *self)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), 0);
 
-  return self->connect_timeout_ms;
+  return self->defaults->connect_timeout_ms;
 }
 
 /**
@@ -1427,7 +1319,7 @@ gmulti_session_get_connect_timeout (GMultiSession *self)
  * @self: a session
  * @msec: the timeout in milliseconds, 0 for none
  *
- * Sets the connect timeout of transfers added from now on that set no
+ * Sets the connect timeout of transfers starting from now on that set no
  * [property@Transfer:connect-timeout] of their own.
  *
  * Since: 1.0
@@ -1436,11 +1328,15 @@ void
 gmulti_session_set_connect_timeout (GMultiSession *self,
                                     guint          msec)
 {
+  GMultiDefaults *edit;
+
   g_return_if_fail (GMULTI_IS_SESSION (self));
 
-  if (self->connect_timeout_ms == msec)
+  if (self->defaults->connect_timeout_ms == msec)
     return;
 
-  self->connect_timeout_ms = msec;
+  edit = gmulti_session_edit_defaults (self);
+  edit->connect_timeout_ms = msec;
+  commit_defaults (self, edit, TRUE);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECT_TIMEOUT]);
 }

@@ -3,6 +3,7 @@
 
 #include "gmulti-transfer.h"
 #include "gmulti-metrics-private.h"
+#include "gmulti-tls-options.h"
 #include "engine/gmulti-transfer-run.h"
 
 G_BEGIN_DECLS
@@ -48,15 +49,9 @@ struct _GMultiTransfer
   gboolean follow_redirects;
   guint max_redirects;
 
-  /* TLS options (https:// only); snapshot with gmulti_tls_config_new_from_transfer(). */
-  gboolean tls_verify;       /* TRUE unless the application opted out */
-  char *tls_ca_file;         /* NULL: the system trust store (unless a directory is set) */
-  char *tls_ca_directory;
-  char *tls_pinned_public_key; /* "sha256//BASE64[;sha256//BASE64...]" */
-  char *tls_client_certificate;
-  char *tls_client_key;      /* NULL: the key is in the certificate file */
-  char *tls_priority;        /* NULL: the default (gmulti-tls-config.c) */
-  GMultiTlsVersion tls_min_version;
+  /* TLS options (https:// only); a session's fill in what is unset when a run starts
+   * (gmulti_tls_config_new()). */
+  GMultiTlsOptions tls;
 
   /* The response of the current hop, reset when a redirect is followed. */
   guint status;

@@ -435,6 +435,19 @@ test_methods (void)
   g_assert_cmpuint (test_server_get_n_requests (server), ==, G_N_ELEMENTS (methods));
 }
 
+/* The engine's default User-Agent, as a session sets it: in its defaults. */
+static gboolean
+set_engine_user_agent (GMultiEngine *engine,
+                       const char   *user_agent,
+                       GError      **error)
+{
+  g_autoptr(GMultiDefaults) defaults = gmulti_defaults_copy (engine->defaults);
+  gboolean ok = gmulti_defaults_set_user_agent (defaults, user_agent, error);
+
+  gmulti_engine_set_defaults (engine, defaults);
+  return ok;
+}
+
 static void
 test_request_headers (void)
 {
@@ -487,7 +500,7 @@ test_request_headers (void)
   g_clear_pointer (&req, test_request_free);
 
   /* A default User-Agent set on the engine (as the session does) comes with Accept. */
-  g_assert_true (gmulti_engine_set_user_agent (loop->engine, "gmulti-test/1", NULL));
+  g_assert_true (set_engine_user_agent (loop->engine, "gmulti-test/1", NULL));
   run_transfer (loop, engine_agent);
   req = test_server_get_last_request (server);
   expected = g_strdup_printf ("GET /hello HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
@@ -2412,13 +2425,13 @@ test_wire_injection (void)
   GError *error = NULL;
 
   /* The engine's default User-Agent (what a session sets). */
-  g_assert_false (gmulti_engine_set_user_agent (loop->engine, SMUGGLING, &error));
+  g_assert_false (set_engine_user_agent (loop->engine, SMUGGLING, &error));
   g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_HEADER);
   g_clear_error (&error);
   run_again (loop, transfer);
   g_assert_error ((GError *) gmulti_transfer_get_error (transfer), GMULTI_ERROR,
                   GMULTI_ERROR_INVALID_HEADER);
-  g_assert_true (gmulti_engine_set_user_agent (loop->engine, NULL, NULL));
+  g_assert_true (set_engine_user_agent (loop->engine, NULL, NULL));
 
   /* A plain transfer: method, header fields, URI. */
   g_assert_false (gmulti_transfer_set_method (transfer, "GET / HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET",

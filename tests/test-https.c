@@ -364,6 +364,80 @@ test_session_defaults (void)
   g_assert_no_error ((GError *) gmulti_transfer_get_error (unverified));
 }
 
+/* A plain server whose /go redirects to /small on the https server at *@user_data's
+ * port. */
+static gboolean
+redirect_handler (TestServer  *server,
+                  TestConn    *conn,
+                  TestRequest *req,
+                  gpointer     user_data)
+{
+  guint16 port = *(guint16 *) user_data;
+
+  if (!g_str_equal (req->target, "/go"))
+    return test_conn_respond (conn, 404, NULL, NULL, 0);
+  return test_conn_printf (conn, "HTTP/1.1 302 Found\r\n"
+                           "Location: https://localhost:%u/small\r\n"
+                           "Content-Length: 0\r\n\r\n", port);
+}
+
+static void
+drop_session_ca_cb (GMultiTransfer *transfer,
+                    GParamSpec     *pspec,
+                    GMultiSession  *session)
+{
+  /* The https hop is about to be prepared. */
+  if (g_str_has_prefix (gmulti_transfer_get_effective_uri (transfer), "https:"))
+    gmulti_session_set_tls_ca_file (session, NULL);
+}
+
+static void
+run_in_session (GMultiSession  *session,
+                GMultiTransfer *transfer)
+{
+  guint left = 1;
+  gulong id = g_signal_connect (session, "transfer-finished", G_CALLBACK (finished_cb), &left);
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  g_assert_true (gmulti_session_add (session, transfer, NULL));
+  while (left > 0 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (left, ==, 0);
+  g_signal_handler_disconnect (session, id);
+}
+
+/* The session's TLS options a run started with hold for its https hop even when they
+ * change before it; the next run has the new ones. */
+static void
+test_session_tls_per_run (void)
+{
+  g_autoptr(TestServer) server = start_server ("server.pem", FALSE);
+  guint16 port = test_server_get_port (server);
+  g_autoptr(TestServer) plain = test_server_new (TEST_SERVER_IPV4, redirect_handler, &port);
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autofree char *ca = cert ("ca.pem");
+  g_autofree char *uri = test_server_uri (plain, "/go");
+  g_autoptr(GMultiTransfer) transfer = gmulti_transfer_new (uri);
+  g_autoptr(GBytes) body = NULL;
+
+  gmulti_session_set_tls_ca_file (session, ca);
+  gmulti_transfer_set_follow_redirects (transfer, TRUE);
+  g_signal_connect (transfer, "notify::effective-uri", G_CALLBACK (drop_session_ca_cb), session);
+
+  run_in_session (session, transfer);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+  g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
+  body = gmulti_transfer_get_response_body (transfer);
+  g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "secure", 6);
+  g_assert_null (gmulti_session_get_tls_ca_file (session));
+  g_assert_null (gmulti_transfer_get_tls_ca_file (transfer));
+
+  /* Without the CA the next run trusts only the system's store. */
+  run_in_session (session, transfer);
+  g_assert_error ((GError *) gmulti_transfer_get_error (transfer), GMULTI_ERROR,
+                  GMULTI_ERROR_TLS_UNTRUSTED);
+}
+
 /* Servers limited to TLS 1.0 or 1.1 are refused by default (RFC 8996), by the engine
  * and by the session, and reached once the application lowers the minimum version. */
 static void
@@ -585,6 +659,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Https/unclean-close", test_unclean_close);
   g_test_add_func ("/GMulti/Https/session-concurrent", test_session_concurrent);
   g_test_add_func ("/GMulti/Https/session-defaults", test_session_defaults);
+  g_test_add_func ("/GMulti/Https/session-tls-per-run", test_session_tls_per_run);
   g_test_add_func ("/GMulti/Https/old-versions", test_old_versions);
   g_test_add_func ("/GMulti/Https/client-certificate", test_client_certificate);
   g_test_add_func ("/GMulti/Https/idle-reset", test_idle_reset);

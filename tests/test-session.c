@@ -127,6 +127,10 @@ handler (TestServer  *server,
   if (strcmp (req->target, "/slow") == 0)
     return serve_slow (conn);
 
+  if (strcmp (req->target, "/redirect") == 0)
+    return test_conn_printf (conn, "HTTP/1.1 302 Found\r\nLocation: /small/3\r\n"
+                             "Content-Length: 0\r\n\r\n");
+
   if (strcmp (req->target, "/hang") == 0)
     {
       if (test_conn_wait_client_close (conn, 5000))
@@ -1540,8 +1544,8 @@ test_session_timeout (void)
   start = g_get_monotonic_time ();
   g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
   g_assert_true (gmulti_session_add (session, own->transfer, NULL));
-  /* While added, the transfer reads the timeout in effect. */
-  g_assert_cmpuint (gmulti_transfer_get_timeout (fetch->transfer), ==, 300);
+  /* The session's timeout applies to the run; the transfer keeps its own value. */
+  g_assert_cmpuint (gmulti_transfer_get_timeout (fetch->transfer), ==, 0);
   g_assert_cmpuint (gmulti_transfer_get_timeout (own->transfer), ==, 5000);
 
   RUN_UNTIL (fetch->n_finished == 1 && own->n_finished == 1, WAIT_MS);
@@ -1763,8 +1767,8 @@ test_session_connect_timeout (void)
   start = g_get_monotonic_time ();
   g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
   g_assert_true (gmulti_session_add (session, own->transfer, NULL));
-  g_assert_cmpuint (gmulti_transfer_get_connect_timeout (fetch->transfer), ==, 300);
-  g_assert_cmpuint (gmulti_transfer_get_timeout (fetch->transfer), ==, 8000);
+  g_assert_cmpuint (gmulti_transfer_get_connect_timeout (fetch->transfer), ==, 30000);
+  g_assert_cmpuint (gmulti_transfer_get_timeout (fetch->transfer), ==, 0);
   g_assert_cmpuint (gmulti_transfer_get_connect_timeout (own->transfer), ==, 1200);
   g_assert_cmpuint (gmulti_transfer_get_timeout (own->transfer), ==, 0);
 
@@ -1917,6 +1921,147 @@ test_cancel_result (void)
   g_assert_finalize_object (session);
 }
 
+/* What the transfer's own options read while a run is under way in a session whose
+ * defaults differ, and a change of those defaults made from inside the run. */
+typedef struct
+{
+  GMultiSession *session;
+  guint n_hops;
+  guint timeout;             /* the transfer's own options, read between the hops */
+  guint connect_timeout;
+  gboolean tls_verify;
+  const char *tls_ca_file;
+  GMultiTlsVersion tls_min_version;
+} DefaultsRun;
+
+static void
+defaults_hop_cb (GMultiTransfer *transfer,
+                 GParamSpec     *pspec,
+                 DefaultsRun    *run)
+{
+  /* The redirect is being followed: its request is written after this returns. */
+  if (!g_str_has_suffix (gmulti_transfer_get_effective_uri (transfer), "/small/3"))
+    return;
+  run->n_hops++;
+  run->timeout = gmulti_transfer_get_timeout (transfer);
+  run->connect_timeout = gmulti_transfer_get_connect_timeout (transfer);
+  run->tls_verify = gmulti_transfer_get_tls_verify (transfer);
+  run->tls_ca_file = gmulti_transfer_get_tls_ca_file (transfer);
+  run->tls_min_version = gmulti_transfer_get_tls_min_version (transfer);
+  g_assert_true (gmulti_session_set_user_agent (run->session, "second/2", NULL));
+}
+
+static void
+test_session_defaults_per_run (void)
+{
+  g_autoptr(TestServer) server = start_server ();
+  GMultiSession *session = gmulti_session_new ();
+  g_autofree char *uri = test_server_uri (server, "/redirect");
+  g_autoptr(TestRequest) req = NULL;
+  Fetch *fetch = fetch_new (uri, 0);
+  DefaultsRun run = { session, };
+  guint n_option_notify = 0;
+
+  gmulti_session_set_timeout (session, 7000);
+  gmulti_session_set_connect_timeout (session, 2000);
+  gmulti_session_set_tls_verify (session, FALSE);
+  gmulti_session_set_tls_ca_file (session, "/nonexistent/ca.pem");
+  gmulti_session_set_tls_min_version (session, GMULTI_TLS_VERSION_TLS_1_3);
+  g_assert_true (gmulti_session_set_user_agent (session, "first/1", NULL));
+  gmulti_transfer_set_follow_redirects (fetch->transfer, TRUE);
+  g_signal_connect (fetch->transfer, "notify::effective-uri", G_CALLBACK (defaults_hop_cb), &run);
+  g_signal_connect (fetch->transfer, "notify::connect-timeout", G_CALLBACK (count_notify_cb),
+                    &n_option_notify);
+  g_signal_connect (fetch->transfer, "notify::timeout", G_CALLBACK (count_notify_cb),
+                    &n_option_notify);
+  g_signal_connect (fetch->transfer, "notify::tls-verify", G_CALLBACK (count_notify_cb),
+                    &n_option_notify);
+
+  g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
+  RUN_UNTIL (fetch->n_finished == 1, WAIT_MS);
+  g_assert_no_error (fetch->error);
+  g_assert_cmpuint (gmulti_transfer_get_status (fetch->transfer), ==, 200);
+  g_assert_cmpuint (run.n_hops, ==, 1);
+
+  /* The User-Agent changed during the run: its second request kept the first. */
+  req = test_server_get_last_request (server);
+  g_assert_cmpstr (req->target, ==, "/small/3");
+  g_assert_cmpstr (test_request_get_header (req, "User-Agent"), ==, "first/1");
+  g_clear_pointer (&req, test_request_free);
+
+  /* While it ran, the transfer read its own (unset) options, not the session's. */
+  g_assert_cmpuint (run.timeout, ==, 0);
+  g_assert_cmpuint (run.connect_timeout, ==, 30000);
+  g_assert_true (run.tls_verify);
+  g_assert_null (run.tls_ca_file);
+  g_assert_cmpint (run.tls_min_version, ==, GMULTI_TLS_VERSION_DEFAULT);
+  g_assert_cmpuint (n_option_notify, ==, 0);
+
+  /* And after it, still its own. */
+  g_assert_cmpuint (gmulti_transfer_get_timeout (fetch->transfer), ==, 0);
+  g_assert_cmpuint (gmulti_transfer_get_connect_timeout (fetch->transfer), ==, 30000);
+  g_assert_true (gmulti_transfer_get_tls_verify (fetch->transfer));
+  g_assert_null (gmulti_transfer_get_tls_ca_file (fetch->transfer));
+
+  /* The next run has the new one, on both of its requests. */
+  fetch_reset (fetch);
+  g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
+  RUN_UNTIL (fetch->n_finished == 1, WAIT_MS);
+  g_assert_no_error (fetch->error);
+  req = test_server_get_last_request (server);
+  g_assert_cmpstr (req->target, ==, "/small/3");
+  g_assert_cmpstr (test_request_get_header (req, "User-Agent"), ==, "second/2");
+  g_assert_cmpuint (n_option_notify, ==, 0);
+
+  fetch_free (fetch);
+  test_drain_context ();
+  g_assert_finalize_object (session);
+}
+
+/* A session timeout changed while a run waits applies from the next run on. */
+static void
+timeout_change_cb (GMultiTransfer *transfer,
+                   GParamSpec     *pspec,
+                   GMultiSession  *session)
+{
+  if (gmulti_transfer_get_state (transfer) == GMULTI_TRANSFER_RECEIVING)
+    gmulti_session_set_timeout (session, 200);
+}
+
+static void
+test_session_timeout_per_run (void)
+{
+  g_autoptr(TestServer) server = start_server ();
+  GMultiSession *session = gmulti_session_new ();
+  g_autofree char *hang = test_server_uri (server, "/hang");
+  Fetch *fetch = fetch_new (hang, 0);
+  gint64 start, took;
+
+  gmulti_session_set_timeout (session, 600);
+  g_signal_connect (fetch->transfer, "notify::state", G_CALLBACK (timeout_change_cb), session);
+
+  start = g_get_monotonic_time ();
+  g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
+  RUN_UNTIL (fetch->n_finished == 1, WAIT_MS);
+  took = (g_get_monotonic_time () - start) / 1000;
+  g_assert_error (fetch->error, GMULTI_ERROR, GMULTI_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (fetch->error->message, "600 ms"));
+  g_assert_cmpint (took, >=, 590);
+  g_assert_cmpuint (gmulti_session_get_timeout (session), ==, 200);
+
+  g_signal_handlers_disconnect_by_func (fetch->transfer, timeout_change_cb, session);
+  fetch_reset (fetch);
+  g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
+  RUN_UNTIL (fetch->n_finished == 1, WAIT_MS);
+  g_assert_error (fetch->error, GMULTI_ERROR, GMULTI_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (fetch->error->message, "200 ms"));
+  g_assert_cmpuint (gmulti_transfer_get_timeout (fetch->transfer), ==, 0);
+
+  fetch_free (fetch);
+  test_drain_context ();
+  g_assert_finalize_object (session);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1947,6 +2092,8 @@ main (int   argc,
   g_test_add_func ("/GMulti/Session/user-agent-injection", test_user_agent_injection);
   g_test_add_func ("/GMulti/Session/connect-timeout", test_session_connect_timeout);
   g_test_add_func ("/GMulti/Session/cancel-result", test_cancel_result);
+  g_test_add_func ("/GMulti/Session/defaults-per-run", test_session_defaults_per_run);
+  g_test_add_func ("/GMulti/Session/timeout-per-run", test_session_timeout_per_run);
 
   return g_test_run ();
 }

@@ -8,6 +8,7 @@
 #include "gmulti-resolver.h"
 #include "gmulti-connection.h"
 #include "gmulti-splice.h"
+#include "gmulti-defaults.h"
 #include "tls/gmulti-tls-context.h"
 
 G_BEGIN_DECLS
@@ -100,9 +101,7 @@ struct _GMultiEngine
   gboolean stopped;          /* the engine was stopped by a failing callback */
   gboolean shut_down;        /* the last reference went: transfers and sockets are gone */
 
-  char *user_agent;          /* default User-Agent; NULL sends none */
-  GError *user_agent_error;  /* the last one set could not be sent: transfers fail */
-  GMultiTransfer *tls_defaults; /* TLS options for transfers that set none (session) */
+  GMultiDefaults *defaults;  /* for what transfers leave unset; never NULL */
 };
 
 /* Called by the connection/protocol code. */
@@ -138,18 +137,10 @@ void     gmulti_engine_schedule         (GMultiEngine   *self,
 /* Called by GMultiTransfer when the application resumes a paused transfer. */
 void     gmulti_engine_transfer_resumed (GMultiTransfer *transfer);
 
-/* TLS options for transfers that set none: the options of @defaults (the session's). */
-void     gmulti_engine_set_tls_defaults (GMultiEngine   *self,
-                                         GMultiTransfer *defaults);
-
-/* Default User-Agent for transfers that set none (used by the session and
- * gmulti_transfer_perform()). A value that cannot be sent is refused with
- * GMULTI_ERROR_INVALID_HEADER, and every transfer started afterwards fails with that
- * error until a valid one (or NULL) is set: a setter that cannot report must still
- * not let it reach the wire. */
-gboolean gmulti_engine_set_user_agent   (GMultiEngine *self,
-                                         const char   *user_agent,
-                                         GError      **error);
+/* Replaces the defaults of transfers (a session's, or gmulti_transfer_perform()'s):
+ * runs that start from now on take @defaults; runs under way keep theirs. */
+void     gmulti_engine_set_defaults     (GMultiEngine   *self,
+                                         GMultiDefaults *defaults);
 
 G_END_DECLS
 

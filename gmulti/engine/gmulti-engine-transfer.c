@@ -36,6 +36,7 @@ gmulti_transfer_run_clear (GMultiTransferRun *run)
   clear_hop (run);
   g_clear_pointer (&run->tls_config, gmulti_tls_config_unref);
   g_clear_pointer (&run->redirect_method, g_free);
+  g_clear_pointer (&run->defaults, gmulti_defaults_unref);
 }
 
 /* Fills in origin, host, target and Host header of the hop from the effective URI. */
@@ -59,8 +60,7 @@ prepare_hop (GMultiTransfer *transfer,
   run->tls = target.tls;
   if (run->tls && run->tls_config == NULL)
     {
-      run->tls_config = gmulti_tls_config_new_with_defaults (transfer,
-                                                             run->engine->tls_defaults, error);
+      run->tls_config = gmulti_tls_config_new (&transfer->tls, &run->defaults->tls, error);
       if (run->tls_config == NULL)
         {
           gmulti_request_target_clear (&target);
@@ -83,6 +83,9 @@ prepare_hop (GMultiTransfer *transfer,
   run->method = run->redirect_method != NULL ? run->redirect_method
                                               : gmulti_transfer_request_method (transfer);
   run->head_request = strcmp (run->method, "HEAD") == 0;
+  /* Read for every hop, as the transfer's own value may change while it runs. */
+  run->connect_timeout_ms = transfer->connect_timeout_set ? transfer->connect_timeout_ms
+                                                          : run->defaults->connect_timeout_ms;
   return TRUE;
 }
 
@@ -231,9 +234,9 @@ use_connection (GMultiEngine     *self,
 
   conn->connecting = transfer;
   transfer->run.conn = conn;
-  if (transfer->connect_timeout_ms > 0)
+  if (transfer->run.connect_timeout_ms > 0)
     transfer->run.connect_deadline = self->now +
-                                     (gint64) transfer->connect_timeout_ms * 1000;
+                                     (gint64) transfer->run.connect_timeout_ms * 1000;
   set_phase (self, transfer, GMULTI_RUN_RESOLVING);
 
   ensure_resolver (self);
@@ -304,6 +307,9 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
       if (run->start_us == 0)
         {
           run->start_us = self->now;
+          /* The defaults in effect now hold for the whole run. */
+          g_clear_pointer (&run->defaults, gmulti_defaults_unref);
+          run->defaults = gmulti_defaults_ref (self->defaults);
           gmulti_transfer_begin_run (transfer);
           if (!gmulti_transfer_validate (transfer, &error))
             {
@@ -312,14 +318,16 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
             }
           /* A default User-Agent that could not be set must not leave out silently
            * either: nothing goes out until a valid one is set. */
-          if (self->user_agent_error != NULL)
+          if (run->defaults->user_agent_error != NULL)
             {
               gmulti_engine_abort_transfer (self, transfer,
-                                            g_error_copy (self->user_agent_error));
+                                            g_error_copy (run->defaults->user_agent_error));
               return;
             }
-          if (transfer->timeout_ms > 0)
-            run->total_deadline = run->start_us + (gint64) transfer->timeout_ms * 1000;
+          run->timeout_ms = transfer->timeout_set ? transfer->timeout_ms
+                                                  : run->defaults->timeout_ms;
+          if (run->timeout_ms > 0)
+            run->total_deadline = run->start_us + (gint64) run->timeout_ms * 1000;
         }
       if (!prepare_hop (transfer, &error))
         {
@@ -509,7 +517,7 @@ gmulti_engine_transfer_deadline (GMultiEngine   *self,
       gmulti_engine_abort_transfer (self, transfer,
                                     g_error_new (GMULTI_ERROR, GMULTI_ERROR_TIMED_OUT,
                                                  _("The transfer did not complete within %u ms"),
-                                                 transfer->timeout_ms));
+                                                 run->timeout_ms));
       return;
     }
 
@@ -519,7 +527,7 @@ gmulti_engine_transfer_deadline (GMultiEngine   *self,
       gmulti_engine_abort_transfer (self, transfer,
                                     g_error_new (GMULTI_ERROR, GMULTI_ERROR_CONNECT_TIMEOUT,
                                                  _("Could not connect to %s within %u ms"),
-                                                 run->host, transfer->connect_timeout_ms));
+                                                 run->host, run->connect_timeout_ms));
       return;
     }
 

@@ -66,6 +66,7 @@ gmulti_engine_new (void)
   gmulti_splice_pipe_init (&self->splice);
   self->announced_deadline = -1;
   self->head = g_string_sized_new (512);
+  self->defaults = gmulti_defaults_dup_bare ();
   return self;
 }
 
@@ -302,9 +303,7 @@ gmulti_engine_unref (GMultiEngine *self)
   gmulti_splice_pipe_clear (&self->splice);
   g_free (self->scratch);
   g_string_free (self->head, TRUE);
-  g_free (self->user_agent);
-  g_clear_error (&self->user_agent_error);
-  g_clear_object (&self->tls_defaults);
+  gmulti_defaults_unref (self->defaults);
   g_free (self);
 }
 
@@ -1258,31 +1257,13 @@ gmulti_engine_transfer_resumed (GMultiTransfer *transfer)
 }
 
 void
-gmulti_engine_set_tls_defaults (GMultiEngine   *self,
-                                GMultiTransfer *defaults)
+gmulti_engine_set_defaults (GMultiEngine   *self,
+                            GMultiDefaults *defaults)
 {
-  g_set_object (&self->tls_defaults, defaults);
-}
+  GMultiDefaults *old = self->defaults;
 
-gboolean
-gmulti_engine_set_user_agent (GMultiEngine  *self,
-                              const char    *user_agent,
-                              GError       **error)
-{
-  GError *local_error = NULL;
+  g_return_if_fail (defaults != NULL);
 
-  g_clear_pointer (&self->user_agent, g_free);
-  g_clear_error (&self->user_agent_error);
-  if (user_agent != NULL &&
-      !gmulti_http1_check_part (GMULTI_HTTP1_PART_FIELD_VALUE, user_agent, "User-Agent",
-                                &local_error))
-    {
-      self->user_agent_error = local_error;
-      if (error != NULL)
-        *error = g_error_copy (local_error);
-      return FALSE;
-    }
-
-  self->user_agent = g_strdup (user_agent);
-  return TRUE;
+  self->defaults = gmulti_defaults_ref (defaults);
+  gmulti_defaults_unref (old);
 }

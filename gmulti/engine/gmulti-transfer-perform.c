@@ -38,6 +38,7 @@ gmulti_transfer_perform (GMultiTransfer *self,
                          GError        **error)
 {
   g_autoptr(GMultiEngine) engine = NULL;
+  g_autoptr(GMultiDefaults) defaults = NULL;
   GMultiEngineResult result;
   gulong handler = 0;
   guint running = 1;
@@ -61,7 +62,8 @@ gmulti_transfer_perform (GMultiTransfer *self,
     }
 
   engine = gmulti_engine_new ();
-  gmulti_engine_set_user_agent (engine, GMULTI_DEFAULT_USER_AGENT, NULL);
+  defaults = gmulti_defaults_dup_standard ();
+  gmulti_engine_set_defaults (engine, defaults);
   result = gmulti_engine_add (engine, self);
   if (result != GMULTI_ENGINE_OK)
     {

@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 typedef struct _GMultiConnection GMultiConnection;
 typedef struct _GMultiResolveRequest GMultiResolveRequest;
 typedef struct _GMultiTlsConfig GMultiTlsConfig;
+typedef struct _GMultiDefaults GMultiDefaults;
 
 /* Where the engine is with a transfer. Finer than the public GMultiTransferState. */
 typedef enum {
@@ -52,6 +53,9 @@ typedef struct {
   GMultiEngineTimer timer;    /* the earliest of the deadlines below */
 
   gint64 start_us;
+  GMultiDefaults *defaults;   /* the engine's when the run started, for the whole run */
+  guint timeout_ms;           /* the transfer's or the defaults', for this run */
+  guint connect_timeout_ms;   /* the same, for the connections of this hop */
   gint64 total_deadline;      /* 0: none */
   gint64 connect_deadline;
   gint64 continue_deadline;

@@ -392,7 +392,7 @@ h1_start_stream (GMultiConnection *conn,
 
   g_string_truncate (engine->head, 0);
   gmulti_http1_write_request_head (engine->head, run->method, run->target, run->host_header,
-                                   headers, framing, engine->user_agent);
+                                   headers, framing, run->defaults->user_agent);
   transfer->metrics.header_bytes_sent += engine->head->len;
 
   iov[0].iov_base = engine->head->str;

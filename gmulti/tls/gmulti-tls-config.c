@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "gmulti-tls-config.h"
-#include "gmulti-transfer-private.h"
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
 
@@ -129,30 +128,23 @@ compute_hash (const GMultiTlsConfig *self)
   return h;
 }
 
-GMultiTlsConfig *
-gmulti_tls_config_new_from_transfer (GMultiTransfer  *transfer,
-                                     GError         **error)
-{
-  return gmulti_tls_config_new_with_defaults (transfer, NULL, error);
-}
-
 /* What the transfer set, or else the default's value. */
-#define PICK(field) (transfer->field != NULL ? transfer->field \
+#define PICK(field) (own->field != NULL ? own->field \
                      : defaults != NULL ? defaults->field : NULL)
 
 GMultiTlsConfig *
-gmulti_tls_config_new_with_defaults (GMultiTransfer  *transfer,
-                                     GMultiTransfer  *defaults,
-                                     GError         **error)
+gmulti_tls_config_new (const GMultiTlsOptions  *own,
+                       const GMultiTlsOptions  *defaults,
+                       GError                 **error)
 {
   GMultiTlsConfig *self;
-  const char *pinned = PICK (tls_pinned_public_key);
+  const char *pinned = PICK (pinned_public_key);
   const char *client_certificate;
-  GMultiTlsVersion min_version = transfer->tls_min_version;
+  GMultiTlsVersion min_version = own->min_version;
   guint8 *pins = NULL;
   guint n_pins = 0;
 
-  g_return_val_if_fail (GMULTI_IS_TRANSFER (transfer), NULL);
+  g_return_val_if_fail (own != NULL, NULL);
 
   if (pinned != NULL)
     {
@@ -161,34 +153,34 @@ gmulti_tls_config_new_with_defaults (GMultiTransfer  *transfer,
         return NULL;
     }
   if (min_version == GMULTI_TLS_VERSION_DEFAULT && defaults != NULL)
-    min_version = defaults->tls_min_version;
+    min_version = defaults->min_version;
 
   self = g_new0 (GMultiTlsConfig, 1);
   self->ref_count = 1;
   /* Turning verification off, in either place, is an explicit choice. */
-  self->verify = transfer->tls_verify && (defaults == NULL || defaults->tls_verify);
-  if (transfer->tls_ca_file != NULL || transfer->tls_ca_directory != NULL || defaults == NULL)
+  self->verify = own->verify && (defaults == NULL || defaults->verify);
+  if (own->ca_file != NULL || own->ca_directory != NULL || defaults == NULL)
     {
-      self->ca_file = g_strdup (transfer->tls_ca_file);
-      self->ca_directory = g_strdup (transfer->tls_ca_directory);
+      self->ca_file = g_strdup (own->ca_file);
+      self->ca_directory = g_strdup (own->ca_directory);
     }
   else
     {
-      self->ca_file = g_strdup (defaults->tls_ca_file);
-      self->ca_directory = g_strdup (defaults->tls_ca_directory);
+      self->ca_file = g_strdup (defaults->ca_file);
+      self->ca_directory = g_strdup (defaults->ca_directory);
     }
-  client_certificate = transfer->tls_client_certificate;
+  client_certificate = own->client_certificate;
   if (client_certificate != NULL || defaults == NULL)
-    self->client_key = g_strdup (transfer->tls_client_key);
+    self->client_key = g_strdup (own->client_key);
   else
     {
-      client_certificate = defaults->tls_client_certificate;
-      self->client_key = g_strdup (defaults->tls_client_key);
+      client_certificate = defaults->client_certificate;
+      self->client_key = g_strdup (defaults->client_key);
     }
   self->client_certificate = g_strdup (client_certificate);
   if (self->client_certificate == NULL)
     g_clear_pointer (&self->client_key, g_free);
-  self->priority = build_priority (PICK (tls_priority), min_version);
+  self->priority = build_priority (PICK (priority), min_version);
   self->pinned_public_key = g_strdup (pinned);
   self->pins = pins;
   self->n_pins = n_pins;

@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "gmulti-enums.h"
+#include "gmulti-tls-options.h"
 
 G_BEGIN_DECLS
 
@@ -11,7 +12,7 @@ typedef struct _GMultiTransfer GMultiTransfer;
 
 #define GMULTI_TLS_PIN_SIZE 32   /* a SHA-256 digest */
 
-/* An immutable snapshot of a transfer's TLS options, taken when the transfer starts,
+/* An immutable snapshot of a run's TLS options, taken when its first https hop starts,
  * so that changing the transfer later cannot change a connection under way. Two
  * connections may be shared only when their configs are equal: it is part of the pool
  * key and of the session-resumption key. Refcounted; not thread-safe (engine thread). */
@@ -32,15 +33,15 @@ struct _GMultiTlsConfig {
   guint hash;
 };
 
-/* Fails with GMULTI_ERROR_INVALID_ARGUMENT when the pinned key is malformed. The
- * priority string is checked later, by the context that compiles it. */
+/* The options of a run: @own's, with @defaults (a session's, or NULL) filling in what
+ * @own left unset. Fails with GMULTI_ERROR_INVALID_ARGUMENT when the pinned key is
+ * malformed. The priority string is checked later, by the context that compiles it. */
+GMultiTlsConfig *gmulti_tls_config_new    (const GMultiTlsOptions  *own,
+                                           const GMultiTlsOptions  *defaults,
+                                           GError                 **error);
+/* The transfer's own options alone (gmulti-transfer-tls.c). */
 GMultiTlsConfig *gmulti_tls_config_new_from_transfer (GMultiTransfer *transfer,
                                                       GError        **error);
-/* The same, with @defaults (a transfer used as a holder of a session's TLS options)
- * filling in what @transfer left unset. */
-GMultiTlsConfig *gmulti_tls_config_new_with_defaults (GMultiTransfer  *transfer,
-                                                      GMultiTransfer  *defaults,
-                                                      GError         **error);
 GMultiTlsConfig *gmulti_tls_config_ref    (GMultiTlsConfig *self);
 void             gmulti_tls_config_unref  (GMultiTlsConfig *self);
 gboolean         gmulti_tls_config_equal  (const GMultiTlsConfig *a,

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "gmulti-defaults.h"
+#include "gmulti-transfer-private.h"
+#include "gmulti-http1-request.h"
+
+static GMultiDefaults *
+defaults_new (void)
+{
+  GMultiDefaults *self = g_new0 (GMultiDefaults, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->connect_timeout_ms = GMULTI_DEFAULT_CONNECT_TIMEOUT_MS;
+  gmulti_tls_options_init (&self->tls);
+  return self;
+}
+
+GMultiDefaults *
+gmulti_defaults_dup_bare (void)
+{
+  static GMultiDefaults *bare;
+
+  if (g_once_init_enter (&bare))
+    g_once_init_leave (&bare, defaults_new ());
+  return gmulti_defaults_ref (bare);
+}
+
+GMultiDefaults *
+gmulti_defaults_dup_standard (void)
+{
+  static GMultiDefaults *standard;
+
+  if (g_once_init_enter (&standard))
+    {
+      GMultiDefaults *self = defaults_new ();
+
+      self->user_agent = g_strdup (GMULTI_DEFAULT_USER_AGENT);
+      g_once_init_leave (&standard, self);
+    }
+  return gmulti_defaults_ref (standard);
+}
+
+GMultiDefaults *
+gmulti_defaults_copy (const GMultiDefaults *self)
+{
+  GMultiDefaults *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  copy = g_new0 (GMultiDefaults, 1);
+  g_atomic_ref_count_init (&copy->ref_count);
+  copy->timeout_ms = self->timeout_ms;
+  copy->connect_timeout_ms = self->connect_timeout_ms;
+  copy->user_agent = g_strdup (self->user_agent);
+  copy->user_agent_error = self->user_agent_error != NULL
+                           ? g_error_copy (self->user_agent_error) : NULL;
+  gmulti_tls_options_copy (&copy->tls, &self->tls);
+  return copy;
+}
+
+GMultiDefaults *
+gmulti_defaults_ref (GMultiDefaults *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+gmulti_defaults_unref (GMultiDefaults *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  g_free (self->user_agent);
+  g_clear_error (&self->user_agent_error);
+  gmulti_tls_options_clear (&self->tls);
+  g_free (self);
+}
+
+gboolean
+gmulti_defaults_set_user_agent (GMultiDefaults  *self,
+                                const char      *user_agent,
+                                GError         **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  g_free (self->user_agent);
+  self->user_agent = g_strdup (user_agent);
+  g_clear_error (&self->user_agent_error);
+  if (user_agent != NULL &&
+      !gmulti_http1_check_part (GMULTI_HTTP1_PART_FIELD_VALUE, user_agent, "User-Agent",
+                                &self->user_agent_error))
+    {
+      if (error != NULL)
+        *error = g_error_copy (self->user_agent_error);
+      return FALSE;
+    }
+  return TRUE;
+}

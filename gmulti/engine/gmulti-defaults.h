@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "gmulti-tls-options.h"
+
+G_BEGIN_DECLS
+
+/* What a transfer gets for the options it leaves unset: one immutable, reference-counted
+ * value per engine (gmulti_engine_set_defaults()). A session replaces its engine's
+ * defaults as a whole whenever one of its own settings changes; each run takes a
+ * reference when it starts and keeps it to its end, so a change applies from the next
+ * run on and never reaches into one under way. The transfer itself is never written.
+ *
+ * Adding a default: a field here, its copy and free in gmulti-defaults.c, where the
+ * engine merges it (gmulti-engine-transfer.c), and the owner's setter. */
+typedef struct _GMultiDefaults GMultiDefaults;
+struct _GMultiDefaults {
+  guint timeout_ms;           /* total, for transfers that never set one; 0: no limit */
+  guint connect_timeout_ms;   /* for transfers that never set one; 0: no limit */
+  char *user_agent;           /* for requests with no User-Agent field; NULL: none */
+  GError *user_agent_error;   /* user_agent cannot be sent: every run fails with it */
+  GMultiTlsOptions tls;       /* fill in what a transfer's TLS options leave unset */
+
+  /* private */
+  gatomicrefcount ref_count;  /* atomic: the built-in values are shared by all threads */
+};
+
+/* The built-in values, shared (a new reference): a bare engine's are a transfer's own
+ * defaults and no User-Agent; the standard ones, for sessions and
+ * gmulti_transfer_perform(), add `User-Agent: gmulti/VERSION`. */
+GMultiDefaults *gmulti_defaults_dup_bare     (void);
+GMultiDefaults *gmulti_defaults_dup_standard (void);
+
+/* A copy with one reference, to change before it is handed out. */
+GMultiDefaults *gmulti_defaults_copy         (const GMultiDefaults *self);
+GMultiDefaults *gmulti_defaults_ref          (GMultiDefaults       *self);
+void            gmulti_defaults_unref        (GMultiDefaults       *self);
+
+/* On a copy not handed out yet. A value that cannot be sent as a field value is stored
+ * with user_agent_error set (and returned in @error): a setter that cannot report an
+ * error must still not let it reach the wire. */
+gboolean        gmulti_defaults_set_user_agent (GMultiDefaults  *self,
+                                                const char      *user_agent,
+                                                GError         **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMultiDefaults, gmulti_defaults_unref)
+
+G_END_DECLS

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "gmulti-transfer-private.h"
+
+/* What the files of the GMultiTransfer object share with each other (and nothing
+ * else: the engine and the session use gmulti-transfer-private.h):
+ *
+ * - gmulti-transfer.c: the object, its properties and signals, its state;
+ * - gmulti-transfer-request.c: URI, method, header fields, validation;
+ * - gmulti-transfer-request-body.c: the request body and how the engine reads it;
+ * - gmulti-transfer-delivery.c: the response body's sink, "data" and "progress";
+ * - gmulti-transfer-options.c: timeouts, low-speed limit, redirects;
+ * - gmulti-transfer-tls.c: the TLS options. */
+
+G_BEGIN_DECLS
+
+/* State the engine never reads. */
+typedef struct
+{
+  gsize body_offset;          /* next byte of request_body to hand out */
+  guint64 read_total;         /* bytes the read function supplied since its last rewind */
+  gboolean read_started;      /* the read function has been called */
+  GInputStream *body_stream;  /* set by set_request_body_stream (owned by read_data) */
+  goffset body_stream_start;  /* where a seekable body stream starts, for a rewind */
+
+  /* What the last notifications announced, so that only real changes are notified. */
+  guint notified_status;
+  char *notified_effective_uri;
+  gint64 notified_expected;
+  guint64 notified_received;
+  guint64 notified_sent;
+  double notified_progress;
+} GMultiTransferPrivate;
+
+enum {
+  PROP_0,
+  PROP_URI,
+  PROP_METHOD,
+  PROP_FOLLOW_REDIRECTS,
+  PROP_MAX_REDIRECTS,
+  PROP_TIMEOUT,
+  PROP_CONNECT_TIMEOUT,
+  PROP_LOW_SPEED_LIMIT,
+  PROP_LOW_SPEED_TIME,
+  PROP_COLLECT_BODY,
+  PROP_OUTPUT_STREAM,
+  PROP_STATE,
+  PROP_STATUS,
+  PROP_EFFECTIVE_URI,
+  PROP_BYTES_RECEIVED,
+  PROP_BYTES_EXPECTED,
+  PROP_BYTES_SENT,
+  PROP_PROGRESS,
+  PROP_PAUSED,
+  PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
+  N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
+};
+
+enum {
+  SIGNAL_RESPONSE_HEADERS,
+  SIGNAL_DATA,
+  SIGNAL_PROGRESS,
+  SIGNAL_FINISHED,
+  N_SIGNALS
+};
+
+extern GParamSpec *gmulti_transfer_pspecs[N_PROPS];
+extern guint gmulti_transfer_signals[N_SIGNALS];
+
+GMultiTransferPrivate *gmulti_transfer_get_priv (GMultiTransfer *self);
+
+/* Notifies the response properties that changed since they were last notified. */
+void     gmulti_transfer_notify_response_changes (GMultiTransfer *self);
+
+/* For the properties: store without checking (validated when the transfer starts). */
+void     gmulti_transfer_store_uri      (GMultiTransfer *self,
+                                         const char     *uri);
+void     gmulti_transfer_store_method   (GMultiTransfer *self,
+                                         const char     *method);
+void     gmulti_transfer_set_low_speed_limit (GMultiTransfer *self,
+                                              guint           bytes_per_sec);
+void     gmulti_transfer_set_low_speed_time  (GMultiTransfer *self,
+                                              guint           seconds);
+
+/* Notifies the TLS options in @changed (a mask from gmulti-tls-options.h). */
+void     gmulti_transfer_tls_changed     (GMultiTransfer *self,
+                                          guint           changed);
+
+/* Drops the read function (and the body stream), calling its destroy notify. */
+void     gmulti_transfer_clear_read_func (GMultiTransfer *self);
+
+G_END_DECLS

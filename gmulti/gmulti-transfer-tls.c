@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "gmulti-transfer-object-private.h"
+#include "tls/gmulti-tls-config.h"
+
+/* The TLS options of a transfer (https:// only): each setter and getter is the shared
+ * one of gmulti-tls-options.c on the transfer's own options. */
+
+/**
+ * GMultiTransfer:tls-verify: (getter get_tls_verify) (setter set_tls_verify)
+ *
+ * Whether the server's certificate is verified for `https` URIs: its chain must
+ * lead to a trusted certificate authority, be valid now, and name the host.
+ *
+ * Turning it off is dangerous: anyone on the path can then read and change the
+ * traffic. See [method@Transfer.set_tls_verify].
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-ca-file: (getter get_tls_ca_file) (setter set_tls_ca_file)
+ *
+ * A PEM file of trusted certificate authorities that replaces the system's trust
+ * store, or %NULL for the system's.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-ca-directory: (getter get_tls_ca_directory) (setter set_tls_ca_directory)
+ *
+ * A directory of PEM files of trusted certificate authorities that replaces the
+ * system's trust store, or %NULL for the system's.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-pinned-public-key: (getter get_tls_pinned_public_key) (setter set_tls_pinned_public_key)
+ *
+ * The public keys the server's certificate must have, as
+ * `sha256//` followed by the base64 SHA-256 digest of the DER SubjectPublicKeyInfo,
+ * several joined with `;`; %NULL for no pinning.
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-client-certificate: (getter get_tls_client_certificate)
+ *
+ * A PEM file with the certificate (and, unless [property@Transfer:tls-client-key] is
+ * set, the private key) presented when a server asks for one; %NULL for none. Set it
+ * with [method@Transfer.set_tls_client_certificate].
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-client-key: (getter get_tls_client_key)
+ *
+ * A PEM file with the private key of [property@Transfer:tls-client-certificate],
+ * or %NULL when the key is in the certificate's file. Set it with
+ * [method@Transfer.set_tls_client_certificate].
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-priority: (getter get_tls_priority) (setter set_tls_priority)
+ *
+ * A GnuTLS priority string choosing the protocol versions, ciphers and key
+ * exchanges, or %NULL for the default (see
+ * [method@GMulti.Transfer.set_tls_priority]).
+ *
+ * Since: 1.0
+ */
+
+/**
+ * GMultiTransfer:tls-min-version: (getter get_tls_min_version) (setter set_tls_min_version)
+ *
+ * The oldest TLS protocol version accepted.
+ *
+ * Since: 1.0
+ */
+
+void
+gmulti_transfer_tls_changed (GMultiTransfer *self,
+                             guint           changed)
+{
+  gmulti_tls_options_notify (G_OBJECT (self), gmulti_transfer_pspecs + PROP_TLS_FIRST, changed);
+}
+
+/* The transfer's options alone, as a bare engine uses them (tests use it too). */
+GMultiTlsConfig *
+gmulti_tls_config_new_from_transfer (GMultiTransfer  *transfer,
+                                     GError         **error)
+{
+  return gmulti_tls_config_new (&transfer->tls, NULL, error);
+}
+
+/**
+ * gmulti_transfer_set_tls_verify: (set-property tls-verify)
+ * @self: a transfer
+ * @verify: whether to verify the server's certificate
+ *
+ * Sets whether the server's certificate is verified for `https` URIs. It is by
+ * default: the chain must lead to a trusted certificate authority (see
+ * [method@Transfer.set_tls_ca_file]), every certificate must be valid now, and the
+ * server's certificate must name the host of the URI. A failure makes the transfer
+ * fail with %GMULTI_ERROR_TLS_UNTRUSTED, %GMULTI_ERROR_TLS_HOSTNAME_MISMATCH,
+ * %GMULTI_ERROR_TLS_EXPIRED or %GMULTI_ERROR_TLS_NOT_YET_VALID.
+ *
+ * Turning verification off is dangerous: the transfer then talks to whoever answers,
+ * and anyone on the path can read and change the traffic. Use it only for tests or
+ * with [method@Transfer.set_tls_pinned_public_key], which is checked either way.
+ *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_verify (GMultiTransfer *self,
+                                gboolean        verify)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_verify (&self->tls, verify));
+}
+
+/**
+ * gmulti_transfer_get_tls_verify: (get-property tls-verify)
+ * @self: a transfer
+ *
+ * Gets whether the server's certificate is verified.
+ *
+ * Returns: %TRUE if it is (the default)
+ *
+ * Since: 1.0
+ */
+gboolean
+gmulti_transfer_get_tls_verify (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), TRUE);
+
+  return self->tls.verify;
+}
+
+/**
+ * gmulti_transfer_set_tls_ca_file: (set-property tls-ca-file)
+ * @self: a transfer
+ * @path: (nullable) (type filename): a PEM file of certificate authorities, or %NULL
+ *
+ * Sets the certificate authorities the server's chain must lead to. When a file or a
+ * directory (see [method@Transfer.set_tls_ca_directory]) is set, the system's trust
+ * store is not used. A file that cannot be loaded, or holds no certificate, makes
+ * `https` transfers fail with %GMULTI_ERROR_TLS_BAD_CERTIFICATE.
+ *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_ca_file (GMultiTransfer *self,
+                                 const char     *path)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_ca_file (&self->tls, path));
+}
+
+/**
+ * gmulti_transfer_get_tls_ca_file: (get-property tls-ca-file)
+ * @self: a transfer
+ *
+ * Gets the file of trusted certificate authorities.
+ *
+ * Returns: (nullable) (type filename): the path, or %NULL if none was set
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_transfer_get_tls_ca_file (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls.ca_file;
+}
+
+/**
+ * gmulti_transfer_set_tls_ca_directory: (set-property tls-ca-directory)
+ * @self: a transfer
+ * @path: (nullable) (type filename): a directory of PEM files, or %NULL
+ *
+ * Sets a directory whose PEM files hold the certificate authorities the server's
+ * chain must lead to, in addition to [property@Transfer:tls-ca-file]. When either is
+ * set, the system's trust store is not used.
+ *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_ca_directory (GMultiTransfer *self,
+                                      const char     *path)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_ca_directory (&self->tls, path));
+}
+
+/**
+ * gmulti_transfer_get_tls_ca_directory: (get-property tls-ca-directory)
+ * @self: a transfer
+ *
+ * Gets the directory of trusted certificate authorities.
+ *
+ * Returns: (nullable) (type filename): the path, or %NULL if none was set
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_transfer_get_tls_ca_directory (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls.ca_directory;
+}
+
+/**
+ * gmulti_transfer_set_tls_pinned_public_key: (set-property tls-pinned-public-key)
+ * @self: a transfer
+ * @pins: (nullable): the accepted keys, or %NULL to pin none
+ *
+ * Pins the server's public key: the transfer fails with
+ * %GMULTI_ERROR_TLS_PIN_MISMATCH unless the public key of the server's certificate
+ * is one of @pins. Each pin is `sha256//` followed by the base64 SHA-256 digest of the
+ * DER-encoded SubjectPublicKeyInfo (the format curl uses); several are joined with
+ * `;`. One can be computed with
+ * `openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`.
+ *
+ * The pin is checked even when [property@Transfer:tls-verify] is %FALSE. A malformed
+ * value makes `https` transfers fail with %GMULTI_ERROR_INVALID_ARGUMENT.
+ *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_pinned_public_key (GMultiTransfer *self,
+                                           const char     *pins)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_pinned_public_key (&self->tls, pins));
+}
+
+/**
+ * gmulti_transfer_get_tls_pinned_public_key: (get-property tls-pinned-public-key)
+ * @self: a transfer
+ *
+ * Gets the pinned public keys.
+ *
+ * Returns: (nullable): the pins as set, or %NULL if none were
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_transfer_get_tls_pinned_public_key (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls.pinned_public_key;
+}
+
+/**
+ * gmulti_transfer_set_tls_client_certificate:
+ * @self: a transfer
+ * @cert_path: (nullable) (type filename): a PEM file with the client certificate
+ *   (and its chain), or %NULL for none
+ * @key_path: (nullable) (type filename): a PEM file with its private key, or %NULL
+ *   when the key is in @cert_path
+ *
+ * Sets the certificate presented to servers that ask for one. A file that cannot be
+ * loaded, or a key that does not belong to the certificate, makes `https` transfers
+ * fail with %GMULTI_ERROR_TLS_BAD_CERTIFICATE. A server that requires a certificate
+ * and gets none, or refuses this one, makes the transfer fail with
+ * %GMULTI_ERROR_TLS_CERTIFICATE_REQUIRED.
+ *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_client_certificate (GMultiTransfer *self,
+                                            const char     *cert_path,
+                                            const char     *key_path)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_client_certificate (&self->tls,
+                                                                              cert_path,
+                                                                              key_path));
+}
+
+/**
+ * gmulti_transfer_get_tls_client_certificate: (get-property tls-client-certificate)
+ * @self: a transfer
+ *
+ * Gets the file of the client certificate.
+ *
+ * Returns: (nullable) (type filename): the path, or %NULL if none was set
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_transfer_get_tls_client_certificate (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls.client_certificate;
+}
+
+/**
+ * gmulti_transfer_get_tls_client_key: (get-property tls-client-key)
+ * @self: a transfer
+ *
+ * Gets the file of the client certificate's private key.
+ *
+ * Returns: (nullable) (type filename): the path, or %NULL when the key is in the
+ *   certificate's file or no certificate was set
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_transfer_get_tls_client_key (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls.client_key;
+}
+
+/**
+ * gmulti_transfer_set_tls_priority: (set-property tls-priority)
+ * @self: a transfer
+ * @priority: (nullable): a GnuTLS priority string, or %NULL for the default
+ *
+ * Sets the GnuTLS priority string that chooses the protocol versions, ciphers and
+ * key exchanges offered, such as `NORMAL:-VERS-TLS1.2`. See the GnuTLS manual for
+ * the syntax. An invalid string makes `https` transfers fail with
+ * %GMULTI_ERROR_INVALID_ARGUMENT.
+ *
+ * Versions older than [property@Transfer:tls-min-version] (TLS 1.2 by default) are
+ * removed from the string, as RFC 8996 asks: a string can leave out newer versions,
+ * but only a lower minimum version allows TLS 1.0 or 1.1. A string left with no
+ * version fails with %GMULTI_ERROR_INVALID_ARGUMENT.
+ *
+ * The default is GnuTLS's `NORMAL` with the same ciphers in another order:
+ * AES-128-GCM first, then AES-256-GCM and ChaCha20-Poly1305 (ChaCha20-Poly1305
+ * first on x86 processors without AES instructions), the order browsers offer.
+ * AES-128-GCM decrypts bulk data faster than AES-256-GCM; pass `NORMAL` for
+ * GnuTLS's own order, which puts AES-256-GCM first.
+ *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_priority (GMultiTransfer *self,
+                                  const char     *priority)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_priority (&self->tls, priority));
+}
+
+/**
+ * gmulti_transfer_get_tls_priority: (get-property tls-priority)
+ * @self: a transfer
+ *
+ * Gets the GnuTLS priority string.
+ *
+ * Returns: (nullable): the priority string, or %NULL for the default
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_transfer_get_tls_priority (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls.priority;
+}
+
+/**
+ * gmulti_transfer_set_tls_min_version: (set-property tls-min-version)
+ * @self: a transfer
+ * @version: the oldest protocol version to accept
+ *
+ * Sets the oldest TLS protocol version accepted, on top of what
+ * [property@Transfer:tls-priority] allows. The default,
+ * %GMULTI_TLS_VERSION_DEFAULT, is TLS 1.2 (or the session's minimum for transfers
+ * added to a [class@Session]); TLS 1.0 and 1.1 are deprecated (RFC 8996) and only
+ * offered when this is lowered to them.
+ *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared: a change takes effect until the transfer starts, also after it was added;
+ * one made while it runs applies to its next run.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_tls_min_version (GMultiTransfer   *self,
+                                     GMultiTlsVersion  version)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_min_version (&self->tls, version));
+}
+
+/**
+ * gmulti_transfer_get_tls_min_version: (get-property tls-min-version)
+ * @self: a transfer
+ *
+ * Gets the oldest TLS protocol version accepted.
+ *
+ * Returns: the version; %GMULTI_TLS_VERSION_DEFAULT unless another was set
+ *
+ * Since: 1.0
+ */
+GMultiTlsVersion
+gmulti_transfer_get_tls_min_version (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), GMULTI_TLS_VERSION_DEFAULT);
+
+  return self->tls.min_version;
+}
