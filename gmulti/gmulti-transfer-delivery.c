@@ -184,7 +184,7 @@ gmulti_transfer_get_status (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), 0);
 
-  return self->status;
+  return self->run.status;
 }
 
 /**
@@ -203,7 +203,7 @@ gmulti_transfer_get_reason_phrase (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->reason;
+  return self->run.reason;
 }
 
 /**
@@ -222,7 +222,7 @@ gmulti_transfer_get_response_headers (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->response_headers;
+  return self->run.response_headers;
 }
 
 /**
@@ -240,7 +240,7 @@ gmulti_transfer_get_response_trailers (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->response_trailers;
+  return self->run.response_trailers;
 }
 
 /**
@@ -284,7 +284,7 @@ gmulti_transfer_get_bytes_received (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), 0);
 
-  return self->bytes_received;
+  return self->run.bytes_received;
 }
 
 /**
@@ -302,7 +302,7 @@ gmulti_transfer_get_bytes_expected (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), -1);
 
-  return self->bytes_expected;
+  return self->run.bytes_expected;
 }
 
 /**
@@ -320,15 +320,15 @@ gmulti_transfer_get_bytes_sent (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), 0);
 
-  return self->bytes_sent;
+  return self->run.bytes_sent;
 }
 
 void
 gmulti_transfer_count_body (GMultiTransfer *self,
                             gsize           length)
 {
-  self->bytes_received += length;
-  self->metrics.body_bytes_received += length;
+  self->run.bytes_received += length;
+  self->run.metrics.body_bytes_received += length;
 }
 
 gboolean
@@ -364,8 +364,8 @@ gmulti_transfer_deliver_body (GMultiTransfer *self,
         {
           gsize reserve = length;
 
-          if (self->bytes_expected > 0)
-            reserve = MAX (reserve, (gsize) MIN (self->bytes_expected, BODY_PREALLOC_MAX));
+          if (self->run.bytes_expected > 0)
+            reserve = MAX (reserve, (gsize) MIN (self->run.bytes_expected, BODY_PREALLOC_MAX));
           self->body_buffer = g_byte_array_sized_new (reserve);
         }
       g_byte_array_append (self->body_buffer, data, length);

@@ -53,21 +53,11 @@ struct _GMultiTransfer
    * (gmulti_tls_config_new()). */
   GMultiTlsOptions tls;
 
-  /* The response of the current hop, reset when a redirect is followed. */
-  guint status;
-  char *reason;
-  GMultiHeaders *response_headers;
-  GMultiHeaders *response_trailers;
-  GByteArray *body_buffer;   /* collected body; NULL until the first byte */
-  char *effective_uri;
-  gint64 bytes_expected;     /* -1: unknown */
-  guint64 bytes_received;    /* body bytes of the current hop */
-  guint64 bytes_sent;        /* request body bytes of the current hop */
-  GMultiMetrics metrics;
+  /* The response (status, headers, counts, metrics, result) is in run: the engine
+   * fills it in as it arrives, the getters read it there. */
+  GByteArray *body_buffer;   /* collected body of the current hop; NULL until the first byte */
 
   GMultiTransferState state;
-  GError *error;             /* the result once DONE; NULL on success */
-  gboolean paused;
   gint64 last_progress_us;
 
   /* Set by a session that detached the transfer: no signal may be emitted any more. */
@@ -75,8 +65,9 @@ struct _GMultiTransfer
   /* The session that added the transfer, if any (not a reference). */
   gpointer session;
 
-  /* Everything the engine keeps while the transfer is added (engine/). */
-  GMultiTransferRun run;
+  /* Everything the engine keeps while the transfer is added (engine/), with the
+   * request as the run took it and the response; its observer is gmulti-transfer-run.c. */
+  GMultiRun run;
 };
 
 /* The method that goes on the wire: the one set, or POST for a request with a body
@@ -101,6 +92,14 @@ gmulti_transfer_is_running (GMultiTransfer *self)
 /* The engine starts the transfer: options set since it was added take effect (the
  * URI is read again). */
 void     gmulti_transfer_begin_run (GMultiTransfer *self);
+/* Fills the request part of the transfer's run for the run that starts (begin_run,
+ * validation, then the request, its options and the run's defaults merged). */
+gboolean gmulti_transfer_prepare_run (GMultiTransfer *self,
+                                      GError        **error);
+/* What the transfer's run tells it, and the body source and sink it reads and writes
+ * (gmulti-transfer-run.c). */
+extern const GMultiRunObserver gmulti_transfer_run_observer;
+extern const GMultiRunIo gmulti_transfer_run_io;
 /* The transfer was removed or cancelled before it completed: its result says so
  * (G_IO_ERROR_CANCELLED, no status). @never_started: it was stopped before an engine
  * took it, so its response is still the previous run's and is reset first. */

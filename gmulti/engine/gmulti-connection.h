@@ -53,7 +53,7 @@ struct _GMultiConnection {
   /* Once connected: the protocol and its state (streams, framing). */
   const GMultiProtocol *protocol;
   gpointer protocol_state;
-  GMultiTransfer *connecting;    /* until then: the transfer it is opened for */
+  GMultiRun *connecting;         /* until then: the run it is opened for */
   gboolean close_delimited;      /* a body the close ends is under way: over TLS, a
                                     close without close_notify is an error */
 

@@ -18,7 +18,7 @@
 
 /* The HTTP/1.1 state of one connection: the exchange it carries, one at a time. */
 typedef struct {
-  GMultiTransfer *transfer;      /* the exchange under way; NULL between exchanges */
+  GMultiRun *run;      /* the exchange under way; NULL between exchanges */
   GMultiHttp1Parser parser;
   GMultiDecoder *decoder;        /* undoes the response's transfer codings; NULL: none */
   guint n_exchanges;             /* exchanges started on this connection */
@@ -46,17 +46,17 @@ is_transport_error (const GError *error)
 
 /* Ends the exchange before its stream event is reported; the operation under way
  * returns @result, and the pool pools (IDLE) or closes (CLOSE) the connection. */
-static GMultiTransfer *
+static GMultiRun      *
 end_exchange (GMultiConnection     *conn,
               GMultiProtocolResult  result)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiTransfer *transfer = h1->transfer;
+  GMultiRun *run = h1->run;
 
-  h1->transfer = NULL;
+  h1->run = NULL;
   h1->result = result;
   conn->close_delimited = FALSE;
-  return transfer;
+  return run;
 }
 
 /* The exchange failed: the connection closes, and the engine retries a request a
@@ -65,10 +65,10 @@ static void
 fail (GMultiConnection *conn,
       GError           *error)
 {
-  GMultiTransfer *transfer = end_exchange (conn, GMULTI_PROTOCOL_CLOSE);
+  GMultiRun *run = end_exchange (conn, GMULTI_PROTOCOL_CLOSE);
 
-  gmulti_stream_failed (transfer, error,
-                        is_transport_error (error) && !transfer->run.response_started);
+  gmulti_stream_failed (run, error,
+                        is_transport_error (error) && !run->response_started);
 }
 
 /* The response is complete. */
@@ -77,30 +77,29 @@ complete (GMultiConnection *conn,
           gboolean          reusable)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiTransfer *transfer = h1->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiRun *run = h1->run;
 
   reusable = reusable && h1->parser.keep_alive && run->body_done && run->unsent == NULL &&
              h1->reusable;
   g_clear_pointer (&h1->decoder, gmulti_decoder_free);
-  g_clear_pointer (&transfer->response_trailers, gmulti_headers_unref);
-  transfer->response_trailers = gmulti_http1_parser_steal_trailers (&h1->parser);
-  transfer->metrics.header_bytes_received = h1->parser.header_bytes_total;
+  g_clear_pointer (&run->response_trailers, gmulti_headers_unref);
+  run->response_trailers = gmulti_http1_parser_steal_trailers (&h1->parser);
+  run->metrics.header_bytes_received = h1->parser.header_bytes_total;
 
   end_exchange (conn, reusable ? GMULTI_PROTOCOL_IDLE : GMULTI_PROTOCOL_CLOSE);
-  gmulti_stream_done (transfer);
+  gmulti_stream_done (run);
 }
 
 /* For the metrics: the clock, not the turn's time, since a request on a pooled
  * connection can be sent in the very turn the transfer started, and 0 means "never". */
 static gint64
-time_since_start (GMultiTransfer *transfer)
+time_since_start (GMultiRun *run)
 {
-  return MAX (g_get_monotonic_time () - transfer->run.start_us, 1);
+  return MAX (g_get_monotonic_time () - run->start_us, 1);
 }
 
 static gboolean
-body_allowed (GMultiTransferRun *run)
+body_allowed (GMultiRun *run)
 {
   return run->phase == GMULTI_RUN_SENDING;
 }
@@ -109,8 +108,7 @@ body_allowed (GMultiTransferRun *run)
 static gboolean
 fill_from_read_func (GMultiConnection *conn)
 {
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiRun *run = h1_of (conn)->run;
   GError *error = NULL;
   gsize want = GMULTI_UPLOAD_CHUNK_SIZE;
   gsize prefix_room = run->chunked ? 24 : 0;
@@ -123,7 +121,7 @@ fill_from_read_func (GMultiConnection *conn)
     run->unsent = g_byte_array_sized_new (prefix_room + want + 2);
   g_byte_array_set_size (run->unsent, prefix_room + want + 2);
 
-  n = gmulti_transfer_read_request_body (transfer, run->unsent->data + prefix_room, want,
+  n = gmulti_run_read_body (run, run->unsent->data + prefix_room, want,
                                          &error);
   if (n < 0)
     {
@@ -178,13 +176,13 @@ fill_from_read_func (GMultiConnection *conn)
 static void
 request_sent (GMultiConnection *conn)
 {
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
+  GMultiRun *run = h1_of (conn)->run;
 
-  transfer->metrics.request_sent_time = time_since_start (transfer);
-  transfer->bytes_sent = transfer->run.body_sent;
+  run->metrics.request_sent_time = time_since_start (run);
+  run->bytes_sent = run->body_sent;
   /* Over all hops: a 307 sends the body again. */
-  transfer->metrics.body_bytes_sent += transfer->run.body_sent;
-  gmulti_stream_request_sent (transfer);
+  run->metrics.body_bytes_sent += run->body_sent;
+  gmulti_stream_request_sent (run);
   gmulti_connection_want (conn, GMULTI_POLL_IN);
 }
 
@@ -197,8 +195,7 @@ static void
 send_failed (GMultiConnection *conn,
              GError           *error)
 {
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiRun *run = h1_of (conn)->run;
   guint8 *buffer = NULL;
   gsize size;
   gssize n = 0;
@@ -216,7 +213,7 @@ send_failed (GMultiConnection *conn,
 
   g_clear_error (&error);
   h1_of (conn)->reusable = FALSE;
-  transfer->metrics.body_bytes_sent += run->body_sent;
+  run->metrics.body_bytes_sent += run->body_sent;
   run->body_done = TRUE;
   g_clear_pointer (&run->unsent, g_byte_array_unref);
   gmulti_connection_want (conn, GMULTI_POLL_IN);
@@ -231,8 +228,7 @@ static gboolean
 send_pending (GMultiConnection *conn,
               gboolean          may_read)
 {
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiRun *run = h1_of (conn)->run;
 
   for (;;)
     {
@@ -253,7 +249,7 @@ send_pending (GMultiConnection *conn,
           if (run->body_from_bytes)
             {
               gsize size;
-              const guint8 *data = g_bytes_get_data (transfer->request_body, &size);
+              const guint8 *data = g_bytes_get_data (run->request.body, &size);
 
               iov[n_iov].iov_base = (guint8 *) data + run->body_sent;
               iov[n_iov].iov_len = size - run->body_sent;
@@ -307,26 +303,25 @@ send_pending (GMultiConnection *conn,
         }
       else
         g_byte_array_remove_range (run->unsent, 0, n);
-      transfer->bytes_sent = run->body_sent;
+      run->bytes_sent = run->body_sent;
     }
 }
 
 static GMultiProtocolResult
 h1_start_stream (GMultiConnection *conn,
-                 GMultiTransfer   *transfer)
+                 GMultiRun        *run)
 {
   GMultiEngine *engine = conn->engine;
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiTransferRun *run = &transfer->run;
-  GMultiHeaders *headers = transfer->request_headers;
+  GMultiHeaders *headers = run->request.headers;
   gint64 framing;
   struct iovec iov[2];
   int n_iov = 1;
   GError *error = NULL;
   gssize n;
 
-  g_assert (h1->transfer == NULL);
-  h1->transfer = transfer;
+  g_assert (h1->run == NULL);
+  h1->run = run;
   h1->result = GMULTI_PROTOCOL_OK;
   conn->close_delimited = FALSE;
   h1->n_exchanges++;
@@ -334,7 +329,7 @@ h1_start_stream (GMultiConnection *conn,
   g_clear_pointer (&h1->decoder, gmulti_decoder_free);
   /* The parser counts the heads of every response on the connection; count on from
    * this transfer's earlier hops instead. */
-  h1->parser.header_bytes_total = transfer->metrics.header_bytes_received;
+  h1->parser.header_bytes_total = run->metrics.header_bytes_received;
 
   /* Body framing of this hop. */
   run->body_sent = 0;
@@ -348,20 +343,20 @@ h1_start_stream (GMultiConnection *conn,
   run->no_splice = FALSE;
   run->bytes_spliced = 0;
   framing = GMULTI_HTTP1_NO_BODY;
-  if (gmulti_transfer_has_request_body (transfer) && !run->body_dropped)
+  if (run->request.has_body && !run->body_dropped)
     {
       run->body_done = FALSE;
-      if (transfer->request_body != NULL)
+      if (run->request.body != NULL)
         {
           run->body_from_bytes = TRUE;
-          run->body_length = g_bytes_get_size (transfer->request_body);
+          run->body_length = g_bytes_get_size (run->request.body);
           framing = run->body_length;
           if (run->body_length == 0)
             run->body_done = TRUE;
         }
-      else if (transfer->request_body_length >= 0)
+      else if (run->request.body_length >= 0)
         {
-          run->body_length = transfer->request_body_length;
+          run->body_length = run->request.body_length;
           framing = run->body_length;
           if (run->body_length == 0)
             run->body_done = TRUE;
@@ -393,7 +388,7 @@ h1_start_stream (GMultiConnection *conn,
   g_string_truncate (engine->head, 0);
   gmulti_http1_write_request_head (engine->head, run->method, run->target, run->host_header,
                                    headers, framing, run->defaults->user_agent);
-  transfer->metrics.header_bytes_sent += engine->head->len;
+  run->metrics.header_bytes_sent += engine->head->len;
 
   iov[0].iov_base = engine->head->str;
   iov[0].iov_len = engine->head->len;
@@ -401,13 +396,13 @@ h1_start_stream (GMultiConnection *conn,
     {
       gsize size;
 
-      iov[1].iov_base = (gpointer) g_bytes_get_data (transfer->request_body, &size);
+      iov[1].iov_base = (gpointer) g_bytes_get_data (run->request.body, &size);
       iov[1].iov_len = size;
       n_iov = 2;
     }
 
   if (run->expect_continue)
-    gmulti_stream_wait_continue (transfer);
+    gmulti_stream_wait_continue (run);
 
   /* The common case: the whole request leaves in one system call, with no buffering. */
   n = gmulti_connection_send (conn, iov, n_iov, &error);
@@ -495,7 +490,7 @@ yield_receive (GMultiConnection *conn,
                gsize             got)
 {
   if (gmulti_connection_has_pending (conn))
-    gmulti_stream_yield (h1_of (conn)->transfer);
+    gmulti_stream_yield (h1_of (conn)->run);
   wait_for_more (conn, got);
 }
 
@@ -506,23 +501,24 @@ static gboolean
 can_splice (GMultiConnection *conn,
             guint64          *left)
 {
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiRun *run = h1_of (conn)->run;
+  guint serial;
+  GOutputStream *sink = gmulti_run_output_stream (run, &serial);
 
-  if (conn->tls != NULL || transfer->output_stream == NULL || run->no_splice ||
+  if (conn->tls != NULL || sink == NULL || run->no_splice ||
       !run->got_final_head || run->following || conn->leftover != NULL ||
       h1_of (conn)->decoder != NULL ||
       !gmulti_http1_parser_raw_body_left (&h1_of (conn)->parser, left) || *left == 0)
     return FALSE;
   /* Looked up again for every new sink; and a stream closed meanwhile (its descriptor
    * number may belong to another file by now) takes the copying road, which fails. */
-  if (run->splice_fd == -2 || run->splice_serial != transfer->output_stream_serial)
+  if (run->splice_fd == -2 || run->splice_serial != serial)
     {
-      run->splice_fd = gmulti_splice_sink_fd (transfer->output_stream);
-      run->splice_serial = transfer->output_stream_serial;
+      run->splice_fd = gmulti_splice_sink_fd (sink);
+      run->splice_serial = serial;
     }
-  if (run->splice_fd < 0 || g_output_stream_is_closed (transfer->output_stream) ||
-      gmulti_transfer_wants_data_signal (transfer))
+  if (run->splice_fd < 0 || g_output_stream_is_closed (sink) ||
+      gmulti_run_wants_data (run))
     return FALSE;
   if (!gmulti_splice_pipe_ready (&conn->engine->splice))
     {
@@ -553,9 +549,9 @@ receive_spliced (GMultiConnection *conn,
 {
   static const guint8 nothing[1];
   GMultiEngine *engine = conn->engine;
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
-  GMultiTransferRun *run = &transfer->run;
-  GOutputStream *sink = transfer->output_stream;
+  GMultiRun *run = h1_of (conn)->run;
+  guint serial;
+  GOutputStream *sink = gmulti_run_output_stream (run, &serial);
   gsize got = 0;
 
   for (guint reads = 0; reads < GMULTI_RECEIVE_MAX_READS; reads++)
@@ -603,14 +599,14 @@ receive_spliced (GMultiConnection *conn,
       if (!run->no_splice)
         run->bytes_spliced += (guint64) n;
       gmulti_http1_parser_skip_body (&h1_of (conn)->parser, (guint64) n);
-      gmulti_transfer_count_body (transfer, (gsize) n);
-      gmulti_transfer_report_progress (transfer, FALSE);
+      gmulti_run_count_body (run, (gsize) n);
+      gmulti_run_notify_progress (run, FALSE);
       if (left != G_MAXUINT64)
         left -= (guint64) n;
 
       /* A pause asked for by a progress handler: h1_resume() goes on from here,
        * and reports the end if that was the last byte, as for a copied body. */
-      if (transfer->paused)
+      if (run->paused)
         {
           gmulti_connection_want (conn, GMULTI_POLL_NONE);
           return;
@@ -625,8 +621,8 @@ receive_spliced (GMultiConnection *conn,
         }
       /* A handler changed or closed the sink: the next event decides again (a closed
        * stream's descriptor number may already name another file). */
-      if (run->no_splice || transfer->output_stream != sink ||
-          run->splice_serial != transfer->output_stream_serial ||
+      if (run->no_splice || gmulti_run_output_stream (run, &serial) != sink ||
+          run->splice_serial != serial ||
           g_output_stream_is_closed (sink))
         break;
     }
@@ -682,7 +678,7 @@ static void
 receive (GMultiConnection *conn)
 {
   GMultiEngine *engine = conn->engine;
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
+  GMultiRun *run = h1_of (conn)->run;
   GError *error = NULL;
   gsize size, offset = 0;
   guint8 *buffer;
@@ -692,7 +688,7 @@ receive (GMultiConnection *conn)
   gssize n;
 
   conn->n_receives++;
-  if (transfer->paused)
+  if (run->paused)
     {
       gmulti_connection_want (conn, GMULTI_POLL_NONE);
       return;
@@ -743,7 +739,7 @@ again:
   /* A read that fills the buffer during a body means bulk data: read more per call
    * from now on (after this buffer's contents were consumed). */
   grow = n > 0 && (gsize) n == size - offset && size < GMULTI_SCRATCH_MAX_SIZE &&
-         transfer->run.got_final_head;
+         run->got_final_head;
 
   more = process (conn, buffer, offset + n, n == 0);
   if (grow)
@@ -781,21 +777,20 @@ static gboolean
 on_head (GMultiConnection *conn)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiTransfer *transfer = h1->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiRun *run = h1->run;
   GMultiHttp1Parser *parser = &h1->parser;
   GError *body_error = NULL;
   GMultiStreamVerdict verdict;
 
-  g_free (transfer->reason);
-  transfer->reason = g_steal_pointer (&parser->reason);
-  transfer->status = parser->status;
-  g_clear_pointer (&transfer->response_headers, gmulti_headers_unref);
-  transfer->response_headers = gmulti_http1_parser_steal_headers (parser);
-  transfer->bytes_expected = parser->body_mode == GMULTI_HTTP1_BODY_LENGTH
+  g_free (run->reason);
+  run->reason = g_steal_pointer (&parser->reason);
+  run->status = parser->status;
+  g_clear_pointer (&run->response_headers, gmulti_headers_unref);
+  run->response_headers = gmulti_http1_parser_steal_headers (parser);
+  run->bytes_expected = parser->body_mode == GMULTI_HTTP1_BODY_LENGTH
                              ? parser->content_length
                              : (parser->body_mode == GMULTI_HTTP1_BODY_NONE ? 0 : -1);
-  transfer->metrics.header_bytes_received = parser->header_bytes_total;
+  run->metrics.header_bytes_received = parser->header_bytes_total;
   run->got_final_head = TRUE;
   conn->close_delimited = parser->body_mode == GMULTI_HTTP1_BODY_CLOSE;
 
@@ -805,12 +800,12 @@ on_head (GMultiConnection *conn)
     {
       h1_of (conn)->reusable = FALSE;
       run->body_done = TRUE;
-      transfer->metrics.body_bytes_sent += run->body_sent;
+      run->metrics.body_bytes_sent += run->body_sent;
       g_clear_pointer (&run->unsent, g_byte_array_unref);
     }
   if (run->phase != GMULTI_RUN_RECEIVING)
     {
-      transfer->metrics.request_sent_time = time_since_start (transfer);
+      run->metrics.request_sent_time = time_since_start (run);
       gmulti_connection_want (conn, GMULTI_POLL_IN);
     }
 
@@ -820,7 +815,7 @@ on_head (GMultiConnection *conn)
     body_error = g_error_new (GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING,
                               _("The response uses the transfer coding “%s”, which cannot be decoded"),
                               parser->unknown_coding);
-  verdict = gmulti_stream_headers (transfer, body_error);
+  verdict = gmulti_stream_headers (run, body_error);
   if (verdict == GMULTI_STREAM_FAILED)
     {
       h1->reusable = FALSE;
@@ -836,14 +831,14 @@ on_head (GMultiConnection *conn)
 /* Hands body bytes to the transfer's sink and reports progress. FALSE with @error set
  * when the sink failed or the application aborted. */
 static gboolean
-deliver (GMultiTransfer *transfer,
+deliver (GMultiRun      *run,
          const guint8   *data,
          gsize           length,
          GError        **error)
 {
   GError *local_error = NULL;
 
-  if (!gmulti_transfer_deliver_body (transfer, data, length, &local_error))
+  if (!gmulti_run_deliver_body (run, data, length, &local_error))
     {
       if (local_error == NULL)
         local_error = g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
@@ -851,7 +846,7 @@ deliver (GMultiTransfer *transfer,
       g_propagate_error (error, local_error);
       return FALSE;
     }
-  gmulti_transfer_report_progress (transfer, FALSE);
+  gmulti_run_notify_progress (run, FALSE);
   return TRUE;
 }
 
@@ -863,9 +858,9 @@ deliver_decoded_cb (const guint8  *data,
                     gpointer       user_data,
                     GError       **error)
 {
-  GMultiTransfer *transfer = h1_of (user_data)->transfer;
+  GMultiRun *run = h1_of (user_data)->run;
 
-  return deliver (transfer, data, length, error) && !transfer->paused;
+  return deliver (run, data, length, error) && !run->paused;
 }
 
 /* Decodes @length body bytes (none: goes on with what the decoder holds), or with
@@ -911,15 +906,14 @@ process (GMultiConnection *conn,
          gsize             length,
          gboolean          eof)
 {
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiRun *run = h1_of (conn)->run;
   gsize pos = 0;
 
   if (length > 0 && !run->response_started)
     {
       run->response_started = TRUE;
-      if (transfer->metrics.first_byte_time == 0)
-        transfer->metrics.first_byte_time = time_since_start (transfer);
+      if (run->metrics.first_byte_time == 0)
+        run->metrics.first_byte_time = time_since_start (run);
     }
 
   /* Resumed: what the decoder held when the transfer paused comes first. */
@@ -946,7 +940,7 @@ process (GMultiConnection *conn,
               g_clear_pointer (&h1_of (conn)->parser.reason, g_free);
               if (h1_of (conn)->parser.status == 100 && run->phase == GMULTI_RUN_WAIT_CONTINUE)
                 {
-                  gmulti_stream_continue (transfer);
+                  gmulti_stream_continue (run);
                   if (!send_pending (conn, FALSE))
                     return FALSE;
                 }
@@ -954,7 +948,7 @@ process (GMultiConnection *conn,
             }
           if (!on_head (conn))
             return FALSE;
-          if (transfer->paused)
+          if (run->paused)
             {
               hold (conn, data + pos, length - pos);
               return FALSE;
@@ -969,13 +963,13 @@ process (GMultiConnection *conn,
             }
           else if (!run->following)
             {
-              if (!deliver (transfer, body, body_length, &error))
+              if (!deliver (run, body, body_length, &error))
                 {
                   h1_of (conn)->reusable = FALSE;
                   fail (conn, error);
                   return FALSE;
                 }
-              if (transfer->paused)
+              if (run->paused)
                 {
                   hold (conn, data + pos, length - pos);
                   return FALSE;
@@ -1017,23 +1011,23 @@ h1_event (GMultiConnection *conn,
           GMultiEvent       events)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiTransfer *transfer = h1->transfer;
+  GMultiRun *run = h1->run;
 
   /* Anything an idle connection reads, other than transport housekeeping, means it
    * cannot carry another request: the server closed it, or sent what nobody asked for. */
   if (conn->state == GMULTI_CONNECTION_IDLE)
     return h1_is_clean (conn) ? GMULTI_PROTOCOL_OK : GMULTI_PROTOCOL_CLOSE;
-  if (transfer == NULL)
+  if (run == NULL)
     return GMULTI_PROTOCOL_OK;
 
   h1->result = GMULTI_PROTOCOL_OK;
-  if ((events & GMULTI_EVENT_OUT) && !transfer->run.body_done &&
-      (transfer->run.unsent != NULL || transfer->run.phase == GMULTI_RUN_SENDING))
+  if ((events & GMULTI_EVENT_OUT) && !run->body_done &&
+      (run->unsent != NULL || run->phase == GMULTI_RUN_SENDING))
     {
       if (!send_pending (conn, TRUE))
         return h1->result;
     }
-  else if ((events & GMULTI_EVENT_OUT) && transfer->run.unsent != NULL)
+  else if ((events & GMULTI_EVENT_OUT) && run->unsent != NULL)
     {
       if (!send_pending (conn, TRUE))
         return h1->result;
@@ -1046,14 +1040,14 @@ h1_event (GMultiConnection *conn,
 
 static GMultiProtocolResult
 h1_resume (GMultiConnection *conn,
-           GMultiTransfer   *transfer)
+           GMultiRun        *run)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
   guint8 *held = g_steal_pointer (&conn->leftover);
   gsize length = conn->leftover_length;
 
   conn->leftover_length = 0;
-  if (h1->transfer != transfer || transfer->paused)
+  if (h1->run != run || run->paused)
     {
       conn->leftover = held;
       conn->leftover_length = length;
@@ -1061,7 +1055,7 @@ h1_resume (GMultiConnection *conn,
     }
 
   h1->result = GMULTI_PROTOCOL_OK;
-  gmulti_connection_want (conn, transfer->run.phase == GMULTI_RUN_SENDING
+  gmulti_connection_want (conn, run->phase == GMULTI_RUN_SENDING
                                 ? GMULTI_POLL_INOUT : GMULTI_POLL_IN);
   /* Even with nothing held, the parser may already have seen the end of the message
    * (paused on the last bytes): feeding it nothing lets it report DONE. */
@@ -1079,11 +1073,11 @@ h1_resume (GMultiConnection *conn,
 
 static GMultiProtocolResult
 h1_timeout (GMultiConnection *conn,
-            GMultiTransfer   *transfer)
+            GMultiRun        *run)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
 
-  if (h1->transfer != transfer)
+  if (h1->run != run)
     return GMULTI_PROTOCOL_OK;
   h1->result = GMULTI_PROTOCOL_OK;
   send_pending (conn, TRUE);
@@ -1092,18 +1086,18 @@ h1_timeout (GMultiConnection *conn,
 
 static GMultiProtocolResult
 h1_reset_stream (GMultiConnection *conn,
-                 GMultiTransfer   *transfer)
+                 GMultiRun        *run)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
   gboolean clean;
 
   /* Clean when nothing of this exchange is on the wire yet in either direction. */
-  clean = h1->transfer == transfer && !transfer->run.body_started &&
-          !transfer->run.response_started && conn->leftover == NULL && h1->reusable;
+  clean = h1->run == run && !run->body_started &&
+          !run->response_started && conn->leftover == NULL && h1->reusable;
 
   end_exchange (conn, GMULTI_PROTOCOL_OK);
   g_clear_pointer (&h1->decoder, gmulti_decoder_free);
-  g_clear_pointer (&transfer->run.unsent, g_byte_array_unref);
+  g_clear_pointer (&run->unsent, g_byte_array_unref);
   return clean ? GMULTI_PROTOCOL_IDLE : GMULTI_PROTOCOL_CLOSE;
 }
 
@@ -1113,7 +1107,7 @@ h1_fail (GMultiConnection *conn,
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
 
-  if (h1->transfer != NULL)
+  if (h1->run != NULL)
     gmulti_stream_failed (end_exchange (conn, GMULTI_PROTOCOL_CLOSE), g_error_copy (error),
                           FALSE);
 }
@@ -1121,7 +1115,7 @@ h1_fail (GMultiConnection *conn,
 static guint
 h1_capacity (GMultiConnection *conn)
 {
-  return h1_of (conn)->transfer == NULL ? 1 : 0;
+  return h1_of (conn)->run == NULL ? 1 : 0;
 }
 
 static gpointer
