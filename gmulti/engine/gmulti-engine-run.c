@@ -39,7 +39,6 @@ clear_hop (GMultiRun *run)
   g_clear_pointer (&run->host, g_free);
   g_clear_pointer (&run->target, g_free);
   g_clear_pointer (&run->host_header, g_free);
-  g_clear_pointer (&run->unsent, g_byte_array_unref);
   g_clear_pointer (&run->hop_headers, gmulti_headers_unref);
 }
 

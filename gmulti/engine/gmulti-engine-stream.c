@@ -124,7 +124,6 @@ retry (GMultiEngine   *engine,
   g_debug ("Retrying %s on a fresh connection: %s", run->effective_uri, (*error)->message);
   g_clear_error (error);
   run->retried_stale = TRUE;
-  g_clear_pointer (&run->unsent, g_byte_array_unref);
   gmulti_run_notify_new_hop (run);
   gmulti_engine_set_phase (engine, run, GMULTI_RUN_INIT);
   gmulti_engine_schedule (engine, run);

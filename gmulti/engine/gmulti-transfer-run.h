@@ -157,19 +157,8 @@ struct _GMultiRun {
   GMultiConnection *conn;
   gboolean conn_is_new;       /* the connection was opened for this transfer */
 
-  /* Request sending. */
-  GByteArray *unsent;         /* head (and body) bytes written only in part */
-  gboolean expect_continue;
-  gboolean body_started;      /* any request byte reached the socket */
-  gboolean body_done;
-  gboolean chunked;
-  gint64 body_length;         /* -1: chunked, otherwise the Content-Length */
-  guint64 body_sent;
-  gboolean body_from_bytes;
-
-  /* Response receiving. */
-  gboolean got_final_head;
-  gboolean response_started; /* any response byte consumed */
+  /* Redirects and retries (the protocol keeps the sending and receiving state of the
+   * exchange itself, per stream). */
   guint redirects;
   gboolean following;         /* the response is a redirect that will be followed */
   char *redirect_method;      /* method after a 301/302/303 turned the request into GET */
@@ -177,10 +166,6 @@ struct _GMultiRun {
   gboolean cross_origin;      /* a redirect left the first origin: no credentials */
   GMultiHeaders *hop_headers; /* request headers of this hop when they differ */
   gboolean retried_stale;     /* already retried once on a fresh connection */
-  gboolean deliver_paused;    /* holding body bytes until resume */
-  int splice_fd;              /* the output stream's fd for splice(); -1 none, -2 unknown */
-  guint splice_serial;        /* the transfer's output_stream_serial splice_fd is for */
-  gboolean no_splice;         /* the sink refused splice(): copy from now on */
   guint64 bytes_spliced;      /* body bytes of this hop that never entered memory */
 
   /* Set by the owner. */

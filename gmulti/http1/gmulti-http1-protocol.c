@@ -16,9 +16,32 @@
 /* Request body pieces taken from a read function. */
 #define GMULTI_UPLOAD_CHUNK_SIZE (16 * 1024)
 
+/* What one exchange is at, sending and receiving: the protocol's per-stream state
+ * (HTTP/1.1 has one stream per connection at a time). */
+typedef struct {
+  GMultiRun *run;               /* the exchange under way; NULL between exchanges */
+
+  /* Request sending. */
+  GByteArray *unsent;           /* head (and body) bytes written only in part */
+  gboolean expect_continue;
+  gboolean body_started;        /* any request byte reached the socket */
+  gboolean body_done;
+  gboolean chunked;
+  gint64 body_length;           /* -1: chunked, otherwise the Content-Length */
+  guint64 body_sent;
+  gboolean body_from_bytes;
+
+  /* Response receiving. */
+  gboolean got_final_head;
+  gboolean response_started;    /* any response byte consumed */
+  int splice_fd;                /* the output stream's fd for splice(); -1 none, -2 unknown */
+  guint splice_serial;          /* the sink serial splice_fd is for */
+  gboolean no_splice;           /* the sink refused splice(): copy from now on */
+} GMultiHttp1Stream;
+
 /* The HTTP/1.1 state of one connection: the exchange it carries, one at a time. */
 typedef struct {
-  GMultiRun *run;      /* the exchange under way; NULL between exchanges */
+  GMultiHttp1Stream stream;
   GMultiHttp1Parser parser;
   GMultiDecoder *decoder;        /* undoes the response's transfer codings; NULL: none */
   guint n_exchanges;             /* exchanges started on this connection */
@@ -51,9 +74,10 @@ end_exchange (GMultiConnection     *conn,
               GMultiProtocolResult  result)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiRun *run = h1->run;
+  GMultiHttp1Stream *stream = &h1->stream;
+  GMultiRun *run = stream->run;
 
-  h1->run = NULL;
+  h1->stream.run = NULL;
   h1->result = result;
   conn->close_delimited = FALSE;
   return run;
@@ -65,10 +89,10 @@ static void
 fail (GMultiConnection *conn,
       GError           *error)
 {
+  gboolean response_started = h1_of (conn)->stream.response_started;
   GMultiRun *run = end_exchange (conn, GMULTI_PROTOCOL_CLOSE);
 
-  gmulti_stream_failed (run, error,
-                        is_transport_error (error) && !run->response_started);
+  gmulti_stream_failed (run, error, is_transport_error (error) && !response_started);
 }
 
 /* The response is complete. */
@@ -77,9 +101,10 @@ complete (GMultiConnection *conn,
           gboolean          reusable)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiRun *run = h1->run;
+  GMultiHttp1Stream *stream = &h1->stream;
+  GMultiRun *run = stream->run;
 
-  reusable = reusable && h1->parser.keep_alive && run->body_done && run->unsent == NULL &&
+  reusable = reusable && h1->parser.keep_alive && stream->body_done && stream->unsent == NULL &&
              h1->reusable;
   g_clear_pointer (&h1->decoder, gmulti_decoder_free);
   g_clear_pointer (&run->response_trailers, gmulti_headers_unref);
@@ -104,47 +129,48 @@ body_allowed (GMultiRun *run)
   return run->phase == GMULTI_RUN_SENDING;
 }
 
-/* Fills run->unsent with the next piece of a read-function body. FALSE on failure. */
+/* Fills stream->unsent with the next piece of a read-function body. FALSE on failure. */
 static gboolean
 fill_from_read_func (GMultiConnection *conn)
 {
-  GMultiRun *run = h1_of (conn)->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
   GError *error = NULL;
   gsize want = GMULTI_UPLOAD_CHUNK_SIZE;
-  gsize prefix_room = run->chunked ? 24 : 0;
+  gsize prefix_room = stream->chunked ? 24 : 0;
   gssize n;
 
-  if (!run->chunked)
-    want = MIN (want, (guint64) run->body_length - run->body_sent);
+  if (!stream->chunked)
+    want = MIN (want, (guint64) stream->body_length - stream->body_sent);
 
-  if (run->unsent == NULL)
-    run->unsent = g_byte_array_sized_new (prefix_room + want + 2);
-  g_byte_array_set_size (run->unsent, prefix_room + want + 2);
+  if (stream->unsent == NULL)
+    stream->unsent = g_byte_array_sized_new (prefix_room + want + 2);
+  g_byte_array_set_size (stream->unsent, prefix_room + want + 2);
 
-  n = gmulti_run_read_body (run, run->unsent->data + prefix_room, want,
+  n = gmulti_run_read_body (run, stream->unsent->data + prefix_room, want,
                                          &error);
   if (n < 0)
     {
-      g_byte_array_set_size (run->unsent, 0);
+      g_byte_array_set_size (stream->unsent, 0);
       fail (conn, error);
       return FALSE;
     }
 
-  if (!run->chunked)
+  if (!stream->chunked)
     {
       if (n == 0)
         {
-          g_byte_array_set_size (run->unsent, 0);
+          g_byte_array_set_size (stream->unsent, 0);
           fail (conn, g_error_new (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
                                    _("The request body ended after %llu of %lld bytes"),
-                                   (unsigned long long) run->body_sent,
-                                   (long long) run->body_length));
+                                   (unsigned long long) stream->body_sent,
+                                   (long long) stream->body_length));
           return FALSE;
         }
-      g_byte_array_set_size (run->unsent, n);
-      run->body_sent += n;
-      if (run->body_sent >= (guint64) run->body_length)
-        run->body_done = TRUE;
+      g_byte_array_set_size (stream->unsent, n);
+      stream->body_sent += n;
+      if (stream->body_sent >= (guint64) stream->body_length)
+        stream->body_done = TRUE;
       return TRUE;
     }
 
@@ -152,23 +178,23 @@ fill_from_read_func (GMultiConnection *conn)
     {
       static const char last[] = "0\r\n\r\n";
 
-      g_byte_array_set_size (run->unsent, 0);
-      g_byte_array_append (run->unsent, (const guint8 *) last, sizeof last - 1);
-      run->body_done = TRUE;
+      g_byte_array_set_size (stream->unsent, 0);
+      g_byte_array_append (stream->unsent, (const guint8 *) last, sizeof last - 1);
+      stream->body_done = TRUE;
       return TRUE;
     }
 
   {
     char prefix[24];
     gsize plen = gmulti_http1_chunk_prefix (prefix, n);
-    guint8 *start = run->unsent->data + prefix_room - plen;
+    guint8 *start = stream->unsent->data + prefix_room - plen;
 
     memcpy (start, prefix, plen);
     memcpy (start + plen + n, "\r\n", 2);
     /* Slide the framed chunk to the front of the array. */
-    memmove (run->unsent->data, start, plen + n + 2);
-    g_byte_array_set_size (run->unsent, plen + n + 2);
-    run->body_sent += n;
+    memmove (stream->unsent->data, start, plen + n + 2);
+    g_byte_array_set_size (stream->unsent, plen + n + 2);
+    stream->body_sent += n;
   }
   return TRUE;
 }
@@ -176,12 +202,13 @@ fill_from_read_func (GMultiConnection *conn)
 static void
 request_sent (GMultiConnection *conn)
 {
-  GMultiRun *run = h1_of (conn)->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
 
   run->metrics.request_sent_time = time_since_start (run);
-  run->bytes_sent = run->body_sent;
+  run->bytes_sent = stream->body_sent;
   /* Over all hops: a 307 sends the body again. */
-  run->metrics.body_bytes_sent += run->body_sent;
+  run->metrics.body_bytes_sent += stream->body_sent;
   gmulti_stream_request_sent (run);
   gmulti_connection_want (conn, GMULTI_POLL_IN);
 }
@@ -195,12 +222,13 @@ static void
 send_failed (GMultiConnection *conn,
              GError           *error)
 {
-  GMultiRun *run = h1_of (conn)->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
   guint8 *buffer = NULL;
   gsize size;
   gssize n = 0;
 
-  if (!run->response_started)
+  if (!stream->response_started)
     {
       buffer = gmulti_engine_get_scratch (conn->engine, &size);
       n = gmulti_connection_recv (conn, buffer, size, NULL);
@@ -213,9 +241,9 @@ send_failed (GMultiConnection *conn,
 
   g_clear_error (&error);
   h1_of (conn)->reusable = FALSE;
-  run->metrics.body_bytes_sent += run->body_sent;
-  run->body_done = TRUE;
-  g_clear_pointer (&run->unsent, g_byte_array_unref);
+  run->metrics.body_bytes_sent += stream->body_sent;
+  stream->body_done = TRUE;
+  g_clear_pointer (&stream->unsent, g_byte_array_unref);
   gmulti_connection_want (conn, GMULTI_POLL_IN);
   /* A response under way (a partial head held) goes on with the next read. */
   if (n > 0)
@@ -228,7 +256,8 @@ static gboolean
 send_pending (GMultiConnection *conn,
               gboolean          may_read)
 {
-  GMultiRun *run = h1_of (conn)->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
 
   for (;;)
     {
@@ -238,21 +267,21 @@ send_pending (GMultiConnection *conn,
       GError *error = NULL;
       gssize n;
 
-      if (run->unsent != NULL && run->unsent->len > 0)
+      if (stream->unsent != NULL && stream->unsent->len > 0)
         {
-          iov[n_iov].iov_base = run->unsent->data;
-          iov[n_iov].iov_len = from_unsent = run->unsent->len;
+          iov[n_iov].iov_base = stream->unsent->data;
+          iov[n_iov].iov_len = from_unsent = stream->unsent->len;
           n_iov++;
         }
-      if (!run->body_done && body_allowed (run))
+      if (!stream->body_done && body_allowed (run))
         {
-          if (run->body_from_bytes)
+          if (stream->body_from_bytes)
             {
               gsize size;
               const guint8 *data = g_bytes_get_data (run->request.body, &size);
 
-              iov[n_iov].iov_base = (guint8 *) data + run->body_sent;
-              iov[n_iov].iov_len = size - run->body_sent;
+              iov[n_iov].iov_base = (guint8 *) data + stream->body_sent;
+              iov[n_iov].iov_len = size - stream->body_sent;
               n_iov++;
             }
           else if (n_iov == 0)
@@ -265,8 +294,8 @@ send_pending (GMultiConnection *conn,
 
       if (n_iov == 0)
         {
-          g_clear_pointer (&run->unsent, g_byte_array_unref);
-          if (run->body_done || run->phase == GMULTI_RUN_RECEIVING)
+          g_clear_pointer (&stream->unsent, g_byte_array_unref);
+          if (stream->body_done || run->phase == GMULTI_RUN_RECEIVING)
             request_sent (conn);
           else
             gmulti_connection_want (conn, GMULTI_POLL_IN);
@@ -289,21 +318,21 @@ send_pending (GMultiConnection *conn,
         }
 
       if (n > 0)
-        run->body_started = TRUE;
+        stream->body_started = TRUE;
       if ((gsize) n >= from_unsent)
         {
-          if (run->unsent != NULL)
-            g_byte_array_set_size (run->unsent, 0);
-          if (run->body_from_bytes && n_iov > (from_unsent > 0 ? 1 : 0))
+          if (stream->unsent != NULL)
+            g_byte_array_set_size (stream->unsent, 0);
+          if (stream->body_from_bytes && n_iov > (from_unsent > 0 ? 1 : 0))
             {
-              run->body_sent += n - from_unsent;
-              if (run->body_sent >= (guint64) run->body_length)
-                run->body_done = TRUE;
+              stream->body_sent += n - from_unsent;
+              if (stream->body_sent >= (guint64) stream->body_length)
+                stream->body_done = TRUE;
             }
         }
       else
-        g_byte_array_remove_range (run->unsent, 0, n);
-      run->bytes_sent = run->body_sent;
+        g_byte_array_remove_range (stream->unsent, 0, n);
+      run->bytes_sent = stream->body_sent;
     }
 }
 
@@ -313,6 +342,7 @@ h1_start_stream (GMultiConnection *conn,
 {
   GMultiEngine *engine = conn->engine;
   GMultiHttp1Connection *h1 = h1_of (conn);
+  GMultiHttp1Stream *stream = &h1->stream;
   GMultiHeaders *headers = run->request.headers;
   gint64 framing;
   struct iovec iov[2];
@@ -320,8 +350,8 @@ h1_start_stream (GMultiConnection *conn,
   GError *error = NULL;
   gssize n;
 
-  g_assert (h1->run == NULL);
-  h1->run = run;
+  g_assert (stream->run == NULL);
+  stream->run = run;
   h1->result = GMULTI_PROTOCOL_OK;
   conn->close_delimited = FALSE;
   h1->n_exchanges++;
@@ -332,39 +362,40 @@ h1_start_stream (GMultiConnection *conn,
   h1->parser.header_bytes_total = run->metrics.header_bytes_received;
 
   /* Body framing of this hop. */
-  run->body_sent = 0;
-  run->body_done = TRUE;
-  run->body_started = FALSE;
-  run->body_from_bytes = FALSE;
-  run->chunked = FALSE;
-  run->response_started = FALSE;
-  run->got_final_head = FALSE;
-  run->splice_fd = -2;
-  run->no_splice = FALSE;
+  g_clear_pointer (&stream->unsent, g_byte_array_unref);
+  stream->body_sent = 0;
+  stream->body_done = TRUE;
+  stream->body_started = FALSE;
+  stream->body_from_bytes = FALSE;
+  stream->chunked = FALSE;
+  stream->response_started = FALSE;
+  stream->got_final_head = FALSE;
+  stream->splice_fd = -2;
+  stream->no_splice = FALSE;
   run->bytes_spliced = 0;
   framing = GMULTI_HTTP1_NO_BODY;
   if (run->request.has_body && !run->body_dropped)
     {
-      run->body_done = FALSE;
+      stream->body_done = FALSE;
       if (run->request.body != NULL)
         {
-          run->body_from_bytes = TRUE;
-          run->body_length = g_bytes_get_size (run->request.body);
-          framing = run->body_length;
-          if (run->body_length == 0)
-            run->body_done = TRUE;
+          stream->body_from_bytes = TRUE;
+          stream->body_length = g_bytes_get_size (run->request.body);
+          framing = stream->body_length;
+          if (stream->body_length == 0)
+            stream->body_done = TRUE;
         }
       else if (run->request.body_length >= 0)
         {
-          run->body_length = run->request.body_length;
-          framing = run->body_length;
-          if (run->body_length == 0)
-            run->body_done = TRUE;
+          stream->body_length = run->request.body_length;
+          framing = stream->body_length;
+          if (stream->body_length == 0)
+            stream->body_done = TRUE;
         }
       else
         {
-          run->body_length = -1;
-          run->chunked = TRUE;
+          stream->body_length = -1;
+          stream->chunked = TRUE;
           framing = GMULTI_HTTP1_CHUNKED;
         }
     }
@@ -380,7 +411,7 @@ h1_start_stream (GMultiConnection *conn,
   if (run->hop_headers != NULL)
     headers = run->hop_headers;
 
-  run->expect_continue = !run->body_done &&
+  stream->expect_continue = !stream->body_done &&
                          gmulti_headers_get_one (headers, "Expect") != NULL &&
                          g_ascii_strcasecmp (gmulti_headers_get_one (headers, "Expect"),
                                              "100-continue") == 0;
@@ -392,7 +423,7 @@ h1_start_stream (GMultiConnection *conn,
 
   iov[0].iov_base = engine->head->str;
   iov[0].iov_len = engine->head->len;
-  if (run->body_from_bytes && !run->body_done && !run->expect_continue)
+  if (stream->body_from_bytes && !stream->body_done && !stream->expect_continue)
     {
       gsize size;
 
@@ -401,7 +432,7 @@ h1_start_stream (GMultiConnection *conn,
       n_iov = 2;
     }
 
-  if (run->expect_continue)
+  if (stream->expect_continue)
     gmulti_stream_wait_continue (run);
 
   /* The common case: the whole request leaves in one system call, with no buffering. */
@@ -414,19 +445,19 @@ h1_start_stream (GMultiConnection *conn,
   if (n < 0)
     n = 0;
   if (n > 0)
-    run->body_started = TRUE;
+    stream->body_started = TRUE;
 
   if ((gsize) n < iov[0].iov_len)
     {
-      run->unsent = g_byte_array_sized_new (iov[0].iov_len - n);
-      g_byte_array_append (run->unsent, (const guint8 *) iov[0].iov_base + n,
+      stream->unsent = g_byte_array_sized_new (iov[0].iov_len - n);
+      g_byte_array_append (stream->unsent, (const guint8 *) iov[0].iov_base + n,
                            iov[0].iov_len - n);
     }
   else if (n_iov == 2)
     {
-      run->body_sent = n - iov[0].iov_len;
-      if (run->body_sent >= (guint64) run->body_length)
-        run->body_done = TRUE;
+      stream->body_sent = n - iov[0].iov_len;
+      if (stream->body_sent >= (guint64) stream->body_length)
+        stream->body_done = TRUE;
     }
 
   send_pending (conn, TRUE);
@@ -490,7 +521,7 @@ yield_receive (GMultiConnection *conn,
                gsize             got)
 {
   if (gmulti_connection_has_pending (conn))
-    gmulti_stream_yield (h1_of (conn)->run);
+    gmulti_stream_yield (h1_of (conn)->stream.run);
   wait_for_more (conn, got);
 }
 
@@ -501,28 +532,29 @@ static gboolean
 can_splice (GMultiConnection *conn,
             guint64          *left)
 {
-  GMultiRun *run = h1_of (conn)->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
   guint serial;
   GOutputStream *sink = gmulti_run_output_stream (run, &serial);
 
-  if (conn->tls != NULL || sink == NULL || run->no_splice ||
-      !run->got_final_head || run->following || conn->leftover != NULL ||
+  if (conn->tls != NULL || sink == NULL || stream->no_splice ||
+      !stream->got_final_head || run->following || conn->leftover != NULL ||
       h1_of (conn)->decoder != NULL ||
       !gmulti_http1_parser_raw_body_left (&h1_of (conn)->parser, left) || *left == 0)
     return FALSE;
   /* Looked up again for every new sink; and a stream closed meanwhile (its descriptor
    * number may belong to another file by now) takes the copying road, which fails. */
-  if (run->splice_fd == -2 || run->splice_serial != serial)
+  if (stream->splice_fd == -2 || stream->splice_serial != serial)
     {
-      run->splice_fd = gmulti_splice_sink_fd (sink);
-      run->splice_serial = serial;
+      stream->splice_fd = gmulti_splice_sink_fd (sink);
+      stream->splice_serial = serial;
     }
-  if (run->splice_fd < 0 || g_output_stream_is_closed (sink) ||
+  if (stream->splice_fd < 0 || g_output_stream_is_closed (sink) ||
       gmulti_run_wants_data (run))
     return FALSE;
   if (!gmulti_splice_pipe_ready (&conn->engine->splice))
     {
-      run->no_splice = TRUE;
+      stream->no_splice = TRUE;
       return FALSE;
     }
   return TRUE;
@@ -549,7 +581,8 @@ receive_spliced (GMultiConnection *conn,
 {
   static const guint8 nothing[1];
   GMultiEngine *engine = conn->engine;
-  GMultiRun *run = h1_of (conn)->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
   guint serial;
   GOutputStream *sink = gmulti_run_output_stream (run, &serial);
   gsize got = 0;
@@ -567,7 +600,7 @@ receive_spliced (GMultiConnection *conn,
       /* This socket cannot be spliced from: nothing moved, copy instead. */
       if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
         {
-          run->no_splice = TRUE;
+          stream->no_splice = TRUE;
           break;
         }
       if (n < 0)
@@ -585,10 +618,10 @@ receive_spliced (GMultiConnection *conn,
           return;
         }
 
-      run->response_started = TRUE;
+      stream->response_started = TRUE;
       scratch = gmulti_engine_get_scratch (engine, &scratch_size);
-      if (!gmulti_splice_out (&engine->splice, run->splice_fd, (gsize) n, scratch,
-                              scratch_size, &run->no_splice, &error))
+      if (!gmulti_splice_out (&engine->splice, stream->splice_fd, (gsize) n, scratch,
+                              scratch_size, &stream->no_splice, &error))
         {
           h1_of (conn)->reusable = FALSE;
           fail (conn, error);
@@ -596,7 +629,7 @@ receive_spliced (GMultiConnection *conn,
         }
 
       got += (gsize) n;
-      if (!run->no_splice)
+      if (!stream->no_splice)
         run->bytes_spliced += (guint64) n;
       gmulti_http1_parser_skip_body (&h1_of (conn)->parser, (guint64) n);
       gmulti_run_count_body (run, (gsize) n);
@@ -621,8 +654,8 @@ receive_spliced (GMultiConnection *conn,
         }
       /* A handler changed or closed the sink: the next event decides again (a closed
        * stream's descriptor number may already name another file). */
-      if (run->no_splice || gmulti_run_output_stream (run, &serial) != sink ||
-          run->splice_serial != serial ||
+      if (stream->no_splice || gmulti_run_output_stream (run, &serial) != sink ||
+          stream->splice_serial != serial ||
           g_output_stream_is_closed (sink))
         break;
     }
@@ -678,7 +711,8 @@ static void
 receive (GMultiConnection *conn)
 {
   GMultiEngine *engine = conn->engine;
-  GMultiRun *run = h1_of (conn)->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
   GError *error = NULL;
   gsize size, offset = 0;
   guint8 *buffer;
@@ -739,7 +773,7 @@ again:
   /* A read that fills the buffer during a body means bulk data: read more per call
    * from now on (after this buffer's contents were consumed). */
   grow = n > 0 && (gsize) n == size - offset && size < GMULTI_SCRATCH_MAX_SIZE &&
-         run->got_final_head;
+         stream->got_final_head;
 
   more = process (conn, buffer, offset + n, n == 0);
   if (grow)
@@ -777,7 +811,8 @@ static gboolean
 on_head (GMultiConnection *conn)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiRun *run = h1->run;
+  GMultiHttp1Stream *stream = &h1->stream;
+  GMultiRun *run = stream->run;
   GMultiHttp1Parser *parser = &h1->parser;
   GError *body_error = NULL;
   GMultiStreamVerdict verdict;
@@ -791,17 +826,17 @@ on_head (GMultiConnection *conn)
                              ? parser->content_length
                              : (parser->body_mode == GMULTI_HTTP1_BODY_NONE ? 0 : -1);
   run->metrics.header_bytes_received = parser->header_bytes_total;
-  run->got_final_head = TRUE;
+  stream->got_final_head = TRUE;
   conn->close_delimited = parser->body_mode == GMULTI_HTTP1_BODY_CLOSE;
 
   /* A final answer before the body was sent: the rest of the body is not sent, so the
    * connection cannot be reused. */
-  if (!run->body_done)
+  if (!stream->body_done)
     {
       h1_of (conn)->reusable = FALSE;
-      run->body_done = TRUE;
-      run->metrics.body_bytes_sent += run->body_sent;
-      g_clear_pointer (&run->unsent, g_byte_array_unref);
+      stream->body_done = TRUE;
+      run->metrics.body_bytes_sent += stream->body_sent;
+      g_clear_pointer (&stream->unsent, g_byte_array_unref);
     }
   if (run->phase != GMULTI_RUN_RECEIVING)
     {
@@ -858,7 +893,7 @@ deliver_decoded_cb (const guint8  *data,
                     gpointer       user_data,
                     GError       **error)
 {
-  GMultiRun *run = h1_of (user_data)->run;
+  GMultiRun *run = h1_of (user_data)->stream.run;
 
   return deliver (run, data, length, error) && !run->paused;
 }
@@ -906,12 +941,13 @@ process (GMultiConnection *conn,
          gsize             length,
          gboolean          eof)
 {
-  GMultiRun *run = h1_of (conn)->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
   gsize pos = 0;
 
-  if (length > 0 && !run->response_started)
+  if (length > 0 && !stream->response_started)
     {
-      run->response_started = TRUE;
+      stream->response_started = TRUE;
       if (run->metrics.first_byte_time == 0)
         run->metrics.first_byte_time = time_since_start (run);
     }
@@ -1011,7 +1047,8 @@ h1_event (GMultiConnection *conn,
           GMultiEvent       events)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiRun *run = h1->run;
+  GMultiHttp1Stream *stream = &h1->stream;
+  GMultiRun *run = stream->run;
 
   /* Anything an idle connection reads, other than transport housekeeping, means it
    * cannot carry another request: the server closed it, or sent what nobody asked for. */
@@ -1021,13 +1058,13 @@ h1_event (GMultiConnection *conn,
     return GMULTI_PROTOCOL_OK;
 
   h1->result = GMULTI_PROTOCOL_OK;
-  if ((events & GMULTI_EVENT_OUT) && !run->body_done &&
-      (run->unsent != NULL || run->phase == GMULTI_RUN_SENDING))
+  if ((events & GMULTI_EVENT_OUT) && !stream->body_done &&
+      (stream->unsent != NULL || run->phase == GMULTI_RUN_SENDING))
     {
       if (!send_pending (conn, TRUE))
         return h1->result;
     }
-  else if ((events & GMULTI_EVENT_OUT) && run->unsent != NULL)
+  else if ((events & GMULTI_EVENT_OUT) && stream->unsent != NULL)
     {
       if (!send_pending (conn, TRUE))
         return h1->result;
@@ -1047,7 +1084,7 @@ h1_resume (GMultiConnection *conn,
   gsize length = conn->leftover_length;
 
   conn->leftover_length = 0;
-  if (h1->run != run || run->paused)
+  if (h1->stream.run != run || run->paused)
     {
       conn->leftover = held;
       conn->leftover_length = length;
@@ -1077,7 +1114,7 @@ h1_timeout (GMultiConnection *conn,
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
 
-  if (h1->run != run)
+  if (h1->stream.run != run)
     return GMULTI_PROTOCOL_OK;
   h1->result = GMULTI_PROTOCOL_OK;
   send_pending (conn, TRUE);
@@ -1089,15 +1126,16 @@ h1_reset_stream (GMultiConnection *conn,
                  GMultiRun        *run)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
+  GMultiHttp1Stream *stream = &h1->stream;
   gboolean clean;
 
   /* Clean when nothing of this exchange is on the wire yet in either direction. */
-  clean = h1->run == run && !run->body_started &&
-          !run->response_started && conn->leftover == NULL && h1->reusable;
+  clean = stream->run == run && !stream->body_started &&
+          !stream->response_started && conn->leftover == NULL && h1->reusable;
 
   end_exchange (conn, GMULTI_PROTOCOL_OK);
   g_clear_pointer (&h1->decoder, gmulti_decoder_free);
-  g_clear_pointer (&run->unsent, g_byte_array_unref);
+  g_clear_pointer (&stream->unsent, g_byte_array_unref);
   return clean ? GMULTI_PROTOCOL_IDLE : GMULTI_PROTOCOL_CLOSE;
 }
 
@@ -1107,7 +1145,7 @@ h1_fail (GMultiConnection *conn,
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
 
-  if (h1->run != NULL)
+  if (h1->stream.run != NULL)
     gmulti_stream_failed (end_exchange (conn, GMULTI_PROTOCOL_CLOSE), g_error_copy (error),
                           FALSE);
 }
@@ -1115,7 +1153,7 @@ h1_fail (GMultiConnection *conn,
 static guint
 h1_capacity (GMultiConnection *conn)
 {
-  return h1_of (conn)->run == NULL ? 1 : 0;
+  return h1_of (conn)->stream.run == NULL ? 1 : 0;
 }
 
 static gpointer
@@ -1135,6 +1173,7 @@ h1_free (gpointer state)
 
   gmulti_http1_parser_clear (&h1->parser);
   g_clear_pointer (&h1->decoder, gmulti_decoder_free);
+  g_clear_pointer (&h1->stream.unsent, g_byte_array_unref);
   g_free (h1);
 }
 
