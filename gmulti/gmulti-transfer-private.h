@@ -96,6 +96,9 @@ void     gmulti_transfer_begin_run (GMultiTransfer *self);
  * validation, then the request, its options and the run's defaults merged). */
 gboolean gmulti_transfer_prepare_run (GMultiTransfer *self,
                                       GError        **error);
+/* The options the engine reads again while the transfer runs (connect timeout,
+ * low-speed limit, redirects: see their setters) are written through to its run. */
+void     gmulti_transfer_sync_run_options (GMultiTransfer *self);
 /* What the transfer's run tells it, and the body source and sink it reads and writes
  * (gmulti-transfer-run.c). */
 extern const GMultiRunObserver gmulti_transfer_run_observer;

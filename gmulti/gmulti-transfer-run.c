@@ -43,13 +43,25 @@ gmulti_transfer_prepare_run (GMultiTransfer *self,
   request->body_length = self->request_body_length;
   request->tls = &self->tls;
   request->timeout_ms = self->timeout_set ? self->timeout_ms : defaults->timeout_ms;
+  gmulti_transfer_sync_run_options (self);
+  return TRUE;
+}
+
+void
+gmulti_transfer_sync_run_options (GMultiTransfer *self)
+{
+  GMultiRun *run = &self->run;
+  GMultiRunRequest *request = &run->request;
+
+  /* Not started: the run takes them when it does. */
+  if (run->defaults == NULL)
+    return;
   request->connect_timeout_ms = self->connect_timeout_set ? self->connect_timeout_ms
-                                                          : defaults->connect_timeout_ms;
+                                                          : run->defaults->connect_timeout_ms;
   request->low_speed_limit = self->low_speed_limit;
   request->low_speed_time = self->low_speed_time;
   request->follow_redirects = self->follow_redirects;
   request->max_redirects = self->max_redirects;
-  return TRUE;
 }
 
 /* ------------------------------------------------------------ the observer */

@@ -1737,6 +1737,43 @@ test_redirect_not_followed (void)
   g_assert_cmpuint (test_server_get_n_requests (server), ==, 1);
 }
 
+/* Changes its redirect options once it is sending: the documented "read when a
+ * response arrives, so a change takes effect at once, also while it runs". */
+static void
+change_redirects_cb (GMultiTransfer *transfer,
+                     GParamSpec     *pspec,
+                     gpointer        user_data)
+{
+  guint *max = user_data;
+
+  if (gmulti_transfer_get_state (transfer) != GMULTI_TRANSFER_SENDING)
+    return;
+  gmulti_transfer_set_follow_redirects (transfer, TRUE);
+  gmulti_transfer_set_max_redirects (transfer, *max);
+}
+
+static void
+test_redirect_options_while_running (void)
+{
+  g_autoptr(TestServer) server = new_server (NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) turned_on = new_redirect (server, 302, "/target");
+  g_autoptr(GMultiTransfer) limited = new_redirect (server, 302, "/target");
+  g_autofree char *target_uri = test_server_uri (server, "/target");
+  guint twenty = 20, none = 0;
+
+  gmulti_transfer_set_follow_redirects (turned_on, FALSE);
+  g_signal_connect (turned_on, "notify::state", G_CALLBACK (change_redirects_cb), &twenty);
+  run_transfer (loop, turned_on);
+  assert_success (turned_on, 200, "GET 0");
+  g_assert_cmpstr (gmulti_transfer_get_effective_uri (turned_on), ==, target_uri);
+
+  g_signal_connect (limited, "notify::state", G_CALLBACK (change_redirects_cb), &none);
+  run_transfer (loop, limited);
+  g_assert_error ((GError *) gmulti_transfer_get_error (limited), GMULTI_ERROR,
+                  GMULTI_ERROR_TOO_MANY_REDIRECTS);
+}
+
 static void
 test_redirect_credentials (void)
 {
@@ -2828,6 +2865,8 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http1/redirect/bad-scheme", test_redirect_bad_scheme);
   g_test_add_func ("/GMulti/Http1/redirect/not-followed", test_redirect_not_followed);
   g_test_add_func ("/GMulti/Http1/redirect/credentials", test_redirect_credentials);
+  g_test_add_func ("/GMulti/Http1/redirect/options-while-running",
+                   test_redirect_options_while_running);
   g_test_add_func ("/GMulti/Http1/timeout/connect", test_connect_timeout);
   g_test_add_func ("/GMulti/Http1/timeout/connect-ends", test_connect_timeout_ends);
   g_test_add_func ("/GMulti/Http1/timeout/total", test_total_timeout);
