@@ -159,7 +159,7 @@ void     gmulti_engine_abort_transfer    (GMultiEngine   *self,
 void     gmulti_engine_start_waiter      (GMultiEngine   *self,
                                           GMultiRun      *run,
                                           GMultiHost     *host);
-/* @conn (from the pool, or just connected for @transfer) carries @transfer's request
+/* @conn (from the pool, or just connected for @run) carries @run's request
  * now, on a stream of its own. */
 void     gmulti_engine_begin_exchange    (GMultiEngine     *self,
                                           GMultiRun        *run,
@@ -172,20 +172,20 @@ void     gmulti_engine_update_resolver_interest (GMultiEngine *self);
 /* gmulti-pool.c: connections by origin, limits and the pending queue. */
 GMultiHost *gmulti_pool_get_host          (GMultiEngine *self,
                                            const char   *origin);
-/* Whether @transfer may have a connection to @host now: one with room for its stream
+/* Whether @run may have a connection to @host now: one with room for its stream
  * (idle, or a multiplexing one in use), or room within the limits for a new one
  * (closing the oldest idle connection if that makes the room). */
 gboolean gmulti_pool_can_start            (GMultiEngine   *self,
                                            GMultiHost     *host,
                                            GMultiRun      *run);
-/* A connection to @host for @transfer: one with room (*@is_new FALSE), or a new one,
+/* A connection to @host for @run: one with room (*@is_new FALSE), or a new one,
  * not connected yet, after closing what had to give way; NULL, changing nothing, when
  * it cannot have one now (exactly when gmulti_pool_can_start() says so). */
 GMultiConnection *gmulti_pool_acquire     (GMultiEngine   *self,
                                            GMultiHost     *host,
                                            GMultiRun      *run,
                                            gboolean       *is_new);
-/* Puts @transfer at the end of the pending queue, or takes it off (it must be on it). */
+/* Puts @run at the end of the pending queue, or takes it off (it must be on it). */
 void     gmulti_pool_wait                 (GMultiEngine   *self,
                                            GMultiHost     *host,
                                            GMultiRun      *run);
@@ -197,7 +197,7 @@ void     gmulti_pool_unwait               (GMultiEngine   *self,
 void     gmulti_pool_dispatch             (GMultiEngine *self);
 /* A limit was raised or lowered: waiters are looked at again. */
 void     gmulti_pool_limits_changed       (GMultiEngine *self);
-/* The protocol's operations on a connected @conn for @transfer's stream; the pool
+/* The protocol's operations on a connected @conn for @run's stream; the pool
  * pools or closes the connection as each one's result says. */
 void     gmulti_pool_start_stream         (GMultiEngine     *self,
                                            GMultiConnection *conn,
@@ -208,7 +208,7 @@ void     gmulti_pool_resume_stream        (GMultiEngine     *self,
 void     gmulti_pool_stream_timeout       (GMultiEngine     *self,
                                            GMultiConnection *conn,
                                            GMultiRun        *run);
-/* @transfer, no longer using @conn (run.conn cleared), leaves its stream early. */
+/* @run, no longer using @conn (run->conn cleared), leaves its stream early. */
 void     gmulti_pool_reset_stream         (GMultiEngine     *self,
                                            GMultiConnection *conn,
                                            GMultiRun        *run);

@@ -80,7 +80,7 @@ gmulti_engine_update_transfer_timer (GMultiEngine   *self,
     gmulti_timer_heap_set (&self->timers, &run->timer.node, next);
 }
 
-static void set_phase (GMultiEngine *self, GMultiRun      *run, GMultiRunPhase phase);
+static void set_phase (GMultiEngine *self, GMultiRun *run, GMultiRunPhase phase);
 
 static void
 set_phase (GMultiEngine   *self,

@@ -198,7 +198,7 @@ gmulti_pool_unwait (GMultiEngine   *self,
 }
 
 /* The oldest waiter that can start now, or NULL. */
-static GMultiRun      *
+static GMultiRun *
 next_to_start (GMultiEngine *self)
 {
   GMultiRun      *head, *best = NULL;

@@ -29,19 +29,19 @@ struct _GMultiProtocol {
    * state for it, kept in conn->protocol_state until free(). */
   gpointer             (*attach)       (GMultiConnection *conn);
   void                 (*free)         (gpointer          state);
-  /* Begins @transfer's exchange on the connection (capacity() said it has room). */
+  /* Begins @run's exchange on the connection (capacity() said it has room). */
   GMultiProtocolResult (*start_stream) (GMultiConnection *conn,
                                         GMultiRun        *run);
   /* The socket is ready (the connection may be active or idle). */
   GMultiProtocolResult (*event)        (GMultiConnection *conn,
                                         GMultiEvent       events);
-  /* @transfer was resumed after a pause, or yielded its turn: goes on with it. */
+  /* @run was resumed after a pause, or yielded its turn: goes on with it. */
   GMultiProtocolResult (*resume)       (GMultiConnection *conn,
                                         GMultiRun        *run);
-  /* The 100-continue wait of @transfer is over: its body goes now. */
+  /* The 100-continue wait of @run is over: its body goes now. */
   GMultiProtocolResult (*timeout)      (GMultiConnection *conn,
                                         GMultiRun        *run);
-  /* @transfer leaves its stream early (removed or aborted); no stream event follows.
+  /* @run leaves its stream early (removed or aborted); no stream event follows.
    * IDLE when the connection is clean without it, OK when other streams go on. */
   GMultiProtocolResult (*reset_stream) (GMultiConnection *conn,
                                         GMultiRun        *run);
@@ -73,7 +73,7 @@ typedef enum {
   GMULTI_STREAM_FAILED,   /* the stream failed with the error given, and is over */
 } GMultiStreamVerdict;
 
-/* The final response head is on the transfer (status, reason, headers). Decides
+/* The final response head is on the run (status, reason, headers). Decides
  * whether a redirect is followed and, unless it is, tells the application.
  * @body_error (taken; usually NULL) says the body cannot be delivered, which fails the
  * stream unless the body is not wanted anyway. */

@@ -69,7 +69,7 @@ is_transport_error (const GError *error)
 
 /* Ends the exchange before its stream event is reported; the operation under way
  * returns @result, and the pool pools (IDLE) or closes (CLOSE) the connection. */
-static GMultiRun      *
+static GMultiRun *
 end_exchange (GMultiConnection     *conn,
               GMultiProtocolResult  result)
 {
