@@ -444,6 +444,8 @@ class FetchTest(unittest.TestCase):
     def test_demo_set(self):
         r = run()
         self.assertEqual(r.returncode, 0, r.stderr)
+        # The demo bodies are counted, not written anywhere.
+        self.assertEqual(r.stdout, b"")
         text = r.stderr.decode()
         self.assertEqual(len(re.findall(r"/demo/\d+: done: ", text)), 12, text)
         self.assertEqual(len(re.findall(r": failed: ", text)), 1, text)
