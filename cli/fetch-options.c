@@ -37,6 +37,22 @@ static const struct {
   { FETCH_EXIT_INTERRUPTED, N_("interrupted (SIGINT)") },
 };
 
+/* For the man page only: --help stays short. */
+static const char *const output_notes[] = {
+  "Each file is written under a temporary name beside it (.NAME.gmulti-XXXXXX) and "
+  "renamed once its body is complete: a failed transfer leaves no file, and neither "
+  "does an HTTP error with --fail. Without --fail an error page is kept, as the body "
+  "the server sent, but the transfer still shows as failed.",
+  "Bodies for standard output come out whole and in command-line order: a body is held "
+  "in memory until the bodies of the URLs before it are complete. A body already "
+  "written there cannot be taken back when a retry follows.",
+  "On a terminal the display is redrawn in place on standard error and every line is "
+  "cut to the terminal's width; a failure's message is wrapped instead. When standard "
+  "error is not a terminal, when TERM is dumb, or when a body goes to a terminal on "
+  "standard output, each finished, failed or retried transfer gets one line "
+  "(URL: done: ..., URL: failed: ...) and the run ends with a summary line.",
+};
+
 static const char exit_note[] =
   N_("When several transfers fail, the first of them in command-line order decides.");
 
@@ -292,6 +308,14 @@ fetch_options_write_man (FILE *out)
       fputc ('\n', out);
     }
   fputs (".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nShow the options and exit\n", out);
+
+  fputs (".SH OUTPUT\n", out);
+  for (gsize i = 0; i < G_N_ELEMENTS (output_notes); i++)
+    {
+      fputs (i > 0 ? ".PP\n" : "", out);
+      write_roff (out, output_notes[i]);
+      fputc ('\n', out);
+    }
 
   fputs (".SH WRITE-OUT VARIABLES\n", out);
   write_roff (out, write_out_note);
