@@ -34,7 +34,7 @@ static const struct {
   { FETCH_EXIT_LOCAL_FILE, N_("a local file error: an output could not be written, or a "
                               "--data @FILE not read") },
   { FETCH_EXIT_TIMEOUT, N_("a transfer timed out (--max-time, --connect-timeout)") },
-  { FETCH_EXIT_INTERRUPTED, N_("interrupted (SIGINT)") },
+  { FETCH_EXIT_INTERRUPTED, N_("interrupted (SIGINT or SIGTERM)") },
 };
 
 /* For the man page only: --help stays short. */

@@ -470,10 +470,13 @@ interrupt_cb (gpointer user_data)
 
       if (job->state == FETCH_JOB_RUNNING || job->state == FETCH_JOB_RETRY_WAIT)
         {
-          g_clear_handle_id (&job->retry_source, g_source_remove);
-          if (job->state == FETCH_JOB_RUNNING)
-            gmulti_session_remove (self->session, job->transfer);
+          gboolean running = job->state == FETCH_JOB_RUNNING;
+
+          /* Failed first, so that a completion the removal reports is ignored. */
           job->state = FETCH_JOB_FAILED;
+          g_clear_handle_id (&job->retry_source, g_source_remove);
+          if (running)
+            gmulti_session_remove (self->session, job->transfer);
           job->exit_code = FETCH_EXIT_INTERRUPTED;
           g_free (job->message);
           job->message = g_strdup (_("Interrupted"));
@@ -500,10 +503,9 @@ remote_name (const char *uri)
 }
 
 static gboolean
-plan_outputs (Fetch              *self,
-              const char * const *uris,
-              gboolean            demo,
-              GError            **error)
+plan_outputs (Fetch     *self,
+              gboolean   demo,
+              GError   **error)
 {
   FetchOptions *options = self->options;
   guint n_outputs = options->outputs != NULL ? g_strv_length (options->outputs) : 0;
@@ -618,7 +620,7 @@ fetch_run (FetchOptions       *options,
   Fetch fetch = { 0 };
   Fetch *self = &fetch;
   FetchExit result = FETCH_EXIT_OK;
-  guint sigint;
+  guint sigint, sigterm;
 
   self->options = options;
   self->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) job_free);
@@ -634,7 +636,7 @@ fetch_run (FetchOptions       *options,
       g_ptr_array_add (self->jobs, job);
     }
 
-  if (!check_request (self, &error) || !plan_outputs (self, uris, demo, &error))
+  if (!check_request (self, &error) || !plan_outputs (self, demo, &error))
     {
       g_printerr ("gmulti-fetch: %s\n", error->message);
       result = error->domain == G_FILE_ERROR ? FETCH_EXIT_LOCAL_FILE : FETCH_EXIT_USAGE;
@@ -656,6 +658,7 @@ fetch_run (FetchOptions       *options,
   if (note != NULL)
     fetch_display_note (self->display, note);
   sigint = g_unix_signal_add (SIGINT, interrupt_cb, self);
+  sigterm = g_unix_signal_add (SIGTERM, interrupt_cb, self);
 
   self->left = self->jobs->len;
   advance_stdout (self);
@@ -664,6 +667,7 @@ fetch_run (FetchOptions       *options,
     g_main_loop_run (self->loop);
 
   g_source_remove (sigint);
+  g_source_remove (sigterm);
   fetch_display_end (self->display);
   fflush (stdout);
 

@@ -105,6 +105,7 @@ class Handler(loopback_server.Handler):
             self.wfile.write(b"landed")
             return
         if parts[0] == "hang":
+            self.count("hang")
             time.sleep(10)
             return
         if parts[0] == "slowly":
@@ -432,10 +433,14 @@ class FetchTest(unittest.TestCase):
         self.assertEqual(self.server.max_in_flight, 2)
 
     def test_interrupt(self):
+        hits = self.server.hits.get("hang", 0)
         p = subprocess.Popen([FETCH, "--output-dir", self.dir, self.url("/hang")],
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
-        time.sleep(0.5)
+        # Interrupted mid-transfer, its temporary file open.
+        deadline = time.monotonic() + 10
+        while self.server.hits.get("hang", 0) == hits and time.monotonic() < deadline:
+            time.sleep(0.05)
         p.send_signal(signal.SIGINT)
         _, err = p.communicate(timeout=RUN_TIMEOUT)
         self.assertEqual(p.returncode, 130, err)
