@@ -367,7 +367,8 @@ permanent_line (FetchDisplay *self,
 
   {
     guint columns, rows;
-    gsize word_width = MAX (fetch_text_width (word), 6);
+    /* Both words take the same room, so that the names line up. */
+    gsize word_width = MAX (fetch_text_width (_("failed")), fetch_text_width (_("done")));
     g_autofree char *name = NULL;
     g_autoptr(GPtrArray) pieces = g_ptr_array_new_with_free_func (g_free);
     GString *line = g_string_new (NULL);

@@ -529,6 +529,14 @@ class FetchTest(unittest.TestCase):
         r = run("--fail", self.url("/status/404"), env=env)
         self.assertRegex(r.stderr.decode(), r"/status/404: fehlgeschlagen: HTTP 404")
         self.assertRegex(r.stderr.decode(), r"1 Übertragung: 0 fertig, 1 fehlgeschlagen")
+        # Longer words, still within the width.
+        status, out = run_in_pty(["--output-dir", self.dir, self.url("/slowly/100000"),
+                                  "http://127.0.0.1:1/"], 30,
+                                 {"LC_ALL": "C.UTF-8", "LANGUAGE": "de"})
+        plain = CSI.sub("", out)
+        self.assertIn("fehlgeschlagen", plain)
+        for line in re.split(r"\r\n|\n|\r", plain):
+            self.assertLessEqual(display_width(line), 30, repr(line))
 
 
 if __name__ == "__main__":
