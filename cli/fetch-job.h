@@ -46,7 +46,7 @@ typedef struct {
   FetchExit exit_code;          /* FETCH_EXIT_OK unless it failed */
   gboolean http_failed;         /* status >= 400, failed or not (see --fail) */
   char *message;                /* why it failed, translated */
-  gboolean stdout_failed;       /* writing the body to standard output failed */
+  int stdout_errno;             /* why writing to standard output failed, or 0 */
   GByteArray *held;             /* body for standard output, waiting for its turn */
 
   gint64 started;               /* monotonic microseconds, first attempt */

@@ -147,8 +147,9 @@ advance_stdout (Fetch *self)
 
       if (job->to_stdout && job->held != NULL)
         {
+          errno = 0;
           if (fwrite (job->held->data, 1, job->held->len, stdout) != job->held->len)
-            job->stdout_failed = TRUE;
+            job->stdout_errno = errno != 0 ? errno : EIO;
           g_clear_pointer (&job->held, g_byte_array_unref);
         }
       if (job->to_stdout && job->state != FETCH_JOB_DONE && job->state != FETCH_JOB_FAILED)
@@ -177,9 +178,10 @@ stdout_write_cb (GMultiTransfer *transfer,
       g_byte_array_append (job->held, data, length);
       return TRUE;
     }
+  errno = 0;
   if (fwrite (data, 1, length, stdout) != length)
     {
-      job->stdout_failed = TRUE;
+      job->stdout_errno = errno != 0 ? errno : EIO;
       return FALSE;
     }
   return TRUE;
@@ -417,10 +419,15 @@ transfer_finished_cb (GMultiSession  *session,
   if (job == NULL || job->transfer != transfer || job->state != FETCH_JOB_RUNNING)
     return;
 
-  if (job->stdout_failed)
+  /* Buffered bytes count too: a full disk shows only when they are flushed. */
+  if (job->to_stdout && job->index == self->stdout_turn && job->stdout_errno == 0 &&
+      fflush (stdout) != 0)
+    job->stdout_errno = errno != 0 ? errno : EIO;
+
+  if (job->stdout_errno != 0)
     job_finish (self, job, FETCH_EXIT_LOCAL_FILE,
                 g_strdup_printf (_("Could not write to standard output: %s"),
-                                 g_strerror (EPIPE)));
+                                 g_strerror (job->stdout_errno)));
   else if (error != NULL)
     {
       if (retries_left && error_is_transient (error))

@@ -260,6 +260,13 @@ class FetchTest(unittest.TestCase):
         self.assertEqual(r.returncode, 6, r.stderr)
         self.assertIn(b"failed", r.stderr)
 
+    def test_full_stdout_is_a_file_error(self):
+        with open("/dev/full", "wb") as full:
+            r = subprocess.run([FETCH, self.url("/bytes/10")], stdout=full,
+                               stderr=subprocess.PIPE, timeout=RUN_TIMEOUT)
+        self.assertEqual(r.returncode, 6, r.stderr)
+        self.assertIn(b": failed: ", r.stderr)
+
     # The request
 
     def test_headers_method_data_reach_the_server(self):
