@@ -34,7 +34,7 @@ typedef struct {
   char *uri;
   char *path;                   /* output file; NULL: standard output or discarded */
   gboolean to_stdout;
-  gboolean expected_failure;    /* the demo set's deliberate failure */
+  gboolean expected_failure;    /* one of the demo set's deliberate failures */
 
   FetchJobState state;
   guint attempt;                /* 1 for the first */

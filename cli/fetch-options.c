@@ -17,8 +17,8 @@ static const char *const description[] = {
   N_("On a terminal, standard error shows one line per active transfer (bytes, "
      "percentage, rate and time left) and a total line. Elsewhere it gets one line per "
      "finished, failed or retried transfer, and a summary."),
-  N_("With no URL at all, it starts a loopback demo server and downloads a demo set, one "
-     "URL of which fails on purpose."),
+  N_("With no URL at all, it starts a loopback demo server and downloads a demo set, two "
+     "URLs of which fail on purpose."),
 };
 
 static const struct {

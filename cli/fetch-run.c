@@ -620,7 +620,7 @@ FetchExit
 fetch_run (FetchOptions       *options,
            const char * const *uris,
            gboolean            demo,
-           int                 expected_failure,
+           int                 expected_failures,
            const char         *note)
 {
   g_autoptr(GError) error = NULL;
@@ -639,7 +639,7 @@ fetch_run (FetchOptions       *options,
 
       job->index = i;
       job->uri = g_strdup (uris[i]);
-      job->expected_failure = (int) i == expected_failure;
+      job->expected_failure = expected_failures >= 0 && (int) i >= expected_failures;
       g_ptr_array_add (self->jobs, job);
     }
 

@@ -82,7 +82,13 @@ main (int    argc,
 
           g_strv_builder_add (builder, uri);
         }
-      /* Failures are part of the show: nothing listens on port 1. */
+      /* Failures are part of the show: a missing file, and nothing listens on port 1. */
+      {
+        g_autofree char *missing = g_strdup_printf ("http://127.0.0.1:%u/demo/missing",
+                                                    demo_server_get_port (demo));
+
+        g_strv_builder_add (builder, missing);
+      }
       g_strv_builder_add (builder, "http://127.0.0.1:1/nothing-listens-here");
       demo_uris = g_strv_builder_end (builder);
       note = g_strdup_printf (_("No URL given: fetching a demo set from a loopback server "

@@ -460,7 +460,8 @@ class FetchTest(unittest.TestCase):
         self.assertEqual(r.stdout, b"")
         text = r.stderr.decode()
         self.assertEqual(len(re.findall(r"/demo/\d+: done: ", text)), 12, text)
-        self.assertEqual(len(re.findall(r": failed: ", text)), 1, text)
+        self.assertRegex(text, r"/demo/missing: failed: HTTP 404")
+        self.assertEqual(len(re.findall(r": failed: ", text)), 2, text)
 
     # The terminal display
 
