@@ -126,8 +126,8 @@ update_rate (FetchJob *job,
   job->rate_bytes = received;
 }
 
-/* One live line: "  NAME  BYTES  PCT  RATE  ETA", fields dropped from the right when
- * the name would get too narrow. */
+/* One live line: "  NAME  BYTES  PCT  RATE  ETA", fields dropped when the name would
+ * get too narrow. */
 static void
 live_line (GString  *out,
            FetchJob *job,
@@ -168,8 +168,8 @@ live_line (GString  *out,
       rate = job->rate > 0 ? fetch_text_rate (job->rate) : NULL;
       if (expected >= 0 && job->rate > 0)
         {
-          g_autofree char *left = fetch_text_duration (((guint64) expected - MIN (received, (guint64) expected))
-                                                      / job->rate);
+          guint64 to_go = (guint64) expected - MIN (received, (guint64) expected);
+          g_autofree char *left = fetch_text_duration (to_go / job->rate);
 
           eta = g_strdup_printf (_("ETA %s"), left);
         }
@@ -183,7 +183,7 @@ live_line (GString  *out,
    * when the name would get too narrow: the time left first, then the rate, then the
    * bytes (the percentage says as much). */
   {
-    static const guint drop_order[] = { 3, 2, 0, 1 };
+    static const guint drop_order[] = { 3, 2, 0 };
     guint dropped = 0;
 
     for (;;)
@@ -194,7 +194,7 @@ live_line (GString  *out,
             right += 2 + MAX ((gsize) widths[i], fetch_text_width (fields[i]));
         if (width >= 2 + 16 + right || dropped == G_N_ELEMENTS (drop_order))
           break;
-        /* Never drop the last field left. */
+        /* The bytes stay when there is no percentage to replace them. */
         if (drop_order[dropped] == 0 && fields[1][0] == '\0')
           break;
         shown[drop_order[dropped++]] = FALSE;

@@ -336,6 +336,7 @@ fetch_options_write_man (FILE *out)
   write_roff (out, "The width of the progress display when the terminal does not say.");
   fputs ("\n.SH EXAMPLES\n.nf\n", out);
   write_roff (out, "gmulti-fetch --output-dir out https://example.org/a https://example.org/b\n");
-  write_roff (out, "gmulti-fetch -sf -w '%{http_code} %{time_total}\\n' -o page.html https://example.org/\n");
+  write_roff (out, "gmulti-fetch -sf -w '%{http_code} %{time_total}\\n' -o page.html "
+                   "https://example.org/\n");
   fputs (".fi\n.SH SEE ALSO\n.BR curl (1)\n", out);
 }

@@ -28,7 +28,8 @@ append_variable (GString    *out,
   gint64 total = metrics != NULL ? gmulti_metrics_get_total_time (metrics) : 0;
 
   if (strcmp (name, "http_code") == 0 || strcmp (name, "response_code") == 0)
-    g_string_append_printf (out, "%03u", transfer != NULL ? gmulti_transfer_get_status (transfer) : 0);
+    g_string_append_printf (out, "%03u",
+                            transfer != NULL ? gmulti_transfer_get_status (transfer) : 0);
   else if (strcmp (name, "size_download") == 0)
     g_string_append_printf (out, "%" G_GUINT64_FORMAT, received);
   else if (strcmp (name, "size_upload") == 0)
@@ -53,12 +54,14 @@ append_variable (GString    *out,
     g_string_append (out, job->uri);
   else if (strcmp (name, "url_effective") == 0)
     {
-      const char *effective = transfer != NULL ? gmulti_transfer_get_effective_uri (transfer) : NULL;
+      const char *effective = transfer != NULL
+                              ? gmulti_transfer_get_effective_uri (transfer) : NULL;
 
       g_string_append (out, effective != NULL ? effective : job->uri);
     }
   else if (strcmp (name, "num_redirects") == 0)
-    g_string_append_printf (out, "%u", metrics != NULL ? gmulti_metrics_get_redirect_count (metrics) : 0);
+    g_string_append_printf (out, "%u",
+                            metrics != NULL ? gmulti_metrics_get_redirect_count (metrics) : 0);
   else if (strcmp (name, "num_retries") == 0)
     g_string_append_printf (out, "%u", job->attempt > 0 ? job->attempt - 1 : 0);
   else if (strcmp (name, "filename_effective") == 0)
