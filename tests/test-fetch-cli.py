@@ -250,6 +250,12 @@ class FetchTest(unittest.TestCase):
         r = run(self.url("/slowly/20000"), self.url("/bytes/3000"))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, loopback_server.pattern(20000) + loopback_server.pattern(3000))
+        # "-o -" is standard output too, beside a file.
+        path = os.path.join(self.dir, "f")
+        r = run("-o", "-", "-o", path, self.url("/bytes/700"), self.url("/bytes/800"))
+        self.assertEqual(r.stdout, loopback_server.pattern(700))
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), loopback_server.pattern(800))
 
     def test_too_many_outputs(self):
         r = run("-o", "a", "-o", "b", self.url("/bytes/1"), cwd=self.dir)
