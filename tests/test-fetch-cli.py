@@ -553,5 +553,46 @@ class FetchTest(unittest.TestCase):
             self.assertLessEqual(display_width(line), 30, repr(line))
 
 
+class TapResult(unittest.TestResult):
+    """Reports each test as a TAP line on stdout, as the C suites do (--tap)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count = 0
+
+    def report(self, test, ok, note=""):
+        self.count += 1
+        print("%s %d - %s%s" % ("ok" if ok else "not ok", self.count, test.id(), note),
+              flush=True)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.report(test, True)
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self.report(test, True, " # SKIP " + reason)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.report(test, False)
+        print("# " + self._exc_info_to_string(err, test).replace("\n", "\n# "), flush=True)
+
+    addError = addFailure
+
+    def addSubTest(self, test, subtest, err):
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            print("# " + self._exc_info_to_string(err, subtest).replace("\n", "\n# "),
+                  flush=True)
+
+
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    names = sys.argv[1:]
+    loader = unittest.TestLoader()
+    suite = (loader.loadTestsFromNames(names, sys.modules[__name__]) if names
+             else loader.loadTestsFromTestCase(FetchTest))
+    print("1..%d" % suite.countTestCases(), flush=True)
+    result = TapResult()
+    suite.run(result)
+    sys.exit(0 if result.wasSuccessful() else 1)
