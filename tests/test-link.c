@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <gnutls/gnutls.h>
 #include <glib/gstdio.h>
@@ -22,6 +23,7 @@
 #include "tls/gmulti-tls-context.h"
 #include "transport/gmulti-tcp-link.h"
 #include "transport/gmulti-tls-link.h"
+#include "transport/gmulti-unix-link.h"
 #include "test-certs.h"
 
 #define WAIT_MS 15000
@@ -749,6 +751,72 @@ test_tcp_all_fail (void)
   gmulti_link_free_chain (tcp);
 }
 
+/* The Unix-socket sibling: the same open steps to a path, and the same I/O. */
+static void
+test_unix (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("gmulti-link-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "socket", NULL);
+  g_autofree char *too_long = g_strnfill (200, 'x');
+  struct sockaddr_un sun = { .sun_family = AF_UNIX };
+  GMultiLinkOpen io = { .ready_fd = -1 };
+  g_autoptr(GError) error = NULL;
+  GMultiLink *link;
+  int listener, server, fd;
+  guint8 buffer[8];
+
+  g_assert_null (gmulti_unix_link_new (too_long, &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* Nobody listens yet: refused. */
+  link = gmulti_unix_link_new (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gmulti_link_open (link, &io, &error), ==, GMULTI_LINK_ERROR);
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_CONNECT_FAILED);
+  g_assert_nonnull (strstr (error->message, path));
+  g_clear_error (&error);
+  gmulti_link_free_chain (link);
+
+  listener = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_strlcpy (sun.sun_path, path, sizeof sun.sun_path);
+  g_assert_no_errno (bind (listener, (struct sockaddr *) &sun, sizeof sun));
+  g_assert_no_errno (listen (listener, 1));
+
+  link = gmulti_unix_link_new (path, &error);
+  g_assert_cmpstr (link->ops->name, ==, "unix");
+  g_assert_cmpint (gmulti_link_open (link, &io, &error), ==, GMULTI_LINK_WANT_WRITE);
+  g_assert_no_error (error);
+  g_assert_cmpuint (io.n_opened, ==, 1);
+  fd = io.opened[0];
+  wait_writable (fd);
+  io.ready_fd = fd;
+  g_assert_cmpint (gmulti_link_open (link, &io, &error), ==, GMULTI_LINK_DONE);
+  g_assert_no_error (error);
+  g_assert_cmpint (gmulti_tcp_link_get_fd (link), ==, fd);
+
+  server = accept (listener, NULL, NULL);
+  g_assert_cmpint (server, >=, 0);
+  g_assert_cmpint (gmulti_link_send (link, &(struct iovec) { (void *) "up", 2 }, 1, &error),
+                   ==, 2);
+  g_assert_cmpint (read (server, buffer, sizeof buffer), ==, 2);
+  g_assert_cmpmem (buffer, 2, "up", 2);
+  close (server);
+  {
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+    g_assert_cmpint (poll (&pfd, 1, WAIT_MS), ==, 1);
+  }
+  g_assert_cmpint (gmulti_link_recv (link, buffer, sizeof buffer, &error), ==, 0);
+  g_assert_no_error (error);
+
+  gmulti_link_free_chain (link);
+  close (fd);
+  close (listener);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* ---------------------------------------------------------------- pool key */
 
 static GMultiTlsConfig *
@@ -850,6 +918,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Link/tcp-next-address", test_tcp_next_address);
   g_test_add_func ("/GMulti/Link/tcp-attempt-delay", test_tcp_attempt_delay);
   g_test_add_func ("/GMulti/Link/tcp-all-fail", test_tcp_all_fail);
+  g_test_add_func ("/GMulti/Link/unix", test_unix);
   g_test_add_func ("/GMulti/Link/pool-key", test_pool_key);
 
   ret = g_test_run ();

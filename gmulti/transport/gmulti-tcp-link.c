@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "gmulti-tcp-link.h"
@@ -33,6 +34,12 @@ address_to_string (const GMultiAddress *address)
   char host[64] = "";
   guint16 port = 0;
 
+  if (address->family == AF_UNIX)
+    {
+      const struct sockaddr_un *sun = (const struct sockaddr_un *) &address->addr;
+
+      return g_strndup (sun->sun_path, sizeof sun->sun_path);
+    }
   if (address->family == AF_INET6)
     {
       const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) &address->addr;
@@ -94,7 +101,8 @@ start_next_attempt (GMultiTcpLink  *self,
           set_connect_error (self, address, errno);
           continue;
         }
-      setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      if (address->family != AF_UNIX)
+        setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
       if (connect (fd, (const struct sockaddr *) &address->addr, address->addrlen) < 0 &&
           errno != EINPROGRESS)
@@ -286,12 +294,27 @@ static const GMultiLinkOps tcp_ops = {
   .free = tcp_free,
 };
 
+/* A Unix stream socket is the same link under another name (gmulti-unix-link.c). */
+static const GMultiLinkOps unix_ops = {
+  .name = "unix",
+  .open = tcp_open,
+  .recv = tcp_recv,
+  .send = tcp_send,
+  .free = tcp_free,
+};
+
+static gboolean
+is_socket_link (GMultiLink *link)
+{
+  return link->ops == &tcp_ops || link->ops == &unix_ops;
+}
+
 static GMultiTcpLink *
-tcp_link_new (void)
+tcp_link_new (const GMultiLinkOps *ops)
 {
   GMultiTcpLink *self = g_new0 (GMultiTcpLink, 1);
 
-  self->link.ops = &tcp_ops;
+  self->link.ops = ops;
   self->fd = -1;
   for (guint i = 0; i < GMULTI_LINK_MAX_SOCKETS; i++)
     self->attempts[i] = -1;
@@ -306,7 +329,7 @@ gmulti_tcp_link_new_connect (const GMultiAddress *addresses,
 
   g_return_val_if_fail (n_addresses > 0, NULL);
 
-  self = tcp_link_new ();
+  self = tcp_link_new (addresses[0].family == AF_UNIX ? &unix_ops : &tcp_ops);
   self->addresses = g_memdup2 (addresses, sizeof (GMultiAddress) * n_addresses);
   self->n_addresses = n_addresses;
   return &self->link;
@@ -315,7 +338,7 @@ gmulti_tcp_link_new_connect (const GMultiAddress *addresses,
 GMultiLink *
 gmulti_tcp_link_new_for_fd (int fd)
 {
-  GMultiTcpLink *self = tcp_link_new ();
+  GMultiTcpLink *self = tcp_link_new (&tcp_ops);
 
   self->fd = fd;
   return &self->link;
@@ -324,7 +347,7 @@ gmulti_tcp_link_new_for_fd (int fd)
 int
 gmulti_tcp_link_get_fd (GMultiLink *link)
 {
-  g_return_val_if_fail (link->ops == &tcp_ops, -1);
+  g_return_val_if_fail (is_socket_link (link), -1);
 
   return ((GMultiTcpLink *) link)->fd;
 }
@@ -335,7 +358,7 @@ gmulti_tcp_link_set_low_water (GMultiLink *link,
 {
   GMultiTcpLink *self = (GMultiTcpLink *) link;
 
-  g_return_val_if_fail (link->ops == &tcp_ops, FALSE);
+  g_return_val_if_fail (is_socket_link (link), FALSE);
 
   return setsockopt (self->fd, SOL_SOCKET, SO_RCVLOWAT, &(int) { MAX (bytes, 1) },
                      sizeof (int)) == 0;

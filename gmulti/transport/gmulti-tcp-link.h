@@ -9,8 +9,9 @@ G_BEGIN_DECLS
 /* RFC 8305: start the next address if the previous one has not answered by then. */
 #define GMULTI_TCP_LINK_ATTEMPT_DELAY_US (250 * G_TIME_SPAN_MILLISECOND)
 
-/* The socket at the bottom of a chain: plain recv()/sendmsg() on a non-blocking TCP
- * socket. It never closes a socket: the owner does, after it stopped watching it. */
+/* The socket at the bottom of a chain: plain recv()/sendmsg() on a non-blocking stream
+ * socket (TCP; or a Unix socket, see gmulti-unix-link.h). It never closes a socket:
+ * the owner does, after it stopped watching it. */
 
 /* Connects to @addresses (copied; in Happy Eyeballs order) when opened: each open()
  * call starts attempts, GMULTI_TCP_LINK_ATTEMPT_DELAY_US apart and at most
