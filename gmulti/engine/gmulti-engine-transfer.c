@@ -22,7 +22,7 @@ gmulti_transfer_run_init (GMultiTransferRun *run)
 static void
 clear_hop (GMultiTransferRun *run)
 {
-  g_clear_pointer (&run->origin, g_free);
+  memset (&run->pool_key, 0, sizeof run->pool_key);
   g_clear_pointer (&run->host, g_free);
   g_clear_pointer (&run->target, g_free);
   g_clear_pointer (&run->host_header, g_free);
@@ -67,17 +67,12 @@ prepare_hop (GMultiTransfer *transfer,
           return FALSE;
         }
     }
-  if (run->tls)
-    {
-      /* Connections are shared only between identical TLS settings. */
-      run->origin = g_strdup_printf ("%s#%08x", target.origin,
-                                     gmulti_tls_config_hash (run->tls_config));
-      g_free (target.origin);
-    }
-  else
-    run->origin = g_steal_pointer (&target.origin);
+  g_free (target.origin);
   run->host = g_steal_pointer (&target.host);
   run->port = target.port;
+  /* Connections are shared only between identical TLS settings. */
+  gmulti_pool_key_init (&run->pool_key, run->tls, run->host, run->port, "",
+                        run->tls_config);
   run->target = g_steal_pointer (&target.target);
   run->host_header = g_steal_pointer (&target.host_header);
   run->method = run->redirect_method != NULL ? run->redirect_method
@@ -282,7 +277,7 @@ acquire_connection (GMultiEngine   *self,
   if (self->pool_changed)
     gmulti_pool_dispatch (self);
 
-  host = gmulti_pool_get_host (self, transfer->run.origin);
+  host = gmulti_pool_get_host (self, &transfer->run.pool_key);
   conn = gmulti_pool_acquire (self, host, transfer, &is_new);
   if (conn == NULL)
     {

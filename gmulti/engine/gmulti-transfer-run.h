@@ -5,12 +5,12 @@
 #include "gmulti-timer-heap.h"
 #include "gmulti-headers.h"
 #include "gmulti-engine.h"
+#include "gmulti-pool-key.h"
 
 G_BEGIN_DECLS
 
 typedef struct _GMultiConnection GMultiConnection;
 typedef struct _GMultiResolveRequest GMultiResolveRequest;
-typedef struct _GMultiTlsConfig GMultiTlsConfig;
 typedef struct _GMultiDefaults GMultiDefaults;
 
 /* Where the engine is with a transfer. Finer than the public GMultiTransferState. */
@@ -64,7 +64,7 @@ typedef struct {
   guint64 low_speed_bytes;    /* bytes moved at the previous check */
 
   /* Target of the current hop. */
-  char *origin;               /* "http://host:port": pool key */
+  GMultiPoolKey pool_key;     /* its connections' key; points into host, tls_config */
   char *host;
   guint16 port;
   char *target;               /* origin-form path?query */

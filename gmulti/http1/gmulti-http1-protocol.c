@@ -55,7 +55,6 @@ end_exchange (GMultiConnection     *conn,
 
   h1->transfer = NULL;
   h1->result = result;
-  conn->close_delimited = FALSE;
   return transfer;
 }
 
@@ -328,7 +327,6 @@ h1_start_stream (GMultiConnection *conn,
   g_assert (h1->transfer == NULL);
   h1->transfer = transfer;
   h1->result = GMULTI_PROTOCOL_OK;
-  conn->close_delimited = FALSE;
   h1->n_exchanges++;
   gmulti_http1_parser_reset (&h1->parser, run->head_request);
   g_clear_pointer (&h1->decoder, gmulti_decoder_free);
@@ -471,8 +469,7 @@ wait_for_more (GMultiConnection *conn,
   if (gmulti_http1_parser_raw_body_left (&h1_of (conn)->parser, &left) && left != G_MAXUINT64 &&
       left >= GMULTI_LOW_WATER_MIN)
     {
-      if (conn->tls != NULL)
-        slack = gmulti_connection_buffered (conn) + GMULTI_TLS_RECORD_MAX;
+      slack = gmulti_connection_buffered (conn) + gmulti_connection_unseen_max (conn);
       to_come = left > slack ? left - slack : 0;
     }
 
@@ -483,8 +480,7 @@ wait_for_more (GMultiConnection *conn,
 
   /* A connection that trickles keeps no read-ahead buffer between events (ten
    * thousand of them would hold 16 KiB each); one that streams keeps it. */
-  if (conn->tls != NULL)
-    gmulti_tls_trim (conn->tls, TRUE);
+  gmulti_connection_trim (conn, TRUE);
 }
 
 /* One event has read its share: bytes already on this side of the socket (over TLS)
@@ -509,7 +505,8 @@ can_splice (GMultiConnection *conn,
   GMultiTransfer *transfer = h1_of (conn)->transfer;
   GMultiTransferRun *run = &transfer->run;
 
-  if (conn->tls != NULL || transfer->output_stream == NULL || run->no_splice ||
+  if (gmulti_connection_splice_fd (conn) < 0 || transfer->output_stream == NULL ||
+      run->no_splice ||
       !run->got_final_head || run->following || conn->leftover != NULL ||
       h1_of (conn)->decoder != NULL ||
       !gmulti_http1_parser_raw_body_left (&h1_of (conn)->parser, left) || *left == 0)
@@ -633,6 +630,20 @@ receive_spliced (GMultiConnection *conn,
   wait_for_more (conn, got);
 }
 
+/* The stream ended. Without TLS close_notify, a body delimited by the close itself may
+ * have been cut short by an attacker: that fails. A body whose end the framing shows
+ * is complete, or not, whatever the close was like. */
+static gboolean
+end_cut_short (GMultiConnection  *conn,
+               GError           **error)
+{
+  if (h1_of (conn)->parser.body_mode != GMULTI_HTTP1_BODY_CLOSE ||
+      gmulti_connection_eof_was_clean (conn))
+    return FALSE;
+  gmulti_tls_set_unclean_close_error (error);
+  return TRUE;
+}
+
 /* Over TLS, each decrypted record is parsed where GnuTLS left it, without a copy into
  * the receive buffer. Returns TRUE when receive() should go on with its copying road:
  * a record ended inside a head line, whose bytes wait as leftover to be appended to. */
@@ -655,7 +666,7 @@ receive_records (GMultiConnection *conn,
           wait_for_more (conn, *got);
           return FALSE;
         }
-      if (n < 0)
+      if (n < 0 || (n == 0 && end_cut_short (conn, &error)))
         {
           fail (conn, error);
           return FALSE;
@@ -708,7 +719,8 @@ again:
         return;
       }
   }
-  if (conn->tls != NULL && conn->leftover == NULL && !receive_records (conn, &got))
+  if (gmulti_connection_has_records (conn) && conn->leftover == NULL &&
+      !receive_records (conn, &got))
     return;
   offset = 0;
   buffer = gmulti_engine_get_scratch (engine, &size);
@@ -732,7 +744,7 @@ again:
       wait_for_more (conn, got);
       return;
     }
-  if (n < 0)
+  if (n < 0 || (n == 0 && end_cut_short (conn, &error)))
     {
       fail (conn, error);
       return;
@@ -797,7 +809,6 @@ on_head (GMultiConnection *conn)
                              : (parser->body_mode == GMULTI_HTTP1_BODY_NONE ? 0 : -1);
   transfer->metrics.header_bytes_received = parser->header_bytes_total;
   run->got_final_head = TRUE;
-  conn->close_delimited = parser->body_mode == GMULTI_HTTP1_BODY_CLOSE;
 
   /* A final answer before the body was sent: the rest of the body is not sent, so the
    * connection cannot be reused. */
