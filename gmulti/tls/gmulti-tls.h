@@ -111,9 +111,11 @@ void             gmulti_tls_record_clear   (GMultiTlsRecord  *record);
  * gmulti_tls_set_unclean_close_error()). */
 gboolean         gmulti_tls_was_clean_close (GMultiTls       *self);
 void             gmulti_tls_set_unclean_close_error (GError **error);
-/* Non-zero when the next gmulti_tls_recv() has something without the socket: decrypted
- * bytes waiting inside GnuTLS plus ciphertext read ahead (their count), or an end of
- * stream or error not returned yet (1). Read again before waiting for the socket: it may never signal. */
+/* Non-zero when the next gmulti_tls_recv() may have something without the socket:
+ * decrypted bytes waiting inside GnuTLS plus ciphertext read ahead (their count), or an
+ * end of stream or error not returned yet (1). Read again before waiting for the
+ * socket, which may never signal those. Ciphertext read ahead can end inside a record;
+ * then that read answers EAGAIN, and the socket signals the rest when it comes. */
 gsize            gmulti_tls_pending        (GMultiTls        *self);
 /* Bytes held on this side of the socket: decrypted and not returned yet, plus
  * ciphertext read ahead (a partial record GnuTLS holds is not counted). */
