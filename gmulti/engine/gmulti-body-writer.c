@@ -121,9 +121,9 @@ gmulti_body_chain_build (GMultiBodyChain    *self,
 void
 gmulti_body_chain_clear (GMultiBodyChain *self)
 {
-  for (GMultiBodyWriter *w = self->head; w != NULL; w = w->next)
-    if (w->ops->clear != NULL)
-      w->ops->clear (w);
+  /* Only the stages the chain built: the sink is its owner's. */
+  for (guint i = 0; i < self->n_decoders; i++)
+    self->decoders[i].base.ops->clear (&self->decoders[i].base);
   self->head = NULL;
   self->n_decoders = 0;
   self->stopped = FALSE;
@@ -165,7 +165,9 @@ gmulti_body_chain_finish (GMultiBodyChain  *self,
 int
 gmulti_body_chain_splice_fd (GMultiBodyChain *self)
 {
-  if (self->head == NULL || self->n_decoders > 0)
+  /* Each stage that passes bytes on unchanged asks the next; a decoder stage has no
+   * answer, so only a bare sink gives one. */
+  if (self->head == NULL)
     return -1;
   return gmulti_body_writer_splice_fd (self->head);
 }

@@ -44,7 +44,8 @@ typedef struct {
    * OK or STOPPED. */
   GMultiBodyStatus (*spliced)   (GMultiBodyWriter  *self,
                                  gsize              length);
-  /* Optional: releases what the writer holds; the writer's memory is its owner's. */
+  /* Releases what the writer holds, called by its owner (a chain, for the stages it
+   * built); the writer's memory is the owner's too. Optional. */
   void             (*clear)     (GMultiBodyWriter  *self);
 } GMultiBodyWriterOps;
 
@@ -105,7 +106,7 @@ void             gmulti_body_chain_build     (GMultiBodyChain     *self,
                                               const GMultiCoding  *transfer_codings,
                                               guint                n_transfer_codings,
                                               GMultiBodyWriter    *sink);
-/* Frees the decoders and clears every stage; the chain is empty again. */
+/* Clears the stages the chain built (not the sink); the chain is empty again. */
 void             gmulti_body_chain_clear     (GMultiBodyChain     *self);
 
 static inline gboolean
