@@ -5,6 +5,7 @@
 #include "gmulti-metrics-private.h"
 #include "gmulti-tls-options.h"
 #include "engine/gmulti-transfer-run.h"
+#include "engine/gmulti-body-writer.h"
 
 G_BEGIN_DECLS
 
@@ -138,6 +139,21 @@ gboolean gmulti_transfer_deliver_body   (GMultiTransfer *self,
  * @force. */
 void     gmulti_transfer_report_progress (GMultiTransfer *self,
                                           gboolean        force);
+
+/* The end of a hop's body chain (engine/gmulti-body-writer.h): a progress stage, then
+ * the transfer's sink. It lives beside the chain, in the protocol's stream state, and
+ * holds nothing that needs freeing. */
+typedef struct {
+  GMultiBodyWriter progress;    /* "progress"; STOPPED once the transfer is paused */
+  GMultiBodyWriter sink;        /* the output stream, write function or memory; "data" */
+  GMultiTransfer *transfer;
+  int splice_fd;                /* the output stream's fd for splice(); -1 none, -2 unknown */
+  guint splice_serial;          /* the output_stream_serial splice_fd is for */
+} GMultiTransferBody;
+
+/* Sets up @body for a hop of @self; returns the writer to build the chain on. */
+GMultiBodyWriter *gmulti_transfer_body_init (GMultiTransferBody *body,
+                                             GMultiTransfer     *self);
 /* Stores the result (takes @error, NULL on success) and moves to DONE. */
 void     gmulti_transfer_complete       (GMultiTransfer *self,
                                          GError         *error);

@@ -99,8 +99,6 @@ typedef struct {
   GMultiHeaders *hop_headers; /* request headers of this hop when they differ */
   gboolean retried_stale;     /* already retried once on a fresh connection */
   gboolean deliver_paused;    /* holding body bytes until resume */
-  int splice_fd;              /* the output stream's fd for splice(); -1 none, -2 unknown */
-  guint splice_serial;        /* the transfer's output_stream_serial splice_fd is for */
   gboolean no_splice;         /* the sink refused splice(): copy from now on */
   guint64 bytes_spliced;      /* body bytes of this hop that never entered memory */
 } GMultiTransferRun;
