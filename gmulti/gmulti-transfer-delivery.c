@@ -4,6 +4,7 @@
 #include "gmulti-transfer-object-private.h"
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
+#include "engine/gmulti-splice.h"
 
 /* The response as it arrives: where its body goes (an output stream, a write
  * function or memory), the "data" signal, the counters and "progress". */
@@ -410,4 +411,143 @@ gmulti_transfer_report_progress (GMultiTransfer *self,
   self->last_progress_us = now;
   gmulti_transfer_notify_response_changes (self);
   g_signal_emit (self, gmulti_transfer_signals[SIGNAL_PROGRESS], 0);
+}
+
+static inline GMultiTransferBody *
+body_of_progress (GMultiBodyWriter *writer)
+{
+  return (GMultiTransferBody *) ((char *) writer - G_STRUCT_OFFSET (GMultiTransferBody, progress));
+}
+
+static inline GMultiTransferBody *
+body_of_sink (GMultiBodyWriter *writer)
+{
+  return (GMultiTransferBody *) ((char *) writer - G_STRUCT_OFFSET (GMultiTransferBody, sink));
+}
+
+/* The hop's progress stage: "progress" after each piece that reached the sink, and a
+ * pause asked for by any handler (or the write function) stops the chain after it. */
+static GMultiBodyStatus
+progress_write (GMultiBodyWriter  *writer,
+                const guint8      *data,
+                gsize              length,
+                GError           **error)
+{
+  GMultiTransferBody *body = body_of_progress (writer);
+
+  /* Going on after a pause: nothing was kept here. */
+  if (length == 0)
+    return GMULTI_BODY_OK;
+  if (gmulti_body_writer_write (writer->next, data, length, error) == GMULTI_BODY_ERROR)
+    return GMULTI_BODY_ERROR;
+  gmulti_transfer_report_progress (body->transfer, FALSE);
+  return body->transfer->run.paused ? GMULTI_BODY_STOPPED : GMULTI_BODY_OK;
+}
+
+static GMultiBodyStatus
+progress_finish (GMultiBodyWriter  *writer,
+                 GError           **error)
+{
+  return gmulti_body_writer_finish (writer->next, error);
+}
+
+static int
+progress_splice_fd (GMultiBodyWriter *writer)
+{
+  return gmulti_body_writer_splice_fd (writer->next);
+}
+
+static GMultiBodyStatus
+progress_spliced (GMultiBodyWriter *writer,
+                  gsize             length)
+{
+  GMultiTransferBody *body = body_of_progress (writer);
+
+  writer->next->ops->spliced (writer->next, length);
+  gmulti_transfer_report_progress (body->transfer, FALSE);
+  return body->transfer->run.paused ? GMULTI_BODY_STOPPED : GMULTI_BODY_OK;
+}
+
+static const GMultiBodyWriterOps progress_ops = {
+  .write = progress_write,
+  .finish = progress_finish,
+  .splice_fd = progress_splice_fd,
+  .spliced = progress_spliced,
+};
+
+static GMultiBodyStatus
+sink_write (GMultiBodyWriter  *writer,
+            const guint8      *data,
+            gsize              length,
+            GError           **error)
+{
+  GError *local_error = NULL;
+
+  if (gmulti_transfer_deliver_body (body_of_sink (writer)->transfer, data, length,
+                                    &local_error))
+    return GMULTI_BODY_OK;
+  if (local_error == NULL)
+    local_error = g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
+                                       _("The write function aborted the transfer"));
+  g_propagate_error (error, local_error);
+  return GMULTI_BODY_ERROR;
+}
+
+static GMultiBodyStatus
+sink_finish (GMultiBodyWriter  *writer,
+             GError           **error)
+{
+  return GMULTI_BODY_OK;
+}
+
+/* Only an output stream on a file that takes splice(), and only while nobody listens
+ * to "data", which must see the bytes. */
+static int
+sink_splice_fd (GMultiBodyWriter *writer)
+{
+  GMultiTransferBody *body = body_of_sink (writer);
+  GMultiTransfer *transfer = body->transfer;
+
+  if (transfer->output_stream == NULL)
+    return -1;
+  /* Looked up again for every new sink; and a stream closed meanwhile (its descriptor
+   * number may belong to another file by now) takes the copying road, which fails. */
+  if (body->splice_fd == -2 || body->splice_serial != transfer->output_stream_serial)
+    {
+      body->splice_fd = gmulti_splice_sink_fd (transfer->output_stream);
+      body->splice_serial = transfer->output_stream_serial;
+    }
+  if (body->splice_fd < 0 || g_output_stream_is_closed (transfer->output_stream) ||
+      gmulti_transfer_wants_data_signal (transfer))
+    return -1;
+  return body->splice_fd;
+}
+
+static GMultiBodyStatus
+sink_spliced (GMultiBodyWriter *writer,
+              gsize             length)
+{
+  gmulti_transfer_count_body (body_of_sink (writer)->transfer, length);
+  return GMULTI_BODY_OK;
+}
+
+static const GMultiBodyWriterOps sink_ops = {
+  .write = sink_write,
+  .finish = sink_finish,
+  .splice_fd = sink_splice_fd,
+  .spliced = sink_spliced,
+};
+
+GMultiBodyWriter *
+gmulti_transfer_body_init (GMultiTransferBody *body,
+                           GMultiTransfer     *self)
+{
+  body->progress.ops = &progress_ops;
+  body->progress.next = &body->sink;
+  body->sink.ops = &sink_ops;
+  body->sink.next = NULL;
+  body->transfer = self;
+  body->splice_fd = -2;
+  body->splice_serial = 0;
+  return &body->progress;
 }

@@ -5,16 +5,26 @@
 #include "gmulti-metrics-private.h"
 #include "gmulti-tls-options.h"
 #include "engine/gmulti-transfer-run.h"
+#include "engine/gmulti-body-writer.h"
+#include "engine/gmulti-defaults.h"
 
 G_BEGIN_DECLS
 
 /* Documented limits and defaults. */
 #define GMULTI_DEFAULT_MAX_REDIRECTS 20
-#define GMULTI_DEFAULT_CONNECT_TIMEOUT_MS 30000
-/* Sent by sessions and gmulti_transfer_perform() with requests that set none. */
-#define GMULTI_DEFAULT_USER_AGENT "gmulti/" GMULTI_VERSION_S
 /* Progress signals are rate-limited to one per this many microseconds. */
 #define GMULTI_PROGRESS_INTERVAL_US (100 * G_TIME_SPAN_MILLISECOND)
+
+/* The end of a hop's body chain (engine/gmulti-body-writer.h): a progress stage, then
+ * the transfer's sink. The transfer embeds it (one hop at a time) and hands it to the
+ * engine through its run's io table; it holds nothing that needs freeing. */
+typedef struct {
+  GMultiBodyWriter progress;    /* "progress"; STOPPED once the transfer is paused */
+  GMultiBodyWriter sink;        /* the output stream, write function or memory; "data" */
+  GMultiTransfer *transfer;
+  int splice_fd;                /* the output stream's fd for splice(); -1 none, -2 unknown */
+  guint splice_serial;          /* the output_stream_serial splice_fd is for */
+} GMultiTransferBody;
 
 struct _GMultiTransfer
 {
@@ -56,6 +66,7 @@ struct _GMultiTransfer
   /* The response (status, headers, counts, metrics, result) is in run: the engine
    * fills it in as it arrives, the getters read it there. */
   GByteArray *body_buffer;   /* collected body of the current hop; NULL until the first byte */
+  GMultiTransferBody body;   /* where the current hop's body chain ends */
 
   GMultiTransferState state;
   gint64 last_progress_us;
@@ -140,6 +151,10 @@ gboolean gmulti_transfer_deliver_body   (GMultiTransfer *self,
  * @force. */
 void     gmulti_transfer_report_progress (GMultiTransfer *self,
                                           gboolean        force);
+
+/* Sets up @body for a hop of @self; returns the writer to build the chain on. */
+GMultiBodyWriter *gmulti_transfer_body_init (GMultiTransferBody *body,
+                                             GMultiTransfer     *self);
 /* Stores the result (takes @error, NULL on success) and moves to DONE. */
 void     gmulti_transfer_complete       (GMultiTransfer *self,
                                          GError         *error);

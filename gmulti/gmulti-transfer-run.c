@@ -173,43 +173,16 @@ io_rewind_body (GMultiRun *run)
   return gmulti_transfer_rewind_request_body (owner_of (run));
 }
 
-static gboolean
-io_deliver_body (GMultiRun    *run,
-                 const guint8 *data,
-                 gsize         length,
-                 GError      **error)
-{
-  return gmulti_transfer_deliver_body (owner_of (run), data, length, error);
-}
-
-static void
-io_count_body (GMultiRun *run,
-               gsize      length)
-{
-  gmulti_transfer_count_body (owner_of (run), length);
-}
-
-static gboolean
-io_wants_data (GMultiRun *run)
-{
-  return gmulti_transfer_wants_data_signal (owner_of (run));
-}
-
-static GOutputStream *
-io_output_stream (GMultiRun *run,
-                  guint     *serial)
+static GMultiBodyWriter *
+io_body_sink (GMultiRun *run)
 {
   GMultiTransfer *self = owner_of (run);
 
-  *serial = self->output_stream_serial;
-  return self->output_stream;
+  return gmulti_transfer_body_init (&self->body, self);
 }
 
 const GMultiRunIo gmulti_transfer_run_io = {
   .read_body = io_read_body,
   .rewind_body = io_rewind_body,
-  .deliver_body = io_deliver_body,
-  .count_body = io_count_body,
-  .wants_data = io_wants_data,
-  .output_stream = io_output_stream,
+  .body_sink = io_body_sink,
 };

@@ -29,7 +29,9 @@ pattern_byte (guint64 i)
 }
 
 /* /small: "secure"; /bulk: bulk_size pattern bytes; /cut: promises 1000 bytes and
- * closes the TCP connection without close_notify after 10. */
+ * closes the TCP connection without close_notify after 10; /eof-cut and /eof-clean:
+ * a body delimited by the close, "0123456789", then a TCP close without or with
+ * close_notify. */
 static gboolean
 handler (TestServer  *server,
          TestConn    *conn,
@@ -58,6 +60,16 @@ handler (TestServer  *server,
       test_conn_write_str (conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789");
       test_conn_sleep (conn, 100);
       test_conn_close_without_notify (conn);
+      return FALSE;
+    }
+  if (g_str_equal (req->target, "/eof-cut") || g_str_equal (req->target, "/eof-clean"))
+    {
+      test_conn_write_str (conn, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n0123456789");
+      test_conn_sleep (conn, 100);
+      if (g_str_equal (req->target, "/eof-cut"))
+        test_conn_close_without_notify (conn);
+      else
+        test_conn_close (conn);
       return FALSE;
     }
   return test_conn_respond (conn, 404, NULL, NULL, 0);
@@ -267,6 +279,31 @@ test_unclean_close (void)
   g_assert_nonnull (gmulti_transfer_get_error (transfer));
   g_assert_true (gmulti_transfer_get_error (transfer)->domain == GMULTI_ERROR);
   g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, 10);
+}
+
+/* A body that the close delimits: without close_notify it may have been cut short by
+ * an attacker, and fails; with it, it is complete. */
+static void
+test_unclean_close_delimited (void)
+{
+  g_autoptr(TestServer) server = start_server ("server.pem", FALSE);
+  g_autoptr(GMultiTransfer) cut = new_transfer (server, "localhost", "/eof-cut");
+  g_autoptr(GMultiTransfer) clean = new_transfer (server, "localhost", "/eof-clean");
+
+  run_one (cut);
+  g_assert_error ((GError *) gmulti_transfer_get_error (cut), GMULTI_ERROR,
+                  GMULTI_ERROR_TLS_FAILED);
+  g_assert_cmpuint (gmulti_transfer_get_bytes_received (cut), ==, 10);
+
+  run_one (clean);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (clean));
+  g_assert_cmpuint (gmulti_transfer_get_status (clean), ==, 200);
+  {
+    g_autoptr(GBytes) body = gmulti_transfer_get_response_body (clean);
+
+    g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                     "0123456789", 10);
+  }
 }
 
 static void
@@ -657,6 +694,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Https/bulk", test_bulk);
   g_test_add_func ("/GMulti/Https/one-byte-records", test_one_byte_records);
   g_test_add_func ("/GMulti/Https/unclean-close", test_unclean_close);
+  g_test_add_func ("/GMulti/Https/unclean-close-delimited", test_unclean_close_delimited);
   g_test_add_func ("/GMulti/Https/session-concurrent", test_session_concurrent);
   g_test_add_func ("/GMulti/Https/session-defaults", test_session_defaults);
   g_test_add_func ("/GMulti/Https/session-tls-per-run", test_session_tls_per_run);

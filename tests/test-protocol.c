@@ -11,6 +11,7 @@
 
 #include "gmulti.h"
 #include "gmulti-engine-private.h"
+#include "gmulti-body-writer.h"
 #include "gmulti-protocol.h"
 #include "engine-loop.h"
 
@@ -431,6 +432,7 @@ typedef struct {
   guint32 id;
   GMultiRun *run;
   gboolean got_head;
+  GMultiBodyWriter *body;  /* where the body goes once the head said to deliver it */
 } FakeStream;
 
 typedef struct {
@@ -584,15 +586,28 @@ fake_frame (GMultiConnection *conn,
         g_clear_pointer (&run->response_headers, gmulti_headers_unref);
         run->response_headers = gmulti_headers_new ();
         gmulti_headers_append (run->response_headers, "X-Stream", status, NULL);
-        if (gmulti_stream_headers (run, NULL) == GMULTI_STREAM_FAILED)
-          g_array_remove_index (fake->streams, index);
+        switch (gmulti_stream_headers (run, NULL))
+          {
+          case GMULTI_STREAM_FAILED:
+            g_array_remove_index (fake->streams, index);
+            break;
+          case GMULTI_STREAM_DELIVER:
+            stream->body = gmulti_run_body_sink (run);
+            break;
+          case GMULTI_STREAM_DISCARD:
+          default:
+            break;
+          }
       }
       break;
     case 'D':
       {
         GError *error = NULL;
 
-        if (!gmulti_run_deliver_body (stream->run, payload, length, &error))
+        /* A pause (STOPPED) keeps nothing back here: the bytes were taken. */
+        if (stream->body != NULL &&
+            gmulti_body_writer_write (stream->body, payload, length, &error) ==
+            GMULTI_BODY_ERROR)
           {
             GMultiRun *run = stream->run;
 
@@ -602,7 +617,6 @@ fake_frame (GMultiConnection *conn,
             gmulti_stream_failed (run, error, FALSE);
             return;
           }
-        gmulti_run_notify_progress (stream->run, FALSE);
       }
       break;
     case 'E':

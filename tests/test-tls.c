@@ -18,6 +18,7 @@
 #include "gmulti-transfer-private.h"
 #include "gmulti-error.h"
 #include "tls/gmulti-tls.h"
+#include "transport/gmulti-tcp-link.h"
 #include "test-server.h"
 #include "test-certs.h"
 
@@ -244,6 +245,7 @@ pin_of (const char *cert_name)
 
 typedef struct {
   int fd;
+  GMultiLink *tcp;             /* the link GMultiTls reads and writes through */
   GMultiTls *tls;
 } Client;
 
@@ -309,10 +311,12 @@ client_new (GMultiTlsContext *context,
   Client *client = g_new0 (Client, 1);
 
   client->fd = connect_fd (family, test_server_get_port (server));
-  client->tls = gmulti_tls_new (context, config, client->fd, host,
+  client->tcp = gmulti_tcp_link_new_for_fd (client->fd);
+  client->tls = gmulti_tls_new (context, config, client->tcp, host,
                                 test_server_get_port (server), error);
   if (client->tls == NULL)
     {
+      gmulti_link_free_chain (client->tcp);
       close (client->fd);
       g_free (client);
       return NULL;
@@ -327,6 +331,7 @@ client_free (Client *client)
   if (client == NULL)
     return;
   gmulti_tls_free (client->tls);
+  gmulti_link_free_chain (client->tcp);
   close (client->fd);
   g_free (client);
 }
@@ -559,12 +564,15 @@ read_response (Client     *client,
         {
           n = gmulti_tls_recv (client->tls, buffer, buffer_size, error);
           stats->pending_reads++;
-          /* What is pending is there already: never EAGAIN. */
-          if (n < 0)
+          /* Ciphertext read ahead may end inside a record: then the rest is still on
+           * its way and the socket signals it. */
+          if (n < 0 && errno == EAGAIN)
             {
-              g_assert_cmpint (errno, !=, EAGAIN);
-              return FALSE;
+              g_assert (error == NULL || *error == NULL);
+              break;
             }
+          if (n < 0)
+            return FALSE;
           if (n == 0)
             {
               stats->eof = TRUE;

@@ -1,19 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "gmulti-connection.h"
 #include "gmulti-engine-private.h"
-#include "gmulti-error.h"
-#include "gmulti-i18n-private.h"
 #include "gmulti-protocol.h"
+#include "transport/gmulti-tcp-link.h"
+#include "transport/gmulti-tls-link.h"
 
 GMultiConnection *
 gmulti_connection_new (GMultiEngine *engine,
@@ -41,116 +35,101 @@ close_attempt (GMultiConnection *self,
   gmulti_engine_close_socket (self->engine, self->attempts[index]);
   self->n_attempts--;
   self->attempts[index] = self->attempts[self->n_attempts];
-  self->attempt_address[index] = self->attempt_address[self->n_attempts];
   self->attempts[self->n_attempts] = NULL;
 }
 
 void
 gmulti_connection_free (GMultiConnection *self)
 {
+  /* The top link says goodbye (TLS close_notify) before the socket goes. */
+  g_clear_pointer (&self->top, gmulti_link_free_chain);
+  self->tcp = NULL;
   while (self->n_attempts > 0)
     close_attempt (self, 0);
-  if (self->tls != NULL)
-    {
-      /* close_notify, best effort, before the socket goes. */
-      gmulti_tls_close (self->tls);
-      g_clear_pointer (&self->tls, gmulti_tls_free);
-    }
-  g_clear_pointer (&self->tls_config, gmulti_tls_config_unref);
   if (self->socket != NULL)
     gmulti_engine_close_socket (self->engine, self->socket);
   gmulti_engine_arm_connection_timer (self->engine, self, 0);
   if (self->protocol_state != NULL)
     self->protocol->free (self->protocol_state);
-  g_clear_error (&self->connect_error);
-  g_free (self->addresses);
   g_free (self->leftover);
   g_free (self);
 }
 
-static char *
-address_to_string (const GMultiAddress *address)
+static guint
+find_attempt (GMultiConnection *self,
+              int               fd)
 {
-  char host[64] = "";
-  guint16 port = 0;
+  guint i;
 
-  if (address->family == AF_INET6)
-    {
-      const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) &address->addr;
-
-      inet_ntop (AF_INET6, &sin6->sin6_addr, host, sizeof host);
-      port = ntohs (sin6->sin6_port);
-      return g_strdup_printf ("[%s]:%u", host, port);
-    }
-  else
-    {
-      const struct sockaddr_in *sin = (const struct sockaddr_in *) &address->addr;
-
-      inet_ntop (AF_INET, &sin->sin_addr, host, sizeof host);
-      port = ntohs (sin->sin_port);
-      return g_strdup_printf ("%s:%u", host, port);
-    }
+  for (i = 0; i < self->n_attempts; i++)
+    if (self->attempts[i]->fd == fd)
+      break;
+  return i;
 }
 
-static void
-set_connect_error (GMultiConnection    *self,
-                   const GMultiAddress *address,
-                   int                  errsv)
+/* Does what the top link's open step asked for: sockets to watch or close, the
+ * deadline, and the interest it waits for. Returns 1 done, 0 under way, -1 failed. */
+static int
+open_step (GMultiConnection *self,
+           int               ready_fd,
+           GError          **error)
 {
-  g_autofree char *where = address_to_string (address);
+  GMultiLinkOpen io;
+  GMultiLinkStatus status;
 
-  g_clear_error (&self->connect_error);
-  g_set_error (&self->connect_error, GMULTI_ERROR, GMULTI_ERROR_CONNECT_FAILED,
-               _("Could not connect to %s: %s"), where, g_strerror (errsv));
-}
+  io.now = self->engine->now;
+  io.ready_fd = ready_fd;
+  status = gmulti_link_open (self->top, &io, error);
 
-/* Starts the next address. Returns TRUE if an attempt is under way (or connected). */
-static gboolean
-start_next_attempt (GMultiConnection *self)
-{
-  while (self->next_address < self->n_addresses &&
-         self->n_attempts < GMULTI_CONNECTION_MAX_ATTEMPTS)
+  for (guint i = 0; i < io.n_given_up; i++)
     {
-      const GMultiAddress *address = &self->addresses[self->next_address++];
-      GMultiSocket *sock;
-      int one = 1;
-      int fd;
+      guint index = find_attempt (self, io.given_up[i]);
 
-      fd = socket (address->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      if (fd < 0)
-        {
-          set_connect_error (self, address, errno);
-          continue;
-        }
-      setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      g_assert (index < self->n_attempts);
+      close_attempt (self, index);
+    }
+  for (guint i = 0; i < io.n_opened; i++)
+    {
+      GMultiSocket *sock = gmulti_socket_table_add (&self->engine->sockets, io.opened[i],
+                                                    GMULTI_SOCKET_CONNECTION, self);
 
-      if (connect (fd, (const struct sockaddr *) &address->addr, address->addrlen) < 0 &&
-          errno != EINPROGRESS)
-        {
-          set_connect_error (self, address, errno);
-          close (fd);
-          continue;
-        }
-
-      /* Even an immediate success is reported through writability, which keeps a
-       * single path for both. */
-      sock = gmulti_socket_table_add (&self->engine->sockets, fd,
-                                      GMULTI_SOCKET_CONNECTION, self);
-      self->attempts[self->n_attempts] = sock;
-      self->attempt_address[self->n_attempts] = self->next_address - 1;
-      self->n_attempts++;
+      g_assert (self->n_attempts < GMULTI_LINK_MAX_SOCKETS);
+      self->attempts[self->n_attempts++] = sock;
       gmulti_engine_want_socket (self->engine, sock, GMULTI_POLL_OUT);
-
-      if (self->next_address < self->n_addresses)
-        gmulti_engine_arm_connection_timer (self->engine, self,
-                                            self->engine->now +
-                                            GMULTI_CONNECTION_ATTEMPT_DELAY_US);
-      else
-        gmulti_engine_arm_connection_timer (self->engine, self, 0);
-      return TRUE;
     }
+  if (io.deadline >= 0)
+    gmulti_engine_arm_connection_timer (self->engine, self, io.deadline);
 
-  return self->n_attempts > 0;
+  switch (status)
+    {
+    case GMULTI_LINK_DONE:
+      return 1;
+    case GMULTI_LINK_WANT_READ:
+      if (self->socket != NULL)
+        gmulti_engine_want_socket (self->engine, self->socket, GMULTI_POLL_IN);
+      return 0;
+    case GMULTI_LINK_WANT_WRITE:
+      if (self->socket != NULL)
+        gmulti_engine_want_socket (self->engine, self->socket, GMULTI_POLL_OUT);
+      return 0;
+    case GMULTI_LINK_ERROR:
+    default:
+      return -1;
+    }
+}
+
+/* The TCP link connected: its socket, one of the attempts, is the connection's now. */
+static void
+connected (GMultiConnection *self)
+{
+  guint index = find_attempt (self, gmulti_tcp_link_get_fd (self->tcp));
+
+  g_assert (index < self->n_attempts);
+  self->socket = self->attempts[index];
+  self->n_attempts--;
+  self->attempts[index] = self->attempts[self->n_attempts];
+  self->attempts[self->n_attempts] = NULL;
+  self->state = GMULTI_CONNECTION_ACTIVE;
 }
 
 gboolean
@@ -160,37 +139,11 @@ gmulti_connection_connect (GMultiConnection    *self,
                            GError             **error)
 {
   g_return_val_if_fail (n_addresses > 0, FALSE);
+  g_return_val_if_fail (self->top == NULL, FALSE);
 
-  self->addresses = g_memdup2 (addresses, sizeof (GMultiAddress) * n_addresses);
-  self->n_addresses = n_addresses;
-  self->next_address = 0;
-
-  if (!start_next_attempt (self))
-    {
-      g_propagate_error (error, g_steal_pointer (&self->connect_error));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-won (GMultiConnection *self,
-     guint             index)
-{
-  GMultiSocket *sock = self->attempts[index];
-
-  self->n_attempts--;
-  self->attempts[index] = self->attempts[self->n_attempts];
-  self->attempt_address[index] = self->attempt_address[self->n_attempts];
-  self->attempts[self->n_attempts] = NULL;
-  while (self->n_attempts > 0)
-    close_attempt (self, 0);
-
-  gmulti_engine_arm_connection_timer (self->engine, self, 0);
-  self->socket = sock;
-  self->state = GMULTI_CONNECTION_ACTIVE;
-  g_clear_pointer (&self->addresses, g_free);
-  g_clear_error (&self->connect_error);
+  self->tcp = self->top = gmulti_tcp_link_new_connect (addresses, n_addresses);
+  /* Even an immediate success is reported through writability. */
+  return open_step (self, -1, error) >= 0;
 }
 
 int
@@ -198,92 +151,25 @@ gmulti_connection_connect_step (GMultiConnection *self,
                                 GMultiSocket     *sock,
                                 GError          **error)
 {
-  for (guint i = 0; i < self->n_attempts; i++)
-    {
-      int so_error = 0;
-      socklen_t len = sizeof so_error;
+  int r = open_step (self, sock->fd, error);
 
-      if (self->attempts[i] != sock)
-        continue;
-
-      if (getsockopt (sock->fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0)
-        so_error = errno;
-
-      if (so_error == 0)
-        {
-          struct sockaddr_storage peer;
-          socklen_t peer_len = sizeof peer;
-
-          /* Spurious wake-up before the handshake ended: still connecting. */
-          if (getpeername (sock->fd, (struct sockaddr *) &peer, &peer_len) < 0)
-            {
-              if (errno != ENOTCONN)
-                so_error = errno;
-              else
-                return 0;
-            }
-        }
-
-      if (so_error == 0)
-        {
-          won (self, i);
-          return 1;
-        }
-      if (so_error == EINPROGRESS || so_error == EALREADY)
-        return 0;
-
-      set_connect_error (self, &self->addresses[self->attempt_address[i]], so_error);
-      close_attempt (self, i);
-      break;
-    }
-
-  if (start_next_attempt (self))
-    return 0;
-
-  g_propagate_error (error, g_steal_pointer (&self->connect_error));
-  if (error != NULL && *error == NULL)
-    g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_CONNECT_FAILED,
-                         _("Could not connect"));
-  return -1;
+  if (r > 0)
+    connected (self);
+  return r;
 }
 
 int
 gmulti_connection_connect_timer (GMultiConnection *self,
                                  GError          **error)
 {
+  int r;
+
   if (self->state != GMULTI_CONNECTION_CONNECTING)
     return 1;
-  if (start_next_attempt (self))
-    return 0;
-  g_propagate_error (error, g_steal_pointer (&self->connect_error));
-  return -1;
-}
-
-/* What a TLS read means for the exchange (see gmulti_connection_recv()). */
-static gssize
-tls_read_result (GMultiConnection  *self,
-                 gssize             n,
-                 GError            *local_error,
-                 GError           **error)
-{
-  /* Without close_notify, only a body whose end the framing shows is complete; a body
-   * delimited by the close itself may have been cut short by an attacker. */
-  if (n == 0 && !gmulti_tls_was_clean_close (self->tls) && self->close_delimited)
-    {
-      gmulti_tls_set_unclean_close_error (error);
-      errno = ECONNRESET;
-      return -1;
-    }
-  /* Tell "not ready" from a failure by the error itself, not by whether the caller
-   * asked for it: an idle connection reads with no error location, and must close on
-   * a failure rather than wait for readiness that keeps coming. */
-  if (n < 0)
-    {
-      errno = local_error != NULL ? ECONNRESET : EAGAIN;
-      if (local_error != NULL)
-        g_propagate_error (error, local_error);
-    }
-  return n;
+  r = open_step (self, -1, error);
+  if (r > 0)
+    connected (self);
+  return r;
 }
 
 gssize
@@ -291,13 +177,7 @@ gmulti_connection_recv_record (GMultiConnection  *self,
                                GMultiTlsRecord   *record,
                                GError           **error)
 {
-  GError *local_error = NULL;
-  gssize n;
-
-  g_return_val_if_fail (self->tls != NULL, -1);
-
-  n = gmulti_tls_recv_record (self->tls, record, &local_error);
-  return tls_read_result (self, n, local_error, error);
+  return gmulti_link_recv_record (self->top, record, error);
 }
 
 gssize
@@ -306,31 +186,7 @@ gmulti_connection_recv (GMultiConnection *self,
                         gsize             length,
                         GError          **error)
 {
-  gssize n;
-
-  if (self->tls != NULL)
-    {
-      GError *local_error = NULL;
-
-      n = gmulti_tls_recv (self->tls, buffer, length, &local_error);
-      return tls_read_result (self, n, local_error, error);
-    }
-
-  do
-    n = recv (self->socket->fd, buffer, length, 0);
-  while (n < 0 && errno == EINTR);
-
-  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-    {
-      int errsv = errno;
-
-      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_RECEIVE_FAILED,
-                   _("Could not receive from the server: %s"), g_strerror (errsv));
-      errno = errsv;
-    }
-  else if (n < 0)
-    errno = EAGAIN;
-  return n;
+  return gmulti_link_recv (self->top, buffer, length, error);
 }
 
 gssize
@@ -339,74 +195,26 @@ gmulti_connection_send (GMultiConnection   *self,
                         int                 n_iov,
                         GError            **error)
 {
-  struct msghdr msg = { 0 };
-  gssize n;
-
-  if (self->tls != NULL)
-    {
-      GError *local_error = NULL;
-
-      n = gmulti_tls_send (self->tls, iov, n_iov, &local_error);
-      if (n < 0)
-        {
-          errno = local_error != NULL ? EPIPE : EAGAIN;
-          if (local_error != NULL)
-            g_propagate_error (error, local_error);
-        }
-      return n;
-    }
-
-  msg.msg_iov = (struct iovec *) iov;
-  msg.msg_iovlen = n_iov;
-  do
-    n = sendmsg (self->socket->fd, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-
-  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-    {
-      int errsv = errno;
-
-      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_SEND_FAILED,
-                   _("Could not send to the server: %s"), g_strerror (errsv));
-      errno = errsv;
-    }
-  else if (n < 0)
-    errno = EAGAIN;
-  return n;
+  return gmulti_link_send (self->top, iov, n_iov, error);
 }
 
 void
 gmulti_connection_want (GMultiConnection *self,
                         GMultiPoll        wanted)
 {
+  GMultiLinkInterest extra;
+
   self->wanted = wanted;
   if (self->socket == NULL)
     return;
-  /* Records GnuTLS could not write yet go out whatever the protocol waits for. */
-  if (self->tls != NULL && gmulti_tls_wants_write (self->tls))
+  /* What the links need goes in whatever the protocol waits for (TLS records that
+   * could not be written yet). */
+  extra = gmulti_link_interest (self->top);
+  if (extra & GMULTI_LINK_INTEREST_READ)
+    wanted |= GMULTI_POLL_IN;
+  if (extra & GMULTI_LINK_INTEREST_WRITE)
     wanted |= GMULTI_POLL_OUT;
   gmulti_engine_want_socket (self->engine, self->socket, wanted);
-}
-
-static int
-handshake_result (GMultiConnection *self,
-                  GMultiTlsStatus   status)
-{
-  switch (status)
-    {
-    case GMULTI_TLS_DONE:
-      self->state = GMULTI_CONNECTION_ACTIVE;
-      return 1;
-    case GMULTI_TLS_WANT_READ:
-      gmulti_engine_want_socket (self->engine, self->socket, GMULTI_POLL_IN);
-      return 0;
-    case GMULTI_TLS_WANT_WRITE:
-      gmulti_engine_want_socket (self->engine, self->socket, GMULTI_POLL_OUT);
-      return 0;
-    case GMULTI_TLS_ERROR:
-    default:
-      return -1;
-    }
 }
 
 int
@@ -417,10 +225,11 @@ gmulti_connection_start_tls (GMultiConnection *self,
                              guint16           port,
                              GError          **error)
 {
-  self->tls = gmulti_tls_new (context, config, self->socket->fd, host, port, error);
-  if (self->tls == NULL)
+  GMultiLink *tls = gmulti_tls_link_new (self->top, context, config, host, port, error);
+
+  if (tls == NULL)
     return -1;
-  self->tls_config = gmulti_tls_config_ref (config);
+  self->top = tls;
   self->state = GMULTI_CONNECTION_HANDSHAKING;
   return gmulti_connection_handshake (self, error);
 }
@@ -429,16 +238,20 @@ int
 gmulti_connection_handshake (GMultiConnection *self,
                              GError          **error)
 {
-  return handshake_result (self, gmulti_tls_handshake_step (self->tls, error));
+  int r = open_step (self, self->socket->fd, error);
+
+  if (r > 0)
+    self->state = GMULTI_CONNECTION_ACTIVE;
+  return r;
 }
 
 gboolean
 gmulti_connection_flush (GMultiConnection *self,
                          GError          **error)
 {
-  if (self->tls == NULL || !gmulti_tls_wants_write (self->tls))
+  if (!(gmulti_link_interest (self->top) & GMULTI_LINK_INTEREST_WRITE))
     return TRUE;
-  if (gmulti_tls_flush (self->tls, error) == GMULTI_TLS_ERROR)
+  if (gmulti_link_flush (self->top, error) == GMULTI_LINK_ERROR)
     return FALSE;
   /* Drop OUT again once everything left. */
   gmulti_connection_want (self, self->wanted);
@@ -448,7 +261,7 @@ gmulti_connection_flush (GMultiConnection *self,
 gboolean
 gmulti_connection_has_pending (GMultiConnection *self)
 {
-  return self->tls != NULL && gmulti_tls_pending (self->tls) > 0;
+  return gmulti_link_pending (self->top) > 0;
 }
 
 void
@@ -460,8 +273,7 @@ gmulti_connection_set_low_water (GMultiConnection *self,
   if (value == self->low_water || self->socket == NULL)
     return;
   /* Best effort: without it the socket merely signals more often. */
-  if (setsockopt (self->socket->fd, SOL_SOCKET, SO_RCVLOWAT, &(int) { MAX (value, 1) },
-                  sizeof (int)) < 0)
+  if (!gmulti_tcp_link_set_low_water (self->tcp, value))
     return;
 
   if (value == 0)
@@ -494,7 +306,38 @@ gmulti_connection_low_water_timer (GMultiConnection *self)
 gsize
 gmulti_connection_buffered (GMultiConnection *self)
 {
-  return self->tls != NULL ? gmulti_tls_buffered (self->tls) : 0;
+  return gmulti_link_buffered (self->top);
+}
+
+gsize
+gmulti_connection_unseen_max (GMultiConnection *self)
+{
+  return gmulti_link_unseen_max (self->top);
+}
+
+gboolean
+gmulti_connection_has_records (GMultiConnection *self)
+{
+  return gmulti_link_has_records (self->top);
+}
+
+gboolean
+gmulti_connection_eof_was_clean (GMultiConnection *self)
+{
+  return gmulti_link_eof_was_clean (self->top);
+}
+
+int
+gmulti_connection_splice_fd (GMultiConnection *self)
+{
+  return self->top == self->tcp && self->socket != NULL ? self->socket->fd : -1;
+}
+
+void
+gmulti_connection_trim (GMultiConnection *self,
+                        gboolean          keep_if_streaming)
+{
+  gmulti_link_trim (self->top, keep_if_streaming);
 }
 
 void

@@ -9,12 +9,9 @@
 #include "gmulti-resolver.h"
 #include "tls/gmulti-tls.h"
 #include "tls/gmulti-tls-config.h"
+#include "transport/gmulti-link.h"
 
 G_BEGIN_DECLS
-
-/* RFC 8305: start the next address if the previous one has not answered by then. */
-#define GMULTI_CONNECTION_ATTEMPT_DELAY_US (250 * G_TIME_SPAN_MILLISECOND)
-#define GMULTI_CONNECTION_MAX_ATTEMPTS 4
 
 typedef enum {
   GMULTI_CONNECTION_CONNECTING,
@@ -27,35 +24,30 @@ typedef enum {
 typedef struct _GMultiTransfer GMultiTransfer;
 typedef struct _GMultiProtocol GMultiProtocol;
 
-/* One transport connection to an origin. It owns the socket, the bytes received but not
- * consumed yet, and the state of the protocol it speaks (gmulti-protocol.h), which
- * carries the streams of the transfers borrowing it, each for one exchange. */
+/* One transport connection to an origin. It owns the chain of transport links (the TCP
+ * socket at the bottom, TLS over it for https: transport/gmulti-link.h) and turns what
+ * they wait for into socket interest and timers; the bytes received but not consumed
+ * yet; and the state of the protocol it speaks (gmulti-protocol.h), which carries the
+ * streams of the transfers borrowing it, each for one exchange. */
 struct _GMultiConnection {
   GMultiEngine *engine;
   gpointer host;                 /* GMultiHost of its origin */
   guint64 id;
   GMultiConnectionState state;
   GMultiSocket *socket;          /* the connected socket; NULL while connecting */
-  GMultiTls *tls;                /* NULL for plain http */
-  GMultiTlsConfig *tls_config;   /* the settings it was made with (for reuse) */
-  GMultiPoll wanted;             /* what the protocol wants; TLS may add OUT to it */
+  GMultiLink *top;               /* the link the protocol talks to; NULL before connect */
+  GMultiLink *tcp;               /* the bottom one (the socket) */
+  GMultiPoll wanted;             /* what the protocol wants; a link may add to it */
 
-  /* Happy Eyeballs: addresses to try and the attempts under way. */
-  GMultiAddress *addresses;
-  guint n_addresses;
-  guint next_address;
-  GMultiSocket *attempts[GMULTI_CONNECTION_MAX_ATTEMPTS];
-  guint attempt_address[GMULTI_CONNECTION_MAX_ATTEMPTS]; /* index into addresses */
+  /* The sockets of the connection attempts the TCP link reported (Happy Eyeballs). */
+  GMultiSocket *attempts[GMULTI_LINK_MAX_SOCKETS];
   guint n_attempts;
-  GError *connect_error;         /* the most recent attempt's failure */
   GMultiEngineTimer timer;       /* next attempt */
 
   /* Once connected: the protocol and its state (streams, framing). */
   const GMultiProtocol *protocol;
   gpointer protocol_state;
   GMultiRun *connecting;         /* until then: the run it is opened for */
-  gboolean close_delimited;      /* a body the close ends is under way: over TLS, a
-                                    close without close_notify is an error */
 
   int low_water;                 /* SO_RCVLOWAT as last set; 0 = the kernel's default */
   guint n_receives;              /* readable events handled */
@@ -92,14 +84,15 @@ int               gmulti_connection_connect_step (GMultiConnection *self,
 int               gmulti_connection_connect_timer (GMultiConnection *self,
                                                    GError          **error);
 
-/* Transport I/O (plain TCP today; TLS slots in here). Return bytes moved, 0 at EOF (recv
- * only), -1 with errno EAGAIN when the socket is not ready, -1 with @error otherwise. */
+/* Transport I/O through the top link. Return bytes moved, 0 at EOF (recv only; see
+ * gmulti_connection_eof_was_clean()), -1 with errno EAGAIN when the socket is not
+ * ready, -1 with @error otherwise. */
 gssize            gmulti_connection_recv     (GMultiConnection *self,
                                               guint8           *buffer,
                                               gsize             length,
                                               GError          **error);
-/* TLS only: the next decrypted record, left in GnuTLS's packet (see
- * gmulti_tls_recv_record()); returns as gmulti_connection_recv(). */
+/* Only when gmulti_connection_has_records(): the next decrypted record, left in
+ * GnuTLS's packet (see gmulti_tls_recv_record()); returns as gmulti_connection_recv(). */
 gssize            gmulti_connection_recv_record (GMultiConnection  *self,
                                                  GMultiTlsRecord   *record,
                                                  GError           **error);
@@ -134,6 +127,20 @@ void              gmulti_connection_set_low_water (GMultiConnection *self,
 void              gmulti_connection_low_water_timer (GMultiConnection *self);
 /* Bytes taken from the socket that the next recv returns without it (TLS). */
 gsize             gmulti_connection_buffered (GMultiConnection *self);
+/* The most bytes the chain may hold besides those (a TLS record being assembled). */
+gsize             gmulti_connection_unseen_max (GMultiConnection *self);
+/* The top link reads whole records without a copy (gmulti_connection_recv_record()). */
+gboolean          gmulti_connection_has_records (GMultiConnection *self);
+/* After a recv returned 0: whether the server ended the stream on purpose (TLS
+ * close_notify; always TRUE for plain TCP). A body delimited by the close that ended
+ * without it may have been cut short. */
+gboolean          gmulti_connection_eof_was_clean (GMultiConnection *self);
+/* The socket's descriptor when the chain is the bare socket (bytes may be spliced
+ * from it), else -1. */
+int               gmulti_connection_splice_fd (GMultiConnection *self);
+/* Gives back the links' empty buffers (see gmulti_tls_trim()). */
+void              gmulti_connection_trim     (GMultiConnection *self,
+                                              gboolean          keep_if_streaming);
 void              gmulti_connection_keep_leftover (GMultiConnection *self,
                                                    const guint8     *data,
                                                    gsize             length);

@@ -33,13 +33,10 @@ G_BEGIN_DECLS
 #define GMULTI_LOW_WATER_MIN (64 * 1024)
 #define GMULTI_LOW_WATER_MAX (256 * 1024)
 #define GMULTI_LOW_WATER_DEADLINE_US (10 * 1000)
-/* The most ciphertext of one TLS record (RFC 8446: 2^14 + 256, and the header). */
-#define GMULTI_TLS_RECORD_MAX (16384 + 256 + 5)
-
-/* The connections of one origin (scheme, host, port), and the transfers waiting for
- * one. A host is kept while it has either. */
+/* The connections of one pool key (scheme, host, port, links, TLS settings), and the
+ * transfers waiting for one. A host is kept while it has either. */
 typedef struct {
-  char *origin;
+  GMultiPoolKey *key;
   guint n_connections;       /* open, any state */
   GQueue idle;               /* idle connections, most recently used last */
   GQueue room;               /* active connections that take another stream now */
@@ -71,7 +68,7 @@ struct _GMultiEngine
   GQueue messages;           /* completed transfers whose message is unread */
   guint n_running;           /* added and not DONE */
 
-  GHashTable *hosts;         /* origin -> GMultiHost */
+  GHashTable *hosts;         /* GMultiPoolKey -> GMultiHost */
   GQueue idle_lru;           /* every idle connection, least recently used first */
   GQueue connections;        /* every open connection */
   guint64 next_connection_id;
@@ -170,8 +167,8 @@ void     gmulti_engine_set_phase         (GMultiEngine   *self,
 void     gmulti_engine_update_resolver_interest (GMultiEngine *self);
 
 /* gmulti-pool.c: connections by origin, limits and the pending queue. */
-GMultiHost *gmulti_pool_get_host          (GMultiEngine *self,
-                                           const char   *origin);
+GMultiHost *gmulti_pool_get_host          (GMultiEngine        *self,
+                                           const GMultiPoolKey *key);
 /* Whether @run may have a connection to @host now: one with room for its stream
  * (idle, or a multiplexing one in use), or room within the limits for a new one
  * (closing the oldest idle connection if that makes the room). */

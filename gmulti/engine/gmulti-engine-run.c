@@ -35,7 +35,7 @@ clear_request (GMultiRunRequest *request)
 static void
 clear_hop (GMultiRun *run)
 {
-  g_clear_pointer (&run->origin, g_free);
+  memset (&run->pool_key, 0, sizeof run->pool_key);
   g_clear_pointer (&run->host, g_free);
   g_clear_pointer (&run->target, g_free);
   g_clear_pointer (&run->host_header, g_free);
@@ -155,31 +155,8 @@ gmulti_run_rewind_body (GMultiRun *run)
   return run->io->rewind_body (run);
 }
 
-gboolean
-gmulti_run_deliver_body (GMultiRun    *run,
-                         const guint8 *data,
-                         gsize         length,
-                         GError      **error)
+GMultiBodyWriter *
+gmulti_run_body_sink (GMultiRun *run)
 {
-  return run->io->deliver_body (run, data, length, error);
-}
-
-void
-gmulti_run_count_body (GMultiRun *run,
-                       gsize      length)
-{
-  run->io->count_body (run, length);
-}
-
-gboolean
-gmulti_run_wants_data (GMultiRun *run)
-{
-  return run->io->wants_data (run);
-}
-
-GOutputStream *
-gmulti_run_output_stream (GMultiRun *run,
-                          guint     *serial)
-{
-  return run->io->output_stream (run, serial);
+  return run->io->body_sink (run);
 }

@@ -39,17 +39,12 @@ prepare_hop (GMultiRun *run,
           return FALSE;
         }
     }
-  if (run->tls)
-    {
-      /* Connections are shared only between identical TLS settings. */
-      run->origin = g_strdup_printf ("%s#%08x", target.origin,
-                                     gmulti_tls_config_hash (run->tls_config));
-      g_free (target.origin);
-    }
-  else
-    run->origin = g_steal_pointer (&target.origin);
+  g_free (target.origin);
   run->host = g_steal_pointer (&target.host);
   run->port = target.port;
+  /* Connections are shared only between identical TLS settings. */
+  gmulti_pool_key_init (&run->pool_key, run->tls, run->host, run->port, "",
+                        run->tls_config);
   run->target = g_steal_pointer (&target.target);
   run->host_header = g_steal_pointer (&target.host_header);
   run->method = run->redirect_method != NULL ? run->redirect_method : run->request.method;
@@ -238,7 +233,7 @@ acquire_connection (GMultiEngine   *self,
   if (self->pool_changed)
     gmulti_pool_dispatch (self);
 
-  host = gmulti_pool_get_host (self, run->origin);
+  host = gmulti_pool_get_host (self, &run->pool_key);
   conn = gmulti_pool_acquire (self, host, run, &is_new);
   if (conn == NULL)
     {

@@ -24,26 +24,27 @@ host_free (gpointer data)
 {
   GMultiHost *host = data;
 
-  g_free (host->origin);
+  gmulti_pool_key_free (host->key);
   g_free (host);
 }
 
 GMultiHost *
-gmulti_pool_get_host (GMultiEngine *self,
-                      const char   *origin)
+gmulti_pool_get_host (GMultiEngine        *self,
+                      const GMultiPoolKey *key)
 {
   GMultiHost *host;
 
   if (self->hosts == NULL)
-    self->hosts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, host_free);
+    self->hosts = g_hash_table_new_full (gmulti_pool_key_hash, gmulti_pool_key_equal,
+                                         NULL, host_free);
 
-  host = g_hash_table_lookup (self->hosts, origin);
+  host = g_hash_table_lookup (self->hosts, key);
   if (host == NULL)
     {
       host = g_new0 (GMultiHost, 1);
-      host->origin = g_strdup (origin);
+      host->key = gmulti_pool_key_copy (key);
       host->waiting_link.data = host;
-      g_hash_table_insert (self->hosts, host->origin, host);
+      g_hash_table_insert (self->hosts, host->key, host);
     }
   return host;
 }
@@ -53,7 +54,7 @@ forget_host_if_unused (GMultiEngine *self,
                        GMultiHost   *host)
 {
   if (host->n_connections == 0 && host->waiters.head == NULL)
-    g_hash_table_remove (self->hosts, host->origin);
+    g_hash_table_remove (self->hosts, host->key);
 }
 
 /* Transfers wait, and a turn has to look at them again. */
@@ -64,35 +65,16 @@ note_room (GMultiEngine *self)
     self->pool_changed = TRUE;
 }
 
-static gboolean
-same_tls (GMultiConnection *conn,
-          GMultiTlsConfig  *tls_config)
-{
-  /* The origin key carries a hash of the TLS settings; a collision must not hand out a
-   * connection made with other settings. */
-  return conn->tls_config == NULL || tls_config == NULL ||
-         gmulti_tls_config_equal (conn->tls_config, tls_config);
-}
-
-/* The connection @tls_config may reuse: one in use with room for another stream, or
- * else the most recently used idle one, as the least likely to have been closed by the
- * server meanwhile. */
+/* The connection to reuse: one in use with room for another stream, or else the most
+ * recently used idle one, as the least likely to have been closed by the server
+ * meanwhile. The host's key holds the TLS settings, so each of its connections was
+ * made with the transfer's. */
 static GMultiConnection *
-usable_idle (GMultiHost      *host,
-             GMultiTlsConfig *tls_config)
+usable_idle (GMultiHost *host)
 {
-  GMultiConnection *conn;
-
   if (G_UNLIKELY (host->room.head != NULL))
-    {
-      conn = host->room.head->data;
-      if (same_tls (conn, tls_config))
-        return conn;
-    }
-  if (host->idle.tail == NULL)
-    return NULL;
-  conn = host->idle.tail->data;
-  return same_tls (conn, tls_config) ? conn : NULL;
+    return host->room.head->data;
+  return host->idle.tail != NULL ? host->idle.tail->data : NULL;
 }
 
 static gboolean
@@ -110,7 +92,7 @@ gmulti_pool_can_start (GMultiEngine   *self,
    * same (a server closing idle connections closes more than one). */
   gboolean fresh = run->retried_stale;
 
-  if (!fresh && usable_idle (host, run->tls_config) != NULL)
+  if (!fresh && usable_idle (host) != NULL)
     return TRUE;
   if (self->max_host_connections > 0 && host->n_connections >= self->max_host_connections)
     /* A retry's own origin may give up an idle connection for it. */
@@ -125,11 +107,11 @@ gmulti_pool_acquire (GMultiEngine   *self,
                      GMultiRun      *run,
                      gboolean       *is_new)
 {
-  const char *origin = run->origin;
+  const GMultiPoolKey *key = &run->pool_key;
   gboolean fresh = run->retried_stale;
   GMultiConnection *conn;
 
-  if (!fresh && (conn = usable_idle (host, run->tls_config)) != NULL)
+  if (!fresh && (conn = usable_idle (host)) != NULL)
     {
       if (conn->state == GMULTI_CONNECTION_IDLE)
         {
@@ -148,14 +130,14 @@ gmulti_pool_acquire (GMultiEngine   *self,
       if (!fresh || host->idle.head == NULL)
         return NULL;
       gmulti_pool_close (self, host->idle.head->data);
-      host = gmulti_pool_get_host (self, origin);
+      host = gmulti_pool_get_host (self, key);
     }
   if (total_is_full (self))
     {
       if (self->idle_lru.head == NULL)
         return NULL;
       gmulti_pool_close (self, self->idle_lru.head->data);
-      host = gmulti_pool_get_host (self, origin);
+      host = gmulti_pool_get_host (self, key);
     }
 
   conn = gmulti_connection_new (self, host, ++self->next_connection_id);
@@ -323,8 +305,7 @@ release (GMultiEngine     *self,
   set_room (self, conn, FALSE);
   conn->state = GMULTI_CONNECTION_IDLE;
   gmulti_connection_set_low_water (conn, 0);
-  if (conn->tls != NULL)
-    gmulti_tls_trim (conn->tls, FALSE);
+  gmulti_connection_trim (conn, FALSE);
   g_queue_push_tail_link (&host->idle, &conn->idle_link);
   g_queue_push_tail_link (&self->idle_lru, &conn->lru_link);
   /* Idle connections stay watched for reading so a server's close is seen at once;
@@ -491,7 +472,7 @@ gmulti_pool_connection_event (GMultiEngine     *self,
     }
 
   /* TLS records that did not fit in the socket earlier go first. */
-  if ((events & GMULTI_EVENT_OUT) && conn->tls != NULL)
+  if (events & GMULTI_EVENT_OUT)
     {
       GError *error = NULL;
 

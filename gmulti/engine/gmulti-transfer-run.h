@@ -7,13 +7,14 @@
 #include "gmulti-engine.h"
 #include "gmulti-metrics-private.h"
 #include "gmulti-tls-options.h"
+#include "gmulti-pool-key.h"
 
 G_BEGIN_DECLS
 
 typedef struct _GMultiConnection GMultiConnection;
 typedef struct _GMultiResolveRequest GMultiResolveRequest;
-typedef struct _GMultiTlsConfig GMultiTlsConfig;
 typedef struct _GMultiDefaults GMultiDefaults;
+typedef struct _GMultiBodyWriter GMultiBodyWriter;
 typedef struct _GMultiRun GMultiRun;
 
 /* Where the engine is with a transfer. Finer than the public GMultiTransferState. */
@@ -78,20 +79,9 @@ typedef struct {
                                    GError      **error);
   /* Starts the body again from its first byte; FALSE if it cannot be. */
   gboolean       (*rewind_body)   (GMultiRun    *run);
-  /* Body bytes for the application; FALSE when it aborts (@error unset) or the sink
-   * failed (@error set). */
-  gboolean       (*deliver_body)  (GMultiRun    *run,
-                                   const guint8 *data,
-                                   gsize         length,
-                                   GError      **error);
-  /* Body bytes that reached the sink without passing through memory (splice). */
-  void           (*count_body)    (GMultiRun    *run,
-                                   gsize         length);
-  /* Someone wants the bytes in memory (the "data" signal). */
-  gboolean       (*wants_data)    (GMultiRun    *run);
-  /* The output stream the body goes to (NULL: none), and its serial. */
-  GOutputStream *(*output_stream) (GMultiRun    *run,
-                                   guint        *serial);
+  /* The writer the body chain of a new hop ends in: the owner's progress stage and
+   * sink (engine/gmulti-body-writer.h), set up afresh for that hop. */
+  GMultiBodyWriter *(*body_sink)   (GMultiRun    *run);
 } GMultiRunIo;
 
 /* The request as the owner prepared it when the run started: borrowed pointers and
@@ -143,7 +133,7 @@ struct _GMultiRun {
   guint64 low_speed_bytes;    /* bytes moved at the previous check */
 
   /* Target of the current hop. */
-  char *origin;               /* "http://host:port": pool key */
+  GMultiPoolKey pool_key;     /* its connections' key; points into host, tls_config */
   char *host;
   guint16 port;
   char *target;               /* origin-form path?query */
@@ -200,7 +190,7 @@ void gmulti_run_init  (GMultiRun               *run,
 void gmulti_run_clear (GMultiRun *run);
 /* Drops the response too (the owner is finalized). */
 void gmulti_run_free_response (GMultiRun *run);
-/* Drops the target of the current hop (origin, host, target, unsent bytes). */
+/* Drops the target of the current hop (pool key, host, target). */
 void gmulti_run_clear_hop (GMultiRun *run);
 /* Clears the response of the current hop (status, headers, counts). */
 void gmulti_run_clear_hop_response (GMultiRun *run);
@@ -226,14 +216,6 @@ gssize   gmulti_run_read_body     (GMultiRun    *run,
                                    gsize         length,
                                    GError      **error);
 gboolean gmulti_run_rewind_body   (GMultiRun    *run);
-gboolean gmulti_run_deliver_body  (GMultiRun    *run,
-                                   const guint8 *data,
-                                   gsize         length,
-                                   GError      **error);
-void     gmulti_run_count_body    (GMultiRun    *run,
-                                   gsize         length);
-gboolean gmulti_run_wants_data    (GMultiRun    *run);
-GOutputStream *gmulti_run_output_stream (GMultiRun *run,
-                                         guint     *serial);
+GMultiBodyWriter *gmulti_run_body_sink (GMultiRun *run);
 
 G_END_DECLS

@@ -11,7 +11,7 @@
 #include "gmulti-i18n-private.h"
 #include "http1/gmulti-http1-parser.h"
 #include "http1/gmulti-http1-request.h"
-#include "coding/gmulti-decoder.h"
+#include "engine/gmulti-body-writer.h"
 
 /* Request body pieces taken from a read function. */
 #define GMULTI_UPLOAD_CHUNK_SIZE (16 * 1024)
@@ -34,8 +34,6 @@ typedef struct {
   /* Response receiving. */
   gboolean got_final_head;
   gboolean response_started;    /* any response byte consumed */
-  int splice_fd;                /* the output stream's fd for splice(); -1 none, -2 unknown */
-  guint splice_serial;          /* the sink serial splice_fd is for */
   gboolean no_splice;           /* the sink refused splice(): copy from now on */
 } GMultiHttp1Stream;
 
@@ -43,7 +41,7 @@ typedef struct {
 typedef struct {
   GMultiHttp1Stream stream;
   GMultiHttp1Parser parser;
-  GMultiDecoder *decoder;        /* undoes the response's transfer codings; NULL: none */
+  GMultiBodyChain body;          /* where the body goes; not built: it is not delivered */
   guint n_exchanges;             /* exchanges started on this connection */
   gboolean reusable;             /* FALSE once the framing says it must close */
   GMultiProtocolResult result;   /* what the operation under way tells the pool */
@@ -79,7 +77,6 @@ end_exchange (GMultiConnection     *conn,
 
   h1->stream.run = NULL;
   h1->result = result;
-  conn->close_delimited = FALSE;
   return run;
 }
 
@@ -106,7 +103,7 @@ complete (GMultiConnection *conn,
 
   reusable = reusable && h1->parser.keep_alive && stream->body_done && stream->unsent == NULL &&
              h1->reusable;
-  g_clear_pointer (&h1->decoder, gmulti_decoder_free);
+  gmulti_body_chain_clear (&h1->body);
   g_clear_pointer (&run->response_trailers, gmulti_headers_unref);
   run->response_trailers = gmulti_http1_parser_steal_trailers (&h1->parser);
   run->metrics.header_bytes_received = h1->parser.header_bytes_total;
@@ -353,10 +350,9 @@ h1_start_stream (GMultiConnection *conn,
   g_assert (stream->run == NULL);
   stream->run = run;
   h1->result = GMULTI_PROTOCOL_OK;
-  conn->close_delimited = FALSE;
   h1->n_exchanges++;
   gmulti_http1_parser_reset (&h1->parser, run->head_request);
-  g_clear_pointer (&h1->decoder, gmulti_decoder_free);
+  gmulti_body_chain_clear (&h1->body);
   /* The parser counts the heads of every response on the connection; count on from
    * this transfer's earlier hops instead. */
   h1->parser.header_bytes_total = run->metrics.header_bytes_received;
@@ -370,7 +366,6 @@ h1_start_stream (GMultiConnection *conn,
   stream->chunked = FALSE;
   stream->response_started = FALSE;
   stream->got_final_head = FALSE;
-  stream->splice_fd = -2;
   stream->no_splice = FALSE;
   run->bytes_spliced = 0;
   framing = GMULTI_HTTP1_NO_BODY;
@@ -497,8 +492,7 @@ wait_for_more (GMultiConnection *conn,
   if (gmulti_http1_parser_raw_body_left (&h1_of (conn)->parser, &left) && left != G_MAXUINT64 &&
       left >= GMULTI_LOW_WATER_MIN)
     {
-      if (conn->tls != NULL)
-        slack = gmulti_connection_buffered (conn) + GMULTI_TLS_RECORD_MAX;
+      slack = gmulti_connection_buffered (conn) + gmulti_connection_unseen_max (conn);
       to_come = left > slack ? left - slack : 0;
     }
 
@@ -509,8 +503,7 @@ wait_for_more (GMultiConnection *conn,
 
   /* A connection that trickles keeps no read-ahead buffer between events (ten
    * thousand of them would hold 16 KiB each); one that streams keeps it. */
-  if (conn->tls != NULL)
-    gmulti_tls_trim (conn->tls, TRUE);
+  gmulti_connection_trim (conn, TRUE);
 }
 
 /* One event has read its share: bytes already on this side of the socket (over TLS)
@@ -525,32 +518,23 @@ yield_receive (GMultiConnection *conn,
   wait_for_more (conn, got);
 }
 
-/* The body can go from the socket to the output stream's file inside the kernel: plain
- * TCP, a raw body (no chunk framing, no coding to undo), nothing held in memory before
- * it, and nobody who wants to see the bytes. */
+/* The body can go from the socket into a file inside the kernel: plain TCP, a raw body
+ * (no chunk framing), nothing held in memory before it, and a body chain that is a bare
+ * sink with a descriptor for it (no coding to undo, nobody who wants to see the bytes);
+ * @fd is that descriptor. */
 static gboolean
 can_splice (GMultiConnection *conn,
-            guint64          *left)
+            guint64          *left,
+            int              *fd)
 {
   GMultiHttp1Stream *stream = &h1_of (conn)->stream;
-  GMultiRun *run = stream->run;
-  guint serial;
-  GOutputStream *sink = gmulti_run_output_stream (run, &serial);
 
-  if (conn->tls != NULL || sink == NULL || stream->no_splice ||
-      !stream->got_final_head || run->following || conn->leftover != NULL ||
-      h1_of (conn)->decoder != NULL ||
+  if (gmulti_connection_splice_fd (conn) < 0 || stream->no_splice ||
+      !stream->got_final_head || conn->leftover != NULL ||
       !gmulti_http1_parser_raw_body_left (&h1_of (conn)->parser, left) || *left == 0)
     return FALSE;
-  /* Looked up again for every new sink; and a stream closed meanwhile (its descriptor
-   * number may belong to another file by now) takes the copying road, which fails. */
-  if (stream->splice_fd == -2 || stream->splice_serial != serial)
-    {
-      stream->splice_fd = gmulti_splice_sink_fd (sink);
-      stream->splice_serial = serial;
-    }
-  if (stream->splice_fd < 0 || g_output_stream_is_closed (sink) ||
-      gmulti_run_wants_data (run))
+  *fd = gmulti_body_chain_splice_fd (&h1_of (conn)->body);
+  if (*fd < 0)
     return FALSE;
   if (!gmulti_splice_pipe_ready (&conn->engine->splice))
     {
@@ -577,14 +561,13 @@ socket_has_more (GMultiConnection *conn)
 
 static void
 receive_spliced (GMultiConnection *conn,
-                 guint64           left)
+                 guint64           left,
+                 int               fd)
 {
   static const guint8 nothing[1];
   GMultiEngine *engine = conn->engine;
   GMultiHttp1Stream *stream = &h1_of (conn)->stream;
   GMultiRun *run = stream->run;
-  guint serial;
-  GOutputStream *sink = gmulti_run_output_stream (run, &serial);
   gsize got = 0;
 
   for (guint reads = 0; reads < GMULTI_RECEIVE_MAX_READS; reads++)
@@ -592,6 +575,7 @@ receive_spliced (GMultiConnection *conn,
       GError *error = NULL;
       gsize scratch_size;
       guint8 *scratch;
+      GMultiBodyStatus status;
       gssize n;
 
       n = gmulti_splice_in (&engine->splice, conn->socket->fd, (gsize) MIN (left, G_MAXSSIZE));
@@ -620,7 +604,7 @@ receive_spliced (GMultiConnection *conn,
 
       stream->response_started = TRUE;
       scratch = gmulti_engine_get_scratch (engine, &scratch_size);
-      if (!gmulti_splice_out (&engine->splice, stream->splice_fd, (gsize) n, scratch,
+      if (!gmulti_splice_out (&engine->splice, fd, (gsize) n, scratch,
                               scratch_size, &stream->no_splice, &error))
         {
           h1_of (conn)->reusable = FALSE;
@@ -632,14 +616,14 @@ receive_spliced (GMultiConnection *conn,
       if (!stream->no_splice)
         run->bytes_spliced += (guint64) n;
       gmulti_http1_parser_skip_body (&h1_of (conn)->parser, (guint64) n);
-      gmulti_run_count_body (run, (gsize) n);
-      gmulti_run_notify_progress (run, FALSE);
+      /* Counted and reported as the chain does for copied bytes. */
+      status = gmulti_body_chain_spliced (&h1_of (conn)->body, (gsize) n);
       if (left != G_MAXUINT64)
         left -= (guint64) n;
 
       /* A pause asked for by a progress handler: h1_resume() goes on from here,
        * and reports the end if that was the last byte, as for a copied body. */
-      if (run->paused)
+      if (status == GMULTI_BODY_STOPPED)
         {
           gmulti_connection_want (conn, GMULTI_POLL_NONE);
           return;
@@ -652,14 +636,27 @@ receive_spliced (GMultiConnection *conn,
           process (conn, nothing, 0, FALSE);
           return;
         }
-      /* A handler changed or closed the sink: the next event decides again (a closed
-       * stream's descriptor number may already name another file). */
-      if (stream->no_splice || gmulti_run_output_stream (run, &serial) != sink ||
-          stream->splice_serial != serial ||
-          g_output_stream_is_closed (sink))
+      /* A handler changed or closed the sink, or wants to see the bytes: the next
+       * event decides again (a closed stream's descriptor number may already name
+       * another file). */
+      if (stream->no_splice || gmulti_body_chain_splice_fd (&h1_of (conn)->body) != fd)
         break;
     }
   wait_for_more (conn, got);
+}
+
+/* The stream ended. Without TLS close_notify, a body delimited by the close itself may
+ * have been cut short by an attacker: that fails. A body whose end the framing shows
+ * is complete, or not, whatever the close was like. */
+static gboolean
+end_cut_short (GMultiConnection  *conn,
+               GError           **error)
+{
+  if (h1_of (conn)->parser.body_mode != GMULTI_HTTP1_BODY_CLOSE ||
+      gmulti_connection_eof_was_clean (conn))
+    return FALSE;
+  gmulti_tls_set_unclean_close_error (error);
+  return TRUE;
 }
 
 /* Over TLS, each decrypted record is parsed where GnuTLS left it, without a copy into
@@ -684,7 +681,7 @@ receive_records (GMultiConnection *conn,
           wait_for_more (conn, *got);
           return FALSE;
         }
-      if (n < 0)
+      if (n < 0 || (n == 0 && end_cut_short (conn, &error)))
         {
           fail (conn, error);
           return FALSE;
@@ -731,14 +728,16 @@ receive (GMultiConnection *conn)
 again:
   {
     guint64 left;
+    int fd;
 
-    if (can_splice (conn, &left))
+    if (can_splice (conn, &left, &fd))
       {
-        receive_spliced (conn, left);
+        receive_spliced (conn, left, fd);
         return;
       }
   }
-  if (conn->tls != NULL && conn->leftover == NULL && !receive_records (conn, &got))
+  if (gmulti_connection_has_records (conn) && conn->leftover == NULL &&
+      !receive_records (conn, &got))
     return;
   offset = 0;
   buffer = gmulti_engine_get_scratch (engine, &size);
@@ -762,7 +761,7 @@ again:
       wait_for_more (conn, got);
       return;
     }
-  if (n < 0)
+  if (n < 0 || (n == 0 && end_cut_short (conn, &error)))
     {
       fail (conn, error);
       return;
@@ -827,7 +826,6 @@ on_head (GMultiConnection *conn)
                              : (parser->body_mode == GMULTI_HTTP1_BODY_NONE ? 0 : -1);
   run->metrics.header_bytes_received = parser->header_bytes_total;
   stream->got_final_head = TRUE;
-  conn->close_delimited = parser->body_mode == GMULTI_HTTP1_BODY_CLOSE;
 
   /* A final answer before the body was sent: the rest of the body is not sent, so the
    * connection cannot be reused. */
@@ -857,79 +855,49 @@ on_head (GMultiConnection *conn)
       end_exchange (conn, GMULTI_PROTOCOL_CLOSE);
       return FALSE;
     }
-  if (G_UNLIKELY (parser->n_codings > 0) && verdict == GMULTI_STREAM_DELIVER &&
-      parser->body_mode != GMULTI_HTTP1_BODY_NONE)
-    h1->decoder = gmulti_decoder_new (parser->codings, parser->n_codings);
+  /* A body that is not delivered gets no chain. */
+  if (verdict == GMULTI_STREAM_DELIVER)
+    gmulti_body_chain_build (&h1->body, parser->codings,
+                             parser->body_mode != GMULTI_HTTP1_BODY_NONE ? parser->n_codings : 0,
+                             gmulti_run_body_sink (run));
   return TRUE;
 }
 
-/* Hands body bytes to the transfer's sink and reports progress. FALSE with @error set
- * when the sink failed or the application aborted. */
+/* Acts on what the body chain said. Returns FALSE when the exchange failed (@error)
+ * or paused (then the rest of the input, @rest, is held). */
 static gboolean
-deliver (GMultiRun      *run,
-         const guint8   *data,
-         gsize           length,
-         GError        **error)
+body_written (GMultiConnection *conn,
+              GMultiBodyStatus  status,
+              GError           *error,
+              const guint8     *rest,
+              gsize             rest_length)
 {
-  GError *local_error = NULL;
-
-  if (!gmulti_run_deliver_body (run, data, length, &local_error))
-    {
-      if (local_error == NULL)
-        local_error = g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
-                                           _("The write function aborted the transfer"));
-      g_propagate_error (error, local_error);
-      return FALSE;
-    }
-  gmulti_run_notify_progress (run, FALSE);
-  return TRUE;
-}
-
-/* The decoder's sink: decoded bytes go where a plain body goes. A pause stops the
- * decoder, which keeps what it did not decode yet. */
-static gboolean
-deliver_decoded_cb (const guint8  *data,
-                    gsize          length,
-                    gpointer       user_data,
-                    GError       **error)
-{
-  GMultiRun *run = h1_of (user_data)->stream.run;
-
-  return deliver (run, data, length, error) && !run->paused;
-}
-
-/* Decodes @length body bytes (none: goes on with what the decoder holds), or with
- * @finish, ends the decoding. Returns FALSE when the exchange failed or paused (then
- * the rest of the input, @rest, is held). */
-static gboolean
-decode (GMultiConnection *conn,
-        const guint8     *body,
-        gsize             length,
-        gboolean          finish,
-        const guint8     *rest,
-        gsize             rest_length)
-{
-  GError *error = NULL;
-  GMultiDecoderStatus status;
-
-  if (finish)
-    status = gmulti_decoder_finish (h1_of (conn)->decoder, deliver_decoded_cb, conn, &error);
-  else
-    status = gmulti_decoder_push (h1_of (conn)->decoder, body, length, deliver_decoded_cb, conn,
-                                  &error);
   switch (status)
     {
-    case GMULTI_DECODER_OK:
+    case GMULTI_BODY_OK:
       return TRUE;
-    case GMULTI_DECODER_STOPPED:
+    case GMULTI_BODY_STOPPED:
       hold (conn, rest, rest_length);
       return FALSE;
-    case GMULTI_DECODER_ERROR:
+    case GMULTI_BODY_ERROR:
     default:
       h1_of (conn)->reusable = FALSE;
       fail (conn, error);
       return FALSE;
     }
+}
+
+/* The end of the body: the chain's decoders pass on what they hold and check that
+ * their codings ended. */
+static gboolean
+finish_body (GMultiConnection *conn,
+             const guint8     *rest,
+             gsize             rest_length)
+{
+  GError *error = NULL;
+  GMultiBodyStatus status = gmulti_body_chain_finish (&h1_of (conn)->body, &error);
+
+  return body_written (conn, status, error, rest, rest_length);
 }
 
 /* Feeds input to the parser and acts on its events. Returns TRUE when the exchange
@@ -952,10 +920,15 @@ process (GMultiConnection *conn,
         run->metrics.first_byte_time = time_since_start (run);
     }
 
-  /* Resumed: what the decoder held when the transfer paused comes first. */
-  if (h1_of (conn)->decoder != NULL && gmulti_decoder_is_stopped (h1_of (conn)->decoder) &&
-      !decode (conn, NULL, 0, FALSE, data, length))
-    return FALSE;
+  /* Resumed: what the body chain kept when the transfer paused comes first. */
+  if (gmulti_body_chain_is_stopped (&h1_of (conn)->body))
+    {
+      GError *error = NULL;
+      GMultiBodyStatus status = gmulti_body_chain_resume (&h1_of (conn)->body, &error);
+
+      if (!body_written (conn, status, error, data, length))
+        return FALSE;
+    }
 
   for (;;)
     {
@@ -992,29 +965,19 @@ process (GMultiConnection *conn,
           break;
 
         case GMULTI_HTTP1_BODY:
-          if (h1_of (conn)->decoder != NULL)
+          if (gmulti_body_chain_is_built (&h1_of (conn)->body))
             {
-              if (!decode (conn, body, body_length, FALSE, data + pos, length - pos))
+              GMultiBodyStatus status;
+
+              status = gmulti_body_chain_write (&h1_of (conn)->body, body, body_length, &error);
+              if (!body_written (conn, status, error, data + pos, length - pos))
                 return FALSE;
-            }
-          else if (!run->following)
-            {
-              if (!deliver (run, body, body_length, &error))
-                {
-                  h1_of (conn)->reusable = FALSE;
-                  fail (conn, error);
-                  return FALSE;
-                }
-              if (run->paused)
-                {
-                  hold (conn, data + pos, length - pos);
-                  return FALSE;
-                }
             }
           break;
 
         case GMULTI_HTTP1_DONE:
-          if (h1_of (conn)->decoder != NULL && !decode (conn, NULL, 0, TRUE, data + pos, length - pos))
+          if (gmulti_body_chain_is_built (&h1_of (conn)->body) &&
+              !finish_body (conn, data + pos, length - pos))
             return FALSE;
           /* HTTP/1.1 without pipelining: anything after the response is a violation. */
           complete (conn, pos == length && !eof);
@@ -1026,7 +989,8 @@ process (GMultiConnection *conn,
               event = gmulti_http1_parser_eof (&h1_of (conn)->parser, &error);
               if (event != GMULTI_HTTP1_DONE)
                 fail (conn, error);
-              else if (h1_of (conn)->decoder == NULL || decode (conn, NULL, 0, TRUE, NULL, 0))
+              else if (!gmulti_body_chain_is_built (&h1_of (conn)->body) ||
+                       finish_body (conn, NULL, 0))
                 complete (conn, FALSE);
               return FALSE;
             }
@@ -1134,7 +1098,7 @@ h1_reset_stream (GMultiConnection *conn,
           !stream->response_started && conn->leftover == NULL && h1->reusable;
 
   end_exchange (conn, GMULTI_PROTOCOL_OK);
-  g_clear_pointer (&h1->decoder, gmulti_decoder_free);
+  gmulti_body_chain_clear (&h1->body);
   g_clear_pointer (&stream->unsent, g_byte_array_unref);
   return clean ? GMULTI_PROTOCOL_IDLE : GMULTI_PROTOCOL_CLOSE;
 }
@@ -1172,7 +1136,7 @@ h1_free (gpointer state)
   GMultiHttp1Connection *h1 = state;
 
   gmulti_http1_parser_clear (&h1->parser);
-  g_clear_pointer (&h1->decoder, gmulti_decoder_free);
+  gmulti_body_chain_clear (&h1->body);
   g_clear_pointer (&h1->stream.unsent, g_byte_array_unref);
   g_free (h1);
 }

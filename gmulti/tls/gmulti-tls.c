@@ -2,9 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <gnutls/abstract.h>
 
 #include "gmulti-tls.h"
@@ -19,11 +17,11 @@ struct _GMultiTls
   GMultiTlsContext *context;
   GMultiTlsConfig *config;
   gnutls_session_t session;
-  int fd;
+  GMultiLink *lower;           /* the bytes go through it (not owned) */
   char *host;                  /* without brackets */
   char *origin;                /* "host:port", the resumption key */
 
-  int io_errno;                /* of the last failed socket call */
+  int io_errno;                /* of the last failed call of the lower link */
   gboolean would_block;        /* a socket call failed with EAGAIN since it was reset */
   gboolean established;        /* handshake done and every check passed */
   gboolean resumed;
@@ -45,6 +43,19 @@ struct _GMultiTls
                                 * (double it at the next, keep it between events) */
 };
 
+/* What a failed call of the lower link leaves in errno: EAGAIN when it was not ready
+ * (no error), the reason otherwise. */
+static int
+lower_errno (GError *error)
+{
+  int errsv = errno;
+
+  if (error == NULL)
+    return EAGAIN;
+  g_error_free (error);
+  return errsv != 0 && errsv != EAGAIN && errsv != EWOULDBLOCK ? errsv : EIO;
+}
+
 /* GnuTLS pulls a record's header and then its body: two socket reads per record of at
  * most 16 KiB. Reading ahead into a buffer of our own makes that one read per buffer
  * full (a bulk body over TLS took 32,000 reads per 256 MiB without it), for one copy
@@ -56,6 +67,7 @@ struct _GMultiTls
 static ssize_t
 refill (GMultiTls *self)
 {
+  GError *error = NULL;
   ssize_t n;
 
   if (self->ahead == NULL || (self->ahead_grow && self->ahead_size < READ_AHEAD_MAX_SIZE))
@@ -67,14 +79,17 @@ refill (GMultiTls *self)
     }
   self->ahead_start = self->ahead_end = 0;
 
-  do
-    n = recv (self->fd, self->ahead, self->ahead_size, 0);
-  while (n < 0 && errno == EINTR);
-
+  n = gmulti_link_recv (self->lower, self->ahead, self->ahead_size, &error);
   if (n > 0)
     {
       self->ahead_end = (gsize) n;
       self->ahead_grow = (gsize) n == self->ahead_size;
+    }
+  else if (n < 0)
+    {
+      self->io_errno = lower_errno (error);
+      self->would_block |= self->io_errno == EAGAIN;
+      gnutls_transport_set_errno (self->session, self->io_errno);
     }
   return n;
 }
@@ -91,12 +106,6 @@ pull_cb (gnutls_transport_ptr_t  ptr,
     {
       ssize_t n = refill (self);
 
-      if (n < 0)
-        {
-          self->io_errno = errno == EWOULDBLOCK ? EAGAIN : errno;
-          self->would_block |= self->io_errno == EAGAIN;
-          gnutls_transport_set_errno (self->session, self->io_errno);
-        }
       if (n <= 0)
         return n;
     }
@@ -115,19 +124,14 @@ vec_push_cb (gnutls_transport_ptr_t  ptr,
              int                     iovcnt)
 {
   GMultiTls *self = ptr;
-  struct msghdr msg = { 0 };
+  GError *error = NULL;
   ssize_t n;
 
-  msg.msg_iov = (struct iovec *) iov;
-  msg.msg_iovlen = iovcnt;
-  /* MSG_NOSIGNAL: a server that went away must be an error, never SIGPIPE. */
-  do
-    n = sendmsg (self->fd, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-
+  /* giovec_t is struct iovec (GnuTLS says so). */
+  n = gmulti_link_send (self->lower, (const struct iovec *) iov, iovcnt, &error);
   if (n < 0)
     {
-      self->io_errno = errno == EWOULDBLOCK ? EAGAIN : errno;
+      self->io_errno = lower_errno (error);
       self->would_block |= self->io_errno == EAGAIN;
       gnutls_transport_set_errno (self->session, self->io_errno);
     }
@@ -135,21 +139,13 @@ vec_push_cb (gnutls_transport_ptr_t  ptr,
 }
 
 /* GnuTLS asks this only when a timeout is set, and none is (the owner keeps the
- * deadlines); it must not block either way. */
+ * deadlines). It must not block, and the link below has no way to wait: "maybe",
+ * and the pull that follows says EAGAIN if nothing is there. */
 static int
 pull_timeout_cb (gnutls_transport_ptr_t ptr,
                  unsigned int           ms)
 {
-  GMultiTls *self = ptr;
-  struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
-  int r;
-
-  if (self->ahead_start < self->ahead_end)
-    return 1;
-  do
-    r = poll (&pfd, 1, 0);
-  while (r < 0 && errno == EINTR);
-  return r;
+  return 1;
 }
 
 static void
@@ -192,7 +188,7 @@ strip_brackets (const char *host)
 GMultiTls *
 gmulti_tls_new (GMultiTlsContext  *context,
                 GMultiTlsConfig   *config,
-                int                fd,
+                GMultiLink        *lower,
                 const char        *host,
                 guint16            port,
                 GError           **error)
@@ -207,7 +203,7 @@ gmulti_tls_new (GMultiTlsContext  *context,
 
   g_return_val_if_fail (context != NULL, NULL);
   g_return_val_if_fail (config != NULL, NULL);
-  g_return_val_if_fail (fd >= 0, NULL);
+  g_return_val_if_fail (lower != NULL, NULL);
   g_return_val_if_fail (host != NULL && *host != '\0', NULL);
 
   credentials = gmulti_tls_context_get_credentials (context, config, error);
@@ -220,7 +216,7 @@ gmulti_tls_new (GMultiTlsContext  *context,
   self = g_new0 (GMultiTls, 1);
   self->context = gmulti_tls_context_ref (context);
   self->config = gmulti_tls_config_ref (config);
-  self->fd = fd;
+  self->lower = lower;
   self->host = strip_brackets (host);
   is_ip = g_hostname_is_ip_address (self->host);
   self->origin = strchr (self->host, ':') != NULL

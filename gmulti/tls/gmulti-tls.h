@@ -2,17 +2,21 @@
 #pragma once
 
 /*
- * TLS over one non-blocking socket, with GnuTLS.
+ * TLS over one non-blocking byte stream (a transport link: the TCP socket, or any
+ * link below), with GnuTLS. Its records go through the lower link's send and recv;
+ * "the socket" below means the socket at the bottom of that chain.
  *
  * The layer never blocks and never watches the socket itself: every call does what
  * it can right now and says what it waits for, so the owner keeps driving it from
- * its socket events, as it drives plain TCP.
+ * its socket events, as it drives plain TCP. transport/gmulti-tls-link.c puts it in
+ * a link chain.
  *
  *   connect (TCP) -> gmulti_tls_new()
  *   gmulti_tls_handshake_step() on every event until DONE, watching the socket for
  *     reading on WANT_READ and for writing on WANT_WRITE
  *   gmulti_tls_send() / gmulti_tls_flush() / gmulti_tls_recv() / gmulti_tls_pending()
- *   gmulti_tls_close() on an orderly close, then gmulti_tls_free(), then close the fd
+ *   gmulti_tls_close() on an orderly close, then gmulti_tls_free(), then free the link
+ *   below
  *
  * Reading: gmulti_tls_recv() decrypts records until the caller's buffer is full or the
  * socket has nothing more. What does not fit stays inside GnuTLS, where poll() cannot
@@ -33,6 +37,7 @@
 
 #include "gmulti-tls-config.h"
 #include "gmulti-tls-context.h"
+#include "transport/gmulti-link.h"
 
 G_BEGIN_DECLS
 
@@ -49,8 +54,8 @@ typedef enum {
 
 typedef struct _GMultiTls GMultiTls;
 
-/* Sets up a client session on @fd (connected, non-blocking; not owned: the caller
- * closes it after gmulti_tls_free()). @host is the URI's host (an IPv6 literal with or
+/* Sets up a client session over @lower (open, non-blocking; not owned: the caller
+ * frees it after gmulti_tls_free()). @host is the URI's host (an IPv6 literal with or
  * without brackets): it is sent as SNI unless it is an IP address, and the server's
  * certificate must name it. @port completes the session-resumption key. Resumes a
  * session cached in @context for the same origin and config. Errors:
@@ -58,11 +63,11 @@ typedef struct _GMultiTls GMultiTls;
  * string). Nothing is sent until the first handshake step. */
 GMultiTls       *gmulti_tls_new            (GMultiTlsContext *context,
                                             GMultiTlsConfig  *config,
-                                            int               fd,
+                                            GMultiLink       *lower,
                                             const char       *host,
                                             guint16           port,
                                             GError          **error);
-/* Frees the session; does not send anything and does not close the fd. */
+/* Frees the session; does not send anything and does not touch the lower link. */
 void             gmulti_tls_free           (GMultiTls        *self);
 /* Frees the read-ahead buffer if it holds nothing, and with @keep_if_streaming only if
  * its last refill did not fill it either (a stream that keeps it busy keeps it). */
@@ -89,10 +94,10 @@ gssize           gmulti_tls_recv           (GMultiTls        *self,
                                             GError          **error);
 /* One decrypted record, read without copying it out of GnuTLS. The packet belongs to
  * the caller (it outlives the GMultiTls) until gmulti_tls_record_clear(). */
-typedef struct {
+struct _GMultiTlsRecord {
   gpointer packet;              /* gnutls_packet_t */
   const guint8 *data;           /* as many bytes as gmulti_tls_recv_record() returned */
-} GMultiTlsRecord;
+};
 
 /* gmulti_tls_recv() for one record at a time: returns its length with @record filled
  * in (clear it before the next call), and otherwise as gmulti_tls_recv(). */
@@ -106,9 +111,11 @@ void             gmulti_tls_record_clear   (GMultiTlsRecord  *record);
  * gmulti_tls_set_unclean_close_error()). */
 gboolean         gmulti_tls_was_clean_close (GMultiTls       *self);
 void             gmulti_tls_set_unclean_close_error (GError **error);
-/* Non-zero when the next gmulti_tls_recv() has something without the socket: decrypted
- * bytes waiting inside GnuTLS plus ciphertext read ahead (their count), or an end of
- * stream or error not returned yet (1). Read again before waiting for the socket: it may never signal. */
+/* Non-zero when the next gmulti_tls_recv() may have something without the socket:
+ * decrypted bytes waiting inside GnuTLS plus ciphertext read ahead (their count), or an
+ * end of stream or error not returned yet (1). Read again before waiting for the
+ * socket, which may never signal those. Ciphertext read ahead can end inside a record;
+ * then that read answers EAGAIN, and the socket signals the rest when it comes. */
 gsize            gmulti_tls_pending        (GMultiTls        *self);
 /* Bytes held on this side of the socket: decrypted and not returned yet, plus
  * ciphertext read ahead (a partial record GnuTLS holds is not counted). */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "tls/gmulti-tls-config.h"
+
+G_BEGIN_DECLS
+
+/* What decides whether a connection may carry a request: connections are pooled, and
+ * limited, per key. Two keys are equal when the scheme, host and port, the links the
+ * connection is made of (above the socket: "" for a direct connection; a proxy adds
+ * itself here) and the TLS settings are. */
+typedef struct {
+  gboolean secure;               /* https: TLS over the chain */
+  const char *host;              /* as in the URI, without brackets */
+  guint16 port;
+  const char *chain;             /* the links under TLS, described; "" for none */
+  GMultiTlsConfig *tls_config;   /* NULL without TLS */
+  guint hash;                    /* of all of the above, set by gmulti_pool_key_init() */
+} GMultiPoolKey;
+
+/* Fills in @self with borrowed fields: they must outlive it (a transfer's key points
+ * into its hop). No allocation. */
+void           gmulti_pool_key_init  (GMultiPoolKey   *self,
+                                      gboolean         secure,
+                                      const char      *host,
+                                      guint16          port,
+                                      const char      *chain,
+                                      GMultiTlsConfig *tls_config);
+/* A copy owning its strings and a reference to the config, for a hash table. */
+GMultiPoolKey *gmulti_pool_key_copy  (const GMultiPoolKey *self);
+void           gmulti_pool_key_free  (GMultiPoolKey       *self);
+
+/* GHashFunc and GEqualFunc. */
+guint          gmulti_pool_key_hash  (gconstpointer key);
+gboolean       gmulti_pool_key_equal (gconstpointer a,
+                                      gconstpointer b);
+
+G_END_DECLS
