@@ -59,7 +59,7 @@ release_pause (GMultiBodyStream *self)
 
   self->paused_transfer = FALSE;
   if (self->transfer->signals_blocked)
-    self->transfer->paused = FALSE;
+    self->transfer->run.paused = FALSE;
   else
     gmulti_transfer_resume (self->transfer);
 }
@@ -84,8 +84,8 @@ static gboolean
 is_last_piece (GMultiTransfer *transfer,
                gsize           length)
 {
-  return transfer->bytes_expected >= 0 &&
-         transfer->bytes_received + length >= (guint64) transfer->bytes_expected;
+  return transfer->run.bytes_expected >= 0 &&
+         transfer->run.bytes_received + length >= (guint64) transfer->run.bytes_expected;
 }
 
 static void

@@ -117,7 +117,7 @@ release_pause (GMultiAsyncOp *self)
 
   self->paused_transfer = FALSE;
   if (self->transfer->signals_blocked)
-    self->transfer->paused = FALSE;
+    self->transfer->run.paused = FALSE;
   else
     gmulti_transfer_resume (self->transfer);
 }
@@ -435,8 +435,8 @@ download_take (GMultiAsyncOp *self,
        * a body of known length: that gains nothing, and the engine would only see the
        * end of the body at the connection's next event after the resume. */
       if (!self->paused_transfer && !gmulti_transfer_is_paused (self->transfer) &&
-          !(self->transfer->bytes_expected >= 0 &&
-            self->transfer->bytes_received + length >= (guint64) self->transfer->bytes_expected))
+          !(self->transfer->run.bytes_expected >= 0 &&
+            self->transfer->run.bytes_received + length >= (guint64) self->transfer->run.bytes_expected))
         {
           self->paused_transfer = TRUE;
           gmulti_transfer_pause (self->transfer);

@@ -337,8 +337,8 @@ handle_message (GMultiSession *self,
     }
 
   /* Copied: a handler below may add the transfer again, which resets its result. */
-  if (transfer->error != NULL)
-    error = g_error_copy (transfer->error);
+  if (transfer->run.error != NULL)
+    error = g_error_copy (transfer->run.error);
   if (entry->op != NULL)
     gmulti_async_op_transfer_completed (entry->op);
 

@@ -185,7 +185,7 @@ gmulti_transfer_get_status (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), 0);
 
-  return self->status;
+  return self->run.status;
 }
 
 /**
@@ -204,7 +204,7 @@ gmulti_transfer_get_reason_phrase (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->reason;
+  return self->run.reason;
 }
 
 /**
@@ -223,7 +223,7 @@ gmulti_transfer_get_response_headers (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->response_headers;
+  return self->run.response_headers;
 }
 
 /**
@@ -241,7 +241,7 @@ gmulti_transfer_get_response_trailers (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->response_trailers;
+  return self->run.response_trailers;
 }
 
 /**
@@ -285,7 +285,7 @@ gmulti_transfer_get_bytes_received (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), 0);
 
-  return self->bytes_received;
+  return self->run.bytes_received;
 }
 
 /**
@@ -303,7 +303,7 @@ gmulti_transfer_get_bytes_expected (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), -1);
 
-  return self->bytes_expected;
+  return self->run.bytes_expected;
 }
 
 /**
@@ -321,15 +321,15 @@ gmulti_transfer_get_bytes_sent (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), 0);
 
-  return self->bytes_sent;
+  return self->run.bytes_sent;
 }
 
 void
 gmulti_transfer_count_body (GMultiTransfer *self,
                             gsize           length)
 {
-  self->bytes_received += length;
-  self->metrics.body_bytes_received += length;
+  self->run.bytes_received += length;
+  self->run.metrics.body_bytes_received += length;
 }
 
 gboolean
@@ -365,8 +365,8 @@ gmulti_transfer_deliver_body (GMultiTransfer *self,
         {
           gsize reserve = length;
 
-          if (self->bytes_expected > 0)
-            reserve = MAX (reserve, (gsize) MIN (self->bytes_expected, BODY_PREALLOC_MAX));
+          if (self->run.bytes_expected > 0)
+            reserve = MAX (reserve, (gsize) MIN (self->run.bytes_expected, BODY_PREALLOC_MAX));
           self->body_buffer = g_byte_array_sized_new (reserve);
         }
       g_byte_array_append (self->body_buffer, data, length);
@@ -441,7 +441,7 @@ progress_write (GMultiBodyWriter  *writer,
   if (gmulti_body_writer_write (writer->next, data, length, error) == GMULTI_BODY_ERROR)
     return GMULTI_BODY_ERROR;
   gmulti_transfer_report_progress (body->transfer, FALSE);
-  return body->transfer->paused ? GMULTI_BODY_STOPPED : GMULTI_BODY_OK;
+  return body->transfer->run.paused ? GMULTI_BODY_STOPPED : GMULTI_BODY_OK;
 }
 
 static GMultiBodyStatus
@@ -465,7 +465,7 @@ progress_spliced (GMultiBodyWriter *writer,
 
   writer->next->ops->spliced (writer->next, length);
   gmulti_transfer_report_progress (body->transfer, FALSE);
-  return body->transfer->paused ? GMULTI_BODY_STOPPED : GMULTI_BODY_OK;
+  return body->transfer->run.paused ? GMULTI_BODY_STOPPED : GMULTI_BODY_OK;
 }
 
 static const GMultiBodyWriterOps progress_ops = {

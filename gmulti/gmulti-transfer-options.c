@@ -13,6 +13,7 @@ gmulti_transfer_set_low_speed_limit (GMultiTransfer *self,
     return;
 
   self->low_speed_limit = bytes_per_sec;
+  gmulti_transfer_sync_run_options (self);
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_LOW_SPEED_LIMIT]);
 }
 
@@ -24,6 +25,7 @@ gmulti_transfer_set_low_speed_time (GMultiTransfer *self,
     return;
 
   self->low_speed_time = seconds;
+  gmulti_transfer_sync_run_options (self);
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_LOW_SPEED_TIME]);
 }
 
@@ -47,13 +49,17 @@ void
 gmulti_transfer_set_connect_timeout (GMultiTransfer *self,
                                      guint           msec)
 {
+  gboolean changed;
+
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
+  changed = self->connect_timeout_ms != msec;
   self->connect_timeout_set = TRUE;
-  if (self->connect_timeout_ms == msec)
+  self->connect_timeout_ms = msec;
+  gmulti_transfer_sync_run_options (self);
+  if (!changed)
     return;
 
-  self->connect_timeout_ms = msec;
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_CONNECT_TIMEOUT]);
 }
 
@@ -176,6 +182,7 @@ gmulti_transfer_set_follow_redirects (GMultiTransfer *self,
     return;
 
   self->follow_redirects = follow;
+  gmulti_transfer_sync_run_options (self);
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_FOLLOW_REDIRECTS]);
 }
 
@@ -220,6 +227,7 @@ gmulti_transfer_set_max_redirects (GMultiTransfer *self,
     return;
 
   self->max_redirects = max;
+  gmulti_transfer_sync_run_options (self);
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_MAX_REDIRECTS]);
 }
 

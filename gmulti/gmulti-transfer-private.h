@@ -6,16 +6,25 @@
 #include "gmulti-tls-options.h"
 #include "engine/gmulti-transfer-run.h"
 #include "engine/gmulti-body-writer.h"
+#include "engine/gmulti-defaults.h"
 
 G_BEGIN_DECLS
 
 /* Documented limits and defaults. */
 #define GMULTI_DEFAULT_MAX_REDIRECTS 20
-#define GMULTI_DEFAULT_CONNECT_TIMEOUT_MS 30000
-/* Sent by sessions and gmulti_transfer_perform() with requests that set none. */
-#define GMULTI_DEFAULT_USER_AGENT "gmulti/" GMULTI_VERSION_S
 /* Progress signals are rate-limited to one per this many microseconds. */
 #define GMULTI_PROGRESS_INTERVAL_US (100 * G_TIME_SPAN_MILLISECOND)
+
+/* The end of a hop's body chain (engine/gmulti-body-writer.h): a progress stage, then
+ * the transfer's sink. The transfer embeds it (one hop at a time) and hands it to the
+ * engine through its run's io table; it holds nothing that needs freeing. */
+typedef struct {
+  GMultiBodyWriter progress;    /* "progress"; STOPPED once the transfer is paused */
+  GMultiBodyWriter sink;        /* the output stream, write function or memory; "data" */
+  GMultiTransfer *transfer;
+  int splice_fd;                /* the output stream's fd for splice(); -1 none, -2 unknown */
+  guint splice_serial;          /* the output_stream_serial splice_fd is for */
+} GMultiTransferBody;
 
 struct _GMultiTransfer
 {
@@ -54,21 +63,12 @@ struct _GMultiTransfer
    * (gmulti_tls_config_new()). */
   GMultiTlsOptions tls;
 
-  /* The response of the current hop, reset when a redirect is followed. */
-  guint status;
-  char *reason;
-  GMultiHeaders *response_headers;
-  GMultiHeaders *response_trailers;
-  GByteArray *body_buffer;   /* collected body; NULL until the first byte */
-  char *effective_uri;
-  gint64 bytes_expected;     /* -1: unknown */
-  guint64 bytes_received;    /* body bytes of the current hop */
-  guint64 bytes_sent;        /* request body bytes of the current hop */
-  GMultiMetrics metrics;
+  /* The response (status, headers, counts, metrics, result) is in run: the engine
+   * fills it in as it arrives, the getters read it there. */
+  GByteArray *body_buffer;   /* collected body of the current hop; NULL until the first byte */
+  GMultiTransferBody body;   /* where the current hop's body chain ends */
 
   GMultiTransferState state;
-  GError *error;             /* the result once DONE; NULL on success */
-  gboolean paused;
   gint64 last_progress_us;
 
   /* Set by a session that detached the transfer: no signal may be emitted any more. */
@@ -76,8 +76,9 @@ struct _GMultiTransfer
   /* The session that added the transfer, if any (not a reference). */
   gpointer session;
 
-  /* Everything the engine keeps while the transfer is added (engine/). */
-  GMultiTransferRun run;
+  /* Everything the engine keeps while the transfer is added (engine/), with the
+   * request as the run took it and the response; its observer is gmulti-transfer-run.c. */
+  GMultiRun run;
 };
 
 /* The method that goes on the wire: the one set, or POST for a request with a body
@@ -102,6 +103,17 @@ gmulti_transfer_is_running (GMultiTransfer *self)
 /* The engine starts the transfer: options set since it was added take effect (the
  * URI is read again). */
 void     gmulti_transfer_begin_run (GMultiTransfer *self);
+/* Fills the request part of the transfer's run for the run that starts (begin_run,
+ * validation, then the request, its options and the run's defaults merged). */
+gboolean gmulti_transfer_prepare_run (GMultiTransfer *self,
+                                      GError        **error);
+/* The options the engine reads again while the transfer runs (connect timeout,
+ * low-speed limit, redirects: see their setters) are written through to its run. */
+void     gmulti_transfer_sync_run_options (GMultiTransfer *self);
+/* What the transfer's run tells it, and the body source and sink it reads and writes
+ * (gmulti-transfer-run.c). */
+extern const GMultiRunObserver gmulti_transfer_run_observer;
+extern const GMultiRunIo gmulti_transfer_run_io;
 /* The transfer was removed or cancelled before it completed: its result says so
  * (G_IO_ERROR_CANCELLED, no status). @never_started: it was stopped before an engine
  * took it, so its response is still the previous run's and is reset first. */
@@ -139,17 +151,6 @@ gboolean gmulti_transfer_deliver_body   (GMultiTransfer *self,
  * @force. */
 void     gmulti_transfer_report_progress (GMultiTransfer *self,
                                           gboolean        force);
-
-/* The end of a hop's body chain (engine/gmulti-body-writer.h): a progress stage, then
- * the transfer's sink. It lives beside the chain, in the protocol's stream state, and
- * holds nothing that needs freeing. */
-typedef struct {
-  GMultiBodyWriter progress;    /* "progress"; STOPPED once the transfer is paused */
-  GMultiBodyWriter sink;        /* the output stream, write function or memory; "data" */
-  GMultiTransfer *transfer;
-  int splice_fd;                /* the output stream's fd for splice(); -1 none, -2 unknown */
-  guint splice_serial;          /* the output_stream_serial splice_fd is for */
-} GMultiTransferBody;
 
 /* Sets up @body for a hop of @self; returns the writer to build the chain on. */
 GMultiBodyWriter *gmulti_transfer_body_init (GMultiTransferBody *body,

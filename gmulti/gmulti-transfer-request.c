@@ -250,7 +250,7 @@ gmulti_transfer_get_effective_uri (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->effective_uri;
+  return self->run.effective_uri;
 }
 
 /**

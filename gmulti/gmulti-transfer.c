@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "gmulti-transfer-object-private.h"
-#include "gmulti-engine-private.h"
+#include "engine/gmulti-engine-private.h"
 #include "gmulti-enum-types.h"
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
@@ -43,13 +43,13 @@ gmulti_transfer_get_priv (GMultiTransfer *self)
 static double
 compute_progress (GMultiTransfer *self)
 {
-  if (self->bytes_expected < 0)
+  if (self->run.bytes_expected < 0)
     return -1.0;
 
-  if (self->bytes_expected == 0)
+  if (self->run.bytes_expected == 0)
     return 1.0;
 
-  return MIN (1.0, (double) self->bytes_received / (double) self->bytes_expected);
+  return MIN (1.0, (double) self->run.bytes_received / (double) self->run.bytes_expected);
 }
 
 /* Notifies the response properties whose values differ from what was last announced.
@@ -64,34 +64,34 @@ gmulti_transfer_notify_response_changes (GMultiTransfer *self)
   if (self->signals_blocked)
     return;
 
-  if (self->status != priv->notified_status)
+  if (self->run.status != priv->notified_status)
     {
-      priv->notified_status = self->status;
+      priv->notified_status = self->run.status;
       g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_STATUS]);
     }
 
-  if (g_strcmp0 (self->effective_uri, priv->notified_effective_uri) != 0)
+  if (g_strcmp0 (self->run.effective_uri, priv->notified_effective_uri) != 0)
     {
       g_free (priv->notified_effective_uri);
-      priv->notified_effective_uri = g_strdup (self->effective_uri);
+      priv->notified_effective_uri = g_strdup (self->run.effective_uri);
       g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_EFFECTIVE_URI]);
     }
 
-  if (self->bytes_expected != priv->notified_expected)
+  if (self->run.bytes_expected != priv->notified_expected)
     {
-      priv->notified_expected = self->bytes_expected;
+      priv->notified_expected = self->run.bytes_expected;
       g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_BYTES_EXPECTED]);
     }
 
-  if (self->bytes_received != priv->notified_received)
+  if (self->run.bytes_received != priv->notified_received)
     {
-      priv->notified_received = self->bytes_received;
+      priv->notified_received = self->run.bytes_received;
       g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_BYTES_RECEIVED]);
     }
 
-  if (self->bytes_sent != priv->notified_sent)
+  if (self->run.bytes_sent != priv->notified_sent)
     {
-      priv->notified_sent = self->bytes_sent;
+      priv->notified_sent = self->run.bytes_sent;
       g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_BYTES_SENT]);
     }
 
@@ -121,7 +121,7 @@ gmulti_transfer_finalize (GObject *object)
   GMultiTransfer *self = (GMultiTransfer *) object;
   GMultiTransferPrivate *priv = gmulti_transfer_get_priv (self);
 
-  gmulti_transfer_run_clear (&self->run);
+  gmulti_run_clear (&self->run);
 
   gmulti_transfer_clear_read_func (self);
   if (self->write_destroy != NULL)
@@ -134,12 +134,8 @@ gmulti_transfer_finalize (GObject *object)
   g_clear_pointer (&self->request_headers, gmulti_headers_unref);
   g_clear_pointer (&self->request_body, g_bytes_unref);
 
-  g_free (self->reason);
-  g_clear_pointer (&self->response_headers, gmulti_headers_unref);
-  g_clear_pointer (&self->response_trailers, gmulti_headers_unref);
+  gmulti_run_free_response (&self->run);
   g_clear_pointer (&self->body_buffer, g_byte_array_unref);
-  g_free (self->effective_uri);
-  g_clear_error (&self->error);
 
   gmulti_tls_options_clear (&self->tls);
 
@@ -192,25 +188,25 @@ gmulti_transfer_get_property (GObject    *object,
       g_value_set_enum (value, self->state);
       break;
     case PROP_STATUS:
-      g_value_set_uint (value, self->status);
+      g_value_set_uint (value, self->run.status);
       break;
     case PROP_EFFECTIVE_URI:
-      g_value_set_string (value, self->effective_uri);
+      g_value_set_string (value, self->run.effective_uri);
       break;
     case PROP_BYTES_RECEIVED:
-      g_value_set_uint64 (value, self->bytes_received);
+      g_value_set_uint64 (value, self->run.bytes_received);
       break;
     case PROP_BYTES_EXPECTED:
-      g_value_set_int64 (value, self->bytes_expected);
+      g_value_set_int64 (value, self->run.bytes_expected);
       break;
     case PROP_BYTES_SENT:
-      g_value_set_uint64 (value, self->bytes_sent);
+      g_value_set_uint64 (value, self->run.bytes_sent);
       break;
     case PROP_PROGRESS:
       g_value_set_double (value, compute_progress (self));
       break;
     case PROP_PAUSED:
-      g_value_set_boolean (value, self->paused);
+      g_value_set_boolean (value, self->run.paused);
       break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < N_PROPS)
@@ -633,13 +629,12 @@ gmulti_transfer_init (GMultiTransfer *self)
   self->connect_timeout_ms = GMULTI_DEFAULT_CONNECT_TIMEOUT_MS;
   self->max_redirects = GMULTI_DEFAULT_MAX_REDIRECTS;
   gmulti_tls_options_init (&self->tls);
-  self->bytes_expected = -1;
   self->state = GMULTI_TRANSFER_IDLE;
 
   priv->notified_expected = -1;
   priv->notified_progress = -1.0;
 
-  gmulti_transfer_run_init (&self->run);
+  gmulti_run_init (&self->run, self, &gmulti_transfer_run_observer, &gmulti_transfer_run_io);
 }
 
 /**
@@ -699,7 +694,7 @@ gmulti_transfer_get_error (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return self->error;
+  return self->run.error;
 }
 
 /**
@@ -718,7 +713,7 @@ gmulti_transfer_get_metrics (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
-  return &self->metrics;
+  return &self->run.metrics;
 }
 
 /**
@@ -736,10 +731,10 @@ gmulti_transfer_pause (GMultiTransfer *self)
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
-  if (self->paused)
+  if (self->run.paused)
     return;
 
-  self->paused = TRUE;
+  self->run.paused = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_PAUSED]);
 }
 
@@ -757,12 +752,12 @@ gmulti_transfer_resume (GMultiTransfer *self)
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
-  if (!self->paused)
+  if (!self->run.paused)
     return;
 
-  self->paused = FALSE;
+  self->run.paused = FALSE;
   /* The engine first, so a notify handler that pauses again is seen after the wake-up. */
-  gmulti_engine_transfer_resumed (self);
+  gmulti_engine_run_resumed (&self->run);
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_PAUSED]);
 }
 
@@ -781,20 +776,14 @@ gmulti_transfer_is_paused (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), FALSE);
 
-  return self->paused;
+  return self->run.paused;
 }
 
 static void
 clear_hop (GMultiTransfer *self)
 {
-  self->status = 0;
-  g_clear_pointer (&self->reason, g_free);
-  g_clear_pointer (&self->response_headers, gmulti_headers_unref);
-  g_clear_pointer (&self->response_trailers, gmulti_headers_unref);
+  gmulti_run_clear_hop_response (&self->run);
   g_clear_pointer (&self->body_buffer, g_byte_array_unref);
-  self->bytes_expected = -1;
-  self->bytes_received = 0;
-  self->bytes_sent = 0;
   self->last_progress_us = 0;
   gmulti_transfer_rewind_request_body (self);
 }
@@ -805,10 +794,10 @@ gmulti_transfer_reset_response (GMultiTransfer *self)
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
   clear_hop (self);
-  g_free (self->effective_uri);
-  self->effective_uri = g_strdup (self->uri);
-  memset (&self->metrics, 0, sizeof self->metrics);
-  g_clear_error (&self->error);
+  g_free (self->run.effective_uri);
+  self->run.effective_uri = g_strdup (self->uri);
+  memset (&self->run.metrics, 0, sizeof self->run.metrics);
+  g_clear_error (&self->run.error);
 
   gmulti_transfer_notify_response_changes (self);
 }
@@ -819,10 +808,10 @@ gmulti_transfer_begin_run (GMultiTransfer *self)
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
   /* The add set the effective URI; the application may have changed the URI since. */
-  if (g_strcmp0 (self->effective_uri, self->uri) != 0)
+  if (g_strcmp0 (self->run.effective_uri, self->uri) != 0)
     {
-      g_free (self->effective_uri);
-      self->effective_uri = g_strdup (self->uri);
+      g_free (self->run.effective_uri);
+      self->run.effective_uri = g_strdup (self->uri);
       gmulti_transfer_notify_response_changes (self);
     }
 }
@@ -840,10 +829,10 @@ gmulti_transfer_cancelled (GMultiTransfer *self,
     }
 
   /* A status would read as an answer: there is none, the run was abandoned. */
-  self->status = 0;
-  g_clear_pointer (&self->reason, g_free);
-  g_clear_error (&self->error);
-  self->error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+  self->run.status = 0;
+  g_clear_pointer (&self->run.reason, g_free);
+  g_clear_error (&self->run.error);
+  self->run.error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                      never_started
                                      ? _("The transfer was cancelled before it started")
                                      : _("The transfer was removed before it completed"));
@@ -883,7 +872,7 @@ gmulti_transfer_emit_response_headers (GMultiTransfer *self)
 
   gmulti_transfer_notify_response_changes (self);
   g_signal_emit (self, gmulti_transfer_signals[SIGNAL_RESPONSE_HEADERS], 0,
-                 self->status, self->response_headers);
+                 self->run.status, self->run.response_headers);
 }
 
 
@@ -893,8 +882,8 @@ gmulti_transfer_complete (GMultiTransfer *self,
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
-  g_clear_error (&self->error);
-  self->error = error;
+  g_clear_error (&self->run.error);
+  self->run.error = error;
   gmulti_transfer_set_state (self, GMULTI_TRANSFER_DONE);
   gmulti_transfer_report_progress (self, TRUE);
 }
@@ -907,5 +896,5 @@ gmulti_transfer_emit_finished (GMultiTransfer *self)
   if (self->signals_blocked)
     return;
 
-  g_signal_emit (self, gmulti_transfer_signals[SIGNAL_FINISHED], 0, self->error);
+  g_signal_emit (self, gmulti_transfer_signals[SIGNAL_FINISHED], 0, self->run.error);
 }

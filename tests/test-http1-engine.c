@@ -1737,6 +1737,194 @@ test_redirect_not_followed (void)
   g_assert_cmpuint (test_server_get_n_requests (server), ==, 1);
 }
 
+/* Changes its redirect options once it is sending: the documented "read when a
+ * response arrives, so a change takes effect at once, also while it runs". */
+static void
+change_redirects_cb (GMultiTransfer *transfer,
+                     GParamSpec     *pspec,
+                     gpointer        user_data)
+{
+  guint *max = user_data;
+
+  if (gmulti_transfer_get_state (transfer) != GMULTI_TRANSFER_SENDING)
+    return;
+  gmulti_transfer_set_follow_redirects (transfer, TRUE);
+  gmulti_transfer_set_max_redirects (transfer, *max);
+}
+
+static void
+test_redirect_options_while_running (void)
+{
+  g_autoptr(TestServer) server = new_server (NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) turned_on = new_redirect (server, 302, "/target");
+  g_autoptr(GMultiTransfer) limited = new_redirect (server, 302, "/target");
+  g_autofree char *target_uri = test_server_uri (server, "/target");
+  guint twenty = 20, none = 0;
+
+  gmulti_transfer_set_follow_redirects (turned_on, FALSE);
+  g_signal_connect (turned_on, "notify::state", G_CALLBACK (change_redirects_cb), &twenty);
+  run_transfer (loop, turned_on);
+  assert_success (turned_on, 200, "GET 0");
+  g_assert_cmpstr (gmulti_transfer_get_effective_uri (turned_on), ==, target_uri);
+
+  g_signal_connect (limited, "notify::state", G_CALLBACK (change_redirects_cb), &none);
+  run_transfer (loop, limited);
+  g_assert_error ((GError *) gmulti_transfer_get_error (limited), GMULTI_ERROR,
+                  GMULTI_ERROR_TOO_MANY_REDIRECTS);
+}
+
+/* Everything the engine tells a transfer passes through its run's observer table, in
+ * the order of the run's life: recorded by a table that forwards to the real one. */
+static const GMultiRunObserver *real_observer;
+static GString *observed;
+
+static void
+observe (const char *what)
+{
+  /* Progress reports are rate-limited: only where they come in the order counts. */
+  if (strcmp (what, "progress") == 0 && g_str_has_suffix (observed->str, " progress"))
+    return;
+  g_string_append_printf (observed, " %s", what);
+}
+
+static void
+rec_added (GMultiRun *run)
+{
+  observe ("added");
+  real_observer->added (run);
+}
+
+static gboolean
+rec_prepare (GMultiRun *run,
+             GError   **error)
+{
+  observe ("prepare");
+  return real_observer->prepare (run, error);
+}
+
+static void
+rec_phase_changed (GMultiRun *run)
+{
+  static const char *const names[] = {
+    "none", "init", "resolving", "wait-slot", "connecting", "sending", "wait-continue",
+    "receiving", "done",
+  };
+
+  observe (names[run->phase]);
+  real_observer->phase_changed (run);
+}
+
+static void
+rec_new_hop (GMultiRun *run)
+{
+  observe ("new-hop");
+  real_observer->new_hop (run);
+}
+
+static void
+rec_response_head (GMultiRun *run)
+{
+  g_autofree char *what = g_strdup_printf ("head:%u", run->status);
+
+  observe (what);
+  real_observer->response_head (run);
+}
+
+static void
+rec_progress (GMultiRun *run,
+              gboolean   force)
+{
+  observe ("progress");
+  real_observer->progress (run, force);
+}
+
+static void
+rec_finished (GMultiRun *run)
+{
+  observe (run->error == NULL ? "finished" : "failed");
+  real_observer->finished (run);
+}
+
+static void
+rec_cancelled (GMultiRun *run,
+               gboolean   never_started)
+{
+  observe ("cancelled");
+  real_observer->cancelled (run, never_started);
+}
+
+static void
+rec_released (GMultiRun *run)
+{
+  observe ("released");
+  real_observer->released (run);
+}
+
+static const GMultiRunObserver recording_observer = {
+  rec_added, rec_prepare, rec_phase_changed, rec_new_hop, rec_response_head,
+  rec_progress, rec_finished, rec_cancelled, rec_released,
+};
+
+static void
+record_run (GMultiTransfer *transfer)
+{
+  GMultiRun *run = gmulti_transfer_get_run (transfer);
+
+  real_observer = run->observer;
+  run->observer = &recording_observer;
+  g_string_truncate (observed, 0);
+}
+
+static void
+headers_seen_cb (GMultiTransfer *transfer,
+                 guint           status,
+                 GMultiHeaders  *headers,
+                 gpointer        user_data)
+{
+  observe ("signal:response-headers");
+}
+
+static void
+test_run_notifications (void)
+{
+  g_autoptr(TestServer) server = new_server (NULL);
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) redirected = new_redirect (server, 302, "/target");
+  g_autoptr(GMultiTransfer) removed = new_transfer (server, "/hold");
+
+  observed = g_string_new (NULL);
+
+  /* A redirect on the same connection: the first hop's head is not the application's. */
+  record_run (redirected);
+  g_signal_connect (redirected, "response-headers", G_CALLBACK (headers_seen_cb), NULL);
+  run_transfer (loop, redirected);
+  assert_success (redirected, 200, "GET 0");
+  g_assert_cmpint (gmulti_engine_remove (loop->engine, redirected), ==, GMULTI_ENGINE_OK);
+  g_assert_cmpstr (observed->str, ==,
+                   " added prepare resolving connecting sending receiving progress new-hop"
+                   " sending receiving head:200 signal:response-headers progress finished"
+                   " released");
+
+  /* Removed before it completed: cancelled, then released, and nothing after. */
+  record_run (removed);
+  g_assert_cmpint (gmulti_engine_add (loop->engine, removed), ==, GMULTI_ENGINE_OK);
+  {
+    gint64 deadline = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+    while (gmulti_transfer_get_state (removed) != GMULTI_TRANSFER_RECEIVING &&
+           g_get_monotonic_time () < deadline)
+      engine_loop_iterate (loop, 50);
+  }
+  g_assert_cmpint (gmulti_transfer_get_state (removed), ==, GMULTI_TRANSFER_RECEIVING);
+  g_assert_cmpint (gmulti_engine_remove (loop->engine, removed), ==, GMULTI_ENGINE_OK);
+  g_assert_true (g_str_has_suffix (observed->str, " receiving cancelled released"));
+  g_assert_true (g_str_has_prefix (observed->str, " added prepare "));
+
+  g_string_free (observed, TRUE);
+  observed = NULL;
+}
+
 static void
 test_redirect_credentials (void)
 {
@@ -2828,6 +3016,9 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http1/redirect/bad-scheme", test_redirect_bad_scheme);
   g_test_add_func ("/GMulti/Http1/redirect/not-followed", test_redirect_not_followed);
   g_test_add_func ("/GMulti/Http1/redirect/credentials", test_redirect_credentials);
+  g_test_add_func ("/GMulti/Http1/run/notifications", test_run_notifications);
+  g_test_add_func ("/GMulti/Http1/redirect/options-while-running",
+                   test_redirect_options_while_running);
   g_test_add_func ("/GMulti/Http1/timeout/connect", test_connect_timeout);
   g_test_add_func ("/GMulti/Http1/timeout/connect-ends", test_connect_timeout_ends);
   g_test_add_func ("/GMulti/Http1/timeout/total", test_total_timeout);

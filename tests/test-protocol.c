@@ -11,6 +11,7 @@
 
 #include "gmulti.h"
 #include "gmulti-engine-private.h"
+#include "gmulti-body-writer.h"
 #include "gmulti-protocol.h"
 #include "engine-loop.h"
 
@@ -429,8 +430,9 @@ server_resets (Server *server)
 
 typedef struct {
   guint32 id;
-  GMultiTransfer *transfer;
+  GMultiRun *run;
   gboolean got_head;
+  GMultiBodyWriter *body;  /* where the body goes once the head said to deliver it */
 } FakeStream;
 
 typedef struct {
@@ -505,34 +507,34 @@ find_stream (FakeConn *fake,
 }
 
 static gint
-find_transfer (FakeConn       *fake,
-               GMultiTransfer *transfer)
+find_run (FakeConn       *fake,
+               GMultiRun      *run)
 {
   for (guint i = 0; i < fake->streams->len; i++)
-    if (g_array_index (fake->streams, FakeStream, i).transfer == transfer)
+    if (g_array_index (fake->streams, FakeStream, i).run == run)
       return (gint) i;
   return -1;
 }
 
 static GMultiProtocolResult
 fake_start_stream (GMultiConnection *conn,
-                   GMultiTransfer   *transfer)
+                   GMultiRun        *run)
 {
   FakeConn *fake = fake_of (conn);
-  FakeStream stream = { fake->next_id, transfer, FALSE };
+  FakeStream stream = { fake->next_id, run, FALSE };
 
   fake->next_id += 2;
   fake_n_started++;
   g_array_append_val (fake->streams, stream);
-  if (!fake_send (conn, 'R', stream.id, transfer->run.target))
+  if (!fake_send (conn, 'R', stream.id, run->target))
     {
       g_array_remove_index (fake->streams, fake->streams->len - 1);
-      gmulti_stream_failed (transfer, g_error_new_literal (GMULTI_ERROR,
+      gmulti_stream_failed (run, g_error_new_literal (GMULTI_ERROR,
                                                            GMULTI_ERROR_SEND_FAILED,
                                                            "could not send"), TRUE);
       return GMULTI_PROTOCOL_CLOSE;
     }
-  gmulti_stream_request_sent (transfer);
+  gmulti_stream_request_sent (run);
   gmulti_connection_want (conn, GMULTI_POLL_IN);
   return GMULTI_PROTOCOL_OK;
 }
@@ -550,7 +552,7 @@ fail_all (GMultiConnection *conn,
       FakeStream stream = g_array_index (fake->streams, FakeStream, 0);
 
       g_array_remove_index (fake->streams, 0);
-      gmulti_stream_failed (stream.transfer, g_error_copy (error),
+      gmulti_stream_failed (stream.run, g_error_copy (error),
                             allow_retry && !stream.got_head);
     }
 }
@@ -577,49 +579,61 @@ fake_frame (GMultiConnection *conn,
     case 'H':
       {
         g_autofree char *status = g_strndup ((const char *) payload, length);
-        GMultiTransfer *transfer = stream->transfer;
+        GMultiRun *run = stream->run;
 
         stream->got_head = TRUE;
-        transfer->status = (guint) g_ascii_strtoull (status, NULL, 10);
-        g_clear_pointer (&transfer->response_headers, gmulti_headers_unref);
-        transfer->response_headers = gmulti_headers_new ();
-        gmulti_headers_append (transfer->response_headers, "X-Stream", status, NULL);
-        if (gmulti_stream_headers (transfer, NULL) == GMULTI_STREAM_FAILED)
-          g_array_remove_index (fake->streams, index);
+        run->status = (guint) g_ascii_strtoull (status, NULL, 10);
+        g_clear_pointer (&run->response_headers, gmulti_headers_unref);
+        run->response_headers = gmulti_headers_new ();
+        gmulti_headers_append (run->response_headers, "X-Stream", status, NULL);
+        switch (gmulti_stream_headers (run, NULL))
+          {
+          case GMULTI_STREAM_FAILED:
+            g_array_remove_index (fake->streams, index);
+            break;
+          case GMULTI_STREAM_DELIVER:
+            stream->body = gmulti_run_body_sink (run);
+            break;
+          case GMULTI_STREAM_DISCARD:
+          default:
+            break;
+          }
       }
       break;
     case 'D':
       {
         GError *error = NULL;
 
-        if (!gmulti_transfer_deliver_body (stream->transfer, payload, length, &error))
+        /* A pause (STOPPED) keeps nothing back here: the bytes were taken. */
+        if (stream->body != NULL &&
+            gmulti_body_writer_write (stream->body, payload, length, &error) ==
+            GMULTI_BODY_ERROR)
           {
-            GMultiTransfer *transfer = stream->transfer;
+            GMultiRun *run = stream->run;
 
             g_array_remove_index (fake->streams, index);
             if (error == NULL)
               error = g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED, "abort");
-            gmulti_stream_failed (transfer, error, FALSE);
+            gmulti_stream_failed (run, error, FALSE);
             return;
           }
-        gmulti_transfer_report_progress (stream->transfer, FALSE);
       }
       break;
     case 'E':
       {
-        GMultiTransfer *transfer = stream->transfer;
+        GMultiRun *run = stream->run;
 
         g_array_remove_index (fake->streams, index);
-        gmulti_stream_done (transfer);
+        gmulti_stream_done (run);
       }
       break;
     case 'F':
       {
-        GMultiTransfer *transfer = stream->transfer;
+        GMultiRun *run = stream->run;
 
         g_array_remove_index (fake->streams, index);
         /* A transport error code, yet not safe to retry: the flag decides. */
-        gmulti_stream_failed (transfer,
+        gmulti_stream_failed (run,
                               g_error_new (GMULTI_ERROR, GMULTI_ERROR_CONNECTION_CLOSED,
                                            "%.*s", (int) length, payload),
                               FALSE);
@@ -682,17 +696,17 @@ fake_event (GMultiConnection *conn,
 
 static GMultiProtocolResult
 fake_nothing (GMultiConnection *conn,
-              GMultiTransfer   *transfer)
+              GMultiRun        *run)
 {
   return GMULTI_PROTOCOL_OK;
 }
 
 static GMultiProtocolResult
 fake_reset_stream (GMultiConnection *conn,
-                   GMultiTransfer   *transfer)
+                   GMultiRun        *run)
 {
   FakeConn *fake = fake_of (conn);
-  gint index = find_transfer (fake, transfer);
+  gint index = find_run (fake, run);
 
   g_assert_cmpint (index, >=, 0);
   fake_n_resets++;

@@ -988,8 +988,8 @@ test_progress (void)
   g_assert_cmpuint (notified (&log, "progress"), ==, 0);  /* still unknown: -1 */
 
   /* Once the interval has passed, an unforced report goes out again. */
-  transfer->bytes_expected = 40;
-  transfer->bytes_sent = 5;
+  transfer->run.bytes_expected = 40;
+  transfer->run.bytes_sent = 5;
   transfer->last_progress_us = g_get_monotonic_time () - 2 * GMULTI_PROGRESS_INTERVAL_US;
   gmulti_transfer_report_progress (transfer, FALSE);
   g_assert_cmpuint (progress, ==, 3);
@@ -1006,7 +1006,7 @@ test_progress (void)
   g_assert_cmpuint (notified_total (&log), ==, 4);
 
   /* The fraction never goes above 1. */
-  transfer->bytes_received = 80;
+  transfer->run.bytes_received = 80;
   g_object_get (transfer, "progress", &fraction, NULL);
   g_assert_cmpfloat (fraction, ==, 1.0);
 
@@ -1068,15 +1068,15 @@ test_response_and_finish (void)
   gmulti_transfer_set_state (transfer, GMULTI_TRANSFER_RECEIVING);
   g_assert_cmpuint (notified (&log, "state"), ==, 1);
 
-  transfer->status = 404;
-  transfer->reason = g_strdup ("Not Found");
-  transfer->response_headers = gmulti_headers_new ();
-  transfer->bytes_expected = 9;
-  gmulti_headers_append (transfer->response_headers, "Content-Type", "text/plain", NULL);
+  transfer->run.status = 404;
+  transfer->run.reason = g_strdup ("Not Found");
+  transfer->run.response_headers = gmulti_headers_new ();
+  transfer->run.bytes_expected = 9;
+  gmulti_headers_append (transfer->run.response_headers, "Content-Type", "text/plain", NULL);
   gmulti_transfer_emit_response_headers (transfer);
   g_assert_cmpuint (seen.count, ==, 1);
   g_assert_cmpuint (seen.status, ==, 404);
-  g_assert_true (seen.headers == transfer->response_headers);
+  g_assert_true (seen.headers == transfer->run.response_headers);
   g_assert_cmpuint (notified (&log, "status"), ==, 1);
   g_assert_cmpuint (notified (&log, "bytes-expected"), ==, 1);
   g_assert_cmpstr (gmulti_transfer_get_reason_phrase (transfer), ==, "Not Found");
@@ -1130,8 +1130,8 @@ test_signals_blocked (void)
 
   gmulti_transfer_reset_response (transfer);
   gmulti_transfer_set_state (transfer, GMULTI_TRANSFER_RECEIVING);
-  transfer->status = 200;
-  transfer->bytes_expected = 2;
+  transfer->run.status = 200;
+  transfer->run.bytes_expected = 2;
   gmulti_transfer_emit_response_headers (transfer);
   g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "ok", 2, NULL));
   gmulti_transfer_report_progress (transfer, TRUE);
@@ -1170,19 +1170,19 @@ test_signals_blocked (void)
 static void
 fill_response (GMultiTransfer *transfer)
 {
-  transfer->status = 200;
-  transfer->reason = g_strdup ("OK");
-  transfer->response_headers = gmulti_headers_new ();
-  transfer->response_trailers = gmulti_headers_new ();
+  transfer->run.status = 200;
+  transfer->run.reason = g_strdup ("OK");
+  transfer->run.response_headers = gmulti_headers_new ();
+  transfer->run.response_trailers = gmulti_headers_new ();
   g_assert_true (gmulti_transfer_deliver_body (transfer, (const guint8 *) "body", 4, NULL));
-  g_free (transfer->effective_uri);
-  transfer->effective_uri = g_strdup ("http://elsewhere.example/");
-  transfer->bytes_expected = 4;
-  transfer->bytes_sent = 3;
-  transfer->metrics.total_time = 1234;
-  transfer->metrics.redirect_count = 2;
-  g_clear_error (&transfer->error);
-  transfer->error = g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_PROTOCOL, "bad");
+  g_free (transfer->run.effective_uri);
+  transfer->run.effective_uri = g_strdup ("http://elsewhere.example/");
+  transfer->run.bytes_expected = 4;
+  transfer->run.bytes_sent = 3;
+  transfer->run.metrics.total_time = 1234;
+  transfer->run.metrics.redirect_count = 2;
+  g_clear_error (&transfer->run.error);
+  transfer->run.error = g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_PROTOCOL, "bad");
   transfer->last_progress_us = 99;
 }
 
@@ -1214,7 +1214,7 @@ test_reset (void)
   g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, 0);
   g_assert_cmpint (gmulti_transfer_get_bytes_expected (transfer), ==, -1);
   g_assert_cmpuint (gmulti_transfer_get_bytes_sent (transfer), ==, 0);
-  g_assert_true (memcmp (&transfer->metrics, &zero, sizeof zero) == 0);
+  g_assert_true (memcmp (&transfer->run.metrics, &zero, sizeof zero) == 0);
   g_assert_null (gmulti_transfer_get_error (transfer));
   g_assert_cmpint (transfer->last_progress_us, ==, 0);
   g_assert_true (gmulti_transfer_is_paused (transfer));
@@ -1235,9 +1235,9 @@ test_reset (void)
   g_assert_cmpuint (gmulti_transfer_get_bytes_sent (transfer), ==, 0);
   g_assert_cmpint (transfer->last_progress_us, ==, 0);
   g_assert_cmpstr (gmulti_transfer_get_effective_uri (transfer), ==, "http://elsewhere.example/");
-  g_assert_cmpint (transfer->metrics.total_time, ==, 1234);
-  g_assert_cmpuint (transfer->metrics.redirect_count, ==, 2);
-  g_assert_cmpuint (transfer->metrics.body_bytes_received, ==, 4);
+  g_assert_cmpint (transfer->run.metrics.total_time, ==, 1234);
+  g_assert_cmpuint (transfer->run.metrics.redirect_count, ==, 2);
+  g_assert_cmpuint (transfer->run.metrics.body_bytes_received, ==, 4);
   g_assert_error ((GError *) gmulti_transfer_get_error (transfer),
                   GMULTI_ERROR, GMULTI_ERROR_PROTOCOL);
   g_assert_cmpint (gmulti_transfer_read_request_body (transfer, buf, sizeof buf, NULL), ==, 7);
@@ -1256,7 +1256,7 @@ test_pause_resume (void)
 
   gmulti_transfer_pause (transfer);
   g_assert_true (gmulti_transfer_is_paused (transfer));
-  g_assert_true (transfer->paused);
+  g_assert_true (transfer->run.paused);
   g_object_get (transfer, "paused", &paused, NULL);
   g_assert_true (paused);
   g_assert_cmpuint (notified (&log, "paused"), ==, 1);
@@ -1283,10 +1283,10 @@ test_metrics (void)
   g_autoptr(GMultiMetrics) copy = NULL;
   GMultiMetrics *boxed;
 
-  g_assert_true (metrics == &transfer->metrics);
+  g_assert_true (metrics == &transfer->run.metrics);
   g_assert_true (G_TYPE_IS_BOXED (GMULTI_TYPE_METRICS));
 
-  transfer->metrics = (GMultiMetrics) {
+  transfer->run.metrics = (GMultiMetrics) {
     .name_lookup_time = 1,
     .connect_time = 2,
     .tls_time = 3,
@@ -1306,7 +1306,7 @@ test_metrics (void)
   copy = gmulti_metrics_copy (metrics);
   g_assert_true (copy != metrics);
   /* The copy does not follow later changes. */
-  transfer->metrics.total_time = 700;
+  transfer->run.metrics.total_time = 700;
 
   g_assert_cmpint (gmulti_metrics_get_name_lookup_time (copy), ==, 1);
   g_assert_cmpint (gmulti_metrics_get_connect_time (copy), ==, 2);

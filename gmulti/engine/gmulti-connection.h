@@ -47,7 +47,7 @@ struct _GMultiConnection {
   /* Once connected: the protocol and its state (streams, framing). */
   const GMultiProtocol *protocol;
   gpointer protocol_state;
-  GMultiTransfer *connecting;    /* until then: the transfer it is opened for */
+  GMultiRun *connecting;         /* until then: the run it is opened for */
 
   int low_water;                 /* SO_RCVLOWAT as last set; 0 = the kernel's default */
   guint n_receives;              /* readable events handled */

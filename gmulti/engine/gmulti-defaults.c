@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include "gmulti-defaults.h"
-#include "gmulti-transfer-private.h"
 #include "gmulti-http1-request.h"
 
 static GMultiDefaults *

@@ -4,8 +4,14 @@
 #include <glib.h>
 
 #include "gmulti-tls-options.h"
+#include "gmulti-version.h"
 
 G_BEGIN_DECLS
+
+/* The connect timeout of a transfer that sets none (docs/limits.md). */
+#define GMULTI_DEFAULT_CONNECT_TIMEOUT_MS 30000
+/* Sent by sessions and gmulti_transfer_perform() with requests that set none. */
+#define GMULTI_DEFAULT_USER_AGENT "gmulti/" GMULTI_VERSION_S
 
 /* What a transfer gets for the options it leaves unset: one immutable, reference-counted
  * value per engine (gmulti_engine_set_defaults()). A session replaces its engine's

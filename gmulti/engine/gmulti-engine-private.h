@@ -2,7 +2,7 @@
 #pragma once
 
 #include "gmulti-engine.h"
-#include "gmulti-transfer-private.h"
+#include "gmulti-transfer-run.h"
 #include "gmulti-socket-table.h"
 #include "gmulti-timer-heap.h"
 #include "gmulti-resolver.h"
@@ -113,7 +113,7 @@ void     gmulti_engine_grow_scratch     (GMultiEngine *self);
 /* The transfer's exchange ended (gmulti-engine-stream.c): success (error NULL) or
  * failure. It no longer uses a connection. */
 void     gmulti_engine_finish_transfer  (GMultiEngine   *self,
-                                         GMultiTransfer *transfer,
+                                         GMultiRun      *run,
                                          GError         *error);
 /* A connection became free (idle) or went away: wake a pending transfer. */
 void     gmulti_engine_connection_idle  (GMultiEngine     *self,
@@ -121,18 +121,18 @@ void     gmulti_engine_connection_idle  (GMultiEngine     *self,
 void     gmulti_engine_connection_gone  (GMultiEngine     *self,
                                          GMultiConnection *conn);
 void     gmulti_engine_update_transfer_timer (GMultiEngine   *self,
-                                              GMultiTransfer *transfer);
+                                              GMultiRun      *run);
 void     gmulti_engine_arm_connection_timer  (GMultiEngine     *self,
                                               GMultiConnection *conn,
                                               gint64            deadline);
 /* The transfer read its share in this event (GMULTI_RECEIVE_BUDGET): it is stepped
  * again only in a turn of the timer, that is after the other sockets. */
 void     gmulti_engine_yield            (GMultiEngine   *self,
-                                         GMultiTransfer *transfer);
+                                         GMultiRun      *run);
 void     gmulti_engine_schedule         (GMultiEngine   *self,
-                                         GMultiTransfer *transfer);
-/* Called by GMultiTransfer when the application resumes a paused transfer. */
-void     gmulti_engine_transfer_resumed (GMultiTransfer *transfer);
+                                         GMultiRun      *run);
+/* Called by the run's owner when the application resumes it after a pause. */
+void     gmulti_engine_run_resumed      (GMultiRun      *run);
 
 /* Replaces the defaults of transfers (a session's, or gmulti_transfer_perform()'s):
  * runs that start from now on take @defaults; runs under way keep theirs. */
@@ -144,71 +144,71 @@ G_END_DECLS
 /* gmulti-engine-transfer.c: the life of a transfer inside the engine. */
 G_BEGIN_DECLS
 void     gmulti_engine_step_transfer     (GMultiEngine   *self,
-                                          GMultiTransfer *transfer);
+                                          GMultiRun      *run);
 void     gmulti_engine_transfer_deadline (GMultiEngine   *self,
-                                          GMultiTransfer *transfer);
+                                          GMultiRun      *run);
 void     gmulti_engine_detach_transfer   (GMultiEngine   *self,
-                                          GMultiTransfer *transfer);
+                                          GMultiRun      *run);
 void     gmulti_engine_abort_transfer    (GMultiEngine   *self,
-                                          GMultiTransfer *transfer,
+                                          GMultiRun      *run,
                                           GError         *error);
 /* A waiting transfer the pool picked (gmulti_pool_can_start() holds): starts it. */
 void     gmulti_engine_start_waiter      (GMultiEngine   *self,
-                                          GMultiTransfer *transfer,
+                                          GMultiRun      *run,
                                           GMultiHost     *host);
-/* @conn (from the pool, or just connected for @transfer) carries @transfer's request
+/* @conn (from the pool, or just connected for @run) carries @run's request
  * now, on a stream of its own. */
 void     gmulti_engine_begin_exchange    (GMultiEngine     *self,
-                                          GMultiTransfer   *transfer,
+                                          GMultiRun        *run,
                                           GMultiConnection *conn);
 void     gmulti_engine_set_phase         (GMultiEngine   *self,
-                                          GMultiTransfer *transfer,
+                                          GMultiRun      *run,
                                           GMultiRunPhase  phase);
 void     gmulti_engine_update_resolver_interest (GMultiEngine *self);
 
 /* gmulti-pool.c: connections by origin, limits and the pending queue. */
 GMultiHost *gmulti_pool_get_host          (GMultiEngine        *self,
                                            const GMultiPoolKey *key);
-/* Whether @transfer may have a connection to @host now: one with room for its stream
+/* Whether @run may have a connection to @host now: one with room for its stream
  * (idle, or a multiplexing one in use), or room within the limits for a new one
  * (closing the oldest idle connection if that makes the room). */
 gboolean gmulti_pool_can_start            (GMultiEngine   *self,
                                            GMultiHost     *host,
-                                           GMultiTransfer *transfer);
-/* A connection to @host for @transfer: one with room (*@is_new FALSE), or a new one,
+                                           GMultiRun      *run);
+/* A connection to @host for @run: one with room (*@is_new FALSE), or a new one,
  * not connected yet, after closing what had to give way; NULL, changing nothing, when
  * it cannot have one now (exactly when gmulti_pool_can_start() says so). */
 GMultiConnection *gmulti_pool_acquire     (GMultiEngine   *self,
                                            GMultiHost     *host,
-                                           GMultiTransfer *transfer,
+                                           GMultiRun      *run,
                                            gboolean       *is_new);
-/* Puts @transfer at the end of the pending queue, or takes it off (it must be on it). */
+/* Puts @run at the end of the pending queue, or takes it off (it must be on it). */
 void     gmulti_pool_wait                 (GMultiEngine   *self,
                                            GMultiHost     *host,
-                                           GMultiTransfer *transfer);
+                                           GMultiRun      *run);
 void     gmulti_pool_unwait               (GMultiEngine   *self,
-                                           GMultiTransfer *transfer);
+                                           GMultiRun      *run);
 /* Starts, oldest first, every waiting transfer that can start now. Called when
  * pool_changed is set, where no exchange is on the stack: before a new transfer asks
  * for a connection, and at the end of each engine call. */
 void     gmulti_pool_dispatch             (GMultiEngine *self);
 /* A limit was raised or lowered: waiters are looked at again. */
 void     gmulti_pool_limits_changed       (GMultiEngine *self);
-/* The protocol's operations on a connected @conn for @transfer's stream; the pool
+/* The protocol's operations on a connected @conn for @run's stream; the pool
  * pools or closes the connection as each one's result says. */
 void     gmulti_pool_start_stream         (GMultiEngine     *self,
                                            GMultiConnection *conn,
-                                           GMultiTransfer   *transfer);
+                                           GMultiRun        *run);
 void     gmulti_pool_resume_stream        (GMultiEngine     *self,
                                            GMultiConnection *conn,
-                                           GMultiTransfer   *transfer);
+                                           GMultiRun        *run);
 void     gmulti_pool_stream_timeout       (GMultiEngine     *self,
                                            GMultiConnection *conn,
-                                           GMultiTransfer   *transfer);
-/* @transfer, no longer using @conn (run.conn cleared), leaves its stream early. */
+                                           GMultiRun        *run);
+/* @run, no longer using @conn (run->conn cleared), leaves its stream early. */
 void     gmulti_pool_reset_stream         (GMultiEngine     *self,
                                            GMultiConnection *conn,
-                                           GMultiTransfer   *transfer);
+                                           GMultiRun        *run);
 void     gmulti_pool_close                (GMultiEngine     *self,
                                            GMultiConnection *conn);
 void     gmulti_pool_close_all            (GMultiEngine     *self,

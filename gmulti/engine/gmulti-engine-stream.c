@@ -16,51 +16,49 @@
 #define GMULTI_EXPECT_CONTINUE_WAIT_US (1000 * G_TIME_SPAN_MILLISECOND)
 
 void
-gmulti_stream_wait_continue (GMultiTransfer *transfer)
+gmulti_stream_wait_continue (GMultiRun *run)
 {
-  GMultiEngine *engine = transfer->run.engine;
+  GMultiEngine *engine = run->engine;
 
-  transfer->run.continue_deadline = engine->now + GMULTI_EXPECT_CONTINUE_WAIT_US;
-  gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_WAIT_CONTINUE);
+  run->continue_deadline = engine->now + GMULTI_EXPECT_CONTINUE_WAIT_US;
+  gmulti_engine_set_phase (engine, run, GMULTI_RUN_WAIT_CONTINUE);
 }
 
 void
-gmulti_stream_continue (GMultiTransfer *transfer)
+gmulti_stream_continue (GMultiRun *run)
 {
-  transfer->run.continue_deadline = 0;
-  gmulti_engine_set_phase (transfer->run.engine, transfer, GMULTI_RUN_SENDING);
+  run->continue_deadline = 0;
+  gmulti_engine_set_phase (run->engine, run, GMULTI_RUN_SENDING);
 }
 
 void
-gmulti_stream_request_sent (GMultiTransfer *transfer)
+gmulti_stream_request_sent (GMultiRun *run)
 {
   /* Still waiting for "100 Continue" means the body was dropped: an early answer. */
-  if (transfer->run.phase == GMULTI_RUN_SENDING)
-    gmulti_engine_set_phase (transfer->run.engine, transfer, GMULTI_RUN_RECEIVING);
+  if (run->phase == GMULTI_RUN_SENDING)
+    gmulti_engine_set_phase (run->engine, run, GMULTI_RUN_RECEIVING);
 }
 
 /* The response head says redirect and the transfer follows redirects. */
 static gboolean
-wants_redirect (GMultiTransfer *transfer)
+wants_redirect (GMultiRun *run)
 {
-  guint status = transfer->status;
+  guint status = run->status;
 
-  if (!transfer->follow_redirects)
+  if (!run->request.follow_redirects)
     return FALSE;
   if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)
     return FALSE;
-  return transfer->response_headers != NULL &&
-         gmulti_headers_get_one (transfer->response_headers, "Location") != NULL;
+  return run->response_headers != NULL &&
+         gmulti_headers_get_one (run->response_headers, "Location") != NULL;
 }
 
 GMultiStreamVerdict
-gmulti_stream_headers (GMultiTransfer *transfer,
+gmulti_stream_headers (GMultiRun      *run,
                        GError         *body_error)
 {
-  GMultiTransferRun *run = &transfer->run;
-
-  gmulti_engine_set_phase (run->engine, transfer, GMULTI_RUN_RECEIVING);
-  run->following = wants_redirect (transfer);
+  gmulti_engine_set_phase (run->engine, run, GMULTI_RUN_RECEIVING);
+  run->following = wants_redirect (run);
   if (run->following)
     {
       g_clear_error (&body_error);
@@ -68,21 +66,21 @@ gmulti_stream_headers (GMultiTransfer *transfer,
     }
   if (G_UNLIKELY (body_error != NULL))
     {
-      gmulti_stream_failed (transfer, body_error, FALSE);
+      gmulti_stream_failed (run, body_error, FALSE);
       return GMULTI_STREAM_FAILED;
     }
-  gmulti_transfer_emit_response_headers (transfer);
+  gmulti_run_notify_response_head (run);
   return GMULTI_STREAM_DELIVER;
 }
 
 void
-gmulti_stream_done (GMultiTransfer *transfer)
+gmulti_stream_done (GMultiRun *run)
 {
-  GMultiEngine *engine = transfer->run.engine;
+  GMultiEngine *engine = run->engine;
 
-  transfer->run.conn = NULL;
-  gmulti_transfer_report_progress (transfer, TRUE);
-  gmulti_engine_finish_transfer (engine, transfer, NULL);
+  run->conn = NULL;
+  gmulti_run_notify_progress (run, TRUE);
+  gmulti_engine_finish_transfer (engine, run, NULL);
 }
 
 static gboolean
@@ -103,11 +101,9 @@ method_is_idempotent (const char *method)
  * not be (*@error may get a prefix saying why). */
 static gboolean
 retry (GMultiEngine   *engine,
-       GMultiTransfer *transfer,
+       GMultiRun      *run,
        GError        **error)
 {
-  GMultiTransferRun *run = &transfer->run;
-
   if (run->retried_stale || run->conn_is_new)
     return FALSE;
   if (!method_is_idempotent (run->method))
@@ -117,39 +113,38 @@ retry (GMultiEngine   *engine,
                                "the server may have acted on it: "), run->method);
       return FALSE;
     }
-  if (gmulti_transfer_has_request_body (transfer) && !run->body_dropped &&
-      !gmulti_transfer_rewind_request_body (transfer))
+  if (run->request.has_body && !run->body_dropped &&
+      !gmulti_run_rewind_body (run))
     {
       g_prefix_error (error, _("The %s request was not sent again on a new connection, as "
                                "its body cannot be sent again: "), run->method);
       return FALSE;
     }
 
-  g_debug ("Retrying %s on a fresh connection: %s", transfer->effective_uri, (*error)->message);
+  g_debug ("Retrying %s on a fresh connection: %s", run->effective_uri, (*error)->message);
   g_clear_error (error);
   run->retried_stale = TRUE;
-  g_clear_pointer (&run->unsent, g_byte_array_unref);
-  gmulti_transfer_begin_hop (transfer);
-  gmulti_engine_set_phase (engine, transfer, GMULTI_RUN_INIT);
-  gmulti_engine_schedule (engine, transfer);
+  gmulti_run_notify_new_hop (run);
+  gmulti_engine_set_phase (engine, run, GMULTI_RUN_INIT);
+  gmulti_engine_schedule (engine, run);
   return TRUE;
 }
 
 void
-gmulti_stream_failed (GMultiTransfer *transfer,
+gmulti_stream_failed (GMultiRun      *run,
                       GError         *error,
                       gboolean        retry_safe)
 {
-  GMultiEngine *engine = transfer->run.engine;
+  GMultiEngine *engine = run->engine;
 
-  transfer->run.conn = NULL;
-  if (retry_safe && retry (engine, transfer, &error))
+  run->conn = NULL;
+  if (retry_safe && retry (engine, run, &error))
     return;
-  gmulti_engine_abort_transfer (engine, transfer, error);
+  gmulti_engine_abort_transfer (engine, run, error);
 }
 
 void
-gmulti_stream_yield (GMultiTransfer *transfer)
+gmulti_stream_yield (GMultiRun *run)
 {
-  gmulti_engine_yield (transfer->run.engine, transfer);
+  gmulti_engine_yield (run->engine, run);
 }

@@ -145,10 +145,10 @@ flush (GMultiEngine *self)
 }
 
 static void
-release_transfer (GMultiEngine   *self,
-                  GMultiTransfer *transfer)
+release_transfer (GMultiEngine *self,
+                  GMultiRun    *run)
 {
-  GMultiTransferRun *run = &transfer->run;
+  GMultiTransfer *owner = run->owner;
 
   if (run->in_messages)
     {
@@ -159,7 +159,7 @@ release_transfer (GMultiEngine   *self,
     {
       self->n_running--;
       /* Whatever had arrived is not a response: the result says it was stopped. */
-      gmulti_transfer_cancelled (transfer, FALSE);
+      gmulti_run_notify_cancelled (run, FALSE);
     }
   g_queue_unlink (&self->transfers, &run->link);
   run->engine = NULL;
@@ -173,10 +173,9 @@ release_transfer (GMultiEngine   *self,
   run->total_deadline = run->connect_deadline = run->continue_deadline = 0;
   run->low_speed_check = run->low_speed_since = 0;
   run->low_speed_bytes = 0;
-  gmulti_transfer_run_clear (run);
-  if (transfer->state != GMULTI_TRANSFER_DONE)
-    gmulti_transfer_set_state (transfer, GMULTI_TRANSFER_IDLE);
-  g_object_unref (transfer);
+  gmulti_run_clear (run);
+  gmulti_run_notify_released (run);
+  g_object_unref (owner);
 }
 
 /* Stops everything after a socket or timer function failed. */
@@ -186,10 +185,10 @@ stop (GMultiEngine *self)
   self->stopped = TRUE;
   for (GList *l = self->transfers.head; l != NULL; l = l->next)
     {
-      GMultiTransfer *transfer = l->data;
+      GMultiRun *run = l->data;
 
-      if (transfer->run.phase != GMULTI_RUN_DONE)
-        gmulti_engine_abort_transfer (self, transfer,
+      if (run->phase != GMULTI_RUN_DONE)
+        gmulti_engine_abort_transfer (self, run,
                                       g_error_new_literal (GMULTI_ERROR,
                                                            GMULTI_ERROR_ENGINE_STOPPED,
                                                            _("The engine stopped because a socket or timer callback failed")));
@@ -272,10 +271,10 @@ gmulti_engine_unref (GMultiEngine *self)
       self->now = g_get_monotonic_time ();
       while (self->transfers.head != NULL)
         {
-          GMultiTransfer *transfer = self->transfers.head->data;
+          GMultiRun *run = self->transfers.head->data;
 
-          gmulti_engine_detach_transfer (self, transfer);
-          release_transfer (self, transfer);
+          gmulti_engine_detach_transfer (self, run);
+          release_transfer (self, run);
         }
       gmulti_pool_close_all (self, FALSE);
       if (self->resolver_socket != NULL)
@@ -367,14 +366,12 @@ gmulti_engine_set_timer_func (GMultiEngine   *self,
 /* Puts the transfer on the ready or the yielded queue, unless it is on one already. */
 static void
 enqueue (GMultiEngine   *self,
-         GMultiTransfer *transfer,
+         GMultiRun      *run,
          gboolean        yielded)
 {
-  GMultiTransferRun *run = &transfer->run;
-
   if (run->in_ready)
     return;
-  run->ready_link.data = transfer;
+  run->ready_link.data = run;
   g_queue_push_tail_link (yielded ? &self->yielded : &self->ready, &run->ready_link);
   run->in_ready = TRUE;
   run->in_yielded = yielded;
@@ -382,16 +379,16 @@ enqueue (GMultiEngine   *self,
 
 void
 gmulti_engine_yield (GMultiEngine   *self,
-                     GMultiTransfer *transfer)
+                     GMultiRun      *run)
 {
-  enqueue (self, transfer, TRUE);
+  enqueue (self, run, TRUE);
 }
 
 void
 gmulti_engine_schedule (GMultiEngine   *self,
-                        GMultiTransfer *transfer)
+                        GMultiRun      *run)
 {
-  enqueue (self, transfer, FALSE);
+  enqueue (self, run, FALSE);
 }
 
 /* A turn of the timer: what yielded waits no longer. */
@@ -402,9 +399,9 @@ release_yielded (GMultiEngine *self)
 
   while ((link = g_queue_pop_head_link (&self->yielded)) != NULL)
     {
-      GMultiTransfer *transfer = link->data;
+      GMultiRun *run = link->data;
 
-      transfer->run.in_yielded = FALSE;
+      run->in_yielded = FALSE;
       g_queue_push_tail_link (&self->ready, link);
     }
 }
@@ -431,12 +428,12 @@ GMultiEngineResult
 gmulti_engine_add (GMultiEngine   *self,
                    GMultiTransfer *transfer)
 {
-  GMultiTransferRun *run;
+  GMultiRun *run;
 
   if (self == NULL || !GMULTI_IS_TRANSFER (transfer))
     return GMULTI_ENGINE_BAD_ARGUMENT;
 
-  run = &transfer->run;
+  run = gmulti_transfer_get_run (transfer);
   if (run->engine == self)
     return GMULTI_ENGINE_ADDED_ALREADY;
   if (run->engine != NULL)
@@ -448,14 +445,13 @@ gmulti_engine_add (GMultiEngine   *self,
 
   g_object_ref (transfer);
   run->engine = self;
-  run->link.data = transfer;
-  run->message_link.data = transfer;
+  run->link.data = run;
+  run->message_link.data = run;
   g_queue_push_tail_link (&self->transfers, &run->link);
   self->n_running++;
-  gmulti_transfer_reset_response (transfer);
   run->phase = GMULTI_RUN_INIT;
-  gmulti_transfer_set_state (transfer, GMULTI_TRANSFER_PENDING);
-  gmulti_engine_schedule (self, transfer);
+  gmulti_run_notify_added (run);
+  gmulti_engine_schedule (self, run);
 
   return end (self);
 }
@@ -483,17 +479,20 @@ GMultiEngineResult
 gmulti_engine_remove (GMultiEngine   *self,
                       GMultiTransfer *transfer)
 {
+  GMultiRun *run;
+
   if (self == NULL || !GMULTI_IS_TRANSFER (transfer))
     return GMULTI_ENGINE_BAD_ARGUMENT;
-  if (transfer->run.engine == NULL)
+  run = gmulti_transfer_get_run (transfer);
+  if (run->engine == NULL)
     return GMULTI_ENGINE_OK;
-  if (transfer->run.engine != self)
+  if (run->engine != self)
     return GMULTI_ENGINE_BAD_TRANSFER;
   if (!begin (self))
     return GMULTI_ENGINE_RECURSIVE_CALL;
 
-  gmulti_engine_detach_transfer (self, transfer);
-  release_transfer (self, transfer);
+  gmulti_engine_detach_transfer (self, run);
+  release_transfer (self, run);
   return end (self);
 }
 
@@ -508,10 +507,9 @@ run_timers (GMultiEngine *self)
 
       if (timer->kind == GMULTI_TIMER_TRANSFER)
         {
-          GMultiTransferRun *run = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (GMultiTransferRun, timer));
-          GMultiTransfer *transfer = G_STRUCT_MEMBER_P (run, -G_STRUCT_OFFSET (GMultiTransfer, run));
+          GMultiRun *run = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (GMultiRun, timer));
 
-          gmulti_engine_transfer_deadline (self, transfer);
+          gmulti_engine_transfer_deadline (self, run);
         }
       else
         {
@@ -532,10 +530,10 @@ run_ready (GMultiEngine *self)
   while (n-- > 0 && self->ready.head != NULL)
     {
       GList *link = g_queue_pop_head_link (&self->ready);
-      GMultiTransfer *transfer = link->data;
+      GMultiRun *run = link->data;
 
-      transfer->run.in_ready = FALSE;
-      gmulti_engine_step_transfer (self, transfer);
+      run->in_ready = FALSE;
+      gmulti_engine_step_transfer (self, run);
     }
 }
 
@@ -958,7 +956,7 @@ gmulti_engine_info_read (GMultiEngine *self,
                          guint        *queued)
 {
   GList *link;
-  GMultiTransfer *transfer;
+  GMultiRun *run;
 
   if (queued != NULL)
     *queued = 0;
@@ -966,11 +964,11 @@ gmulti_engine_info_read (GMultiEngine *self,
     return NULL;
 
   link = g_queue_pop_head_link (&self->messages);
-  transfer = link->data;
-  transfer->run.in_messages = FALSE;
+  run = link->data;
+  run->in_messages = FALSE;
   if (queued != NULL)
     *queued = self->messages.length;
-  return &transfer->run.message;
+  return &run->message;
 }
 
 /**
@@ -1244,13 +1242,13 @@ gmulti_engine_arm_connection_timer (GMultiEngine     *self,
 }
 
 void
-gmulti_engine_transfer_resumed (GMultiTransfer *transfer)
+gmulti_engine_run_resumed (GMultiRun *run)
 {
-  GMultiEngine *self = transfer->run.engine;
+  GMultiEngine *self = run->engine;
 
-  if (self == NULL || transfer->run.phase == GMULTI_RUN_DONE)
+  if (self == NULL || run->phase == GMULTI_RUN_DONE)
     return;
-  gmulti_engine_schedule (self, transfer);
+  gmulti_engine_schedule (self, run);
   /* From outside the engine, ask for the timer now; inside, the turn's end does. */
   if (!self->busy && begin (self))
     end (self);

@@ -86,11 +86,11 @@ total_is_full (GMultiEngine *self)
 gboolean
 gmulti_pool_can_start (GMultiEngine   *self,
                        GMultiHost     *host,
-                       GMultiTransfer *transfer)
+                       GMultiRun      *run)
 {
   /* A retry goes out on a fresh connection: another idle one may be stale just the
    * same (a server closing idle connections closes more than one). */
-  gboolean fresh = transfer->run.retried_stale;
+  gboolean fresh = run->retried_stale;
 
   if (!fresh && usable_idle (host) != NULL)
     return TRUE;
@@ -104,11 +104,11 @@ gmulti_pool_can_start (GMultiEngine   *self,
 GMultiConnection *
 gmulti_pool_acquire (GMultiEngine   *self,
                      GMultiHost     *host,
-                     GMultiTransfer *transfer,
+                     GMultiRun      *run,
                      gboolean       *is_new)
 {
-  const GMultiPoolKey *key = &transfer->run.pool_key;
-  gboolean fresh = transfer->run.retried_stale;
+  const GMultiPoolKey *key = &run->pool_key;
+  gboolean fresh = run->retried_stale;
   GMultiConnection *conn;
 
   if (!fresh && (conn = usable_idle (host)) != NULL)
@@ -150,13 +150,11 @@ gmulti_pool_acquire (GMultiEngine   *self,
 void
 gmulti_pool_wait (GMultiEngine   *self,
                   GMultiHost     *host,
-                  GMultiTransfer *transfer)
+                  GMultiRun      *run)
 {
-  GMultiTransferRun *run = &transfer->run;
-
   g_assert (!run->in_pending);
-  run->pending_link.data = transfer;
-  run->host_wait_link.data = transfer;
+  run->pending_link.data = run;
+  run->host_wait_link.data = run;
   run->wait_host = host;
   run->wait_seq = self->next_wait_seq++;
   g_queue_push_tail_link (&self->pending, &run->pending_link);
@@ -168,9 +166,8 @@ gmulti_pool_wait (GMultiEngine   *self,
 
 void
 gmulti_pool_unwait (GMultiEngine   *self,
-                    GMultiTransfer *transfer)
+                    GMultiRun      *run)
 {
-  GMultiTransferRun *run = &transfer->run;
   GMultiHost *host = run->wait_host;
 
   g_queue_unlink (&self->pending, &run->pending_link);
@@ -183,15 +180,15 @@ gmulti_pool_unwait (GMultiEngine   *self,
 }
 
 /* The oldest waiter that can start now, or NULL. */
-static GMultiTransfer *
+static GMultiRun *
 next_to_start (GMultiEngine *self)
 {
-  GMultiTransfer *head, *best = NULL;
+  GMultiRun      *head, *best = NULL;
 
   if (self->pending.head == NULL)
     return NULL;
   head = self->pending.head->data;
-  if (gmulti_pool_can_start (self, head->run.wait_host, head))
+  if (gmulti_pool_can_start (self, head->wait_host, head))
     return head;
   /* Every connection is in use, none may be opened and none takes another stream:
    * nobody can start. */
@@ -203,10 +200,10 @@ next_to_start (GMultiEngine *self)
   for (GList *l = self->waiting_hosts.head; l != NULL; l = l->next)
     {
       GMultiHost *host = l->data;
-      GMultiTransfer *first = host->waiters.head->data;
+      GMultiRun      *first = host->waiters.head->data;
 
-      if (host == head->run.wait_host ||
-          (best != NULL && first->run.wait_seq > best->run.wait_seq))
+      if (host == head->wait_host ||
+          (best != NULL && first->wait_seq > best->wait_seq))
         continue;
       if (gmulti_pool_can_start (self, host, first))
         best = first;
@@ -220,13 +217,13 @@ gmulti_pool_dispatch (GMultiEngine *self)
   /* Each round starts a waiter or ends: the bound only guards against a waiter the
    * pool says may start that then waits again. */
   guint budget = self->pending.length;
-  GMultiTransfer *transfer;
+  GMultiRun *run;
 
   if (!self->pool_changed)
     return;
 
-  while (budget-- > 0 && (transfer = next_to_start (self)) != NULL)
-    gmulti_engine_start_waiter (self, transfer, transfer->run.wait_host);
+  while (budget-- > 0 && (run = next_to_start (self)) != NULL)
+    gmulti_engine_start_waiter (self, run, run->wait_host);
   self->pool_changed = FALSE;
 }
 
@@ -347,33 +344,33 @@ settle (GMultiEngine         *self,
 void
 gmulti_pool_start_stream (GMultiEngine     *self,
                           GMultiConnection *conn,
-                          GMultiTransfer   *transfer)
+                          GMultiRun        *run)
 {
-  settle (self, conn, conn->protocol->start_stream (conn, transfer));
+  settle (self, conn, conn->protocol->start_stream (conn, run));
 }
 
 void
 gmulti_pool_resume_stream (GMultiEngine     *self,
                            GMultiConnection *conn,
-                           GMultiTransfer   *transfer)
+                           GMultiRun        *run)
 {
-  settle (self, conn, conn->protocol->resume (conn, transfer));
+  settle (self, conn, conn->protocol->resume (conn, run));
 }
 
 void
 gmulti_pool_stream_timeout (GMultiEngine     *self,
                             GMultiConnection *conn,
-                            GMultiTransfer   *transfer)
+                            GMultiRun        *run)
 {
-  settle (self, conn, conn->protocol->timeout (conn, transfer));
+  settle (self, conn, conn->protocol->timeout (conn, run));
 }
 
 void
 gmulti_pool_reset_stream (GMultiEngine     *self,
                           GMultiConnection *conn,
-                          GMultiTransfer   *transfer)
+                          GMultiRun        *run)
 {
-  settle (self, conn, conn->protocol->reset_stream (conn, transfer));
+  settle (self, conn, conn->protocol->reset_stream (conn, run));
 }
 
 void
@@ -402,12 +399,12 @@ static void
 connected (GMultiEngine     *self,
            GMultiConnection *conn)
 {
-  GMultiTransfer *transfer = conn->connecting;
+  GMultiRun *run = conn->connecting;
 
   conn->connecting = NULL;
   conn->protocol = self->protocol != NULL ? self->protocol : &gmulti_http1_protocol;
   conn->protocol_state = conn->protocol->attach (conn);
-  gmulti_engine_begin_exchange (self, transfer, conn);
+  gmulti_engine_begin_exchange (self, run, conn);
 }
 
 /* After a handshake step: begin the exchange when done, fail the transfer on error. */
@@ -417,17 +414,17 @@ tls_progress (GMultiEngine     *self,
               int               r,
               GError           *error)
 {
-  GMultiTransfer *transfer = conn->connecting;
+  GMultiRun *run = conn->connecting;
 
   if (r < 0)
     {
-      gmulti_engine_abort_transfer (self, transfer, error);
+      gmulti_engine_abort_transfer (self, run, error);
       return;
     }
   if (r == 0)
     return;
 
-  transfer->metrics.tls_time = g_get_monotonic_time () - transfer->run.start_us;
+  run->metrics.tls_time = g_get_monotonic_time () - run->start_us;
   connected (self, conn);
 }
 
@@ -439,7 +436,7 @@ gmulti_pool_connection_event (GMultiEngine     *self,
 {
   if (conn->state == GMULTI_CONNECTION_CONNECTING)
     {
-      GMultiTransfer *transfer = conn->connecting;
+      GMultiRun *run = conn->connecting;
       GError *error = NULL;
       int r = gmulti_connection_connect_step (conn, sock, &error);
 
@@ -447,11 +444,11 @@ gmulti_pool_connection_event (GMultiEngine     *self,
         return;
       if (r < 0)
         {
-          gmulti_engine_abort_transfer (self, transfer, error);
+          gmulti_engine_abort_transfer (self, run, error);
           return;
         }
-      transfer->metrics.connect_time = self->now - transfer->run.start_us;
-      if (!transfer->run.tls)
+      run->metrics.connect_time = self->now - run->start_us;
+      if (!run->tls)
         {
           connected (self, conn);
           return;
@@ -459,8 +456,8 @@ gmulti_pool_connection_event (GMultiEngine     *self,
 
       if (self->tls_context == NULL)
         self->tls_context = gmulti_tls_context_new ();
-      r = gmulti_connection_start_tls (conn, self->tls_context, transfer->run.tls_config,
-                                       transfer->run.host, transfer->run.port, &error);
+      r = gmulti_connection_start_tls (conn, self->tls_context, run->tls_config,
+                                       run->host, run->port, &error);
       tls_progress (self, conn, r, error);
       return;
     }

@@ -29,22 +29,22 @@ struct _GMultiProtocol {
    * state for it, kept in conn->protocol_state until free(). */
   gpointer             (*attach)       (GMultiConnection *conn);
   void                 (*free)         (gpointer          state);
-  /* Begins @transfer's exchange on the connection (capacity() said it has room). */
+  /* Begins @run's exchange on the connection (capacity() said it has room). */
   GMultiProtocolResult (*start_stream) (GMultiConnection *conn,
-                                        GMultiTransfer   *transfer);
+                                        GMultiRun        *run);
   /* The socket is ready (the connection may be active or idle). */
   GMultiProtocolResult (*event)        (GMultiConnection *conn,
                                         GMultiEvent       events);
-  /* @transfer was resumed after a pause, or yielded its turn: goes on with it. */
+  /* @run was resumed after a pause, or yielded its turn: goes on with it. */
   GMultiProtocolResult (*resume)       (GMultiConnection *conn,
-                                        GMultiTransfer   *transfer);
-  /* The 100-continue wait of @transfer is over: its body goes now. */
+                                        GMultiRun        *run);
+  /* The 100-continue wait of @run is over: its body goes now. */
   GMultiProtocolResult (*timeout)      (GMultiConnection *conn,
-                                        GMultiTransfer   *transfer);
-  /* @transfer leaves its stream early (removed or aborted); no stream event follows.
+                                        GMultiRun        *run);
+  /* @run leaves its stream early (removed or aborted); no stream event follows.
    * IDLE when the connection is clean without it, OK when other streams go on. */
   GMultiProtocolResult (*reset_stream) (GMultiConnection *conn,
-                                        GMultiTransfer   *transfer);
+                                        GMultiRun        *run);
   /* The transport under the connection failed: each stream fails with a copy of
    * @error (not retried). The pool closes the connection afterwards. */
   void                 (*fail)         (GMultiConnection *conn,
@@ -61,11 +61,11 @@ struct _GMultiProtocol {
  * the protocol has forgotten the transfer before it calls them. */
 
 /* The request head is sent and the body waits for "100 Continue" (or the timeout). */
-void gmulti_stream_wait_continue (GMultiTransfer *transfer);
+void gmulti_stream_wait_continue (GMultiRun *run);
 /* The body may go now ("100 Continue" arrived, or the wait is over). */
-void gmulti_stream_continue      (GMultiTransfer *transfer);
+void gmulti_stream_continue      (GMultiRun      *run);
 /* The whole request is sent. */
-void gmulti_stream_request_sent  (GMultiTransfer *transfer);
+void gmulti_stream_request_sent  (GMultiRun      *run);
 
 typedef enum {
   GMULTI_STREAM_DELIVER,  /* the body is for the application */
@@ -73,24 +73,24 @@ typedef enum {
   GMULTI_STREAM_FAILED,   /* the stream failed with the error given, and is over */
 } GMultiStreamVerdict;
 
-/* The final response head is on the transfer (status, reason, headers). Decides
+/* The final response head is on the run (status, reason, headers). Decides
  * whether a redirect is followed and, unless it is, tells the application.
  * @body_error (taken; usually NULL) says the body cannot be delivered, which fails the
  * stream unless the body is not wanted anyway. */
-GMultiStreamVerdict gmulti_stream_headers (GMultiTransfer *transfer,
+GMultiStreamVerdict gmulti_stream_headers (GMultiRun      *run,
                                            GError         *body_error);
 /* The response is complete. */
-void gmulti_stream_done          (GMultiTransfer *transfer);
+void gmulti_stream_done          (GMultiRun      *run);
 /* The stream failed with @error (taken). @retry_safe: it failed with its connection
  * before any of the response arrived, so the request may go again on a new
  * connection; the engine does so once, for a reused connection and a request that may
  * be repeated. */
-void gmulti_stream_failed        (GMultiTransfer *transfer,
+void gmulti_stream_failed        (GMultiRun      *run,
                                   GError         *error,
                                   gboolean        retry_safe);
 /* The stream read its share in this event (GMULTI_RECEIVE_BUDGET) with more already
  * read ahead: resume() is called again in a turn of the timer, after other sockets. */
-void gmulti_stream_yield         (GMultiTransfer *transfer);
+void gmulti_stream_yield         (GMultiRun      *run);
 
 /* Connections made from now on speak @protocol (NULL: HTTP/1.1). For tests only. */
 void gmulti_engine_set_protocol_for_testing (GMultiEngine         *engine,

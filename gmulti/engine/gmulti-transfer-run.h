@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 #include "gmulti-timer-heap.h"
 #include "gmulti-headers.h"
 #include "gmulti-engine.h"
+#include "gmulti-metrics-private.h"
+#include "gmulti-tls-options.h"
 #include "gmulti-pool-key.h"
 
 G_BEGIN_DECLS
@@ -12,6 +14,8 @@ G_BEGIN_DECLS
 typedef struct _GMultiConnection GMultiConnection;
 typedef struct _GMultiResolveRequest GMultiResolveRequest;
 typedef struct _GMultiDefaults GMultiDefaults;
+typedef struct _GMultiBodyWriter GMultiBodyWriter;
+typedef struct _GMultiRun GMultiRun;
 
 /* Where the engine is with a transfer. Finer than the public GMultiTransferState. */
 typedef enum {
@@ -37,8 +41,73 @@ typedef struct {
   GMultiTimerKind kind;
 } GMultiEngineTimer;
 
+/* What the owner of a run (the GObject transfer) is told, and the only calls the engine
+ * and the protocols make upward: through the gmulti_run_notify_*() helpers of
+ * gmulti-engine-run.c. Each is called where re-entry cannot hurt (the session defers
+ * adds and removes made from its handlers), in the order the signals go out. */
 typedef struct {
-  GMultiEngine *engine;       /* not a reference: the engine holds one on the transfer */
+  /* The run was added to an engine: the response of any earlier run is cleared. */
+  void     (*added)          (GMultiRun *run);
+  /* The run starts (its first step): fills run->request from the owner and the run's
+   * defaults. FALSE with @error when the request cannot go out. */
+  gboolean (*prepare)        (GMultiRun *run,
+                              GError   **error);
+  /* run->phase changed (not to DONE: finished() says that). */
+  void     (*phase_changed)  (GMultiRun *run);
+  /* A redirect or a retry begins a new hop: the response so far was cleared. */
+  void     (*new_hop)        (GMultiRun *run);
+  /* The final response head is on the run, and is for the application. */
+  void     (*response_head)  (GMultiRun *run);
+  /* Bytes moved; @force: a final figure, not rate-limited. */
+  void     (*progress)       (GMultiRun *run,
+                              gboolean   force);
+  /* The run completed: run->error is its result. */
+  void     (*finished)       (GMultiRun *run);
+  /* The run was stopped before it completed (removed): the result says so.
+   * @never_started: before an engine took it. */
+  void     (*cancelled)      (GMultiRun *run,
+                              gboolean   never_started);
+  /* The run left its engine. */
+  void     (*released)       (GMultiRun *run);
+} GMultiRunObserver;
+
+/* The request body and the response body's sink, as the owner provides them. */
+typedef struct {
+  gssize         (*read_body)     (GMultiRun    *run,
+                                   guint8       *buffer,
+                                   gsize         length,
+                                   GError      **error);
+  /* Starts the body again from its first byte; FALSE if it cannot be. */
+  gboolean       (*rewind_body)   (GMultiRun    *run);
+  /* The writer the body chain of a new hop ends in: the owner's progress stage and
+   * sink (engine/gmulti-body-writer.h), set up afresh for that hop. */
+  GMultiBodyWriter *(*body_sink)   (GMultiRun    *run);
+} GMultiRunIo;
+
+/* The request as the owner prepared it when the run started: borrowed pointers and
+ * references into the owner, which cannot change its request while it runs. */
+typedef struct {
+  const char *uri;             /* as given */
+  GUri *parsed_uri;            /* may be NULL: then the URI is parsed per hop */
+  const char *method;          /* the method on the wire (POST for a body without one) */
+  GMultiHeaders *headers;      /* a reference */
+  GBytes *body;                /* a reference, or NULL */
+  gboolean has_body;           /* a body (bytes or a read function) */
+  gint64 body_length;          /* -1: unknown (sent chunked) */
+  const GMultiTlsOptions *tls; /* the owner's TLS options; the defaults fill in the rest */
+  guint timeout_ms;            /* the owner's or the defaults'; 0: none */
+  guint connect_timeout_ms;    /* the same, for connecting */
+  guint low_speed_limit;       /* bytes per second; 0: off */
+  guint low_speed_time;        /* seconds */
+  gboolean follow_redirects;
+  guint max_redirects;
+} GMultiRunRequest;
+
+struct _GMultiRun {
+  GMultiEngine *engine;       /* not a reference: the engine holds one on the owner */
+  GMultiTransfer *owner;      /* the transfer the run belongs to (it embeds the run) */
+  const GMultiRunObserver *observer;
+  const GMultiRunIo *io;
   GMultiRunPhase phase;
   GList link;                 /* engine->transfers */
   GList ready_link;           /* engine->ready: to be stepped on the next turn */
@@ -78,19 +147,8 @@ typedef struct {
   GMultiConnection *conn;
   gboolean conn_is_new;       /* the connection was opened for this transfer */
 
-  /* Request sending. */
-  GByteArray *unsent;         /* head (and body) bytes written only in part */
-  gboolean expect_continue;
-  gboolean body_started;      /* any request byte reached the socket */
-  gboolean body_done;
-  gboolean chunked;
-  gint64 body_length;         /* -1: chunked, otherwise the Content-Length */
-  guint64 body_sent;
-  gboolean body_from_bytes;
-
-  /* Response receiving. */
-  gboolean got_final_head;
-  gboolean response_started; /* any response byte consumed */
+  /* Redirects and retries (the protocol keeps the sending and receiving state of the
+   * exchange itself, per stream). */
   guint redirects;
   gboolean following;         /* the response is a redirect that will be followed */
   char *redirect_method;      /* method after a 301/302/303 turned the request into GET */
@@ -98,12 +156,66 @@ typedef struct {
   gboolean cross_origin;      /* a redirect left the first origin: no credentials */
   GMultiHeaders *hop_headers; /* request headers of this hop when they differ */
   gboolean retried_stale;     /* already retried once on a fresh connection */
-  gboolean deliver_paused;    /* holding body bytes until resume */
-  gboolean no_splice;         /* the sink refused splice(): copy from now on */
   guint64 bytes_spliced;      /* body bytes of this hop that never entered memory */
-} GMultiTransferRun;
 
-void gmulti_transfer_run_init  (GMultiTransferRun *run);
-void gmulti_transfer_run_clear (GMultiTransferRun *run);
+  /* Set by the owner. */
+  gboolean paused;            /* no body is delivered or sent until resumed */
+  GMultiRunRequest request;   /* filled by observer->prepare() */
+
+  /* The response of the current hop (reset for each hop; kept after the run until the
+   * owner is added again, for its getters). */
+  guint status;
+  char *reason;
+  GMultiHeaders *response_headers;
+  GMultiHeaders *response_trailers;
+  char *effective_uri;
+  gint64 bytes_expected;      /* -1: unknown */
+  guint64 bytes_received;     /* body bytes of the current hop */
+  guint64 bytes_sent;         /* request body bytes of the current hop */
+  GMultiMetrics metrics;
+  GError *error;              /* the result once DONE; NULL on success */
+};
+
+
+/* The run a transfer embeds: the one way from a GMultiTransfer to the engine's state,
+ * for the engine's entry points (gmulti-transfer.c). */
+GMultiRun *gmulti_transfer_get_run (GMultiTransfer *self);
+
+/* gmulti-engine-run.c */
+void gmulti_run_init  (GMultiRun               *run,
+                       GMultiTransfer          *owner,
+                       const GMultiRunObserver *observer,
+                       const GMultiRunIo       *io);
+/* Drops what the engine holds for a run that ended (not the response). */
+void gmulti_run_clear (GMultiRun *run);
+/* Drops the response too (the owner is finalized). */
+void gmulti_run_free_response (GMultiRun *run);
+/* Drops the target of the current hop (pool key, host, target). */
+void gmulti_run_clear_hop (GMultiRun *run);
+/* Clears the response of the current hop (status, headers, counts). */
+void gmulti_run_clear_hop_response (GMultiRun *run);
+
+/* The only calls upward, for the engine and the protocols. */
+void     gmulti_run_notify_added         (GMultiRun *run);
+gboolean gmulti_run_notify_prepare       (GMultiRun *run,
+                                          GError   **error);
+void     gmulti_run_notify_phase         (GMultiRun *run);
+void     gmulti_run_notify_new_hop       (GMultiRun *run);
+void     gmulti_run_notify_response_head (GMultiRun *run);
+void     gmulti_run_notify_progress      (GMultiRun *run,
+                                          gboolean   force);
+void     gmulti_run_notify_finished      (GMultiRun *run,
+                                          GError    *error);
+void     gmulti_run_notify_cancelled     (GMultiRun *run,
+                                          gboolean   never_started);
+void     gmulti_run_notify_released      (GMultiRun *run);
+
+/* The owner's request body and response sink. */
+gssize   gmulti_run_read_body     (GMultiRun    *run,
+                                   guint8       *buffer,
+                                   gsize         length,
+                                   GError      **error);
+gboolean gmulti_run_rewind_body   (GMultiRun    *run);
+GMultiBodyWriter *gmulti_run_body_sink (GMultiRun *run);
 
 G_END_DECLS

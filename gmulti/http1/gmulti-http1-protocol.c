@@ -16,12 +16,32 @@
 /* Request body pieces taken from a read function. */
 #define GMULTI_UPLOAD_CHUNK_SIZE (16 * 1024)
 
+/* What one exchange is at, sending and receiving: the protocol's per-stream state
+ * (HTTP/1.1 has one stream per connection at a time). */
+typedef struct {
+  GMultiRun *run;               /* the exchange under way; NULL between exchanges */
+
+  /* Request sending. */
+  GByteArray *unsent;           /* head (and body) bytes written only in part */
+  gboolean expect_continue;
+  gboolean body_started;        /* any request byte reached the socket */
+  gboolean body_done;
+  gboolean chunked;
+  gint64 body_length;           /* -1: chunked, otherwise the Content-Length */
+  guint64 body_sent;
+  gboolean body_from_bytes;
+
+  /* Response receiving. */
+  gboolean got_final_head;
+  gboolean response_started;    /* any response byte consumed */
+  gboolean no_splice;           /* the sink refused splice(): copy from now on */
+} GMultiHttp1Stream;
+
 /* The HTTP/1.1 state of one connection: the exchange it carries, one at a time. */
 typedef struct {
-  GMultiTransfer *transfer;      /* the exchange under way; NULL between exchanges */
+  GMultiHttp1Stream stream;
   GMultiHttp1Parser parser;
   GMultiBodyChain body;          /* where the body goes; not built: it is not delivered */
-  GMultiTransferBody sink;       /* the end of the chain: progress, the transfer's sink */
   guint n_exchanges;             /* exchanges started on this connection */
   gboolean reusable;             /* FALSE once the framing says it must close */
   GMultiProtocolResult result;   /* what the operation under way tells the pool */
@@ -47,16 +67,17 @@ is_transport_error (const GError *error)
 
 /* Ends the exchange before its stream event is reported; the operation under way
  * returns @result, and the pool pools (IDLE) or closes (CLOSE) the connection. */
-static GMultiTransfer *
+static GMultiRun *
 end_exchange (GMultiConnection     *conn,
               GMultiProtocolResult  result)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiTransfer *transfer = h1->transfer;
+  GMultiHttp1Stream *stream = &h1->stream;
+  GMultiRun *run = stream->run;
 
-  h1->transfer = NULL;
+  h1->stream.run = NULL;
   h1->result = result;
-  return transfer;
+  return run;
 }
 
 /* The exchange failed: the connection closes, and the engine retries a request a
@@ -65,10 +86,10 @@ static void
 fail (GMultiConnection *conn,
       GError           *error)
 {
-  GMultiTransfer *transfer = end_exchange (conn, GMULTI_PROTOCOL_CLOSE);
+  gboolean response_started = h1_of (conn)->stream.response_started;
+  GMultiRun *run = end_exchange (conn, GMULTI_PROTOCOL_CLOSE);
 
-  gmulti_stream_failed (transfer, error,
-                        is_transport_error (error) && !transfer->run.response_started);
+  gmulti_stream_failed (run, error, is_transport_error (error) && !response_started);
 }
 
 /* The response is complete. */
@@ -77,76 +98,76 @@ complete (GMultiConnection *conn,
           gboolean          reusable)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiTransfer *transfer = h1->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiHttp1Stream *stream = &h1->stream;
+  GMultiRun *run = stream->run;
 
-  reusable = reusable && h1->parser.keep_alive && run->body_done && run->unsent == NULL &&
+  reusable = reusable && h1->parser.keep_alive && stream->body_done && stream->unsent == NULL &&
              h1->reusable;
   gmulti_body_chain_clear (&h1->body);
-  g_clear_pointer (&transfer->response_trailers, gmulti_headers_unref);
-  transfer->response_trailers = gmulti_http1_parser_steal_trailers (&h1->parser);
-  transfer->metrics.header_bytes_received = h1->parser.header_bytes_total;
+  g_clear_pointer (&run->response_trailers, gmulti_headers_unref);
+  run->response_trailers = gmulti_http1_parser_steal_trailers (&h1->parser);
+  run->metrics.header_bytes_received = h1->parser.header_bytes_total;
 
   end_exchange (conn, reusable ? GMULTI_PROTOCOL_IDLE : GMULTI_PROTOCOL_CLOSE);
-  gmulti_stream_done (transfer);
+  gmulti_stream_done (run);
 }
 
 /* For the metrics: the clock, not the turn's time, since a request on a pooled
  * connection can be sent in the very turn the transfer started, and 0 means "never". */
 static gint64
-time_since_start (GMultiTransfer *transfer)
+time_since_start (GMultiRun *run)
 {
-  return MAX (g_get_monotonic_time () - transfer->run.start_us, 1);
+  return MAX (g_get_monotonic_time () - run->start_us, 1);
 }
 
 static gboolean
-body_allowed (GMultiTransferRun *run)
+body_allowed (GMultiRun *run)
 {
   return run->phase == GMULTI_RUN_SENDING;
 }
 
-/* Fills run->unsent with the next piece of a read-function body. FALSE on failure. */
+/* Fills stream->unsent with the next piece of a read-function body. FALSE on failure. */
 static gboolean
 fill_from_read_func (GMultiConnection *conn)
 {
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
   GError *error = NULL;
   gsize want = GMULTI_UPLOAD_CHUNK_SIZE;
-  gsize prefix_room = run->chunked ? 24 : 0;
+  gsize prefix_room = stream->chunked ? 24 : 0;
   gssize n;
 
-  if (!run->chunked)
-    want = MIN (want, (guint64) run->body_length - run->body_sent);
+  if (!stream->chunked)
+    want = MIN (want, (guint64) stream->body_length - stream->body_sent);
 
-  if (run->unsent == NULL)
-    run->unsent = g_byte_array_sized_new (prefix_room + want + 2);
-  g_byte_array_set_size (run->unsent, prefix_room + want + 2);
+  if (stream->unsent == NULL)
+    stream->unsent = g_byte_array_sized_new (prefix_room + want + 2);
+  g_byte_array_set_size (stream->unsent, prefix_room + want + 2);
 
-  n = gmulti_transfer_read_request_body (transfer, run->unsent->data + prefix_room, want,
+  n = gmulti_run_read_body (run, stream->unsent->data + prefix_room, want,
                                          &error);
   if (n < 0)
     {
-      g_byte_array_set_size (run->unsent, 0);
+      g_byte_array_set_size (stream->unsent, 0);
       fail (conn, error);
       return FALSE;
     }
 
-  if (!run->chunked)
+  if (!stream->chunked)
     {
       if (n == 0)
         {
-          g_byte_array_set_size (run->unsent, 0);
+          g_byte_array_set_size (stream->unsent, 0);
           fail (conn, g_error_new (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
                                    _("The request body ended after %llu of %lld bytes"),
-                                   (unsigned long long) run->body_sent,
-                                   (long long) run->body_length));
+                                   (unsigned long long) stream->body_sent,
+                                   (long long) stream->body_length));
           return FALSE;
         }
-      g_byte_array_set_size (run->unsent, n);
-      run->body_sent += n;
-      if (run->body_sent >= (guint64) run->body_length)
-        run->body_done = TRUE;
+      g_byte_array_set_size (stream->unsent, n);
+      stream->body_sent += n;
+      if (stream->body_sent >= (guint64) stream->body_length)
+        stream->body_done = TRUE;
       return TRUE;
     }
 
@@ -154,23 +175,23 @@ fill_from_read_func (GMultiConnection *conn)
     {
       static const char last[] = "0\r\n\r\n";
 
-      g_byte_array_set_size (run->unsent, 0);
-      g_byte_array_append (run->unsent, (const guint8 *) last, sizeof last - 1);
-      run->body_done = TRUE;
+      g_byte_array_set_size (stream->unsent, 0);
+      g_byte_array_append (stream->unsent, (const guint8 *) last, sizeof last - 1);
+      stream->body_done = TRUE;
       return TRUE;
     }
 
   {
     char prefix[24];
     gsize plen = gmulti_http1_chunk_prefix (prefix, n);
-    guint8 *start = run->unsent->data + prefix_room - plen;
+    guint8 *start = stream->unsent->data + prefix_room - plen;
 
     memcpy (start, prefix, plen);
     memcpy (start + plen + n, "\r\n", 2);
     /* Slide the framed chunk to the front of the array. */
-    memmove (run->unsent->data, start, plen + n + 2);
-    g_byte_array_set_size (run->unsent, plen + n + 2);
-    run->body_sent += n;
+    memmove (stream->unsent->data, start, plen + n + 2);
+    g_byte_array_set_size (stream->unsent, plen + n + 2);
+    stream->body_sent += n;
   }
   return TRUE;
 }
@@ -178,13 +199,14 @@ fill_from_read_func (GMultiConnection *conn)
 static void
 request_sent (GMultiConnection *conn)
 {
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
 
-  transfer->metrics.request_sent_time = time_since_start (transfer);
-  transfer->bytes_sent = transfer->run.body_sent;
+  run->metrics.request_sent_time = time_since_start (run);
+  run->bytes_sent = stream->body_sent;
   /* Over all hops: a 307 sends the body again. */
-  transfer->metrics.body_bytes_sent += transfer->run.body_sent;
-  gmulti_stream_request_sent (transfer);
+  run->metrics.body_bytes_sent += stream->body_sent;
+  gmulti_stream_request_sent (run);
   gmulti_connection_want (conn, GMULTI_POLL_IN);
 }
 
@@ -197,13 +219,13 @@ static void
 send_failed (GMultiConnection *conn,
              GError           *error)
 {
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
   guint8 *buffer = NULL;
   gsize size;
   gssize n = 0;
 
-  if (!run->response_started)
+  if (!stream->response_started)
     {
       buffer = gmulti_engine_get_scratch (conn->engine, &size);
       n = gmulti_connection_recv (conn, buffer, size, NULL);
@@ -216,9 +238,9 @@ send_failed (GMultiConnection *conn,
 
   g_clear_error (&error);
   h1_of (conn)->reusable = FALSE;
-  transfer->metrics.body_bytes_sent += run->body_sent;
-  run->body_done = TRUE;
-  g_clear_pointer (&run->unsent, g_byte_array_unref);
+  run->metrics.body_bytes_sent += stream->body_sent;
+  stream->body_done = TRUE;
+  g_clear_pointer (&stream->unsent, g_byte_array_unref);
   gmulti_connection_want (conn, GMULTI_POLL_IN);
   /* A response under way (a partial head held) goes on with the next read. */
   if (n > 0)
@@ -231,8 +253,8 @@ static gboolean
 send_pending (GMultiConnection *conn,
               gboolean          may_read)
 {
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
 
   for (;;)
     {
@@ -242,21 +264,21 @@ send_pending (GMultiConnection *conn,
       GError *error = NULL;
       gssize n;
 
-      if (run->unsent != NULL && run->unsent->len > 0)
+      if (stream->unsent != NULL && stream->unsent->len > 0)
         {
-          iov[n_iov].iov_base = run->unsent->data;
-          iov[n_iov].iov_len = from_unsent = run->unsent->len;
+          iov[n_iov].iov_base = stream->unsent->data;
+          iov[n_iov].iov_len = from_unsent = stream->unsent->len;
           n_iov++;
         }
-      if (!run->body_done && body_allowed (run))
+      if (!stream->body_done && body_allowed (run))
         {
-          if (run->body_from_bytes)
+          if (stream->body_from_bytes)
             {
               gsize size;
-              const guint8 *data = g_bytes_get_data (transfer->request_body, &size);
+              const guint8 *data = g_bytes_get_data (run->request.body, &size);
 
-              iov[n_iov].iov_base = (guint8 *) data + run->body_sent;
-              iov[n_iov].iov_len = size - run->body_sent;
+              iov[n_iov].iov_base = (guint8 *) data + stream->body_sent;
+              iov[n_iov].iov_len = size - stream->body_sent;
               n_iov++;
             }
           else if (n_iov == 0)
@@ -269,8 +291,8 @@ send_pending (GMultiConnection *conn,
 
       if (n_iov == 0)
         {
-          g_clear_pointer (&run->unsent, g_byte_array_unref);
-          if (run->body_done || run->phase == GMULTI_RUN_RECEIVING)
+          g_clear_pointer (&stream->unsent, g_byte_array_unref);
+          if (stream->body_done || run->phase == GMULTI_RUN_RECEIVING)
             request_sent (conn);
           else
             gmulti_connection_want (conn, GMULTI_POLL_IN);
@@ -293,81 +315,82 @@ send_pending (GMultiConnection *conn,
         }
 
       if (n > 0)
-        run->body_started = TRUE;
+        stream->body_started = TRUE;
       if ((gsize) n >= from_unsent)
         {
-          if (run->unsent != NULL)
-            g_byte_array_set_size (run->unsent, 0);
-          if (run->body_from_bytes && n_iov > (from_unsent > 0 ? 1 : 0))
+          if (stream->unsent != NULL)
+            g_byte_array_set_size (stream->unsent, 0);
+          if (stream->body_from_bytes && n_iov > (from_unsent > 0 ? 1 : 0))
             {
-              run->body_sent += n - from_unsent;
-              if (run->body_sent >= (guint64) run->body_length)
-                run->body_done = TRUE;
+              stream->body_sent += n - from_unsent;
+              if (stream->body_sent >= (guint64) stream->body_length)
+                stream->body_done = TRUE;
             }
         }
       else
-        g_byte_array_remove_range (run->unsent, 0, n);
-      transfer->bytes_sent = run->body_sent;
+        g_byte_array_remove_range (stream->unsent, 0, n);
+      run->bytes_sent = stream->body_sent;
     }
 }
 
 static GMultiProtocolResult
 h1_start_stream (GMultiConnection *conn,
-                 GMultiTransfer   *transfer)
+                 GMultiRun        *run)
 {
   GMultiEngine *engine = conn->engine;
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiTransferRun *run = &transfer->run;
-  GMultiHeaders *headers = transfer->request_headers;
+  GMultiHttp1Stream *stream = &h1->stream;
+  GMultiHeaders *headers = run->request.headers;
   gint64 framing;
   struct iovec iov[2];
   int n_iov = 1;
   GError *error = NULL;
   gssize n;
 
-  g_assert (h1->transfer == NULL);
-  h1->transfer = transfer;
+  g_assert (stream->run == NULL);
+  stream->run = run;
   h1->result = GMULTI_PROTOCOL_OK;
   h1->n_exchanges++;
   gmulti_http1_parser_reset (&h1->parser, run->head_request);
   gmulti_body_chain_clear (&h1->body);
   /* The parser counts the heads of every response on the connection; count on from
    * this transfer's earlier hops instead. */
-  h1->parser.header_bytes_total = transfer->metrics.header_bytes_received;
+  h1->parser.header_bytes_total = run->metrics.header_bytes_received;
 
   /* Body framing of this hop. */
-  run->body_sent = 0;
-  run->body_done = TRUE;
-  run->body_started = FALSE;
-  run->body_from_bytes = FALSE;
-  run->chunked = FALSE;
-  run->response_started = FALSE;
-  run->got_final_head = FALSE;
-  run->no_splice = FALSE;
+  g_clear_pointer (&stream->unsent, g_byte_array_unref);
+  stream->body_sent = 0;
+  stream->body_done = TRUE;
+  stream->body_started = FALSE;
+  stream->body_from_bytes = FALSE;
+  stream->chunked = FALSE;
+  stream->response_started = FALSE;
+  stream->got_final_head = FALSE;
+  stream->no_splice = FALSE;
   run->bytes_spliced = 0;
   framing = GMULTI_HTTP1_NO_BODY;
-  if (gmulti_transfer_has_request_body (transfer) && !run->body_dropped)
+  if (run->request.has_body && !run->body_dropped)
     {
-      run->body_done = FALSE;
-      if (transfer->request_body != NULL)
+      stream->body_done = FALSE;
+      if (run->request.body != NULL)
         {
-          run->body_from_bytes = TRUE;
-          run->body_length = g_bytes_get_size (transfer->request_body);
-          framing = run->body_length;
-          if (run->body_length == 0)
-            run->body_done = TRUE;
+          stream->body_from_bytes = TRUE;
+          stream->body_length = g_bytes_get_size (run->request.body);
+          framing = stream->body_length;
+          if (stream->body_length == 0)
+            stream->body_done = TRUE;
         }
-      else if (transfer->request_body_length >= 0)
+      else if (run->request.body_length >= 0)
         {
-          run->body_length = transfer->request_body_length;
-          framing = run->body_length;
-          if (run->body_length == 0)
-            run->body_done = TRUE;
+          stream->body_length = run->request.body_length;
+          framing = stream->body_length;
+          if (stream->body_length == 0)
+            stream->body_done = TRUE;
         }
       else
         {
-          run->body_length = -1;
-          run->chunked = TRUE;
+          stream->body_length = -1;
+          stream->chunked = TRUE;
           framing = GMULTI_HTTP1_CHUNKED;
         }
     }
@@ -383,7 +406,7 @@ h1_start_stream (GMultiConnection *conn,
   if (run->hop_headers != NULL)
     headers = run->hop_headers;
 
-  run->expect_continue = !run->body_done &&
+  stream->expect_continue = !stream->body_done &&
                          gmulti_headers_get_one (headers, "Expect") != NULL &&
                          g_ascii_strcasecmp (gmulti_headers_get_one (headers, "Expect"),
                                              "100-continue") == 0;
@@ -391,21 +414,21 @@ h1_start_stream (GMultiConnection *conn,
   g_string_truncate (engine->head, 0);
   gmulti_http1_write_request_head (engine->head, run->method, run->target, run->host_header,
                                    headers, framing, run->defaults->user_agent);
-  transfer->metrics.header_bytes_sent += engine->head->len;
+  run->metrics.header_bytes_sent += engine->head->len;
 
   iov[0].iov_base = engine->head->str;
   iov[0].iov_len = engine->head->len;
-  if (run->body_from_bytes && !run->body_done && !run->expect_continue)
+  if (stream->body_from_bytes && !stream->body_done && !stream->expect_continue)
     {
       gsize size;
 
-      iov[1].iov_base = (gpointer) g_bytes_get_data (transfer->request_body, &size);
+      iov[1].iov_base = (gpointer) g_bytes_get_data (run->request.body, &size);
       iov[1].iov_len = size;
       n_iov = 2;
     }
 
-  if (run->expect_continue)
-    gmulti_stream_wait_continue (transfer);
+  if (stream->expect_continue)
+    gmulti_stream_wait_continue (run);
 
   /* The common case: the whole request leaves in one system call, with no buffering. */
   n = gmulti_connection_send (conn, iov, n_iov, &error);
@@ -417,19 +440,19 @@ h1_start_stream (GMultiConnection *conn,
   if (n < 0)
     n = 0;
   if (n > 0)
-    run->body_started = TRUE;
+    stream->body_started = TRUE;
 
   if ((gsize) n < iov[0].iov_len)
     {
-      run->unsent = g_byte_array_sized_new (iov[0].iov_len - n);
-      g_byte_array_append (run->unsent, (const guint8 *) iov[0].iov_base + n,
+      stream->unsent = g_byte_array_sized_new (iov[0].iov_len - n);
+      g_byte_array_append (stream->unsent, (const guint8 *) iov[0].iov_base + n,
                            iov[0].iov_len - n);
     }
   else if (n_iov == 2)
     {
-      run->body_sent = n - iov[0].iov_len;
-      if (run->body_sent >= (guint64) run->body_length)
-        run->body_done = TRUE;
+      stream->body_sent = n - iov[0].iov_len;
+      if (stream->body_sent >= (guint64) stream->body_length)
+        stream->body_done = TRUE;
     }
 
   send_pending (conn, TRUE);
@@ -491,7 +514,7 @@ yield_receive (GMultiConnection *conn,
                gsize             got)
 {
   if (gmulti_connection_has_pending (conn))
-    gmulti_stream_yield (h1_of (conn)->transfer);
+    gmulti_stream_yield (h1_of (conn)->stream.run);
   wait_for_more (conn, got);
 }
 
@@ -504,11 +527,10 @@ can_splice (GMultiConnection *conn,
             guint64          *left,
             int              *fd)
 {
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
 
-  if (gmulti_connection_splice_fd (conn) < 0 || run->no_splice || !run->got_final_head ||
-      conn->leftover != NULL ||
+  if (gmulti_connection_splice_fd (conn) < 0 || stream->no_splice ||
+      !stream->got_final_head || conn->leftover != NULL ||
       !gmulti_http1_parser_raw_body_left (&h1_of (conn)->parser, left) || *left == 0)
     return FALSE;
   *fd = gmulti_body_chain_splice_fd (&h1_of (conn)->body);
@@ -516,7 +538,7 @@ can_splice (GMultiConnection *conn,
     return FALSE;
   if (!gmulti_splice_pipe_ready (&conn->engine->splice))
     {
-      run->no_splice = TRUE;
+      stream->no_splice = TRUE;
       return FALSE;
     }
   return TRUE;
@@ -544,8 +566,8 @@ receive_spliced (GMultiConnection *conn,
 {
   static const guint8 nothing[1];
   GMultiEngine *engine = conn->engine;
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
   gsize got = 0;
 
   for (guint reads = 0; reads < GMULTI_RECEIVE_MAX_READS; reads++)
@@ -562,7 +584,7 @@ receive_spliced (GMultiConnection *conn,
       /* This socket cannot be spliced from: nothing moved, copy instead. */
       if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
         {
-          run->no_splice = TRUE;
+          stream->no_splice = TRUE;
           break;
         }
       if (n < 0)
@@ -580,10 +602,10 @@ receive_spliced (GMultiConnection *conn,
           return;
         }
 
-      run->response_started = TRUE;
+      stream->response_started = TRUE;
       scratch = gmulti_engine_get_scratch (engine, &scratch_size);
       if (!gmulti_splice_out (&engine->splice, fd, (gsize) n, scratch,
-                              scratch_size, &run->no_splice, &error))
+                              scratch_size, &stream->no_splice, &error))
         {
           h1_of (conn)->reusable = FALSE;
           fail (conn, error);
@@ -591,7 +613,7 @@ receive_spliced (GMultiConnection *conn,
         }
 
       got += (gsize) n;
-      if (!run->no_splice)
+      if (!stream->no_splice)
         run->bytes_spliced += (guint64) n;
       gmulti_http1_parser_skip_body (&h1_of (conn)->parser, (guint64) n);
       /* Counted and reported as the chain does for copied bytes. */
@@ -617,7 +639,7 @@ receive_spliced (GMultiConnection *conn,
       /* A handler changed or closed the sink, or wants to see the bytes: the next
        * event decides again (a closed stream's descriptor number may already name
        * another file). */
-      if (run->no_splice || gmulti_body_chain_splice_fd (&h1_of (conn)->body) != fd)
+      if (stream->no_splice || gmulti_body_chain_splice_fd (&h1_of (conn)->body) != fd)
         break;
     }
   wait_for_more (conn, got);
@@ -686,7 +708,8 @@ static void
 receive (GMultiConnection *conn)
 {
   GMultiEngine *engine = conn->engine;
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
   GError *error = NULL;
   gsize size, offset = 0;
   guint8 *buffer;
@@ -696,7 +719,7 @@ receive (GMultiConnection *conn)
   gssize n;
 
   conn->n_receives++;
-  if (transfer->paused)
+  if (run->paused)
     {
       gmulti_connection_want (conn, GMULTI_POLL_NONE);
       return;
@@ -749,7 +772,7 @@ again:
   /* A read that fills the buffer during a body means bulk data: read more per call
    * from now on (after this buffer's contents were consumed). */
   grow = n > 0 && (gsize) n == size - offset && size < GMULTI_SCRATCH_MAX_SIZE &&
-         transfer->run.got_final_head;
+         stream->got_final_head;
 
   more = process (conn, buffer, offset + n, n == 0);
   if (grow)
@@ -787,35 +810,35 @@ static gboolean
 on_head (GMultiConnection *conn)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiTransfer *transfer = h1->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiHttp1Stream *stream = &h1->stream;
+  GMultiRun *run = stream->run;
   GMultiHttp1Parser *parser = &h1->parser;
   GError *body_error = NULL;
   GMultiStreamVerdict verdict;
 
-  g_free (transfer->reason);
-  transfer->reason = g_steal_pointer (&parser->reason);
-  transfer->status = parser->status;
-  g_clear_pointer (&transfer->response_headers, gmulti_headers_unref);
-  transfer->response_headers = gmulti_http1_parser_steal_headers (parser);
-  transfer->bytes_expected = parser->body_mode == GMULTI_HTTP1_BODY_LENGTH
+  g_free (run->reason);
+  run->reason = g_steal_pointer (&parser->reason);
+  run->status = parser->status;
+  g_clear_pointer (&run->response_headers, gmulti_headers_unref);
+  run->response_headers = gmulti_http1_parser_steal_headers (parser);
+  run->bytes_expected = parser->body_mode == GMULTI_HTTP1_BODY_LENGTH
                              ? parser->content_length
                              : (parser->body_mode == GMULTI_HTTP1_BODY_NONE ? 0 : -1);
-  transfer->metrics.header_bytes_received = parser->header_bytes_total;
-  run->got_final_head = TRUE;
+  run->metrics.header_bytes_received = parser->header_bytes_total;
+  stream->got_final_head = TRUE;
 
   /* A final answer before the body was sent: the rest of the body is not sent, so the
    * connection cannot be reused. */
-  if (!run->body_done)
+  if (!stream->body_done)
     {
       h1_of (conn)->reusable = FALSE;
-      run->body_done = TRUE;
-      transfer->metrics.body_bytes_sent += run->body_sent;
-      g_clear_pointer (&run->unsent, g_byte_array_unref);
+      stream->body_done = TRUE;
+      run->metrics.body_bytes_sent += stream->body_sent;
+      g_clear_pointer (&stream->unsent, g_byte_array_unref);
     }
   if (run->phase != GMULTI_RUN_RECEIVING)
     {
-      transfer->metrics.request_sent_time = time_since_start (transfer);
+      run->metrics.request_sent_time = time_since_start (run);
       gmulti_connection_want (conn, GMULTI_POLL_IN);
     }
 
@@ -825,7 +848,7 @@ on_head (GMultiConnection *conn)
     body_error = g_error_new (GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING,
                               _("The response uses the transfer coding “%s”, which cannot be decoded"),
                               parser->unknown_coding);
-  verdict = gmulti_stream_headers (transfer, body_error);
+  verdict = gmulti_stream_headers (run, body_error);
   if (verdict == GMULTI_STREAM_FAILED)
     {
       h1->reusable = FALSE;
@@ -836,7 +859,7 @@ on_head (GMultiConnection *conn)
   if (verdict == GMULTI_STREAM_DELIVER)
     gmulti_body_chain_build (&h1->body, parser->codings,
                              parser->body_mode != GMULTI_HTTP1_BODY_NONE ? parser->n_codings : 0,
-                             gmulti_transfer_body_init (&h1->sink, transfer));
+                             gmulti_run_body_sink (run));
   return TRUE;
 }
 
@@ -886,15 +909,15 @@ process (GMultiConnection *conn,
          gsize             length,
          gboolean          eof)
 {
-  GMultiTransfer *transfer = h1_of (conn)->transfer;
-  GMultiTransferRun *run = &transfer->run;
+  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
+  GMultiRun *run = stream->run;
   gsize pos = 0;
 
-  if (length > 0 && !run->response_started)
+  if (length > 0 && !stream->response_started)
     {
-      run->response_started = TRUE;
-      if (transfer->metrics.first_byte_time == 0)
-        transfer->metrics.first_byte_time = time_since_start (transfer);
+      stream->response_started = TRUE;
+      if (run->metrics.first_byte_time == 0)
+        run->metrics.first_byte_time = time_since_start (run);
     }
 
   /* Resumed: what the body chain kept when the transfer paused comes first. */
@@ -926,7 +949,7 @@ process (GMultiConnection *conn,
               g_clear_pointer (&h1_of (conn)->parser.reason, g_free);
               if (h1_of (conn)->parser.status == 100 && run->phase == GMULTI_RUN_WAIT_CONTINUE)
                 {
-                  gmulti_stream_continue (transfer);
+                  gmulti_stream_continue (run);
                   if (!send_pending (conn, FALSE))
                     return FALSE;
                 }
@@ -934,7 +957,7 @@ process (GMultiConnection *conn,
             }
           if (!on_head (conn))
             return FALSE;
-          if (transfer->paused)
+          if (run->paused)
             {
               hold (conn, data + pos, length - pos);
               return FALSE;
@@ -988,23 +1011,24 @@ h1_event (GMultiConnection *conn,
           GMultiEvent       events)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiTransfer *transfer = h1->transfer;
+  GMultiHttp1Stream *stream = &h1->stream;
+  GMultiRun *run = stream->run;
 
   /* Anything an idle connection reads, other than transport housekeeping, means it
    * cannot carry another request: the server closed it, or sent what nobody asked for. */
   if (conn->state == GMULTI_CONNECTION_IDLE)
     return h1_is_clean (conn) ? GMULTI_PROTOCOL_OK : GMULTI_PROTOCOL_CLOSE;
-  if (transfer == NULL)
+  if (run == NULL)
     return GMULTI_PROTOCOL_OK;
 
   h1->result = GMULTI_PROTOCOL_OK;
-  if ((events & GMULTI_EVENT_OUT) && !transfer->run.body_done &&
-      (transfer->run.unsent != NULL || transfer->run.phase == GMULTI_RUN_SENDING))
+  if ((events & GMULTI_EVENT_OUT) && !stream->body_done &&
+      (stream->unsent != NULL || run->phase == GMULTI_RUN_SENDING))
     {
       if (!send_pending (conn, TRUE))
         return h1->result;
     }
-  else if ((events & GMULTI_EVENT_OUT) && transfer->run.unsent != NULL)
+  else if ((events & GMULTI_EVENT_OUT) && stream->unsent != NULL)
     {
       if (!send_pending (conn, TRUE))
         return h1->result;
@@ -1017,14 +1041,14 @@ h1_event (GMultiConnection *conn,
 
 static GMultiProtocolResult
 h1_resume (GMultiConnection *conn,
-           GMultiTransfer   *transfer)
+           GMultiRun        *run)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
   guint8 *held = g_steal_pointer (&conn->leftover);
   gsize length = conn->leftover_length;
 
   conn->leftover_length = 0;
-  if (h1->transfer != transfer || transfer->paused)
+  if (h1->stream.run != run || run->paused)
     {
       conn->leftover = held;
       conn->leftover_length = length;
@@ -1032,7 +1056,7 @@ h1_resume (GMultiConnection *conn,
     }
 
   h1->result = GMULTI_PROTOCOL_OK;
-  gmulti_connection_want (conn, transfer->run.phase == GMULTI_RUN_SENDING
+  gmulti_connection_want (conn, run->phase == GMULTI_RUN_SENDING
                                 ? GMULTI_POLL_INOUT : GMULTI_POLL_IN);
   /* Even with nothing held, the parser may already have seen the end of the message
    * (paused on the last bytes): feeding it nothing lets it report DONE. */
@@ -1050,11 +1074,11 @@ h1_resume (GMultiConnection *conn,
 
 static GMultiProtocolResult
 h1_timeout (GMultiConnection *conn,
-            GMultiTransfer   *transfer)
+            GMultiRun        *run)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
 
-  if (h1->transfer != transfer)
+  if (h1->stream.run != run)
     return GMULTI_PROTOCOL_OK;
   h1->result = GMULTI_PROTOCOL_OK;
   send_pending (conn, TRUE);
@@ -1063,18 +1087,19 @@ h1_timeout (GMultiConnection *conn,
 
 static GMultiProtocolResult
 h1_reset_stream (GMultiConnection *conn,
-                 GMultiTransfer   *transfer)
+                 GMultiRun        *run)
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
+  GMultiHttp1Stream *stream = &h1->stream;
   gboolean clean;
 
   /* Clean when nothing of this exchange is on the wire yet in either direction. */
-  clean = h1->transfer == transfer && !transfer->run.body_started &&
-          !transfer->run.response_started && conn->leftover == NULL && h1->reusable;
+  clean = stream->run == run && !stream->body_started &&
+          !stream->response_started && conn->leftover == NULL && h1->reusable;
 
   end_exchange (conn, GMULTI_PROTOCOL_OK);
   gmulti_body_chain_clear (&h1->body);
-  g_clear_pointer (&transfer->run.unsent, g_byte_array_unref);
+  g_clear_pointer (&stream->unsent, g_byte_array_unref);
   return clean ? GMULTI_PROTOCOL_IDLE : GMULTI_PROTOCOL_CLOSE;
 }
 
@@ -1084,7 +1109,7 @@ h1_fail (GMultiConnection *conn,
 {
   GMultiHttp1Connection *h1 = h1_of (conn);
 
-  if (h1->transfer != NULL)
+  if (h1->stream.run != NULL)
     gmulti_stream_failed (end_exchange (conn, GMULTI_PROTOCOL_CLOSE), g_error_copy (error),
                           FALSE);
 }
@@ -1092,7 +1117,7 @@ h1_fail (GMultiConnection *conn,
 static guint
 h1_capacity (GMultiConnection *conn)
 {
-  return h1_of (conn)->transfer == NULL ? 1 : 0;
+  return h1_of (conn)->stream.run == NULL ? 1 : 0;
 }
 
 static gpointer
@@ -1112,6 +1137,7 @@ h1_free (gpointer state)
 
   gmulti_http1_parser_clear (&h1->parser);
   gmulti_body_chain_clear (&h1->body);
+  g_clear_pointer (&h1->stream.unsent, g_byte_array_unref);
   g_free (h1);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "gmulti-engine-private.h"
+#include "engine/gmulti-engine-private.h"
+#include "gmulti-transfer-private.h"
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
 
@@ -91,9 +92,9 @@ gmulti_transfer_perform (GMultiTransfer *self,
       return FALSE;
     }
 
-  ok = self->error == NULL;
+  ok = self->run.error == NULL;
   if (!ok)
-    g_propagate_error (error, g_error_copy (self->error));
+    g_propagate_error (error, g_error_copy (self->run.error));
   gmulti_engine_remove (engine, self);
   gmulti_transfer_emit_finished (self);
   return ok;
