@@ -220,4 +220,66 @@ void     gmulti_pool_connection_event     (GMultiEngine     *self,
 void     gmulti_pool_connection_timer     (GMultiEngine     *self,
                                            GMultiConnection *conn);
 void     gmulti_pool_free_hosts           (GMultiEngine     *self);
+
+/* gmulti-engine.c: the turn, shared with gmulti-engine-poll.c and
+ * gmulti-engine-limits.c. Each call that acts is one turn, begun and ended once. */
+/* Ends the turn: dispatches waiters, reports sockets and deadline, stops on failure. */
+GMultiEngineResult gmulti_engine_end_turn    (GMultiEngine *self);
+/* Runs expired deadlines and ready transfers, then reads the running count. */
+void     gmulti_engine_finish_turn        (GMultiEngine *self,
+                                           guint        *running);
+
+/* Begins a turn: FALSE (nothing done) when one is under way, a re-entry. */
+static inline gboolean
+gmulti_engine_begin_turn (GMultiEngine *self)
+{
+  if (self->busy)
+    return FALSE;
+  self->busy = TRUE;
+  gmulti_engine_ref (self);
+  self->now = g_get_monotonic_time ();
+  return TRUE;
+}
+
+/* The engine's next deadline: 0 when transfers are ready now, -1 for none. */
+static inline gint64
+gmulti_engine_current_deadline (GMultiEngine *self)
+{
+  GMultiTimerNode *next;
+
+  if (self->ready.length > 0 || self->yielded.length > 0)
+    return 0;
+  next = gmulti_timer_heap_peek (&self->timers);
+  return next != NULL ? MAX (next->deadline, 1) : -1;
+}
+
+/* A turn of the timer: what yielded waits no longer. */
+static inline void
+gmulti_engine_release_yielded (GMultiEngine *self)
+{
+  GList *link;
+
+  while ((link = g_queue_pop_head_link (&self->yielded)) != NULL)
+    {
+      GMultiRun *run = link->data;
+
+      run->in_yielded = FALSE;
+      g_queue_push_tail_link (&self->ready, link);
+    }
+}
+
+/* Acts on @events of a socket the engine watches (the resolver's or a connection's). */
+static inline void
+gmulti_engine_handle_socket (GMultiEngine *self,
+                             GMultiSocket *sock,
+                             GMultiEvent   events)
+{
+  if (sock->kind == GMULTI_SOCKET_RESOLVER)
+    {
+      gmulti_resolver_dispatch (self->resolver);
+      gmulti_engine_update_resolver_interest (self);
+      return;
+    }
+  gmulti_pool_connection_event (self, sock->owner, sock, events);
+}
 G_END_DECLS

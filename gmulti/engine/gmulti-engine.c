@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <errno.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "gmulti-engine-private.h"
@@ -101,17 +99,6 @@ announce_cb (int        fd,
   return self->socket_func (self, fd, what, socket_data, self->socket_data);
 }
 
-static gint64
-current_deadline (GMultiEngine *self)
-{
-  GMultiTimerNode *next;
-
-  if (self->ready.length > 0 || self->yielded.length > 0)
-    return 0;
-  next = gmulti_timer_heap_peek (&self->timers);
-  return next != NULL ? MAX (next->deadline, 1) : -1;
-}
-
 /* Reports socket changes, then the deadline if it changed. */
 static void
 flush (GMultiEngine *self)
@@ -124,7 +111,7 @@ flush (GMultiEngine *self)
 
   /* After a timeout action the application's timer is gone: an unchanged deadline is
    * told again, but "none" needs no telling. */
-  deadline = current_deadline (self);
+  deadline = gmulti_engine_current_deadline (self);
   again = self->report_timer && deadline >= 0;
   self->report_timer = FALSE;
   if (deadline != self->announced_deadline || again)
@@ -204,19 +191,8 @@ stop (GMultiEngine *self)
     }
 }
 
-static gboolean
-begin (GMultiEngine *self)
-{
-  if (self->busy)
-    return FALSE;
-  self->busy = TRUE;
-  gmulti_engine_ref (self);
-  self->now = g_get_monotonic_time ();
-  return TRUE;
-}
-
-static GMultiEngineResult
-end (GMultiEngine *self)
+GMultiEngineResult
+gmulti_engine_end_turn (GMultiEngine *self)
 {
   GMultiEngineResult result = GMULTI_ENGINE_OK;
 
@@ -391,21 +367,6 @@ gmulti_engine_schedule (GMultiEngine   *self,
   enqueue (self, run, FALSE);
 }
 
-/* A turn of the timer: what yielded waits no longer. */
-static void
-release_yielded (GMultiEngine *self)
-{
-  GList *link;
-
-  while ((link = g_queue_pop_head_link (&self->yielded)) != NULL)
-    {
-      GMultiRun *run = link->data;
-
-      run->in_yielded = FALSE;
-      g_queue_push_tail_link (&self->ready, link);
-    }
-}
-
 /**
  * gmulti_engine_add:
  * @self: an engine
@@ -440,7 +401,7 @@ gmulti_engine_add (GMultiEngine   *self,
     return GMULTI_ENGINE_BAD_TRANSFER;
   if (self->stopped)
     return GMULTI_ENGINE_CALLBACK_FAILED;
-  if (!begin (self))
+  if (!gmulti_engine_begin_turn (self))
     return GMULTI_ENGINE_RECURSIVE_CALL;
 
   g_object_ref (transfer);
@@ -453,7 +414,7 @@ gmulti_engine_add (GMultiEngine   *self,
   gmulti_run_notify_added (run);
   gmulti_engine_schedule (self, run);
 
-  return end (self);
+  return gmulti_engine_end_turn (self);
 }
 
 /**
@@ -488,12 +449,12 @@ gmulti_engine_remove (GMultiEngine   *self,
     return GMULTI_ENGINE_OK;
   if (run->engine != self)
     return GMULTI_ENGINE_BAD_TRANSFER;
-  if (!begin (self))
+  if (!gmulti_engine_begin_turn (self))
     return GMULTI_ENGINE_RECURSIVE_CALL;
 
   gmulti_engine_detach_transfer (self, run);
   release_transfer (self, run);
-  return end (self);
+  return gmulti_engine_end_turn (self);
 }
 
 static void
@@ -537,20 +498,6 @@ run_ready (GMultiEngine *self)
     }
 }
 
-static void
-handle_socket (GMultiEngine *self,
-               GMultiSocket *sock,
-               GMultiEvent   events)
-{
-  if (sock->kind == GMULTI_SOCKET_RESOLVER)
-    {
-      gmulti_resolver_dispatch (self->resolver);
-      gmulti_engine_update_resolver_interest (self);
-      return;
-    }
-  gmulti_pool_connection_event (self, sock->owner, sock, events);
-}
-
 /* What the socket is ready for, of what the engine waits for on it. */
 static GMultiEvent
 check_socket (GMultiSocket *sock)
@@ -573,9 +520,9 @@ check_socket (GMultiSocket *sock)
   return events;
 }
 
-static void
-finish_turn (GMultiEngine *self,
-             guint        *running)
+void
+gmulti_engine_finish_turn (GMultiEngine *self,
+                           guint        *running)
 {
   run_timers (self);
   run_ready (self);
@@ -611,13 +558,13 @@ gmulti_engine_socket_action (GMultiEngine *self,
 {
   if (self == NULL)
     return GMULTI_ENGINE_BAD_ARGUMENT;
-  if (!begin (self))
+  if (!gmulti_engine_begin_turn (self))
     return GMULTI_ENGINE_RECURSIVE_CALL;
 
   if (fd == GMULTI_SOCKET_TIMEOUT)
     {
       self->report_timer = TRUE;
-      release_yielded (self);
+      gmulti_engine_release_yielded (self);
     }
   else
     {
@@ -627,252 +574,13 @@ gmulti_engine_socket_action (GMultiEngine *self,
         events = check_socket (sock);
       /* Nothing to do on a socket that turned out not ready. */
       if (sock != NULL && events != GMULTI_EVENT_NONE)
-        handle_socket (self, sock, events);
+        gmulti_engine_handle_socket (self, sock, events);
     }
 
-  finish_turn (self, running);
-  return end (self);
+  gmulti_engine_finish_turn (self, running);
+  return gmulti_engine_end_turn (self);
 }
 
-typedef struct {
-  int fd;
-  GMultiEvent events;
-} ReadySocket;
-
-/* Polls every watched socket without waiting and acts on the ready ones. */
-static void
-act_on_all (GMultiEngine *self)
-{
-  g_autofree struct pollfd *pfds = NULL;
-  guint n = 0;
-
-  if (self->sockets.count == 0)
-    return;
-
-  pfds = g_new (struct pollfd, self->sockets.count);
-  for (guint i = 0; i < self->sockets.size; i++)
-    {
-      GMultiSocket *sock = self->sockets.by_fd[i];
-
-      if (sock == NULL || sock->closing || sock->wanted == GMULTI_POLL_NONE)
-        continue;
-      pfds[n].fd = sock->fd;
-      pfds[n].events = ((sock->wanted & GMULTI_POLL_IN) ? POLLIN : 0) |
-                       ((sock->wanted & GMULTI_POLL_OUT) ? POLLOUT : 0);
-      pfds[n].revents = 0;
-      n++;
-    }
-
-  if (n == 0 || poll (pfds, n, 0) <= 0)
-    return;
-
-  for (guint i = 0; i < n; i++)
-    {
-      GMultiEvent events = GMULTI_EVENT_NONE;
-      GMultiSocket *sock;
-
-      if (pfds[i].revents == 0)
-        continue;
-      if (pfds[i].revents & (POLLIN | POLLHUP))
-        events |= GMULTI_EVENT_IN;
-      if (pfds[i].revents & POLLOUT)
-        events |= GMULTI_EVENT_OUT;
-      if (pfds[i].revents & (POLLERR | POLLNVAL))
-        events |= GMULTI_EVENT_ERR;
-
-      /* Handling one socket may have closed another meanwhile. */
-      sock = gmulti_socket_table_lookup (&self->sockets, pfds[i].fd);
-      if (sock != NULL)
-        handle_socket (self, sock, events);
-    }
-}
-
-/**
- * gmulti_engine_socket_all:
- * @self: an engine
- * @running: (out) (optional): the number of transfers not yet complete
- *
- * Checks every socket and every transfer, as if each socket had been passed to
- * [method@Engine.socket_action]. There should be no need to call this in an
- * application that reports every event.
- *
- * Returns: as [method@Engine.socket_action]
- *
- * Since: 1.0
- */
-GMultiEngineResult
-gmulti_engine_socket_all (GMultiEngine *self,
-                          guint        *running)
-{
-  if (self == NULL)
-    return GMULTI_ENGINE_BAD_ARGUMENT;
-  if (!begin (self))
-    return GMULTI_ENGINE_RECURSIVE_CALL;
-
-  /* Every socket gets its turn here: what yielded in an earlier one goes on after. The
-   * timer is not the application's to re-arm here: it hears only of changes. */
-  release_yielded (self);
-  act_on_all (self);
-  finish_turn (self, running);
-  return end (self);
-}
-
-/**
- * gmulti_engine_perform:
- * @self: an engine
- * @running: (out) (optional): the number of transfers not yet complete
- *
- * Does, without waiting, everything that can be done now on every transfer. For
- * applications without an event loop: call it, then [method@Engine.poll] to wait for
- * something to do, in a loop, until @running is 0.
- *
- * Returns: as [method@Engine.socket_action]
- *
- * Since: 1.0
- */
-GMultiEngineResult
-gmulti_engine_perform (GMultiEngine *self,
-                       guint        *running)
-{
-  if (self == NULL)
-    return GMULTI_ENGINE_BAD_ARGUMENT;
-  if (!begin (self))
-    return GMULTI_ENGINE_RECURSIVE_CALL;
-
-  /* Every socket gets its turn here: what yielded in an earlier one goes on after. */
-  release_yielded (self);
-  act_on_all (self);
-  finish_turn (self, running);
-  return end (self);
-}
-
-/* The wake-up descriptor, made on first use. A poll on the engine's thread and a
- * wake-up from another may both be first: one descriptor wins, the other is closed,
- * so the wake-up is never written where the poll does not look. */
-static int
-get_wakeup_fd (GMultiEngine *self)
-{
-  int fd = g_atomic_int_get (&self->wakeup_fd);
-
-  if (fd < 0)
-    {
-      int new_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-      if (new_fd < 0)
-        return -1;
-      if (!g_atomic_int_compare_and_exchange (&self->wakeup_fd, -1, new_fd))
-        close (new_fd);
-      fd = g_atomic_int_get (&self->wakeup_fd);
-    }
-  return fd;
-}
-
-/**
- * gmulti_engine_poll:
- * @self: an engine
- * @timeout_ms: the longest wait in milliseconds; the engine's own deadline shortens
- *   it. It waits even when the engine has no sockets.
- * @n_ready: (out) (optional): the number of sockets ready when it returned
- *
- * Waits until a socket of the engine is ready, a deadline passes, the timeout ends,
- * or another thread calls [method@Engine.wakeup].
- *
- * Returns: %GMULTI_ENGINE_OK, %GMULTI_ENGINE_RECURSIVE_CALL from inside a callback,
- *   %GMULTI_ENGINE_OUT_OF_RESOURCES if the wake-up descriptor cannot be created
- *
- * Since: 1.0
- */
-GMultiEngineResult
-gmulti_engine_poll (GMultiEngine *self,
-                    int           timeout_ms,
-                    guint        *n_ready)
-{
-  g_autofree struct pollfd *pfds = NULL;
-  gint64 deadline;
-  guint n = 0;
-  int ready, wakeup_fd;
-
-  if (n_ready != NULL)
-    *n_ready = 0;
-  if (self == NULL)
-    return GMULTI_ENGINE_BAD_ARGUMENT;
-  if (self->busy)
-    return GMULTI_ENGINE_RECURSIVE_CALL;
-  wakeup_fd = get_wakeup_fd (self);
-  if (wakeup_fd < 0)
-    return GMULTI_ENGINE_OUT_OF_RESOURCES;
-
-  pfds = g_new (struct pollfd, self->sockets.count + 1);
-  pfds[n].fd = wakeup_fd;
-  pfds[n].events = POLLIN;
-  n++;
-  for (guint i = 0; i < self->sockets.size; i++)
-    {
-      GMultiSocket *sock = self->sockets.by_fd[i];
-
-      if (sock == NULL || sock->closing || sock->wanted == GMULTI_POLL_NONE)
-        continue;
-      pfds[n].fd = sock->fd;
-      pfds[n].events = ((sock->wanted & GMULTI_POLL_IN) ? POLLIN : 0) |
-                       ((sock->wanted & GMULTI_POLL_OUT) ? POLLOUT : 0);
-      n++;
-    }
-
-  deadline = current_deadline (self);
-  if (deadline == 0)
-    timeout_ms = 0;
-  else if (deadline > 0)
-    {
-      gint64 left = (deadline - g_get_monotonic_time () + 999) / 1000;
-
-      timeout_ms = (int) CLAMP (left, 0, timeout_ms < 0 ? G_MAXINT : timeout_ms);
-    }
-
-  do
-    ready = poll (pfds, n, timeout_ms);
-  while (ready < 0 && errno == EINTR);
-
-  if (ready > 0 && pfds[0].revents != 0)
-    {
-      guint64 value;
-
-      if (read (wakeup_fd, &value, sizeof value) < 0)
-        { /* Nothing to drain. */ }
-      ready--;
-    }
-  if (n_ready != NULL)
-    *n_ready = MAX (ready, 0);
-  return GMULTI_ENGINE_OK;
-}
-
-/**
- * gmulti_engine_wakeup:
- * @self: an engine
- *
- * Makes a [method@Engine.poll] that is waiting, or the next one, return at once. Safe
- * to call from any thread that holds a reference, at any moment (the one engine call
- * that is); several wake-ups before the poll returns count as one.
- *
- * Returns: %GMULTI_ENGINE_OK or %GMULTI_ENGINE_OUT_OF_RESOURCES
- *
- * Since: 1.0
- */
-GMultiEngineResult
-gmulti_engine_wakeup (GMultiEngine *self)
-{
-  guint64 one = 1;
-  int fd;
-
-  if (self == NULL)
-    return GMULTI_ENGINE_BAD_ARGUMENT;
-
-  fd = get_wakeup_fd (self);
-  if (fd < 0)
-    return GMULTI_ENGINE_OUT_OF_RESOURCES;
-  if (write (fd, &one, sizeof one) < 0 && errno != EAGAIN)
-    return GMULTI_ENGINE_OUT_OF_RESOURCES;
-  return GMULTI_ENGINE_OK;
-}
 
 /**
  * gmulti_engine_timeout:
@@ -897,7 +605,7 @@ gmulti_engine_timeout (GMultiEngine *self,
   if (self == NULL || timeout_ms == NULL)
     return GMULTI_ENGINE_BAD_ARGUMENT;
 
-  deadline = current_deadline (self);
+  deadline = gmulti_engine_current_deadline (self);
   now = g_get_monotonic_time ();
   if (deadline < 0)
     *timeout_ms = -1;
@@ -971,223 +679,6 @@ gmulti_engine_info_read (GMultiEngine *self,
   return &run->message;
 }
 
-/**
- * gmulti_engine_get_n_running:
- * @self: an engine
- *
- * Counts the added transfers that have not completed.
- *
- * Returns: the number of running transfers
- *
- * Since: 1.0
- */
-guint
-gmulti_engine_get_n_running (GMultiEngine *self)
-{
-  g_return_val_if_fail (self != NULL, 0);
-  return self->n_running;
-}
-
-/**
- * gmulti_engine_get_n_transfers:
- * @self: an engine
- *
- * Counts the added transfers, completed or not.
- *
- * Returns: the number of transfers
- *
- * Since: 1.0
- */
-guint
-gmulti_engine_get_n_transfers (GMultiEngine *self)
-{
-  g_return_val_if_fail (self != NULL, 0);
-  return self->transfers.length;
-}
-
-/**
- * gmulti_engine_get_n_connections:
- * @self: an engine
- *
- * Counts the engine's open connections (connecting, active or idle).
- *
- * Returns: the number of connections
- *
- * Since: 1.0
- */
-guint
-gmulti_engine_get_n_connections (GMultiEngine *self)
-{
-  g_return_val_if_fail (self != NULL, 0);
-  return self->connections.length;
-}
-
-/**
- * gmulti_engine_get_n_idle_connections:
- * @self: an engine
- *
- * Counts the connections waiting in the pool for a next request.
- *
- * Returns: the number of idle connections
- *
- * Since: 1.0
- */
-guint
-gmulti_engine_get_n_idle_connections (GMultiEngine *self)
-{
-  g_return_val_if_fail (self != NULL, 0);
-  return self->idle_lru.length;
-}
-
-/* Waiting transfers that fit the new limits start now, as at the end of any call. Inside
- * a callback, the end of the running call does it. */
-static void
-limits_changed (GMultiEngine *self)
-{
-  gmulti_pool_limits_changed (self);
-  if (self->pool_changed && !self->stopped && begin (self))
-    end (self);
-}
-
-/**
- * gmulti_engine_set_max_connections:
- * @self: an engine
- * @max: the most connections open at once, 0 for no limit
- *
- * Limits the engine's open connections, in use or idle. A transfer the limit blocks
- * gets the least recently used idle connection closed for it; with none idle, it
- * waits. Waiting transfers start in the order they began to wait, as far as the
- * per-origin limit ([method@Engine.set_max_host_connections]) allows: one waiting
- * only for its own origin does not hold back those of other origins. The time they
- * wait counts toward their total timeout.
- *
- * The engine sets no limit of its own (0); [class@Session] does. Raising a limit
- * while transfers wait starts those that now fit at once, which calls the socket and
- * timer functions as any engine call does. Lowering it closes nothing at once: the
- * pool shrinks as connections are released.
- *
- * Since: 1.0
- */
-void
-gmulti_engine_set_max_connections (GMultiEngine *self,
-                                   guint         max)
-{
-  g_return_if_fail (self != NULL);
-  self->max_connections = max;
-  limits_changed (self);
-}
-
-/**
- * gmulti_engine_get_max_connections:
- * @self: an engine
- *
- * Reads the limit set with [method@Engine.set_max_connections].
- *
- * Returns: the limit, 0 for none
- *
- * Since: 1.0
- */
-guint
-gmulti_engine_get_max_connections (GMultiEngine *self)
-{
-  g_return_val_if_fail (self != NULL, 0);
-  return self->max_connections;
-}
-
-/**
- * gmulti_engine_set_max_host_connections:
- * @self: an engine
- * @max: the most connections open at once to one origin, 0 for no limit
- *
- * Limits the connections to each origin (scheme, host and port), in use or idle.
- * Transfers beyond it wait, in order, for a connection of their origin; see
- * [method@Engine.set_max_connections] for how waiting transfers start. The engine
- * sets no limit of its own (0); [class@Session] does.
- *
- * Since: 1.0
- */
-void
-gmulti_engine_set_max_host_connections (GMultiEngine *self,
-                                        guint         max)
-{
-  g_return_if_fail (self != NULL);
-  self->max_host_connections = max;
-  limits_changed (self);
-}
-
-/**
- * gmulti_engine_get_max_host_connections:
- * @self: an engine
- *
- * Reads the limit set with [method@Engine.set_max_host_connections].
- *
- * Returns: the limit, 0 for none
- *
- * Since: 1.0
- */
-guint
-gmulti_engine_get_max_host_connections (GMultiEngine *self)
-{
-  g_return_val_if_fail (self != NULL, 0);
-  return self->max_host_connections;
-}
-
-/**
- * gmulti_engine_set_max_idle_connections:
- * @self: an engine
- * @max: the most idle connections kept in the pool, 0 for automatic
- *
- * Limits the connections kept open for reuse; the least recently used is closed
- * first. Automatic keeps 16, or four per added transfer if that is more.
- *
- * Since: 1.0
- */
-void
-gmulti_engine_set_max_idle_connections (GMultiEngine *self,
-                                        guint         max)
-{
-  g_return_if_fail (self != NULL);
-  self->max_idle_connections = max;
-}
-
-/**
- * gmulti_engine_get_max_idle_connections:
- * @self: an engine
- *
- * Reads the limit set with [method@Engine.set_max_idle_connections].
- *
- * Returns: the limit, 0 for automatic
- *
- * Since: 1.0
- */
-guint
-gmulti_engine_get_max_idle_connections (GMultiEngine *self)
-{
-  g_return_val_if_fail (self != NULL, 0);
-  return self->max_idle_connections;
-}
-
-/**
- * gmulti_engine_close_idle_connections:
- * @self: an engine
- *
- * Closes every idle connection and forgets cached name lookups, as after a network
- * change. Connections in use are not touched. Not allowed from inside a callback
- * (it does nothing there).
- *
- * Since: 1.0
- */
-void
-gmulti_engine_close_idle_connections (GMultiEngine *self)
-{
-  g_return_if_fail (self != NULL);
-  if (!begin (self))
-    return;
-  gmulti_pool_close_all (self, TRUE);
-  if (self->resolver != NULL)
-    gmulti_resolver_clear_cache (self->resolver);
-  end (self);
-}
 
 /* Internal helpers for the other engine files. */
 
@@ -1250,8 +741,8 @@ gmulti_engine_run_resumed (GMultiRun *run)
     return;
   gmulti_engine_schedule (self, run);
   /* From outside the engine, ask for the timer now; inside, the turn's end does. */
-  if (!self->busy && begin (self))
-    end (self);
+  if (!self->busy && gmulti_engine_begin_turn (self))
+    gmulti_engine_end_turn (self);
 }
 
 void

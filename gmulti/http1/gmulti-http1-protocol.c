@@ -5,55 +5,17 @@
 #include <sys/socket.h>
 
 #include "gmulti-http1-protocol.h"
+#include "http1/gmulti-http1-protocol-private.h"
 #include "gmulti-engine-private.h"
 #include "gmulti-error.h"
 #include "gmulti-headers.h"
 #include "gmulti-i18n-private.h"
 #include "http1/gmulti-http1-parser.h"
-#include "http1/gmulti-http1-request.h"
 #include "engine/gmulti-body-writer.h"
 
-/* Request body pieces taken from a read function. */
-#define GMULTI_UPLOAD_CHUNK_SIZE (16 * 1024)
-
-/* What one exchange is at, sending and receiving: the protocol's per-stream state
- * (HTTP/1.1 has one stream per connection at a time). */
-typedef struct {
-  GMultiRun *run;               /* the exchange under way; NULL between exchanges */
-
-  /* Request sending. */
-  GByteArray *unsent;           /* head (and body) bytes written only in part */
-  gboolean expect_continue;
-  gboolean body_started;        /* any request byte reached the socket */
-  gboolean body_done;
-  gboolean chunked;
-  gint64 body_length;           /* -1: chunked, otherwise the Content-Length */
-  guint64 body_sent;
-  gboolean body_from_bytes;
-
-  /* Response receiving. */
-  gboolean got_final_head;
-  gboolean response_started;    /* any response byte consumed */
-  gboolean no_splice;           /* the sink refused splice(): copy from now on */
-} GMultiHttp1Stream;
-
-/* The HTTP/1.1 state of one connection: the exchange it carries, one at a time. */
-typedef struct {
-  GMultiHttp1Stream stream;
-  GMultiHttp1Parser parser;
-  GMultiBodyChain body;          /* where the body goes; not built: it is not delivered */
-  guint n_exchanges;             /* exchanges started on this connection */
-  gboolean reusable;             /* FALSE once the framing says it must close */
-  GMultiProtocolResult result;   /* what the operation under way tells the pool */
-} GMultiHttp1Connection;
-
-static inline GMultiHttp1Connection *
-h1_of (GMultiConnection *conn)
-{
-  return conn->protocol_state;
-}
-
-static gboolean process (GMultiConnection *conn, const guint8 *data, gsize length, gboolean eof);
+/* The response side of HTTP/1.1 (receive, splice, TLS records, the parser's events,
+ * the body chain, completion) and the operations table. The request side is in
+ * gmulti-http1-send.c. */
 
 /* Failures of the connection itself; before any response byte, the server did not
  * act on the request as far as HTTP/1.1 can tell. */
@@ -82,9 +44,9 @@ end_exchange (GMultiConnection     *conn,
 
 /* The exchange failed: the connection closes, and the engine retries a request a
  * stale pooled connection failed, or completes the transfer with @error. */
-static void
-fail (GMultiConnection *conn,
-      GError           *error)
+void
+gmulti_http1_fail (GMultiConnection *conn,
+                   GError           *error)
 {
   gboolean response_started = h1_of (conn)->stream.response_started;
   GMultiRun *run = end_exchange (conn, GMULTI_PROTOCOL_CLOSE);
@@ -111,354 +73,6 @@ complete (GMultiConnection *conn,
   end_exchange (conn, reusable ? GMULTI_PROTOCOL_IDLE : GMULTI_PROTOCOL_CLOSE);
   gmulti_stream_done (run);
 }
-
-/* For the metrics: the clock, not the turn's time, since a request on a pooled
- * connection can be sent in the very turn the transfer started, and 0 means "never". */
-static gint64
-time_since_start (GMultiRun *run)
-{
-  return MAX (g_get_monotonic_time () - run->start_us, 1);
-}
-
-static gboolean
-body_allowed (GMultiRun *run)
-{
-  return run->phase == GMULTI_RUN_SENDING;
-}
-
-/* Fills stream->unsent with the next piece of a read-function body. FALSE on failure. */
-static gboolean
-fill_from_read_func (GMultiConnection *conn)
-{
-  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
-  GMultiRun *run = stream->run;
-  GError *error = NULL;
-  gsize want = GMULTI_UPLOAD_CHUNK_SIZE;
-  gsize prefix_room = stream->chunked ? 24 : 0;
-  gssize n;
-
-  if (!stream->chunked)
-    want = MIN (want, (guint64) stream->body_length - stream->body_sent);
-
-  if (stream->unsent == NULL)
-    stream->unsent = g_byte_array_sized_new (prefix_room + want + 2);
-  g_byte_array_set_size (stream->unsent, prefix_room + want + 2);
-
-  n = gmulti_run_read_body (run, stream->unsent->data + prefix_room, want,
-                                         &error);
-  if (n < 0)
-    {
-      g_byte_array_set_size (stream->unsent, 0);
-      fail (conn, error);
-      return FALSE;
-    }
-
-  if (!stream->chunked)
-    {
-      if (n == 0)
-        {
-          g_byte_array_set_size (stream->unsent, 0);
-          fail (conn, g_error_new (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
-                                   _("The request body ended after %llu of %lld bytes"),
-                                   (unsigned long long) stream->body_sent,
-                                   (long long) stream->body_length));
-          return FALSE;
-        }
-      g_byte_array_set_size (stream->unsent, n);
-      stream->body_sent += n;
-      if (stream->body_sent >= (guint64) stream->body_length)
-        stream->body_done = TRUE;
-      return TRUE;
-    }
-
-  if (n == 0)
-    {
-      static const char last[] = "0\r\n\r\n";
-
-      g_byte_array_set_size (stream->unsent, 0);
-      g_byte_array_append (stream->unsent, (const guint8 *) last, sizeof last - 1);
-      stream->body_done = TRUE;
-      return TRUE;
-    }
-
-  {
-    char prefix[24];
-    gsize plen = gmulti_http1_chunk_prefix (prefix, n);
-    guint8 *start = stream->unsent->data + prefix_room - plen;
-
-    memcpy (start, prefix, plen);
-    memcpy (start + plen + n, "\r\n", 2);
-    /* Slide the framed chunk to the front of the array. */
-    memmove (stream->unsent->data, start, plen + n + 2);
-    g_byte_array_set_size (stream->unsent, plen + n + 2);
-    stream->body_sent += n;
-  }
-  return TRUE;
-}
-
-static void
-request_sent (GMultiConnection *conn)
-{
-  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
-  GMultiRun *run = stream->run;
-
-  run->metrics.request_sent_time = time_since_start (run);
-  run->bytes_sent = stream->body_sent;
-  /* Over all hops: a 307 sends the body again. */
-  run->metrics.body_bytes_sent += stream->body_sent;
-  gmulti_stream_request_sent (run);
-  gmulti_connection_want (conn, GMULTI_POLL_IN);
-}
-
-/* Sending failed. A server that answers early (a 413 to an upload it will not take) may
- * stop reading and close: its answer, waiting to be read, says more than "broken pipe".
- * So the request ends here, and what arrived is parsed as the response; only when
- * nothing did is the send error reported. Not for use inside process(), whose input
- * lives in the receive buffer this reads into. */
-static void
-send_failed (GMultiConnection *conn,
-             GError           *error)
-{
-  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
-  GMultiRun *run = stream->run;
-  guint8 *buffer = NULL;
-  gsize size;
-  gssize n = 0;
-
-  if (!stream->response_started)
-    {
-      buffer = gmulti_engine_get_scratch (conn->engine, &size);
-      n = gmulti_connection_recv (conn, buffer, size, NULL);
-      if (n <= 0)
-        {
-          fail (conn, error);
-          return;
-        }
-    }
-
-  g_clear_error (&error);
-  h1_of (conn)->reusable = FALSE;
-  run->metrics.body_bytes_sent += stream->body_sent;
-  stream->body_done = TRUE;
-  g_clear_pointer (&stream->unsent, g_byte_array_unref);
-  gmulti_connection_want (conn, GMULTI_POLL_IN);
-  /* A response under way (a partial head held) goes on with the next read. */
-  if (n > 0)
-    process (conn, buffer, n, FALSE);
-}
-
-/* Writes what the socket takes. Returns FALSE if the exchange ended or a send failure
- * handed it to send_failed(); @may_read allows that (not from inside process()). */
-static gboolean
-send_pending (GMultiConnection *conn,
-              gboolean          may_read)
-{
-  GMultiHttp1Stream *stream = &h1_of (conn)->stream;
-  GMultiRun *run = stream->run;
-
-  for (;;)
-    {
-      struct iovec iov[2];
-      int n_iov = 0;
-      gsize from_unsent = 0;
-      GError *error = NULL;
-      gssize n;
-
-      if (stream->unsent != NULL && stream->unsent->len > 0)
-        {
-          iov[n_iov].iov_base = stream->unsent->data;
-          iov[n_iov].iov_len = from_unsent = stream->unsent->len;
-          n_iov++;
-        }
-      if (!stream->body_done && body_allowed (run))
-        {
-          if (stream->body_from_bytes)
-            {
-              gsize size;
-              const guint8 *data = g_bytes_get_data (run->request.body, &size);
-
-              iov[n_iov].iov_base = (guint8 *) data + stream->body_sent;
-              iov[n_iov].iov_len = size - stream->body_sent;
-              n_iov++;
-            }
-          else if (n_iov == 0)
-            {
-              if (!fill_from_read_func (conn))
-                return FALSE;
-              continue;
-            }
-        }
-
-      if (n_iov == 0)
-        {
-          g_clear_pointer (&stream->unsent, g_byte_array_unref);
-          if (stream->body_done || run->phase == GMULTI_RUN_RECEIVING)
-            request_sent (conn);
-          else
-            gmulti_connection_want (conn, GMULTI_POLL_IN);
-          return TRUE;
-        }
-
-      n = gmulti_connection_send (conn, iov, n_iov, &error);
-      if (n < 0 && error == NULL)
-        {
-          gmulti_connection_want (conn, GMULTI_POLL_INOUT);
-          return TRUE;
-        }
-      if (n < 0)
-        {
-          if (may_read)
-            send_failed (conn, error);
-          else
-            fail (conn, error);
-          return FALSE;
-        }
-
-      if (n > 0)
-        stream->body_started = TRUE;
-      if ((gsize) n >= from_unsent)
-        {
-          if (stream->unsent != NULL)
-            g_byte_array_set_size (stream->unsent, 0);
-          if (stream->body_from_bytes && n_iov > (from_unsent > 0 ? 1 : 0))
-            {
-              stream->body_sent += n - from_unsent;
-              if (stream->body_sent >= (guint64) stream->body_length)
-                stream->body_done = TRUE;
-            }
-        }
-      else
-        g_byte_array_remove_range (stream->unsent, 0, n);
-      run->bytes_sent = stream->body_sent;
-    }
-}
-
-static GMultiProtocolResult
-h1_start_stream (GMultiConnection *conn,
-                 GMultiRun        *run)
-{
-  GMultiEngine *engine = conn->engine;
-  GMultiHttp1Connection *h1 = h1_of (conn);
-  GMultiHttp1Stream *stream = &h1->stream;
-  GMultiHeaders *headers = run->request.headers;
-  gint64 framing;
-  struct iovec iov[2];
-  int n_iov = 1;
-  GError *error = NULL;
-  gssize n;
-
-  g_assert (stream->run == NULL);
-  stream->run = run;
-  h1->result = GMULTI_PROTOCOL_OK;
-  h1->n_exchanges++;
-  gmulti_http1_parser_reset (&h1->parser, run->head_request);
-  gmulti_body_chain_clear (&h1->body);
-  /* The parser counts the heads of every response on the connection; count on from
-   * this transfer's earlier hops instead. */
-  h1->parser.header_bytes_total = run->metrics.header_bytes_received;
-
-  /* Body framing of this hop. */
-  g_clear_pointer (&stream->unsent, g_byte_array_unref);
-  stream->body_sent = 0;
-  stream->body_done = TRUE;
-  stream->body_started = FALSE;
-  stream->body_from_bytes = FALSE;
-  stream->chunked = FALSE;
-  stream->response_started = FALSE;
-  stream->got_final_head = FALSE;
-  stream->no_splice = FALSE;
-  run->bytes_spliced = 0;
-  framing = GMULTI_HTTP1_NO_BODY;
-  if (run->request.has_body && !run->body_dropped)
-    {
-      stream->body_done = FALSE;
-      if (run->request.body != NULL)
-        {
-          stream->body_from_bytes = TRUE;
-          stream->body_length = g_bytes_get_size (run->request.body);
-          framing = stream->body_length;
-          if (stream->body_length == 0)
-            stream->body_done = TRUE;
-        }
-      else if (run->request.body_length >= 0)
-        {
-          stream->body_length = run->request.body_length;
-          framing = stream->body_length;
-          if (stream->body_length == 0)
-            stream->body_done = TRUE;
-        }
-      else
-        {
-          stream->body_length = -1;
-          stream->chunked = TRUE;
-          framing = GMULTI_HTTP1_CHUNKED;
-        }
-    }
-
-  /* A redirect to another origin must not carry the application's credentials. */
-  if (run->cross_origin && run->hop_headers == NULL)
-    {
-      run->hop_headers = gmulti_headers_copy (headers);
-      gmulti_headers_remove (run->hop_headers, "Authorization");
-      gmulti_headers_remove (run->hop_headers, "Proxy-Authorization");
-      gmulti_headers_remove (run->hop_headers, "Cookie");
-    }
-  if (run->hop_headers != NULL)
-    headers = run->hop_headers;
-
-  stream->expect_continue = !stream->body_done &&
-                         gmulti_headers_get_one (headers, "Expect") != NULL &&
-                         g_ascii_strcasecmp (gmulti_headers_get_one (headers, "Expect"),
-                                             "100-continue") == 0;
-
-  g_string_truncate (engine->head, 0);
-  gmulti_http1_write_request_head (engine->head, run->method, run->target, run->host_header,
-                                   headers, framing, run->defaults->user_agent);
-  run->metrics.header_bytes_sent += engine->head->len;
-
-  iov[0].iov_base = engine->head->str;
-  iov[0].iov_len = engine->head->len;
-  if (stream->body_from_bytes && !stream->body_done && !stream->expect_continue)
-    {
-      gsize size;
-
-      iov[1].iov_base = (gpointer) g_bytes_get_data (run->request.body, &size);
-      iov[1].iov_len = size;
-      n_iov = 2;
-    }
-
-  if (stream->expect_continue)
-    gmulti_stream_wait_continue (run);
-
-  /* The common case: the whole request leaves in one system call, with no buffering. */
-  n = gmulti_connection_send (conn, iov, n_iov, &error);
-  if (n < 0 && error != NULL)
-    {
-      send_failed (conn, error);
-      return h1->result;
-    }
-  if (n < 0)
-    n = 0;
-  if (n > 0)
-    stream->body_started = TRUE;
-
-  if ((gsize) n < iov[0].iov_len)
-    {
-      stream->unsent = g_byte_array_sized_new (iov[0].iov_len - n);
-      g_byte_array_append (stream->unsent, (const guint8 *) iov[0].iov_base + n,
-                           iov[0].iov_len - n);
-    }
-  else if (n_iov == 2)
-    {
-      stream->body_sent = n - iov[0].iov_len;
-      if (stream->body_sent >= (guint64) stream->body_length)
-        stream->body_done = TRUE;
-    }
-
-  send_pending (conn, TRUE);
-  return h1->result;
-}
-
 static gboolean
 h1_is_clean (GMultiConnection *conn)
 {
@@ -590,15 +204,15 @@ receive_spliced (GMultiConnection *conn,
       if (n < 0)
         {
           h1_of (conn)->reusable = FALSE;
-          fail (conn, g_error_new (GMULTI_ERROR, GMULTI_ERROR_RECEIVE_FAILED,
-                                   _("Could not receive from the server: %s"),
-                                   g_strerror (errno)));
+          gmulti_http1_fail (conn, g_error_new (GMULTI_ERROR, GMULTI_ERROR_RECEIVE_FAILED,
+                                                _("Could not receive from the server: %s"),
+                                                g_strerror (errno)));
           return;
         }
       /* The end of the stream: the parser tells a complete body from a cut one. */
       if (n == 0)
         {
-          process (conn, nothing, 0, TRUE);
+          gmulti_http1_process (conn, nothing, 0, TRUE);
           return;
         }
 
@@ -608,7 +222,7 @@ receive_spliced (GMultiConnection *conn,
                               scratch_size, &stream->no_splice, &error))
         {
           h1_of (conn)->reusable = FALSE;
-          fail (conn, error);
+          gmulti_http1_fail (conn, error);
           return;
         }
 
@@ -633,7 +247,7 @@ receive_spliced (GMultiConnection *conn,
         {
           if (socket_has_more (conn))
             h1_of (conn)->reusable = FALSE;
-          process (conn, nothing, 0, FALSE);
+          gmulti_http1_process (conn, nothing, 0, FALSE);
           return;
         }
       /* A handler changed or closed the sink, or wants to see the bytes: the next
@@ -683,14 +297,14 @@ receive_records (GMultiConnection *conn,
         }
       if (n < 0 || (n == 0 && end_cut_short (conn, &error)))
         {
-          fail (conn, error);
+          gmulti_http1_fail (conn, error);
           return FALSE;
         }
       *got += (gsize) n;
 
-      /* The exchange may end in process(), and the connection with it: the record is
-       * ours, and is freed after. */
-      more = process (conn, n > 0 ? record.data : nothing, (gsize) n, n == 0);
+      /* The exchange may end in gmulti_http1_process(), and the connection with it: the
+       * record is ours, and is freed after. */
+      more = gmulti_http1_process (conn, n > 0 ? record.data : nothing, (gsize) n, n == 0);
       gmulti_tls_record_clear (&record);
       if (!more)
         return FALSE;
@@ -763,7 +377,7 @@ again:
     }
   if (n < 0 || (n == 0 && end_cut_short (conn, &error)))
     {
-      fail (conn, error);
+      gmulti_http1_fail (conn, error);
       return;
     }
 
@@ -774,7 +388,7 @@ again:
   grow = n > 0 && (gsize) n == size - offset && size < GMULTI_SCRATCH_MAX_SIZE &&
          stream->got_final_head;
 
-  more = process (conn, buffer, offset + n, n == 0);
+  more = gmulti_http1_process (conn, buffer, offset + n, n == 0);
   if (grow)
     gmulti_engine_grow_scratch (engine);
 
@@ -838,7 +452,7 @@ on_head (GMultiConnection *conn)
     }
   if (run->phase != GMULTI_RUN_RECEIVING)
     {
-      run->metrics.request_sent_time = time_since_start (run);
+      run->metrics.request_sent_time = gmulti_http1_time_since_start (run);
       gmulti_connection_want (conn, GMULTI_POLL_IN);
     }
 
@@ -882,7 +496,7 @@ body_written (GMultiConnection *conn,
     case GMULTI_BODY_ERROR:
     default:
       h1_of (conn)->reusable = FALSE;
-      fail (conn, error);
+      gmulti_http1_fail (conn, error);
       return FALSE;
     }
 }
@@ -903,11 +517,11 @@ finish_body (GMultiConnection *conn,
 /* Feeds input to the parser and acts on its events. Returns TRUE when the exchange
  * goes on and waits for more input; FALSE when it ended, failed or is paused. An
  * exchange that ended has left its result in h1->result for the pool. */
-static gboolean
-process (GMultiConnection *conn,
-         const guint8     *data,
-         gsize             length,
-         gboolean          eof)
+gboolean
+gmulti_http1_process (GMultiConnection *conn,
+                      const guint8     *data,
+                      gsize             length,
+                      gboolean          eof)
 {
   GMultiHttp1Stream *stream = &h1_of (conn)->stream;
   GMultiRun *run = stream->run;
@@ -917,7 +531,7 @@ process (GMultiConnection *conn,
     {
       stream->response_started = TRUE;
       if (run->metrics.first_byte_time == 0)
-        run->metrics.first_byte_time = time_since_start (run);
+        run->metrics.first_byte_time = gmulti_http1_time_since_start (run);
     }
 
   /* Resumed: what the body chain kept when the transfer paused comes first. */
@@ -950,7 +564,7 @@ process (GMultiConnection *conn,
               if (h1_of (conn)->parser.status == 100 && run->phase == GMULTI_RUN_WAIT_CONTINUE)
                 {
                   gmulti_stream_continue (run);
-                  if (!send_pending (conn, FALSE))
+                  if (!gmulti_http1_send_pending (conn, FALSE))
                     return FALSE;
                 }
               break;
@@ -988,7 +602,7 @@ process (GMultiConnection *conn,
             {
               event = gmulti_http1_parser_eof (&h1_of (conn)->parser, &error);
               if (event != GMULTI_HTTP1_DONE)
-                fail (conn, error);
+                gmulti_http1_fail (conn, error);
               else if (!gmulti_body_chain_is_built (&h1_of (conn)->body) ||
                        finish_body (conn, NULL, 0))
                 complete (conn, FALSE);
@@ -1000,7 +614,7 @@ process (GMultiConnection *conn,
         case GMULTI_HTTP1_ERROR:
         default:
           h1_of (conn)->reusable = FALSE;
-          fail (conn, error);
+          gmulti_http1_fail (conn, error);
           return FALSE;
         }
     }
@@ -1025,12 +639,12 @@ h1_event (GMultiConnection *conn,
   if ((events & GMULTI_EVENT_OUT) && !stream->body_done &&
       (stream->unsent != NULL || run->phase == GMULTI_RUN_SENDING))
     {
-      if (!send_pending (conn, TRUE))
+      if (!gmulti_http1_send_pending (conn, TRUE))
         return h1->result;
     }
   else if ((events & GMULTI_EVENT_OUT) && stream->unsent != NULL)
     {
-      if (!send_pending (conn, TRUE))
+      if (!gmulti_http1_send_pending (conn, TRUE))
         return h1->result;
     }
 
@@ -1063,7 +677,7 @@ h1_resume (GMultiConnection *conn,
   {
     static const guint8 nothing[1];
 
-    gboolean more = process (conn, held != NULL ? held : nothing, length, FALSE);
+    gboolean more = gmulti_http1_process (conn, held != NULL ? held : nothing, length, FALSE);
 
     g_free (held);
     if (more && gmulti_connection_has_pending (conn))
@@ -1081,7 +695,7 @@ h1_timeout (GMultiConnection *conn,
   if (h1->stream.run != run)
     return GMULTI_PROTOCOL_OK;
   h1->result = GMULTI_PROTOCOL_OK;
-  send_pending (conn, TRUE);
+  gmulti_http1_send_pending (conn, TRUE);
   return h1->result;
 }
 
@@ -1145,7 +759,7 @@ const GMultiProtocol gmulti_http1_protocol = {
   .name = "http/1.1",
   .attach = h1_attach,
   .free = h1_free,
-  .start_stream = h1_start_stream,
+  .start_stream = gmulti_http1_start_stream,
   .event = h1_event,
   .resume = h1_resume,
   .timeout = h1_timeout,
