@@ -11,7 +11,9 @@
 /* The asynchronous calls of GMultiSession: send (body in memory), send_stream (body as
  * a GInputStream) and download (body to a file). Each is one GMultiAsyncOp waiting on
  * a transfer the session runs; the session tells it when the transfer completed or was
- * removed. */
+ * removed. The three share the operation's life (references, cancellation, the
+ * session's calls), which is why they stay in one file of about a thousand lines; half
+ * of it is their documentation. */
 
 /* Bound of the body stream's buffer: the transfer pauses when it is full. */
 #define STREAM_BUFFER_SIZE (1024 * 1024)
