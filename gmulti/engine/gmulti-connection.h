@@ -21,7 +21,6 @@ typedef enum {
   GMULTI_CONNECTION_CLOSED,
 } GMultiConnectionState;
 
-typedef struct _GMultiTransfer GMultiTransfer;
 typedef struct _GMultiProtocol GMultiProtocol;
 
 /* One transport connection to an origin. It owns the chain of transport links (the TCP

@@ -12,11 +12,6 @@
  * engine: act on every ready socket (perform, socket_all), wait for one (poll), and
  * end that wait from another thread (wakeup, on an eventfd made on first use). */
 
-typedef struct {
-  int fd;
-  GMultiEvent events;
-} ReadySocket;
-
 /* Polls every watched socket without waiting and acts on the ready ones. */
 static void
 act_on_all (GMultiEngine *self)
@@ -112,16 +107,8 @@ GMultiEngineResult
 gmulti_engine_perform (GMultiEngine *self,
                        guint        *running)
 {
-  if (self == NULL)
-    return GMULTI_ENGINE_BAD_ARGUMENT;
-  if (!gmulti_engine_begin_turn (self))
-    return GMULTI_ENGINE_RECURSIVE_CALL;
-
-  /* Every socket gets its turn here: what yielded in an earlier one goes on after. */
-  gmulti_engine_release_yielded (self);
-  act_on_all (self);
-  gmulti_engine_finish_turn (self, running);
-  return gmulti_engine_end_turn (self);
+  /* The same turn: every socket acted on, what yielded goes on after. */
+  return gmulti_engine_socket_all (self, running);
 }
 
 /* The wake-up descriptor, made on first use. A poll on the engine's thread and a

@@ -101,7 +101,7 @@ gmulti_run_notify_phase (GMultiRun *run)
 void
 gmulti_run_notify_new_hop (GMultiRun *run)
 {
-  gmulti_run_clear_hop_response (run);
+  /* The owner clears the hop's response with its own state (gmulti_transfer_begin_hop()). */
   run->observer->new_hop (run);
 }
 
