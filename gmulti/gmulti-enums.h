@@ -62,6 +62,14 @@ G_BEGIN_DECLS
  * @GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING: the response's `Transfer-Encoding` names
  *   a coding gmulti cannot decode (gmulti decodes `gzip`, `x-gzip` and `deflate`), or
  *   more of them than it stacks
+ * @GMULTI_ERROR_HTTP2_REQUIRED: the transfer requires HTTP/2
+ *   (%GMULTI_HTTP_VERSION_2) and the server did not choose it
+ * @GMULTI_ERROR_HTTP2_STREAM_RESET: the HTTP/2 server reset the transfer's stream
+ *   (`RST_STREAM`); the message gives the error code it sent
+ * @GMULTI_ERROR_HTTP2_GOAWAY: the HTTP/2 server shut the connection down (`GOAWAY`)
+ *   after taking the request, and it could not be retried safely
+ * @GMULTI_ERROR_HTTP2_CONNECTION_ERROR: the HTTP/2 connection failed: the server broke
+ *   the protocol, or exceeded a limit that guards against hostile servers
  *
  * Error codes in the `GMULTI_ERROR` domain. Cancellation of an asynchronous call is
  * reported as %G_IO_ERROR_CANCELLED instead.
@@ -100,6 +108,10 @@ typedef enum {
   GMULTI_ERROR_TLS_FAILED,
   GMULTI_ERROR_OUTPUT_FAILED,
   GMULTI_ERROR_UNSUPPORTED_TRANSFER_CODING,
+  GMULTI_ERROR_HTTP2_REQUIRED,
+  GMULTI_ERROR_HTTP2_STREAM_RESET,
+  GMULTI_ERROR_HTTP2_GOAWAY,
+  GMULTI_ERROR_HTTP2_CONNECTION_ERROR,
 } GMultiError;
 
 /**
@@ -220,5 +232,28 @@ typedef enum {
   GMULTI_TLS_VERSION_TLS_1_2,
   GMULTI_TLS_VERSION_TLS_1_3,
 } GMultiTlsVersion;
+
+/**
+ * GMultiHttpVersion:
+ * @GMULTI_HTTP_VERSION_AUTO: HTTP/2 where the server offers it over TLS (ALPN `h2`),
+ *   HTTP/1.1 otherwise; cleartext `http` URIs use HTTP/1.1
+ * @GMULTI_HTTP_VERSION_1_1: HTTP/1.1 only (ALPN offers only `http/1.1`)
+ * @GMULTI_HTTP_VERSION_2: HTTP/2 required: over TLS a server that does not choose `h2`
+ *   fails the transfer with %GMULTI_ERROR_HTTP2_REQUIRED
+ * @GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE: HTTP/2 spoken from the first byte, without
+ *   negotiation, also over cleartext (`h2c` with prior knowledge, RFC 9113 section 3.3)
+ *
+ * The HTTP version a transfer asks for, set with [method@Transfer.set_http_version]
+ * or as a session's default. After a response, [method@Transfer.get_http_version_used]
+ * tells which version carried it (%GMULTI_HTTP_VERSION_1_1 or %GMULTI_HTTP_VERSION_2).
+ *
+ * Since: 1.0
+ */
+typedef enum {
+  GMULTI_HTTP_VERSION_AUTO,
+  GMULTI_HTTP_VERSION_1_1,
+  GMULTI_HTTP_VERSION_2,
+  GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE,
+} GMultiHttpVersion;
 
 G_END_DECLS

@@ -11,6 +11,7 @@ defaults_new (void)
 
   g_atomic_ref_count_init (&self->ref_count);
   self->connect_timeout_ms = GMULTI_DEFAULT_CONNECT_TIMEOUT_MS;
+  self->max_streams_per_connection = GMULTI_DEFAULT_MAX_STREAMS_PER_CONNECTION;
   gmulti_tls_options_init (&self->tls);
   return self;
 }
@@ -51,6 +52,8 @@ gmulti_defaults_copy (const GMultiDefaults *self)
   g_atomic_ref_count_init (&copy->ref_count);
   copy->timeout_ms = self->timeout_ms;
   copy->connect_timeout_ms = self->connect_timeout_ms;
+  copy->http_version = self->http_version;
+  copy->max_streams_per_connection = self->max_streams_per_connection;
   copy->user_agent = g_strdup (self->user_agent);
   copy->user_agent_error = self->user_agent_error != NULL
                            ? g_error_copy (self->user_agent_error) : NULL;

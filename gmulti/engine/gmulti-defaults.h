@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "gmulti-enums.h"
 #include "gmulti-tls-options.h"
 #include "gmulti-version.h"
 
@@ -11,6 +12,8 @@ G_BEGIN_DECLS
 /* The connect timeout of a transfer that sets none (docs/limits.md). */
 #define GMULTI_DEFAULT_CONNECT_TIMEOUT_MS 30000
 /* Sent by sessions and gmulti_transfer_perform() with requests that set none. */
+/* Streams one HTTP/2 connection carries at once unless its server allows fewer. */
+#define GMULTI_DEFAULT_MAX_STREAMS_PER_CONNECTION 100
 #define GMULTI_DEFAULT_USER_AGENT "gmulti/" GMULTI_VERSION_S
 
 /* What a transfer gets for the options it leaves unset: one immutable, reference-counted
@@ -28,6 +31,9 @@ struct _GMultiDefaults {
   char *user_agent;           /* for requests with no User-Agent field; NULL: none */
   GError *user_agent_error;   /* user_agent cannot be sent: every run fails with it */
   GMultiTlsOptions tls;       /* fill in what a transfer's TLS options leave unset */
+  GMultiHttpVersion http_version; /* for transfers that ask for none (AUTO) */
+  guint max_streams_per_connection; /* at most, on one multiplexed connection; the
+                                       server's limit applies below it */
 
   /* private */
   gatomicrefcount ref_count;  /* atomic: the built-in values are shared by all threads */

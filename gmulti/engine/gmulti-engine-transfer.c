@@ -104,6 +104,7 @@ gmulti_engine_begin_exchange (GMultiEngine     *self,
                               GMultiConnection *conn)
 {
   run->conn = conn;
+  run->http_version = conn->protocol->version;
   run->metrics.connection_id = conn->id;
   run->metrics.connection_reused = !run->conn_is_new;
   if (run->low_speed_check == 0 && run->request.low_speed_limit > 0)

@@ -25,6 +25,7 @@ typedef enum {
 
 struct _GMultiProtocol {
   const char *name;
+  GMultiHttpVersion version;     /* what a stream on it reports as used */
   /* The connection is ready for requests (connected, TLS done): returns the protocol's
    * state for it, kept in conn->protocol_state until free(). */
   gpointer             (*attach)       (GMultiConnection *conn);

@@ -101,6 +101,7 @@ typedef struct {
   guint low_speed_time;        /* seconds */
   gboolean follow_redirects;
   guint max_redirects;
+  GMultiHttpVersion http_version; /* the owner's or the defaults' wish */
 } GMultiRunRequest;
 
 struct _GMultiRun {
@@ -164,6 +165,8 @@ struct _GMultiRun {
 
   /* The response of the current hop (reset for each hop; kept after the run until the
    * owner is added again, for its getters). */
+  GMultiHttpVersion http_version; /* that carried the current hop (the protocol's);
+                                     AUTO until a stream began */
   guint status;
   char *reason;
   GMultiHeaders *response_headers;
