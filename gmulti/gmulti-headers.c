@@ -9,9 +9,13 @@
 
 /* Strings live in a few large blocks instead of one allocation per field. Blocks never
  * move, so a pointer handed out stays valid while its field is present; removed fields
- * leave dead bytes behind, reclaimed by compaction once they dominate. */
-#define FIRST_BLOCK_SIZE 512
-#define FIRST_FIELD_COUNT 16
+ * leave dead bytes behind, reclaimed by compaction once they dominate.
+ *
+ * The first block also holds the first FIRST_FIELD_COUNT fields, after its strings: a
+ * typical response head (about ten fields, a few hundred bytes) then costs one
+ * allocation besides the object, and a list that grows past it moves its fields out. */
+#define FIRST_BLOCK_SIZE 320
+#define FIRST_FIELD_COUNT 10
 #define COMPACT_MIN_DEAD 1024
 
 typedef struct _Block Block;
@@ -32,6 +36,8 @@ typedef struct
   gsize value_len;
 } Field;
 
+G_STATIC_ASSERT ((sizeof (Block) + FIRST_BLOCK_SIZE) % G_ALIGNOF (Field) == 0);
+
 struct _GMultiHeaders
 {
   gatomicrefcount ref_count;
@@ -39,6 +45,7 @@ struct _GMultiHeaders
   guint n_allocated;
   Field *fields;
   Block *blocks;      /* newest first; appends go to the newest */
+  Block *fields_home; /* the block @fields lives in, or NULL: @fields is its own */
   gsize dead_bytes;   /* string bytes of removed fields still in the blocks */
 };
 
@@ -54,6 +61,16 @@ free_blocks (Block *block)
       g_free (block);
       block = next;
     }
+}
+
+/* Gives the fields an allocation of their own before the block they live in goes. */
+static void
+move_fields_out (GMultiHeaders *self)
+{
+  if (self->fields_home == NULL)
+    return;
+  self->fields = g_memdup2 (self->fields, self->n_allocated * sizeof (Field));
+  self->fields_home = NULL;
 }
 
 static char *
@@ -135,6 +152,7 @@ maybe_compact (GMultiHeaders *self)
   if (self->dead_bytes < COMPACT_MIN_DEAD || self->dead_bytes < live)
     return;
 
+  move_fields_out (self);
   old = self->blocks;
   self->blocks = NULL;
   self->dead_bytes = 0;
@@ -154,8 +172,34 @@ add_field (GMultiHeaders *self)
 {
   if (self->n_fields == self->n_allocated)
     {
-      self->n_allocated = MAX (self->n_allocated * 2, FIRST_FIELD_COUNT);
-      self->fields = g_renew (Field, self->fields, self->n_allocated);
+      if (self->n_allocated == 0 && self->blocks == NULL)
+        {
+          /* The first block, with room for the first fields after its strings. */
+          Block *block = g_malloc (sizeof (Block) + FIRST_BLOCK_SIZE +
+                                   FIRST_FIELD_COUNT * sizeof (Field));
+
+          block->size = FIRST_BLOCK_SIZE;
+          block->used = 0;
+          block->next = NULL;
+          self->blocks = block;
+          self->fields = (Field *) (block->data + FIRST_BLOCK_SIZE);
+          self->fields_home = block;
+          self->n_allocated = FIRST_FIELD_COUNT;
+        }
+      else if (self->fields_home != NULL)
+        {
+          Field *fields = g_new (Field, self->n_allocated * 2);
+
+          memcpy (fields, self->fields, self->n_fields * sizeof (Field));
+          self->fields = fields;
+          self->fields_home = NULL;
+          self->n_allocated *= 2;
+        }
+      else
+        {
+          self->n_allocated = MAX (self->n_allocated * 2, FIRST_FIELD_COUNT);
+          self->fields = g_renew (Field, self->fields, self->n_allocated);
+        }
     }
 
   return &self->fields[self->n_fields++];
@@ -282,8 +326,9 @@ gmulti_headers_unref (GMultiHeaders *self)
   if (!g_atomic_ref_count_dec (&self->ref_count))
     return;
 
+  if (self->fields_home == NULL)
+    g_free (self->fields);
   free_blocks (self->blocks);
-  g_free (self->fields);
   g_free (self);
 }
 
@@ -503,7 +548,9 @@ gmulti_headers_clear (GMultiHeaders *self)
 
   if (self->blocks != NULL)
     {
-      /* Keep the newest, largest block only. */
+      /* Keep the newest, largest block only (and the fields, wherever they are). */
+      if (self->fields_home != NULL && self->fields_home != self->blocks)
+        move_fields_out (self);
       free_blocks (self->blocks->next);
       self->blocks->next = NULL;
       self->blocks->used = 0;

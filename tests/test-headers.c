@@ -385,6 +385,79 @@ test_boxed (void)
   gmulti_headers_unref (headers);
 }
 
+/* The first fields live in the first block: every way the block or the fields can
+ * move (growth past them, a second block, clear, compaction, copy) keeps each field. */
+static void
+check_numbered (GMultiHeaders *headers,
+                guint          n,
+                gsize          value_len)
+{
+  g_assert_cmpuint (gmulti_headers_get_length (headers), ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("X-Field-%u", i);
+      const char *value = gmulti_headers_get_one (headers, name);
+
+      g_assert_nonnull (value);
+      g_assert_cmpuint (strlen (value), ==, value_len);
+      g_assert_cmpint (value[0], ==, 'a' + (int) (i % 26));
+      g_assert_cmpstr (gmulti_headers_get_name (headers, i), ==, name);
+    }
+}
+
+static void
+append_numbered (GMultiHeaders *headers,
+                 guint          from,
+                 guint          to,
+                 gsize          value_len)
+{
+  for (guint i = from; i < to; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("X-Field-%u", i);
+      g_autofree char *value = g_strnfill (value_len, 'a' + (char) (i % 26));
+
+      g_assert_true (gmulti_headers_append (headers, name, value, NULL));
+    }
+}
+
+static void
+test_storage_moves (void)
+{
+  g_autoptr (GMultiHeaders) headers = gmulti_headers_new ();
+  g_autoptr (GMultiHeaders) copy = NULL;
+
+  /* Few and short: all in the first block. */
+  append_numbered (headers, 0, 5, 4);
+  check_numbered (headers, 5, 4);
+  /* Strings overflow into a second block while the fields stay in the first. */
+  append_numbered (headers, 5, 9, 200);
+  /* Clear keeps only the newest block: the fields must leave the first. */
+  gmulti_headers_clear (headers);
+  g_assert_cmpuint (gmulti_headers_get_length (headers), ==, 0);
+  append_numbered (headers, 0, 40, 30);
+  check_numbered (headers, 40, 30);
+
+  gmulti_headers_clear (headers);
+  append_numbered (headers, 0, 3, 8);
+  /* Replacing in a loop compacts: the block the fields live in goes. */
+  for (guint round = 0; round < 200; round++)
+    {
+      g_autofree char *value = g_strnfill (8, 'a' + (char) (round % 26));
+
+      g_assert_true (gmulti_headers_replace (headers, "X-Field-1", value, NULL));
+    }
+  g_assert_cmpuint (gmulti_headers_get_length (headers), ==, 3);
+  g_assert_cmpstr (gmulti_headers_get_one (headers, "X-Field-0"), ==, "aaaaaaaa");
+  g_assert_cmpstr (gmulti_headers_get_one (headers, "X-Field-2"), ==, "cccccccc");
+
+  /* Growth past the first fields, then a copy. */
+  gmulti_headers_clear (headers);
+  append_numbered (headers, 0, 11, 4);
+  copy = gmulti_headers_copy (headers);
+  check_numbered (headers, 11, 4);
+  check_numbered (copy, 11, 4);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -404,6 +477,7 @@ main (int   argc,
   g_test_add_func ("/GMulti/Headers/unchecked", test_unchecked);
   g_test_add_func ("/GMulti/Headers/foreach", test_foreach);
   g_test_add_func ("/GMulti/Headers/boxed", test_boxed);
+  g_test_add_func ("/GMulti/Headers/storage-moves", test_storage_moves);
 
   return g_test_run ();
 }
