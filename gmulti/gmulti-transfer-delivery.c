@@ -147,7 +147,7 @@ gmulti_transfer_set_collect_body (GMultiTransfer *self,
   if (self->collect_body == collect)
     return;
 
-  self->collect_body = collect;
+  self->collect_body = !!collect;
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_COLLECT_BODY]);
 }
 

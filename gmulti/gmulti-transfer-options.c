@@ -181,7 +181,7 @@ gmulti_transfer_set_follow_redirects (GMultiTransfer *self,
   if (self->follow_redirects == follow)
     return;
 
-  self->follow_redirects = follow;
+  self->follow_redirects = !!follow;
   gmulti_transfer_sync_run_options (self);
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_FOLLOW_REDIRECTS]);
 }

@@ -34,7 +34,6 @@ struct _GMultiTransfer
   char *uri;                 /* as given; validated when the transfer starts */
   GUri *parsed_uri;          /* NULL until set_uri succeeded */
   char *method;              /* "GET" unless set */
-  gboolean method_set;       /* FALSE: a body makes it POST (gmulti_transfer_request_method) */
   GMultiHeaders *request_headers;
   GBytes *request_body;
   GMultiReadFunc read_func;
@@ -45,19 +44,27 @@ struct _GMultiTransfer
   GMultiWriteFunc write_func;
   gpointer write_data;
   GDestroyNotify write_destroy;
-  gboolean collect_body;
   GOutputStream *output_stream; /* replaces the write function when set */
   guint output_stream_serial;   /* bumped by every set_output_stream() */
 
   guint connect_timeout_ms;  /* 0: no limit */
   guint timeout_ms;          /* 0: no limit */
-  /* Set by the application: a session's defaults do not replace them. */
-  gboolean connect_timeout_set;
-  gboolean timeout_set;
   guint low_speed_limit;     /* bytes per second; 0: off */
   guint low_speed_time;      /* seconds */
-  gboolean follow_redirects;
   guint max_redirects;
+
+  /* One-bit flags, packed (a transfer is the per-request memory of a session). */
+  guint method_set : 1;          /* FALSE: a body makes it POST
+                                    (gmulti_transfer_request_method) */
+  guint collect_body : 1;
+  /* Set by the application: a session's defaults do not replace them. */
+  guint connect_timeout_set : 1;
+  guint timeout_set : 1;
+  guint follow_redirects : 1;
+  /* Set by a session that detached the transfer: no signal may be emitted any more. */
+  guint signals_blocked : 1;
+
+  GMultiTransferState state;
 
   /* TLS options (https:// only); a session's fill in what is unset when a run starts
    * (gmulti_tls_config_new()). */
@@ -68,11 +75,8 @@ struct _GMultiTransfer
   GByteArray *body_buffer;   /* collected body of the current hop; NULL until the first byte */
   GMultiTransferBody body;   /* where the current hop's body chain ends */
 
-  GMultiTransferState state;
   gint64 last_progress_us;
 
-  /* Set by a session that detached the transfer: no signal may be emitted any more. */
-  gboolean signals_blocked;
   /* The session that added the transfer, if any (not a reference). */
   gpointer session;
 

@@ -92,9 +92,9 @@ typedef struct {
   const char *method;          /* the method on the wire (POST for a body without one) */
   GMultiHeaders *headers;      /* a reference */
   GBytes *body;                /* a reference, or NULL */
-  gboolean has_body;           /* a body (bytes or a read function) */
   gint64 body_length;          /* -1: unknown (sent chunked) */
   const GMultiTlsOptions *tls; /* the owner's TLS options; the defaults fill in the rest */
+  gboolean has_body;           /* a body (bytes or a read function) */
   guint timeout_ms;            /* the owner's or the defaults'; 0: none */
   guint connect_timeout_ms;    /* the same, for connecting */
   guint low_speed_limit;       /* bytes per second; 0: off */
@@ -118,8 +118,20 @@ struct _GMultiRun {
   guint64 wait_seq;           /* when it began to wait: smaller is older */
   GList message_link;         /* engine->messages: completion not read yet */
   GMultiMessage message;      /* what info_read hands out */
-  gboolean in_ready, in_pending, in_messages;
-  gboolean in_yielded;        /* ready_link is in engine->yielded, not engine->ready */
+  /* One-bit flags, packed: a run is the engine's whole per-transfer cost. */
+  guint in_ready : 1;
+  guint in_pending : 1;
+  guint in_messages : 1;
+  guint in_yielded : 1;       /* ready_link is in engine->yielded, not engine->ready */
+  guint head_request : 1;     /* of this hop */
+  guint tls : 1;              /* an https hop */
+  guint conn_is_new : 1;      /* the connection was opened for this transfer */
+  guint following : 1;        /* the response is a redirect that will be followed */
+  guint body_dropped : 1;     /* a redirect dropped the request body */
+  guint cross_origin : 1;     /* a redirect left the first origin: no credentials */
+  guint retried_stale : 1;    /* already retried once on a fresh connection */
+  guint paused : 1;           /* set by the owner: no body is delivered or sent until
+                                 resumed */
   GMultiEngineTimer timer;    /* the earliest of the deadlines below */
 
   gint64 start_us;
@@ -141,26 +153,18 @@ struct _GMultiRun {
   char *host_header;
   const char *method;         /* the method of this hop (points into the transfer or a
                                  static string after a 303) */
-  gboolean head_request;
-  gboolean tls;               /* an https hop */
   GMultiTlsConfig *tls_config; /* its TLS settings, from the transfer, for the whole run */
   GMultiResolveRequest *resolve;
   GMultiConnection *conn;
-  gboolean conn_is_new;       /* the connection was opened for this transfer */
 
   /* Redirects and retries (the protocol keeps the sending and receiving state of the
    * exchange itself, per stream). */
   guint redirects;
-  gboolean following;         /* the response is a redirect that will be followed */
   char *redirect_method;      /* method after a 301/302/303 turned the request into GET */
-  gboolean body_dropped;      /* a redirect dropped the request body */
-  gboolean cross_origin;      /* a redirect left the first origin: no credentials */
   GMultiHeaders *hop_headers; /* request headers of this hop when they differ */
-  gboolean retried_stale;     /* already retried once on a fresh connection */
   guint64 bytes_spliced;      /* body bytes of this hop that never entered memory */
 
   /* Set by the owner. */
-  gboolean paused;            /* no body is delivered or sent until resumed */
   GMultiRunRequest request;   /* filled by observer->prepare() */
 
   /* The response of the current hop (reset for each hop; kept after the run until the

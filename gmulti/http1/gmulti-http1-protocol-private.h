@@ -17,17 +17,17 @@ typedef struct {
 
   /* Request sending. */
   GByteArray *unsent;           /* head (and body) bytes written only in part */
-  gboolean expect_continue;
-  gboolean body_started;        /* any request byte reached the socket */
-  gboolean body_done;
-  gboolean chunked;
   gint64 body_length;           /* -1: chunked, otherwise the Content-Length */
   guint64 body_sent;
-  gboolean body_from_bytes;
+  guint expect_continue : 1;
+  guint body_started : 1;       /* any request byte reached the socket */
+  guint body_done : 1;
+  guint chunked : 1;
+  guint body_from_bytes : 1;
 
   /* Response receiving. */
-  gboolean got_final_head;
-  gboolean response_started;    /* any response byte consumed */
+  guint got_final_head : 1;
+  guint response_started : 1;   /* any response byte consumed */
   gboolean no_splice;           /* the sink refused splice(): copy from now on */
 } GMultiHttp1Stream;
 
