@@ -32,13 +32,13 @@ gmulti_transfer_prepare_run (GMultiTransfer *self,
   if (!gmulti_transfer_validate (self, error))
     return FALSE;
 
-  /* The request cannot change while the transfer runs (check_not_running()): borrowed
-   * pointers and references, nothing copied. */
+  /* The request cannot be replaced while the transfer runs (check_not_running()), and
+   * the transfer outlives its run: borrowed pointers, nothing copied or referenced. */
   request->uri = self->uri;
-  request->parsed_uri = self->parsed_uri != NULL ? g_uri_ref (self->parsed_uri) : NULL;
+  request->parsed_uri = self->parsed_uri;
   request->method = gmulti_transfer_request_method (self);
-  request->headers = gmulti_headers_ref (self->request_headers);
-  request->body = self->request_body != NULL ? g_bytes_ref (self->request_body) : NULL;
+  request->headers = self->request_headers;
+  request->body = self->request_body;
   request->has_body = gmulti_transfer_has_request_body (self);
   request->body_length = self->request_body_length;
   request->tls = &self->tls;

@@ -15,7 +15,7 @@ gmulti_run_init (GMultiRun               *run,
                  const GMultiRunObserver *observer,
                  const GMultiRunIo       *io)
 {
-  memset (run, 0, sizeof *run);
+  /* @run is zeroed already: it lives in its owner's instance. */
   run->owner = owner;
   run->observer = observer;
   run->io = io;
@@ -26,9 +26,6 @@ gmulti_run_init (GMultiRun               *run,
 static void
 clear_request (GMultiRunRequest *request)
 {
-  g_clear_pointer (&request->headers, gmulti_headers_unref);
-  g_clear_pointer (&request->body, g_bytes_unref);
-  g_clear_pointer (&request->parsed_uri, g_uri_unref);
   memset (request, 0, sizeof *request);
 }
 

@@ -84,14 +84,14 @@ typedef struct {
   GMultiBodyWriter *(*body_sink)   (GMultiRun    *run);
 } GMultiRunIo;
 
-/* The request as the owner prepared it when the run started: borrowed pointers and
- * references into the owner, which cannot change its request while it runs. */
+/* The request as the owner prepared it when the run started: pointers borrowed from
+ * the owner, which cannot replace its request while it runs and outlives the run. */
 typedef struct {
   const char *uri;             /* as given */
   GUri *parsed_uri;            /* may be NULL: then the URI is parsed per hop */
   const char *method;          /* the method on the wire (POST for a body without one) */
-  GMultiHeaders *headers;      /* a reference */
-  GBytes *body;                /* a reference, or NULL */
+  GMultiHeaders *headers;
+  GBytes *body;                /* or NULL */
   gint64 body_length;          /* -1: unknown (sent chunked) */
   const GMultiTlsOptions *tls; /* the owner's TLS options; the defaults fill in the rest */
   gboolean has_body;           /* a body (bytes or a read function) */
@@ -189,6 +189,7 @@ struct _GMultiRun {
 GMultiRun *gmulti_transfer_get_run (GMultiTransfer *self);
 
 /* gmulti-engine-run.c */
+/* @run must be zeroed (it is a field of its owner's instance). */
 void gmulti_run_init  (GMultiRun               *run,
                        GMultiTransfer          *owner,
                        const GMultiRunObserver *observer,
