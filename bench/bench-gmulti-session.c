@@ -85,7 +85,11 @@ main (int    argc,
     bench.sink = g_unix_output_stream_new (bench.run.sink_fd, TRUE);
 
   bench.loop = g_main_loop_new (NULL, FALSE);
+  /* GMULTI_MAIN_LOOP_SOURCE picks the main-loop source (bench/run's -unix-fd label). */
   bench.session = gmulti_session_new ();
+  g_printerr ("main-loop-source=%s\n",
+              gmulti_session_get_main_loop_source (bench.session) ==
+              GMULTI_MAIN_LOOP_SOURCE_UNIX_FD ? "unix-fd" : "epoll");
   gmulti_session_set_max_connections (bench.session, bench.run.concurrency);
   gmulti_session_set_max_host_connections (bench.session, bench.run.concurrency);
   gmulti_session_set_max_idle_connections (bench.session, bench.run.concurrency);

@@ -11,7 +11,7 @@ import argparse
 import statistics
 import sys
 
-CLIENTS = ["gmulti-session", "gmulti-engine", "curl-glib", "curl-poll", "curl-poll-16k",
+CLIENTS = ["gmulti-session", "gmulti-session-unix-fd", "gmulti-engine", "curl-glib", "curl-poll", "curl-poll-16k",
            "soup", "wrk"]
 CURL = ["curl-glib", "curl-poll", "curl-poll-16k"]
 NOT_OK = {"fail": "FAIL", "timeout": "TIMEOUT", "skipped": "FAIL",

@@ -256,4 +256,29 @@ typedef enum {
   GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE,
 } GMultiHttpVersion;
 
+/**
+ * GMultiMainLoopSource:
+ * @GMULTI_MAIN_LOOP_SOURCE_AUTO: the default: what the `GMULTI_MAIN_LOOP_SOURCE`
+ *   environment variable names (`epoll` or `unix-fd`), otherwise epoll where gmulti was
+ *   built with it, unix-fd elsewhere
+ * @GMULTI_MAIN_LOOP_SOURCE_EPOLL: one epoll descriptor polled by GLib for all the
+ *   session's sockets; a main-loop iteration costs the same whatever the number of
+ *   sockets (Linux only). Where gmulti was built without epoll, unix-fd is used instead
+ * @GMULTI_MAIN_LOOP_SOURCE_UNIX_FD: every socket handed to GLib with
+ *   g_source_add_unix_fd(), so that GLib polls them itself; works wherever GLib runs on
+ *   Unix, and costs time in proportion to the number of sockets on each main-loop
+ *   iteration
+ *
+ * How a [class@Session] watches its sockets on its main context, set with
+ * [property@Session:main-loop-source]. Both behave alike; they differ in cost with many
+ * connections (see [the architecture guide](architecture.html)).
+ *
+ * Since: 1.0
+ */
+typedef enum {
+  GMULTI_MAIN_LOOP_SOURCE_AUTO,
+  GMULTI_MAIN_LOOP_SOURCE_EPOLL,
+  GMULTI_MAIN_LOOP_SOURCE_UNIX_FD,
+} GMultiMainLoopSource;
+
 G_END_DECLS

@@ -17,6 +17,7 @@ struct _GMultiSession
   GMultiEngine *engine;
   GSource *source;
   GError *source_error;          /* why the source could not be created */
+  GMultiMainLoopSource main_loop_source;  /* as asked for at construction */
 
   GHashTable *entries;           /* GMultiTransfer -> Entry, while added */
   GQueue deferred;               /* Deferred, in call order */
@@ -37,6 +38,7 @@ enum {
   PROP_USER_AGENT,
   PROP_TIMEOUT,
   PROP_CONNECT_TIMEOUT,
+  PROP_MAIN_LOOP_SOURCE,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   GMULTI_SESSION_N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };

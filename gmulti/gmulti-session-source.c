@@ -1,61 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <errno.h>
-#include <sys/epoll.h>
-#include <unistd.h>
+#include "gmulti-session-source-backend-private.h"
+#include "gmulti-enum-types.h"
 
-#include <glib-unix.h>
-
-#include "gmulti-session-source-private.h"
-#include "gmulti-error.h"
-#include "gmulti-i18n-private.h"
-
-/* Sockets handled per dispatch; the rest stay ready (level-triggered) for the next. */
-#define MAX_EVENTS 128
+/* Sockets a dispatch takes on the stack; a backend that reports more (unix-fd, with
+ * many sockets ready at once) gets the spare buffer or one of its own. */
+#define STACK_BATCH 128
 /* Longest timer accepted, so that now + timeout cannot overflow. */
 #define MAX_TIMEOUT_MS ((gint64) 1000 * 60 * 60 * 24 * 365)
 
-/* The per-socket pointer kept with gmulti_engine_assign(): non-NULL once the fd is in
- * the epoll set, so the socket function knows ADD from MOD without a table of its own. */
-#define IN_EPOLL_SET GINT_TO_POINTER (1)
-
-/* The epoll events taken in one dispatch and not yet handled. Dispatches can nest (a
- * callback may iterate the context), so the batches form a chain. */
-typedef struct _Batch Batch;
-struct _Batch
-{
-  struct epoll_event *events;
-  int n_events;
-  int next;
-  Batch *outer;
-};
-
-typedef struct
-{
-  GSource parent;
-
-  GMultiEngine *engine;          /* not a reference: the engine outlives its callbacks */
-  GMultiSessionActionFunc action;
-  gpointer action_data;
-
-  int epfd;
-  gpointer epfd_tag;
-  guint n_watched;
-  guint64 n_dispatch;
-  Batch *batch;                  /* innermost batch being handled, NULL outside dispatch */
-
-  /* While blocked the epoll fd is not polled and the timer is held here. */
-  gboolean blocked;
-  gint64 held_ready_time;
-
-  /* Inside dispatch the timer is only recorded and set once at the end: every
-   * g_source_set_ready_time() on a source that may recurse wakes the context (an
-   * eventfd write), and one dispatch may move the timer many times. */
-  guint dispatch_depth;
-  gboolean ready_time_pending;
-  gint64 pending_ready_time;
-} GMultiSessionSource;
+#define ENV_VAR "GMULTI_MAIN_LOOP_SOURCE"
 
 static gint64
 current_ready_time (GMultiSessionSource *self)
@@ -84,12 +39,12 @@ static void
 forget_pending_events (GMultiSessionSource *self,
                        int                  fd)
 {
-  for (Batch *batch = self->batch; batch != NULL; batch = batch->outer)
+  for (GMultiReadyBatch *batch = self->batch; batch != NULL; batch = batch->outer)
     {
-      for (int i = batch->next; i < batch->n_events; i++)
+      for (guint i = batch->next; i < batch->n_sockets; i++)
         {
-          if (batch->events[i].data.fd == fd)
-            batch->events[i].events = 0;
+          if (batch->sockets[i].fd == fd)
+            batch->sockets[i].events = GMULTI_EVENT_NONE;
         }
     }
 }
@@ -102,64 +57,10 @@ socket_cb (GMultiEngine *engine,
            gpointer      user_data)
 {
   GMultiSessionSource *self = user_data;
-  struct epoll_event ev = { 0 };
-  int result;
 
   if (what == GMULTI_POLL_REMOVE)
-    {
-      forget_pending_events (self, fd);
-      if (socket_data == NULL)
-        return TRUE;
-
-      /* ENOENT or EBADF: the registration is gone already, which is what we want. */
-      if (epoll_ctl (self->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 &&
-          errno != ENOENT && errno != EBADF)
-        {
-          g_warning ("Could not stop watching socket %d: %s", fd, g_strerror (errno));
-          return FALSE;
-        }
-      self->n_watched--;
-      /* A socket that stays open (an unwatched idle connection) is added again later. */
-      gmulti_engine_assign (engine, fd, NULL);
-      return TRUE;
-    }
-
-  /* Level-triggered: a socket with unread data is reported again on the next turn, so
-   * handling only part of a batch never loses an event. */
-  ev.events = ((what & GMULTI_POLL_IN) ? (EPOLLIN | EPOLLRDHUP) : 0) |
-              ((what & GMULTI_POLL_OUT) ? EPOLLOUT : 0);
-  ev.data.fd = fd;
-
-  if (socket_data == NULL)
-    {
-      result = epoll_ctl (self->epfd, EPOLL_CTL_ADD, fd, &ev);
-      /* A registration that outlived its socket (the fd number was reused while another
-       * descriptor kept the old file open): replace it. */
-      if (result < 0 && errno == EEXIST)
-        result = epoll_ctl (self->epfd, EPOLL_CTL_MOD, fd, &ev);
-    }
-  else
-    {
-      result = epoll_ctl (self->epfd, EPOLL_CTL_MOD, fd, &ev);
-      if (result < 0 && errno == ENOENT)
-        result = epoll_ctl (self->epfd, EPOLL_CTL_ADD, fd, &ev);
-    }
-
-  if (result < 0)
-    {
-      /* Returning FALSE stops the engine: every transfer fails with a clear error rather
-       * than waiting for an event that cannot come. */
-      g_warning ("Could not watch socket %d: %s", fd, g_strerror (errno));
-      return FALSE;
-    }
-
-  if (socket_data == NULL)
-    {
-      self->n_watched++;
-      gmulti_engine_assign (engine, fd, IN_EPOLL_SET);
-    }
-
-  return TRUE;
+    forget_pending_events (self, fd);
+  return self->backend->watch (self, fd, what, socket_data);
 }
 
 static gboolean
@@ -193,15 +94,13 @@ static void
 block (GMultiSessionSource *self,
        gint64               ready_time)
 {
-  GSource *source = (GSource *) self;
-
   if (self->blocked)
     return;
 
   self->blocked = TRUE;
   self->held_ready_time = ready_time;
-  g_source_set_ready_time (source, -1);
-  g_source_modify_unix_fd (source, self->epfd_tag, 0);
+  g_source_set_ready_time ((GSource *) self, -1);
+  self->backend->block (self);
 }
 
 void
@@ -215,23 +114,52 @@ gmulti_session_source_unblock (GSource *source)
   self->blocked = FALSE;
   if (g_source_is_destroyed (source))
     return;
-  g_source_modify_unix_fd (source, self->epfd_tag, G_IO_IN);
+  self->backend->unblock (self);
   g_source_set_ready_time (source, self->held_ready_time);
 }
 
-static GMultiEvent
-map_events (guint32 events)
+/* Room for @n ready sockets: the stack buffer, else the spare one when no outer
+ * dispatch holds it, else a new one. */
+static GMultiReadySocket *
+take_buffer (GMultiSessionSource *self,
+             GMultiReadySocket   *stack,
+             guint                n,
+             guint               *capacity)
 {
-  GMultiEvent mapped = GMULTI_EVENT_NONE;
+  if (n <= STACK_BATCH)
+    {
+      *capacity = STACK_BATCH;
+      return stack;
+    }
+  if (self->spare != NULL && self->n_spare >= n)
+    {
+      *capacity = self->n_spare;
+      return g_steal_pointer (&self->spare);
+    }
+  /* Grown by half again, so that a slowly growing set of sockets does not cost one
+   * allocation per dispatch. */
+  *capacity = n + n / 2;
+  return g_new (GMultiReadySocket, *capacity);
+}
 
-  if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
-    mapped |= GMULTI_EVENT_IN;
-  if (events & EPOLLOUT)
-    mapped |= GMULTI_EVENT_OUT;
-  if (events & EPOLLERR)
-    mapped |= GMULTI_EVENT_ERR;
-
-  return mapped;
+static void
+return_buffer (GMultiSessionSource *self,
+               GMultiReadySocket   *stack,
+               GMultiReadySocket   *buffer,
+               guint                capacity)
+{
+  if (buffer == stack)
+    return;
+  /* Kept for the next dispatch: with thousands of sockets ready in every turn, one
+   * allocation per turn is not needed. */
+  if (self->spare == NULL || self->n_spare < capacity)
+    {
+      g_free (self->spare);
+      self->spare = buffer;
+      self->n_spare = capacity;
+    }
+  else
+    g_free (buffer);
 }
 
 /* Returns FALSE if the engine was busy and the source is now blocked. */
@@ -239,28 +167,32 @@ static gboolean
 dispatch_sockets (GMultiSessionSource *self)
 {
   GSource *source = (GSource *) self;
-  struct epoll_event events[MAX_EVENTS];
-  Batch batch = { events, 0, 0, self->batch };
+  GMultiReadySocket stack[STACK_BATCH];
+  GMultiReadyBatch batch = { NULL, 0, 0, self->batch };
+  guint room, capacity;
   gboolean ok = TRUE;
-  int n;
 
-  do
-    n = epoll_wait (self->epfd, events, MAX_EVENTS, 0);
-  while (n < 0 && errno == EINTR);
-  if (n <= 0)
+  room = self->backend->max_ready (self);
+  if (room == 0)
     return TRUE;
 
-  batch.n_events = n;
+  batch.sockets = take_buffer (self, stack, room, &capacity);
+  batch.n_sockets = self->backend->collect (self, batch.sockets, room);
+  if (batch.n_sockets == 0)
+    {
+      return_buffer (self, stack, batch.sockets, capacity);
+      return TRUE;
+    }
   self->batch = &batch;
 
-  while (batch.next < batch.n_events)
+  while (batch.next < batch.n_sockets)
     {
-      struct epoll_event *ev = &events[batch.next++];
+      GMultiReadySocket *ready = &batch.sockets[batch.next++];
 
-      if (ev->events == 0)
+      if (ready->events == GMULTI_EVENT_NONE)
         continue;
 
-      if (!self->action (ev->data.fd, map_events (ev->events), self->action_data))
+      if (!self->action (ready->fd, ready->events, self->action_data))
         {
           /* Level-triggered: the socket is still ready once the source is unblocked. */
           block (self, current_ready_time (self));
@@ -273,6 +205,7 @@ dispatch_sockets (GMultiSessionSource *self)
     }
 
   self->batch = batch.outer;
+  return_buffer (self, stack, batch.sockets, capacity);
   return ok;
 }
 
@@ -282,8 +215,7 @@ dispatch_events (GMultiSessionSource *self)
   GSource *source = (GSource *) self;
   gint64 ready_time;
 
-  if ((g_source_query_unix_fd (source, self->epfd_tag) & G_IO_IN) != 0 &&
-      !dispatch_sockets (self))
+  if (!dispatch_sockets (self))
     return;
 
   if (g_source_is_destroyed (source))
@@ -332,50 +264,113 @@ gmulti_session_source_finalize (GSource *source)
 {
   GMultiSessionSource *self = (GMultiSessionSource *) source;
 
-  if (self->epfd >= 0)
-    close (self->epfd);
+  if (self->backend != NULL)
+    self->backend->finalize (self);
+  g_clear_pointer (&self->spare, g_free);
 }
 
 static GSourceFuncs session_source_funcs = {
-  NULL, /* prepare: the ready time and the epoll fd say everything */
-  NULL, /* check: GLib looks at the fd's revents and the ready time itself */
+  NULL, /* prepare: the ready time and the fds say everything */
+  NULL, /* check: GLib looks at the fds' revents and the ready time itself */
   gmulti_session_source_dispatch,
   gmulti_session_source_finalize,
   NULL,
   NULL,
 };
 
-GSource *
-gmulti_session_source_new (GMultiEngine            *engine,
-                           GMultiSessionActionFunc  action,
-                           gpointer                 user_data,
-                           GError                 **error)
+/* What GMULTI_MAIN_LOOP_SOURCE asks for, read once: AUTO when unset or unknown. */
+static GMultiMainLoopSource
+from_environment (void)
 {
+  static gsize parsed = 0;
+
+  if (g_once_init_enter (&parsed))
+    {
+      GMultiMainLoopSource kind = GMULTI_MAIN_LOOP_SOURCE_AUTO;
+      const char *value = g_getenv (ENV_VAR);
+
+      if (value != NULL && *value != '\0')
+        {
+          GEnumClass *klass = g_type_class_ref (GMULTI_TYPE_MAIN_LOOP_SOURCE);
+          GEnumValue *known = g_enum_get_value_by_nick (klass, value);
+
+          if (known != NULL)
+            kind = known->value;
+          else
+            g_warning ("Unknown %s value “%s” (expected auto, epoll or unix-fd): "
+                       "using the default", ENV_VAR, value);
+          g_type_class_unref (klass);
+        }
+      /* Stored plus one: g_once_init_leave() takes no 0. */
+      g_once_init_leave (&parsed, (gsize) kind + 1);
+    }
+
+  return (GMultiMainLoopSource) (parsed - 1);
+}
+
+GMultiMainLoopSource
+gmulti_session_source_choose (GMultiMainLoopSource requested)
+{
+  GMultiMainLoopSource kind = requested;
+
+  if (kind == GMULTI_MAIN_LOOP_SOURCE_AUTO)
+    kind = from_environment ();
+
+#ifdef GMULTI_HAVE_EPOLL
+  if (kind == GMULTI_MAIN_LOOP_SOURCE_AUTO)
+    kind = GMULTI_MAIN_LOOP_SOURCE_EPOLL;
+#else
+  if (kind == GMULTI_MAIN_LOOP_SOURCE_EPOLL)
+    g_debug ("gmulti was built without epoll: the session watches its sockets with "
+             "g_source_add_unix_fd() instead");
+  if (kind != GMULTI_MAIN_LOOP_SOURCE_UNIX_FD)
+    kind = GMULTI_MAIN_LOOP_SOURCE_UNIX_FD;
+#endif
+
+  return kind;
+}
+
+GSource *
+gmulti_session_source_new (GMultiEngine             *engine,
+                           GMultiMainLoopSource      kind,
+                           GMultiSessionActionFunc   action,
+                           gpointer                  user_data,
+                           GError                  **error)
+{
+  const GMultiSessionSourceBackend *backend;
   GMultiSessionSource *self;
   GSource *source;
-  int epfd;
 
   g_return_val_if_fail (engine != NULL, NULL);
   g_return_val_if_fail (action != NULL, NULL);
 
-  epfd = epoll_create1 (EPOLL_CLOEXEC);
-  if (epfd < 0)
+  switch (gmulti_session_source_choose (kind))
     {
-      int saved_errno = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   _("Could not create an epoll descriptor: %s"), g_strerror (saved_errno));
-      return NULL;
+#ifdef GMULTI_HAVE_EPOLL
+    case GMULTI_MAIN_LOOP_SOURCE_EPOLL:
+      backend = &gmulti_session_source_epoll;
+      break;
+#endif
+    default:
+      backend = &gmulti_session_source_unix_fd;
+      break;
     }
 
   source = g_source_new (&session_source_funcs, sizeof (GMultiSessionSource));
   self = (GMultiSessionSource *) source;
+  self->backend = backend;
   self->engine = engine;
   self->action = action;
   self->action_data = user_data;
-  self->epfd = epfd;
   self->held_ready_time = -1;
-  self->epfd_tag = g_source_add_unix_fd (source, epfd, G_IO_IN);
+
+  if (!backend->init (self, error))
+    {
+      /* finalize() must not see a backend that never started. */
+      self->backend = NULL;
+      g_source_unref (source);
+      return NULL;
+    }
 
   g_source_set_name (source, "GMultiSession");
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
@@ -388,6 +383,12 @@ gmulti_session_source_new (GMultiEngine            *engine,
   gmulti_engine_set_timer_func (engine, timer_cb, self, NULL);
 
   return source;
+}
+
+GMultiMainLoopSource
+gmulti_session_source_get_kind (GSource *source)
+{
+  return ((GMultiSessionSource *) source)->backend->kind;
 }
 
 guint

@@ -51,6 +51,8 @@
  * - The socket and timer functions belong to the session; on Linux all sockets share
  *   one epoll descriptor, so a main-loop iteration costs the same with ten or ten
  *   thousand connections, and idle pooled connections cause no wake-up at all.
+ *   Elsewhere, or when [property@Session:main-loop-source] asks for it, each socket is
+ *   handed to GLib to poll.
  * - Transfers that set no [property@Transfer:timeout] or
  *   [property@Transfer:connect-timeout] of their own get the session's
  *   [property@Session:timeout] and [property@Session:connect-timeout], and its
@@ -102,6 +104,7 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void after_engine (GMultiSession *self);
+static void gmulti_session_constructed (GObject *object);
 
 /* Engine calls. Each counts as "inside the engine" for add and remove, and is followed
  * by the deferred operations and the completion messages it left. */
@@ -611,6 +614,9 @@ gmulti_session_get_property (GObject    *object,
     case PROP_CONNECT_TIMEOUT:
       g_value_set_uint (value, self->defaults->connect_timeout_ms);
       break;
+    case PROP_MAIN_LOOP_SOURCE:
+      g_value_set_enum (value, gmulti_session_get_main_loop_source (self));
+      break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < GMULTI_SESSION_N_PROPS)
         gmulti_tls_options_get_property (&self->defaults->tls, prop_id - PROP_TLS_FIRST,
@@ -648,6 +654,9 @@ gmulti_session_set_property (GObject      *object,
     case PROP_CONNECT_TIMEOUT:
       gmulti_session_set_connect_timeout (self, g_value_get_uint (value));
       break;
+    case PROP_MAIN_LOOP_SOURCE:
+      self->main_loop_source = g_value_get_enum (value);
+      break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < GMULTI_SESSION_N_PROPS)
         {
@@ -668,6 +677,7 @@ gmulti_session_class_init (GMultiSessionClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->constructed = gmulti_session_constructed;
   object_class->dispose = gmulti_session_dispose;
   object_class->finalize = gmulti_session_finalize;
   object_class->get_property = gmulti_session_get_property;
@@ -768,6 +778,26 @@ gmulti_session_class_init (GMultiSessionClass *klass)
                        0, G_MAXUINT, GMULTI_DEFAULT_CONNECT_TIMEOUT_MS,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /**
+   * GMultiSession:main-loop-source: (getter get_main_loop_source)
+   *
+   * How the session watches its sockets on its main context; set at construction.
+   * The default, %GMULTI_MAIN_LOOP_SOURCE_AUTO, takes what the
+   * `GMULTI_MAIN_LOOP_SOURCE` environment variable names (`epoll` or `unix-fd`; an
+   * unknown value warns and is ignored), otherwise epoll where gmulti was built with
+   * it and unix-fd elsewhere. Asking for epoll where it is not built gives unix-fd.
+   *
+   * Reading the property gives the source in use, never
+   * %GMULTI_MAIN_LOOP_SOURCE_AUTO. Transfers behave the same with either; they differ
+   * in the cost of a main-loop iteration with many connections.
+   *
+   * Since: 1.0
+   */
+  gmulti_session_properties[PROP_MAIN_LOOP_SOURCE] =
+    g_param_spec_enum ("main-loop-source", NULL, NULL,
+                       GMULTI_TYPE_MAIN_LOOP_SOURCE, GMULTI_MAIN_LOOP_SOURCE_AUTO,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
   /* The TLS options: the same specs as the transfer's (gmulti-tls-options.c),
    * documented in gmulti-session-tls.c. */
   gmulti_tls_options_create_pspecs (gmulti_session_properties + PROP_TLS_FIRST);
@@ -816,9 +846,18 @@ gmulti_session_init (GMultiSession *self)
   gmulti_engine_set_max_host_connections (self->engine, DEFAULT_MAX_HOST_CONNECTIONS);
   self->defaults = gmulti_defaults_dup_standard ();
   gmulti_engine_set_defaults (self->engine, self->defaults);
+}
 
-  self->source = gmulti_session_source_new (self->engine, action_cb, self,
-                                            &self->source_error);
+static void
+gmulti_session_constructed (GObject *object)
+{
+  GMultiSession *self = (GMultiSession *) object;
+
+  G_OBJECT_CLASS (gmulti_session_parent_class)->constructed (object);
+
+  /* Here, not in init: the construct-only main-loop-source chooses the backend. */
+  self->source = gmulti_session_source_new (self->engine, self->main_loop_source,
+                                            action_cb, self, &self->source_error);
   if (self->source == NULL)
     {
       /* Out of file descriptors: every add reports the reason. */
@@ -862,6 +901,28 @@ gmulti_session_get_context (GMultiSession *self)
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
 
   return self->context;
+}
+
+/**
+ * gmulti_session_get_main_loop_source:
+ * @self: a session
+ *
+ * Gets how the session watches its sockets: the value of
+ * [property@Session:main-loop-source] as resolved at construction.
+ *
+ * Returns: %GMULTI_MAIN_LOOP_SOURCE_EPOLL or %GMULTI_MAIN_LOOP_SOURCE_UNIX_FD
+ *
+ * Since: 1.0
+ */
+GMultiMainLoopSource
+gmulti_session_get_main_loop_source (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), GMULTI_MAIN_LOOP_SOURCE_AUTO);
+
+  if (self->source != NULL)
+    return gmulti_session_source_get_kind (self->source);
+  /* No source (no descriptor left, or disposed): what it would have had. */
+  return gmulti_session_source_choose (self->main_loop_source);
 }
 
 /**

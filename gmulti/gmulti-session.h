@@ -21,6 +21,8 @@ GMultiSession  *gmulti_session_new                      (void);
 
 GMULTI_AVAILABLE_IN_ALL
 GMainContext   *gmulti_session_get_context              (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+GMultiMainLoopSource gmulti_session_get_main_loop_source (GMultiSession *self);
 
 GMULTI_AVAILABLE_IN_ALL
 gboolean        gmulti_session_add                      (GMultiSession  *self,

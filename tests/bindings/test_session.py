@@ -82,6 +82,20 @@ class SessionTests(unittest.TestCase):
             self.assertEqual(t.props.bytes_received, size)
         self.assertTrue(all(error is None for _, error in finished))
 
+    def test_unix_fd_main_loop_source(self):
+        # The construct-only property from Python, and transfers on that source.
+        session = GMulti.Session(main_loop_source=GMulti.MainLoopSource.UNIX_FD)
+        self.assertEqual(session.props.main_loop_source, GMulti.MainLoopSource.UNIX_FD)
+        self.assertEqual(session.get_main_loop_source(), GMulti.MainLoopSource.UNIX_FD)
+        self.assertNotEqual(self.session.props.main_loop_source,
+                            GMulti.MainLoopSource.AUTO)
+        finished = []
+        session.connect("transfer-finished", lambda s, t, e: finished.append(e))
+        for size in (10, 20000, 300000):
+            session.add(GMulti.Transfer.new("%s/bytes/%d" % (self.base, size)))
+        self.assertTrue(run_until(self.loop, lambda: len(finished) == 3))
+        self.assertTrue(all(error is None for error in finished))
+
     def test_output_stream_to_file(self):
         size = 3 * 1024 * 1024 + 7
         finished = []
