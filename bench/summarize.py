@@ -197,9 +197,10 @@ def h2_ratio_section(res, scenarios):
                 continue
             bad = res.status(sc, client)
             if bad:
-                rows.append([sc, client, bad, ""])
+                rows.append([sc, client, "", bad, ""])
                 continue
-            rows.append([sc, client,
+            versions = sorted({http_used(r) for r in res.ok[(sc, client)]})
+            rows.append([sc, client, ", ".join(versions),
                          fmt_ratio(ratio(res.median(sc, client, rate),
                                          res.median(sc, "h2load", rate))),
                          fmt_ratio(ratio(res.median(sc, client, cpu_per_transfer),
@@ -209,7 +210,8 @@ def h2_ratio_section(res, scenarios):
     return ["### HTTP/2 ratios (client / h2load)", "",
             "Throughput below 1.00x is slower than h2load; CPU above 1.00x costs more per "
             "transfer (user + system time of the client process).", "",
-            table(["scenario", "client", "throughput", "CPU per transfer"], rows), ""]
+            table(["scenario", "client", "HTTP", "throughput", "CPU per transfer"], rows),
+            ""]
 
 
 def h2_memory_section(res, level):
