@@ -361,7 +361,7 @@ gmulti_session_get_http_version (GMultiSession *self)
  * @version: the version for transfers that ask for none
  *
  * Sets the HTTP version of transfers starting from now on whose own
- * [property@Transfer:http-version] is %GMULTI_HTTP_VERSION_AUTO. A run under way keeps
+ * `GMultiTransfer:http-version` is %GMULTI_HTTP_VERSION_AUTO. A run under way keeps
  * the version it started with, for its redirects too.
  *
  * Since: 1.0

@@ -783,7 +783,7 @@ gmulti_session_class_init (GMultiSessionClass *klass)
   /**
    * GMultiSession:http-version: (getter get_http_version) (setter set_http_version)
    *
-   * The HTTP version of transfers whose own [property@Transfer:http-version] is
+   * The HTTP version of transfers whose own `GMultiTransfer:http-version` is
    * %GMULTI_HTTP_VERSION_AUTO. The default, %GMULTI_HTTP_VERSION_AUTO, takes HTTP/2
    * where a TLS server offers it and HTTP/1.1 otherwise; %GMULTI_HTTP_VERSION_1_1
    * keeps every transfer on HTTP/1.1, %GMULTI_HTTP_VERSION_2 fails those whose server
