@@ -18,6 +18,7 @@ usage (const char *name,
   fprintf (status == 0 ? stdout : stderr,
            "usage: %s --url URL --count N --concurrency C [--cafile FILE]\n"
            "          [--size BYTES] [--buffer-size BYTES] [--sink count|null]\n"
+           "          [--http-version 1.1|2|auto] [--connections N]\n"
            "\n"
            "Runs N GET transfers of URL keeping C in flight, checks that each returns\n"
            "status 200 (and BYTES of body when --size is given) and prints one line:\n"
@@ -25,7 +26,10 @@ usage (const char *name,
            "--buffer-size sets the receive buffer of clients that have one (libcurl).\n"
            "--sink null writes every body to /dev/null, as a download to a file would\n"
            "(gmulti: an output stream; libcurl: write(); libsoup: g_output_stream_splice);\n"
-           "the default only counts the bytes in a callback.\n",
+           "the default only counts the bytes in a callback.\n"
+           "--http-version asks for HTTP/1.1 (the default), HTTP/2 over TLS, or whatever\n"
+           "the library prefers; --connections caps the connections (default: one per\n"
+           "transfer in flight), so that HTTP/2 streams share them.\n",
            name);
   exit (status);
 }
@@ -62,6 +66,8 @@ bench_parse_args (BenchRun   *run,
     { "size", required_argument, NULL, 's' },
     { "buffer-size", required_argument, NULL, 'b' },
     { "sink", required_argument, NULL, 'k' },
+    { "http-version", required_argument, NULL, 'v' },
+    { "connections", required_argument, NULL, 'C' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -109,6 +115,19 @@ bench_parse_args (BenchRun   *run,
           else if (strcmp (optarg, "count") != 0)
             usage (name, 2);
           break;
+        case 'v':
+          if (strcmp (optarg, "1.1") == 0)
+            run->http_version = BENCH_HTTP_1_1;
+          else if (strcmp (optarg, "2") == 0)
+            run->http_version = BENCH_HTTP_2;
+          else if (strcmp (optarg, "auto") == 0)
+            run->http_version = BENCH_HTTP_AUTO;
+          else
+            usage (name, 2);
+          break;
+        case 'C':
+          run->connections = (long) parse_number (name, "connections", optarg, 1);
+          break;
         case 'h':
           usage (name, 0);
           break;
@@ -130,6 +149,32 @@ bench_raise_fd_limit (void)
       limit.rlim_cur = limit.rlim_max;
       setrlimit (RLIMIT_NOFILE, &limit);
     }
+}
+
+long
+bench_connections (const BenchRun *run)
+{
+  if (run->connections > 0 && run->connections < run->concurrency)
+    return run->connections;
+  return run->concurrency;
+}
+
+long
+bench_streams_per_connection (const BenchRun *run)
+{
+  long connections = bench_connections (run);
+
+  return (run->concurrency + connections - 1) / connections;
+}
+
+void
+bench_note_http_version (BenchRun   *run,
+                         const char *version)
+{
+  if (run->http_used == NULL)
+    run->http_used = version;
+  else if (strcmp (run->http_used, version) != 0)
+    run->http_used = "mixed";
 }
 
 int64_t
@@ -198,6 +243,7 @@ bench_check_delivered (BenchRun           *run,
 int
 bench_finish (BenchRun *run)
 {
+  static const char *const asked[] = { "1.1", "2", "auto" };
   struct rusage usage;
   double seconds = 0;
 
@@ -210,12 +256,16 @@ bench_finish (BenchRun *run)
     seconds = (double) (bench_now_us () - run->t_start_us) / 1e6;
   getrusage (RUSAGE_SELF, &usage);
 
+  /* http_asked and http (when the library tells) go last: older readers of the line
+   * ignore them. */
   printf ("client=%s transfers=%ld seconds=%.6f bytes=%llu cpu_user=%.6f cpu_sys=%.6f "
-          "maxrss_kb=%ld\n",
+          "maxrss_kb=%ld http_asked=%s%s%s\n",
           run->name, run->finished, seconds, run->bytes,
           usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6,
           usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6,
-          usage.ru_maxrss);
+          usage.ru_maxrss, asked[run->http_version],
+          run->http_used != NULL ? " http=" : "",
+          run->http_used != NULL ? run->http_used : "");
   fflush (stdout);
 
   if (run->failed > 0)

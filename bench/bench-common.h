@@ -7,6 +7,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* --http-version: what the client asks its library for. */
+typedef enum
+{
+  BENCH_HTTP_1_1,               /* the default: HTTP/1.1 only */
+  BENCH_HTTP_2,                 /* HTTP/2 over TLS (ALPN h2), required where it can be */
+  BENCH_HTTP_AUTO,              /* the library's choice */
+} BenchHttpVersion;
+
 typedef struct
 {
   const char *name;             /* client=NAME in the report */
@@ -18,6 +26,9 @@ typedef struct
   long buffer_size;             /* receive buffer for clients that have one, 0: default */
   int sink_fd;                  /* --sink null: bodies are written to this /dev/null fd,
                                  * as a download to a file would be; -1: counted only */
+  BenchHttpVersion http_version;
+  long connections;             /* --connections: most connections at once (in all and
+                                 * per host), 0: one per transfer in flight */
 
   /* Filled in while running. */
   long started;
@@ -26,6 +37,8 @@ typedef struct
   unsigned long long bytes;
   int64_t t_start_us;
   bool unsupported;             /* the library refused the URL's kind outright */
+  const char *http_used;        /* the version the library says carried the transfers:
+                                 * "1.1", "2" or "mixed"; NULL: it cannot tell */
 } BenchRun;
 
 /* The exit status of a client whose library cannot fetch the URL at all (for example
@@ -40,6 +53,15 @@ void bench_parse_args (BenchRun   *run,
 /* Raises the soft limit on open files to the hard limit: 10,000 transfers in flight
  * need more than the usual 1,024 descriptors. */
 void bench_raise_fd_limit (void);
+
+/* The connections a client may open, and the streams each multiplexed one carries so
+ * that all transfers in flight fit. */
+long bench_connections (const BenchRun *run);
+long bench_streams_per_connection (const BenchRun *run);
+
+/* Records the HTTP version ("1.1", "2") the library reports for one transfer. */
+void bench_note_http_version (BenchRun   *run,
+                              const char *version);
 
 int64_t bench_now_us (void);
 

@@ -63,9 +63,16 @@ bench_curl_multi_new (const BenchRun *run)
       exit (1);
     }
   multi = curl_multi_init ();
-  /* Every transfer in flight gets a connection, and each one stays in the cache. */
-  curl_multi_setopt (multi, CURLMOPT_MAX_HOST_CONNECTIONS, run->concurrency);
-  curl_multi_setopt (multi, CURLMOPT_MAXCONNECTS, run->concurrency);
+  /* Every transfer in flight gets a connection (or, over HTTP/2, a stream on one of
+   * --connections), and each one stays in the cache. */
+  curl_multi_setopt (multi, CURLMOPT_MAX_HOST_CONNECTIONS, bench_connections (run));
+  curl_multi_setopt (multi, CURLMOPT_MAXCONNECTS, bench_connections (run));
+  if (run->http_version != BENCH_HTTP_1_1)
+    {
+      curl_multi_setopt (multi, CURLMOPT_PIPELINING, (long) CURLPIPE_MULTIPLEX);
+      curl_multi_setopt (multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
+                         bench_streams_per_connection (run));
+    }
   return multi;
 }
 
@@ -88,8 +95,21 @@ bench_curl_start_one (BenchRun *run,
   curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, run->sink_fd >= 0 ? write_cb : count_cb);
   curl_easy_setopt (easy, CURLOPT_WRITEDATA, transfer);
   curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
-  /* gmulti and libsoup speak HTTP/1.1 here; keep libcurl from offering h2 over TLS. */
-  curl_easy_setopt (easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
+  switch (run->http_version)
+    {
+    case BENCH_HTTP_1_1:
+      /* Keep libcurl from offering h2 over TLS where the others speak HTTP/1.1. */
+      curl_easy_setopt (easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
+      break;
+    case BENCH_HTTP_2:
+    case BENCH_HTTP_AUTO:
+      /* h2 through ALPN (libcurl's default since 7.62, said here anyway); the waiting
+       * transfers queue for a stream on the connection being set up rather than
+       * opening connections of their own. */
+      curl_easy_setopt (easy, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+      curl_easy_setopt (easy, CURLOPT_PIPEWAIT, 1L);
+      break;
+    }
   if (run->cafile != NULL)
     {
       /* Trust that file only, as the other clients do: Debian's libcurl would also
@@ -117,11 +137,15 @@ bench_curl_read_messages (BenchRun *run,
       CURL *easy = msg->easy_handle;
       CURLcode result = msg->data.result;
       long status = 0;
+      long version = 0;
 
       if (msg->msg != CURLMSG_DONE)
         continue;
       curl_easy_getinfo (easy, CURLINFO_PRIVATE, (char **) &transfer);
       curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &status);
+      curl_easy_getinfo (easy, CURLINFO_HTTP_VERSION, &version);
+      if (result == CURLE_OK)
+        bench_note_http_version (run, version == CURL_HTTP_VERSION_2_0 ? "2" : "1.1");
       bench_transfer_done (run, result == CURLE_OK ? NULL : curl_easy_strerror (result),
                            status, transfer->received);
       /* msg is invalid after the remove. */

@@ -151,6 +151,13 @@ main (int    argc,
   int status;
 
   bench_parse_args (&bench.run, "gmulti-engine", argc, argv);
+  if (bench.run.http_version != BENCH_HTTP_1_1)
+    {
+      /* The public engine API has no HTTP version setting; only sessions and
+       * transfers choose one. */
+      fprintf (stderr, "gmulti-engine: --http-version: the engine client speaks HTTP/1.1 only\n");
+      return BENCH_EXIT_UNSUPPORTED;
+    }
   bench_raise_fd_limit ();
   if (bench.run.sink_fd >= 0)
     bench.sink = g_unix_output_stream_new (bench.run.sink_fd, TRUE);
@@ -165,9 +172,9 @@ main (int    argc,
   bench.engine = gmulti_engine_new ();
   gmulti_engine_set_socket_func (bench.engine, socket_cb, &bench, NULL);
   gmulti_engine_set_timer_func (bench.engine, timer_cb, &bench, NULL);
-  gmulti_engine_set_max_connections (bench.engine, bench.run.concurrency);
-  gmulti_engine_set_max_host_connections (bench.engine, bench.run.concurrency);
-  gmulti_engine_set_max_idle_connections (bench.engine, bench.run.concurrency);
+  gmulti_engine_set_max_connections (bench.engine, bench_connections (&bench.run));
+  gmulti_engine_set_max_host_connections (bench.engine, bench_connections (&bench.run));
+  gmulti_engine_set_max_idle_connections (bench.engine, bench_connections (&bench.run));
 
   bench_start_clock (&bench.run);
   read_messages (&bench);

@@ -72,6 +72,12 @@ transfer_finished_cb (GMultiSession  *session,
     g_main_loop_quit (bench->loop);
 }
 
+static const GMultiHttpVersion http_versions[] = {
+  [BENCH_HTTP_1_1] = GMULTI_HTTP_VERSION_1_1,
+  [BENCH_HTTP_2] = GMULTI_HTTP_VERSION_2,
+  [BENCH_HTTP_AUTO] = GMULTI_HTTP_VERSION_AUTO,
+};
+
 int
 main (int    argc,
       char **argv)
@@ -90,9 +96,15 @@ main (int    argc,
   g_printerr ("main-loop-source=%s\n",
               gmulti_session_get_main_loop_source (bench.session) ==
               GMULTI_MAIN_LOOP_SOURCE_UNIX_FD ? "unix-fd" : "epoll");
-  gmulti_session_set_max_connections (bench.session, bench.run.concurrency);
-  gmulti_session_set_max_host_connections (bench.session, bench.run.concurrency);
-  gmulti_session_set_max_idle_connections (bench.session, bench.run.concurrency);
+  gmulti_session_set_max_connections (bench.session, bench_connections (&bench.run));
+  gmulti_session_set_max_host_connections (bench.session, bench_connections (&bench.run));
+  gmulti_session_set_max_idle_connections (bench.session, bench_connections (&bench.run));
+  gmulti_session_set_max_streams_per_connection (bench.session,
+                                                 CLAMP (bench_streams_per_connection (&bench.run),
+                                                        1, 1000));
+  /* The session's version: the transfers leave theirs at AUTO. Which version carried
+   * them the session cannot tell; bench/run asks the server. */
+  gmulti_session_set_http_version (bench.session, http_versions[bench.run.http_version]);
   g_signal_connect (bench.session, "transfer-finished", G_CALLBACK (transfer_finished_cb),
                     &bench);
 

@@ -5,17 +5,18 @@ ratios of gmulti against each competitor, and the targets met or missed.
 
 Each input line is key=value pairs: scenario, rep, status (ok, fail, timeout, na,
 skipped), client and, for ok lines, the client's report (transfers, seconds, bytes,
-cpu_user, cpu_sys, maxrss_kb) or, for callgrind, ir."""
+cpu_user, cpu_sys, maxrss_kb; over HTTP/2 also http, the version the client's library
+reported, and http_server, the one nginx logged) or, for callgrind, ir."""
 
 import argparse
 import statistics
 import sys
 
-CLIENTS = ["gmulti-session", "gmulti-session-unix-fd", "gmulti-engine", "curl-glib", "curl-poll", "curl-poll-16k",
-           "soup", "wrk"]
+CLIENTS = ["gmulti-session", "gmulti-session-unix-fd", "gmulti-engine", "curl-glib", "curl-poll",
+           "curl-poll-16k", "soup", "wrk", "h2load"]
 CURL = ["curl-glib", "curl-poll", "curl-poll-16k"]
 NOT_OK = {"fail": "FAIL", "timeout": "TIMEOUT", "skipped": "FAIL",
-          "na": "n/a (no TLS yet)"}
+          "na": "n/a (no TLS yet)", "na-h1": "n/a (negotiated HTTP/1.1)"}
 
 
 def parse(path):
@@ -117,7 +118,17 @@ def table(header, rows):
     return "\n".join(out)
 
 
-def throughput_section(res, scenarios, title):
+def http_used(run):
+    """What carried a run: the server's log where there is one, else the library's word,
+    else what the client asked for (in parentheses: nobody could tell)."""
+    if "http_server" in run:
+        return run["http_server"]
+    if "http" in run:
+        return run["http"]
+    return f"({run['http_asked']} asked)" if "http_asked" in run else "—"
+
+
+def throughput_section(res, scenarios, title, server="nginx CPU", http=False):
     if not any(sc in res.order for sc in scenarios):
         return []
     lines = [f"### {title}", ""]
@@ -128,20 +139,23 @@ def throughput_section(res, scenarios, title):
         for client in res.clients(sc):
             bad = res.status(sc, client)
             if bad:
-                rows.append([client, bad] + [""] * 7)
+                rows.append([client] + ([""] if http else []) + [bad] + [""] * 7)
                 continue
             m = lambda f: res.median(sc, client, f)  # noqa: E731
             rss = m(lambda r: int(r["maxrss_kb"]) / 1024 or None)
-            rows.append([client, fmt(m(lambda r: float(r["seconds"])), 3),
+            versions = sorted({http_used(r) for r in res.ok[(sc, client)]})
+            rows.append([client] + ([", ".join(versions)] if http else []) +
+                        [fmt(m(lambda r: float(r["seconds"])), 3),
                          fmt(m(rate)), fmt(m(mbps)), fmt(m(cpu), 3),
                          fmt(m(cpu_per_transfer)), fmt(m(cpu_per_mb)), fmt(rss),
                          fmt(m(server_share), 0, " %"),
                          len(res.ok[(sc, client)])])
         lines.append(f"**{sc}**")
         lines.append("")
-        lines.append(table(["client", "wall s", "transfers/s", "MB/s", "CPU s",
+        lines.append(table(["client"] + (["HTTP"] if http else []) +
+                           ["wall s", "transfers/s", "MB/s", "CPU s",
                             "CPU µs/transfer", "CPU µs/MB", "peak RSS MB",
-                            "nginx CPU", "runs"],
+                            server, "runs"],
                            rows))
         lines.append("")
     return lines
@@ -169,6 +183,57 @@ def ratio_section(res, scenarios):
     return ["### Ratios (gmulti / competitor: transfers/s, and CPU per transfer)", "",
             table(["scenario", "client", "vs curl-glib", "vs curl-poll", "vs soup"],
                   rows), ""]
+
+
+def h2_ratio_section(res, scenarios):
+    """Each HTTP/2 client against h2load, the ceiling: throughput and CPU per transfer
+    (in S8, where every client moves the same bytes, that is also CPU per MB)."""
+    rows = []
+    for sc in scenarios:
+        if sc not in res.order:
+            continue
+        for client in res.clients(sc):
+            if client == "h2load":
+                continue
+            bad = res.status(sc, client)
+            if bad:
+                rows.append([sc, client, "", bad, ""])
+                continue
+            versions = sorted({http_used(r) for r in res.ok[(sc, client)]})
+            rows.append([sc, client, ", ".join(versions),
+                         fmt_ratio(ratio(res.median(sc, client, rate),
+                                         res.median(sc, "h2load", rate))),
+                         fmt_ratio(ratio(res.median(sc, client, cpu_per_transfer),
+                                         res.median(sc, "h2load", cpu_per_transfer)))])
+    if not rows:
+        return []
+    return ["### HTTP/2 ratios (client / h2load)", "",
+            "Throughput below 1.00x is slower than h2load; CPU above 1.00x costs more per "
+            "transfer (user + system time of the client process).", "",
+            table(["scenario", "client", "HTTP", "throughput", "CPU per transfer"], rows),
+            ""]
+
+
+def h2_memory_section(res, level):
+    sc = f"S9-{level}"
+    if sc not in res.order:
+        return []
+    rows = []
+    for client in res.clients(sc):
+        bad = res.status(sc, client)
+        base = res.median("S9-base", client, lambda r: int(r["maxrss_kb"]))
+        if bad:
+            rows.append([client, "", fmt(base and base / 1024), bad, ""])
+            continue
+        peak = res.median(sc, client, lambda r: int(r["maxrss_kb"]))
+        per = res.median(sc, client, lambda r: (int(r["maxrss_kb"]) - base) / level
+                         if base is not None else None)
+        versions = sorted({http_used(r) for r in res.ok[(sc, client)]})
+        rows.append([client, ", ".join(versions), fmt(base and base / 1024),
+                     fmt(peak and peak / 1024), fmt(per)])
+    return [f"### S9: memory per in-flight HTTP/2 stream ({level:,} streams)", "",
+            table(["client", "HTTP", "RSS with 0 transfers MB",
+                   f"peak RSS at {level:,} MB", "KB per stream"], rows), ""]
 
 
 def trickle_section(res, levels, body_bytes):
@@ -343,6 +408,17 @@ def main():
     if levels:
         out += trickle_section(res, levels, args.s5_bytes)
         out += memory_section(res, levels[-1])
+    out += throughput_section(res, ["S7-nginx", "S7-nghttpd"],
+                              "S7: 1 KiB GETs over HTTP/2 (TLS 1.3), streams on one "
+                              "connection", server="server CPU", http=True)
+    out += throughput_section(res, ["S8-c1", "S8-c8"],
+                              "S8: 256 MiB bodies over HTTP/2 (TLS 1.3), one connection",
+                              server="server CPU", http=True)
+    out += h2_ratio_section(res, ["S7-nginx", "S7-nghttpd", "S8-c1", "S8-c8"])
+    h2_levels = [int(sc.split("-")[1]) for sc in res.order
+                 if sc.startswith("S9-") and sc != "S9-base"]
+    if h2_levels:
+        out += h2_memory_section(res, h2_levels[-1])
     out += callgrind_section(res)
     out += targets_section(res, levels[-1] if levels else 0)
     print("\n".join(out))

@@ -127,6 +127,14 @@ make_entries (FetchOptions *self)
       N_("Do not verify the server's TLS certificate"), NULL },
     { "cacert", 0, 0, G_OPTION_ARG_FILENAME, &self->cacert,
       N_("Trust the certificate authorities in the PEM FILE"), N_("FILE") },
+    { "http1.1", 0, 0, G_OPTION_ARG_NONE, &self->http1_1,
+      N_("Use HTTP/1.1 only"), NULL },
+    { "http2", 0, 0, G_OPTION_ARG_NONE, &self->http2,
+      N_("Require HTTP/2: fail a transfer whose TLS server does not choose it (the "
+         "default takes HTTP/2 where a TLS server offers it, HTTP/1.1 otherwise)"), NULL },
+    { "http2-prior-knowledge", 0, 0, G_OPTION_ARG_NONE, &self->http2_prior_knowledge,
+      N_("Speak HTTP/2 from the first byte, without negotiation, also to http:// URLs"),
+      NULL },
     { "parallel", 'j', 0, G_OPTION_ARG_INT, &self->parallel,
       N_("Run at most N transfers at once (default 8)"), N_("N") },
     { "write-out", 'w', 0, G_OPTION_ARG_STRING, &self->write_out,
@@ -204,7 +212,26 @@ check_values (FetchOptions *self,
                    _("The value of %s is out of range"), bad);
       return FALSE;
     }
+  if (self->http1_1 + self->http2 + self->http2_prior_knowledge > 1)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _("Give at most one of --http1.1, --http2 and "
+                             "--http2-prior-knowledge"));
+      return FALSE;
+    }
   return TRUE;
+}
+
+GMultiHttpVersion
+fetch_options_http_version (const FetchOptions *self)
+{
+  if (self->http1_1)
+    return GMULTI_HTTP_VERSION_1_1;
+  if (self->http2)
+    return GMULTI_HTTP_VERSION_2;
+  if (self->http2_prior_knowledge)
+    return GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+  return GMULTI_HTTP_VERSION_AUTO;
 }
 
 static char *

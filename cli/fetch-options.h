@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <stdio.h>
 
+#include <gmulti/gmulti.h>
+
 G_BEGIN_DECLS
 
 /* The command line, as parsed from the one option table that also writes the man
@@ -21,6 +23,9 @@ typedef struct {
   double connect_timeout;
   gboolean insecure;
   char *cacert;
+  gboolean http1_1;             /* at most one of the three HTTP version flags */
+  gboolean http2;
+  gboolean http2_prior_knowledge;
   int parallel;
   char *write_out;
   gboolean fail;
@@ -41,5 +46,7 @@ gboolean fetch_options_parse     (FetchOptions *self,
                                   char       ***argv,
                                   GError      **error);
 void     fetch_options_write_man (FILE         *out);
+/* The session's HTTP version for the flags given (AUTO with none). */
+GMultiHttpVersion fetch_options_http_version (const FetchOptions *self);
 
 G_END_DECLS

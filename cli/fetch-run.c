@@ -657,6 +657,7 @@ fetch_run (FetchOptions       *options,
   self->loop = g_main_loop_new (NULL, FALSE);
   self->session = gmulti_session_new ();
   gmulti_session_set_max_host_connections (self->session, options->parallel);
+  gmulti_session_set_http_version (self->session, fetch_options_http_version (options));
   if ((guint) options->parallel > gmulti_session_get_max_connections (self->session))
     gmulti_session_set_max_connections (self->session, options->parallel);
   g_signal_connect (self->session, "transfer-finished", G_CALLBACK (transfer_finished_cb),

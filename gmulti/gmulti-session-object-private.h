@@ -26,7 +26,7 @@ struct _GMultiSession
   gboolean draining;             /* after_engine() is running further up the stack */
 
   /* The session's settings for what its transfers leave unset (timeouts, User-Agent,
-   * TLS options), shared with the engine: never changed, replaced as a whole. */
+   * HTTP version, TLS options), shared with the engine: never changed, replaced as a whole. */
   GMultiDefaults *defaults;
 };
 
@@ -39,9 +39,16 @@ enum {
   PROP_TIMEOUT,
   PROP_CONNECT_TIMEOUT,
   PROP_MAIN_LOOP_SOURCE,
+  PROP_HTTP_VERSION,
+  PROP_MAX_STREAMS_PER_CONNECTION,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   GMULTI_SESSION_N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
+
+/* The most streams per multiplexed connection a session accepts (docs/limits.md):
+ * far above what servers allow (nginx 128, nghttpd 100), low enough that one
+ * connection's stream table stays small. */
+#define GMULTI_SESSION_MAX_STREAMS_LIMIT 1000
 
 extern GParamSpec *gmulti_session_properties[GMULTI_SESSION_N_PROPS];
 

@@ -336,3 +336,99 @@ gmulti_session_set_connect_timeout (GMultiSession *self,
   commit_defaults (self, edit, TRUE);
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_session_properties[PROP_CONNECT_TIMEOUT]);
 }
+
+/**
+ * gmulti_session_get_http_version: (get-property http-version)
+ * @self: a session
+ *
+ * Gets the HTTP version given to transfers that ask for none.
+ *
+ * Returns: the version transfers with %GMULTI_HTTP_VERSION_AUTO use
+ *
+ * Since: 1.0
+ */
+GMultiHttpVersion
+gmulti_session_get_http_version (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), GMULTI_HTTP_VERSION_AUTO);
+
+  return self->defaults->http_version;
+}
+
+/**
+ * gmulti_session_set_http_version: (set-property http-version)
+ * @self: a session
+ * @version: the version for transfers that ask for none
+ *
+ * Sets the HTTP version of transfers starting from now on whose own
+ * `GMultiTransfer:http-version` is %GMULTI_HTTP_VERSION_AUTO. A run under way keeps
+ * the version it started with, for its redirects too.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_http_version (GMultiSession    *self,
+                                 GMultiHttpVersion version)
+{
+  GMultiDefaults *edit;
+
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  g_return_if_fail (version >= GMULTI_HTTP_VERSION_AUTO &&
+                    version <= GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+
+  if (self->defaults->http_version == version)
+    return;
+
+  edit = gmulti_session_edit_defaults (self);
+  edit->http_version = version;
+  commit_defaults (self, edit, TRUE);
+  g_object_notify_by_pspec (G_OBJECT (self), gmulti_session_properties[PROP_HTTP_VERSION]);
+}
+
+/**
+ * gmulti_session_get_max_streams_per_connection: (get-property max-streams-per-connection)
+ * @self: a session
+ *
+ * Gets the most streams one multiplexed (HTTP/2) connection carries at once.
+ *
+ * Returns: the limit, from 1 to 1000
+ *
+ * Since: 1.0
+ */
+guint
+gmulti_session_get_max_streams_per_connection (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), GMULTI_DEFAULT_MAX_STREAMS_PER_CONNECTION);
+
+  return self->defaults->max_streams_per_connection;
+}
+
+/**
+ * gmulti_session_set_max_streams_per_connection: (set-property max-streams-per-connection)
+ * @self: a session
+ * @max: the most streams on one connection, from 1 to 1000
+ *
+ * Limits the transfers one HTTP/2 connection carries at once, even when its server
+ * allows more; a server that allows fewer sets the limit for its connections.
+ * Connections opened from now on take the new limit.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_max_streams_per_connection (GMultiSession *self,
+                                               guint          max)
+{
+  GMultiDefaults *edit;
+
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  g_return_if_fail (max >= 1 && max <= GMULTI_SESSION_MAX_STREAMS_LIMIT);
+
+  if (self->defaults->max_streams_per_connection == max)
+    return;
+
+  edit = gmulti_session_edit_defaults (self);
+  edit->max_streams_per_connection = max;
+  commit_defaults (self, edit, TRUE);
+  g_object_notify_by_pspec (G_OBJECT (self),
+                            gmulti_session_properties[PROP_MAX_STREAMS_PER_CONNECTION]);
+}

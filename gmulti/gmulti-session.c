@@ -617,6 +617,12 @@ gmulti_session_get_property (GObject    *object,
     case PROP_MAIN_LOOP_SOURCE:
       g_value_set_enum (value, gmulti_session_get_main_loop_source (self));
       break;
+    case PROP_HTTP_VERSION:
+      g_value_set_enum (value, self->defaults->http_version);
+      break;
+    case PROP_MAX_STREAMS_PER_CONNECTION:
+      g_value_set_uint (value, self->defaults->max_streams_per_connection);
+      break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < GMULTI_SESSION_N_PROPS)
         gmulti_tls_options_get_property (&self->defaults->tls, prop_id - PROP_TLS_FIRST,
@@ -656,6 +662,12 @@ gmulti_session_set_property (GObject      *object,
       break;
     case PROP_MAIN_LOOP_SOURCE:
       self->main_loop_source = g_value_get_enum (value);
+      break;
+    case PROP_HTTP_VERSION:
+      gmulti_session_set_http_version (self, g_value_get_enum (value));
+      break;
+    case PROP_MAX_STREAMS_PER_CONNECTION:
+      gmulti_session_set_max_streams_per_connection (self, g_value_get_uint (value));
       break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < GMULTI_SESSION_N_PROPS)
@@ -797,6 +809,41 @@ gmulti_session_class_init (GMultiSessionClass *klass)
     g_param_spec_enum ("main-loop-source", NULL, NULL,
                        GMULTI_TYPE_MAIN_LOOP_SOURCE, GMULTI_MAIN_LOOP_SOURCE_AUTO,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * GMultiSession:http-version: (getter get_http_version) (setter set_http_version)
+   *
+   * The HTTP version of transfers whose own `GMultiTransfer:http-version` is
+   * %GMULTI_HTTP_VERSION_AUTO. The default, %GMULTI_HTTP_VERSION_AUTO, takes HTTP/2
+   * where a TLS server offers it and HTTP/1.1 otherwise; %GMULTI_HTTP_VERSION_1_1
+   * keeps every transfer on HTTP/1.1, %GMULTI_HTTP_VERSION_2 fails those whose server
+   * does not choose HTTP/2. A change applies to the runs that start after it, not to
+   * those under way; the transfers' own property is not changed.
+   *
+   * Since: 1.0
+   */
+  gmulti_session_properties[PROP_HTTP_VERSION] =
+    g_param_spec_enum ("http-version", NULL, NULL,
+                       GMULTI_TYPE_HTTP_VERSION, GMULTI_HTTP_VERSION_AUTO,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiSession:max-streams-per-connection: (getter get_max_streams_per_connection) (setter set_max_streams_per_connection)
+   *
+   * The most transfers one multiplexed (HTTP/2) connection carries at once, from 1 to
+   * 1000, even when its server allows more (its `SETTINGS_MAX_CONCURRENT_STREAMS`); a
+   * server that allows fewer sets the limit of its connections. Transfers beyond it
+   * are not sent on that connection. The default is 100, what RFC 9113 advises a server
+   * to allow at least. HTTP/1.1 connections carry one transfer at a time whatever the
+   * value.
+   *
+   * Since: 1.0
+   */
+  gmulti_session_properties[PROP_MAX_STREAMS_PER_CONNECTION] =
+    g_param_spec_uint ("max-streams-per-connection", NULL, NULL,
+                       1, GMULTI_SESSION_MAX_STREAMS_LIMIT,
+                       GMULTI_DEFAULT_MAX_STREAMS_PER_CONNECTION,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /* The TLS options: the same specs as the transfer's (gmulti-tls-options.c),
    * documented in gmulti-session-tls.c. */

@@ -104,6 +104,17 @@ void            gmulti_session_set_connect_timeout      (GMultiSession *self,
                                                          guint          msec);
 
 GMULTI_AVAILABLE_IN_ALL
+GMultiHttpVersion gmulti_session_get_http_version       (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void            gmulti_session_set_http_version         (GMultiSession    *self,
+                                                         GMultiHttpVersion version);
+GMULTI_AVAILABLE_IN_ALL
+guint           gmulti_session_get_max_streams_per_connection (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void            gmulti_session_set_max_streams_per_connection (GMultiSession *self,
+                                                               guint          max);
+
+GMULTI_AVAILABLE_IN_ALL
 void             gmulti_session_set_tls_verify (GMultiSession *self,
                                    gboolean verify);
 GMULTI_AVAILABLE_IN_ALL

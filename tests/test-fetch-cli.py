@@ -348,6 +348,29 @@ class FetchTest(unittest.TestCase):
         r = run("-d", "@" + os.path.join(self.dir, "nothing"), self.url("/echo"))
         self.assertEqual(r.returncode, 6)
 
+    def test_http_version_flags(self):
+        # One flag alone is accepted; HTTP/1.1 reaches the HTTP/1.1 server.
+        r = run("-s", "--http1.1", "-o", "-", self.url("/bytes/100"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(r.stdout), 100)
+        for flag in ("--http2", "--http2-prior-knowledge"):
+            with self.subTest(flag=flag):
+                # Parsed, then the transfer itself fails: a network error, not usage.
+                r = run("-s", flag, "http://127.0.0.1:1/")
+                self.assertEqual(r.returncode, 3, r.stderr)
+        # Any two of them contradict each other.
+        for flags in (["--http1.1", "--http2"], ["--http2", "--http2-prior-knowledge"],
+                      ["--http2-prior-knowledge", "--http1.1"],
+                      ["--http1.1", "--http2", "--http2-prior-knowledge"]):
+            with self.subTest(flags=flags):
+                r = run(*flags, self.url("/bytes/1"))
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(b"at most one of --http1.1", r.stderr)
+                self.assertIn(b"--help", r.stderr)
+        r = run("--http1.1", "--http2", self.url("/bytes/1"),
+                env=dict(os.environ, LC_ALL="C.UTF-8", LANGUAGE="de"))
+        self.assertIn("Höchstens eine von --http1.1", r.stderr.decode())
+
     def test_tls(self):
         certs = loopback_server.make_certs()
         tls = loopback_server.start_tls(certs)
@@ -522,7 +545,8 @@ class FetchTest(unittest.TestCase):
         self.assertTrue(man.startswith(".TH GMULTI\\-FETCH 1"))
         help_text = run("--help", env=dict(os.environ, LC_ALL="C.UTF-8",
                                            LANGUAGE="")).stdout.decode()
-        options = re.findall(r"^  (?:-\w, )?--([\w-]+)", help_text, re.M)
+        options = re.findall(r"^  (?:-\w, )?--([\w.-]+)", help_text, re.M)
+        self.assertIn("http1.1", options)
         self.assertGreater(len(options), 15)
         for option in options:
             self.assertIn("\\fB\\-\\-%s\\fR" % option.replace("-", "\\-"), man)

@@ -9,6 +9,7 @@
 #include "gmulti.h"
 #include "gmulti-session-private.h"
 #include "gmulti-session-source-private.h"
+#include "gmulti-transfer-private.h"
 #include "test-fds.h"
 #include "test-server.h"
 #include "test-wait.h"
@@ -2062,6 +2063,111 @@ test_session_timeout_per_run (void)
   g_assert_finalize_object (session);
 }
 
+/* The HTTP version and the streams per connection: properties, validation, and the
+ * defaults a run takes from the engine. */
+typedef struct
+{
+  GMultiSession *session;
+  guint n_seen;
+  GMultiHttpVersion run_version;   /* in the run's defaults, at the response head */
+  guint run_max_streams;
+} StreamDefaultsRun;
+
+static void
+stream_defaults_headers_cb (GMultiTransfer    *transfer,
+                            guint              status,
+                            GMultiHeaders     *headers,
+                            StreamDefaultsRun *run)
+{
+  g_assert_nonnull (transfer->run.defaults);
+  run->n_seen++;
+  run->run_version = transfer->run.defaults->http_version;
+  run->run_max_streams = transfer->run.defaults->max_streams_per_connection;
+  /* Changed while the run is under way: for the next run only. */
+  gmulti_session_set_http_version (run->session, GMULTI_HTTP_VERSION_AUTO);
+  gmulti_session_set_max_streams_per_connection (run->session, 100);
+  g_assert_cmpint (transfer->run.defaults->http_version, ==, run->run_version);
+  g_assert_cmpuint (transfer->run.defaults->max_streams_per_connection, ==,
+                    run->run_max_streams);
+}
+
+static void
+test_session_http_version (void)
+{
+  g_autoptr(TestServer) server = start_server ();
+  GMultiSession *session = gmulti_session_new ();
+  g_autofree char *uri = uri_small (server, 2);
+  StreamDefaultsRun run = { session, };
+  GMultiHttpVersion version = GMULTI_HTTP_VERSION_2;
+  guint max_streams = 0;
+  guint n_notify = 0;
+  Fetch *fetch;
+
+  g_assert_cmpint (gmulti_session_get_http_version (session), ==, GMULTI_HTTP_VERSION_AUTO);
+  g_assert_cmpuint (gmulti_session_get_max_streams_per_connection (session), ==, 100);
+  g_object_get (session, "http-version", &version, "max-streams-per-connection",
+                &max_streams, NULL);
+  g_assert_cmpint (version, ==, GMULTI_HTTP_VERSION_AUTO);
+  g_assert_cmpuint (max_streams, ==, 100);
+
+  g_signal_connect (session, "notify", G_CALLBACK (count_notify_cb), &n_notify);
+  g_object_set (session, "http-version", GMULTI_HTTP_VERSION_1_1,
+                "max-streams-per-connection", 7, NULL);
+  g_assert_cmpuint (n_notify, ==, 2);
+  g_object_set (session, "http-version", GMULTI_HTTP_VERSION_1_1,
+                "max-streams-per-connection", 7, NULL);
+  g_assert_cmpuint (n_notify, ==, 2);
+  g_object_get (session, "http-version", &version, "max-streams-per-connection",
+                &max_streams, NULL);
+  g_assert_cmpint (version, ==, GMULTI_HTTP_VERSION_1_1);
+  g_assert_cmpuint (max_streams, ==, 7);
+
+  /* Out of range: refused, the value kept, nothing notified. */
+  g_test_expect_message ("GMulti", G_LOG_LEVEL_CRITICAL, "*max >= 1*");
+  gmulti_session_set_max_streams_per_connection (session, 0);
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("GMulti", G_LOG_LEVEL_CRITICAL, "*max >= 1*");
+  gmulti_session_set_max_streams_per_connection (session, 1001);
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("GMulti", G_LOG_LEVEL_CRITICAL, "*version*");
+  gmulti_session_set_http_version (session, (GMultiHttpVersion) 42);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (gmulti_session_get_max_streams_per_connection (session), ==, 7);
+  g_assert_cmpint (gmulti_session_get_http_version (session), ==, GMULTI_HTTP_VERSION_1_1);
+  g_assert_cmpuint (n_notify, ==, 2);
+
+  /* The bounds themselves are fine. */
+  gmulti_session_set_max_streams_per_connection (session, 1000);
+  gmulti_session_set_max_streams_per_connection (session, 1);
+  g_assert_cmpuint (n_notify, ==, 4);
+
+  /* A run takes them from the engine's defaults when it starts ... */
+  fetch = fetch_new (uri, 0);
+  g_signal_connect (fetch->transfer, "response-headers",
+                    G_CALLBACK (stream_defaults_headers_cb), &run);
+  g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
+  RUN_UNTIL (fetch->n_finished == 1, WAIT_MS);
+  g_assert_no_error (fetch->error);
+  g_assert_cmpuint (run.n_seen, ==, 1);
+  g_assert_cmpint (run.run_version, ==, GMULTI_HTTP_VERSION_1_1);
+  g_assert_cmpuint (run.run_max_streams, ==, 1);
+  g_assert_cmpuint (n_notify, ==, 6);
+
+  /* ... so the change made during it reaches the next one. */
+  fetch_reset (fetch);
+  g_assert_true (gmulti_session_add (session, fetch->transfer, NULL));
+  RUN_UNTIL (fetch->n_finished == 1, WAIT_MS);
+  g_assert_no_error (fetch->error);
+  g_assert_cmpuint (run.n_seen, ==, 2);
+  g_assert_cmpint (run.run_version, ==, GMULTI_HTTP_VERSION_AUTO);
+  g_assert_cmpuint (run.run_max_streams, ==, 100);
+  g_assert_cmpuint (n_notify, ==, 6);
+
+  fetch_free (fetch);
+  test_drain_context ();
+  g_assert_finalize_object (session);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2094,6 +2200,7 @@ main (int   argc,
   g_test_add_func ("/GMulti/Session/cancel-result", test_cancel_result);
   g_test_add_func ("/GMulti/Session/defaults-per-run", test_session_defaults_per_run);
   g_test_add_func ("/GMulti/Session/timeout-per-run", test_session_timeout_per_run);
+  g_test_add_func ("/GMulti/Session/http-version", test_session_http_version);
 
   return g_test_run ();
 }

@@ -187,6 +187,28 @@ async function errors() {
     }
 }
 
+async function httpVersion(base) {
+    const session = GMulti.Session.new();
+    const HttpVersion = GMulti.HttpVersion;
+    check(HttpVersion.AUTO === 0 && HttpVersion['1_1'] === 1 && HttpVersion['2'] === 2 &&
+        HttpVersion['2_PRIOR_KNOWLEDGE'] === 3, 'HttpVersion members');
+    check(session.http_version === HttpVersion.AUTO, 'http-version default');
+    check(session.maxStreamsPerConnection === 100, 'max-streams-per-connection default');
+    let notified = 0;
+    session.connect('notify::http-version', () => notified++);
+    session.httpVersion = HttpVersion['2'];
+    check(session.get_http_version() === HttpVersion['2'], 'http-version set');
+    session.set_http_version(HttpVersion['1_1']);
+    check(session.http_version === HttpVersion['1_1'] && notified === 2,
+        `http-version notified (${notified})`);
+    session.max_streams_per_connection = 250;
+    check(session.get_max_streams_per_connection() === 250, 'max-streams-per-connection set');
+    const t = GMulti.Transfer.new(`${base}/bytes/3000`);
+    const body = await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null),
+        10000, 'http/1.1 fetch');
+    check(sameBytes(body, pattern(3000)), 'body with http-version 1.1');
+}
+
 const {proc, base, tlsBase, caFile} = startServer();
 const loop = new GLib.MainLoop(null, false);
 (async () => {
@@ -198,6 +220,7 @@ const loop = new GLib.MainLoop(null, false);
         await errors();
         await outputStream(base);
         await https(tlsBase, caFile);
+        await httpVersion(base);
     } catch (e) {
         failures++;
         printerr(`error: ${e}\n${e.stack}`);

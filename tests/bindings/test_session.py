@@ -228,6 +228,43 @@ class SessionTests(unittest.TestCase):
             t.add_request_header("X-Bad", "a\r\nInjected: yes")
         self.assertEqual(caught.exception.code, GMulti.Error.INVALID_HEADER)
 
+    def test_http_version_and_streams(self):
+        # Members whose names start with a digit are reached with getattr().
+        v11 = getattr(GMulti.HttpVersion, "1_1")
+        v2 = getattr(GMulti.HttpVersion, "2")
+        prior = getattr(GMulti.HttpVersion, "2_PRIOR_KNOWLEDGE")
+        self.assertEqual([int(v) for v in (GMulti.HttpVersion.AUTO, v11, v2, prior)],
+                         [0, 1, 2, 3])
+        self.assertEqual(v2.value_nick, "2")
+        s = self.session
+        self.assertEqual(s.props.http_version, GMulti.HttpVersion.AUTO)
+        self.assertEqual(s.get_max_streams_per_connection(), 100)
+        notified = []
+        s.connect("notify::http-version", lambda *a: notified.append("v"))
+        s.connect("notify::max-streams-per-connection", lambda *a: notified.append("m"))
+        s.props.http_version = v2
+        s.set_max_streams_per_connection(10)
+        self.assertEqual(s.get_http_version(), v2)
+        self.assertIsInstance(s.props.http_version, GMulti.HttpVersion)
+        self.assertEqual(s.props.max_streams_per_connection, 10)
+        s.set_http_version(v11)
+        self.assertEqual(s.props.http_version, v11)
+        self.assertEqual(notified, ["v", "m", "v"])
+        # The range and default, as the typelib and GObject report them.
+        spec = GMulti.Session.find_property("max-streams-per-connection")
+        self.assertEqual((spec.minimum, spec.maximum, spec.default_value), (1, 1000, 100))
+
+        # A transfer over HTTP/1.1 with the session's version set to it.
+        result = {}
+
+        def done(session, res):
+            result["body"] = session.send_finish(res)
+
+        t = GMulti.Transfer.new(self.base + "/bytes/2000")
+        s.send_async(t, GLib.PRIORITY_DEFAULT, None, done)
+        self.assertTrue(run_until(self.loop, lambda: result))
+        self.assertEqual(result["body"].get_data(), loopback_server.pattern(2000))
+
 
 class TranslationTests(unittest.TestCase):
     def test_german_message(self):
