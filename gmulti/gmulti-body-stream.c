@@ -46,11 +46,12 @@ resume_if_drained (GMultiBodyStream *self)
   if (self->paused_transfer && self->buffered <= self->max_buffered / 2)
     {
       self->paused_transfer = FALSE;
-      gmulti_transfer_resume (self->transfer);
+      gmulti_transfer_release (self->transfer);
     }
 }
 
-/* A removed transfer must not notify any more: its flag is cleared quietly. */
+/* Releases the stream's hold on the transfer, if any (it notifies nothing, so also on a
+ * transfer that was removed). */
 static void
 release_pause (GMultiBodyStream *self)
 {
@@ -58,10 +59,7 @@ release_pause (GMultiBodyStream *self)
     return;
 
   self->paused_transfer = FALSE;
-  if (self->transfer->signals_blocked)
-    self->transfer->run.paused = FALSE;
-  else
-    gmulti_transfer_resume (self->transfer);
+  gmulti_transfer_release (self->transfer);
 }
 
 static void
@@ -427,11 +425,10 @@ gmulti_body_stream_push (GMultiBodyStream *self,
   /* The bytes of this call are accepted even past the limit (the engine counts them as
    * consumed), so the buffer holds at most the limit plus one read's worth. */
   if (self->buffered >= self->max_buffered && !self->paused_transfer &&
-      !gmulti_transfer_is_paused (self->transfer) &&
       !is_last_piece (self->transfer, length))
     {
       self->paused_transfer = TRUE;
-      gmulti_transfer_pause (self->transfer);
+      gmulti_transfer_hold (self->transfer);
     }
 
   wake_reader (self);

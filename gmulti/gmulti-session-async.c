@@ -109,8 +109,8 @@ gmulti_async_op_unref (GMultiAsyncOp *self)
   g_rc_box_release_full (self, op_free);
 }
 
-/* Un-pauses a transfer the operation paused. A transfer that was removed must not
- * notify any more, so its flag is cleared quietly. */
+/* Releases the hold the operation put on the transfer (never seen by the application,
+ * so also safe on a transfer that was removed). */
 static void
 release_pause (GMultiAsyncOp *self)
 {
@@ -118,10 +118,7 @@ release_pause (GMultiAsyncOp *self)
     return;
 
   self->paused_transfer = FALSE;
-  if (self->transfer->signals_blocked)
-    self->transfer->run.paused = FALSE;
-  else
-    gmulti_transfer_resume (self->transfer);
+  gmulti_transfer_release (self->transfer);
 }
 
 static GTask *
@@ -436,12 +433,12 @@ download_take (GMultiAsyncOp *self,
       /* Backpressure: no more bytes until the file caught up. Not on the last bytes of
        * a body of known length: that gains nothing, and the engine would only see the
        * end of the body at the connection's next event after the resume. */
-      if (!self->paused_transfer && !gmulti_transfer_is_paused (self->transfer) &&
+      if (!self->paused_transfer &&
           !(self->transfer->run.bytes_expected >= 0 &&
             self->transfer->run.bytes_received + length >= (guint64) self->transfer->run.bytes_expected))
         {
           self->paused_transfer = TRUE;
-          gmulti_transfer_pause (self->transfer);
+          gmulti_transfer_hold (self->transfer);
         }
       return;
     }
@@ -858,8 +855,10 @@ gmulti_session_send_finish (GMultiSession  *self,
  * arrived; [method@Session.send_stream_finish] then gives an input stream that
  * delivers the response body as it comes.
  *
- * The stream holds at most about a megabyte: while it is full the transfer is paused,
- * and it resumes as the stream is read. Read it with
+ * The stream holds at most about a megabyte: while it is full the transfer is held
+ * back, and it goes on as the stream is read. This is not a pause: the transfer's
+ * [property@Transfer:paused] stays as the application set it, and its own pause and
+ * resume keep their meaning. Read it with
  * [method@Gio.InputStream.read_async] (or its variants); a synchronous read returns
  * the bytes already buffered and fails with %G_IO_ERROR_WOULD_BLOCK instead of
  * blocking when there are none. The read after the last byte returns 0; if the
@@ -936,8 +935,10 @@ gmulti_session_send_stream_finish (GMultiSession  *self,
  * @user_data: data for @callback
  *
  * Adds @transfer to the session and writes its response body to @destination with
- * asynchronous writes. While a write is in progress the transfer is paused, so a slow
- * disk slows the download down instead of filling memory.
+ * asynchronous writes. While a write is in progress the transfer is held back, so a
+ * slow disk slows the download down instead of filling memory; this is not a pause
+ * ([property@Transfer:paused] stays as the application set it, and its own pause holds
+ * until its resume).
  *
  * The body goes to a new file beside @destination, in the same directory under a
  * hidden, unique name (`.NAME.XXXXXX`), which is renamed over @destination once the

@@ -63,6 +63,10 @@ struct _GMultiTransfer
   guint follow_redirects : 1;
   /* Set by a session that detached the transfer: no signal may be emitted any more. */
   guint signals_blocked : 1;
+  /* The application's pause (gmulti_transfer_pause()); the run is paused while it is
+   * set or the library holds the transfer back (n_holds). */
+  guint user_paused : 1;
+  guint n_holds;             /* gmulti_transfer_hold() not yet released */
 
   GMultiTransferState state;
 
@@ -174,5 +178,12 @@ gssize   gmulti_transfer_read_request_body (GMultiTransfer *self,
 /* Starts the body again from its first byte (redirects, retries). FALSE when the body
  * comes from a read function that has already been read from. */
 gboolean gmulti_transfer_rewind_request_body (GMultiTransfer *self);
+
+/* Holds the transfer back (no body delivered or sent) for the library's own flow
+ * control, such as a download waiting for its file: unlike gmulti_transfer_pause(), not
+ * seen in the paused property, and not undone by the application's resume. Every hold
+ * is released once. */
+void gmulti_transfer_hold    (GMultiTransfer *self);
+void gmulti_transfer_release (GMultiTransfer *self);
 
 G_END_DECLS

@@ -206,7 +206,7 @@ gmulti_transfer_get_property (GObject    *object,
       g_value_set_double (value, compute_progress (self));
       break;
     case PROP_PAUSED:
-      g_value_set_boolean (value, self->run.paused);
+      g_value_set_boolean (value, self->user_paused);
       break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < N_PROPS)
@@ -726,15 +726,29 @@ gmulti_transfer_get_metrics (GMultiTransfer *self)
  *
  * Since: 1.0
  */
+/* The run is paused while the application or the library wants it. */
+static void
+update_run_pause (GMultiTransfer *self)
+{
+  gboolean paused = self->user_paused || self->n_holds > 0;
+
+  if (self->run.paused == paused)
+    return;
+  self->run.paused = paused;
+  if (!paused)
+    gmulti_engine_run_resumed (&self->run);
+}
+
 void
 gmulti_transfer_pause (GMultiTransfer *self)
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
-  if (self->run.paused)
+  if (self->user_paused)
     return;
 
-  self->run.paused = TRUE;
+  self->user_paused = TRUE;
+  update_run_pause (self);
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_PAUSED]);
 }
 
@@ -752,13 +766,29 @@ gmulti_transfer_resume (GMultiTransfer *self)
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
-  if (!self->run.paused)
+  if (!self->user_paused)
     return;
 
-  self->run.paused = FALSE;
+  self->user_paused = FALSE;
   /* The engine first, so a notify handler that pauses again is seen after the wake-up. */
-  gmulti_engine_run_resumed (&self->run);
+  update_run_pause (self);
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_PAUSED]);
+}
+
+void
+gmulti_transfer_hold (GMultiTransfer *self)
+{
+  self->n_holds++;
+  update_run_pause (self);
+}
+
+void
+gmulti_transfer_release (GMultiTransfer *self)
+{
+  g_return_if_fail (self->n_holds > 0);
+
+  self->n_holds--;
+  update_run_pause (self);
 }
 
 /**
@@ -776,7 +806,7 @@ gmulti_transfer_is_paused (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), FALSE);
 
-  return self->run.paused;
+  return self->user_paused;
 }
 
 static void

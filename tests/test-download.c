@@ -529,6 +529,79 @@ test_write_error (Fixture       *fx,
   g_test_trap_assert_passed ();
 }
 
+/* The download pauses the transfer itself while the file catches up; the application's
+ * own pause must neither show those pauses nor be undone by them. */
+typedef struct
+{
+  Fixture *fx;
+  gboolean pausing;        /* the test is calling pause or resume itself */
+  guint unexpected;        /* notify::paused the test did not cause */
+  gboolean paused;         /* the test paused the transfer */
+} PauseCheck;
+
+static void
+paused_notify_cb (GObject    *object,
+                  GParamSpec *pspec,
+                  gpointer    user_data)
+{
+  PauseCheck *check = user_data;
+
+  if (!check->pausing)
+    check->unexpected++;
+}
+
+static void
+pause_on_progress_cb (GMultiTransfer *transfer,
+                      gpointer        user_data)
+{
+  PauseCheck *check = user_data;
+
+  if (check->paused || gmulti_transfer_get_bytes_received (transfer) == 0)
+    return;
+  check->pausing = TRUE;
+  gmulti_transfer_pause (transfer);
+  check->pausing = FALSE;
+  check->paused = TRUE;
+}
+
+static void
+test_user_pause_kept (Fixture       *fx,
+                      gconstpointer  data)
+{
+  GMultiTransfer *transfer = new_transfer (fx, "/body");
+  PauseCheck check = { fx, FALSE, 0, FALSE };
+  guint64 received;
+  gboolean waited = FALSE;
+
+  g_signal_connect (transfer, "notify::paused", G_CALLBACK (paused_notify_cb), &check);
+  g_signal_connect (transfer, "progress", G_CALLBACK (pause_on_progress_cb), &check);
+  start_download (fx, transfer, NULL);
+  RUN_UNTIL (check.paused, WAIT_MS);
+
+  /* Whatever writes were under way finish; the transfer stays paused. */
+  g_timeout_add (300, test_set_flag_cb, &waited);
+  RUN_UNTIL (waited, WAIT_MS);
+  received = gmulti_transfer_get_bytes_received (transfer);
+  waited = FALSE;
+  g_timeout_add (300, test_set_flag_cb, &waited);
+  RUN_UNTIL (waited, WAIT_MS);
+  g_assert_true (gmulti_transfer_is_paused (transfer));
+  g_assert_false (fx->done);
+  g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==, received);
+  g_assert_cmpuint (received, <, BODY_SIZE);
+
+  check.pausing = TRUE;
+  gmulti_transfer_resume (transfer);
+  check.pausing = FALSE;
+  RUN_UNTIL (fx->done, WAIT_MS);
+  g_assert_no_error (fx->error);
+  assert_downloaded (fx);
+  g_assert_cmpuint (check.unexpected, ==, 0);
+
+  test_drain_context ();
+  g_assert_finalize_object (transfer);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -549,6 +622,7 @@ main (int   argc,
   ADD ("http-error", test_http_error);
   ADD ("bad-destination", test_bad_destination);
   ADD ("write-error", test_write_error);
+  ADD ("user-pause-kept", test_user_pause_kept);
 #undef ADD
 
   return g_test_run ();
