@@ -58,6 +58,7 @@ struct _GMultiTransfer
   guint low_speed_time;      /* seconds */
   gboolean follow_redirects;
   guint max_redirects;
+  GMultiHttpVersion http_version; /* AUTO: the session's default */
 
   /* TLS options (https:// only); a session's fill in what is unset when a run starts
    * (gmulti_tls_config_new()). */

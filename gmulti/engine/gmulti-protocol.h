@@ -89,6 +89,12 @@ void gmulti_stream_done          (GMultiRun      *run);
 void gmulti_stream_failed        (GMultiRun      *run,
                                   GError         *error,
                                   gboolean        retry_safe);
+/* The server refused the stream without acting on it (HTTP/2: RST_STREAM with
+ * REFUSED_STREAM, or a stream above a GOAWAY's last stream id): the request goes
+ * again once on a new connection, whatever its method, if its body can be sent again;
+ * else the transfer fails with @error (taken). */
+void gmulti_stream_refused       (GMultiRun      *run,
+                                  GError         *error);
 /* The stream read its share in this event (GMULTI_RECEIVE_BUDGET) with more already
  * read ahead: resume() is called again in a turn of the timer, after other sockets. */
 void gmulti_stream_yield         (GMultiRun      *run);

@@ -9,8 +9,10 @@
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
 
-/* Offered in this order; "h2" goes first once HTTP/2 exists. */
-static const char *const alpn_protocols[] = { "http/1.1" };
+/* Offered in this order, preferred first; a session offers all of them, or only the
+ * last one (gmulti_tls_set_offer_h2()). */
+static const char *const alpn_protocols[] = { "h2", "http/1.1" };
+#define ALPN_HTTP1_ONLY (G_N_ELEMENTS (alpn_protocols) - 1)
 
 struct _GMultiTls
 {
@@ -185,6 +187,41 @@ strip_brackets (const char *host)
   return g_strdup (host);
 }
 
+static int
+set_alpn (GMultiTls *self,
+          gboolean   offer_h2)
+{
+  gnutls_datum_t alpn[G_N_ELEMENTS (alpn_protocols)];
+  guint first = offer_h2 ? 0 : ALPN_HTTP1_ONLY;
+
+  for (guint i = first; i < G_N_ELEMENTS (alpn_protocols); i++)
+    {
+      alpn[i - first].data = (unsigned char *) alpn_protocols[i];
+      alpn[i - first].size = strlen (alpn_protocols[i]);
+    }
+  return gnutls_alpn_set_protocols (self->session, alpn,
+                                    G_N_ELEMENTS (alpn_protocols) - first, 0);
+}
+
+gboolean
+gmulti_tls_set_offer_h2 (GMultiTls  *self,
+                         gboolean    offer_h2,
+                         GError    **error)
+{
+  int ret;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  ret = set_alpn (self, offer_h2);
+  if (ret < 0)
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_HANDSHAKE_FAILED,
+                   _("Could not set up a TLS session: %s"), gnutls_strerror (ret));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 GMultiTls *
 gmulti_tls_new (GMultiTlsContext  *context,
                 GMultiTlsConfig   *config,
@@ -195,7 +232,6 @@ gmulti_tls_new (GMultiTlsContext  *context,
 {
   gnutls_certificate_credentials_t credentials;
   gnutls_priority_t priority;
-  gnutls_datum_t alpn[G_N_ELEMENTS (alpn_protocols)];
   const gnutls_datum_t *cached;
   gboolean is_ip;
   GMultiTls *self;
@@ -249,14 +285,7 @@ gmulti_tls_new (GMultiTlsContext  *context,
     ret = gnutls_server_name_set (self->session, GNUTLS_NAME_DNS, self->host,
                                   strlen (self->host));
   if (ret >= 0)
-    {
-      for (guint i = 0; i < G_N_ELEMENTS (alpn_protocols); i++)
-        {
-          alpn[i].data = (unsigned char *) alpn_protocols[i];
-          alpn[i].size = strlen (alpn_protocols[i]);
-        }
-      ret = gnutls_alpn_set_protocols (self->session, alpn, G_N_ELEMENTS (alpn), 0);
-    }
+    ret = set_alpn (self, FALSE);
   if (ret < 0)
     {
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_HANDSHAKE_FAILED,
