@@ -231,8 +231,7 @@ gmulti_connection_start_tls (GMultiConnection *self,
   if (tls == NULL)
     return -1;
   self->top = tls;
-  if (!gmulti_tls_set_offer_h2 (gmulti_tls_link_get_tls (tls), offer_h2, error))
-    return -1;
+  gmulti_tls_set_offer_h2 (gmulti_tls_link_get_tls (tls), offer_h2);
   self->state = GMULTI_CONNECTION_HANDSHAKING;
   return gmulti_connection_handshake (self, error);
 }
