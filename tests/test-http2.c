@@ -684,6 +684,274 @@ test_alpn_fallback (void)
                   GMULTI_ERROR_HTTP2_REQUIRED);
 }
 
+/* ---------------------------------------------------------------- scripted */
+
+/* Frames a scripted server writes by hand. HPACK: 0x88 is ":status: 200" from the
+ * static table. */
+enum {
+  FRAME_DATA = 0,
+  FRAME_HEADERS = 1,
+  FRAME_RST_STREAM = 3,
+  FRAME_SETTINGS = 4,
+  FRAME_GOAWAY = 7,
+};
+#define FLAG_END_STREAM 0x1
+#define FLAG_END_HEADERS 0x4
+
+typedef enum {
+  SCRIPT_REFUSED,           /* RST_STREAM REFUSED_STREAM, then a 200 on a new connection */
+  SCRIPT_RESET,             /* RST_STREAM INTERNAL_ERROR */
+  SCRIPT_GOAWAY_UNTAKEN,    /* GOAWAY last=0 and close, then a 200 on a new connection */
+  SCRIPT_GOAWAY_TAKEN,      /* a head, GOAWAY last=1, close */
+  SCRIPT_BAD_FRAME,         /* a SETTINGS frame of a length no SETTINGS can have */
+  SCRIPT_HEADER_FLOOD,      /* a head of 300 fields */
+  SCRIPT_SHORT_BODY,        /* Content-Length 10, 3 bytes */
+} Script;
+
+static void
+write_frame (TestConn     *conn,
+             guint8        type,
+             guint8        flags,
+             guint32       stream,
+             const guint8 *payload,
+             gsize         len)
+{
+  guint8 head[9] = {
+    (guint8) (len >> 16), (guint8) (len >> 8), (guint8) len, type, flags,
+    (guint8) ((stream >> 24) & 0x7f), (guint8) (stream >> 16), (guint8) (stream >> 8),
+    (guint8) stream,
+  };
+
+  test_conn_write (conn, head, sizeof head);
+  if (len > 0)
+    test_conn_write (conn, payload, len);
+}
+
+static void
+write_u32 (guint8  *out,
+           guint32  value)
+{
+  out[0] = (guint8) (value >> 24);
+  out[1] = (guint8) (value >> 16);
+  out[2] = (guint8) (value >> 8);
+  out[3] = (guint8) value;
+}
+
+/* Reads the client's preface and frames up to its first complete header block. */
+static gboolean
+read_request_frames (TestConn *conn)
+{
+  g_autoptr(GByteArray) in = g_byte_array_new ();
+
+  for (;;)
+    {
+      g_autoptr(GBytes) some = test_conn_read_some (conn, 5000);
+      gsize pos = 24;
+
+      if (some == NULL)
+        return FALSE;
+      g_byte_array_append (in, g_bytes_get_data (some, NULL), g_bytes_get_size (some));
+      while (in->len >= pos + 9)
+        {
+          gsize len = ((gsize) in->data[pos] << 16) | ((gsize) in->data[pos + 1] << 8) |
+                      in->data[pos + 2];
+
+          if (in->len < pos + 9 + len)
+            break;
+          if (in->data[pos + 3] == FRAME_HEADERS && (in->data[pos + 4] & FLAG_END_HEADERS))
+            return TRUE;
+          pos += 9 + len;
+        }
+    }
+}
+
+static void
+respond_200 (TestConn *conn)
+{
+  static const guint8 status_200[] = { 0x88 };
+
+  write_frame (conn, FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 1, status_200, 1);
+}
+
+static void
+script_handler (TestServer *server,
+                TestConn   *conn,
+                gpointer    user_data)
+{
+  Script script = GPOINTER_TO_INT (user_data);
+  gboolean first = test_conn_get_id (conn) == 1;
+  guint8 payload[8];
+
+  if (!read_request_frames (conn))
+    return;
+  write_frame (conn, FRAME_SETTINGS, 0, 0, NULL, 0);
+  write_frame (conn, FRAME_SETTINGS, 0x1, 0, NULL, 0);
+
+  switch (script)
+    {
+    case SCRIPT_REFUSED:
+    case SCRIPT_RESET:
+      if (script == SCRIPT_REFUSED && !first)
+        {
+          respond_200 (conn);
+          break;
+        }
+      write_u32 (payload, script == SCRIPT_REFUSED ? 7 : 2);
+      write_frame (conn, FRAME_RST_STREAM, 0, 1, payload, 4);
+      break;
+    case SCRIPT_GOAWAY_UNTAKEN:
+      if (!first)
+        {
+          respond_200 (conn);
+          break;
+        }
+      write_u32 (payload, 0);
+      write_u32 (payload + 4, 0);
+      write_frame (conn, FRAME_GOAWAY, 0, 0, payload, 8);
+      test_conn_close (conn);
+      return;
+    case SCRIPT_GOAWAY_TAKEN:
+      {
+        static const guint8 status_200[] = { 0x88 };
+
+        write_frame (conn, FRAME_HEADERS, FLAG_END_HEADERS, 1, status_200, 1);
+        write_u32 (payload, 1);
+        write_u32 (payload + 4, 0);
+        write_frame (conn, FRAME_GOAWAY, 0, 0, payload, 8);
+        test_conn_close (conn);
+        return;
+      }
+    case SCRIPT_BAD_FRAME:
+      memset (payload, 0, sizeof payload);
+      write_frame (conn, FRAME_SETTINGS, 0, 0, payload, 5);
+      break;
+    case SCRIPT_HEADER_FLOOD:
+      {
+        g_autoptr(GByteArray) block = g_byte_array_new ();
+        static const guint8 status_200[] = { 0x88 };
+
+        g_byte_array_append (block, status_200, 1);
+        for (guint i = 0; i < 300; i++)
+          {
+            /* Literal field without indexing, new name "x-NNN", value "v". */
+            char name[8];
+            guint8 lengths[2] = { 0x00, 5 };
+
+            g_snprintf (name, sizeof name, "x-%03u", i);
+            g_byte_array_append (block, lengths, 2);
+            g_byte_array_append (block, (const guint8 *) name, 5);
+            lengths[0] = 1;
+            g_byte_array_append (block, lengths, 1);
+            g_byte_array_append (block, (const guint8 *) "v", 1);
+          }
+        write_frame (conn, FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 1, block->data,
+                     block->len);
+        break;
+      }
+    case SCRIPT_SHORT_BODY:
+      {
+        /* ":status: 200", then content-length (static name 28) "10". */
+        static const guint8 head[] = { 0x88, 0x0f, 0x0d, 2, '1', '0' };
+
+        write_frame (conn, FRAME_HEADERS, FLAG_END_HEADERS, 1, head, sizeof head);
+        write_frame (conn, FRAME_DATA, FLAG_END_STREAM, 1, (const guint8 *) "abc", 3);
+        break;
+      }
+    default:
+      g_assert_not_reached ();
+    }
+  test_conn_wait_client_close (conn, 10000);
+}
+
+static GMultiTransfer *
+run_script (Script        script,
+            const char   *method,
+            TestServer  **server_out,
+            EngineLoop   *loop)
+{
+  TestServer *server = test_server_new_raw (TEST_SERVER_IPV4, script_handler,
+                                            GINT_TO_POINTER (script));
+  g_autofree char *uri = test_server_uri (server, "/s");
+  GMultiTransfer *transfer = gmulti_transfer_new (uri);
+
+  gmulti_transfer_set_http_version (transfer, GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+  if (method != NULL)
+    {
+      g_autoptr(GBytes) body = g_bytes_new_static ("x=1", 3);
+
+      g_assert_true (gmulti_transfer_set_method (transfer, method, NULL));
+      gmulti_transfer_set_request_body (transfer, body);
+    }
+  gmulti_engine_add (loop->engine, transfer);
+  run_all (loop);
+  *server_out = server;
+  return transfer;
+}
+
+/* A refused stream was not acted on: it goes again on a new connection, a POST too. */
+static void
+test_refused (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(TestServer) server = NULL;
+  g_autoptr(GMultiTransfer) transfer = run_script (SCRIPT_REFUSED, "POST", &server, loop);
+
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+  g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
+  g_assert_cmpuint (test_server_get_n_accepted (server), ==, 2);
+}
+
+/* The server reset the stream: that transfer fails, the connection stays pooled. */
+static void
+test_reset (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(TestServer) server = NULL;
+  g_autoptr(GMultiTransfer) transfer = run_script (SCRIPT_RESET, NULL, &server, loop);
+  const GError *error = gmulti_transfer_get_error (transfer);
+
+  g_assert_error ((GError *) error, GMULTI_ERROR, GMULTI_ERROR_HTTP2_STREAM_RESET);
+  g_assert_nonnull (strstr (error->message, "INTERNAL_ERROR"));
+  g_assert_cmpuint (gmulti_engine_get_n_idle_connections (loop->engine), ==, 1);
+}
+
+static void
+test_goaway (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(TestServer) server = NULL;
+  g_autoptr(TestServer) server2 = NULL;
+  g_autoptr(GMultiTransfer) untaken = run_script (SCRIPT_GOAWAY_UNTAKEN, NULL, &server, loop);
+  g_autoptr(GMultiTransfer) taken = run_script (SCRIPT_GOAWAY_TAKEN, NULL, &server2, loop);
+
+  /* Above the last stream id: retried on a new connection. */
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (untaken));
+  g_assert_cmpuint (test_server_get_n_accepted (server), ==, 2);
+  /* Taken, then cut off by the shutdown. */
+  g_assert_error ((GError *) gmulti_transfer_get_error (taken), GMULTI_ERROR,
+                  GMULTI_ERROR_HTTP2_GOAWAY);
+  g_assert_cmpuint (test_server_get_n_accepted (server2), ==, 1);
+}
+
+static void
+test_broken_server (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(TestServer) server1 = NULL;
+  g_autoptr(TestServer) server2 = NULL;
+  g_autoptr(TestServer) server3 = NULL;
+  g_autoptr(GMultiTransfer) bad_frame = run_script (SCRIPT_BAD_FRAME, NULL, &server1, loop);
+  g_autoptr(GMultiTransfer) flood = run_script (SCRIPT_HEADER_FLOOD, NULL, &server2, loop);
+  g_autoptr(GMultiTransfer) short_body = run_script (SCRIPT_SHORT_BODY, NULL, &server3, loop);
+
+  g_assert_error ((GError *) gmulti_transfer_get_error (bad_frame), GMULTI_ERROR,
+                  GMULTI_ERROR_HTTP2_CONNECTION_ERROR);
+  g_assert_error ((GError *) gmulti_transfer_get_error (flood), GMULTI_ERROR,
+                  GMULTI_ERROR_HEADERS_TOO_LARGE);
+  g_assert_error ((GError *) gmulti_transfer_get_error (short_body), GMULTI_ERROR,
+                  GMULTI_ERROR_PROTOCOL);
+}
+
 /* The property, its default and its notification. */
 static void
 test_property (void)
@@ -706,6 +974,10 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/GMulti/Http2/property", test_property);
+  g_test_add_func ("/GMulti/Http2/scripted/refused", test_refused);
+  g_test_add_func ("/GMulti/Http2/scripted/reset", test_reset);
+  g_test_add_func ("/GMulti/Http2/scripted/goaway", test_goaway);
+  g_test_add_func ("/GMulti/Http2/scripted/broken-server", test_broken_server);
 
   if (!g_file_test ("/usr/sbin/nghttpd", G_FILE_TEST_IS_EXECUTABLE) ||
       !g_file_test ("/usr/sbin/nginx", G_FILE_TEST_IS_EXECUTABLE))

@@ -56,6 +56,7 @@ typedef struct {
   gboolean ended;               /* END_STREAM received; completes once delivered */
   gboolean finishing;           /* the chain's finish stopped: it is called again */
   GError *error;                /* a failure found in a callback, for the stream's end */
+  gboolean reset_by_us;         /* nghttp2 sent RST_STREAM (the response broke a rule) */
 } GMultiHttp2Stream;
 
 struct _GMultiHttp2Connection {
@@ -68,6 +69,8 @@ struct _GMultiHttp2Connection {
   gboolean goaway;              /* GOAWAY received: no new streams */
   int32_t goaway_last_id;
   gboolean broken;              /* the connection failed; it closes */
+  gboolean terminated;          /* nghttp2 sent GOAWAY: the server broke the protocol */
+  uint32_t terminate_code;
   gboolean dirty;               /* a frame for no stream of ours arrived while idle */
   GByteArray *out;              /* frames produced that the socket did not take yet */
 };

@@ -117,6 +117,16 @@ gmulti_http2_flush (GMultiHttp2Connection *h2)
       /* A callback inside mem_send() may have failed the connection. */
       if (h2->broken)
         return FALSE;
+      if (h2->out->len == 0 && h2->terminated)
+        {
+          error = g_error_new (GMULTI_ERROR, GMULTI_ERROR_HTTP2_CONNECTION_ERROR,
+                               _("The HTTP/2 server broke the protocol (%s)"),
+                               nghttp2_http2_strerror (h2->terminate_code));
+
+          fail_all (h2, error, FALSE);
+          g_error_free (error);
+          return FALSE;
+        }
       if (h2->out->len == 0)
         {
           gmulti_connection_want (conn, GMULTI_POLL_IN);
@@ -281,6 +291,22 @@ on_frame_send_cb (nghttp2_session     *session,
   GMultiHttp2Connection *h2 = user_data;
   GMultiHttp2Stream *stream;
 
+  /* nghttp2 resets a stream whose response breaks the protocol (a wrong
+   * Content-Length, a bad field): that is not the server's reset. */
+  /* We never shut down a connection in use: nghttp2 did, for a protocol error. */
+  if (frame->hd.type == NGHTTP2_GOAWAY)
+    {
+      h2->terminated = TRUE;
+      h2->terminate_code = frame->goaway.error_code;
+      return 0;
+    }
+  if (frame->hd.type == NGHTTP2_RST_STREAM)
+    {
+      stream = stream_of (h2, frame->hd.stream_id);
+      if (stream != NULL)
+        stream->reset_by_us = TRUE;
+      return 0;
+    }
   if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
       !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
     return 0;
@@ -332,6 +358,7 @@ on_stream_close_cb (nghttp2_session *session,
 {
   GMultiHttp2Connection *h2 = user_data;
   GMultiHttp2Stream *stream = stream_of (h2, stream_id);
+  gboolean reset_by_us;
   GError *error;
   GMultiRun *run;
 
@@ -344,6 +371,7 @@ on_stream_close_cb (nghttp2_session *session,
     return 0;
 
   error = g_steal_pointer (&stream->error);
+  reset_by_us = stream->reset_by_us;
   run = gmulti_http2_detach (stream);
   gmulti_http2_stream_free (stream);
   if (run == NULL)
@@ -354,6 +382,11 @@ on_stream_close_cb (nghttp2_session *session,
 
   if (error != NULL)
     gmulti_stream_failed (run, error, FALSE);
+  else if (reset_by_us)
+    gmulti_stream_failed (run, g_error_new (GMULTI_ERROR, GMULTI_ERROR_PROTOCOL,
+                                            _("The HTTP/2 response broke the protocol (%s)"),
+                                            nghttp2_http2_strerror (error_code)),
+                          FALSE);
   else if (error_code == NGHTTP2_REFUSED_STREAM ||
            (h2->goaway && stream_id > h2->goaway_last_id))
     refused (run);
