@@ -314,6 +314,8 @@ test_get_head (void)
   assert_body (big, large);
   g_assert_cmpuint (gmulti_transfer_get_status (get), ==, 200);
   g_assert_cmpint (gmulti_transfer_get_http_version_used (get), ==, GMULTI_HTTP_VERSION_2);
+  g_assert_cmpint (gmulti_metrics_get_http_version (gmulti_transfer_get_metrics (get)), ==,
+                   GMULTI_HTTP_VERSION_2);
   g_assert_no_error ((GError *) gmulti_transfer_get_error (head));
   g_assert_cmpuint (gmulti_transfer_get_status (head), ==, 200);
   g_assert_cmpint (gmulti_transfer_get_bytes_received (head), ==, 0);
@@ -620,6 +622,8 @@ test_nginx (void)
   g_assert_true (g_str_has_suffix (gmulti_transfer_get_effective_uri (old), "/f/1"));
   assert_body (h1, files->pdata[6]);
   g_assert_cmpint (gmulti_transfer_get_http_version_used (h1), ==, GMULTI_HTTP_VERSION_1_1);
+  g_assert_cmpint (gmulti_metrics_get_http_version (gmulti_transfer_get_metrics (h1)), ==,
+                   GMULTI_HTTP_VERSION_1_1);
   g_assert_cmpuint (connection_of (h1), !=, connection_of (get));
 
   etag = gmulti_headers_get_one (gmulti_transfer_get_response_headers (get), "ETag");

@@ -150,6 +150,7 @@ gmulti_engine_begin_exchange (GMultiEngine     *self,
 {
   run->conn = conn;
   run->http_version = conn->protocol->version;
+  run->metrics.http_version = run->http_version;
   run->metrics.connection_id = conn->id;
   if (G_UNLIKELY (needs_http2 (run)) && conn->protocol->version != GMULTI_HTTP_VERSION_2 &&
       self->protocol == NULL)
