@@ -56,6 +56,7 @@ typedef struct {
   gboolean ended;               /* END_STREAM received; completes once delivered */
   gboolean finishing;           /* the chain's finish stopped: it is called again */
   GError *error;                /* a failure found in a callback, for the stream's end */
+  gboolean closed;              /* nghttp2 closed it (or will never open it) */
   gboolean reset_by_us;         /* nghttp2 sent RST_STREAM (the response broke a rule) */
 } GMultiHttp2Stream;
 

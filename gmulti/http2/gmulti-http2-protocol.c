@@ -339,7 +339,11 @@ on_frame_not_send_cb (nghttp2_session     *session,
 
   if (frame->hd.type != NGHTTP2_HEADERS)
     return 0;
-  stream = stream_of (h2, frame->hd.stream_id);
+  /* A request never sent has no stream in nghttp2 to hold our pointer. */
+  stream = NULL;
+  for (GList *l = h2->streams.head; l != NULL; l = l->next)
+    if (((GMultiHttp2Stream *) l->data)->id == frame->hd.stream_id)
+      stream = l->data;
   if (stream == NULL)
     return 0;
   nghttp2_session_set_stream_user_data (session, frame->hd.stream_id, NULL);
@@ -365,6 +369,7 @@ on_stream_close_cb (nghttp2_session *session,
   if (stream == NULL)
     return 0;
   nghttp2_session_set_stream_user_data (session, stream_id, NULL);
+  stream->closed = TRUE;
   /* Complete, and only waiting for its transfer to take what was held: it stays ours. */
   if (stream->run != NULL && stream->ended && error_code == NGHTTP2_NO_ERROR &&
       stream->error == NULL)
@@ -488,10 +493,11 @@ h2_free (gpointer state)
 {
   GMultiHttp2Connection *h2 = state;
 
-  while (h2->streams.head != NULL)
-    gmulti_http2_stream_free (h2->streams.head->data);
+  /* The session first: it holds pointers to the streams. */
   if (h2->session != NULL)
     nghttp2_session_del (h2->session);
+  while (h2->streams.head != NULL)
+    gmulti_http2_stream_free (h2->streams.head->data);
   g_byte_array_unref (h2->out);
   g_free (h2);
 }
@@ -599,9 +605,10 @@ h2_reset_stream (GMultiConnection *conn,
   if (stream == NULL)
     return result_of (h2);
   gmulti_http2_detach (stream);
-  /* Still open in nghttp2 (else it completed and only waited for its transfer): only
-   * this stream is cancelled; the stream goes when nghttp2 closes it. */
-  if (nghttp2_session_get_stream_user_data (h2->session, stream->id) == stream)
+  /* Still nghttp2's (else it completed and only waited for its transfer): only this
+   * stream is cancelled, a request still queued in nghttp2 included; the stream goes
+   * when nghttp2 closes it or drops its request. */
+  if (!stream->closed)
     nghttp2_submit_rst_stream (h2->session, NGHTTP2_FLAG_NONE, stream->id, NGHTTP2_CANCEL);
   else
     gmulti_http2_stream_free (stream);

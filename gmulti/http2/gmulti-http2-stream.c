@@ -279,7 +279,7 @@ cancel (GMultiHttp2Stream *stream,
 {
   GMultiHttp2Connection *h2 = stream->h2;
 
-  if (nghttp2_session_get_stream_user_data (h2->session, stream->id) == stream)
+  if (!stream->closed)
     nghttp2_submit_rst_stream (h2->session, NGHTTP2_FLAG_NONE, stream->id, code);
 }
 
@@ -636,8 +636,7 @@ gmulti_http2_stream_resume (GMultiHttp2Stream *stream)
     {
       complete (stream);
       /* Closed by nghttp2 already, kept only for this. */
-      if (stream->run == NULL &&
-          nghttp2_session_get_stream_user_data (h2->session, stream->id) != stream)
+      if (stream->run == NULL && stream->closed)
         gmulti_http2_stream_free (stream);
     }
 }
