@@ -502,13 +502,13 @@ test_remove_mid_body (void)
   g_assert_true (gmulti_metrics_get_connection_reused (gmulti_transfer_get_metrics (after)));
 }
 
-/* Removed before its response head, and while waiting for a stream slot. */
+/* Removed while holding one of the server's two stream slots, and while waiting for one. */
 static void
 test_remove_early (void)
 {
   g_autoptr(EngineLoop) loop = engine_loop_new ();
   g_autoptr(GPtrArray) transfers = g_ptr_array_new_with_free_func (g_object_unref);
-  GMultiTransfer *before_head, *queued;
+  GMultiTransfer *holding_slot, *queued;
 
   for (guint i = 0; i < 8; i++)
     {
@@ -520,11 +520,11 @@ test_remove_early (void)
     }
   /* The two large ones hold the server's two slots; the others wait. */
   iterate_until (loop, has_bytes, transfers->pdata[0]);
-  before_head = transfers->pdata[0];
+  holding_slot = transfers->pdata[0];
   queued = transfers->pdata[7];
   g_assert_cmpint (gmulti_transfer_get_state (queued), ==, GMULTI_TRANSFER_PENDING);
   g_assert_cmpint (gmulti_engine_remove (loop->engine, queued), ==, GMULTI_ENGINE_OK);
-  g_assert_cmpint (gmulti_engine_remove (loop->engine, before_head), ==, GMULTI_ENGINE_OK);
+  g_assert_cmpint (gmulti_engine_remove (loop->engine, holding_slot), ==, GMULTI_ENGINE_OK);
   run_all (loop);
   for (guint i = 1; i < 7; i++)
     {
@@ -710,7 +710,12 @@ typedef enum {
   SCRIPT_BAD_FRAME,         /* a SETTINGS frame of a length no SETTINGS can have */
   SCRIPT_HEADER_FLOOD,      /* a head of 300 fields */
   SCRIPT_SHORT_BODY,        /* Content-Length 10, 3 bytes */
+  SCRIPT_CANCEL_FIRST,      /* two requests; a 200 on stream 3 once stream 1 is reset */
 } Script;
+
+/* What the scripted server saw, for the test's thread. */
+static gint script_saw_both;    /* the heads of streams 1 and 3 */
+static gint script_cancel_code; /* of the client's RST_STREAM on stream 1; -1: none */
 
 static void
 write_frame (TestConn     *conn,
@@ -741,32 +746,55 @@ write_u32 (guint8  *out,
   out[3] = (guint8) value;
 }
 
-/* Reads the client's preface and frames up to its first complete header block. */
-static gboolean
-read_request_frames (TestConn *conn)
-{
-  g_autoptr(GByteArray) in = g_byte_array_new ();
+/* The client's bytes, read on as a script needs them: the preface, then frames. */
+typedef struct {
+  GByteArray *in;
+  gsize pos;
+} FrameReader;
 
+/* Reads up to the next frame of @type on @stream (any stream: 0) and returns its
+ * payload's offset in reader->in, or 0 when the client went away. */
+static gsize
+read_frame_until (TestConn    *conn,
+                  FrameReader *reader,
+                  guint8       type,
+                  guint32      stream)
+{
   for (;;)
     {
-      g_autoptr(GBytes) some = test_conn_read_some (conn, 5000);
-      gsize pos = 24;
-
-      if (some == NULL)
-        return FALSE;
-      g_byte_array_append (in, g_bytes_get_data (some, NULL), g_bytes_get_size (some));
-      while (in->len >= pos + 9)
+      while (reader->in->len >= reader->pos + 9)
         {
-          gsize len = ((gsize) in->data[pos] << 16) | ((gsize) in->data[pos + 1] << 8) |
-                      in->data[pos + 2];
+          const guint8 *h = reader->in->data + reader->pos;
+          gsize len = ((gsize) h[0] << 16) | ((gsize) h[1] << 8) | h[2];
+          guint32 id = ((guint32) (h[5] & 0x7f) << 24) | ((guint32) h[6] << 16) |
+                       ((guint32) h[7] << 8) | h[8];
+          gsize payload = reader->pos + 9;
 
-          if (in->len < pos + 9 + len)
+          if (reader->in->len < payload + len)
             break;
-          if (in->data[pos + 3] == FRAME_HEADERS && (in->data[pos + 4] & FLAG_END_HEADERS))
-            return TRUE;
-          pos += 9 + len;
+          reader->pos = payload + len;
+          if (h[3] == type && (stream == 0 || id == stream))
+            return payload;
         }
+      {
+        g_autoptr(GBytes) some = test_conn_read_some (conn, 5000);
+
+        if (some == NULL)
+          return 0;
+        g_byte_array_append (reader->in, g_bytes_get_data (some, NULL),
+                             g_bytes_get_size (some));
+      }
     }
+}
+
+/* Reads the client's preface and frames up to its first header block. */
+static gboolean
+read_request_frames (TestConn    *conn,
+                     FrameReader *reader)
+{
+  reader->in = g_byte_array_new ();
+  reader->pos = 24;
+  return read_frame_until (conn, reader, FRAME_HEADERS, 0) > 0;
 }
 
 static void
@@ -784,10 +812,16 @@ script_handler (TestServer *server,
 {
   Script script = GPOINTER_TO_INT (user_data);
   gboolean first = test_conn_get_id (conn) == 1;
+  g_autoptr(GByteArray) in = NULL;
+  FrameReader reader;
   guint8 payload[8];
 
-  if (!read_request_frames (conn))
-    return;
+  if (!read_request_frames (conn, &reader))
+    {
+      g_clear_pointer (&reader.in, g_byte_array_unref);
+      return;
+    }
+  in = reader.in;
   write_frame (conn, FRAME_SETTINGS, 0, 0, NULL, 0);
   write_frame (conn, FRAME_SETTINGS, 0x1, 0, NULL, 0);
 
@@ -859,6 +893,21 @@ script_handler (TestServer *server,
 
         write_frame (conn, FRAME_HEADERS, FLAG_END_HEADERS, 1, head, sizeof head);
         write_frame (conn, FRAME_DATA, FLAG_END_STREAM, 1, (const guint8 *) "abc", 3);
+        break;
+      }
+    case SCRIPT_CANCEL_FIRST:
+      {
+        static const guint8 status_200[] = { 0x88 };
+        gsize at;
+
+        if (read_frame_until (conn, &reader, FRAME_HEADERS, 3) == 0)
+          return;
+        g_atomic_int_set (&script_saw_both, 1);
+        at = read_frame_until (conn, &reader, FRAME_RST_STREAM, 1);
+        if (at == 0)
+          return;
+        g_atomic_int_set (&script_cancel_code, (gint) in->data[at + 3]);
+        write_frame (conn, FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 3, status_200, 1);
         break;
       }
     default:
@@ -956,6 +1005,44 @@ test_broken_server (void)
                   GMULTI_ERROR_PROTOCOL);
 }
 
+static gboolean
+saw_both (gpointer data)
+{
+  return g_atomic_int_get (&script_saw_both) != 0;
+}
+
+/* Removed before any of its response arrived: its stream is cancelled (RST_STREAM
+ * CANCEL), its sibling on the same connection completes, the connection is pooled. */
+static void
+test_cancel_holding_slot (void)
+{
+  g_autoptr(TestServer) server = test_server_new_raw (TEST_SERVER_IPV4, script_handler,
+                                                      GINT_TO_POINTER (SCRIPT_CANCEL_FIRST));
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autofree char *uri_a = test_server_uri (server, "/a");
+  g_autofree char *uri_b = test_server_uri (server, "/b");
+  g_autoptr(GMultiTransfer) a = gmulti_transfer_new (uri_a);
+  g_autoptr(GMultiTransfer) b = gmulti_transfer_new (uri_b);
+
+  g_atomic_int_set (&script_saw_both, 0);
+  g_atomic_int_set (&script_cancel_code, -1);
+  gmulti_transfer_set_http_version (a, GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+  gmulti_transfer_set_http_version (b, GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+  gmulti_engine_add (loop->engine, a);
+  gmulti_engine_add (loop->engine, b);
+  iterate_until (loop, saw_both, NULL);
+  g_assert_cmpuint (gmulti_transfer_get_status (a), ==, 0);
+  g_assert_cmpint (gmulti_engine_remove (loop->engine, a), ==, GMULTI_ENGINE_OK);
+  run_all (loop);
+
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (b));
+  g_assert_cmpuint (gmulti_transfer_get_status (b), ==, 200);
+  g_assert_cmpint (g_atomic_int_get (&script_cancel_code), ==, 8 /* CANCEL */);
+  g_assert_cmpuint (connection_of (a), ==, connection_of (b));
+  g_assert_cmpuint (test_server_get_n_accepted (server), ==, 1);
+  g_assert_cmpuint (gmulti_engine_get_n_idle_connections (loop->engine), ==, 1);
+}
+
 /* The property, its default and its notification. */
 static void
 test_property (void)
@@ -982,6 +1069,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http2/scripted/reset", test_reset);
   g_test_add_func ("/GMulti/Http2/scripted/goaway", test_goaway);
   g_test_add_func ("/GMulti/Http2/scripted/broken-server", test_broken_server);
+  g_test_add_func ("/GMulti/Http2/scripted/cancel-before-head", test_cancel_holding_slot);
 
   if (!g_file_test ("/usr/sbin/nghttpd", G_FILE_TEST_IS_EXECUTABLE) ||
       !g_file_test ("/usr/sbin/nginx", G_FILE_TEST_IS_EXECUTABLE))
