@@ -7,7 +7,7 @@
 G_BEGIN_DECLS
 
 /* The contract between the engine and the protocol a connection speaks (HTTP/1.1
- * today; HTTP/2 next): a table of operations downward, a few stream events upward.
+ * and HTTP/2): a table of operations downward, a few stream events upward.
  *
  * A connection carries streams; each stream is one transfer's exchange (HTTP/1.1: one
  * at a time). The pool drives the protocol through the table and acts on what each
