@@ -711,11 +711,14 @@ typedef enum {
   SCRIPT_HEADER_FLOOD,      /* a head of 300 fields */
   SCRIPT_SHORT_BODY,        /* Content-Length 10, 3 bytes */
   SCRIPT_CANCEL_FIRST,      /* two requests; a 200 on stream 3 once stream 1 is reset */
+  SCRIPT_DRAIN,             /* one stream at most; a head, GOAWAY last=1, and the body only
+                               once a second connection served its request */
 } Script;
 
 /* What the scripted server saw, for the test's thread. */
 static gint script_saw_both;    /* the heads of streams 1 and 3 */
 static gint script_cancel_code; /* of the client's RST_STREAM on stream 1; -1: none */
+static gint script_second_done; /* the second connection answered */
 
 static void
 write_frame (TestConn     *conn,
@@ -822,7 +825,15 @@ script_handler (TestServer *server,
       return;
     }
   in = reader.in;
-  write_frame (conn, FRAME_SETTINGS, 0, 0, NULL, 0);
+  if (script == SCRIPT_DRAIN && first)
+    {
+      /* SETTINGS_MAX_CONCURRENT_STREAMS = 1 */
+      static const guint8 one_stream[] = { 0, 3, 0, 0, 0, 1 };
+
+      write_frame (conn, FRAME_SETTINGS, 0, 0, one_stream, sizeof one_stream);
+    }
+  else
+    write_frame (conn, FRAME_SETTINGS, 0, 0, NULL, 0);
   write_frame (conn, FRAME_SETTINGS, 0x1, 0, NULL, 0);
 
   switch (script)
@@ -908,6 +919,26 @@ script_handler (TestServer *server,
           return;
         g_atomic_int_set (&script_cancel_code, (gint) in->data[at + 3]);
         write_frame (conn, FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 3, status_200, 1);
+        break;
+      }
+    case SCRIPT_DRAIN:
+      {
+        static const guint8 status_200[] = { 0x88 };
+
+        if (!first)
+          {
+            respond_200 (conn);
+            g_atomic_int_set (&script_second_done, 1);
+            break;
+          }
+        write_frame (conn, FRAME_HEADERS, FLAG_END_HEADERS, 1, status_200, 1);
+        write_u32 (payload, 1);
+        write_u32 (payload + 4, 0);
+        write_frame (conn, FRAME_GOAWAY, 0, 0, payload, 8);
+        /* Bounded: without its own connection the waiter would wait for this one. */
+        for (guint i = 0; i < 200 && !g_atomic_int_get (&script_second_done); i++)
+          test_conn_sleep (conn, 10);
+        write_frame (conn, FRAME_DATA, FLAG_END_STREAM, 1, (const guint8 *) "abc", 3);
         break;
       }
     default:
@@ -1014,7 +1045,7 @@ saw_both (gpointer data)
 /* Removed before any of its response arrived: its stream is cancelled (RST_STREAM
  * CANCEL), its sibling on the same connection completes, the connection is pooled. */
 static void
-test_cancel_holding_slot (void)
+test_cancel_before_head (void)
 {
   g_autoptr(TestServer) server = test_server_new_raw (TEST_SERVER_IPV4, script_handler,
                                                       GINT_TO_POINTER (SCRIPT_CANCEL_FIRST));
@@ -1043,6 +1074,41 @@ test_cancel_holding_slot (void)
   g_assert_cmpuint (gmulti_engine_get_n_idle_connections (loop->engine), ==, 1);
 }
 
+static gboolean
+has_status (gpointer data)
+{
+  return gmulti_transfer_get_status (data) != 0;
+}
+
+/* A connection that got GOAWAY finishes its streams but takes no new one: the origin's
+ * next transfer opens a connection at once instead of waiting for it to close. */
+static void
+test_goaway_drain (void)
+{
+  g_autoptr(TestServer) server = test_server_new_raw (TEST_SERVER_IPV4, script_handler,
+                                                      GINT_TO_POINTER (SCRIPT_DRAIN));
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autofree char *uri = test_server_uri (server, "/d");
+  g_autoptr(GMultiTransfer) draining = gmulti_transfer_new (uri);
+  g_autoptr(GMultiTransfer) next = gmulti_transfer_new (uri);
+
+  g_atomic_int_set (&script_second_done, 0);
+  gmulti_transfer_set_http_version (draining, GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+  gmulti_transfer_set_http_version (next, GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+  gmulti_engine_add (loop->engine, draining);
+  iterate_until (loop, has_status, draining);
+  gmulti_engine_add (loop->engine, next);
+  g_assert_true (engine_loop_run_until_done (loop, next, 20000));
+  /* Served while the first stream was still under way. */
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (next));
+  g_assert_cmpint (gmulti_transfer_get_state (draining), !=, GMULTI_TRANSFER_DONE);
+  g_assert_cmpuint (connection_of (next), !=, connection_of (draining));
+  run_all (loop);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (draining));
+  g_assert_cmpuint (gmulti_transfer_get_bytes_received (draining), ==, 3);
+  g_assert_cmpuint (test_server_get_n_accepted (server), ==, 2);
+}
+
 /* The property, its default and its notification. */
 static void
 test_property (void)
@@ -1069,7 +1135,8 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http2/scripted/reset", test_reset);
   g_test_add_func ("/GMulti/Http2/scripted/goaway", test_goaway);
   g_test_add_func ("/GMulti/Http2/scripted/broken-server", test_broken_server);
-  g_test_add_func ("/GMulti/Http2/scripted/cancel-before-head", test_cancel_holding_slot);
+  g_test_add_func ("/GMulti/Http2/scripted/cancel-before-head", test_cancel_before_head);
+  g_test_add_func ("/GMulti/Http2/scripted/goaway-drain", test_goaway_drain);
 
   if (!g_file_test ("/usr/sbin/nghttpd", G_FILE_TEST_IS_EXECUTABLE) ||
       !g_file_test ("/usr/sbin/nginx", G_FILE_TEST_IS_EXECUTABLE))

@@ -362,6 +362,11 @@ settle (GMultiEngine         *self,
       if (conn->state == GMULTI_CONNECTION_ACTIVE)
         release (self, conn);
       break;
+    case GMULTI_PROTOCOL_DRAIN:
+      /* The origin's waiters must not wait for room on it any longer. */
+      not_multiplexing (self, conn);
+      set_room (self, conn, FALSE);
+      break;
     case GMULTI_PROTOCOL_OK:
     default:
       /* Streams go on; a multiplexing connection may take another one now. */

@@ -21,6 +21,8 @@ typedef enum {
   GMULTI_PROTOCOL_OK,     /* it goes on: streams under way, or still idle and clean */
   GMULTI_PROTOCOL_IDLE,   /* its last stream ended and it is clean: it may be pooled */
   GMULTI_PROTOCOL_CLOSE,  /* it must be closed */
+  GMULTI_PROTOCOL_DRAIN,  /* its streams go on, but it takes no new one (an HTTP/2
+                             GOAWAY): it closes after its last stream */
 } GMultiProtocolResult;
 
 struct _GMultiProtocol {

@@ -246,7 +246,7 @@ result_of (GMultiHttp2Connection *h2)
     return GMULTI_PROTOCOL_CLOSE;
   if (h2->n_runs == 0)
     return h2->goaway || h2->dirty ? GMULTI_PROTOCOL_CLOSE : GMULTI_PROTOCOL_IDLE;
-  return GMULTI_PROTOCOL_OK;
+  return h2->goaway ? GMULTI_PROTOCOL_DRAIN : GMULTI_PROTOCOL_OK;
 }
 
 static int
