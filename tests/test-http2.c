@@ -1109,6 +1109,62 @@ test_goaway_drain (void)
   g_assert_cmpuint (test_server_get_n_accepted (server), ==, 2);
 }
 
+typedef struct {
+  GMainLoop *loop;
+  guint left;
+} Waiter;
+
+static void
+finished_cb (GMultiSession  *session,
+             GMultiTransfer *transfer,
+             const GError   *error,
+             Waiter         *waiter)
+{
+  if (--waiter->left == 0)
+    g_main_loop_quit (waiter->loop);
+}
+
+static gboolean
+session_timeout_cb (gpointer data)
+{
+  g_error ("the session did not finish in time");
+  return G_SOURCE_REMOVE;
+}
+
+/* A session on a main loop, over TLS: every transfer rides the one HTTP/2 connection,
+ * within the session's limit of six per origin. */
+static void
+test_session (void)
+{
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMainLoop) main_loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GPtrArray) transfers = g_ptr_array_new_with_free_func (g_object_unref);
+  Waiter waiter = { main_loop, 20 };
+  guint timeout_id;
+
+  g_signal_connect (session, "transfer-finished", G_CALLBACK (finished_cb), &waiter);
+  for (guint i = 0; i < waiter.left; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/f/%u", i);
+      GMultiTransfer *transfer = transfer_for (&h2s, path);
+
+      g_ptr_array_add (transfers, transfer);
+      g_assert_true (gmulti_session_add (session, transfer, NULL));
+    }
+  timeout_id = g_timeout_add_seconds (60, session_timeout_cb, NULL);
+  g_main_loop_run (main_loop);
+  g_source_remove (timeout_id);
+
+  for (guint i = 0; i < transfers->len; i++)
+    {
+      assert_body (transfers->pdata[i], files->pdata[i]);
+      g_assert_cmpint (gmulti_transfer_get_http_version_used (transfers->pdata[i]), ==,
+                       GMULTI_HTTP_VERSION_2);
+      g_assert_cmpuint (connection_of (transfers->pdata[i]), ==,
+                        connection_of (transfers->pdata[0]));
+    }
+}
+
 /* The property, its default and its notification. */
 static void
 test_property (void)
@@ -1158,6 +1214,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http2/remove-early", test_remove_early);
   g_test_add_func ("/GMulti/Http2/pause-one", test_pause_one);
   g_test_add_func ("/GMulti/Http2/nginx", test_nginx);
+  g_test_add_func ("/GMulti/Http2/session", test_session);
   g_test_add_func ("/GMulti/Http2/alpn-fallback", test_alpn_fallback);
   status = g_test_run ();
 
