@@ -332,6 +332,18 @@ typedef struct {
   guint calls;
 } Reader;
 
+static void
+iterate_until (EngineLoop *loop,
+               gboolean  (*done) (gpointer),
+               gpointer    data)
+{
+  gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!done (data) && g_get_monotonic_time () < end)
+    engine_loop_iterate (loop, 20);
+  g_assert_true (done (data));
+}
+
 static gssize
 read_cb (GMultiTransfer *transfer,
          guint8         *buffer,
@@ -348,6 +360,54 @@ read_cb (GMultiTransfer *transfer,
   memcpy (buffer, data + reader->offset, n);
   reader->offset += n;
   return (gssize) n;
+}
+
+/* Pauses its transfer once, after a first piece of the body. */
+static gssize
+pausing_read_cb (GMultiTransfer *transfer,
+                 guint8         *buffer,
+                 gsize           length,
+                 gpointer        user_data,
+                 GError        **error)
+{
+  Reader *reader = user_data;
+  gssize n = read_cb (transfer, buffer, length, user_data, error);
+
+  if (reader->calls == 1)
+    gmulti_transfer_pause (transfer);
+  return n;
+}
+
+static gboolean
+is_paused (gpointer data)
+{
+  return gmulti_transfer_is_paused (data);
+}
+
+/* Over HTTP/2 a pause holds back the upload too: no more is read until resumed. */
+static void
+test_pause_upload (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) transfer = transfer_for (&h2c, "/f/0");
+  g_autoptr(GBytes) body = make_content (2 * 1024 * 1024, 5);
+  Reader reader = { body, 0, 0 };
+
+  g_assert_true (gmulti_transfer_set_method (transfer, "PUT", NULL));
+  g_assert_true (gmulti_transfer_set_request_body_func (transfer, pausing_read_cb,
+                                                        (gint64) g_bytes_get_size (body),
+                                                        &reader, NULL));
+  gmulti_engine_add (loop->engine, transfer);
+  iterate_until (loop, is_paused, transfer);
+  for (guint i = 0; i < 10; i++)
+    engine_loop_iterate (loop, 10);
+  g_assert_cmpuint (reader.calls, ==, 1);
+  g_assert_cmpuint (reader.offset, <, g_bytes_get_size (body));
+
+  gmulti_transfer_resume (transfer);
+  run_all (loop);
+  assert_body (transfer, body);
+  g_assert_cmpuint (gmulti_transfer_get_bytes_sent (transfer), ==, g_bytes_get_size (body));
 }
 
 /* Bodies larger than the server's windows, from bytes and from a read function of
@@ -445,18 +505,6 @@ sink_cb (GMultiTransfer *transfer,
       gmulti_transfer_pause (transfer);
     }
   return TRUE;
-}
-
-static void
-iterate_until (EngineLoop *loop,
-               gboolean  (*done) (gpointer),
-               gpointer    data)
-{
-  gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  while (!done (data) && g_get_monotonic_time () < end)
-    engine_loop_iterate (loop, 20);
-  g_assert_true (done (data));
 }
 
 static gboolean
@@ -781,6 +829,7 @@ main (int    argc,
 
   g_test_add_func ("/GMulti/Http2/get-head", test_get_head);
   g_test_add_func ("/GMulti/Http2/post", test_post);
+  g_test_add_func ("/GMulti/Http2/pause-upload", test_pause_upload);
   g_test_add_func ("/GMulti/Http2/many-prior-knowledge", test_many_prior_knowledge);
   g_test_add_func ("/GMulti/Http2/many-alpn", test_many_alpn);
   g_test_add_func ("/GMulti/Http2/max-concurrent-streams", test_max_concurrent);
