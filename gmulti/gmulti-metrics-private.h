@@ -22,6 +22,7 @@ struct _GMultiMetrics {
   guint64 connection_id;
   guint redirect_count;
   gboolean connection_reused;
+  GMultiHttpVersion http_version;
 };
 
 G_END_DECLS

@@ -301,3 +301,23 @@ gmulti_metrics_get_redirect_count (GMultiMetrics *self)
 
   return self->redirect_count;
 }
+
+/**
+ * gmulti_metrics_get_http_version:
+ * @self: the metrics
+ *
+ * Gets the HTTP version that carried the final request, as
+ * [method@Transfer.get_http_version_used] does.
+ *
+ * Returns: %GMULTI_HTTP_VERSION_1_1 or %GMULTI_HTTP_VERSION_2, or
+ *   %GMULTI_HTTP_VERSION_AUTO if no request was sent
+ *
+ * Since: 1.0
+ */
+GMultiHttpVersion
+gmulti_metrics_get_http_version (GMultiMetrics *self)
+{
+  g_return_val_if_fail (self != NULL, GMULTI_HTTP_VERSION_AUTO);
+
+  return self->http_version;
+}

@@ -7,6 +7,7 @@
 
 #include <glib-object.h>
 #include <gmulti/gmulti-version.h>
+#include <gmulti/gmulti-enums.h>
 
 G_BEGIN_DECLS
 
@@ -57,6 +58,8 @@ GMULTI_AVAILABLE_IN_ALL
 guint64        gmulti_metrics_get_connection_id    (GMultiMetrics *self);
 GMULTI_AVAILABLE_IN_ALL
 guint          gmulti_metrics_get_redirect_count   (GMultiMetrics *self);
+GMULTI_AVAILABLE_IN_ALL
+GMultiHttpVersion gmulti_metrics_get_http_version  (GMultiMetrics *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMultiMetrics, gmulti_metrics_free)
 

@@ -248,3 +248,78 @@ gmulti_transfer_get_max_redirects (GMultiTransfer *self)
 
   return self->max_redirects;
 }
+
+/**
+ * gmulti_transfer_set_http_version: (set-property http-version)
+ * @self: a transfer
+ * @version: the HTTP version to ask for
+ *
+ * Sets the HTTP version the transfer asks for:
+ *
+ * - %GMULTI_HTTP_VERSION_AUTO (the default): the session's default; by default
+ *   HTTP/2 where an https server chooses it in ALPN, else HTTP/1.1;
+ * - %GMULTI_HTTP_VERSION_1_1: HTTP/1.1 only, also against a server that offers HTTP/2;
+ * - %GMULTI_HTTP_VERSION_2: HTTP/2 or nothing: an https server that does not choose
+ *   `h2` fails the transfer with %GMULTI_ERROR_HTTP2_REQUIRED, and so does an
+ *   `http://` URI (HTTP/2 without TLS needs prior knowledge);
+ * - %GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE: for `http://`, HTTP/2 from the first byte,
+ *   for a server known to speak it; for `https://` the same as
+ *   %GMULTI_HTTP_VERSION_2.
+ *
+ * Transfers to one origin share connections only when their versions allow it. It is
+ * read when the transfer starts.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_transfer_set_http_version (GMultiTransfer    *self,
+                                  GMultiHttpVersion  version)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+  g_return_if_fail (version <= GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+
+  if (self->http_version == version)
+    return;
+
+  self->http_version = version;
+  g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_HTTP_VERSION]);
+}
+
+/**
+ * gmulti_transfer_get_http_version: (get-property http-version)
+ * @self: a transfer
+ *
+ * Gets the HTTP version the transfer asks for, as set with
+ * [method@Transfer.set_http_version].
+ *
+ * Returns: the HTTP version asked for
+ *
+ * Since: 1.0
+ */
+GMultiHttpVersion
+gmulti_transfer_get_http_version (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), GMULTI_HTTP_VERSION_AUTO);
+
+  return self->http_version;
+}
+
+/**
+ * gmulti_transfer_get_http_version_used:
+ * @self: a transfer
+ *
+ * Gets the HTTP version that carried the transfer's last exchange (after a redirect,
+ * that of the last hop).
+ *
+ * Returns: %GMULTI_HTTP_VERSION_1_1 or %GMULTI_HTTP_VERSION_2, or
+ *   %GMULTI_HTTP_VERSION_AUTO before a request was sent
+ *
+ * Since: 1.0
+ */
+GMultiHttpVersion
+gmulti_transfer_get_http_version_used (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), GMULTI_HTTP_VERSION_AUTO);
+
+  return self->run.http_version;
+}

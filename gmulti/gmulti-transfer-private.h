@@ -52,6 +52,7 @@ struct _GMultiTransfer
   guint low_speed_limit;     /* bytes per second; 0: off */
   guint low_speed_time;      /* seconds */
   guint max_redirects;
+  GMultiHttpVersion http_version; /* AUTO: the session's default */
 
   /* One-bit flags, packed (a transfer is the per-request memory of a session). */
   guint method_set : 1;          /* FALSE: a body makes it POST

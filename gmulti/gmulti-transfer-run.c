@@ -43,6 +43,8 @@ gmulti_transfer_prepare_run (GMultiTransfer *self,
   request->body_length = self->request_body_length;
   request->tls = &self->tls;
   request->timeout_ms = self->timeout_set ? self->timeout_ms : defaults->timeout_ms;
+  request->http_version = self->http_version != GMULTI_HTTP_VERSION_AUTO
+                          ? self->http_version : defaults->http_version;
   gmulti_transfer_sync_run_options (self);
   return TRUE;
 }

@@ -166,6 +166,9 @@ gmulti_transfer_get_property (GObject    *object,
     case PROP_MAX_REDIRECTS:
       g_value_set_uint (value, self->max_redirects);
       break;
+    case PROP_HTTP_VERSION:
+      g_value_set_enum (value, self->http_version);
+      break;
     case PROP_TIMEOUT:
       g_value_set_uint (value, self->timeout_ms);
       break;
@@ -239,6 +242,9 @@ gmulti_transfer_set_property (GObject      *object,
       break;
     case PROP_MAX_REDIRECTS:
       gmulti_transfer_set_max_redirects (self, g_value_get_uint (value));
+      break;
+    case PROP_HTTP_VERSION:
+      gmulti_transfer_set_http_version (self, g_value_get_enum (value));
       break;
     case PROP_TIMEOUT:
       gmulti_transfer_set_timeout (self, g_value_get_uint (value));
@@ -338,6 +344,21 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
   gmulti_transfer_pspecs[PROP_MAX_REDIRECTS] =
     g_param_spec_uint ("max-redirects", NULL, NULL,
                        0, G_MAXUINT, GMULTI_DEFAULT_MAX_REDIRECTS,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiTransfer:http-version: (getter get_http_version) (setter set_http_version)
+   *
+   * The HTTP version the transfer asks for. %GMULTI_HTTP_VERSION_AUTO (the default)
+   * takes the session's default, which is itself HTTP/2 where an https server offers
+   * it and HTTP/1.1 otherwise. After a response,
+   * [method@Transfer.get_http_version_used] says which version carried it.
+   *
+   * Since: 1.0
+   */
+  gmulti_transfer_pspecs[PROP_HTTP_VERSION] =
+    g_param_spec_enum ("http-version", NULL, NULL,
+                       GMULTI_TYPE_HTTP_VERSION, GMULTI_HTTP_VERSION_AUTO,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**

@@ -168,6 +168,13 @@ void                gmulti_transfer_set_max_redirects   (GMultiTransfer *self,
                                                          guint           max);
 GMULTI_AVAILABLE_IN_ALL
 guint               gmulti_transfer_get_max_redirects   (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_http_version    (GMultiTransfer    *self,
+                                                         GMultiHttpVersion  version);
+GMULTI_AVAILABLE_IN_ALL
+GMultiHttpVersion   gmulti_transfer_get_http_version    (GMultiTransfer    *self);
+GMULTI_AVAILABLE_IN_ALL
+GMultiHttpVersion   gmulti_transfer_get_http_version_used (GMultiTransfer  *self);
 
 GMULTI_AVAILABLE_IN_ALL
 void                gmulti_transfer_set_tls_verify      (GMultiTransfer *self,

@@ -867,6 +867,22 @@ test_pool_key (void)
   gmulti_pool_key_init (&k, FALSE, "example.com", 443, "", NULL);
   g_assert_false (gmulti_pool_key_equal (&key, &k));
 
+  /* The protocols it may speak: HTTP/1.1 only, or prior knowledge, are apart. */
+  gmulti_pool_key_init (&k, TRUE, "example.com", 443, "", a);
+  gmulti_pool_key_set_http (&k, GMULTI_POOL_HTTP_1_ONLY);
+  g_assert_false (gmulti_pool_key_equal (&key, &k));
+  g_assert_cmpuint (gmulti_pool_key_hash (&key), !=, gmulti_pool_key_hash (&k));
+  gmulti_pool_key_set_http (&k, GMULTI_POOL_HTTP_ANY);
+  g_assert_true (gmulti_pool_key_equal (&key, &k));
+  g_assert_cmpuint (gmulti_pool_key_hash (&key), ==, gmulti_pool_key_hash (&k));
+  gmulti_pool_key_init (&k, FALSE, "example.com", 80, "", NULL);
+  gmulti_pool_key_init (&same, FALSE, "example.com", 80, "", NULL);
+  gmulti_pool_key_set_http (&same, GMULTI_POOL_HTTP_2_PRIOR);
+  g_assert_false (gmulti_pool_key_equal (&k, &same));
+  copy = gmulti_pool_key_copy (&same);
+  g_assert_true (gmulti_pool_key_equal (copy, &same));
+  gmulti_pool_key_free (copy);
+
   /* Plain http ignores TLS settings. */
   gmulti_pool_key_init (&k, FALSE, "example.com", 80, "", a);
   gmulti_pool_key_init (&same, FALSE, "example.com", 80, "", NULL);

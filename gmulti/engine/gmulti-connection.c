@@ -223,6 +223,7 @@ gmulti_connection_start_tls (GMultiConnection *self,
                              GMultiTlsConfig  *config,
                              const char       *host,
                              guint16           port,
+                             gboolean          offer_h2,
                              GError          **error)
 {
   GMultiLink *tls = gmulti_tls_link_new (self->top, context, config, host, port, error);
@@ -230,6 +231,7 @@ gmulti_connection_start_tls (GMultiConnection *self,
   if (tls == NULL)
     return -1;
   self->top = tls;
+  gmulti_tls_set_offer_h2 (gmulti_tls_link_get_tls (tls), offer_h2);
   self->state = GMULTI_CONNECTION_HANDSHAKING;
   return gmulti_connection_handshake (self, error);
 }
@@ -243,6 +245,14 @@ gmulti_connection_handshake (GMultiConnection *self,
   if (r > 0)
     self->state = GMULTI_CONNECTION_ACTIVE;
   return r;
+}
+
+const char *
+gmulti_connection_get_alpn (GMultiConnection *self)
+{
+  if (self->top == NULL || self->top == self->tcp)
+    return NULL;
+  return gmulti_tls_get_alpn_protocol (gmulti_tls_link_get_tls (self->top));
 }
 
 gboolean

@@ -61,6 +61,7 @@ struct _GMultiConnection {
   GList room_link;               /* host->room, while in_room */
   gboolean in_room;
   GList lru_link;                /* engine->idle_lru */
+  gboolean multiplexing;         /* counted in its host's n_multiplexing (gmulti-pool.c) */
 };
 
 GMultiConnection *gmulti_connection_new      (GMultiEngine *engine,
@@ -102,13 +103,18 @@ gssize            gmulti_connection_send     (GMultiConnection   *self,
 
 void              gmulti_connection_want     (GMultiConnection *self,
                                               GMultiPoll        wanted);
-/* Starts TLS on the connected socket. Returns: 1 done, 0 under way, -1 failed. */
+/* Starts TLS on the connected socket, offering "h2" in ALPN if @offer_h2. Returns:
+ * 1 done, 0 under way, -1 failed. */
 int               gmulti_connection_start_tls (GMultiConnection *self,
                                                GMultiTlsContext *context,
                                                GMultiTlsConfig  *config,
                                                const char       *host,
                                                guint16           port,
+                                               gboolean          offer_h2,
                                                GError          **error);
+/* After the TLS handshake: the ALPN protocol the server chose; NULL for none or
+ * without TLS. */
+const char       *gmulti_connection_get_alpn  (GMultiConnection *self);
 /* Continues the TLS handshake. Returns: 1 done, 0 under way, -1 failed. */
 int               gmulti_connection_handshake (GMultiConnection *self,
                                                GError          **error);

@@ -40,6 +40,8 @@ typedef struct {
   guint n_connections;       /* open, any state */
   GQueue idle;               /* idle connections, most recently used last */
   GQueue room;               /* active connections that take another stream now */
+  guint n_multiplexing;      /* connections that carry, or may turn out to carry, many
+                                streams: its transfers wait for their room */
   GQueue waiters;            /* its transfers in engine->pending, in the same order */
   GList waiting_link;        /* engine->waiting_hosts while waiters is not empty */
 } GMultiHost;

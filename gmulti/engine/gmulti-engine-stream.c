@@ -102,11 +102,14 @@ method_is_idempotent (const char *method)
 static gboolean
 retry (GMultiEngine   *engine,
        GMultiRun      *run,
+       gboolean        refused,
        GError        **error)
 {
-  if (run->retried_stale || run->conn_is_new)
+  /* A refused stream is known not to have been acted on, on a new connection too and
+   * for any method; a stale connection's failure only looks so. */
+  if (run->retried_stale || (run->conn_is_new && !refused))
     return FALSE;
-  if (!method_is_idempotent (run->method))
+  if (!refused && !method_is_idempotent (run->method))
     {
       /* Say why this one failed where a GET would have been sent again. */
       g_prefix_error (error, _("The %s request was not sent again on a new connection, as "
@@ -138,7 +141,19 @@ gmulti_stream_failed (GMultiRun      *run,
   GMultiEngine *engine = run->engine;
 
   run->conn = NULL;
-  if (retry_safe && retry (engine, run, &error))
+  if (retry_safe && retry (engine, run, FALSE, &error))
+    return;
+  gmulti_engine_abort_transfer (engine, run, error);
+}
+
+void
+gmulti_stream_refused (GMultiRun *run,
+                       GError    *error)
+{
+  GMultiEngine *engine = run->engine;
+
+  run->conn = NULL;
+  if (retry (engine, run, TRUE, &error))
     return;
   gmulti_engine_abort_transfer (engine, run, error);
 }

@@ -12,6 +12,49 @@
 /* The life of a transfer inside the engine: start (validate, resolve, get a
  * connection), the deadlines, redirects and retries, and the end (message queued). */
 
+/* The hop needs HTTP/2: asked for, or spoken from the first byte over TLS (where ALPN
+ * says it anyway). */
+static gboolean
+needs_http2 (GMultiRun *run)
+{
+  return run->request.http_version == GMULTI_HTTP_VERSION_2 ||
+         (run->request.http_version == GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE && run->tls);
+}
+
+/* Which connections the hop may use, from the HTTP version it asks for. HTTP/2 over
+ * plain http:// is spoken only with prior knowledge (no Upgrade: h2c): a wish for
+ * HTTP/2 without it fails there rather than quietly using HTTP/1.1. */
+static gboolean
+hop_http (GMultiRun *run,
+          GError   **error)
+{
+  GMultiPoolHttp http = GMULTI_POOL_HTTP_ANY;
+
+  switch (run->request.http_version)
+    {
+    case GMULTI_HTTP_VERSION_1_1:
+      http = run->tls ? GMULTI_POOL_HTTP_1_ONLY : GMULTI_POOL_HTTP_ANY;
+      break;
+    case GMULTI_HTTP_VERSION_2:
+      if (!run->tls)
+        {
+          g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_HTTP2_REQUIRED,
+                       _("HTTP/2 is required, but %s is not https: HTTP/2 without TLS "
+                         "needs prior knowledge"), run->effective_uri);
+          return FALSE;
+        }
+      break;
+    case GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE:
+      http = run->tls ? GMULTI_POOL_HTTP_ANY : GMULTI_POOL_HTTP_2_PRIOR;
+      break;
+    case GMULTI_HTTP_VERSION_AUTO:
+    default:
+      break;
+    }
+  gmulti_pool_key_set_http (&run->pool_key, http);
+  return TRUE;
+}
+
 /* Fills in origin, host, target and Host header of the hop from the effective URI. */
 static gboolean
 prepare_hop (GMultiRun *run,
@@ -47,6 +90,8 @@ prepare_hop (GMultiRun *run,
                         run->tls_config);
   run->target = g_steal_pointer (&target.target);
   run->host_header = g_steal_pointer (&target.host_header);
+  if (!hop_http (run, error))
+    return FALSE;
   run->method = run->redirect_method != NULL ? run->redirect_method : run->request.method;
   run->head_request = strcmp (run->method, "HEAD") == 0;
   run->connect_timeout_ms = run->request.connect_timeout_ms;
@@ -105,7 +150,17 @@ gmulti_engine_begin_exchange (GMultiEngine     *self,
 {
   run->conn = conn;
   run->http_version = conn->protocol->version;
+  run->metrics.http_version = run->http_version;
   run->metrics.connection_id = conn->id;
+  if (G_UNLIKELY (needs_http2 (run)) && conn->protocol->version != GMULTI_HTTP_VERSION_2 &&
+      self->protocol == NULL)
+    {
+      gmulti_engine_abort_transfer (self, run,
+                                    g_error_new (GMULTI_ERROR, GMULTI_ERROR_HTTP2_REQUIRED,
+                                                 _("HTTP/2 is required, but the server at %s:%u chose %s"),
+                                                 run->host, run->port, conn->protocol->name));
+      return;
+    }
   run->metrics.connection_reused = !run->conn_is_new;
   if (run->low_speed_check == 0 && run->request.low_speed_limit > 0)
     {

@@ -15,6 +15,7 @@ gmulti_pool_key_init (GMultiPoolKey   *self,
 {
   guint hash;
 
+  self->http = GMULTI_POOL_HTTP_ANY;
   self->secure = secure;
   self->host = host;
   self->port = port;
@@ -29,6 +30,15 @@ gmulti_pool_key_init (GMultiPoolKey   *self,
   if (self->tls_config != NULL)
     hash = hash * 31 + gmulti_tls_config_hash (self->tls_config);
   self->hash = hash;
+}
+
+void
+gmulti_pool_key_set_http (GMultiPoolKey  *self,
+                          GMultiPoolHttp  http)
+{
+  /* ANY adds nothing, so a key of the common case hashes as before. */
+  self->hash = self->hash - (guint) self->http * 7919u + (guint) http * 7919u;
+  self->http = http;
 }
 
 GMultiPoolKey *
@@ -69,6 +79,7 @@ gmulti_pool_key_equal (gconstpointer a,
   const GMultiPoolKey *ka = a, *kb = b;
 
   if (ka->hash != kb->hash || ka->secure != kb->secure || ka->port != kb->port ||
+      ka->http != kb->http ||
       strcmp (ka->host, kb->host) != 0 || strcmp (ka->chain, kb->chain) != 0)
     return FALSE;
   if (ka->tls_config == kb->tls_config)

@@ -4,6 +4,7 @@
 #include "gmulti-engine-private.h"
 #include "gmulti-protocol.h"
 #include "http1/gmulti-http1-protocol.h"
+#include "http2/gmulti-http2-protocol.h"
 
 /* The connection pool: open connections grouped by origin, the limits on them, and the
  * FIFO of transfers waiting for a slot.
@@ -16,8 +17,12 @@
  *
  * The limits count connections, not streams: a connection whose protocol multiplexes
  * and has room for another stream (its host's room queue) is handed to the next
- * transfer of its origin before an idle one. The protocol's operations say what became
- * of the connection; settle() acts on that. */
+ * transfer of its origin before an idle one. While an origin has a connection that
+ * multiplexes, or may (being opened with "h2" offered, or for HTTP/2 with prior
+ * knowledge), its other transfers wait for room on it rather than open connections of
+ * their own (libcurl's PIPEWAIT); one that turns out to speak HTTP/1.1 lets them go on
+ * as usual. The protocol's operations say what became of the connection; settle()
+ * acts on that. */
 
 static void
 host_free (gpointer data)
@@ -94,6 +99,8 @@ gmulti_pool_can_start (GMultiEngine   *self,
 
   if (!fresh && usable_idle (host) != NULL)
     return TRUE;
+  if (!fresh && host->n_multiplexing > 0)
+    return FALSE;
   if (self->max_host_connections > 0 && host->n_connections >= self->max_host_connections)
     /* A retry's own origin may give up an idle connection for it. */
     return fresh && host->idle.head != NULL;
@@ -122,6 +129,8 @@ gmulti_pool_acquire (GMultiEngine   *self,
       *is_new = FALSE;
       return conn;
     }
+  if (!fresh && host->n_multiplexing > 0)
+    return NULL;
 
   /* Nothing is closed unless the transfer gets its connection. Closing one may forget
    * its host: look it up again after each. */
@@ -142,6 +151,13 @@ gmulti_pool_acquire (GMultiEngine   *self,
 
   conn = gmulti_connection_new (self, host, ++self->next_connection_id);
   host->n_connections++;
+  /* It may carry the origin's next transfers: they wait to see (connected()). */
+  if (self->protocol == NULL &&
+      ((key->secure && key->http == GMULTI_POOL_HTTP_ANY) || key->http == GMULTI_POOL_HTTP_2_PRIOR))
+    {
+      conn->multiplexing = TRUE;
+      host->n_multiplexing++;
+    }
   g_queue_push_tail_link (&self->connections, &conn->link);
   *is_new = TRUE;
   return conn;
@@ -256,12 +272,26 @@ set_room (GMultiEngine     *self,
     }
 }
 
+/* @conn carries one stream at a time after all: the transfers waiting to see may open
+ * connections of their own. */
+static void
+not_multiplexing (GMultiEngine     *self,
+                  GMultiConnection *conn)
+{
+  if (!conn->multiplexing)
+    return;
+  conn->multiplexing = FALSE;
+  ((GMultiHost *) conn->host)->n_multiplexing--;
+  note_room (self);
+}
+
 void
 gmulti_pool_close (GMultiEngine     *self,
                    GMultiConnection *conn)
 {
   GMultiHost *host = conn->host;
 
+  not_multiplexing (self, conn);
   set_room (self, conn, FALSE);
   if (conn->state == GMULTI_CONNECTION_IDLE)
     {
@@ -332,6 +362,11 @@ settle (GMultiEngine         *self,
       if (conn->state == GMULTI_CONNECTION_ACTIVE)
         release (self, conn);
       break;
+    case GMULTI_PROTOCOL_DRAIN:
+      /* The origin's waiters must not wait for room on it any longer. */
+      not_multiplexing (self, conn);
+      set_room (self, conn, FALSE);
+      break;
     case GMULTI_PROTOCOL_OK:
     default:
       /* Streams go on; a multiplexing connection may take another one now. */
@@ -393,6 +428,22 @@ gmulti_pool_close_all (GMultiEngine *self,
     }
 }
 
+/* What a connection ready for requests speaks: over TLS what ALPN chose ("h2", else
+ * HTTP/1.1), over plain TCP HTTP/2 only with prior knowledge. */
+static const GMultiProtocol *
+choose_protocol (GMultiEngine     *self,
+                 GMultiConnection *conn)
+{
+  const GMultiPoolKey *key = ((GMultiHost *) conn->host)->key;
+
+  if (self->protocol != NULL)
+    return self->protocol;
+  if (key->secure)
+    return g_strcmp0 (gmulti_connection_get_alpn (conn), "h2") == 0 ? &gmulti_http2_protocol
+                                                                      : &gmulti_http1_protocol;
+  return key->http == GMULTI_POOL_HTTP_2_PRIOR ? &gmulti_http2_protocol : &gmulti_http1_protocol;
+}
+
 /* The connection is ready for requests: its protocol takes over, and the transfer it
  * was opened for begins. */
 static void
@@ -402,7 +453,9 @@ connected (GMultiEngine     *self,
   GMultiRun *run = conn->connecting;
 
   conn->connecting = NULL;
-  conn->protocol = self->protocol != NULL ? self->protocol : &gmulti_http1_protocol;
+  conn->protocol = choose_protocol (self, conn);
+  if (conn->protocol != &gmulti_http2_protocol)
+    not_multiplexing (self, conn);
   conn->protocol_state = conn->protocol->attach (conn);
   gmulti_engine_begin_exchange (self, run, conn);
 }
@@ -457,7 +510,8 @@ gmulti_pool_connection_event (GMultiEngine     *self,
       if (self->tls_context == NULL)
         self->tls_context = gmulti_tls_context_new ();
       r = gmulti_connection_start_tls (conn, self->tls_context, run->tls_config,
-                                       run->host, run->port, &error);
+                                       run->host, run->port,
+                                       run->pool_key.http != GMULTI_POOL_HTTP_1_ONLY, &error);
       tls_progress (self, conn, r, error);
       return;
     }

@@ -7,7 +7,7 @@
 G_BEGIN_DECLS
 
 /* The contract between the engine and the protocol a connection speaks (HTTP/1.1
- * today; HTTP/2 next): a table of operations downward, a few stream events upward.
+ * and HTTP/2): a table of operations downward, a few stream events upward.
  *
  * A connection carries streams; each stream is one transfer's exchange (HTTP/1.1: one
  * at a time). The pool drives the protocol through the table and acts on what each
@@ -21,6 +21,8 @@ typedef enum {
   GMULTI_PROTOCOL_OK,     /* it goes on: streams under way, or still idle and clean */
   GMULTI_PROTOCOL_IDLE,   /* its last stream ended and it is clean: it may be pooled */
   GMULTI_PROTOCOL_CLOSE,  /* it must be closed */
+  GMULTI_PROTOCOL_DRAIN,  /* its streams go on, but it takes no new one (an HTTP/2
+                             GOAWAY): it closes after its last stream */
 } GMultiProtocolResult;
 
 struct _GMultiProtocol {
@@ -89,6 +91,12 @@ void gmulti_stream_done          (GMultiRun      *run);
 void gmulti_stream_failed        (GMultiRun      *run,
                                   GError         *error,
                                   gboolean        retry_safe);
+/* The server refused the stream without acting on it (HTTP/2: RST_STREAM with
+ * REFUSED_STREAM, or a stream above a GOAWAY's last stream id): the request goes
+ * again once on a new connection, whatever its method, if its body can be sent again;
+ * else the transfer fails with @error (taken). */
+void gmulti_stream_refused       (GMultiRun      *run,
+                                  GError         *error);
 /* The stream read its share in this event (GMULTI_RECEIVE_BUDGET) with more already
  * read ahead: resume() is called again in a turn of the timer, after other sockets. */
 void gmulti_stream_yield         (GMultiRun      *run);

@@ -9,8 +9,10 @@
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
 
-/* Offered in this order; "h2" goes first once HTTP/2 exists. */
-static const char *const alpn_protocols[] = { "http/1.1" };
+/* Offered in this order, preferred first: all of them, or only the last one
+ * (gmulti_tls_set_offer_h2()). */
+static const char *const alpn_protocols[] = { "h2", "http/1.1" };
+#define ALPN_HTTP1_ONLY (G_N_ELEMENTS (alpn_protocols) - 1)
 
 struct _GMultiTls
 {
@@ -28,6 +30,8 @@ struct _GMultiTls
   gboolean flush_pending;      /* corked records the socket has not taken yet */
   gboolean recv_wants_write;   /* the last recv stopped while GnuTLS was writing */
   gboolean eof;                /* the stream ended (found while reading) */
+  gboolean offer_h2;           /* ALPN offers "h2" too */
+  gboolean alpn_set;           /* the offer went to GnuTLS (once: a second call breaks it) */
   gboolean eof_reported;       /* ... and recv returned 0 for it */
   gboolean clean_close;
   GError *deferred_error;      /* found after bytes that were returned first */
@@ -195,7 +199,6 @@ gmulti_tls_new (GMultiTlsContext  *context,
 {
   gnutls_certificate_credentials_t credentials;
   gnutls_priority_t priority;
-  gnutls_datum_t alpn[G_N_ELEMENTS (alpn_protocols)];
   const gnutls_datum_t *cached;
   gboolean is_ip;
   GMultiTls *self;
@@ -248,15 +251,6 @@ gmulti_tls_new (GMultiTlsContext  *context,
   if (ret >= 0 && !is_ip)
     ret = gnutls_server_name_set (self->session, GNUTLS_NAME_DNS, self->host,
                                   strlen (self->host));
-  if (ret >= 0)
-    {
-      for (guint i = 0; i < G_N_ELEMENTS (alpn_protocols); i++)
-        {
-          alpn[i].data = (unsigned char *) alpn_protocols[i];
-          alpn[i].size = strlen (alpn_protocols[i]);
-        }
-      ret = gnutls_alpn_set_protocols (self->session, alpn, G_N_ELEMENTS (alpn), 0);
-    }
   if (ret < 0)
     {
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_HANDSHAKE_FAILED,
@@ -571,6 +565,30 @@ gmulti_tls_handshake_step (GMultiTls  *self,
       g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_TLS_HANDSHAKE_FAILED,
                            _("TLS handshake failed"));
       return GMULTI_TLS_ERROR;
+    }
+
+  /* The ALPN offer is known by now (gmulti_tls_set_offer_h2()). */
+  if (!self->alpn_set)
+    {
+      gnutls_datum_t alpn[G_N_ELEMENTS (alpn_protocols)];
+      guint first = self->offer_h2 ? 0 : ALPN_HTTP1_ONLY;
+      int ret;
+
+      for (guint i = first; i < G_N_ELEMENTS (alpn_protocols); i++)
+        {
+          alpn[i - first].data = (unsigned char *) alpn_protocols[i];
+          alpn[i - first].size = strlen (alpn_protocols[i]);
+        }
+      ret = gnutls_alpn_set_protocols (self->session, alpn,
+                                       G_N_ELEMENTS (alpn_protocols) - first, 0);
+      if (ret < 0)
+        {
+          self->broken = TRUE;
+          g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_HANDSHAKE_FAILED,
+                       _("Could not set up a TLS session: %s"), gnutls_strerror (ret));
+          return GMULTI_TLS_ERROR;
+        }
+      self->alpn_set = TRUE;
     }
 
   for (;;)
@@ -902,6 +920,16 @@ gmulti_tls_close (GMultiTls *self)
     return;
   /* SHUT_WR: send close_notify without waiting for the server's. */
   gnutls_bye (self->session, GNUTLS_SHUT_WR);
+}
+
+void
+gmulti_tls_set_offer_h2 (GMultiTls *self,
+                         gboolean   offer_h2)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (!self->alpn_set);
+
+  self->offer_h2 = offer_h2;
 }
 
 gboolean

@@ -67,6 +67,10 @@ GMultiTls       *gmulti_tls_new            (GMultiTlsContext *context,
                                             const char       *host,
                                             guint16           port,
                                             GError          **error);
+/* Before the first handshake step: offer "h2" ahead of "http/1.1" in ALPN (a new
+ * session offers only "http/1.1"). */
+void             gmulti_tls_set_offer_h2   (GMultiTls        *self,
+                                            gboolean          offer_h2);
 /* Frees the session; does not send anything and does not touch the lower link. */
 void             gmulti_tls_free           (GMultiTls        *self);
 /* Frees the read-ahead buffer if it holds nothing, and with @keep_if_streaming only if
