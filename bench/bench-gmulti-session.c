@@ -73,8 +73,8 @@ transfer_finished_cb (GMultiSession  *session,
 }
 
 static const GMultiHttpVersion http_versions[] = {
-  [BENCH_HTTP_1_1] = GMULTI_HTTP_VERSION_1_1,
-  [BENCH_HTTP_2] = GMULTI_HTTP_VERSION_2,
+  [BENCH_HTTP_1_1] = GMULTI_HTTP_VERSION_HTTP_1_1,
+  [BENCH_HTTP_2] = GMULTI_HTTP_VERSION_HTTP_2,
   [BENCH_HTTP_AUTO] = GMULTI_HTTP_VERSION_AUTO,
 };
 

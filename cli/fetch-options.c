@@ -226,11 +226,11 @@ GMultiHttpVersion
 fetch_options_http_version (const FetchOptions *self)
 {
   if (self->http1_1)
-    return GMULTI_HTTP_VERSION_1_1;
+    return GMULTI_HTTP_VERSION_HTTP_1_1;
   if (self->http2)
-    return GMULTI_HTTP_VERSION_2;
+    return GMULTI_HTTP_VERSION_HTTP_2;
   if (self->http2_prior_knowledge)
-    return GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+    return GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE;
   return GMULTI_HTTP_VERSION_AUTO;
 }
 

@@ -63,7 +63,7 @@ G_BEGIN_DECLS
  *   a coding gmulti cannot decode (gmulti decodes `gzip`, `x-gzip` and `deflate`), or
  *   more of them than it stacks
  * @GMULTI_ERROR_HTTP2_REQUIRED: the transfer requires HTTP/2
- *   (%GMULTI_HTTP_VERSION_2) and the server did not choose it
+ *   (%GMULTI_HTTP_VERSION_HTTP_2) and the server did not choose it
  * @GMULTI_ERROR_HTTP2_STREAM_RESET: the HTTP/2 server reset the transfer's stream
  *   (`RST_STREAM`); the message gives the error code it sent
  * @GMULTI_ERROR_HTTP2_GOAWAY: the HTTP/2 server shut the connection down (`GOAWAY`)
@@ -237,23 +237,26 @@ typedef enum {
  * GMultiHttpVersion:
  * @GMULTI_HTTP_VERSION_AUTO: HTTP/2 where the server offers it over TLS (ALPN `h2`),
  *   HTTP/1.1 otherwise; cleartext `http` URIs use HTTP/1.1
- * @GMULTI_HTTP_VERSION_1_1: HTTP/1.1 only (ALPN offers only `http/1.1`)
- * @GMULTI_HTTP_VERSION_2: HTTP/2 required: over TLS a server that does not choose `h2`
- *   fails the transfer with %GMULTI_ERROR_HTTP2_REQUIRED
- * @GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE: HTTP/2 spoken from the first byte, without
- *   negotiation, also over cleartext (`h2c` with prior knowledge, RFC 9113 section 3.3)
+ * @GMULTI_HTTP_VERSION_HTTP_1_1: HTTP/1.1 only (ALPN offers only `http/1.1`)
+ * @GMULTI_HTTP_VERSION_HTTP_2: HTTP/2 required: over TLS a server that does not
+ *   choose `h2` fails the transfer with %GMULTI_ERROR_HTTP2_REQUIRED, and so does an
+ *   `http` URI (cleartext HTTP/2 needs prior knowledge)
+ * @GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE: HTTP/2 spoken from the first byte,
+ *   without negotiation, also over cleartext (`h2c` with prior knowledge, RFC 9113
+ *   section 3.3)
  *
- * The HTTP version a transfer asks for, set with `gmulti_transfer_set_http_version()`
- * or as a session's default. After a response, `gmulti_transfer_get_http_version_used()`
- * tells which version carried it (%GMULTI_HTTP_VERSION_1_1 or %GMULTI_HTTP_VERSION_2).
+ * The HTTP version a transfer asks for, set with [method@Transfer.set_http_version]
+ * or as a session's default ([property@Session:http-version]). After a response,
+ * [method@Transfer.get_http_version_used] tells which version carried it
+ * (%GMULTI_HTTP_VERSION_HTTP_1_1 or %GMULTI_HTTP_VERSION_HTTP_2).
  *
  * Since: 1.0
  */
 typedef enum {
   GMULTI_HTTP_VERSION_AUTO,
-  GMULTI_HTTP_VERSION_1_1,
-  GMULTI_HTTP_VERSION_2,
-  GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE,
+  GMULTI_HTTP_VERSION_HTTP_1_1,
+  GMULTI_HTTP_VERSION_HTTP_2,
+  GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE,
 } GMultiHttpVersion;
 
 /**

@@ -309,7 +309,7 @@ gmulti_metrics_get_redirect_count (GMultiMetrics *self)
  * Gets the HTTP version that carried the final request, as
  * [method@Transfer.get_http_version_used] does.
  *
- * Returns: %GMULTI_HTTP_VERSION_1_1 or %GMULTI_HTTP_VERSION_2, or
+ * Returns: %GMULTI_HTTP_VERSION_HTTP_1_1 or %GMULTI_HTTP_VERSION_HTTP_2, or
  *   %GMULTI_HTTP_VERSION_AUTO if no request was sent
  *
  * Since: 1.0

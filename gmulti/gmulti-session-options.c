@@ -374,7 +374,7 @@ gmulti_session_set_http_version (GMultiSession    *self,
 
   g_return_if_fail (GMULTI_IS_SESSION (self));
   g_return_if_fail (version >= GMULTI_HTTP_VERSION_AUTO &&
-                    version <= GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+                    version <= GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE);
 
   if (self->defaults->http_version == version)
     return;

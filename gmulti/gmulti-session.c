@@ -815,8 +815,8 @@ gmulti_session_class_init (GMultiSessionClass *klass)
    *
    * The HTTP version of transfers whose own `GMultiTransfer:http-version` is
    * %GMULTI_HTTP_VERSION_AUTO. The default, %GMULTI_HTTP_VERSION_AUTO, takes HTTP/2
-   * where a TLS server offers it and HTTP/1.1 otherwise; %GMULTI_HTTP_VERSION_1_1
-   * keeps every transfer on HTTP/1.1, %GMULTI_HTTP_VERSION_2 fails those whose server
+   * where a TLS server offers it and HTTP/1.1 otherwise; %GMULTI_HTTP_VERSION_HTTP_1_1
+   * keeps every transfer on HTTP/1.1, %GMULTI_HTTP_VERSION_HTTP_2 fails those whose server
    * does not choose HTTP/2. A change applies to the runs that start after it, not to
    * those under way; the transfers' own property is not changed.
    *

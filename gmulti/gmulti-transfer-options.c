@@ -258,13 +258,13 @@ gmulti_transfer_get_max_redirects (GMultiTransfer *self)
  *
  * - %GMULTI_HTTP_VERSION_AUTO (the default): the session's default; by default
  *   HTTP/2 where an https server chooses it in ALPN, else HTTP/1.1;
- * - %GMULTI_HTTP_VERSION_1_1: HTTP/1.1 only, also against a server that offers HTTP/2;
- * - %GMULTI_HTTP_VERSION_2: HTTP/2 or nothing: an https server that does not choose
+ * - %GMULTI_HTTP_VERSION_HTTP_1_1: HTTP/1.1 only, also against a server that offers HTTP/2;
+ * - %GMULTI_HTTP_VERSION_HTTP_2: HTTP/2 or nothing: an https server that does not choose
  *   `h2` fails the transfer with %GMULTI_ERROR_HTTP2_REQUIRED, and so does an
  *   `http://` URI (HTTP/2 without TLS needs prior knowledge);
- * - %GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE: for `http://`, HTTP/2 from the first byte,
+ * - %GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE: for `http://`, HTTP/2 from the first byte,
  *   for a server known to speak it; for `https://` the same as
- *   %GMULTI_HTTP_VERSION_2.
+ *   %GMULTI_HTTP_VERSION_HTTP_2.
  *
  * Transfers to one origin share connections only when their versions allow it. It is
  * read when the transfer starts.
@@ -276,7 +276,7 @@ gmulti_transfer_set_http_version (GMultiTransfer    *self,
                                   GMultiHttpVersion  version)
 {
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
-  g_return_if_fail (version <= GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+  g_return_if_fail (version <= GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE);
 
   if (self->http_version == version)
     return;
@@ -311,7 +311,7 @@ gmulti_transfer_get_http_version (GMultiTransfer *self)
  * Gets the HTTP version that carried the transfer's last exchange (after a redirect,
  * that of the last hop).
  *
- * Returns: %GMULTI_HTTP_VERSION_1_1 or %GMULTI_HTTP_VERSION_2, or
+ * Returns: %GMULTI_HTTP_VERSION_HTTP_1_1 or %GMULTI_HTTP_VERSION_HTTP_2, or
  *   %GMULTI_HTTP_VERSION_AUTO before a request was sent
  *
  * Since: 1.0

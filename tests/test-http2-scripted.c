@@ -304,7 +304,7 @@ run_script (Script        script,
   g_autofree char *uri = test_server_uri (server, "/s");
   GMultiTransfer *transfer = gmulti_transfer_new (uri);
 
-  gmulti_transfer_set_http_version (transfer, GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+  gmulti_transfer_set_http_version (transfer, GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE);
   if (method != NULL)
     {
       g_autoptr(GBytes) body = g_bytes_new_static ("x=1", 3);
@@ -403,8 +403,8 @@ test_cancel_before_head (void)
 
   g_atomic_int_set (&script_saw_both, 0);
   g_atomic_int_set (&script_cancel_code, -1);
-  gmulti_transfer_set_http_version (a, GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-  gmulti_transfer_set_http_version (b, GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+  gmulti_transfer_set_http_version (a, GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE);
+  gmulti_transfer_set_http_version (b, GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE);
   gmulti_engine_add (loop->engine, a);
   gmulti_engine_add (loop->engine, b);
   iterate_until (loop, saw_both, NULL);
@@ -439,8 +439,8 @@ test_goaway_drain (void)
   g_autoptr(GMultiTransfer) next = gmulti_transfer_new (uri);
 
   g_atomic_int_set (&script_second_done, 0);
-  gmulti_transfer_set_http_version (draining, GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-  gmulti_transfer_set_http_version (next, GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+  gmulti_transfer_set_http_version (draining, GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE);
+  gmulti_transfer_set_http_version (next, GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE);
   gmulti_engine_add (loop->engine, draining);
   iterate_until (loop, has_status, draining);
   gmulti_engine_add (loop->engine, next);

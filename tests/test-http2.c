@@ -264,7 +264,7 @@ transfer_for (const Server *server,
       gmulti_transfer_set_tls_ca_file (transfer, ca);
     }
   else
-    gmulti_transfer_set_http_version (transfer, GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+    gmulti_transfer_set_http_version (transfer, GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE);
   return transfer;
 }
 
@@ -314,9 +314,9 @@ test_get_head (void)
   assert_body (get, files->pdata[3]);
   assert_body (big, large);
   g_assert_cmpuint (gmulti_transfer_get_status (get), ==, 200);
-  g_assert_cmpint (gmulti_transfer_get_http_version_used (get), ==, GMULTI_HTTP_VERSION_2);
+  g_assert_cmpint (gmulti_transfer_get_http_version_used (get), ==, GMULTI_HTTP_VERSION_HTTP_2);
   g_assert_cmpint (gmulti_metrics_get_http_version (gmulti_transfer_get_metrics (get)), ==,
-                   GMULTI_HTTP_VERSION_2);
+                   GMULTI_HTTP_VERSION_HTTP_2);
   g_assert_no_error ((GError *) gmulti_transfer_get_error (head));
   g_assert_cmpuint (gmulti_transfer_get_status (head), ==, 200);
   g_assert_cmpint (gmulti_transfer_get_bytes_received (head), ==, 0);
@@ -459,7 +459,7 @@ test_many_one_connection (const Server *server)
 
       assert_body (transfer, files->pdata[i]);
       g_assert_cmpint (gmulti_transfer_get_http_version_used (transfer), ==,
-                       GMULTI_HTTP_VERSION_2);
+                       GMULTI_HTTP_VERSION_HTTP_2);
       g_assert_cmpuint (connection_of (transfer), ==, connection_of (transfers->pdata[0]));
     }
   g_assert_cmpuint (gmulti_engine_get_n_connections (loop->engine), ==, 1);
@@ -656,7 +656,7 @@ test_nginx (void)
   const char *etag;
 
   gmulti_transfer_set_follow_redirects (old, TRUE);
-  gmulti_transfer_set_http_version (h1, GMULTI_HTTP_VERSION_1_1);
+  gmulti_transfer_set_http_version (h1, GMULTI_HTTP_VERSION_HTTP_1_1);
   gmulti_engine_add (loop->engine, get);
   gmulti_engine_add (loop->engine, nothing);
   gmulti_engine_add (loop->engine, old);
@@ -664,15 +664,15 @@ test_nginx (void)
   run_all (loop);
 
   assert_body (get, files->pdata[5]);
-  g_assert_cmpint (gmulti_transfer_get_http_version_used (get), ==, GMULTI_HTTP_VERSION_2);
+  g_assert_cmpint (gmulti_transfer_get_http_version_used (get), ==, GMULTI_HTTP_VERSION_HTTP_2);
   g_assert_no_error ((GError *) gmulti_transfer_get_error (nothing));
   g_assert_cmpuint (gmulti_transfer_get_status (nothing), ==, 204);
   assert_body (old, files->pdata[1]);
   g_assert_true (g_str_has_suffix (gmulti_transfer_get_effective_uri (old), "/f/1"));
   assert_body (h1, files->pdata[6]);
-  g_assert_cmpint (gmulti_transfer_get_http_version_used (h1), ==, GMULTI_HTTP_VERSION_1_1);
+  g_assert_cmpint (gmulti_transfer_get_http_version_used (h1), ==, GMULTI_HTTP_VERSION_HTTP_1_1);
   g_assert_cmpint (gmulti_metrics_get_http_version (gmulti_transfer_get_metrics (h1)), ==,
-                   GMULTI_HTTP_VERSION_1_1);
+                   GMULTI_HTTP_VERSION_HTTP_1_1);
   g_assert_cmpuint (connection_of (h1), !=, connection_of (get));
 
   etag = gmulti_headers_get_one (gmulti_transfer_get_response_headers (get), "ETag");
@@ -719,18 +719,18 @@ test_alpn_fallback (void)
   g_assert_no_error ((GError *) gmulti_transfer_get_error (automatic));
   g_assert_no_error ((GError *) gmulti_transfer_get_error (automatic2));
   g_assert_cmpint (gmulti_transfer_get_http_version_used (automatic), ==,
-                   GMULTI_HTTP_VERSION_1_1);
+                   GMULTI_HTTP_VERSION_HTTP_1_1);
   /* They waited to see whether the first connection multiplexes, then went on. */
   g_assert_cmpuint (gmulti_transfer_get_status (automatic2), ==, 200);
 
-  gmulti_transfer_set_http_version (required, GMULTI_HTTP_VERSION_2);
+  gmulti_transfer_set_http_version (required, GMULTI_HTTP_VERSION_HTTP_2);
   gmulti_engine_add (loop->engine, required);
   run_all (loop);
   g_assert_error ((GError *) gmulti_transfer_get_error (required), GMULTI_ERROR,
                   GMULTI_ERROR_HTTP2_REQUIRED);
 
   /* HTTP/2 over http:// needs prior knowledge: asked for plainly, it fails at once. */
-  gmulti_transfer_set_http_version (cleartext, GMULTI_HTTP_VERSION_2);
+  gmulti_transfer_set_http_version (cleartext, GMULTI_HTTP_VERSION_HTTP_2);
   gmulti_engine_add (loop->engine, cleartext);
   run_all (loop);
   g_assert_error ((GError *) gmulti_transfer_get_error (cleartext), GMULTI_ERROR,
@@ -787,7 +787,7 @@ test_session (void)
     {
       assert_body (transfers->pdata[i], files->pdata[i]);
       g_assert_cmpint (gmulti_transfer_get_http_version_used (transfers->pdata[i]), ==,
-                       GMULTI_HTTP_VERSION_2);
+                       GMULTI_HTTP_VERSION_HTTP_2);
       g_assert_cmpuint (connection_of (transfers->pdata[i]), ==,
                         connection_of (transfers->pdata[0]));
     }
@@ -798,12 +798,12 @@ static void
 test_property (void)
 {
   g_autoptr(GMultiTransfer) transfer = gmulti_transfer_new ("https://example.com/");
-  GMultiHttpVersion version = GMULTI_HTTP_VERSION_1_1;
+  GMultiHttpVersion version = GMULTI_HTTP_VERSION_HTTP_1_1;
 
   g_assert_cmpint (gmulti_transfer_get_http_version (transfer), ==, GMULTI_HTTP_VERSION_AUTO);
-  g_object_set (transfer, "http-version", GMULTI_HTTP_VERSION_2, NULL);
+  g_object_set (transfer, "http-version", GMULTI_HTTP_VERSION_HTTP_2, NULL);
   g_object_get (transfer, "http-version", &version, NULL);
-  g_assert_cmpint (version, ==, GMULTI_HTTP_VERSION_2);
+  g_assert_cmpint (version, ==, GMULTI_HTTP_VERSION_HTTP_2);
   g_assert_cmpint (gmulti_transfer_get_http_version_used (transfer), ==, GMULTI_HTTP_VERSION_AUTO);
 }
 

@@ -2113,7 +2113,7 @@ test_session_http_version (void)
   GMultiSession *session = gmulti_session_new ();
   g_autofree char *uri = uri_small (server, 2);
   StreamDefaultsRun run = { session, };
-  GMultiHttpVersion version = GMULTI_HTTP_VERSION_2;
+  GMultiHttpVersion version = GMULTI_HTTP_VERSION_HTTP_2;
   guint max_streams = 0;
   guint n_notify = 0;
   Fetch *fetch;
@@ -2126,15 +2126,15 @@ test_session_http_version (void)
   g_assert_cmpuint (max_streams, ==, 100);
 
   g_signal_connect (session, "notify", G_CALLBACK (count_notify_cb), &n_notify);
-  g_object_set (session, "http-version", GMULTI_HTTP_VERSION_1_1,
+  g_object_set (session, "http-version", GMULTI_HTTP_VERSION_HTTP_1_1,
                 "max-streams-per-connection", 7, NULL);
   g_assert_cmpuint (n_notify, ==, 2);
-  g_object_set (session, "http-version", GMULTI_HTTP_VERSION_1_1,
+  g_object_set (session, "http-version", GMULTI_HTTP_VERSION_HTTP_1_1,
                 "max-streams-per-connection", 7, NULL);
   g_assert_cmpuint (n_notify, ==, 2);
   g_object_get (session, "http-version", &version, "max-streams-per-connection",
                 &max_streams, NULL);
-  g_assert_cmpint (version, ==, GMULTI_HTTP_VERSION_1_1);
+  g_assert_cmpint (version, ==, GMULTI_HTTP_VERSION_HTTP_1_1);
   g_assert_cmpuint (max_streams, ==, 7);
 
   /* Out of range: refused, the value kept, nothing notified. */
@@ -2148,7 +2148,7 @@ test_session_http_version (void)
   gmulti_session_set_http_version (session, (GMultiHttpVersion) 42);
   g_test_assert_expected_messages ();
   g_assert_cmpuint (gmulti_session_get_max_streams_per_connection (session), ==, 7);
-  g_assert_cmpint (gmulti_session_get_http_version (session), ==, GMULTI_HTTP_VERSION_1_1);
+  g_assert_cmpint (gmulti_session_get_http_version (session), ==, GMULTI_HTTP_VERSION_HTTP_1_1);
   g_assert_cmpuint (n_notify, ==, 2);
 
   /* The bounds themselves are fine. */
@@ -2164,7 +2164,7 @@ test_session_http_version (void)
   RUN_UNTIL (fetch->n_finished == 1, WAIT_MS);
   g_assert_no_error (fetch->error);
   g_assert_cmpuint (run.n_seen, ==, 1);
-  g_assert_cmpint (run.run_version, ==, GMULTI_HTTP_VERSION_1_1);
+  g_assert_cmpint (run.run_version, ==, GMULTI_HTTP_VERSION_HTTP_1_1);
   g_assert_cmpuint (run.run_max_streams, ==, 1);
   g_assert_cmpuint (n_notify, ==, 6);
 

@@ -17,8 +17,8 @@
 static gboolean
 needs_http2 (GMultiRun *run)
 {
-  return run->request.http_version == GMULTI_HTTP_VERSION_2 ||
-         (run->request.http_version == GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE && run->tls);
+  return run->request.http_version == GMULTI_HTTP_VERSION_HTTP_2 ||
+         (run->request.http_version == GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE && run->tls);
 }
 
 /* Which connections the hop may use, from the HTTP version it asks for. HTTP/2 over
@@ -32,10 +32,10 @@ hop_http (GMultiRun *run,
 
   switch (run->request.http_version)
     {
-    case GMULTI_HTTP_VERSION_1_1:
+    case GMULTI_HTTP_VERSION_HTTP_1_1:
       http = run->tls ? GMULTI_POOL_HTTP_1_ONLY : GMULTI_POOL_HTTP_ANY;
       break;
-    case GMULTI_HTTP_VERSION_2:
+    case GMULTI_HTTP_VERSION_HTTP_2:
       if (!run->tls)
         {
           g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_HTTP2_REQUIRED,
@@ -44,7 +44,7 @@ hop_http (GMultiRun *run,
           return FALSE;
         }
       break;
-    case GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE:
+    case GMULTI_HTTP_VERSION_HTTP_2_PRIOR_KNOWLEDGE:
       http = run->tls ? GMULTI_POOL_HTTP_ANY : GMULTI_POOL_HTTP_2_PRIOR;
       break;
     case GMULTI_HTTP_VERSION_AUTO:
@@ -152,7 +152,7 @@ gmulti_engine_begin_exchange (GMultiEngine     *self,
   run->http_version = conn->protocol->version;
   run->metrics.http_version = run->http_version;
   run->metrics.connection_id = conn->id;
-  if (G_UNLIKELY (needs_http2 (run)) && conn->protocol->version != GMULTI_HTTP_VERSION_2 &&
+  if (G_UNLIKELY (needs_http2 (run)) && conn->protocol->version != GMULTI_HTTP_VERSION_HTTP_2 &&
       self->protocol == NULL)
     {
       gmulti_engine_abort_transfer (self, run,

@@ -757,7 +757,7 @@ h1_free (gpointer state)
 
 const GMultiProtocol gmulti_http1_protocol = {
   .name = "http/1.1",
-  .version = GMULTI_HTTP_VERSION_1_1,
+  .version = GMULTI_HTTP_VERSION_HTTP_1_1,
   .attach = h1_attach,
   .free = h1_free,
   .start_stream = gmulti_http1_start_stream,

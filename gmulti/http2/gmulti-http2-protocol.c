@@ -651,7 +651,7 @@ h2_is_clean (GMultiConnection *conn)
 
 const GMultiProtocol gmulti_http2_protocol = {
   .name = "h2",
-  .version = GMULTI_HTTP_VERSION_2,
+  .version = GMULTI_HTTP_VERSION_HTTP_2,
   .attach = h2_attach,
   .free = h2_free,
   .start_stream = h2_start_stream,

@@ -190,16 +190,16 @@ async function errors() {
 async function httpVersion(base) {
     const session = GMulti.Session.new();
     const HttpVersion = GMulti.HttpVersion;
-    check(HttpVersion.AUTO === 0 && HttpVersion['1_1'] === 1 && HttpVersion['2'] === 2 &&
-        HttpVersion['2_PRIOR_KNOWLEDGE'] === 3, 'HttpVersion members');
+    check(HttpVersion.AUTO === 0 && HttpVersion.HTTP_1_1 === 1 && HttpVersion.HTTP_2 === 2 &&
+        HttpVersion.HTTP_2_PRIOR_KNOWLEDGE === 3, 'HttpVersion members');
     check(session.http_version === HttpVersion.AUTO, 'http-version default');
     check(session.maxStreamsPerConnection === 100, 'max-streams-per-connection default');
     let notified = 0;
     session.connect('notify::http-version', () => notified++);
-    session.httpVersion = HttpVersion['2'];
-    check(session.get_http_version() === HttpVersion['2'], 'http-version set');
-    session.set_http_version(HttpVersion['1_1']);
-    check(session.http_version === HttpVersion['1_1'] && notified === 2,
+    session.httpVersion = HttpVersion.HTTP_2;
+    check(session.get_http_version() === HttpVersion.HTTP_2, 'http-version set');
+    session.set_http_version(HttpVersion.HTTP_1_1);
+    check(session.http_version === HttpVersion.HTTP_1_1 && notified === 2,
         `http-version notified (${notified})`);
     session.max_streams_per_connection = 250;
     check(session.get_max_streams_per_connection() === 250, 'max-streams-per-connection set');

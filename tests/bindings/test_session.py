@@ -229,13 +229,12 @@ class SessionTests(unittest.TestCase):
         self.assertEqual(caught.exception.code, GMulti.Error.INVALID_HEADER)
 
     def test_http_version_and_streams(self):
-        # Members whose names start with a digit are reached with getattr().
-        v11 = getattr(GMulti.HttpVersion, "1_1")
-        v2 = getattr(GMulti.HttpVersion, "2")
-        prior = getattr(GMulti.HttpVersion, "2_PRIOR_KNOWLEDGE")
+        v11 = GMulti.HttpVersion.HTTP_1_1
+        v2 = GMulti.HttpVersion.HTTP_2
+        prior = GMulti.HttpVersion.HTTP_2_PRIOR_KNOWLEDGE
         self.assertEqual([int(v) for v in (GMulti.HttpVersion.AUTO, v11, v2, prior)],
                          [0, 1, 2, 3])
-        self.assertEqual(v2.value_nick, "2")
+        self.assertEqual(v2.value_nick, "http-2")
         s = self.session
         self.assertEqual(s.props.http_version, GMulti.HttpVersion.AUTO)
         self.assertEqual(s.get_max_streams_per_connection(), 100)
