@@ -329,7 +329,10 @@ gmulti_transfer_count_body (GMultiTransfer *self,
                             gsize           length)
 {
   self->run.bytes_received += length;
-  self->run.metrics.body_bytes_received += length;
+  self->run.metrics.body_bytes_decoded += length;
+  /* A content-coding stage counts the wire bytes itself. */
+  if (!self->run.content_decoded)
+    self->run.metrics.body_bytes_received += length;
 }
 
 gboolean

@@ -52,6 +52,7 @@ struct _GMultiTransfer
   guint low_speed_limit;     /* bytes per second; 0: off */
   guint low_speed_time;      /* seconds */
   guint max_redirects;
+  char *unix_socket_path;    /* NULL: TCP, or the session's */
 
   /* One-bit flags, packed (a transfer is the per-request memory of a session). */
   guint method_set : 1;          /* FALSE: a body makes it POST
@@ -61,6 +62,8 @@ struct _GMultiTransfer
   guint connect_timeout_set : 1;
   guint timeout_set : 1;
   guint follow_redirects : 1;
+  guint decode_content_set : 1;
+  guint decode_content : 1;
   /* Set by a session that detached the transfer: no signal may be emitted any more. */
   guint signals_blocked : 1;
 

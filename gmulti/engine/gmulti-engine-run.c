@@ -64,6 +64,9 @@ gmulti_run_clear_hop_response (GMultiRun *run)
   g_clear_pointer (&run->response_trailers, gmulti_headers_unref);
   run->bytes_expected = -1;
   run->bytes_received = 0;
+  run->wire_bytes_received = 0;
+  run->content_decoded = FALSE;
+  run->content_unknown = FALSE;
   run->bytes_sent = 0;
 }
 

@@ -102,6 +102,9 @@ typedef struct {
   gboolean follow_redirects;
   guint max_redirects;
   GMultiHttpVersion http_version; /* the owner's or the defaults' wish */
+  gboolean decode_content;     /* offer Accept-Encoding and undo Content-Encoding */
+  const char *unix_socket_path; /* connect there instead of to the host; NULL: TCP.
+                                   '@' first: a Linux abstract socket */
 } GMultiRunRequest;
 
 struct _GMultiRun {
@@ -132,6 +135,8 @@ struct _GMultiRun {
   guint retried_stale : 1;    /* already retried once on a fresh connection */
   guint paused : 1;           /* set by the owner: no body is delivered or sent until
                                  resumed */
+  guint content_decoded : 1;  /* the current hop's body has a content-coding stage */
+  guint content_unknown : 1;  /* its Content-Encoding names a coding left undone */
   GMultiEngineTimer timer;    /* the earliest of the deadlines below */
 
   gint64 start_us;
@@ -177,7 +182,8 @@ struct _GMultiRun {
   GMultiHeaders *response_trailers;
   char *effective_uri;
   gint64 bytes_expected;      /* -1: unknown */
-  guint64 bytes_received;     /* body bytes of the current hop */
+  guint64 bytes_received;     /* body bytes of the current hop, as delivered (decoded) */
+  guint64 wire_bytes_received; /* the same as they came (coded), with content_decoded */
   guint64 bytes_sent;         /* request body bytes of the current hop */
   GMultiMetrics metrics;
   GError *error;              /* the result once DONE; NULL on success */
