@@ -151,7 +151,10 @@ struct _GMultiRun {
   guint64 low_speed_bytes;    /* bytes moved at the previous check */
 
   /* Target of the current hop. */
-  GMultiPoolKey pool_key;     /* its connections' key; points into host, tls_config */
+  GMultiPoolKey pool_key;     /* its connections' key; points into host, chain,
+                                 tls_config */
+  char *chain;                /* the key's links: "unix:PATH" over a Unix socket; NULL
+                                 for TCP */
   char *host;
   guint16 port;
   char *target;               /* origin-form path?query */
