@@ -1549,6 +1549,15 @@ test_server_new_unix (const char *path,
 }
 
 TestServer *
+test_server_new_unix_tls (const char           *path,
+                          const TestTlsOptions *tls,
+                          TestHandler           handler,
+                          gpointer              user_data)
+{
+  return server_new_full (0, path, tls, handler, NULL, user_data);
+}
+
+TestServer *
 test_server_new (TestServerFlags flags,
                  TestHandler     handler,
                  gpointer        user_data)

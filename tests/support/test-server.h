@@ -103,6 +103,10 @@ TestServer  *test_server_new_raw       (TestServerFlags  flags,
 TestServer  *test_server_new_unix      (const char      *path,
                                         TestHandler      handler,
                                         gpointer         user_data);
+TestServer  *test_server_new_unix_tls  (const char           *path,
+                                        const TestTlsOptions *tls,
+                                        TestHandler           handler,
+                                        gpointer              user_data);
 /* The files are loaded at once (g_error() if they cannot be). */
 TestServer  *test_server_new_tls       (TestServerFlags       flags,
                                         const TestTlsOptions *tls,
