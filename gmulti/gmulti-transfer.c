@@ -478,7 +478,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
   /**
    * GMultiTransfer:bytes-received: (getter get_bytes_received)
    *
-   * The number of response body bytes received so far.
+   * The number of response body bytes received so far, after undoing the codings
+   * (see [method@Transfer.get_wire_bytes_received] for the coded count).
    *
    * Since: 1.0
    */
@@ -490,7 +491,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
   /**
    * GMultiTransfer:bytes-expected: (getter get_bytes_expected)
    *
-   * The announced length of the response body, or -1 when it is not known.
+   * The announced length of the response body (as sent: coded, for a content-coded
+   * body), or -1 when it is not known.
    *
    * Since: 1.0
    */
@@ -515,7 +517,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * GMultiTransfer:progress:
    *
    * The fraction of the response body received, from 0 to 1, or -1 when the body's
-   * length is not known.
+   * length is not known. For a content-coded body it counts the coded bytes, as
+   * `Content-Length` does.
    *
    * Since: 1.0
    */

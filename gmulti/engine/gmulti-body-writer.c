@@ -30,9 +30,11 @@ content_decoded_cb (const guint8  *data,
   self->decoded += length;
   if (G_UNLIKELY (self->max_decoded > 0 && self->decoded > self->max_decoded))
     {
+      char limit[24];
+
+      g_snprintf (limit, sizeof limit, "%" G_GUINT64_FORMAT, self->max_decoded);
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_DECODED_TOO_LARGE,
-                   _("The decoded response body is larger than the limit of %" G_GUINT64_FORMAT
-                     " bytes"), self->max_decoded);
+                   _("The decoded response body is larger than the limit of %s bytes"), limit);
       return FALSE;
     }
   if (G_UNLIKELY (self->max_ratio > 0 && self->decoded > GMULTI_DECODE_RATIO_SLACK &&
