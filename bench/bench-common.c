@@ -17,7 +17,7 @@ usage (const char *name,
 {
   fprintf (status == 0 ? stdout : stderr,
            "usage: %s --url URL --count N --concurrency C [--cafile FILE]\n"
-           "          [--size BYTES] [--buffer-size BYTES] [--sink count|null]\n"
+           "          [--size BYTES] [--buffer-size BYTES] [--sink count|null] [--decode]\n"
            "\n"
            "Runs N GET transfers of URL keeping C in flight, checks that each returns\n"
            "status 200 (and BYTES of body when --size is given) and prints one line:\n"
@@ -25,7 +25,8 @@ usage (const char *name,
            "--buffer-size sets the receive buffer of clients that have one (libcurl).\n"
            "--sink null writes every body to /dev/null, as a download to a file would\n"
            "(gmulti: an output stream; libcurl: write(); libsoup: g_output_stream_splice);\n"
-           "the default only counts the bytes in a callback.\n",
+           "the default only counts the bytes in a callback.\n"
+           "--decode offers Accept-Encoding and decodes the body (--size is decoded).\n",
            name);
   exit (status);
 }
@@ -62,6 +63,7 @@ bench_parse_args (BenchRun   *run,
     { "size", required_argument, NULL, 's' },
     { "buffer-size", required_argument, NULL, 'b' },
     { "sink", required_argument, NULL, 'k' },
+    { "decode", no_argument, NULL, 'd' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -95,6 +97,9 @@ bench_parse_args (BenchRun   *run,
           break;
         case 'b':
           run->buffer_size = (long) parse_number (name, "buffer-size", optarg, 0);
+          break;
+        case 'd':
+          run->decode = true;
           break;
         case 'k':
           if (strcmp (optarg, "null") == 0)
