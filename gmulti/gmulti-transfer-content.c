@@ -35,15 +35,17 @@ void
 gmulti_transfer_set_decode_content (GMultiTransfer *self,
                                     gboolean        decode)
 {
+  gboolean before;
+
   g_return_if_fail (GMULTI_IS_TRANSFER (self));
 
   decode = !!decode;
-  if (self->decode_content_set && self->decode_content == decode)
-    return;
-
+  before = gmulti_transfer_get_decode_content (self);
+  /* Set even when it reads the same: the session's default no longer applies. */
   self->decode_content_set = TRUE;
   self->decode_content = decode;
-  g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_DECODE_CONTENT]);
+  if (before != decode)
+    g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_DECODE_CONTENT]);
 }
 
 /**
