@@ -250,8 +250,8 @@ typedef enum {
  * @GMULTI_HTTP_VERSION_2_PRIOR_KNOWLEDGE: HTTP/2 spoken from the first byte, without
  *   negotiation, also over cleartext (`h2c` with prior knowledge, RFC 9113 section 3.3)
  *
- * The HTTP version a transfer asks for, set with [method@Transfer.set_http_version]
- * or as a session's default. After a response, [method@Transfer.get_http_version_used]
+ * The HTTP version a transfer asks for, set with Transfer.set_http_version()
+ * or as a session's default. After a response, Transfer.get_http_version_used()
  * tells which version carried it (%GMULTI_HTTP_VERSION_1_1 or %GMULTI_HTTP_VERSION_2).
  *
  * Since: 1.0
