@@ -67,7 +67,6 @@ gmulti_run_clear_hop_response (GMultiRun *run)
   run->bytes_received = 0;
   run->wire_bytes_received = 0;
   run->content_decoded = FALSE;
-  run->content_unknown = FALSE;
   run->bytes_sent = 0;
 }
 

@@ -139,12 +139,10 @@ gmulti_stream_build_body_chain (GMultiRun          *run,
         if (g_ascii_strcasecmp (gmulti_headers_get_name (headers, i), "Content-Encoding") == 0)
           known = add_content_codings (gmulti_headers_get_value (headers, i), codings,
                                        &content.n_codings);
+      /* Not known: left as it came, the application sees the field and the coded
+       * bytes (and content_decoded stays FALSE). */
       if (!known)
-        {
-          /* Left as it came: the application sees the field and the coded bytes. */
-          run->content_unknown = TRUE;
-          content.n_codings = 0;
-        }
+        content.n_codings = 0;
       else if (content.n_codings > 0)
         {
           run->content_decoded = TRUE;

@@ -136,7 +136,6 @@ struct _GMultiRun {
   guint paused : 1;           /* set by the owner: no body is delivered or sent until
                                  resumed */
   guint content_decoded : 1;  /* the current hop's body has a content-coding stage */
-  guint content_unknown : 1;  /* its Content-Encoding names a coding left undone */
   GMultiEngineTimer timer;    /* the earliest of the deadlines below */
 
   gint64 start_us;
