@@ -127,6 +127,13 @@ make_entries (FetchOptions *self)
       N_("Do not verify the server's TLS certificate"), NULL },
     { "cacert", 0, 0, G_OPTION_ARG_FILENAME, &self->cacert,
       N_("Trust the certificate authorities in the PEM FILE"), N_("FILE") },
+    { "compressed", 0, 0, G_OPTION_ARG_NONE, &self->compressed,
+      N_("Ask for a compressed response (gzip, deflate, br, zstd) and save it decoded"),
+      NULL },
+    { "unix-socket", 0, 0, G_OPTION_ARG_FILENAME, &self->unix_socket,
+      N_("Connect to the Unix socket PATH instead of the URL's host"), N_("PATH") },
+    { "abstract-unix-socket", 0, 0, G_OPTION_ARG_STRING, &self->abstract_unix_socket,
+      N_("Connect to the abstract Unix socket NAME (Linux)"), N_("NAME") },
     { "parallel", 'j', 0, G_OPTION_ARG_INT, &self->parallel,
       N_("Run at most N transfers at once (default 8)"), N_("N") },
     { "write-out", 'w', 0, G_OPTION_ARG_STRING, &self->write_out,
@@ -174,6 +181,8 @@ fetch_options_clear (FetchOptions *self)
   if (self->data != NULL)
     g_byte_array_unref (self->data);
   g_free (self->cacert);
+  g_free (self->unix_socket);
+  g_free (self->abstract_unix_socket);
   g_free (self->write_out);
   g_strfreev (self->uris);
   memset (self, 0, sizeof *self);

@@ -21,6 +21,9 @@ typedef struct {
   double connect_timeout;
   gboolean insecure;
   char *cacert;
+  gboolean compressed;          /* as curl: content codings only when asked for */
+  char *unix_socket;
+  char *abstract_unix_socket;   /* without the '@' */
   int parallel;
   char *write_out;
   gboolean fail;
