@@ -17,7 +17,7 @@ usage (const char *name,
 {
   fprintf (status == 0 ? stdout : stderr,
            "usage: %s --url URL --count N --concurrency C [--cafile FILE]\n"
-           "          [--size BYTES] [--buffer-size BYTES] [--sink count|null]\n"
+           "          [--size BYTES] [--buffer-size BYTES] [--sink count|null] [--decode]\n"
            "          [--http-version 1.1|2|auto] [--connections N]\n"
            "\n"
            "Runs N GET transfers of URL keeping C in flight, checks that each returns\n"
@@ -29,7 +29,8 @@ usage (const char *name,
            "the default only counts the bytes in a callback.\n"
            "--http-version asks for HTTP/1.1 (the default), HTTP/2 over TLS, or whatever\n"
            "the library prefers; --connections caps the connections (default: one per\n"
-           "transfer in flight), so that HTTP/2 streams share them.\n",
+           "transfer in flight), so that HTTP/2 streams share them.\n"
+           "--decode offers Accept-Encoding and decodes the body (--size is decoded).\n",
            name);
   exit (status);
 }
@@ -68,6 +69,7 @@ bench_parse_args (BenchRun   *run,
     { "sink", required_argument, NULL, 'k' },
     { "http-version", required_argument, NULL, 'v' },
     { "connections", required_argument, NULL, 'C' },
+    { "decode", no_argument, NULL, 'd' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -101,6 +103,9 @@ bench_parse_args (BenchRun   *run,
           break;
         case 'b':
           run->buffer_size = (long) parse_number (name, "buffer-size", optarg, 0);
+          break;
+        case 'd':
+          run->decode = true;
           break;
         case 'k':
           if (strcmp (optarg, "null") == 0)

@@ -24,6 +24,9 @@ typedef struct
   long concurrency;             /* transfers kept in flight */
   long long size;               /* expected body bytes per transfer, -1: not checked */
   long buffer_size;             /* receive buffer for clients that have one, 0: default */
+  bool decode;                  /* --decode: ask for and undo content codings (libcurl:
+                                 * CURLOPT_ACCEPT_ENCODING ""); off by default, as plain
+                                 * HTTP/1.1 clients send no Accept-Encoding */
   int sink_fd;                  /* --sink null: bodies are written to this /dev/null fd,
                                  * as a download to a file would be; -1: counted only */
   BenchHttpVersion http_version;

@@ -119,6 +119,9 @@ bench_curl_start_one (BenchRun *run,
     }
   if (run->buffer_size > 0)
     curl_easy_setopt (easy, CURLOPT_BUFFERSIZE, run->buffer_size);
+  /* "": every coding this libcurl decodes. */
+  if (run->decode)
+    curl_easy_setopt (easy, CURLOPT_ACCEPT_ENCODING, "");
 
   run->started++;
   check_multi ("curl_multi_add_handle", curl_multi_add_handle (multi, easy));

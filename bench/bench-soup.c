@@ -168,6 +168,9 @@ main (int    argc,
                                                  NULL);
   if (database != NULL)
     soup_session_set_tls_database (bench.session, database);
+  /* libsoup decodes by default; as the other clients, only with --decode. */
+  if (!bench.run.decode)
+    soup_session_remove_feature_by_type (bench.session, SOUP_TYPE_CONTENT_DECODER);
 
   bench_start_clock (&bench.run);
   while (bench.run.started < bench.run.concurrency && bench_want_more (&bench.run))

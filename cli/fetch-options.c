@@ -135,6 +135,13 @@ make_entries (FetchOptions *self)
     { "http2-prior-knowledge", 0, 0, G_OPTION_ARG_NONE, &self->http2_prior_knowledge,
       N_("Speak HTTP/2 from the first byte, without negotiation, also to http:// URLs"),
       NULL },
+    { "compressed", 0, 0, G_OPTION_ARG_NONE, &self->compressed,
+      N_("Ask for a compressed response (gzip, deflate, br, zstd) and save it decoded"),
+      NULL },
+    { "unix-socket", 0, 0, G_OPTION_ARG_FILENAME, &self->unix_socket,
+      N_("Connect to the Unix socket PATH instead of the URL's host"), N_("PATH") },
+    { "abstract-unix-socket", 0, 0, G_OPTION_ARG_STRING, &self->abstract_unix_socket,
+      N_("Connect to the abstract Unix socket NAME (Linux)"), N_("NAME") },
     { "parallel", 'j', 0, G_OPTION_ARG_INT, &self->parallel,
       N_("Run at most N transfers at once (default 8)"), N_("N") },
     { "write-out", 'w', 0, G_OPTION_ARG_STRING, &self->write_out,
@@ -182,6 +189,8 @@ fetch_options_clear (FetchOptions *self)
   if (self->data != NULL)
     g_byte_array_unref (self->data);
   g_free (self->cacert);
+  g_free (self->unix_socket);
+  g_free (self->abstract_unix_socket);
   g_free (self->write_out);
   g_strfreev (self->uris);
   memset (self, 0, sizeof *self);

@@ -26,6 +26,9 @@ typedef struct {
   gboolean http1_1;             /* at most one of the three HTTP version flags */
   gboolean http2;
   gboolean http2_prior_knowledge;
+  gboolean compressed;          /* as curl: content codings only when asked for */
+  char *unix_socket;
+  char *abstract_unix_socket;   /* without the '@' */
   int parallel;
   char *write_out;
   gboolean fail;

@@ -656,6 +656,15 @@ fetch_run (FetchOptions       *options,
 
   self->loop = g_main_loop_new (NULL, FALSE);
   self->session = gmulti_session_new ();
+  gmulti_session_set_decode_content (self->session, options->compressed);
+  if (options->abstract_unix_socket != NULL)
+    {
+      g_autofree char *name = g_strconcat ("@", options->abstract_unix_socket, NULL);
+
+      gmulti_session_set_unix_socket_path (self->session, name);
+    }
+  else if (options->unix_socket != NULL)
+    gmulti_session_set_unix_socket_path (self->session, options->unix_socket);
   gmulti_session_set_max_host_connections (self->session, options->parallel);
   gmulti_session_set_http_version (self->session, fetch_options_http_version (options));
   if ((guint) options->parallel > gmulti_session_get_max_connections (self->session))

@@ -20,6 +20,8 @@
  *   round trip (bit 6 set): the rest is plain bytes, coded with zlib once per coding
  *     in the order listed, then decoded in pieces with pauses: the result must be the
  *     plain bytes again, and never an error.
+ *   Bit 7 set (coded mode only, where the build has both libraries): the codings are
+ *     the content codings br (bit clear) or zstd (bit set) instead.
  *
  * Every sink call must bring at most GMULTI_DECODER_BUFFER_SIZE bytes, and never 0. */
 
@@ -200,9 +202,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     return 0;
 
   n_codings = 1 + (data[0] & 3);
-  for (guint i = 0; i < n_codings; i++)
-    codings[i] = (data[0] >> (2 + i)) & 1 ? GMULTI_CODING_DEFLATE : GMULTI_CODING_GZIP;
   round_trip = (data[0] & 0x40) != 0;
+  for (guint i = 0; i < n_codings; i++)
+    {
+      gboolean bit = (data[0] >> (2 + i)) & 1;
+
+#if HAVE_BROTLI && HAVE_ZSTD
+      if ((data[0] & 0x80) != 0 && !round_trip)
+        {
+          codings[i] = bit ? GMULTI_CODING_ZSTD : GMULTI_CODING_BR;
+          continue;
+        }
+#endif
+      codings[i] = bit ? GMULTI_CODING_DEFLATE : GMULTI_CODING_GZIP;
+    }
   seed = 0x9e3779b9u ^ ((guint32) data[1] << 8) ^ (guint32) size;
   data += 2;
   size -= 2;

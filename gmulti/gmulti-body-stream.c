@@ -82,7 +82,8 @@ static gboolean
 is_last_piece (GMultiTransfer *transfer,
                gsize           length)
 {
-  return transfer->run.bytes_expected >= 0 &&
+  /* Content-Length counts coded bytes: a decoded body's end cannot be told here. */
+  return transfer->run.bytes_expected >= 0 && !transfer->run.content_decoded &&
          transfer->run.bytes_received + length >= (guint64) transfer->run.bytes_expected;
 }
 

@@ -70,6 +70,11 @@ G_BEGIN_DECLS
  *   after taking the request, and it could not be retried safely
  * @GMULTI_ERROR_HTTP2_CONNECTION_ERROR: the HTTP/2 connection failed: the server broke
  *   the protocol, or exceeded a limit that guards against hostile servers
+ * @GMULTI_ERROR_CONTENT_DECODING: the response body is not valid in the content coding
+ *   its `Content-Encoding` names (corrupt, cut short, or with data after its end)
+ * @GMULTI_ERROR_DECODED_TOO_LARGE: the decoded response body exceeded
+ *   [property@Session:max-decoded-size] or expanded more than
+ *   [property@Session:max-decode-ratio] allows (a decompression bomb)
  *
  * Error codes in the `GMULTI_ERROR` domain. Cancellation of an asynchronous call is
  * reported as %G_IO_ERROR_CANCELLED instead.
@@ -112,6 +117,8 @@ typedef enum {
   GMULTI_ERROR_HTTP2_STREAM_RESET,
   GMULTI_ERROR_HTTP2_GOAWAY,
   GMULTI_ERROR_HTTP2_CONNECTION_ERROR,
+  GMULTI_ERROR_CONTENT_DECODING,
+  GMULTI_ERROR_DECODED_TOO_LARGE,
 } GMultiError;
 
 /**

@@ -18,7 +18,8 @@ struct _GMultiMetrics {
   guint64 header_bytes_sent;
   guint64 body_bytes_sent;
   guint64 header_bytes_received;
-  guint64 body_bytes_received;
+  guint64 body_bytes_received;  /* as they came: before content decoding */
+  guint64 body_bytes_decoded;   /* as delivered */
   guint64 connection_id;
   guint redirect_count;
   gboolean connection_reused;

@@ -232,9 +232,12 @@ gmulti_metrics_get_header_bytes_received (GMultiMetrics *self)
  * gmulti_metrics_get_body_bytes_received:
  * @self: the metrics
  *
- * Gets the number of response body bytes handed to the application.
+ * Gets the number of response body bytes received, as they came: after removing the
+ * transfer codings (chunked framing, `Transfer-Encoding: gzip`), before undoing the
+ * content codings. For a body that was not content-decoded, it equals
+ * [method@Metrics.get_body_bytes_decoded].
  *
- * Returns: the number of response body bytes received, after removing chunked framing
+ * Returns: the number of response body bytes received
  *
  * Since: 1.0
  */
@@ -244,6 +247,25 @@ gmulti_metrics_get_body_bytes_received (GMultiMetrics *self)
   g_return_val_if_fail (self != NULL, 0);
 
   return self->body_bytes_received;
+}
+
+/**
+ * gmulti_metrics_get_body_bytes_decoded:
+ * @self: the metrics
+ *
+ * Gets the number of response body bytes handed to the application, after undoing
+ * the content codings (see [method@Transfer.set_decode_content]).
+ *
+ * Returns: the number of decoded response body bytes
+ *
+ * Since: 1.0
+ */
+guint64
+gmulti_metrics_get_body_bytes_decoded (GMultiMetrics *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->body_bytes_decoded;
 }
 
 /**

@@ -53,6 +53,8 @@ guint64        gmulti_metrics_get_header_bytes_received (GMultiMetrics *self);
 GMULTI_AVAILABLE_IN_ALL
 guint64        gmulti_metrics_get_body_bytes_received (GMultiMetrics *self);
 GMULTI_AVAILABLE_IN_ALL
+guint64        gmulti_metrics_get_body_bytes_decoded (GMultiMetrics *self);
+GMULTI_AVAILABLE_IN_ALL
 gboolean       gmulti_metrics_get_connection_reused (GMultiMetrics *self);
 GMULTI_AVAILABLE_IN_ALL
 guint64        gmulti_metrics_get_connection_id    (GMultiMetrics *self);

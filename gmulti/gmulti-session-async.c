@@ -434,7 +434,7 @@ download_take (GMultiAsyncOp *self,
        * a body of known length: that gains nothing, and the engine would only see the
        * end of the body at the connection's next event after the resume. */
       if (!self->paused_transfer &&
-          !(self->transfer->run.bytes_expected >= 0 &&
+          !(self->transfer->run.bytes_expected >= 0 && !self->transfer->run.content_decoded &&
             self->transfer->run.bytes_received + length >= (guint64) self->transfer->run.bytes_expected))
         {
           self->paused_transfer = TRUE;

@@ -41,6 +41,10 @@ enum {
   PROP_MAIN_LOOP_SOURCE,
   PROP_HTTP_VERSION,
   PROP_MAX_STREAMS_PER_CONNECTION,
+  PROP_DECODE_CONTENT,
+  PROP_MAX_DECODED_SIZE,
+  PROP_MAX_DECODE_RATIO,
+  PROP_UNIX_SOCKET_PATH,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   GMULTI_SESSION_N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
@@ -51,6 +55,19 @@ enum {
 #define GMULTI_SESSION_MAX_STREAMS_LIMIT 1000
 
 extern GParamSpec *gmulti_session_properties[GMULTI_SESSION_N_PROPS];
+
+/* Publishes @edited (from gmulti_session_edit_defaults()) as the session's defaults. */
+void gmulti_session_commit_defaults (GMultiSession  *self,
+                                     GMultiDefaults *edited);
+
+/* gmulti-session-content.c: its properties, dispatched from gmulti-session.c. */
+void     gmulti_session_install_content_properties (void);
+gboolean gmulti_session_content_get_property (GMultiSession *self,
+                                              guint          prop_id,
+                                              GValue        *value);
+gboolean gmulti_session_content_set_property (GMultiSession *self,
+                                              guint          prop_id,
+                                              const GValue  *value);
 
 /* Stores @user_agent as given, for the property and the setter (gmulti-session-options.c). */
 void gmulti_session_store_user_agent (GMultiSession *self,

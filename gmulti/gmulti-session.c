@@ -627,6 +627,8 @@ gmulti_session_get_property (GObject    *object,
       if (prop_id >= PROP_TLS_FIRST && prop_id < GMULTI_SESSION_N_PROPS)
         gmulti_tls_options_get_property (&self->defaults->tls, prop_id - PROP_TLS_FIRST,
                                          value);
+      else if (gmulti_session_content_get_property (self, prop_id, value))
+        ;
       else
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -679,6 +681,8 @@ gmulti_session_set_property (GObject      *object,
                                                                       prop_id - PROP_TLS_FIRST,
                                                                       value));
         }
+      else if (gmulti_session_content_set_property (self, prop_id, value))
+        ;
       else
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -848,6 +852,8 @@ gmulti_session_class_init (GMultiSessionClass *klass)
   /* The TLS options: the same specs as the transfer's (gmulti-tls-options.c),
    * documented in gmulti-session-tls.c. */
   gmulti_tls_options_create_pspecs (gmulti_session_properties + PROP_TLS_FIRST);
+  /* Content decoding and the Unix socket, documented in gmulti-session-content.c. */
+  gmulti_session_install_content_properties ();
 
   g_object_class_install_properties (object_class, GMULTI_SESSION_N_PROPS,
                                      gmulti_session_properties);

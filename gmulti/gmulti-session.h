@@ -153,4 +153,25 @@ const char      *gmulti_session_get_tls_client_certificate (GMultiSession *self)
 GMULTI_AVAILABLE_IN_ALL
 const char      *gmulti_session_get_tls_client_key (GMultiSession *self);
 
+GMULTI_AVAILABLE_IN_ALL
+void           gmulti_session_set_decode_content   (GMultiSession *self,
+                                                    gboolean       decode);
+GMULTI_AVAILABLE_IN_ALL
+gboolean       gmulti_session_get_decode_content   (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void           gmulti_session_set_max_decoded_size (GMultiSession *self,
+                                                    guint64        size);
+GMULTI_AVAILABLE_IN_ALL
+guint64        gmulti_session_get_max_decoded_size (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void           gmulti_session_set_max_decode_ratio (GMultiSession *self,
+                                                    guint          ratio);
+GMULTI_AVAILABLE_IN_ALL
+guint          gmulti_session_get_max_decode_ratio (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void           gmulti_session_set_unix_socket_path (GMultiSession *self,
+                                                    const char    *path);
+GMULTI_AVAILABLE_IN_ALL
+const char    *gmulti_session_get_unix_socket_path (GMultiSession *self);
+
 G_END_DECLS

@@ -274,7 +274,8 @@ gmulti_transfer_get_response_body (GMultiTransfer *self)
  * @self: a transfer
  *
  * Gets the number of response body bytes received so far, after removing chunked
- * framing.
+ * framing and undoing the transfer and content codings: the bytes handed to the
+ * application.
  *
  * Returns: the number of body bytes received
  *
@@ -294,7 +295,8 @@ gmulti_transfer_get_bytes_received (GMultiTransfer *self)
  *
  * Gets the announced length of the response body.
  *
- * Returns: the `Content-Length` of the response, or -1 when it is not known
+ * Returns: the `Content-Length` of the response (coded bytes, for a content-coded
+ *   body), or -1 when it is not known
  *
  * Since: 1.0
  */
@@ -329,7 +331,10 @@ gmulti_transfer_count_body (GMultiTransfer *self,
                             gsize           length)
 {
   self->run.bytes_received += length;
-  self->run.metrics.body_bytes_received += length;
+  self->run.metrics.body_bytes_decoded += length;
+  /* A content-coding stage counts the wire bytes itself. */
+  if (!self->run.content_decoded)
+    self->run.metrics.body_bytes_received += length;
 }
 
 gboolean

@@ -53,6 +53,7 @@ struct _GMultiTransfer
   guint low_speed_time;      /* seconds */
   guint max_redirects;
   GMultiHttpVersion http_version; /* AUTO: the session's default */
+  char *unix_socket_path;    /* NULL: TCP, or the session's */
 
   /* One-bit flags, packed (a transfer is the per-request memory of a session). */
   guint method_set : 1;          /* FALSE: a body makes it POST
@@ -62,6 +63,8 @@ struct _GMultiTransfer
   guint connect_timeout_set : 1;
   guint timeout_set : 1;
   guint follow_redirects : 1;
+  guint decode_content_set : 1;
+  guint decode_content : 1;
   /* Set by a session that detached the transfer: no signal may be emitted any more. */
   guint signals_blocked : 1;
   /* The application's pause (gmulti_transfer_pause()); the run is paused while it is

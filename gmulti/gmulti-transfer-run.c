@@ -45,6 +45,10 @@ gmulti_transfer_prepare_run (GMultiTransfer *self,
   request->timeout_ms = self->timeout_set ? self->timeout_ms : defaults->timeout_ms;
   request->http_version = self->http_version != GMULTI_HTTP_VERSION_AUTO
                           ? self->http_version : defaults->http_version;
+  request->decode_content = self->decode_content_set ? self->decode_content
+                                                     : defaults->decode_content;
+  request->unix_socket_path = self->unix_socket_path != NULL ? self->unix_socket_path
+                                                             : defaults->unix_socket_path;
   gmulti_transfer_sync_run_options (self);
   return TRUE;
 }

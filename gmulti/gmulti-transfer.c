@@ -49,7 +49,9 @@ compute_progress (GMultiTransfer *self)
   if (self->run.bytes_expected == 0)
     return 1.0;
 
-  return MIN (1.0, (double) self->run.bytes_received / (double) self->run.bytes_expected);
+  /* Content-Length counts the coded bytes. */
+  return MIN (1.0, (double) gmulti_transfer_get_wire_bytes_received (self) /
+                   (double) self->run.bytes_expected);
 }
 
 /* Notifies the response properties whose values differ from what was last announced.
@@ -131,6 +133,7 @@ gmulti_transfer_finalize (GObject *object)
   g_free (self->uri);
   g_clear_pointer (&self->parsed_uri, g_uri_unref);
   g_free (self->method);
+  g_free (self->unix_socket_path);
   g_clear_pointer (&self->request_headers, gmulti_headers_unref);
   g_clear_pointer (&self->request_body, g_bytes_unref);
 
@@ -211,6 +214,12 @@ gmulti_transfer_get_property (GObject    *object,
     case PROP_PAUSED:
       g_value_set_boolean (value, self->user_paused);
       break;
+    case PROP_DECODE_CONTENT:
+      g_value_set_boolean (value, gmulti_transfer_get_decode_content (self));
+      break;
+    case PROP_UNIX_SOCKET_PATH:
+      g_value_set_string (value, self->unix_socket_path);
+      break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < N_PROPS)
         gmulti_tls_options_get_property (&self->tls, prop_id - PROP_TLS_FIRST, value);
@@ -263,6 +272,12 @@ gmulti_transfer_set_property (GObject      *object,
       break;
     case PROP_OUTPUT_STREAM:
       gmulti_transfer_set_output_stream (self, g_value_get_object (value));
+      break;
+    case PROP_DECODE_CONTENT:
+      gmulti_transfer_set_decode_content (self, g_value_get_boolean (value));
+      break;
+    case PROP_UNIX_SOCKET_PATH:
+      gmulti_transfer_set_unix_socket_path (self, g_value_get_string (value));
       break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < N_PROPS)
@@ -484,7 +499,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
   /**
    * GMultiTransfer:bytes-received: (getter get_bytes_received)
    *
-   * The number of response body bytes received so far.
+   * The number of response body bytes received so far, after undoing the codings
+   * (see [method@Transfer.get_wire_bytes_received] for the coded count).
    *
    * Since: 1.0
    */
@@ -496,7 +512,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
   /**
    * GMultiTransfer:bytes-expected: (getter get_bytes_expected)
    *
-   * The announced length of the response body, or -1 when it is not known.
+   * The announced length of the response body (as sent: coded, for a content-coded
+   * body), or -1 when it is not known.
    *
    * Since: 1.0
    */
@@ -521,7 +538,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * GMultiTransfer:progress:
    *
    * The fraction of the response body received, from 0 to 1, or -1 when the body's
-   * length is not known.
+   * length is not known. For a content-coded body it counts the coded bytes, as
+   * `Content-Length` does.
    *
    * Since: 1.0
    */
@@ -547,6 +565,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * documented in gmulti-transfer-tls.c. */
   gmulti_tls_options_create_pspecs (gmulti_transfer_pspecs + PROP_TLS_FIRST);
 
+  gmulti_transfer_install_content_properties (object_class);
   g_object_class_install_properties (object_class, N_PROPS, gmulti_transfer_pspecs);
 
   /**

@@ -252,4 +252,19 @@ gboolean            gmulti_transfer_perform             (GMultiTransfer *self,
                                                          GCancellable   *cancellable,
                                                          GError        **error);
 
+GMULTI_AVAILABLE_IN_ALL
+void           gmulti_transfer_set_decode_content      (GMultiTransfer *self,
+                                                        gboolean        decode);
+GMULTI_AVAILABLE_IN_ALL
+gboolean       gmulti_transfer_get_decode_content      (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+gboolean       gmulti_transfer_get_content_decoded     (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+guint64        gmulti_transfer_get_wire_bytes_received (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void           gmulti_transfer_set_unix_socket_path    (GMultiTransfer *self,
+                                                        const char     *path);
+GMULTI_AVAILABLE_IN_ALL
+const char    *gmulti_transfer_get_unix_socket_path    (GMultiTransfer *self);
+
 G_END_DECLS

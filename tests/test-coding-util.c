@@ -30,3 +30,34 @@ test_zlib_encode (GBytes   *data,
   deflateEnd (&z);
   return g_bytes_new_take (out, size);
 }
+
+#if TEST_HAVE_ENCODERS
+#include <brotli/encode.h>
+#include <zstd.h>
+
+GBytes *
+test_brotli_encode (GBytes *data)
+{
+  gsize size = 0;
+  const guint8 *in = g_bytes_get_data (data, &size);
+  size_t out_size = BrotliEncoderMaxCompressedSize (size);
+  guint8 *out = g_malloc (out_size);
+
+  g_assert_true (BrotliEncoderCompress (5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, size,
+                                        in, &out_size, out));
+  return g_bytes_new_take (out, out_size);
+}
+
+GBytes *
+test_zstd_encode (GBytes *data)
+{
+  gsize size = 0;
+  const guint8 *in = g_bytes_get_data (data, &size);
+  size_t bound = ZSTD_compressBound (size);
+  guint8 *out = g_malloc (bound);
+  size_t n = ZSTD_compress (out, bound, in, size, 3);
+
+  g_assert_false (ZSTD_isError (n));
+  return g_bytes_new_take (out, n);
+}
+#endif

@@ -10,4 +10,9 @@ G_BEGIN_DECLS
 GBytes *test_zlib_encode (GBytes   *data,
                           gboolean  gzip);
 
+/* With TEST_HAVE_ENCODERS (libbrotlienc and libzstd found): the br and zstd codings,
+ * by their libraries' own encoders. */
+GBytes *test_brotli_encode (GBytes *data);
+GBytes *test_zstd_encode   (GBytes *data);
+
 G_END_DECLS

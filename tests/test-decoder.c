@@ -23,7 +23,16 @@ encode_all (GBytes             *plain,
 
   for (guint i = 0; i < n_codings; i++)
     {
-      GBytes *next = test_zlib_encode (coded, codings[i] == GMULTI_CODING_GZIP);
+      GBytes *next;
+
+#if TEST_HAVE_ENCODERS
+      if (codings[i] == GMULTI_CODING_BR)
+        next = test_brotli_encode (coded);
+      else if (codings[i] == GMULTI_CODING_ZSTD)
+        next = test_zstd_encode (coded);
+      else
+#endif
+        next = test_zlib_encode (coded, codings[i] == GMULTI_CODING_GZIP);
 
       g_bytes_unref (coded);
       coded = next;
@@ -205,6 +214,97 @@ test_round_trip (void)
                              pauses[q]);
           assert_round_trip (stacks[i].codings, stacks[i].n, small, pieces[p], pauses[q]);
         }
+}
+
+/* Brotli and zstd, alone and under gzip, in the same pieces and pauses; two zstd
+ * frames in a row are one body; a brotli stream with bytes after it, and each cut
+ * short, fail. */
+static void
+test_br_zstd (void)
+{
+#if TEST_HAVE_ENCODERS && HAVE_BROTLI && HAVE_ZSTD
+  static const GMultiCoding br[] = { GMULTI_CODING_BR };
+  static const GMultiCoding zstd[] = { GMULTI_CODING_ZSTD };
+  static const GMultiCoding gzip_br[] = { GMULTI_CODING_GZIP, GMULTI_CODING_BR };
+  static const GMultiCoding zstd_gzip[] = { GMULTI_CODING_ZSTD, GMULTI_CODING_GZIP };
+  static const struct {
+    const GMultiCoding *codings;
+    guint n;
+  } stacks[] = {
+    { br, 1 }, { zstd, 1 }, { gzip_br, 2 }, { zstd_gzip, 2 },
+  };
+  g_autoptr(GBytes) big = text (1024 * 1024 + 17);
+  g_autoptr(GBytes) random = noise (200 * 1024);
+  g_autoptr(GBytes) small = text (3000);
+  static const gsize pieces[] = { 0, 1, 7, 65536 };
+  static const guint pauses[] = { 0, 1, 3 };
+  GMultiCoding coding;
+
+  g_assert_true (gmulti_content_coding_from_name ("BR", 2, &coding));
+  g_assert_cmpint (coding, ==, GMULTI_CODING_BR);
+  g_assert_true (gmulti_content_coding_from_name ("zstd", 4, &coding));
+  g_assert_cmpint (coding, ==, GMULTI_CODING_ZSTD);
+  /* Not transfer codings. */
+  g_assert_false (gmulti_coding_from_name ("br", 2, &coding));
+  g_assert_cmpstr (gmulti_coding_accept_list (), ==, "gzip, deflate, br, zstd");
+
+  for (guint i = 0; i < G_N_ELEMENTS (stacks); i++)
+    for (guint p = 0; p < G_N_ELEMENTS (pieces); p++)
+      for (guint q = 0; q < G_N_ELEMENTS (pauses); q++)
+        {
+          if (pieces[p] != 1)
+            assert_round_trip (stacks[i].codings, stacks[i].n, big, pieces[p], pauses[q]);
+          assert_round_trip (stacks[i].codings, stacks[i].n, random,
+                             pieces[p] == 1 ? 997 : pieces[p], pauses[q]);
+          assert_round_trip (stacks[i].codings, stacks[i].n, small, pieces[p], pauses[q]);
+        }
+
+  {
+    g_autoptr(GBytes) frame = test_zstd_encode (small);
+    g_autoptr(GByteArray) two = g_byte_array_new ();
+    g_autoptr(GMultiDecoder) decoder = gmulti_decoder_new (zstd, 1);
+    Sink sink;
+
+    g_byte_array_append (two, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
+    g_byte_array_append (two, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
+    sink_init (&sink, 0);
+    g_assert_cmpint (gmulti_decoder_push (decoder, two->data, two->len, sink_cb, &sink, NULL),
+                     ==, GMULTI_DECODER_OK);
+    g_assert_cmpint (gmulti_decoder_finish (decoder, sink_cb, &sink, NULL), ==,
+                     GMULTI_DECODER_OK);
+    g_assert_cmpuint (sink.out->len, ==, 2 * g_bytes_get_size (small));
+    g_byte_array_unref (sink.out);
+  }
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GBytes) coded = i == 0 ? test_brotli_encode (small) : test_zstd_encode (small);
+      g_autoptr(GMultiDecoder) cut = gmulti_decoder_new (i == 0 ? br : zstd, 1);
+      g_autoptr(GMultiDecoder) trailing = gmulti_decoder_new (i == 0 ? br : zstd, 1);
+      g_autoptr(GError) error = NULL;
+      Sink sink;
+
+      sink_init (&sink, 0);
+      gmulti_decoder_set_error_code (cut, GMULTI_ERROR_CONTENT_DECODING);
+      g_assert_cmpint (gmulti_decoder_push (cut, g_bytes_get_data (coded, NULL),
+                                            g_bytes_get_size (coded) - 3, sink_cb, &sink,
+                                            NULL), ==, GMULTI_DECODER_OK);
+      g_assert_cmpint (gmulti_decoder_finish (cut, sink_cb, &sink, &error), ==,
+                       GMULTI_DECODER_ERROR);
+      g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_CONTENT_DECODING);
+      g_clear_error (&error);
+
+      /* zstd takes what follows as the next frame, which is then corrupt. */
+      g_assert_cmpint (gmulti_decoder_push (trailing, g_bytes_get_data (coded, NULL),
+                                            g_bytes_get_size (coded), sink_cb, &sink,
+                                            NULL), ==, GMULTI_DECODER_OK);
+      g_assert_cmpint (gmulti_decoder_push (trailing, (const guint8 *) "junk!!!!", 8, sink_cb,
+                                            &sink, NULL), ==, GMULTI_DECODER_ERROR);
+      g_byte_array_unref (sink.out);
+    }
+#else
+  g_test_skip ("built without libbrotlidec or libzstd, or their encoders");
+#endif
 }
 
 /* A pause holds even when a few coded bytes stand for megabytes: each push hands out
@@ -422,6 +522,7 @@ main (int    argc,
 
   g_test_add_func ("/GMulti/Decoder/names", test_names);
   g_test_add_func ("/GMulti/Decoder/round-trip", test_round_trip);
+  g_test_add_func ("/GMulti/Decoder/br-zstd", test_br_zstd);
   g_test_add_func ("/GMulti/Decoder/pause-bounded", test_pause_bounded);
   g_test_add_func ("/GMulti/Decoder/members", test_members);
   g_test_add_func ("/GMulti/Decoder/broken", test_broken);

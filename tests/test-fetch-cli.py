@@ -286,6 +286,32 @@ class FetchTest(unittest.TestCase):
         self.assertEqual(echo["headers"]["content-type"], "application/x-www-form-urlencoded")
         self.assertEqual(echo["body"], "a=1&b=2")
 
+    def test_compressed(self):
+        # As curl: no Accept-Encoding unless asked, and then the body saved decoded.
+        r = run(self.url("/echo"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("accept-encoding", json.loads(r.stdout)["headers"])
+        r = run("--compressed", self.url("/gzip/5000"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, loopback_server.pattern(5000))
+        r = run("--compressed", self.url("/echo"))
+        self.assertIn("gzip", json.loads(r.stdout)["headers"]["accept-encoding"])
+
+    def test_unix_socket(self):
+        path = os.path.join(self.dir, "fetch.sock")
+        server = loopback_server.start_unix(path)
+        try:
+            r = run("--unix-socket", path, "http://localhost/bytes/300")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout, loopback_server.pattern(300))
+            missing = os.path.join(self.dir, "none.sock")
+            r = run("--unix-socket", missing, "http://localhost/bytes/1")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(missing, r.stderr.decode())
+        finally:
+            server.shutdown()
+            server.server_close()
+
     def test_data_files(self):
         path = os.path.join(self.dir, "body")
         with open(path, "wb") as f:

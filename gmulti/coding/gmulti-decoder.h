@@ -13,19 +13,28 @@ G_BEGIN_DECLS
 typedef enum {
   GMULTI_CODING_GZIP,      /* "gzip", "x-gzip": RFC 1952; members may follow each other */
   GMULTI_CODING_DEFLATE,   /* "deflate": the zlib format, RFC 1950 */
+  GMULTI_CODING_BR,        /* "br": Brotli, RFC 7932 (with libbrotlidec) */
+  GMULTI_CODING_ZSTD,      /* "zstd": RFC 8878 (with libzstd); frames may follow each other */
 } GMultiCoding;
 
-/* Most codings one decoder stacks: each costs a zlib state and a buffer. */
+/* Most codings one decoder stacks: each costs a library state and a buffer. */
 #define GMULTI_DECODER_MAX_CODINGS 4
 /* The most a stage produces at once, and so the most handed to the sink in one call. */
 #define GMULTI_DECODER_BUFFER_SIZE (64 * 1024)
 
-/* Looks up a coding name (case-insensitive, no parameters). FALSE if gmulti does not
- * decode it. */
+/* Looks up a transfer coding name (case-insensitive, no parameters): gzip, x-gzip or
+ * deflate. FALSE if gmulti does not decode it. */
 gboolean     gmulti_coding_from_name (const char   *name,
                                       gsize         name_len,
                                       GMultiCoding *coding);
+/* The same for a content coding: br and zstd too, where the build has them. */
+gboolean     gmulti_content_coding_from_name (const char   *name,
+                                              gsize         name_len,
+                                              GMultiCoding *coding);
 const char  *gmulti_coding_get_name  (GMultiCoding  coding);
+/* The codings this build decodes, as an Accept-Encoding value ("gzip, deflate, br, zstd"
+ * with both libraries). Static. */
+const char  *gmulti_coding_accept_list (void);
 
 typedef struct _GMultiDecoder GMultiDecoder;
 
@@ -64,6 +73,10 @@ GMultiDecoderStatus  gmulti_decoder_finish   (GMultiDecoder      *self,
                                               GMultiDecoderSink   sink,
                                               gpointer            user_data,
                                               GError            **error);
+/* The GMultiError code of a corrupt or cut-short body (GMULTI_ERROR_PROTOCOL unless
+ * set; a content coding's stage sets its own). */
+void                 gmulti_decoder_set_error_code (GMultiDecoder *self,
+                                                    int            code);
 /* TRUE after STOPPED until a push or finish passed on everything held. */
 gboolean             gmulti_decoder_is_stopped (GMultiDecoder    *self);
 

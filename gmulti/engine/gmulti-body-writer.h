@@ -12,7 +12,7 @@ G_BEGIN_DECLS
  * where the body ends); the stages undo codings, count and report progress, and the
  * last one, the sink, delivers. HTTP/1.1 and HTTP/2 write into the same chain.
  *
- *   [transfer-coding decoder] -> [later: content decoder] -> [progress] -> [sink]
+ *   [transfer-coding decoder] -> [content-coding decoder] -> [progress] -> [sink]
  *
  * A writer's result: */
 typedef enum {
@@ -82,10 +82,28 @@ gmulti_body_writer_splice_fd (GMultiBodyWriter *self)
 typedef struct {
   GMultiBodyWriter base;
   GMultiDecoder *decoder;
+  /* A content-coding stage only (else all 0/NULL): */
+  guint64 *wire_counters[2];  /* add the coded bytes taken */
+  guint64 coded, decoded;     /* taken and passed on so far */
+  guint64 max_decoded;        /* 0: no limit */
+  guint max_ratio;            /* decoded per coded byte, past GMULTI_DECODE_RATIO_SLACK;
+                                 0: no limit */
 } GMultiBodyDecoder;
 
-/* Decoder stages a chain has room for: the transfer codings, and the content codings
- * once those are undone too. */
+/* Decoded bytes a body may have before its expansion ratio is checked: a small body
+ * of one repeated byte is no bomb. */
+#define GMULTI_DECODE_RATIO_SLACK (1024 * 1024)
+
+/* How a content-coding stage is set up. */
+typedef struct {
+  const GMultiCoding *codings;  /* as Content-Encoding lists them */
+  guint n_codings;              /* 0: no content-coding stage */
+  guint64 *wire_counters[2];    /* each gets the coded bytes added; may be NULL */
+  guint64 max_decoded;          /* more decoded bytes fail the body; 0: no limit */
+  guint max_ratio;              /* a higher ratio fails it; 0: no limit */
+} GMultiContentDecoding;
+
+/* Decoder stages a chain has room for: the transfer codings and the content codings. */
 #define GMULTI_BODY_CHAIN_MAX_DECODERS 2
 
 /* One hop's chain; it lives in the protocol's stream state. All zero: no chain (a body
@@ -106,6 +124,14 @@ void             gmulti_body_chain_build     (GMultiBodyChain     *self,
                                               const GMultiCoding  *transfer_codings,
                                               guint                n_transfer_codings,
                                               GMultiBodyWriter    *sink);
+/* The same with a content-coding stage between the transfer codings and @sink, unless
+ * @content is NULL or names no coding. Its corrupt bodies fail with
+ * GMULTI_ERROR_CONTENT_DECODING, its bombs with GMULTI_ERROR_DECODED_TOO_LARGE. */
+void             gmulti_body_chain_build_full (GMultiBodyChain             *self,
+                                               const GMultiCoding          *transfer_codings,
+                                               guint                        n_transfer_codings,
+                                               const GMultiContentDecoding *content,
+                                               GMultiBodyWriter            *sink);
 /* Clears the stages the chain built (not the sink); the chain is empty again. */
 void             gmulti_body_chain_clear     (GMultiBodyChain     *self);
 

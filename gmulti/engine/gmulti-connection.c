@@ -7,6 +7,7 @@
 #include "gmulti-engine-private.h"
 #include "gmulti-protocol.h"
 #include "transport/gmulti-tcp-link.h"
+#include "transport/gmulti-unix-link.h"
 #include "transport/gmulti-tls-link.h"
 
 GMultiConnection *
@@ -143,6 +144,19 @@ gmulti_connection_connect (GMultiConnection    *self,
 
   self->tcp = self->top = gmulti_tcp_link_new_connect (addresses, n_addresses);
   /* Even an immediate success is reported through writability. */
+  return open_step (self, -1, error) >= 0;
+}
+
+gboolean
+gmulti_connection_connect_unix (GMultiConnection *self,
+                                const char       *path,
+                                GError          **error)
+{
+  g_return_val_if_fail (self->top == NULL, FALSE);
+
+  self->tcp = self->top = gmulti_unix_link_new (path, error);
+  if (self->top == NULL)
+    return FALSE;
   return open_step (self, -1, error) >= 0;
 }
 

@@ -76,6 +76,11 @@ gboolean          gmulti_connection_connect  (GMultiConnection    *self,
                                               const GMultiAddress *addresses,
                                               guint                n_addresses,
                                               GError             **error);
+/* Starts connecting to the Unix socket at @path ('@' first: a Linux abstract one).
+ * Returns FALSE with @error if the path is no socket address. */
+gboolean          gmulti_connection_connect_unix (GMultiConnection *self,
+                                                  const char       *path,
+                                                  GError          **error);
 /* An attempt's socket became writable or failed, or the attempt timer fired.
  * Returns: 1 connected, 0 still trying, -1 failed (error set). */
 int               gmulti_connection_connect_step (GMultiConnection *self,

@@ -12,6 +12,8 @@ defaults_new (void)
   g_atomic_ref_count_init (&self->ref_count);
   self->connect_timeout_ms = GMULTI_DEFAULT_CONNECT_TIMEOUT_MS;
   self->max_streams_per_connection = GMULTI_DEFAULT_MAX_STREAMS_PER_CONNECTION;
+  self->max_decoded_size = GMULTI_DEFAULT_MAX_DECODED_SIZE;
+  self->max_decode_ratio = GMULTI_DEFAULT_MAX_DECODE_RATIO;
   gmulti_tls_options_init (&self->tls);
   return self;
 }
@@ -36,6 +38,9 @@ gmulti_defaults_dup_standard (void)
       GMultiDefaults *self = defaults_new ();
 
       self->user_agent = g_strdup (GMULTI_DEFAULT_USER_AGENT);
+      /* Like a libsoup session's content decoder; a bare engine, like libcurl, sends
+       * only what it is asked to. */
+      self->decode_content = TRUE;
       g_once_init_leave (&standard, self);
     }
   return gmulti_defaults_ref (standard);
@@ -54,6 +59,10 @@ gmulti_defaults_copy (const GMultiDefaults *self)
   copy->connect_timeout_ms = self->connect_timeout_ms;
   copy->http_version = self->http_version;
   copy->max_streams_per_connection = self->max_streams_per_connection;
+  copy->decode_content = self->decode_content;
+  copy->max_decoded_size = self->max_decoded_size;
+  copy->max_decode_ratio = self->max_decode_ratio;
+  copy->unix_socket_path = g_strdup (self->unix_socket_path);
   copy->user_agent = g_strdup (self->user_agent);
   copy->user_agent_error = self->user_agent_error != NULL
                            ? g_error_copy (self->user_agent_error) : NULL;
@@ -79,6 +88,7 @@ gmulti_defaults_unref (GMultiDefaults *self)
     return;
 
   g_free (self->user_agent);
+  g_free (self->unix_socket_path);
   g_clear_error (&self->user_agent_error);
   gmulti_tls_options_clear (&self->tls);
   g_free (self);

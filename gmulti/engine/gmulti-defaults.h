@@ -15,6 +15,10 @@ G_BEGIN_DECLS
 /* Streams one HTTP/2 connection carries at once unless its server allows fewer. */
 #define GMULTI_DEFAULT_MAX_STREAMS_PER_CONNECTION 100
 #define GMULTI_DEFAULT_USER_AGENT "gmulti/" GMULTI_VERSION_S
+/* The decompression-bomb guard (docs/limits.md): decoded bytes of one body at most,
+ * and decoded bytes per coded byte once GMULTI_DECODE_RATIO_SLACK are out. */
+#define GMULTI_DEFAULT_MAX_DECODED_SIZE (G_GUINT64_CONSTANT (4) << 30)
+#define GMULTI_DEFAULT_MAX_DECODE_RATIO 1000
 
 /* What a transfer gets for the options it leaves unset: one immutable, reference-counted
  * value per engine (gmulti_engine_set_defaults()). A session replaces its engine's
@@ -34,6 +38,10 @@ struct _GMultiDefaults {
   GMultiHttpVersion http_version; /* for transfers that ask for none (AUTO) */
   guint max_streams_per_connection; /* at most, on one multiplexed connection; the
                                        server's limit applies below it */
+  gboolean decode_content;    /* for transfers that never set it: TRUE for sessions */
+  guint64 max_decoded_size;   /* of one content-decoded body; 0: no limit */
+  guint max_decode_ratio;     /* decoded per coded byte; 0: no limit */
+  char *unix_socket_path;     /* for transfers that name none; NULL: TCP */
 
   /* private */
   gatomicrefcount ref_count;  /* atomic: the built-in values are shared by all threads */

@@ -33,6 +33,7 @@ static void
 clear_hop (GMultiRun *run)
 {
   memset (&run->pool_key, 0, sizeof run->pool_key);
+  g_clear_pointer (&run->chain, g_free);
   g_clear_pointer (&run->host, g_free);
   g_clear_pointer (&run->target, g_free);
   g_clear_pointer (&run->host_header, g_free);
@@ -64,6 +65,8 @@ gmulti_run_clear_hop_response (GMultiRun *run)
   g_clear_pointer (&run->response_trailers, gmulti_headers_unref);
   run->bytes_expected = -1;
   run->bytes_received = 0;
+  run->wire_bytes_received = 0;
+  run->content_decoded = FALSE;
   run->bytes_sent = 0;
 }
 

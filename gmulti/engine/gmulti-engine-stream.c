@@ -6,6 +6,7 @@
 #include "gmulti-error.h"
 #include "gmulti-headers.h"
 #include "gmulti-i18n-private.h"
+#include "engine/gmulti-defaults.h"
 
 /* What a protocol reports about a stream, and what it means for the transfer: its
  * phases, whether a redirect is followed, a retry on a new connection, the end. The
@@ -71,6 +72,88 @@ gmulti_stream_headers (GMultiRun      *run,
     }
   gmulti_run_notify_response_head (run);
   return GMULTI_STREAM_DELIVER;
+}
+
+const char *
+gmulti_stream_accept_encoding (GMultiRun *run)
+{
+  return run->request.decode_content ? gmulti_coding_accept_list () : NULL;
+}
+
+/* Reads the content codings of @value (one Content-Encoding field, a list) into
+ * @codings after the @n already there. FALSE for a coding gmulti does not decode, or
+ * more than it stacks. */
+static gboolean
+add_content_codings (const char   *value,
+                     GMultiCoding *codings,
+                     guint        *n)
+{
+  const char *p = value;
+
+  while (*p != '\0')
+    {
+      const char *start, *end;
+
+      while (*p == ' ' || *p == '\t' || *p == ',')
+        p++;
+      if (*p == '\0')
+        break;
+      start = p;
+      while (*p != '\0' && *p != ',')
+        p++;
+      end = p;
+      while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+      /* RFC 9110 8.4.1: identity is no coding (and not to be sent, but some do). */
+      if (end - start == 8 && g_ascii_strncasecmp (start, "identity", 8) == 0)
+        continue;
+      if (*n == GMULTI_DECODER_MAX_CODINGS ||
+          !gmulti_content_coding_from_name (start, (gsize) (end - start), &codings[*n]))
+        return FALSE;
+      (*n)++;
+    }
+  return TRUE;
+}
+
+void
+gmulti_stream_build_body_chain (GMultiRun          *run,
+                                GMultiBodyChain    *chain,
+                                const GMultiCoding *transfer_codings,
+                                guint               n_transfer_codings,
+                                gboolean            has_body)
+{
+  GMultiCoding codings[GMULTI_DECODER_MAX_CODINGS];
+  GMultiContentDecoding content = { codings, 0 };
+  GMultiHeaders *headers = run->response_headers;
+
+  if (!has_body)
+    n_transfer_codings = 0;
+  /* Most responses have no Content-Encoding: one lookup, no allocation. */
+  if (G_UNLIKELY (has_body && run->request.decode_content && headers != NULL &&
+                  gmulti_headers_contains (headers, "Content-Encoding")))
+    {
+      guint n_fields = gmulti_headers_get_length (headers);
+      gboolean known = TRUE;
+
+      for (guint i = 0; known && i < n_fields; i++)
+        if (g_ascii_strcasecmp (gmulti_headers_get_name (headers, i), "Content-Encoding") == 0)
+          known = add_content_codings (gmulti_headers_get_value (headers, i), codings,
+                                       &content.n_codings);
+      /* Not known: left as it came, the application sees the field and the coded
+       * bytes (and content_decoded stays FALSE). */
+      if (!known)
+        content.n_codings = 0;
+      else if (content.n_codings > 0)
+        {
+          run->content_decoded = TRUE;
+          content.wire_counters[0] = &run->wire_bytes_received;
+          content.wire_counters[1] = &run->metrics.body_bytes_received;
+          content.max_decoded = run->defaults->max_decoded_size;
+          content.max_ratio = run->defaults->max_decode_ratio;
+        }
+    }
+  gmulti_body_chain_build_full (chain, transfer_codings, n_transfer_codings, &content,
+                                gmulti_run_body_sink (run));
 }
 
 void

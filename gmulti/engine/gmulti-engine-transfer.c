@@ -85,8 +85,11 @@ prepare_hop (GMultiRun *run,
   g_free (target.origin);
   run->host = g_steal_pointer (&target.host);
   run->port = target.port;
-  /* Connections are shared only between identical TLS settings. */
-  gmulti_pool_key_init (&run->pool_key, run->tls, run->host, run->port, "",
+  /* Connections are shared only between identical TLS settings, and over the same
+   * Unix socket. */
+  if (G_UNLIKELY (run->request.unix_socket_path != NULL))
+    run->chain = g_strconcat ("unix:", run->request.unix_socket_path, NULL);
+  gmulti_pool_key_init (&run->pool_key, run->tls, run->host, run->port, run->chain,
                         run->tls_config);
   run->target = g_steal_pointer (&target.target);
   run->host_header = g_steal_pointer (&target.host_header);
@@ -244,6 +247,19 @@ use_connection (GMultiEngine     *self,
   if (run->connect_timeout_ms > 0)
     run->connect_deadline = self->now +
                                      (gint64) run->connect_timeout_ms * 1000;
+  /* A Unix socket has no name to resolve. */
+  if (G_UNLIKELY (run->request.unix_socket_path != NULL))
+    {
+      GError *error = NULL;
+
+      if (!gmulti_connection_connect_unix (conn, run->request.unix_socket_path, &error))
+        {
+          gmulti_engine_abort_transfer (self, run, error);
+          return;
+        }
+      set_phase (self, run, GMULTI_RUN_CONNECTING);
+      return;
+    }
   set_phase (self, run, GMULTI_RUN_RESOLVING);
 
   ensure_resolver (self);

@@ -24,7 +24,8 @@ typedef struct {
   gboolean secure;               /* https: TLS over the chain */
   const char *host;              /* as in the URI, without brackets */
   guint16 port;
-  const char *chain;             /* the links under TLS, described; "" for none */
+  const char *chain;             /* the links under TLS, described; "" for a direct TCP
+                                    connection, "unix:PATH" over a Unix socket */
   GMultiTlsConfig *tls_config;   /* NULL without TLS */
   GMultiPoolHttp http;           /* ANY unless gmulti_pool_key_set_http() says else */
   guint hash;                    /* of all of the above, set by gmulti_pool_key_init() */

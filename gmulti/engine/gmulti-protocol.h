@@ -2,6 +2,7 @@
 #pragma once
 
 #include "gmulti-connection.h"
+#include "engine/gmulti-body-writer.h"
 #include "gmulti-enums.h"
 
 G_BEGIN_DECLS
@@ -82,6 +83,18 @@ typedef enum {
  * stream unless the body is not wanted anyway. */
 GMultiStreamVerdict gmulti_stream_headers (GMultiRun      *run,
                                            GError         *body_error);
+/* After GMULTI_STREAM_DELIVER: builds the hop's body chain in front of the owner's sink,
+ * with the transfer codings the framing named and a stage for the content codings of
+ * the head's Content-Encoding, when the run decodes them. @has_body: FALSE for a
+ * response that has none (HEAD, 204, 304). Both HTTP/1.1 and HTTP/2 call it. */
+void gmulti_stream_build_body_chain (GMultiRun          *run,
+                                     GMultiBodyChain    *chain,
+                                     const GMultiCoding *transfer_codings,
+                                     guint               n_transfer_codings,
+                                     gboolean            has_body);
+/* The Accept-Encoding value a request of @run sends unless the application set one,
+ * or NULL: a static string, no allocation. */
+const char *gmulti_stream_accept_encoding (GMultiRun *run);
 /* The response is complete. */
 void gmulti_stream_done          (GMultiRun      *run);
 /* The stream failed with @error (taken). @retry_safe: it failed with its connection

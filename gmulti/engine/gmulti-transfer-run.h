@@ -102,6 +102,9 @@ typedef struct {
   gboolean follow_redirects;
   guint max_redirects;
   GMultiHttpVersion http_version; /* the owner's or the defaults' wish */
+  gboolean decode_content;     /* offer Accept-Encoding and undo Content-Encoding */
+  const char *unix_socket_path; /* connect there instead of to the host; NULL: TCP.
+                                   '@' first: a Linux abstract socket */
 } GMultiRunRequest;
 
 struct _GMultiRun {
@@ -132,6 +135,7 @@ struct _GMultiRun {
   guint retried_stale : 1;    /* already retried once on a fresh connection */
   guint paused : 1;           /* set by the owner: no body is delivered or sent until
                                  resumed */
+  guint content_decoded : 1;  /* the current hop's body has a content-coding stage */
   GMultiEngineTimer timer;    /* the earliest of the deadlines below */
 
   gint64 start_us;
@@ -146,7 +150,10 @@ struct _GMultiRun {
   guint64 low_speed_bytes;    /* bytes moved at the previous check */
 
   /* Target of the current hop. */
-  GMultiPoolKey pool_key;     /* its connections' key; points into host, tls_config */
+  GMultiPoolKey pool_key;     /* its connections' key; points into host, chain,
+                                 tls_config */
+  char *chain;                /* the key's links: "unix:PATH" over a Unix socket; NULL
+                                 for TCP */
   char *host;
   guint16 port;
   char *target;               /* origin-form path?query */
@@ -177,7 +184,8 @@ struct _GMultiRun {
   GMultiHeaders *response_trailers;
   char *effective_uri;
   gint64 bytes_expected;      /* -1: unknown */
-  guint64 bytes_received;     /* body bytes of the current hop */
+  guint64 bytes_received;     /* body bytes of the current hop, as delivered (decoded) */
+  guint64 wire_bytes_received; /* the same as they came (coded), with content_decoded */
   guint64 bytes_sent;         /* request body bytes of the current hop */
   GMultiMetrics metrics;
   GError *error;              /* the result once DONE; NULL on success */

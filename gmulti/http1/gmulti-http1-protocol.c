@@ -471,9 +471,8 @@ on_head (GMultiConnection *conn)
     }
   /* A body that is not delivered gets no chain. */
   if (verdict == GMULTI_STREAM_DELIVER)
-    gmulti_body_chain_build (&h1->body, parser->codings,
-                             parser->body_mode != GMULTI_HTTP1_BODY_NONE ? parser->n_codings : 0,
-                             gmulti_run_body_sink (run));
+    gmulti_stream_build_body_chain (run, &h1->body, parser->codings, parser->n_codings,
+                                    parser->body_mode != GMULTI_HTTP1_BODY_NONE);
   return TRUE;
 }
 

@@ -45,9 +45,24 @@ gmulti_http1_write_request_head (GString       *out,
                                  gint64         body_length,
                                  const char    *default_user_agent)
 {
+  gmulti_http1_write_request_head_full (out, method, target, host_header, headers,
+                                        body_length, default_user_agent, NULL);
+}
+
+void
+gmulti_http1_write_request_head_full (GString       *out,
+                                      const char    *method,
+                                      const char    *target,
+                                      const char    *host_header,
+                                      GMultiHeaders *headers,
+                                      gint64         body_length,
+                                      const char    *default_user_agent,
+                                      const char    *accept_encoding)
+{
   const char *host = host_header;
   gboolean has_user_agent = FALSE;
   gboolean has_accept = FALSE;
+  gboolean has_accept_encoding = FALSE;
   guint n_fields = headers != NULL ? gmulti_headers_get_length (headers) : 0;
   guint i;
 
@@ -71,6 +86,8 @@ gmulti_http1_write_request_head (GString       *out,
         has_user_agent = TRUE;
       else if (name_is (name, "accept"))
         has_accept = TRUE;
+      else if (name_is (name, "accept-encoding"))
+        has_accept_encoding = TRUE;
     }
 
   g_string_append (out, method);
@@ -88,6 +105,9 @@ gmulti_http1_write_request_head (GString       *out,
       if (!has_accept)
         append_field (out, "Accept", "*/*");
     }
+  /* The application's own list wins (docs/architecture.md, "Content codings"). */
+  if (accept_encoding != NULL && !has_accept_encoding)
+    append_field (out, "Accept-Encoding", accept_encoding);
 
   if (body_length >= 0)
     g_string_append_printf (out, "Content-Length: %" G_GINT64_FORMAT "\r\n", body_length);

@@ -26,6 +26,16 @@ void  gmulti_http1_write_request_head (GString       *out,
                                        GMultiHeaders *headers,
                                        gint64         body_length,
                                        const char    *default_user_agent);
+/* The same, with Accept-Encoding: @accept_encoding when non-NULL and the application
+ * set none. */
+void  gmulti_http1_write_request_head_full (GString       *out,
+                                            const char    *method,
+                                            const char    *target,
+                                            const char    *host_header,
+                                            GMultiHeaders *headers,
+                                            gint64         body_length,
+                                            const char    *default_user_agent,
+                                            const char    *accept_encoding);
 
 /* Writes the "SIZE\r\n" prefix of a chunk of @length bytes into @buf (at least 20
  * bytes) and returns its length. The last chunk is "0\r\n\r\n". */

@@ -311,8 +311,10 @@ gmulti_http1_start_stream (GMultiConnection *conn,
                                              "100-continue") == 0;
 
   g_string_truncate (engine->head, 0);
-  gmulti_http1_write_request_head (engine->head, run->method, run->target, run->host_header,
-                                   headers, framing, run->defaults->user_agent);
+  gmulti_http1_write_request_head_full (engine->head, run->method, run->target,
+                                        run->host_header, headers, framing,
+                                        run->defaults->user_agent,
+                                        gmulti_stream_accept_encoding (run));
   run->metrics.header_bytes_sent += engine->head->len;
 
   iov[0].iov_base = engine->head->str;

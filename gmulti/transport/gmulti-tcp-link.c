@@ -38,6 +38,13 @@ address_to_string (const GMultiAddress *address)
     {
       const struct sockaddr_un *sun = (const struct sockaddr_un *) &address->addr;
 
+      /* An abstract socket's name follows a NUL byte: shown as "@name". */
+      if (sun->sun_path[0] == '\0')
+        {
+          gsize name_len = address->addrlen - G_STRUCT_OFFSET (struct sockaddr_un, sun_path) - 1;
+
+          return g_strdup_printf ("@%.*s", (int) name_len, sun->sun_path + 1);
+        }
       return g_strndup (sun->sun_path, sizeof sun->sun_path);
     }
   if (address->family == AF_INET6)

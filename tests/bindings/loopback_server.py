@@ -3,16 +3,20 @@
 """A loopback HTTP/1.1 server for the bindings tests and the Python example.
 
 Paths: /bytes/N (N bytes, byte i is i % 251), /slow/N (the same in 16 pieces with
-pauses), /status/N (an empty response with that status). A POST or PUT to any path
+pauses), /gzip/N (the same with Content-Encoding: gzip when the request accepts it),
+/status/N (an empty response with that status). A POST or PUT to any path
 echoes the request body it received, with X-Upload-Framing saying how it came
 (length or chunked) and X-Upload-Length how many bytes. start_tls() serves the same
-over TLS with a test CA made by tests/gen-test-certs.sh. Run as a program it prints the
+over TLS with a test CA made by tests/gen-test-certs.sh, start_unix() on a Unix
+socket. Run as a program it prints the
 plain port, the TLS port and the CA file on the first line and serves until its
 standard input closes."""
 
+import gzip
 import http.server
 import os
 import shutil
+import socketserver
 import ssl
 import subprocess
 import sys
@@ -45,7 +49,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = pattern(n)
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(n))
+        if kind == "gzip" and "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body)
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if kind == "slow":
             step = max(1, n // 16)
@@ -101,6 +108,18 @@ class Server(http.server.ThreadingHTTPServer):
         # A client that went away is what some tests do; anything else is reported.
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+def start_unix(path):
+    """Serves the same paths on the Unix socket @path."""
+    server = UnixServer(path, Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server
 
 
 def start():

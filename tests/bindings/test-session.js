@@ -175,6 +175,23 @@ async function https(tlsBase, caFile) {
     check(t.get_metrics().get_tls_time() > 0, 'tls time measured');
 }
 
+async function gzipDecoded(base) {
+    const session = GMulti.Session.new();
+    const t = GMulti.Transfer.new(`${base}/gzip/150000`);
+    const body = await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null),
+        10000, 'gzip');
+    check(t.get_response_headers().get_one('Content-Encoding') === 'gzip', 'gzip coded');
+    check(t.get_content_decoded(), 'gzip decoded');
+    check(sameBytes(body, pattern(150000)), 'gzip body');
+    check(t.get_wire_bytes_received() < 150000, 'gzip wire bytes');
+
+    const raw = GMulti.Transfer.new(`${base}/gzip/1000`);
+    raw.decode_content = false;
+    await withTimeout(session.send_async(raw, GLib.PRIORITY_DEFAULT, null), 10000, 'raw');
+    check(!raw.get_content_decoded() &&
+          raw.get_response_headers().get_one('Content-Encoding') === null, 'raw: not offered');
+}
+
 async function errors() {
     const session = GMulti.Session.new();
     const t = GMulti.Transfer.new('http://127.0.0.1:1/');
@@ -221,6 +238,7 @@ const loop = new GLib.MainLoop(null, false);
         await outputStream(base);
         await https(tlsBase, caFile);
         await httpVersion(base);
+        await gzipDecoded(base);
     } catch (e) {
         failures++;
         printerr(`error: ${e}\n${e.stack}`);

@@ -222,6 +222,39 @@ class SessionTests(unittest.TestCase):
         self.assertTrue(run_until(self.loop, lambda: result))
         self.assertEqual(result["error"].code, GMulti.Error.TLS_UNTRUSTED)
 
+    def test_gzip_decoded(self):
+        finished = []
+        t = GMulti.Transfer.new("%s/gzip/%d" % (self.base, 200000))
+        self.session.connect("transfer-finished",
+                             lambda session, transfer, error: finished.append(error))
+        self.assertTrue(self.session.props.decode_content)
+        self.session.add(t)
+        self.assertTrue(run_until(self.loop, lambda: finished))
+        self.assertIsNone(finished[0])
+        self.assertEqual(t.get_response_headers().get_one("Content-Encoding"), "gzip")
+        self.assertTrue(t.get_content_decoded())
+        self.assertEqual(t.get_response_body().get_data(), loopback_server.pattern(200000))
+        self.assertEqual(t.props.bytes_received, 200000)
+        self.assertLess(t.get_wire_bytes_received(), 200000)
+
+    def test_unix_socket(self):
+        path = os.path.join(self.cert_dir, "py.sock")
+        server = loopback_server.start_unix(path)
+        try:
+            finished = []
+            t = GMulti.Transfer.new("http://localhost/bytes/5000")
+            t.props.unix_socket_path = path
+            self.session.connect("transfer-finished",
+                                 lambda session, transfer, error: finished.append(error))
+            self.session.add(t)
+            self.assertTrue(run_until(self.loop, lambda: finished))
+            self.assertIsNone(finished[0])
+            self.assertEqual(t.get_response_body().get_data(), loopback_server.pattern(5000))
+        finally:
+            server.shutdown()
+            server.server_close()
+            os.unlink(path)
+
     def test_invalid_header_refused(self):
         t = GMulti.Transfer.new(self.base + "/bytes/1")
         with self.assertRaises(GLib.Error) as caught:

@@ -3,7 +3,10 @@
 # run-nginx-test.sh TEST_BINARY: starts Debian's nginx on a free loopback port with a
 # docroot of its own, runs TEST_BINARY against it (NGINX_PORT, NGINX_ROOT in the
 # environment; the test writes its files into the docroot), stops nginx, and exits with
-# the test's status.
+# the test's status. The same server listens on the Unix socket NGINX_SOCKET, and a
+# second one, answering "second", on NGINX_SOCKET2. Under /gz/ nginx gzips what it
+# serves; /br/ and /zst/ serve files the test coded itself, with their Content-Encoding
+# (Debian's nginx has no brotli or zstd module).
 set -eu
 
 test_binary=$1
@@ -53,10 +56,18 @@ http {
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:$port;
+    listen unix:$work/nginx.sock;
     root $work/root;
+    location /gz/ { gzip on; gzip_types *; gzip_min_length 0; }
+    location /br/ { default_type text/plain; add_header Content-Encoding br; }
+    location /zst/ { default_type text/plain; add_header Content-Encoding zstd; }
     location = /old { return 301 /files/1; }
     location = /see-other { return 303 /files/2; }
     location = /teapot { return 418 "short and stout\n"; }
+  }
+  server {
+    listen unix:$work/nginx2.sock;
+    location / { return 200 "second\n"; }
   }
 }
 CONF
@@ -77,5 +88,6 @@ until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',
 done
 
 status=0
-NGINX_PORT=$port NGINX_ROOT=$work/root "$test_binary" --tap || status=$?
+NGINX_PORT=$port NGINX_ROOT=$work/root NGINX_SOCKET=$work/nginx.sock \
+  NGINX_SOCKET2=$work/nginx2.sock "$test_binary" --tap || status=$?
 exit "$status"

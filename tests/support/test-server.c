@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define MAX_HEAD_BYTES   (256 * 1024)
@@ -48,8 +49,10 @@ struct _TestServer
   TestRawHandler raw_handler;
   gpointer user_data;
 
-  int listen_fd[2];             /* [0] 127.0.0.1, [1] ::1; -1 if unused */
+  int listen_fd[2];             /* [0] 127.0.0.1 (or the Unix socket), [1] ::1; -1 if
+                                   unused */
   guint16 port;
+  const char *unix_path;        /* while listening: a Unix socket instead ('@': abstract) */
   int wake_pipe[2];
   gint stopping;                /* atomic */
   gint ignore_expect;           /* atomic */
@@ -1373,6 +1376,33 @@ server_listen (TestServer      *server,
   gboolean want4 = (flags & TEST_SERVER_IPV4) != 0 || (flags & TEST_SERVER_IPV6) == 0;
   gboolean want6 = (flags & TEST_SERVER_IPV6) != 0;
 
+  if (server->unix_path != NULL)
+    {
+      struct sockaddr_un sun = { .sun_family = AF_UNIX };
+      gsize len = strlen (server->unix_path);
+      socklen_t addr_len;
+      int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+      g_assert (len > 0 && len < sizeof sun.sun_path);
+      memcpy (sun.sun_path, server->unix_path, len);
+      /* "@name": the abstract name, after a NUL byte and with none after it. */
+      if (server->unix_path[0] == '@')
+        {
+          sun.sun_path[0] = '\0';
+          addr_len = (socklen_t) (G_STRUCT_OFFSET (struct sockaddr_un, sun_path) + len);
+        }
+      else
+        {
+          unlink (server->unix_path);
+          addr_len = (socklen_t) sizeof sun;
+        }
+      if (fd < 0 || bind (fd, (struct sockaddr *) &sun, addr_len) < 0 || listen (fd, 128) < 0)
+        g_error ("test server: cannot listen on %s: %s", server->unix_path, g_strerror (errno));
+      server->listen_fd[0] = fd;
+      server->unix_path = NULL;
+      return TRUE;
+    }
+
   for (int attempt = 0; attempt < LISTEN_TRIES; attempt++)
     {
       guint16 port = 0;
@@ -1458,14 +1488,16 @@ server_tls_free (ServerTls *tls)
 }
 
 static TestServer *
-server_new (TestServerFlags       flags,
-            const TestTlsOptions *tls,
-            TestHandler           handler,
-            TestRawHandler        raw_handler,
-            gpointer              user_data)
+server_new_full (TestServerFlags       flags,
+                 const char           *unix_path,
+                 const TestTlsOptions *tls,
+                 TestHandler           handler,
+                 TestRawHandler        raw_handler,
+                 gpointer              user_data)
 {
   TestServer *server = g_new0 (TestServer, 1);
 
+  server->unix_path = unix_path;
   server->handler = handler;
   server->raw_handler = raw_handler;
   server->user_data = user_data;
@@ -1496,6 +1528,33 @@ server_new (TestServerFlags       flags,
 
   server->accept_thread = g_thread_new ("test-accept", accept_thread_func, server);
   return server;
+}
+
+static TestServer *
+server_new (TestServerFlags       flags,
+            const TestTlsOptions *tls,
+            TestHandler           handler,
+            TestRawHandler        raw_handler,
+            gpointer              user_data)
+{
+  return server_new_full (flags, NULL, tls, handler, raw_handler, user_data);
+}
+
+TestServer *
+test_server_new_unix (const char *path,
+                      TestHandler handler,
+                      gpointer    user_data)
+{
+  return server_new_full (0, path, NULL, handler, NULL, user_data);
+}
+
+TestServer *
+test_server_new_unix_tls (const char           *path,
+                          const TestTlsOptions *tls,
+                          TestHandler           handler,
+                          gpointer              user_data)
+{
+  return server_new_full (0, path, tls, handler, NULL, user_data);
 }
 
 TestServer *

@@ -97,6 +97,16 @@ TestServer  *test_server_new           (TestServerFlags  flags,
 TestServer  *test_server_new_raw       (TestServerFlags  flags,
                                         TestRawHandler   handler,
                                         gpointer         user_data);
+/* The same scripts on a Unix stream socket at @path (an existing file there is
+ * removed first; the caller removes the socket afterwards), or on the Linux abstract
+ * socket "name" for a @path of "@name". No port; the URIs it gives are meaningless. */
+TestServer  *test_server_new_unix      (const char      *path,
+                                        TestHandler      handler,
+                                        gpointer         user_data);
+TestServer  *test_server_new_unix_tls  (const char           *path,
+                                        const TestTlsOptions *tls,
+                                        TestHandler           handler,
+                                        gpointer              user_data);
 /* The files are loaded at once (g_error() if they cannot be). */
 TestServer  *test_server_new_tls       (TestServerFlags       flags,
                                         const TestTlsOptions *tls,

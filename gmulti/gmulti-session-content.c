@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+/* The session's defaults for content decoding (and its bomb guard) and for the Unix
+ * socket its transfers go through. Each is a field of its GMultiDefaults. */
+
+#include "gmulti-session.h"
+#include "gmulti-session-object-private.h"
+#include "gmulti-engine-private.h"
+
+/* Publishes @edit (the engine holds the old value until its runs end). */
+static void
+commit (GMultiSession  *self,
+        GMultiDefaults *edit,
+        guint           prop_id)
+{
+  gmulti_session_commit_defaults (self, edit);
+  g_object_notify_by_pspec (G_OBJECT (self), gmulti_session_properties[prop_id]);
+}
+
+/**
+ * gmulti_session_set_decode_content: (set-property decode-content)
+ * @self: a session
+ * @decode: whether the session's transfers undo content codings
+ *
+ * Sets whether transfers that do not say otherwise
+ * ([method@Transfer.set_decode_content]) send `Accept-Encoding` with the codings
+ * gmulti undoes and undo the response's `Content-Encoding`. On by default.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_decode_content (GMultiSession *self,
+                                   gboolean       decode)
+{
+  GMultiDefaults *edit;
+
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+
+  decode = !!decode;
+  if (self->defaults->decode_content == decode)
+    return;
+  edit = gmulti_session_edit_defaults (self);
+  edit->decode_content = decode;
+  commit (self, edit, PROP_DECODE_CONTENT);
+}
+
+/**
+ * gmulti_session_get_decode_content: (get-property decode-content)
+ * @self: a session
+ *
+ * Gets whether the session's transfers undo content codings by default.
+ *
+ * Returns: %TRUE if they do
+ *
+ * Since: 1.0
+ */
+gboolean
+gmulti_session_get_decode_content (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), FALSE);
+
+  return self->defaults->decode_content;
+}
+
+/**
+ * gmulti_session_set_max_decoded_size: (set-property max-decoded-size)
+ * @self: a session
+ * @size: the most bytes one body may decode to, or 0 for no limit
+ *
+ * Sets the most bytes a content-coded response body may decode to. A body that
+ * decodes to more fails its transfer with %GMULTI_ERROR_DECODED_TOO_LARGE. The
+ * default is 4 GiB (docs/limits.md).
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_max_decoded_size (GMultiSession *self,
+                                     guint64        size)
+{
+  GMultiDefaults *edit;
+
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+
+  if (self->defaults->max_decoded_size == size)
+    return;
+  edit = gmulti_session_edit_defaults (self);
+  edit->max_decoded_size = size;
+  commit (self, edit, PROP_MAX_DECODED_SIZE);
+}
+
+/**
+ * gmulti_session_get_max_decoded_size: (get-property max-decoded-size)
+ * @self: a session
+ *
+ * Gets the most bytes a content-coded body may decode to.
+ *
+ * Returns: the limit in bytes, or 0 for none
+ *
+ * Since: 1.0
+ */
+guint64
+gmulti_session_get_max_decoded_size (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), 0);
+
+  return self->defaults->max_decoded_size;
+}
+
+/**
+ * gmulti_session_set_max_decode_ratio: (set-property max-decode-ratio)
+ * @self: a session
+ * @ratio: the most decoded bytes per coded byte, or 0 for no limit
+ *
+ * Sets how much a content-coded body may expand: once it decoded to more than 1 MiB,
+ * a body whose decoded size reaches @ratio times its coded size fails its transfer
+ * with %GMULTI_ERROR_DECODED_TOO_LARGE. The default is 1000 (docs/limits.md); real
+ * text rarely expands more than 20 times.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_max_decode_ratio (GMultiSession *self,
+                                     guint          ratio)
+{
+  GMultiDefaults *edit;
+
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+
+  if (self->defaults->max_decode_ratio == ratio)
+    return;
+  edit = gmulti_session_edit_defaults (self);
+  edit->max_decode_ratio = ratio;
+  commit (self, edit, PROP_MAX_DECODE_RATIO);
+}
+
+/**
+ * gmulti_session_get_max_decode_ratio: (get-property max-decode-ratio)
+ * @self: a session
+ *
+ * Gets how much a content-coded body may expand.
+ *
+ * Returns: the most decoded bytes per coded byte, or 0 for no limit
+ *
+ * Since: 1.0
+ */
+guint
+gmulti_session_get_max_decode_ratio (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), 0);
+
+  return self->defaults->max_decode_ratio;
+}
+
+/**
+ * gmulti_session_set_unix_socket_path: (set-property unix-socket-path)
+ * @self: a session
+ * @path: (nullable) (type filename): a Unix socket, or %NULL for TCP
+ *
+ * Sets the Unix-domain socket that transfers which name none
+ * ([method@Transfer.set_unix_socket_path], whose description applies) connect to
+ * instead of their URI's host. %NULL by default.
+ *
+ * Since: 1.0
+ */
+void
+gmulti_session_set_unix_socket_path (GMultiSession *self,
+                                     const char    *path)
+{
+  GMultiDefaults *edit;
+
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+
+  if (g_strcmp0 (self->defaults->unix_socket_path, path) == 0)
+    return;
+  edit = gmulti_session_edit_defaults (self);
+  g_free (edit->unix_socket_path);
+  edit->unix_socket_path = g_strdup (path);
+  commit (self, edit, PROP_UNIX_SOCKET_PATH);
+}
+
+/**
+ * gmulti_session_get_unix_socket_path: (get-property unix-socket-path)
+ * @self: a session
+ *
+ * Gets the Unix socket the session's transfers connect to by default.
+ *
+ * Returns: (nullable) (type filename): the path, or %NULL for TCP
+ *
+ * Since: 1.0
+ */
+const char *
+gmulti_session_get_unix_socket_path (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
+
+  return self->defaults->unix_socket_path;
+}
+
+gboolean
+gmulti_session_content_get_property (GMultiSession *self,
+                                     guint          prop_id,
+                                     GValue        *value)
+{
+  switch (prop_id)
+    {
+    case PROP_DECODE_CONTENT:
+      g_value_set_boolean (value, self->defaults->decode_content);
+      return TRUE;
+    case PROP_MAX_DECODED_SIZE:
+      g_value_set_uint64 (value, self->defaults->max_decoded_size);
+      return TRUE;
+    case PROP_MAX_DECODE_RATIO:
+      g_value_set_uint (value, self->defaults->max_decode_ratio);
+      return TRUE;
+    case PROP_UNIX_SOCKET_PATH:
+      g_value_set_string (value, self->defaults->unix_socket_path);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+gboolean
+gmulti_session_content_set_property (GMultiSession *self,
+                                     guint          prop_id,
+                                     const GValue  *value)
+{
+  switch (prop_id)
+    {
+    case PROP_DECODE_CONTENT:
+      gmulti_session_set_decode_content (self, g_value_get_boolean (value));
+      return TRUE;
+    case PROP_MAX_DECODED_SIZE:
+      gmulti_session_set_max_decoded_size (self, g_value_get_uint64 (value));
+      return TRUE;
+    case PROP_MAX_DECODE_RATIO:
+      gmulti_session_set_max_decode_ratio (self, g_value_get_uint (value));
+      return TRUE;
+    case PROP_UNIX_SOCKET_PATH:
+      gmulti_session_set_unix_socket_path (self, g_value_get_string (value));
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+void
+gmulti_session_install_content_properties (void)
+{
+  /**
+   * GMultiSession:decode-content: (getter get_decode_content) (setter set_decode_content)
+   *
+   * Whether transfers undo content codings unless they say otherwise; see
+   * [method@Session.set_decode_content].
+   *
+   * Since: 1.0
+   */
+  gmulti_session_properties[PROP_DECODE_CONTENT] =
+    g_param_spec_boolean ("decode-content", NULL, NULL,
+                          TRUE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiSession:max-decoded-size: (getter get_max_decoded_size) (setter set_max_decoded_size)
+   *
+   * The most bytes one content-coded body may decode to; 0 for no limit.
+   *
+   * Since: 1.0
+   */
+  gmulti_session_properties[PROP_MAX_DECODED_SIZE] =
+    g_param_spec_uint64 ("max-decoded-size", NULL, NULL,
+                         0, G_MAXUINT64, GMULTI_DEFAULT_MAX_DECODED_SIZE,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiSession:max-decode-ratio: (getter get_max_decode_ratio) (setter set_max_decode_ratio)
+   *
+   * The most decoded bytes per coded byte of a content-coded body (past its first
+   * MiB); 0 for no limit.
+   *
+   * Since: 1.0
+   */
+  gmulti_session_properties[PROP_MAX_DECODE_RATIO] =
+    g_param_spec_uint ("max-decode-ratio", NULL, NULL,
+                       0, G_MAXUINT, GMULTI_DEFAULT_MAX_DECODE_RATIO,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiSession:unix-socket-path: (getter get_unix_socket_path) (setter set_unix_socket_path)
+   *
+   * The Unix-domain socket transfers connect to unless they name their own.
+   *
+   * Since: 1.0
+   */
+  gmulti_session_properties[PROP_UNIX_SOCKET_PATH] =
+    g_param_spec_string ("unix-socket-path", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+}
