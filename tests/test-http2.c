@@ -30,6 +30,9 @@ typedef struct {
 
 static char *certs;
 static char *docroot;
+/* Text that compresses well, served gzip-coded by nginx. */
+#define TEXT_SIZE (300 * 1024)
+static GBytes *text;
 static char *nginx_dir;
 static Server h2c;          /* nghttpd --no-tls */
 static Server h2c_narrow;   /* nghttpd --no-tls -m 2 */
@@ -175,6 +178,7 @@ start_nginx (void)
                           "    root %s;\n"
                           "    location = /nothing { return 204; }\n"
                           "    location = /old { return 301 /f/1; }\n"
+                          "    location /text { gzip on; gzip_types *; gzip_min_length 0; }\n"
                           "  }\n"
                           "}\n",
                           getuid () == 0 ? "user root;\n" : "",
@@ -215,6 +219,17 @@ write_file (const char *name,
   g_chmod (path, 0644);
 }
 
+static GBytes *
+make_text (gsize size)
+{
+  GString *out = g_string_sized_new (size + 64);
+
+  for (guint i = 0; out->len < size; i++)
+    g_string_append_printf (out, "line %u of the text, with words that repeat\n", i);
+  g_string_truncate (out, size);
+  return g_string_free_to_bytes (out);
+}
+
 static void
 write_files (void)
 {
@@ -236,6 +251,8 @@ write_files (void)
     }
   large = make_content (LARGE_SIZE, 7);
   write_file ("large", large);
+  text = make_text (TEXT_SIZE);
+  write_file ("text", text);
 }
 
 static void
@@ -687,6 +704,25 @@ test_nginx (void)
   g_assert_cmpuint (connection_of (conditional), ==, connection_of (get));
 }
 
+/* A gzip-coded body over HTTP/2 is decoded as it streams in, like over HTTP/1.1. */
+static void
+test_content_coding (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GMultiTransfer) coded = transfer_for (&nginx, "/text");
+
+  gmulti_transfer_set_decode_content (coded, TRUE);
+  gmulti_engine_add (loop->engine, coded);
+  run_all (loop);
+
+  assert_body (coded, text);
+  g_assert_cmpint (gmulti_transfer_get_http_version_used (coded), ==, GMULTI_HTTP_VERSION_HTTP_2);
+  g_assert_true (gmulti_transfer_get_content_decoded (coded));
+  g_assert_cmpstr (gmulti_headers_get_one (gmulti_transfer_get_response_headers (coded),
+                                           "Content-Encoding"), ==, "gzip");
+  g_assert_cmpuint (gmulti_transfer_get_wire_bytes_received (coded), <, TEXT_SIZE / 4);
+}
+
 static gboolean
 h1_handler (TestServer  *server,
             TestConn    *conn,
@@ -837,6 +873,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http2/remove-early", test_remove_early);
   g_test_add_func ("/GMulti/Http2/pause-one", test_pause_one);
   g_test_add_func ("/GMulti/Http2/nginx", test_nginx);
+  g_test_add_func ("/GMulti/Http2/content-coding", test_content_coding);
   g_test_add_func ("/GMulti/Http2/session", test_session);
   g_test_add_func ("/GMulti/Http2/alpn-fallback", test_alpn_fallback);
   status = g_test_run ();
@@ -851,6 +888,7 @@ main (int    argc,
   g_free (nginx_dir);
   g_ptr_array_unref (files);
   g_bytes_unref (large);
+  g_bytes_unref (text);
   test_certs_remove (certs);
   return status;
 }

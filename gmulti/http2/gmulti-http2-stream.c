@@ -135,7 +135,8 @@ gmulti_http2_submit (GMultiHttp2Connection *h2,
 {
   GMultiHeaders *headers = run->request.headers;
   const char *authority = run->host_header;
-  gboolean has_user_agent = FALSE, has_accept = FALSE;
+  gboolean has_user_agent = FALSE, has_accept = FALSE, has_accept_encoding = FALSE;
+  const char *accept_encoding = gmulti_stream_accept_encoding (run);
   guint n_fields, n_nv = 0;
   gsize names_size = 0;
   nghttp2_nv *nva;
@@ -180,7 +181,7 @@ gmulti_http2_submit (GMultiHttp2Connection *h2,
    * copies both. */
   for (guint i = 0; i < n_fields; i++)
     names_size += strlen (gmulti_headers_get_name (headers, i)) + 1;
-  nva = g_new (nghttp2_nv, n_fields + 7);
+  nva = g_new (nghttp2_nv, n_fields + 8);
   names = next_name = g_malloc (names_size + 1);
 
   nva[n_nv++] = make_nv (":method", 7, run->method);
@@ -206,6 +207,8 @@ gmulti_http2_submit (GMultiHttp2Connection *h2,
         has_user_agent = TRUE;
       else if (name_is (name, "accept"))
         has_accept = TRUE;
+      else if (name_is (name, "accept-encoding"))
+        has_accept_encoding = TRUE;
       for (gsize j = 0; j < len; j++)
         next_name[j] = g_ascii_tolower (name[j]);
       next_name[len] = '\0';
@@ -220,6 +223,8 @@ gmulti_http2_submit (GMultiHttp2Connection *h2,
       if (!has_accept)
         nva[n_nv++] = make_nv ("accept", 6, "*/*");
     }
+  if (accept_encoding != NULL && !has_accept_encoding)
+    nva[n_nv++] = make_nv ("accept-encoding", 15, accept_encoding);
   if (stream->body_length >= 0 && run->request.has_body && !run->body_dropped)
     {
       g_snprintf (length_text, sizeof length_text, "%" G_GINT64_FORMAT, stream->body_length);
@@ -422,7 +427,7 @@ on_final_head (GMultiHttp2Stream *stream)
     }
   if (verdict == GMULTI_STREAM_DELIVER)
     {
-      gmulti_body_chain_build (&stream->body, NULL, 0, gmulti_run_body_sink (run));
+      gmulti_stream_build_body_chain (run, &stream->body, NULL, 0, length != 0);
       stream->deliver = TRUE;
     }
 }
