@@ -73,4 +73,19 @@ gboolean gmulti_session_content_set_property (GMultiSession *self,
 void gmulti_session_store_user_agent (GMultiSession *self,
                                       const char    *user_agent);
 
+/* Connection limits of a new session (docs/limits.md says why these). */
+#define DEFAULT_MAX_CONNECTIONS 256
+#define DEFAULT_MAX_HOST_CONNECTIONS 6
+
+/* gmulti-session-properties.c */
+void gmulti_session_install_properties (GObjectClass *object_class);
+void gmulti_session_get_property       (GObject      *object,
+                                        guint         prop_id,
+                                        GValue       *value,
+                                        GParamSpec   *pspec);
+void gmulti_session_set_property       (GObject      *object,
+                                        guint         prop_id,
+                                        const GValue *value,
+                                        GParamSpec   *pspec);
+
 G_END_DECLS
