@@ -8,8 +8,8 @@ import GMulti from 'gi://GMulti?version=1.0';
 import System from 'system';
 
 // Called without a callback, each _async method of the session now returns a Promise.
+Gio._promisify(GMulti.Session.prototype, 'send_and_read_async', 'send_and_read_finish');
 Gio._promisify(GMulti.Session.prototype, 'send_async', 'send_finish');
-Gio._promisify(GMulti.Session.prototype, 'send_stream_async', 'send_stream_finish');
 Gio._promisify(GMulti.Session.prototype, 'download_async', 'download_finish');
 
 const [dir, ...urls] = ARGV;

@@ -20,7 +20,7 @@ from gi.repository import GLib, GMulti  # noqa: E402
 async def fetch(session, url):
     transfer = GMulti.Transfer.new(url)
     transfer.set_follow_redirects(True)
-    body = await session.send_async(transfer)
+    body = await session.send_and_read_async(transfer)
     return "%s: HTTP %d, %d bytes" % (url, transfer.get_status(), body.get_size())
 
 

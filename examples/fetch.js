@@ -6,7 +6,7 @@ import Gio from 'gi://Gio';
 import GMulti from 'gi://GMulti?version=1.0';
 import System from 'system';
 
-Gio._promisify(GMulti.Session.prototype, 'send_async', 'send_finish');
+Gio._promisify(GMulti.Session.prototype, 'send_and_read_async', 'send_and_read_finish');
 
 if (ARGV.length === 0) {
     printerr('usage: gjs -m fetch.js URL...');
@@ -18,7 +18,7 @@ const session = GMulti.Session.new();
 const results = await Promise.allSettled(urls.map(async url => {
     const transfer = GMulti.Transfer.new(url);
     transfer.set_follow_redirects(true);
-    const body = await session.send_async(transfer, GLib.PRIORITY_DEFAULT, null);
+    const body = await session.send_and_read_async(transfer, GLib.PRIORITY_DEFAULT, null);
     return `${url}: ${transfer.get_status()}, ${body.get_size()} bytes`;
 }));
 for (const r of results)

@@ -7,7 +7,7 @@
 
 G_BEGIN_DECLS
 
-/* The GInputStream returned by gmulti_session_send_stream_async(): the transfer's body
+/* The GInputStream returned by gmulti_session_send_async(): the transfer's body
  * bytes are pushed in from its write function and read out by the application.
  *
  * The buffer is bounded: when it holds max_buffered bytes or more the stream pauses the

@@ -8,8 +8,9 @@
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
 
-/* The asynchronous calls of GMultiSession: send (body in memory), send_stream (body as
- * a GInputStream) and download (body to a file). Each is one GMultiAsyncOp waiting on
+/* The asynchronous calls of GMultiSession: send_and_read (body in memory), send (body
+ * as a GInputStream) and download (body to a file), named as libsoup names the same
+ * calls. Each is one GMultiAsyncOp waiting on
  * a transfer the session runs; the session tells it when the transfer completed or was
  * removed. The three share the operation's life (references, cancellation, the
  * session's calls), which is why they stay in one file of about a thousand lines; half
@@ -41,7 +42,7 @@ struct _GMultiAsyncOp
   /* send */
   GBytes *body;
 
-  /* send_stream: owned until the task hands it out, then only watched (the stream's
+  /* send: owned until the task hands it out, then only watched (the stream's
    * close function clears it). */
   GMultiBodyStream *stream;
   gboolean stream_owned;
@@ -161,7 +162,7 @@ take_body (GMultiTransfer *transfer)
                                      g_byte_array_ref (array));
 }
 
-/* send_stream */
+/* send */
 
 static void
 drop_stream (GMultiAsyncOp *self,
@@ -766,7 +767,7 @@ op_start (GMultiAsyncOp *self,
 }
 
 /**
- * gmulti_session_send_async:
+ * gmulti_session_send_and_read_async:
  * @self: a session
  * @transfer: a transfer not added to any session or engine
  * @io_priority: the I/O priority of the request, such as %G_PRIORITY_DEFAULT
@@ -777,7 +778,7 @@ op_start (GMultiAsyncOp *self,
  *
  * Adds @transfer to the session and calls @callback once it completed, with the
  * whole response body collected in memory. Get the result with
- * [method@Session.send_finish].
+ * [method@Session.send_and_read_finish].
  *
  * The transfer's signals are emitted as with [method@Session.add]. Removing the
  * transfer with [method@Session.remove] completes the call with
@@ -786,7 +787,7 @@ op_start (GMultiAsyncOp *self,
  * Since: 1.0
  */
 void
-gmulti_session_send_async (GMultiSession       *self,
+gmulti_session_send_and_read_async (GMultiSession       *self,
                            GMultiTransfer      *transfer,
                            int                  io_priority,
                            GCancellable        *cancellable,
@@ -800,18 +801,18 @@ gmulti_session_send_async (GMultiSession       *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   op = op_new (self, OP_SEND, transfer, io_priority, cancellable, callback, user_data,
-               gmulti_session_send_async, "[gmulti] send");
+               gmulti_session_send_and_read_async, "[gmulti] send_and_read");
   op_start (op, NULL, cancellable);
   gmulti_async_op_unref (op);
 }
 
 /**
- * gmulti_session_send_finish:
+ * gmulti_session_send_and_read_finish:
  * @self: a session
- * @result: the result passed to the callback of [method@Session.send_async]
+ * @result: the result passed to the callback of [method@Session.send_and_read_async]
  * @error: return location for an error
  *
- * Gets the response body of a transfer run with [method@Session.send_async].
+ * Gets the response body of a transfer run with [method@Session.send_and_read_async].
  *
  * An HTTP error status such as 404 is not an error here: the transfer succeeded, and
  * its [property@Transfer:status] tells what the server answered. Errors are failures
@@ -827,13 +828,13 @@ gmulti_session_send_async (GMultiSession       *self,
  * Since: 1.0
  */
 GBytes *
-gmulti_session_send_finish (GMultiSession  *self,
+gmulti_session_send_and_read_finish (GMultiSession  *self,
                             GAsyncResult   *result,
                             GError        **error)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == gmulti_session_send_async,
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == gmulti_session_send_and_read_async,
                         NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
@@ -841,7 +842,7 @@ gmulti_session_send_finish (GMultiSession  *self,
 }
 
 /**
- * gmulti_session_send_stream_async:
+ * gmulti_session_send_async:
  * @self: a session
  * @transfer: a transfer not added to any session or engine
  * @io_priority: the I/O priority of the request, such as %G_PRIORITY_DEFAULT
@@ -852,7 +853,7 @@ gmulti_session_send_finish (GMultiSession  *self,
  * @user_data: data for @callback
  *
  * Adds @transfer to the session and calls @callback as soon as the response headers
- * arrived; [method@Session.send_stream_finish] then gives an input stream that
+ * arrived; [method@Session.send_finish] then gives an input stream that
  * delivers the response body as it comes.
  *
  * The stream holds at most about a megabyte: while it is full the transfer is held
@@ -872,7 +873,7 @@ gmulti_session_send_finish (GMultiSession  *self,
  * Since: 1.0
  */
 void
-gmulti_session_send_stream_async (GMultiSession       *self,
+gmulti_session_send_async (GMultiSession       *self,
                                   GMultiTransfer      *transfer,
                                   int                  io_priority,
                                   GCancellable        *cancellable,
@@ -886,19 +887,19 @@ gmulti_session_send_stream_async (GMultiSession       *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   op = op_new (self, OP_STREAM, transfer, io_priority, cancellable, callback, user_data,
-               gmulti_session_send_stream_async, "[gmulti] send_stream");
+               gmulti_session_send_async, "[gmulti] send");
   op_start (op, NULL, cancellable);
   gmulti_async_op_unref (op);
 }
 
 /**
- * gmulti_session_send_stream_finish:
+ * gmulti_session_send_finish:
  * @self: a session
- * @result: the result passed to the callback of [method@Session.send_stream_async]
+ * @result: the result passed to the callback of [method@Session.send_async]
  * @error: return location for an error
  *
  * Gets the stream of the response body of a transfer started with
- * [method@Session.send_stream_async]. The response's status and headers are available
+ * [method@Session.send_async]. The response's status and headers are available
  * from the transfer at this point. An HTTP error status such as 404 is not an error.
  *
  * Returns: (transfer full): the response body as a stream, or %NULL with @error set if
@@ -908,14 +909,14 @@ gmulti_session_send_stream_async (GMultiSession       *self,
  * Since: 1.0
  */
 GInputStream *
-gmulti_session_send_stream_finish (GMultiSession  *self,
+gmulti_session_send_finish (GMultiSession  *self,
                                    GAsyncResult   *result,
                                    GError        **error)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
-                        gmulti_session_send_stream_async, NULL);
+                        gmulti_session_send_async, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -948,7 +949,7 @@ gmulti_session_send_stream_finish (GMultiSession  *self,
  * directory must be writable. The file gets the permissions of any new file (0666
  * less the process's umask), also when it replaces one.
  *
- * As with [method@Session.send_async], an HTTP error status is not an error: the
+ * As with [method@Session.send_and_read_async], an HTTP error status is not an error: the
  * server's answer (an error page, say) becomes the file; check
  * [property@Transfer:status] before using it.
  *

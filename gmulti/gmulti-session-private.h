@@ -7,7 +7,7 @@
 
 G_BEGIN_DECLS
 
-/* An asynchronous call (send, send_stream, download) waiting on one transfer
+/* An asynchronous call (send_and_read, send, download) waiting on one transfer
  * (gmulti-session-async.c). Reference counted: the session's entry, the transfer's
  * write function and the GIO callbacks in flight each hold one. */
 typedef struct _GMultiAsyncOp GMultiAsyncOp;

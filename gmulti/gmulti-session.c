@@ -32,7 +32,7 @@
  * ([signal@Transfer::response-headers], [signal@Transfer::data],
  * [signal@Transfer::progress], [signal@Transfer::finished]) and the session's
  * [signal@Session::transfer-finished]. The asynchronous calls
- * [method@Session.send_async], [method@Session.send_stream_async] and
+ * [method@Session.send_and_read_async], [method@Session.send_async] and
  * [method@Session.download_async] wrap the same machinery in the usual GIO
  * `_async`/`_finish` style.
  *

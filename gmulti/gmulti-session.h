@@ -35,26 +35,26 @@ GMULTI_AVAILABLE_IN_ALL
 guint           gmulti_session_get_n_transfers          (GMultiSession *self);
 
 GMULTI_AVAILABLE_IN_ALL
-void            gmulti_session_send_async               (GMultiSession      *self,
+void            gmulti_session_send_and_read_async               (GMultiSession      *self,
                                                          GMultiTransfer     *transfer,
                                                          int                 io_priority,
                                                          GCancellable       *cancellable,
                                                          GAsyncReadyCallback callback,
                                                          gpointer            user_data);
 GMULTI_AVAILABLE_IN_ALL
-GBytes         *gmulti_session_send_finish              (GMultiSession  *self,
+GBytes         *gmulti_session_send_and_read_finish              (GMultiSession  *self,
                                                          GAsyncResult   *result,
                                                          GError        **error);
 
 GMULTI_AVAILABLE_IN_ALL
-void            gmulti_session_send_stream_async        (GMultiSession      *self,
+void            gmulti_session_send_async        (GMultiSession      *self,
                                                          GMultiTransfer     *transfer,
                                                          int                 io_priority,
                                                          GCancellable       *cancellable,
                                                          GAsyncReadyCallback callback,
                                                          gpointer            user_data);
 GMULTI_AVAILABLE_IN_ALL
-GInputStream   *gmulti_session_send_stream_finish       (GMultiSession  *self,
+GInputStream   *gmulti_session_send_finish       (GMultiSession  *self,
                                                          GAsyncResult   *result,
                                                          GError        **error);
 

@@ -84,7 +84,7 @@ gmulti_transfer_set_write_func (GMultiTransfer  *self,
  * the bytes then take the copying path.
  *
  * Setting an output stream removes the write function, and setting a write function
- * removes the output stream. [method@Session.send_stream_async] and
+ * removes the output stream. [method@Session.send_async] and
  * [method@Session.download_async] set sinks of their own and replace it.
  *
  * Since: 1.0

@@ -482,7 +482,7 @@ send_cb (GObject      *source,
   SendResult *res = user_data;
 
   g_assert_false (res->done);
-  res->body = gmulti_session_send_finish (GMULTI_SESSION (source), result, &res->error);
+  res->body = gmulti_session_send_and_read_finish (GMULTI_SESSION (source), result, &res->error);
   g_assert_true ((res->body == NULL) != (res->error == NULL));
   res->done = TRUE;
 }
@@ -506,7 +506,7 @@ test_send_async (void)
   GMultiTransfer *transfer = gmulti_transfer_new (uri);
   SendResult res = { 0 };
 
-  gmulti_session_send_async (session, transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
+  gmulti_session_send_and_read_async (session, transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_no_error (res.error);
   assert_bytes_equal (res.body, expected);
@@ -515,7 +515,7 @@ test_send_async (void)
 
   /* An HTTP error status is an answer, not an error. */
   g_assert_true (gmulti_transfer_set_uri (transfer, missing, NULL));
-  gmulti_session_send_async (session, transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
+  gmulti_session_send_and_read_async (session, transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_no_error (res.error);
   g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 404);
@@ -529,7 +529,7 @@ test_send_async (void)
     guint n_requests = test_server_get_n_requests (server);
 
     g_cancellable_cancel (cancellable);
-    gmulti_session_send_async (session, transfer, G_PRIORITY_DEFAULT, cancellable, send_cb,
+    gmulti_session_send_and_read_async (session, transfer, G_PRIORITY_DEFAULT, cancellable, send_cb,
                                &res);
     RUN_UNTIL (res.done, WAIT_MS);
     g_assert_error (res.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -572,7 +572,7 @@ test_send_cancel (void)
   gulong handler;
 
   handler = g_signal_connect (fetch->transfer, "data", G_CALLBACK (cancel_on_data_cb), &state);
-  gmulti_session_send_async (session, fetch->transfer, G_PRIORITY_DEFAULT, state.cancellable,
+  gmulti_session_send_and_read_async (session, fetch->transfer, G_PRIORITY_DEFAULT, state.cancellable,
                              send_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_error (res.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -591,7 +591,7 @@ test_send_cancel (void)
   g_signal_handler_disconnect (fetch->transfer, handler);
   fetch_reset (fetch);
   g_assert_true (gmulti_transfer_set_uri (fetch->transfer, again, NULL));
-  gmulti_session_send_async (session, fetch->transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
+  gmulti_session_send_and_read_async (session, fetch->transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_no_error (res.error);
   assert_bytes_equal (res.body, expected);
@@ -964,7 +964,7 @@ test_idle_no_wakeup (void)
   gboolean done = FALSE;
   GSource *window;
 
-  gmulti_session_send_async (session, transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
+  gmulti_session_send_and_read_async (session, transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_no_error (res.error);
   send_result_clear (&res);
@@ -993,7 +993,7 @@ test_idle_no_wakeup (void)
 
   /* The idle connection is reused. */
   g_assert_true (gmulti_transfer_set_uri (transfer, uri2, NULL));
-  gmulti_session_send_async (session, transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
+  gmulti_session_send_and_read_async (session, transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_no_error (res.error);
   send_result_clear (&res);
@@ -1104,7 +1104,7 @@ test_threads (void)
   g_assert_cmpuint (test_server_get_n_requests (server), ==, 2 * THREAD_TRANSFERS);
 }
 
-/* send_stream_async */
+/* send_async */
 
 typedef struct
 {
@@ -1120,7 +1120,7 @@ send_stream_cb (GObject      *source,
 {
   StreamResult *res = user_data;
 
-  res->stream = gmulti_session_send_stream_finish (GMULTI_SESSION (source), result,
+  res->stream = gmulti_session_send_finish (GMULTI_SESSION (source), result,
                                                    &res->error);
   g_assert_true ((res->stream == NULL) != (res->error == NULL));
   res->done = TRUE;
@@ -1187,7 +1187,7 @@ test_send_stream (void)
   gssize n;
 
   g_signal_connect (fetch->transfer, "notify::paused", G_CALLBACK (count_pause_cb), &n_pauses);
-  gmulti_session_send_stream_async (session, fetch->transfer, G_PRIORITY_DEFAULT, NULL,
+  gmulti_session_send_async (session, fetch->transfer, G_PRIORITY_DEFAULT, NULL,
                                     send_stream_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_no_error (res.error);
@@ -1250,7 +1250,7 @@ test_send_stream_close_early (void)
   ReadState state = { .received = g_byte_array_new () };
   gssize n;
 
-  gmulti_session_send_stream_async (session, fetch->transfer, G_PRIORITY_DEFAULT, NULL,
+  gmulti_session_send_async (session, fetch->transfer, G_PRIORITY_DEFAULT, NULL,
                                     send_stream_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_no_error (res.error);
@@ -1297,7 +1297,7 @@ test_send_stream_errors (void)
   int fd;
 
   /* The body breaks off: the data that came is read, then the transfer's error. */
-  gmulti_session_send_stream_async (session, transfer, G_PRIORITY_DEFAULT, NULL,
+  gmulti_session_send_async (session, transfer, G_PRIORITY_DEFAULT, NULL,
                                     send_stream_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_no_error (res.error);
@@ -1314,7 +1314,7 @@ test_send_stream_errors (void)
   fd = test_refusing_port (&port);
   refused = g_strdup_printf ("http://127.0.0.1:%u/", port);
   g_assert_true (gmulti_transfer_set_uri (transfer, refused, NULL));
-  gmulti_session_send_stream_async (session, transfer, G_PRIORITY_DEFAULT, NULL,
+  gmulti_session_send_async (session, transfer, G_PRIORITY_DEFAULT, NULL,
                                     send_stream_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_error (res.error, GMULTI_ERROR, GMULTI_ERROR_CONNECT_FAILED);
@@ -1483,7 +1483,7 @@ test_connection_refused (void)
   g_assert_cmpuint (log.n_errors, ==, 1);
   g_assert_cmpuint (fetch->n_headers, ==, 0);
 
-  gmulti_session_send_async (session, fetch->transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
+  gmulti_session_send_and_read_async (session, fetch->transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_error (res.error, GMULTI_ERROR, GMULTI_ERROR_CONNECT_FAILED);
   send_result_clear (&res);
@@ -1522,7 +1522,7 @@ test_busy (void)
   g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_BUSY);
   g_clear_error (&error);
 
-  gmulti_session_send_async (session, transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
+  gmulti_session_send_and_read_async (session, transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_error (res.error, GMULTI_ERROR, GMULTI_ERROR_BUSY);
   send_result_clear (&res);
@@ -1882,7 +1882,7 @@ test_cancel_result (void)
 
   /* Cancelled through the GCancellable of an asynchronous call, mid-body. */
   g_signal_connect (fetch->transfer, "data", G_CALLBACK (cancel_on_data_cb), &state);
-  gmulti_session_send_async (session, fetch->transfer, G_PRIORITY_DEFAULT, state.cancellable,
+  gmulti_session_send_and_read_async (session, fetch->transfer, G_PRIORITY_DEFAULT, state.cancellable,
                              send_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_error (res.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1899,14 +1899,14 @@ test_cancel_result (void)
   assert_cancelled (removed->transfer);
 
   /* Cancelled before it started: the 404 of its previous run must not show. */
-  gmulti_session_send_async (session, again->transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
+  gmulti_session_send_and_read_async (session, again->transfer, G_PRIORITY_DEFAULT, NULL, send_cb, &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_no_error (res.error);
   g_assert_cmpuint (gmulti_transfer_get_status (again->transfer), ==, 404);
   send_result_clear (&res);
   n_requests = test_server_get_n_requests (server);
   g_cancellable_cancel (cancelled);
-  gmulti_session_send_async (session, again->transfer, G_PRIORITY_DEFAULT, cancelled, send_cb,
+  gmulti_session_send_and_read_async (session, again->transfer, G_PRIORITY_DEFAULT, cancelled, send_cb,
                              &res);
   RUN_UNTIL (res.done, WAIT_MS);
   g_assert_error (res.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);

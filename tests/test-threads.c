@@ -178,7 +178,7 @@ run_for (GMainContext *context,
 
 typedef enum {
   FETCH_ADD,          /* gmulti_session_add(), the body from the transfer */
-  FETCH_SEND,         /* gmulti_session_send_async() */
+  FETCH_SEND,         /* gmulti_session_send_and_read_async() */
   FETCH_DATA,         /* gmulti_session_add(), the body from the data signal */
   N_FETCH_KINDS
 } FetchKind;
@@ -291,7 +291,7 @@ sent_cb (GObject      *source,
 
   check_place (fetch, GMULTI_SESSION (source), TRUE);
   fetch->n_callbacks++;
-  fetch->body = gmulti_session_send_finish (GMULTI_SESSION (source), result, &error);
+  fetch->body = gmulti_session_send_and_read_finish (GMULTI_SESSION (source), result, &error);
   fetch_done (fetch, error);
   g_clear_error (&error);
 }
@@ -332,7 +332,7 @@ fetch_start (Fetch        *fetch,
   GError *error = NULL;
 
   if (fetch->kind == FETCH_SEND)
-    gmulti_session_send_async (fetch->session, fetch->transfer, G_PRIORITY_DEFAULT,
+    gmulti_session_send_and_read_async (fetch->session, fetch->transfer, G_PRIORITY_DEFAULT,
                                cancellable, sent_cb, fetch);
   else
     {

@@ -11,7 +11,7 @@ import GMulti from 'gi://GMulti?version=1.0';
 import System from 'system';
 
 Gio._promisify(GMulti.Session.prototype, 'download_async', 'download_finish');
-Gio._promisify(GMulti.Session.prototype, 'send_stream_async', 'send_stream_finish');
+Gio._promisify(GMulti.Session.prototype, 'send_async', 'send_finish');
 Gio._promisify(Gio.InputStream.prototype, 'read_bytes_async', 'read_bytes_finish');
 
 let failures = 0;
@@ -318,8 +318,8 @@ async function sendStream(base) {
     const size = 250000;
     const session = GMulti.Session.new();
     const t = GMulti.Transfer.new(`${base}/bytes/${size}`);
-    const stream = await withTimeout(session.send_stream_async(t, GLib.PRIORITY_DEFAULT, null),
-        10000, 'send_stream_async');
+    const stream = await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null),
+        10000, 'send_async');
     check(t.get_status() === 200, 'send_stream status');
     const received = new Uint8Array(size);
     let at = 0;

@@ -7,7 +7,7 @@ import Gio from 'gi://Gio';
 import GMulti from 'gi://GMulti?version=1.0';
 import System from 'system';
 
-Gio._promisify(GMulti.Session.prototype, 'send_async', 'send_finish');
+Gio._promisify(GMulti.Session.prototype, 'send_and_read_async', 'send_and_read_finish');
 
 let failures = 0;
 let passes = 0;
@@ -96,9 +96,9 @@ async function manyConcurrent(base) {
 async function sendAsync(base) {
     const session = GMulti.Session.new();
     const t = GMulti.Transfer.new(`${base}/bytes/4096`);
-    const body = await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null),
-        10000, 'send_async');
-    check(sameBytes(body, pattern(4096)), 'send_async body');
+    const body = await withTimeout(session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, null),
+        10000, 'send_and_read_async');
+    check(sameBytes(body, pattern(4096)), 'send_and_read_async body');
 }
 
 async function cancelled(base) {
@@ -107,9 +107,9 @@ async function cancelled(base) {
     const t = GMulti.Transfer.new(`${base}/slow/200000`);
     t.connect('data', () => cancellable.cancel());
     try {
-        await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, cancellable),
+        await withTimeout(session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, cancellable),
             10000, 'cancel');
-        check(false, 'cancelled send_async must fail');
+        check(false, 'cancelled send_and_read_async must fail');
     } catch (e) {
         check(e instanceof GLib.Error &&
               e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED), `cancelled error: ${e}`);
@@ -169,7 +169,7 @@ async function https(tlsBase, caFile) {
     const session = GMulti.Session.new();
     session.tls_ca_file = caFile;
     const t = GMulti.Transfer.new(`${tlsBase}/bytes/50000`);
-    const body = await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null),
+    const body = await withTimeout(session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, null),
         10000, 'https');
     check(sameBytes(body, pattern(50000)), 'https body');
     check(t.get_metrics().get_tls_time() > 0, 'tls time measured');
@@ -178,7 +178,7 @@ async function https(tlsBase, caFile) {
 async function gzipDecoded(base) {
     const session = GMulti.Session.new();
     const t = GMulti.Transfer.new(`${base}/gzip/150000`);
-    const body = await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null),
+    const body = await withTimeout(session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, null),
         10000, 'gzip');
     check(t.get_response_headers().get_one('Content-Encoding') === 'gzip', 'gzip coded');
     check(t.get_content_decoded(), 'gzip decoded');
@@ -187,7 +187,7 @@ async function gzipDecoded(base) {
 
     const raw = GMulti.Transfer.new(`${base}/gzip/1000`);
     raw.decode_content = false;
-    await withTimeout(session.send_async(raw, GLib.PRIORITY_DEFAULT, null), 10000, 'raw');
+    await withTimeout(session.send_and_read_async(raw, GLib.PRIORITY_DEFAULT, null), 10000, 'raw');
     check(!raw.get_content_decoded() &&
           raw.get_response_headers().get_one('Content-Encoding') === null, 'raw: not offered');
 }
@@ -196,7 +196,7 @@ async function errors() {
     const session = GMulti.Session.new();
     const t = GMulti.Transfer.new('http://127.0.0.1:1/');
     try {
-        await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null), 10000, 'refused');
+        await withTimeout(session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, null), 10000, 'refused');
         check(false, 'connection refused must fail');
     } catch (e) {
         check(e instanceof GLib.Error && e.matches(GMulti.error_quark(),
@@ -221,7 +221,7 @@ async function httpVersion(base) {
     session.max_streams_per_connection = 250;
     check(session.get_max_streams_per_connection() === 250, 'max-streams-per-connection set');
     const t = GMulti.Transfer.new(`${base}/bytes/3000`);
-    const body = await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null),
+    const body = await withTimeout(session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, null),
         10000, 'http/1.1 fetch');
     check(sameBytes(body, pattern(3000)), 'body with http-version 1.1');
 }

@@ -57,7 +57,7 @@ class AsyncioTests(unittest.TestCase):
         async def main():
             session = GMulti.Session.new()
             transfers = [GMulti.Transfer.new("%s/slow/%d" % (self.base, n)) for n in sizes]
-            bodies = await asyncio.gather(*(session.send_async(t) for t in transfers))
+            bodies = await asyncio.gather(*(session.send_and_read_async(t) for t in transfers))
             return transfers, bodies
 
         transfers, bodies = run(main())
@@ -69,7 +69,7 @@ class AsyncioTests(unittest.TestCase):
         async def main():
             session = GMulti.Session.new()
             t = GMulti.Transfer.new(self.base + "/bytes/70000")
-            stream = await session.send_stream_async(t, GLib.PRIORITY_DEFAULT)
+            stream = await session.send_async(t, GLib.PRIORITY_DEFAULT)
             data = bytearray()
             while True:
                 # The body stream is read asynchronously: bridge the GIO call by hand.
@@ -119,7 +119,7 @@ class AsyncioTests(unittest.TestCase):
         async def main():
             session = GMulti.Session.new()
             with self.assertRaises(GLib.Error) as caught:
-                await session.send_async(GMulti.Transfer.new(self.refused_url()))
+                await session.send_and_read_async(GMulti.Transfer.new(self.refused_url()))
             self.assertEqual(caught.exception.domain, GLib.quark_to_string(GMulti.error_quark()))
             with self.assertRaises(GLib.Error):
                 await session.add_and_wait(GMulti.Transfer.new(self.refused_url()))
@@ -137,7 +137,7 @@ class AsyncioTests(unittest.TestCase):
             session = GMulti.Session.new()
             send = GMulti.Transfer.new(self.base + "/slow/400000")
             waited = GMulti.Transfer.new(self.base + "/slow/400000")
-            tasks = [asyncio.ensure_future(session.send_async(send)),
+            tasks = [asyncio.ensure_future(session.send_and_read_async(send)),
                      asyncio.ensure_future(session.add_and_wait(waited))]
             await asyncio.sleep(0.2)
             self.assertEqual(session.get_n_transfers(), 2)
@@ -160,8 +160,8 @@ class AsyncioTests(unittest.TestCase):
             session = GMulti.Session.new()
             done = asyncio.get_running_loop().create_future()
             t = GMulti.Transfer.new(self.base + "/bytes/900")
-            result = session.send_async(t, GLib.PRIORITY_DEFAULT, None,
-                                        lambda s, res: done.set_result(s.send_finish(res)))
+            result = session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, None,
+                                        lambda s, res: done.set_result(s.send_and_read_finish(res)))
             self.assertIsNone(result)
             return (await done).get_data()
 
@@ -183,7 +183,7 @@ class AsyncioTests(unittest.TestCase):
         async def main():
             session = GMulti.Session.new()
             with self.assertRaisesRegex(RuntimeError, "gbulb"):
-                session.send_async(GMulti.Transfer.new(self.base + "/bytes/1"))
+                session.send_and_read_async(GMulti.Transfer.new(self.base + "/bytes/1"))
 
         loop = asyncio.DefaultEventLoopPolicy().new_event_loop()
         try:
@@ -202,7 +202,7 @@ class TranslationTests(unittest.TestCase):
         async def main():
             session = GMulti.Session.new()
             with self.assertRaises(GLib.Error) as caught:
-                await session.send_async(GMulti.Transfer.new(AsyncioTests.refused_url(None)))
+                await session.send_and_read_async(GMulti.Transfer.new(AsyncioTests.refused_url(None)))
             return caught.exception.message
 
         self.assertTrue(run(main()).startswith("Verbindung zu 127.0.0.1:"))

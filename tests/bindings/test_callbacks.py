@@ -343,11 +343,11 @@ class CallbackTests(unittest.TestCase):
         result = {}
 
         def on_stream(session, res):
-            result["stream"] = session.send_stream_finish(res)
+            result["stream"] = session.send_finish(res)
 
         session = GMulti.Session.new()
         t = GMulti.Transfer.new("%s/bytes/%d" % (self.base, size))
-        session.send_stream_async(t, GLib.PRIORITY_DEFAULT, None, on_stream)
+        session.send_async(t, GLib.PRIORITY_DEFAULT, None, on_stream)
         self.run_until(lambda: result)
         stream = result["stream"]
         self.assertEqual(t.get_status(), 200)

@@ -120,10 +120,10 @@ class SessionTests(unittest.TestCase):
         result = {}
 
         def done(session, res):
-            result["body"] = session.send_finish(res)
+            result["body"] = session.send_and_read_finish(res)
 
         t = GMulti.Transfer.new(self.base + "/bytes/5000")
-        self.session.send_async(t, GLib.PRIORITY_DEFAULT, None, done)
+        self.session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, None, done)
         self.assertTrue(run_until(self.loop, lambda: "body" in result))
         self.assertEqual(result["body"].get_data(), loopback_server.pattern(5000))
 
@@ -133,14 +133,14 @@ class SessionTests(unittest.TestCase):
 
         def done(session, res):
             try:
-                session.send_finish(res)
+                session.send_and_read_finish(res)
                 result["error"] = None
             except GLib.Error as error:
                 result["error"] = error
 
         t = GMulti.Transfer.new(self.base + "/slow/200000")
         t.connect("data", lambda *args: cancellable.cancel())
-        self.session.send_async(t, GLib.PRIORITY_DEFAULT, cancellable, done)
+        self.session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, cancellable, done)
         self.assertTrue(run_until(self.loop, lambda: "error" in result))
         self.assertIsNotNone(result["error"])
         self.assertTrue(result["error"].matches(Gio.io_error_quark(),
@@ -180,12 +180,12 @@ class SessionTests(unittest.TestCase):
 
         def done(session, res):
             try:
-                session.send_finish(res)
+                session.send_and_read_finish(res)
             except GLib.Error as error:
                 result["error"] = error
 
         t = GMulti.Transfer.new("http://127.0.0.1:1/")
-        self.session.send_async(t, GLib.PRIORITY_DEFAULT, None, done)
+        self.session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, None, done)
         self.assertTrue(run_until(self.loop, lambda: "error" in result))
         error = result["error"]
         self.assertEqual(error.domain, GLib.quark_to_string(GMulti.error_quark()))
@@ -196,13 +196,13 @@ class SessionTests(unittest.TestCase):
 
         def done(session, res):
             try:
-                result["body"] = session.send_finish(res)
+                result["body"] = session.send_and_read_finish(res)
             except GLib.Error as error:
                 result["error"] = error
 
         self.session.props.tls_ca_file = os.path.join(self.cert_dir, "ca.pem")
         t = GMulti.Transfer.new(self.tls_base + "/bytes/70000")
-        self.session.send_async(t, GLib.PRIORITY_DEFAULT, None, done)
+        self.session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, None, done)
         self.assertTrue(run_until(self.loop, lambda: result))
         self.assertNotIn("error", result)
         self.assertEqual(result["body"].get_data(), loopback_server.pattern(70000))
@@ -213,12 +213,12 @@ class SessionTests(unittest.TestCase):
 
         def done(session, res):
             try:
-                session.send_finish(res)
+                session.send_and_read_finish(res)
             except GLib.Error as error:
                 result["error"] = error
 
         t = GMulti.Transfer.new(self.tls_base + "/bytes/10")
-        self.session.send_async(t, GLib.PRIORITY_DEFAULT, None, done)
+        self.session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, None, done)
         self.assertTrue(run_until(self.loop, lambda: result))
         self.assertEqual(result["error"].code, GMulti.Error.TLS_UNTRUSTED)
 
@@ -290,10 +290,10 @@ class SessionTests(unittest.TestCase):
         result = {}
 
         def done(session, res):
-            result["body"] = session.send_finish(res)
+            result["body"] = session.send_and_read_finish(res)
 
         t = GMulti.Transfer.new(self.base + "/bytes/2000")
-        s.send_async(t, GLib.PRIORITY_DEFAULT, None, done)
+        s.send_and_read_async(t, GLib.PRIORITY_DEFAULT, None, done)
         self.assertTrue(run_until(self.loop, lambda: result))
         self.assertEqual(result["body"].get_data(), loopback_server.pattern(2000))
 

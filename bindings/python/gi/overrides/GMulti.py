@@ -3,7 +3,7 @@
 
 PyGObject 3.42 cannot await GIO-style calls. With these overrides, a coroutine can
 await the session's asynchronous calls: called without a callback,
-``Session.send_async()``, ``send_stream_async()`` and ``download_async()`` return an
+``Session.send_and_read_async()``, ``send_async()`` and ``download_async()`` return an
 :class:`asyncio.Future` with what the ``_finish`` call returns, or raise its
 ``GLib.Error``. ``Session.add_and_wait()`` adds a transfer and waits for it to finish.
 Cancelling the future removes the transfer from the session. With a callback, the
@@ -61,23 +61,24 @@ def _future(session, start, finish, args, cancellable):
 
 
 class Session(GMulti.Session):
+    def send_and_read_async(self, transfer, io_priority=GLib.PRIORITY_DEFAULT,
+                            cancellable=None, callback=None, *user_data):
+        """Without a callback: an awaitable future of the body (GLib.Bytes)."""
+        if callback is not None:
+            return super().send_and_read_async(transfer, io_priority, cancellable,
+                                               callback, *user_data)
+        return _future(self, GMulti.Session.send_and_read_async,
+                       GMulti.Session.send_and_read_finish, (transfer, io_priority),
+                       cancellable)
+
     def send_async(self, transfer, io_priority=GLib.PRIORITY_DEFAULT, cancellable=None,
                    callback=None, *user_data):
-        """Without a callback: an awaitable future of the body (GLib.Bytes)."""
+        """Without a callback: an awaitable future of the body's Gio.InputStream."""
         if callback is not None:
             return super().send_async(transfer, io_priority, cancellable, callback,
                                       *user_data)
-        return _future(self, GMulti.Session.send_async, GMulti.Session.send_finish,
-                       (transfer, io_priority), cancellable)
-
-    def send_stream_async(self, transfer, io_priority=GLib.PRIORITY_DEFAULT,
-                          cancellable=None, callback=None, *user_data):
-        """Without a callback: an awaitable future of the body's Gio.InputStream."""
-        if callback is not None:
-            return super().send_stream_async(transfer, io_priority, cancellable, callback,
-                                             *user_data)
-        return _future(self, GMulti.Session.send_stream_async,
-                       GMulti.Session.send_stream_finish, (transfer, io_priority),
+        return _future(self, GMulti.Session.send_async,
+                       GMulti.Session.send_finish, (transfer, io_priority),
                        cancellable)
 
     def download_async(self, transfer, destination, io_priority=GLib.PRIORITY_DEFAULT,
