@@ -318,6 +318,92 @@ test_goaway_middle (void)
   g_assert_cmpuint (server->requests, ==, 15);
 }
 
+/* A server that never sends SETTINGS: the connection fails at the transfer's connect
+ * timeout (10 s without one), not at its overall timeout. */
+static void
+test_settings_deadline (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(H2Server) server = h2_server_start ("no-settings");
+  g_autoptr(GMultiTransfer) transfer = h2_transfer (server, "/s");
+  gint64 start = g_get_monotonic_time ();
+
+  gmulti_transfer_set_connect_timeout (transfer, 1000);
+  gmulti_engine_add (loop->engine, transfer);
+  run_all (loop);
+  assert_error (transfer, GMULTI_ERROR_HTTP2_CONNECTION_ERROR);
+  g_assert_nonnull (strstr (gmulti_transfer_get_error (transfer)->message, "SETTINGS"));
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 900 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  h2_server_stop (server);
+}
+
+/* Lets a pooled connection sit quiet past the idle time that calls for a PING. */
+static void
+idle_for (EngineLoop *loop,
+          guint       ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    engine_loop_iterate (loop, 50);
+}
+
+/* A connection quiet for more than 5 s is asked for a PING before it is reused; a live
+ * server answers and the request goes on the same connection. */
+static void
+test_ping_before_reuse (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(H2Server) server = h2_server_start ("serve");
+  g_autoptr(GMultiTransfer) first = h2_transfer (server, "/1");
+  g_autoptr(GMultiTransfer) second = h2_transfer (server, "/2");
+
+  gmulti_engine_add (loop->engine, first);
+  run_all (loop);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (first));
+  idle_for (loop, 5500);
+  gmulti_engine_add (loop->engine, second);
+  run_all (loop);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (second));
+  g_assert_cmpuint (connection_of (second), ==, connection_of (first));
+  h2_server_stop (server);
+  g_assert_cmpuint (server->connections, ==, 1);
+  g_assert_cmpuint (server->pings, ==, 1);
+}
+
+/* The server went silent: without the PING's answer within 2 s the connection is
+ * closed, and the request (a POST: nothing of it was sent) goes on a new one. */
+static void
+test_ping_unanswered (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(H2Server) server = h2_server_start ("silent-after-first");
+  g_autoptr(GMultiTransfer) first = h2_transfer (server, "/1");
+  g_autoptr(GMultiTransfer) second = h2_transfer (server, "/2");
+  g_autoptr(GBytes) body = g_bytes_new_static ("x=1", 3);
+  gint64 start;
+
+  gmulti_engine_add (loop->engine, first);
+  run_all (loop);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (first));
+  idle_for (loop, 5500);
+  g_assert_true (gmulti_transfer_set_method (second, "POST", NULL));
+  gmulti_transfer_set_request_body (second, body);
+  start = g_get_monotonic_time ();
+  gmulti_engine_add (loop->engine, second);
+  run_all (loop);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (second));
+  g_assert_cmpmem (g_bytes_get_data (gmulti_transfer_get_response_body (second), NULL), 5,
+                   "ok:/2", 5);
+  g_assert_cmpuint (connection_of (second), !=, connection_of (first));
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 1900 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  h2_server_stop (server);
+  g_assert_cmpuint (server->connections, ==, 2);
+  g_assert_cmpuint (server->responses, ==, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -333,5 +419,8 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http2/hostile/data-past-length", test_data_past_length);
   g_test_add_func ("/GMulti/Http2/hostile/data-on-closed-stream", test_data_on_closed_stream);
   g_test_add_func ("/GMulti/Http2/hostile/goaway-middle", test_goaway_middle);
+  g_test_add_func ("/GMulti/Http2/hostile/settings-deadline", test_settings_deadline);
+  g_test_add_func ("/GMulti/Http2/hostile/ping-before-reuse", test_ping_before_reuse);
+  g_test_add_func ("/GMulti/Http2/hostile/ping-unanswered", test_ping_unanswered);
   return g_test_run ();
 }
