@@ -458,6 +458,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
         }
       if (body != NULL)
         CHECK (g_bytes_get_size (body) == gmulti_transfer_get_bytes_received (t->transfer));
+      g_clear_pointer (&body, g_bytes_unref);
     }
   read_messages (h);
   CHECK (gmulti_engine_get_n_transfers (h->engine) == 0);

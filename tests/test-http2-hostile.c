@@ -134,6 +134,17 @@ fetch_one (const char *scenario,
 }
 
 static void
+assert_body (GMultiTransfer *transfer,
+             const char     *expected)
+{
+  g_autoptr(GBytes) body = gmulti_transfer_get_response_body (transfer);
+
+  g_assert_nonnull (body);
+  g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                   expected, strlen (expected));
+}
+
+static void
 assert_error (GMultiTransfer *transfer,
               int             code)
 {
@@ -259,8 +270,7 @@ test_data_on_closed_stream (void)
 
   g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
   g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
-  g_assert_cmpmem (g_bytes_get_data (gmulti_transfer_get_response_body (transfer), NULL), 3,
-                   "abc", 3);
+  assert_body (transfer, "abc");
   /* The stray DATA arrives while the connection is idle. */
   while (g_get_monotonic_time () < end)
     engine_loop_iterate (loop, 20);
@@ -269,8 +279,7 @@ test_data_on_closed_stream (void)
   gmulti_engine_add (loop->engine, next);
   run_all (loop);
   g_assert_no_error ((GError *) gmulti_transfer_get_error (next));
-  g_assert_cmpmem (g_bytes_get_data (gmulti_transfer_get_response_body (next), NULL), 7,
-                   "ok:/two", 7);
+  assert_body (next, "ok:/two");
   g_assert_cmpuint (connection_of (next), ==, connection_of (transfer));
   h2_server_stop (server);
   g_assert_cmpuint (server->connections, ==, 1);
@@ -299,11 +308,9 @@ test_goaway_middle (void)
   for (guint i = 0; i < G_N_ELEMENTS (transfers); i++)
     {
       g_autofree char *expected = g_strdup_printf ("ok:/g%u", i);
-      GBytes *body = gmulti_transfer_get_response_body (transfers[i]);
 
       g_assert_no_error ((GError *) gmulti_transfer_get_error (transfers[i]));
-      g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
-                       expected, strlen (expected));
+      assert_body (transfers[i], expected);
       /* Streams 1, 3, ... 9 are the first five. */
       if (i < 5)
         g_assert_cmpuint (connection_of (transfers[i]), ==, first_conn);
@@ -394,8 +401,7 @@ test_ping_unanswered (void)
   gmulti_engine_add (loop->engine, second);
   run_all (loop);
   g_assert_no_error ((GError *) gmulti_transfer_get_error (second));
-  g_assert_cmpmem (g_bytes_get_data (gmulti_transfer_get_response_body (second), NULL), 5,
-                   "ok:/2", 5);
+  assert_body (second, "ok:/2");
   g_assert_cmpuint (connection_of (second), !=, connection_of (first));
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 1900 * 1000);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
