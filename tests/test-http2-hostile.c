@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <gio/gio.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include "gmulti.h"
 #include "engine-loop.h"
@@ -14,12 +18,20 @@
  * documented outcome), never a crash, a hang or memory without bound. */
 
 typedef struct {
-  GSubprocess *process;
-  GDataInputStream *out;
+  GPid pid;
+  int in;                       /* its standard input: closing it stops the server */
+  FILE *out;                    /* its standard output */
   guint16 port;
   /* The server's counts, once stopped. */
   guint connections, requests, responses, pings;
 } H2Server;
+
+/* A server must not outlive a test that aborts (it also stops when its input closes). */
+static void
+child_setup (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
 
 static H2Server *
 h2_server_start (const char *scenario)
@@ -27,19 +39,19 @@ h2_server_start (const char *scenario)
   const char *python = g_getenv ("GMULTI_TEST_PYTHON");
   g_autofree char *script = g_test_build_filename (G_TEST_DIST, "support",
                                                    "h2-hostile-server.py", NULL);
+  const char *argv[] = { python != NULL ? python : "python3", script, scenario, NULL };
   H2Server *server = g_new0 (H2Server, 1);
   g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
+  char line[64];
+  int out = -1;
 
-  server->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                                      python != NULL ? python : "python3", script, scenario,
-                                      NULL);
+  g_spawn_async_with_pipes (NULL, (char **) argv, NULL,
+                            G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH, child_setup,
+                            NULL, &server->pid, &server->in, &out, NULL, &error);
   g_assert_no_error (error);
-  server->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
-  line = g_data_input_stream_read_line (server->out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
+  server->out = fdopen (out, "r");
+  g_assert_nonnull (server->out);
+  g_assert_nonnull (fgets (line, sizeof line, server->out));
   server->port = (guint16) atoi (line);
   g_assert_cmpuint (server->port, >, 0);
   return server;
@@ -60,32 +72,32 @@ count_of (const char *json,
 static void
 h2_server_stop (H2Server *server)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
+  char line[256];
 
-  g_output_stream_close (g_subprocess_get_stdin_pipe (server->process), NULL, &error);
-  g_assert_no_error (error);
-  line = g_data_input_stream_read_line (server->out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
+  close (server->in);
+  server->in = -1;
+  g_assert_nonnull (fgets (line, sizeof line, server->out));
   server->connections = count_of (line, "connections");
   server->requests = count_of (line, "requests");
   server->responses = count_of (line, "responses");
   server->pings = count_of (line, "pings");
-  g_subprocess_wait (server->process, NULL, &error);
-  g_assert_no_error (error);
+  g_assert_cmpint (waitpid (server->pid, NULL, 0), ==, server->pid);
+  g_spawn_close_pid (server->pid);
+  server->pid = 0;
 }
 
 static void
 h2_server_free (H2Server *server)
 {
-  if (g_subprocess_get_identifier (server->process) != NULL)
+  if (server->in >= 0)
+    close (server->in);
+  if (server->pid != 0)
     {
-      g_subprocess_force_exit (server->process);
-      g_subprocess_wait (server->process, NULL, NULL);
+      kill (server->pid, SIGKILL);
+      waitpid (server->pid, NULL, 0);
+      g_spawn_close_pid (server->pid);
     }
-  g_object_unref (server->out);
-  g_object_unref (server->process);
+  fclose (server->out);
   g_free (server);
 }
 
