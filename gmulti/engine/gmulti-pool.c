@@ -554,6 +554,12 @@ gmulti_pool_connection_timer (GMultiEngine     *self,
       gmulti_connection_low_water_timer (conn);
       return;
     }
+  /* Or the protocol's deadlines. */
+  if (conn->protocol != NULL && conn->protocol->timer != NULL)
+    {
+      settle (self, conn, conn->protocol->timer (conn));
+      return;
+    }
   if (gmulti_connection_connect_timer (conn, &error) < 0)
     gmulti_engine_abort_transfer (self, conn->connecting, error);
 }

@@ -55,6 +55,9 @@ struct _GMultiProtocol {
                                         const GError     *error);
   /* How many more streams it takes now (HTTP/1.1: 1 while idle, else 0). */
   guint                (*capacity)     (GMultiConnection *conn);
+  /* The connection's timer, armed by the protocol with gmulti_engine_arm_connection_timer()
+   * for deadlines of its own, fired (may be NULL: never armed). */
+  GMultiProtocolResult (*timer)        (GMultiConnection *conn);
   /* Of an idle connection whose transport holds bytes read ahead: whether it is still
    * fit for a request (nothing but transport housekeeping arrived). */
   gboolean             (*is_clean)     (GMultiConnection *conn);

@@ -21,6 +21,13 @@ G_BEGIN_DECLS
 /* The response head (fields of one header block) as HTTP/1.1 bounds it. */
 #define GMULTI_HTTP2_MAX_HEADER_BYTES (256 * 1024)
 #define GMULTI_HTTP2_MAX_HEADER_FIELDS 256
+/* Deadlines (docs/limits.md), kept with the connection's timer: the server's first
+ * SETTINGS within the connect timeout of the transfer that opened the connection (this
+ * without one); a pooled connection that received nothing for GMULTI_HTTP2_IDLE_PING_US
+ * answers a PING within GMULTI_HTTP2_PING_TIMEOUT_US before a request goes on it. */
+#define GMULTI_HTTP2_SETTINGS_TIMEOUT_MS 10000
+#define GMULTI_HTTP2_IDLE_PING_US (5 * G_USEC_PER_SEC)
+#define GMULTI_HTTP2_PING_TIMEOUT_US (2 * G_USEC_PER_SEC)
 /* Frames are gathered up to this much before one send. */
 #define GMULTI_HTTP2_SEND_BATCH (64 * 1024)
 
@@ -74,6 +81,13 @@ struct _GMultiHttp2Connection {
   uint32_t terminate_code;
   gboolean dirty;               /* a frame for no stream of ours arrived while idle */
   GByteArray *out;              /* frames produced that the socket did not take yet */
+
+  /* Deadlines (0: none) and liveness. */
+  gint64 settings_deadline;     /* for the server's first SETTINGS */
+  gint64 last_receive;          /* the engine's clock when bytes last arrived */
+  gint64 ping_deadline;         /* a liveness PING is out: its ACK is due then */
+  gboolean ping_answered;       /* its ACK arrived: the runs waiting for it go */
+  GQueue waiting;               /* GMultiRun: held until the PING is answered (in n_runs) */
 };
 
 static inline GMultiHttp2Connection *

@@ -61,6 +61,14 @@ fail_all (GMultiHttp2Connection *h2,
   GList *l = h2->streams.head;
 
   h2->broken = TRUE;
+  /* Held for a PING's answer: nothing of them was sent. */
+  while (h2->waiting.head != NULL)
+    {
+      GMultiRun *run = g_queue_pop_head (&h2->waiting);
+
+      h2->n_runs--;
+      gmulti_stream_failed (run, g_error_copy (error), retry_safe);
+    }
   while (l != NULL)
     {
       GMultiHttp2Stream *stream = l->data;
@@ -215,6 +223,7 @@ receive (GMultiHttp2Connection *h2)
           return;
         }
       got += (gsize) n;
+      h2->last_receive = conn->engine->now;
       used = nghttp2_session_mem_recv (h2->session, buffer, (size_t) n);
       if (used < 0)
         {
@@ -249,6 +258,8 @@ result_of (GMultiHttp2Connection *h2)
   return h2->goaway ? GMULTI_PROTOCOL_DRAIN : GMULTI_PROTOCOL_OK;
 }
 
+static void arm_timer (GMultiHttp2Connection *h2);
+
 static int
 on_frame_recv_cb (nghttp2_session     *session,
                   const nghttp2_frame *frame,
@@ -260,7 +271,21 @@ on_frame_recv_cb (nghttp2_session     *session,
     {
     case NGHTTP2_SETTINGS:
       if (!(frame->hd.flags & NGHTTP2_FLAG_ACK))
-        h2->got_settings = TRUE;
+        {
+          h2->got_settings = TRUE;
+          if (h2->settings_deadline != 0)
+            {
+              h2->settings_deadline = 0;
+              arm_timer (h2);
+            }
+        }
+      break;
+    case NGHTTP2_PING:
+      if ((frame->hd.flags & NGHTTP2_FLAG_ACK) && h2->ping_deadline != 0)
+        {
+          h2->ping_deadline = 0;
+          h2->ping_answered = TRUE;
+        }
       break;
     case NGHTTP2_GOAWAY:
       h2->goaway = TRUE;
@@ -472,6 +497,7 @@ h2_attach (GMultiConnection *conn)
 
   h2->conn = conn;
   h2->out = g_byte_array_new ();
+  h2->last_receive = conn->engine->now;
   h2->max_streams = defaults->max_streams_per_connection > 0
                     ? defaults->max_streams_per_connection
                     : GMULTI_DEFAULT_MAX_STREAMS_PER_CONNECTION;
@@ -498,8 +524,102 @@ h2_free (gpointer state)
     nghttp2_session_del (h2->session);
   while (h2->streams.head != NULL)
     gmulti_http2_stream_free (h2->streams.head->data);
+  g_queue_clear (&h2->waiting);
   g_byte_array_unref (h2->out);
   g_free (h2);
+}
+
+/* The connection's timer keeps the earlier of the deadlines under way. */
+static void
+arm_timer (GMultiHttp2Connection *h2)
+{
+  gint64 deadline = h2->settings_deadline;
+
+  if (h2->ping_deadline != 0 && (deadline == 0 || h2->ping_deadline < deadline))
+    deadline = h2->ping_deadline;
+  gmulti_engine_arm_connection_timer (h2->conn->engine, h2->conn, deadline);
+}
+
+/* The PING was answered: the runs it held go out now. */
+static void
+release_waiting (GMultiHttp2Connection *h2)
+{
+  h2->ping_answered = FALSE;
+  arm_timer (h2);
+  while (h2->waiting.head != NULL && !h2->broken)
+    {
+      GMultiRun *run = g_queue_pop_head (&h2->waiting);
+      GError *error = NULL;
+
+      h2->n_runs--;
+      if (!gmulti_http2_submit (h2, run, &error))
+        gmulti_stream_failed (run, error, FALSE);
+    }
+}
+
+/* Deadlines for @run's stream: the server's first SETTINGS, and the liveness check of
+ * a connection that was quiet for a while (libcurl checks a pooled one likewise). TRUE
+ * when @run must wait for the PING's answer. */
+static gboolean
+check_deadlines (GMultiHttp2Connection *h2,
+                 GMultiRun             *run)
+{
+  gint64 now = h2->conn->engine->now;
+
+  if (!h2->got_settings && h2->settings_deadline == 0)
+    {
+      guint ms = run->connect_timeout_ms > 0 ? run->connect_timeout_ms
+                                             : GMULTI_HTTP2_SETTINGS_TIMEOUT_MS;
+
+      h2->settings_deadline = now + (gint64) ms * 1000;
+      arm_timer (h2);
+    }
+  else if (h2->got_settings && h2->n_runs == 0 && h2->ping_deadline == 0 &&
+           now - h2->last_receive > GMULTI_HTTP2_IDLE_PING_US &&
+           nghttp2_submit_ping (h2->session, NGHTTP2_FLAG_NONE, NULL) == 0)
+    {
+      h2->ping_deadline = now + GMULTI_HTTP2_PING_TIMEOUT_US;
+      arm_timer (h2);
+    }
+  return h2->ping_deadline != 0;
+}
+
+static GMultiProtocolResult
+h2_timer (GMultiConnection *conn)
+{
+  GMultiHttp2Connection *h2 = h2_of (conn);
+  gint64 now = conn->engine->now;
+
+  if (h2->broken)
+    return GMULTI_PROTOCOL_CLOSE;
+  if (h2->settings_deadline != 0 && now >= h2->settings_deadline)
+    {
+      GError *error = g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_HTTP2_CONNECTION_ERROR,
+                                           _("The HTTP/2 server sent no SETTINGS in time"));
+
+      fail_all (h2, error, FALSE);
+      g_error_free (error);
+      return GMULTI_PROTOCOL_CLOSE;
+    }
+  if (h2->ping_deadline != 0 && now >= h2->ping_deadline)
+    {
+      /* Dead, or too slow to be trusted: nothing was sent for the runs it held, so
+       * they go again on a new connection, whatever their method. */
+      h2->broken = TRUE;
+      while (h2->waiting.head != NULL)
+        {
+          GMultiRun *run = g_queue_pop_head (&h2->waiting);
+
+          h2->n_runs--;
+          gmulti_stream_refused (run, g_error_new_literal (GMULTI_ERROR,
+                                                           GMULTI_ERROR_HTTP2_CONNECTION_ERROR,
+                                                           _("The pooled HTTP/2 connection did "
+                                                             "not answer a PING")));
+        }
+      return GMULTI_PROTOCOL_CLOSE;
+    }
+  arm_timer (h2);
+  return result_of (h2);
 }
 
 static GMultiProtocolResult
@@ -509,6 +629,13 @@ h2_start_stream (GMultiConnection *conn,
   GMultiHttp2Connection *h2 = h2_of (conn);
   GError *error = NULL;
 
+  if (!h2->broken && !h2->goaway && check_deadlines (h2, run))
+    {
+      g_queue_push_tail (&h2->waiting, run);
+      h2->n_runs++;
+      gmulti_http2_flush (h2);
+      return result_of (h2);
+    }
   if (h2->broken || h2->goaway)
     {
       gmulti_stream_refused (run, g_error_new_literal (GMULTI_ERROR,
@@ -537,6 +664,8 @@ h2_event (GMultiConnection *conn,
   if (events & (GMULTI_EVENT_IN | GMULTI_EVENT_ERR))
     {
       receive (h2);
+      if (h2->ping_answered)
+        release_waiting (h2);
       /* Window updates, acknowledgements and request bodies the frames let go. */
       gmulti_http2_flush (h2);
     }
@@ -574,6 +703,8 @@ h2_resume (GMultiConnection *conn,
   /* A yield: bytes read ahead wait inside TLS. */
   if (!h2->broken && gmulti_connection_has_pending (conn))
     receive (h2);
+  if (h2->ping_answered)
+    release_waiting (h2);
   gmulti_http2_flush (h2);
   return result_of (h2);
 }
@@ -603,7 +734,11 @@ h2_reset_stream (GMultiConnection *conn,
   GMultiHttp2Stream *stream = find_stream (h2, run);
 
   if (stream == NULL)
-    return result_of (h2);
+    {
+      if (g_queue_remove (&h2->waiting, run))
+        h2->n_runs--;
+      return result_of (h2);
+    }
   gmulti_http2_detach (stream);
   /* Still nghttp2's (else it completed and only waited for its transfer): only this
    * stream is cancelled, a request still queued in nghttp2 included; the stream goes
@@ -660,6 +795,7 @@ const GMultiProtocol gmulti_http2_protocol = {
   .timeout = h2_timeout,
   .reset_stream = h2_reset_stream,
   .fail = h2_fail,
+  .timer = h2_timer,
   .capacity = h2_capacity,
   .is_clean = h2_is_clean,
 };

@@ -226,6 +226,46 @@ async function httpVersion(base) {
     check(sameBytes(body, pattern(3000)), 'body with http-version 1.1');
 }
 
+// HTTP/2 with prior knowledge against nghttpd (cleartext), through the typelib.
+async function http2() {
+    const HttpVersion = GMulti.HttpVersion;
+    const docroot = GLib.dir_make_tmp('gmulti-h2-XXXXXX');
+    GLib.file_set_contents(GLib.build_filenamev([docroot, 'b70000']), pattern(70000));
+    const probe = new Gio.SocketListener();
+    const port = probe.add_any_inet_port(null);
+    probe.close();
+    const server = Gio.Subprocess.new(
+        ['/usr/sbin/nghttpd', '-a', '127.0.0.1', '-d', docroot, '--no-tls', `${port}`],
+        Gio.SubprocessFlags.STDOUT_SILENCE | Gio.SubprocessFlags.STDERR_SILENCE);
+    try {
+        const client = new Gio.SocketClient();
+        for (let i = 0; ; i++) {
+            try {
+                client.connect_to_host(`127.0.0.1:${port}`, port, null).close(null);
+                break;
+            } catch (e) {
+                if (i > 200)
+                    throw e;
+                GLib.usleep(50000);
+            }
+        }
+        const session = GMulti.Session.new();
+        session.http_version = HttpVersion.HTTP_2_PRIOR_KNOWLEDGE;
+        const t = GMulti.Transfer.new(`http://127.0.0.1:${port}/b70000`);
+        const body = await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null),
+            10000, 'http/2 fetch');
+        check(t.get_http_version_used() === HttpVersion.HTTP_2,
+            `http/2 used (${t.get_http_version_used()})`);
+        check(t.get_status() === 200, 'http/2 status');
+        check(sameBytes(body, pattern(70000)), 'http/2 body');
+    } finally {
+        server.force_exit();
+        server.wait(null);
+        GLib.unlink(GLib.build_filenamev([docroot, 'b70000']));
+        GLib.rmdir(docroot);
+    }
+}
+
 const {proc, base, tlsBase, caFile} = startServer();
 const loop = new GLib.MainLoop(null, false);
 (async () => {
@@ -239,6 +279,7 @@ const loop = new GLib.MainLoop(null, false);
         await https(tlsBase, caFile);
         await httpVersion(base);
         await gzipDecoded(base);
+        await http2();
     } catch (e) {
         failures++;
         printerr(`error: ${e}\n${e.stack}`);

@@ -7,7 +7,11 @@ translated error message."""
 import locale
 import os
 import shutil
+import socket
+import subprocess
 import sys
+import tempfile
+import time
 import unittest
 
 import gi
@@ -296,6 +300,59 @@ class SessionTests(unittest.TestCase):
         s.send_and_read_async(t, GLib.PRIORITY_DEFAULT, None, done)
         self.assertTrue(run_until(self.loop, lambda: result))
         self.assertEqual(result["body"].get_data(), loopback_server.pattern(2000))
+
+
+class Http2Tests(unittest.TestCase):
+    """Over HTTP/2 through the typelib: nghttpd with prior knowledge, cleartext."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.docroot = tempfile.mkdtemp(prefix="gmulti-h2-")
+        for size in (10, 70000):
+            with open(os.path.join(cls.docroot, "b%d" % size), "wb") as f:
+                f.write(loopback_server.pattern(size))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        cls.server = subprocess.Popen(["/usr/sbin/nghttpd", "-a", "127.0.0.1", "-d",
+                                       cls.docroot, "--no-tls", str(port)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.base = "http://127.0.0.1:%d" % port
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait(10)
+        shutil.rmtree(cls.docroot, ignore_errors=True)
+
+    def test_prior_knowledge(self):
+        loop = GLib.MainLoop()
+        session = GMulti.Session.new()
+        session.props.http_version = GMulti.HttpVersion.HTTP_2_PRIOR_KNOWLEDGE
+        finished = []
+        session.connect("transfer-finished", lambda s, t, e: finished.append(e))
+        transfers = [GMulti.Transfer.new("%s/b%d" % (self.base, size))
+                     for size in (10, 70000, 70000)]
+        for t in transfers:
+            session.add(t)
+        self.assertTrue(run_until(loop, lambda: len(finished) == len(transfers)))
+        self.assertTrue(all(error is None for error in finished))
+        for t, size in zip(transfers, (10, 70000, 70000)):
+            self.assertEqual(t.get_http_version_used(), GMulti.HttpVersion.HTTP_2)
+            self.assertEqual(t.get_status(), 200)
+            self.assertEqual(t.get_response_body().get_data(), loopback_server.pattern(size))
+        # Multiplexed: one connection carried them all.
+        ids = {t.get_metrics().get_connection_id() for t in transfers}
+        self.assertEqual(len(ids), 1)
 
 
 class TranslationTests(unittest.TestCase):
