@@ -252,7 +252,7 @@ async function http2() {
         const session = GMulti.Session.new();
         session.http_version = HttpVersion.HTTP_2_PRIOR_KNOWLEDGE;
         const t = GMulti.Transfer.new(`http://127.0.0.1:${port}/b70000`);
-        const body = await withTimeout(session.send_async(t, GLib.PRIORITY_DEFAULT, null),
+        const body = await withTimeout(session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, null),
             10000, 'http/2 fetch');
         check(t.get_http_version_used() === HttpVersion.HTTP_2,
             `http/2 used (${t.get_http_version_used()})`);
