@@ -122,8 +122,10 @@ class Conn:
         self.h2.send_headers(stream_id, [(b":status", b"200"),
                                          (b"content-length", str(len(body)).encode())])
         self.h2.send_data(stream_id, body, end_stream=True)
-        self.flush()
+        # Counted before the bytes go: the client may have the response, and the test
+        # ask for the counts, before this thread runs again.
         count("responses")
+        self.flush()
 
     def serve(self, until=None):
         """Answers requests as they complete; stops at EOF, or once @until says so."""
