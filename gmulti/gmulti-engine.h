@@ -21,7 +21,7 @@ G_BEGIN_DECLS
  * The socket value to pass to [method@Engine.socket_action] when the engine's timer
  * has expired.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 #define GMULTI_SOCKET_TIMEOUT (-1)
 
@@ -44,7 +44,7 @@ G_BEGIN_DECLS
  * lookups run on worker threads, but their results come back through a descriptor the
  * engine watches, so callbacks never run there. See [Threads](threads.html).
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef struct _GMultiEngine GMultiEngine;
 
@@ -57,7 +57,7 @@ typedef struct _GMultiEngine GMultiEngine;
  * [method@Engine.info_read]. It stays valid until the transfer is removed from the
  * engine or added again.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef struct {
   GMultiTransfer *transfer;
@@ -79,7 +79,7 @@ typedef struct {
  * Returns: %TRUE on success; %FALSE stops the engine (every transfer completes with
  *   %GMULTI_ERROR_ENGINE_STOPPED)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef gboolean (*GMultiSocketFunc) (GMultiEngine *engine,
                                       int           fd,
@@ -103,7 +103,7 @@ typedef gboolean (*GMultiSocketFunc) (GMultiEngine *engine,
  *
  * Returns: %TRUE on success; %FALSE stops the engine
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef gboolean (*GMultiTimerFunc) (GMultiEngine *engine,
                                      gint64        timeout_ms,

@@ -79,7 +79,7 @@ G_BEGIN_DECLS
  * Error codes in the `GMULTI_ERROR` domain. Cancellation of an asynchronous call is
  * reported as %G_IO_ERROR_CANCELLED instead.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef enum {
   GMULTI_ERROR_FAILED,
@@ -139,7 +139,7 @@ typedef enum {
  * Status of a whole engine call. Problems of single transfers are never reported here:
  * they arrive in the transfer's completion [struct@Message].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef enum {
   GMULTI_ENGINE_OK,
@@ -164,7 +164,7 @@ typedef enum {
  * What the engine asks the application to watch on a socket, passed to the
  * [callback@SocketFunc].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef enum {
   GMULTI_POLL_NONE = 0,
@@ -183,7 +183,7 @@ typedef enum {
  *
  * What happened on a socket, passed to [method@Engine.socket_action].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef enum {
   GMULTI_EVENT_NONE = 0,
@@ -203,7 +203,7 @@ typedef enum {
  *
  * Where a transfer is in its life.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef enum {
   GMULTI_TRANSFER_IDLE,
@@ -230,7 +230,7 @@ typedef enum {
  * ones. A server that cannot speak a version allowed makes the transfer fail with
  * %GMULTI_ERROR_TLS_HANDSHAKE_FAILED.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef enum {
   GMULTI_TLS_VERSION_DEFAULT,
@@ -257,7 +257,7 @@ typedef enum {
  * [method@Transfer.get_http_version_used] tells which version carried it
  * (%GMULTI_HTTP_VERSION_HTTP_1_1 or %GMULTI_HTTP_VERSION_HTTP_2).
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef enum {
   GMULTI_HTTP_VERSION_AUTO,
@@ -283,7 +283,7 @@ typedef enum {
  * [property@Session:main-loop-source]. Both behave alike; they differ in cost with many
  * connections (see [the architecture guide](architecture.html)).
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef enum {
   GMULTI_MAIN_LOOP_SOURCE_AUTO,

@@ -11,7 +11,7 @@
  *
  * Returns: the error domain's quark
  *
- * Since: 1.0
+ * Since: 0.1
  */
 G_DEFINE_QUARK (gmulti-error-quark, gmulti_error)
 
@@ -23,7 +23,7 @@ G_DEFINE_QUARK (gmulti-error-quark, gmulti_error)
  *
  * Returns: (transfer none): a translated description of @result
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_engine_result_to_string (GMultiEngineResult result)

@@ -16,7 +16,7 @@ G_BEGIN_DECLS
  *
  * The error domain of gmulti. Errors in this domain carry a [enum@Error] code.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 #define GMULTI_ERROR (gmulti_error_quark ())
 

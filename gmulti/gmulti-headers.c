@@ -277,7 +277,7 @@ gmulti_headers_append_unchecked (GMultiHeaders *self,
  *
  * Returns: (transfer full): a new [struct@Headers]
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiHeaders *
 gmulti_headers_new (void)
@@ -298,7 +298,7 @@ gmulti_headers_new (void)
  *
  * Returns: (transfer full): @self
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiHeaders *
 gmulti_headers_ref (GMultiHeaders *self)
@@ -316,7 +316,7 @@ gmulti_headers_ref (GMultiHeaders *self)
  *
  * Drops a reference on @self and frees it when it was the last one.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_headers_unref (GMultiHeaders *self)
@@ -341,7 +341,7 @@ gmulti_headers_unref (GMultiHeaders *self)
  *
  * Returns: (transfer full): a new [struct@Headers]
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiHeaders *
 gmulti_headers_copy (GMultiHeaders *self)
@@ -395,7 +395,7 @@ gmulti_headers_copy (GMultiHeaders *self)
  *
  * Returns: %TRUE when the field was added, %FALSE with @error set otherwise
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_headers_append (GMultiHeaders  *self,
@@ -462,7 +462,7 @@ remove_from (GMultiHeaders *self,
  *
  * Returns: %TRUE when the field was set, %FALSE with @error set otherwise
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_headers_replace (GMultiHeaders  *self,
@@ -512,7 +512,7 @@ gmulti_headers_replace (GMultiHeaders  *self,
  *
  * Returns: the number of fields removed
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_headers_remove (GMultiHeaders *self,
@@ -536,7 +536,7 @@ gmulti_headers_remove (GMultiHeaders *self,
  *
  * Removes all fields. The memory is kept for the fields added next.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_headers_clear (GMultiHeaders *self)
@@ -569,7 +569,7 @@ gmulti_headers_clear (GMultiHeaders *self)
  *   is no such field. Appending keeps it valid; removing, replacing or clearing
  *   fields may not.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_headers_get_one (GMultiHeaders *self,
@@ -601,7 +601,7 @@ gmulti_headers_get_one (GMultiHeaders *self,
  * Returns: (nullable) (transfer full): the combined value, or %NULL when there is no
  *   such field
  *
- * Since: 1.0
+ * Since: 0.1
  */
 char *
 gmulti_headers_get_list (GMultiHeaders *self,
@@ -645,7 +645,7 @@ gmulti_headers_get_list (GMultiHeaders *self,
  *
  * Returns: %TRUE when such a field is present
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_headers_contains (GMultiHeaders *self,
@@ -665,7 +665,7 @@ gmulti_headers_contains (GMultiHeaders *self,
  *
  * Returns: the number of fields
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_headers_get_length (GMultiHeaders *self)
@@ -685,7 +685,7 @@ gmulti_headers_get_length (GMultiHeaders *self)
  * Returns: (transfer none): the name, owned by @self. Appending keeps it valid;
  *   removing, replacing or clearing fields may not.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_headers_get_name (GMultiHeaders *self,
@@ -707,7 +707,7 @@ gmulti_headers_get_name (GMultiHeaders *self,
  * Returns: (transfer none): the value, owned by @self. Appending keeps it valid;
  *   removing, replacing or clearing fields may not.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_headers_get_value (GMultiHeaders *self,
@@ -728,7 +728,7 @@ gmulti_headers_get_value (GMultiHeaders *self,
  * Calls @func for each field in order, until it returns %FALSE. @func must not change
  * @self.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_headers_foreach (GMultiHeaders            *self,

@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  * An ordered list of HTTP header fields. Names compare case-insensitively, repeated
  * names are kept, and the order in which fields were added is preserved.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef struct _GMultiHeaders GMultiHeaders;
 
@@ -32,7 +32,7 @@ typedef struct _GMultiHeaders GMultiHeaders;
  *
  * Returns: %TRUE to go on, %FALSE to stop
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef gboolean (*GMultiHeadersForeachFunc) (const char *name,
                                               const char *value,

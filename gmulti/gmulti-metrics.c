@@ -17,7 +17,7 @@ G_DEFINE_BOXED_TYPE (GMultiMetrics, gmulti_metrics, gmulti_metrics_copy, gmulti_
  *
  * Returns: (transfer full): a copy of @self, to free with [method@Metrics.free]
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiMetrics *
 gmulti_metrics_copy (GMultiMetrics *self)
@@ -34,7 +34,7 @@ gmulti_metrics_copy (GMultiMetrics *self)
  * Frees a copy made with [method@Metrics.copy]. Never call it on the metrics returned by
  * [method@Transfer.get_metrics], which belong to the transfer.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_metrics_free (GMultiMetrics *self)
@@ -51,7 +51,7 @@ gmulti_metrics_free (GMultiMetrics *self)
  * Returns: microseconds from the start of the transfer until the name lookup finished,
  *   or 0 when no lookup was needed
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 gmulti_metrics_get_name_lookup_time (GMultiMetrics *self)
@@ -70,7 +70,7 @@ gmulti_metrics_get_name_lookup_time (GMultiMetrics *self)
  * Returns: microseconds from the start of the transfer until the connection was
  *   established, or 0 when an existing connection was reused
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 gmulti_metrics_get_connect_time (GMultiMetrics *self)
@@ -89,7 +89,7 @@ gmulti_metrics_get_connect_time (GMultiMetrics *self)
  * Returns: microseconds from the start of the transfer until the TLS handshake
  *   completed, or 0 for plain HTTP and reused connections
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 gmulti_metrics_get_tls_time (GMultiMetrics *self)
@@ -108,7 +108,7 @@ gmulti_metrics_get_tls_time (GMultiMetrics *self)
  * Returns: microseconds from the start of the transfer until the whole request was
  *   sent, or 0 if it never was
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 gmulti_metrics_get_request_sent_time (GMultiMetrics *self)
@@ -127,7 +127,7 @@ gmulti_metrics_get_request_sent_time (GMultiMetrics *self)
  * Returns: microseconds from the start of the transfer until the first response byte
  *   was read, or 0 if none arrived
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 gmulti_metrics_get_first_byte_time (GMultiMetrics *self)
@@ -145,7 +145,7 @@ gmulti_metrics_get_first_byte_time (GMultiMetrics *self)
  *
  * Returns: microseconds spent on redirects, or 0 when none was followed
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 gmulti_metrics_get_redirect_time (GMultiMetrics *self)
@@ -164,7 +164,7 @@ gmulti_metrics_get_redirect_time (GMultiMetrics *self)
  * Returns: microseconds from the start of the transfer until it completed, or 0 while
  *   it is running
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 gmulti_metrics_get_total_time (GMultiMetrics *self)
@@ -182,7 +182,7 @@ gmulti_metrics_get_total_time (GMultiMetrics *self)
  *
  * Returns: the number of request head bytes sent
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint64
 gmulti_metrics_get_header_bytes_sent (GMultiMetrics *self)
@@ -200,7 +200,7 @@ gmulti_metrics_get_header_bytes_sent (GMultiMetrics *self)
  *
  * Returns: the number of request body bytes sent, without chunked framing
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint64
 gmulti_metrics_get_body_bytes_sent (GMultiMetrics *self)
@@ -218,7 +218,7 @@ gmulti_metrics_get_body_bytes_sent (GMultiMetrics *self)
  *
  * Returns: the number of response head bytes received
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint64
 gmulti_metrics_get_header_bytes_received (GMultiMetrics *self)
@@ -239,7 +239,7 @@ gmulti_metrics_get_header_bytes_received (GMultiMetrics *self)
  *
  * Returns: the number of response body bytes received
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint64
 gmulti_metrics_get_body_bytes_received (GMultiMetrics *self)
@@ -258,7 +258,7 @@ gmulti_metrics_get_body_bytes_received (GMultiMetrics *self)
  *
  * Returns: the number of decoded response body bytes
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint64
 gmulti_metrics_get_body_bytes_decoded (GMultiMetrics *self)
@@ -277,7 +277,7 @@ gmulti_metrics_get_body_bytes_decoded (GMultiMetrics *self)
  *
  * Returns: %TRUE if the connection came from the pool
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_metrics_get_connection_reused (GMultiMetrics *self)
@@ -296,7 +296,7 @@ gmulti_metrics_get_connection_reused (GMultiMetrics *self)
  *
  * Returns: the connection's identifier, or 0 if no connection was used
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint64
 gmulti_metrics_get_connection_id (GMultiMetrics *self)
@@ -314,7 +314,7 @@ gmulti_metrics_get_connection_id (GMultiMetrics *self)
  *
  * Returns: the number of redirects followed
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_metrics_get_redirect_count (GMultiMetrics *self)
@@ -334,7 +334,7 @@ gmulti_metrics_get_redirect_count (GMultiMetrics *self)
  * Returns: %GMULTI_HTTP_VERSION_HTTP_1_1 or %GMULTI_HTTP_VERSION_HTTP_2, or
  *   %GMULTI_HTTP_VERSION_AUTO if no request was sent
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiHttpVersion
 gmulti_metrics_get_http_version (GMultiMetrics *self)

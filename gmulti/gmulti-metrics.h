@@ -20,7 +20,7 @@ G_BEGIN_DECLS
  * moment the transfer started (was added to an engine); a step that did not happen
  * (a reused connection needs no name lookup or connect) reads 0.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef struct _GMultiMetrics GMultiMetrics;
 

@@ -784,7 +784,7 @@ op_start (GMultiAsyncOp *self,
  * transfer with [method@Session.remove] completes the call with
  * %G_IO_ERROR_CANCELLED.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_send_and_read_async (GMultiSession       *self,
@@ -825,7 +825,7 @@ gmulti_session_send_and_read_async (GMultiSession       *self,
  * Returns: (transfer full): the response body, or %NULL with @error set
  *   (%G_IO_ERROR_CANCELLED if the call was cancelled or the transfer removed)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GBytes *
 gmulti_session_send_and_read_finish (GMultiSession  *self,
@@ -870,7 +870,7 @@ gmulti_session_send_and_read_finish (GMultiSession  *self,
  * [property@Transfer:output-stream], if any, and the body is not
  * collected in memory; the write function is unset when the transfer completed.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_send_async (GMultiSession       *self,
@@ -906,7 +906,7 @@ gmulti_session_send_async (GMultiSession       *self,
  *   the transfer failed before its response headers arrived (%G_IO_ERROR_CANCELLED if
  *   the call was cancelled or the transfer removed)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GInputStream *
 gmulti_session_send_finish (GMultiSession  *self,
@@ -957,7 +957,7 @@ gmulti_session_send_finish (GMultiSession  *self,
  * [property@Transfer:output-stream], if any, and the body is not
  * collected in memory; the write function is unset when the transfer completed.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_download_async (GMultiSession       *self,
@@ -994,7 +994,7 @@ gmulti_session_download_async (GMultiSession       *self,
  *   (%G_IO_ERROR_CANCELLED if the call was cancelled or the transfer removed), the
  *   destination then being as it was before the call
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_session_download_finish (GMultiSession  *self,

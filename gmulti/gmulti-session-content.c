@@ -27,7 +27,7 @@ commit (GMultiSession  *self,
  * ([method@Transfer.set_decode_content]) send `Accept-Encoding` with the codings
  * gmulti undoes and undo the response's `Content-Encoding`. On by default.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_decode_content (GMultiSession *self,
@@ -53,7 +53,7 @@ gmulti_session_set_decode_content (GMultiSession *self,
  *
  * Returns: %TRUE if they do
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_session_get_decode_content (GMultiSession *self)
@@ -72,7 +72,7 @@ gmulti_session_get_decode_content (GMultiSession *self)
  * decodes to more fails its transfer with %GMULTI_ERROR_DECODED_TOO_LARGE. The
  * default is 4 GiB (docs/limits.md).
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_max_decoded_size (GMultiSession *self,
@@ -97,7 +97,7 @@ gmulti_session_set_max_decoded_size (GMultiSession *self,
  *
  * Returns: the limit in bytes, or 0 for none
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint64
 gmulti_session_get_max_decoded_size (GMultiSession *self)
@@ -117,7 +117,7 @@ gmulti_session_get_max_decoded_size (GMultiSession *self)
  * with %GMULTI_ERROR_DECODED_TOO_LARGE. The default is 1000 (docs/limits.md); real
  * text rarely expands more than 20 times.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_max_decode_ratio (GMultiSession *self,
@@ -142,7 +142,7 @@ gmulti_session_set_max_decode_ratio (GMultiSession *self,
  *
  * Returns: the most decoded bytes per coded byte, or 0 for no limit
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_session_get_max_decode_ratio (GMultiSession *self)
@@ -161,7 +161,7 @@ gmulti_session_get_max_decode_ratio (GMultiSession *self)
  * ([method@Transfer.set_unix_socket_path], whose description applies) connect to
  * instead of their URI's host. %NULL by default.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_unix_socket_path (GMultiSession *self,
@@ -187,7 +187,7 @@ gmulti_session_set_unix_socket_path (GMultiSession *self,
  *
  * Returns: (nullable) (type filename): the path, or %NULL for TCP
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_session_get_unix_socket_path (GMultiSession *self)
@@ -254,7 +254,7 @@ gmulti_session_install_content_properties (void)
    * Whether transfers undo content codings unless they say otherwise; see
    * [method@Session.set_decode_content].
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_DECODE_CONTENT] =
     g_param_spec_boolean ("decode-content", NULL, NULL,
@@ -266,7 +266,7 @@ gmulti_session_install_content_properties (void)
    *
    * The most bytes one content-coded body may decode to; 0 for no limit.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_MAX_DECODED_SIZE] =
     g_param_spec_uint64 ("max-decoded-size", NULL, NULL,
@@ -279,7 +279,7 @@ gmulti_session_install_content_properties (void)
    * The most decoded bytes per coded byte of a content-coded body (past its first
    * MiB); 0 for no limit.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_MAX_DECODE_RATIO] =
     g_param_spec_uint ("max-decode-ratio", NULL, NULL,
@@ -291,7 +291,7 @@ gmulti_session_install_content_properties (void)
    *
    * The Unix-domain socket transfers connect to unless they name their own.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_UNIX_SOCKET_PATH] =
     g_param_spec_string ("unix-socket-path", NULL, NULL,

@@ -69,7 +69,7 @@ gmulti_session_get_tls_options (GMultiSession *self)
  *
  * Returns: the most connections open at once, 0 for no limit
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_session_get_max_connections (GMultiSession *self)
@@ -87,7 +87,7 @@ gmulti_session_get_max_connections (GMultiSession *self)
  * Limits the connections the session keeps open, in use or idle. Transfers beyond the
  * limit wait for a free connection.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_max_connections (GMultiSession *self,
@@ -110,7 +110,7 @@ gmulti_session_set_max_connections (GMultiSession *self,
  *
  * Returns: the most connections open at once to one origin, 0 for no limit
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_session_get_max_host_connections (GMultiSession *self)
@@ -127,7 +127,7 @@ gmulti_session_get_max_host_connections (GMultiSession *self)
  *
  * Limits the connections to each origin (scheme, host and port).
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_max_host_connections (GMultiSession *self,
@@ -150,7 +150,7 @@ gmulti_session_set_max_host_connections (GMultiSession *self,
  *
  * Returns: the most idle connections kept, 0 for automatic
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_session_get_max_idle_connections (GMultiSession *self)
@@ -168,7 +168,7 @@ gmulti_session_get_max_idle_connections (GMultiSession *self)
  * Limits the idle connections kept open for reuse. Automatic keeps 16, or four per
  * added transfer if that is more.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_max_idle_connections (GMultiSession *self,
@@ -208,7 +208,7 @@ gmulti_session_store_user_agent (GMultiSession *self,
  *
  * Returns: (nullable): the user agent, or %NULL if none is sent
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_session_get_user_agent (GMultiSession *self)
@@ -235,7 +235,7 @@ gmulti_session_get_user_agent (GMultiSession *self)
  * Returns: %TRUE if the user agent was set; %FALSE with @error set to
  *   %GMULTI_ERROR_INVALID_HEADER otherwise
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_session_set_user_agent (GMultiSession  *self,
@@ -262,7 +262,7 @@ gmulti_session_set_user_agent (GMultiSession  *self,
  *
  * Returns: the timeout in milliseconds, 0 for none
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_session_get_timeout (GMultiSession *self)
@@ -280,7 +280,7 @@ gmulti_session_get_timeout (GMultiSession *self)
  * Sets the total timeout of transfers starting from now on that set no
  * [property@Transfer:timeout] of their own.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_timeout (GMultiSession *self,
@@ -307,7 +307,7 @@ gmulti_session_set_timeout (GMultiSession *self,
  *
  * Returns: the timeout in milliseconds, 0 for none
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_session_get_connect_timeout (GMultiSession *self)
@@ -325,7 +325,7 @@ gmulti_session_get_connect_timeout (GMultiSession *self)
  * Sets the connect timeout of transfers starting from now on that set no
  * [property@Transfer:connect-timeout] of their own.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_connect_timeout (GMultiSession *self,
@@ -352,7 +352,7 @@ gmulti_session_set_connect_timeout (GMultiSession *self,
  *
  * Returns: the version transfers with %GMULTI_HTTP_VERSION_AUTO use
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiHttpVersion
 gmulti_session_get_http_version (GMultiSession *self)
@@ -371,7 +371,7 @@ gmulti_session_get_http_version (GMultiSession *self)
  * `GMultiTransfer:http-version` is %GMULTI_HTTP_VERSION_AUTO. A run under way keeps
  * the version it started with, for its redirects too.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_http_version (GMultiSession    *self,
@@ -400,7 +400,7 @@ gmulti_session_set_http_version (GMultiSession    *self,
  *
  * Returns: the limit, from 1 to 1000
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_session_get_max_streams_per_connection (GMultiSession *self)
@@ -419,7 +419,7 @@ gmulti_session_get_max_streams_per_connection (GMultiSession *self)
  * allows more; a server that allows fewer sets the limit for its connections.
  * Connections opened from now on take the new limit.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_max_streams_per_connection (GMultiSession *self,

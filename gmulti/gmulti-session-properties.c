@@ -128,7 +128,7 @@ gmulti_session_install_properties (GObjectClass *object_class)
    * they were added, as far as [property@Session:max-host-connections] allows. The
    * time they wait counts toward their timeout.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_MAX_CONNECTIONS] =
     g_param_spec_uint ("max-connections", NULL, NULL,
@@ -143,7 +143,7 @@ gmulti_session_install_properties (GObjectClass *object_class)
    * and gentle with servers that do not expect more from one client. Transfers beyond
    * it wait, in order, for a connection of their origin.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_MAX_HOST_CONNECTIONS] =
     g_param_spec_uint ("max-host-connections", NULL, NULL,
@@ -156,7 +156,7 @@ gmulti_session_install_properties (GObjectClass *object_class)
    * The most idle connections kept open for reuse; the least recently used is closed
    * first. The default, 0, keeps 16, or four per added transfer if that is more.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_MAX_IDLE_CONNECTIONS] =
     g_param_spec_uint ("max-idle-connections", NULL, NULL,
@@ -175,7 +175,7 @@ gmulti_session_install_properties (GObjectClass *object_class)
    * CR, LF, NUL or another control character except tab) is never sent: every
    * transfer started while it is set fails with %GMULTI_ERROR_INVALID_HEADER.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_USER_AGENT] =
     g_param_spec_string ("user-agent", NULL, NULL,
@@ -190,7 +190,7 @@ gmulti_session_install_properties (GObjectClass *object_class)
    * limit. A change applies to the runs that start after it, not to those under way;
    * the transfers' own [property@Transfer:timeout] is not changed.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_TIMEOUT] =
     g_param_spec_uint ("timeout", NULL, NULL,
@@ -206,7 +206,7 @@ gmulti_session_install_properties (GObjectClass *object_class)
    * start after it, not to those under way; the transfers' own
    * [property@Transfer:connect-timeout] is not changed.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_CONNECT_TIMEOUT] =
     g_param_spec_uint ("connect-timeout", NULL, NULL,
@@ -226,7 +226,7 @@ gmulti_session_install_properties (GObjectClass *object_class)
    * %GMULTI_MAIN_LOOP_SOURCE_AUTO. Transfers behave the same with either; they differ
    * in the cost of a main-loop iteration with many connections.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_MAIN_LOOP_SOURCE] =
     g_param_spec_enum ("main-loop-source", NULL, NULL,
@@ -243,7 +243,7 @@ gmulti_session_install_properties (GObjectClass *object_class)
    * does not choose HTTP/2. A change applies to the runs that start after it, not to
    * those under way; the transfers' own property is not changed.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_HTTP_VERSION] =
     g_param_spec_enum ("http-version", NULL, NULL,
@@ -260,7 +260,7 @@ gmulti_session_install_properties (GObjectClass *object_class)
    * to allow at least. HTTP/1.1 connections carry one transfer at a time whatever the
    * value.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_session_properties[PROP_MAX_STREAMS_PER_CONNECTION] =
     g_param_spec_uint ("max-streams-per-connection", NULL, NULL,

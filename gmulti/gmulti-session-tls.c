@@ -24,7 +24,7 @@
  * turns verification off for every transfer of the session: only for tests and
  * closed networks, as anyone on the path can then read and change the traffic.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -33,7 +33,7 @@
  * A PEM file of trusted certificate authorities for transfers that set neither a CA
  * file nor a CA directory; %NULL trusts the system's store.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -42,7 +42,7 @@
  * A directory of trusted certificate authorities (PEM files) for transfers that set
  * neither a CA file nor a CA directory.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -51,7 +51,7 @@
  * Public key pins (`sha256//BASE64`, several joined with `;`) for transfers that set
  * none.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -59,7 +59,7 @@
  *
  * A GnuTLS priority string for transfers that set none; %NULL means the default (see [method@GMulti.Transfer.set_tls_priority]).
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -67,7 +67,7 @@
  *
  * The lowest TLS version for transfers that leave theirs at the default.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -76,7 +76,7 @@
  * The client certificate (PEM file) for transfers that set none; set it with
  * [method@Session.set_tls_client_certificate].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -85,7 +85,7 @@
  * The key of [property@Session:tls-client-certificate]; %NULL when it is in the
  * certificate file.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -95,7 +95,7 @@
  *
  * Sets whether servers' certificates are verified for the session's transfers. %FALSE turns verification off for all of them: only for tests and closed networks.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_tls_verify (GMultiSession *self,
@@ -113,7 +113,7 @@ gmulti_session_set_tls_verify (GMultiSession *self,
  *
  * Returns: whether certificates are verified
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_session_get_tls_verify (GMultiSession *self)
@@ -129,7 +129,7 @@ gmulti_session_get_tls_verify (GMultiSession *self)
  *
  * Sets the PEM file of trusted certificate authorities for transfers that set neither a CA file nor a CA directory.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_tls_ca_file (GMultiSession *self,
@@ -147,7 +147,7 @@ gmulti_session_set_tls_ca_file (GMultiSession *self,
  *
  * Returns: (nullable) (type filename): the file, or %NULL
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_session_get_tls_ca_file (GMultiSession *self)
@@ -163,7 +163,7 @@ gmulti_session_get_tls_ca_file (GMultiSession *self)
  *
  * Sets the directory of trusted certificate authorities for transfers that set neither a CA file nor a CA directory.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_tls_ca_directory (GMultiSession *self,
@@ -181,7 +181,7 @@ gmulti_session_set_tls_ca_directory (GMultiSession *self,
  *
  * Returns: (nullable) (type filename): the directory, or %NULL
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_session_get_tls_ca_directory (GMultiSession *self)
@@ -197,7 +197,7 @@ gmulti_session_get_tls_ca_directory (GMultiSession *self)
  *
  * Sets the public key pins for transfers that set none.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_tls_pinned_public_key (GMultiSession *self,
@@ -215,7 +215,7 @@ gmulti_session_set_tls_pinned_public_key (GMultiSession *self,
  *
  * Returns: (nullable): the pins, or %NULL
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_session_get_tls_pinned_public_key (GMultiSession *self)
@@ -231,7 +231,7 @@ gmulti_session_get_tls_pinned_public_key (GMultiSession *self)
  *
  * Sets the GnuTLS priority string for transfers that set none.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_tls_priority (GMultiSession *self,
@@ -249,7 +249,7 @@ gmulti_session_set_tls_priority (GMultiSession *self,
  *
  * Returns: (nullable): the priority string, or %NULL
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_session_get_tls_priority (GMultiSession *self)
@@ -265,7 +265,7 @@ gmulti_session_get_tls_priority (GMultiSession *self)
  *
  * Sets the lowest TLS version for transfers that leave theirs at the default.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_tls_min_version (GMultiSession *self,
@@ -283,7 +283,7 @@ gmulti_session_set_tls_min_version (GMultiSession *self,
  *
  * Returns: the lowest version accepted
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiTlsVersion
 gmulti_session_get_tls_min_version (GMultiSession *self)
@@ -300,7 +300,7 @@ gmulti_session_get_tls_min_version (GMultiSession *self)
  *
  * Sets the client certificate for transfers that set none, for servers that ask for one.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_set_tls_client_certificate (GMultiSession *self,
@@ -319,7 +319,7 @@ gmulti_session_set_tls_client_certificate (GMultiSession *self,
  *
  * Returns: (nullable) (type filename): the certificate file, or %NULL
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_session_get_tls_client_certificate (GMultiSession *self)
@@ -336,7 +336,7 @@ gmulti_session_get_tls_client_certificate (GMultiSession *self)
  *
  * Returns: (nullable) (type filename): the key file, or %NULL
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_session_get_tls_client_key (GMultiSession *self)

@@ -64,7 +64,7 @@
  * transfer. The engine is busy there, so the session stops watching its sockets until
  * the handler returns.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /* What the session keeps for each transfer added to it. */
@@ -607,7 +607,7 @@ gmulti_session_class_init (GMultiSessionClass *klass)
    * An HTTP error status such as 404 is a successful transfer: look at
    * [property@Transfer:status].
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   signals[SIGNAL_TRANSFER_FINISHED] =
     g_signal_new ("transfer-finished",
@@ -665,7 +665,7 @@ gmulti_session_constructed (GObject *object)
  *
  * Returns: (transfer full): a new session
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiSession *
 gmulti_session_new (void)
@@ -682,7 +682,7 @@ gmulti_session_new (void)
  *
  * Returns: (transfer none): the session's main context
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMainContext *
 gmulti_session_get_context (GMultiSession *self)
@@ -701,7 +701,7 @@ gmulti_session_get_context (GMultiSession *self)
  *
  * Returns: %GMULTI_MAIN_LOOP_SOURCE_EPOLL or %GMULTI_MAIN_LOOP_SOURCE_UNIX_FD
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiMainLoopSource
 gmulti_session_get_main_loop_source (GMultiSession *self)
@@ -732,7 +732,7 @@ gmulti_session_get_main_loop_source (GMultiSession *self)
  *   %GMULTI_ERROR_ENGINE_STOPPED if the session could not watch a socket earlier and
  *   stopped, %GMULTI_ERROR_FAILED if the session has been disposed
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_session_add (GMultiSession   *self,
@@ -762,7 +762,7 @@ gmulti_session_add (GMultiSession   *self,
  *
  * Removing a transfer that is not added to @self does nothing.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_session_remove (GMultiSession  *self,
@@ -821,7 +821,7 @@ gmulti_session_remove (GMultiSession  *self,
  *
  * Returns: the number of transfers
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_session_get_n_transfers (GMultiSession *self)

@@ -29,7 +29,7 @@
  *
  * It takes effect when the transfer starts.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_decode_content (GMultiTransfer *self,
@@ -58,7 +58,7 @@ gmulti_transfer_set_decode_content (GMultiTransfer *self,
  * Returns: the value set, or %TRUE if it was never set (then the session's setting
  *   applies)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_get_decode_content (GMultiTransfer *self)
@@ -82,7 +82,7 @@ gmulti_transfer_get_decode_content (GMultiTransfer *self)
  *
  * Returns: %TRUE if the body was decoded
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_get_content_decoded (GMultiTransfer *self)
@@ -104,7 +104,7 @@ gmulti_transfer_get_content_decoded (GMultiTransfer *self)
  *
  * Returns: the number of coded body bytes received
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint64
 gmulti_transfer_get_wire_bytes_received (GMultiTransfer *self)
@@ -135,7 +135,7 @@ gmulti_transfer_get_wire_bytes_received (GMultiTransfer *self)
  *
  * It takes effect when the transfer starts.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_unix_socket_path (GMultiTransfer *self,
@@ -159,7 +159,7 @@ gmulti_transfer_set_unix_socket_path (GMultiTransfer *self,
  *
  * Returns: (nullable) (type filename): the path, or %NULL for TCP (or the session's)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_transfer_get_unix_socket_path (GMultiTransfer *self)
@@ -178,7 +178,7 @@ gmulti_transfer_install_content_properties (GObjectClass *object_class)
    * Whether content codings are offered and undone; see
    * [method@Transfer.set_decode_content].
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_DECODE_CONTENT] =
     g_param_spec_boolean ("decode-content", NULL, NULL,
@@ -191,7 +191,7 @@ gmulti_transfer_install_content_properties (GObjectClass *object_class)
    * The Unix-domain socket to connect to instead of the URI's host; see
    * [method@Transfer.set_unix_socket_path].
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_UNIX_SOCKET_PATH] =
     g_param_spec_string ("unix-socket-path", NULL, NULL,

@@ -29,7 +29,7 @@
  * The function can be changed at any time, also while the transfer runs: the next
  * body bytes go to the new one.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_write_func (GMultiTransfer  *self,
@@ -87,7 +87,7 @@ gmulti_transfer_set_write_func (GMultiTransfer  *self,
  * removes the output stream. [method@Session.send_async] and
  * [method@Session.download_async] set sinks of their own and replace it.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_output_stream (GMultiTransfer *self,
@@ -113,7 +113,7 @@ gmulti_transfer_set_output_stream (GMultiTransfer *self,
  *
  * Returns: (nullable) (transfer none): the output stream, or %NULL
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GOutputStream *
 gmulti_transfer_get_output_stream (GMultiTransfer *self)
@@ -135,7 +135,7 @@ gmulti_transfer_get_output_stream (GMultiTransfer *self)
  * It can be changed at any time, also while the transfer runs: it applies to the next
  * body bytes.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_collect_body (GMultiTransfer *self,
@@ -159,7 +159,7 @@ gmulti_transfer_set_collect_body (GMultiTransfer *self,
  *
  * Returns: %TRUE if the body is collected (the default)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_get_collect_body (GMultiTransfer *self)
@@ -178,7 +178,7 @@ gmulti_transfer_get_collect_body (GMultiTransfer *self)
  * Returns: the status code, or 0 before the response head arrived and for a transfer
  *   removed or cancelled before it completed (see [method@Transfer.get_error])
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_transfer_get_status (GMultiTransfer *self)
@@ -197,7 +197,7 @@ gmulti_transfer_get_status (GMultiTransfer *self)
  *
  * Returns: (nullable): the reason phrase, or %NULL before the response head arrived
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_transfer_get_reason_phrase (GMultiTransfer *self)
@@ -216,7 +216,7 @@ gmulti_transfer_get_reason_phrase (GMultiTransfer *self)
  * Returns: (transfer none) (nullable): the response headers, or %NULL before they
  *   arrived
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiHeaders *
 gmulti_transfer_get_response_headers (GMultiTransfer *self)
@@ -234,7 +234,7 @@ gmulti_transfer_get_response_headers (GMultiTransfer *self)
  *
  * Returns: (transfer none) (nullable): the trailers, or %NULL if the response had none
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiHeaders *
 gmulti_transfer_get_response_trailers (GMultiTransfer *self)
@@ -253,7 +253,7 @@ gmulti_transfer_get_response_trailers (GMultiTransfer *self)
  * Returns: (transfer full) (nullable): the body (empty if nothing arrived yet), or
  *   %NULL when the body is not collected (see [property@Transfer:collect-body])
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GBytes *
 gmulti_transfer_get_response_body (GMultiTransfer *self)
@@ -279,7 +279,7 @@ gmulti_transfer_get_response_body (GMultiTransfer *self)
  *
  * Returns: the number of body bytes received
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint64
 gmulti_transfer_get_bytes_received (GMultiTransfer *self)
@@ -298,7 +298,7 @@ gmulti_transfer_get_bytes_received (GMultiTransfer *self)
  * Returns: the `Content-Length` of the response (coded bytes, for a content-coded
  *   body), or -1 when it is not known
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 gmulti_transfer_get_bytes_expected (GMultiTransfer *self)
@@ -316,7 +316,7 @@ gmulti_transfer_get_bytes_expected (GMultiTransfer *self)
  *
  * Returns: the number of body bytes sent
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint64
 gmulti_transfer_get_bytes_sent (GMultiTransfer *self)

@@ -43,7 +43,7 @@ gmulti_transfer_set_low_speed_time (GMultiTransfer *self,
  * the transfer starts, also after it was added, and while it runs for the connections
  * it opens later (redirects, retries).
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_connect_timeout (GMultiTransfer *self,
@@ -71,7 +71,7 @@ gmulti_transfer_set_connect_timeout (GMultiTransfer *self,
  *
  * Returns: the limit in milliseconds, or 0 for none
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_transfer_get_connect_timeout (GMultiTransfer *self)
@@ -94,7 +94,7 @@ gmulti_transfer_get_connect_timeout (GMultiTransfer *self)
  * It is read when the transfer starts: a change takes effect until then, also after
  * the transfer was added; one made while it runs applies to its next run.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_timeout (GMultiTransfer *self,
@@ -118,7 +118,7 @@ gmulti_transfer_set_timeout (GMultiTransfer *self,
  *
  * Returns: the limit in milliseconds, or 0 for none
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_transfer_get_timeout (GMultiTransfer *self)
@@ -143,7 +143,7 @@ gmulti_transfer_get_timeout (GMultiTransfer *self)
  * runs, the check is armed when each request begins: turning it on then applies from
  * the next request (a redirect or retry), other changes at the next check.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_low_speed (GMultiTransfer *self,
@@ -169,7 +169,7 @@ gmulti_transfer_set_low_speed (GMultiTransfer *self,
  * It is read when a response arrives, so a change takes effect at once, also after
  * the transfer was added and while it runs.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_follow_redirects (GMultiTransfer *self,
@@ -194,7 +194,7 @@ gmulti_transfer_set_follow_redirects (GMultiTransfer *self,
  *
  * Returns: %TRUE if redirects are followed
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_get_follow_redirects (GMultiTransfer *self)
@@ -215,7 +215,7 @@ gmulti_transfer_get_follow_redirects (GMultiTransfer *self)
  * It is read when a response arrives, so a change takes effect at once, also after
  * the transfer was added and while it runs.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_max_redirects (GMultiTransfer *self,
@@ -239,7 +239,7 @@ gmulti_transfer_set_max_redirects (GMultiTransfer *self,
  *
  * Returns: the most redirects to follow
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_transfer_get_max_redirects (GMultiTransfer *self)
@@ -269,7 +269,7 @@ gmulti_transfer_get_max_redirects (GMultiTransfer *self)
  * Transfers to one origin share connections only when their versions allow it. It is
  * read when the transfer starts.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_http_version (GMultiTransfer    *self,
@@ -294,7 +294,7 @@ gmulti_transfer_set_http_version (GMultiTransfer    *self,
  *
  * Returns: the HTTP version asked for
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiHttpVersion
 gmulti_transfer_get_http_version (GMultiTransfer *self)
@@ -314,7 +314,7 @@ gmulti_transfer_get_http_version (GMultiTransfer *self)
  * Returns: %GMULTI_HTTP_VERSION_HTTP_1_1 or %GMULTI_HTTP_VERSION_HTTP_2, or
  *   %GMULTI_HTTP_VERSION_AUTO before a request was sent
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiHttpVersion
 gmulti_transfer_get_http_version_used (GMultiTransfer *self)

@@ -31,7 +31,7 @@ cancelled_cb (GCancellable *cancellable,
  * Returns: %TRUE if the transfer succeeded; %FALSE with @error set otherwise
  *   (%G_IO_ERROR_CANCELLED if @cancellable was cancelled)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_perform (GMultiTransfer *self,

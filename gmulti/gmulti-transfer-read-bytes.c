@@ -102,7 +102,7 @@ read_bytes_cb (GMultiTransfer *transfer,
  *
  * Returns: %TRUE if the function was set, %FALSE if the transfer is running
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_set_request_body_bytes_func (GMultiTransfer      *self,

@@ -50,7 +50,7 @@ gmulti_transfer_clear_read_func (GMultiTransfer *self)
  *
  * Returns: %TRUE if the body was set, %FALSE if the transfer is running
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_set_request_body (GMultiTransfer *self,
@@ -108,7 +108,7 @@ gmulti_transfer_set_request_body (GMultiTransfer *self,
  * Language bindings see [method@Transfer.set_request_body_bytes_func] under this
  * name.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_set_request_body_func (GMultiTransfer *self,
@@ -189,7 +189,7 @@ read_body_stream_cb (GMultiTransfer *transfer,
  *
  * Returns: %TRUE if the stream was set, %FALSE if the transfer is running
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_set_request_body_stream (GMultiTransfer *self,
@@ -224,7 +224,7 @@ gmulti_transfer_set_request_body_stream (GMultiTransfer *self,
  * Returns: the body's length in bytes, or -1 if there is no body or its length is
  *   not known
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gint64
 gmulti_transfer_get_upload_size (GMultiTransfer *self)

@@ -183,7 +183,7 @@ check_not_running (GMultiTransfer  *self,
  *   %GMULTI_ERROR_INVALID_URI, %GMULTI_ERROR_UNSUPPORTED_SCHEME or %GMULTI_ERROR_BUSY
  *   otherwise
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_set_uri (GMultiTransfer  *self,
@@ -224,7 +224,7 @@ gmulti_transfer_set_uri (GMultiTransfer  *self,
  *
  * Returns: (nullable): the URI, or %NULL if none was set
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_transfer_get_uri (GMultiTransfer *self)
@@ -243,7 +243,7 @@ gmulti_transfer_get_uri (GMultiTransfer *self)
  *
  * Returns: (nullable): the effective URI, or %NULL before the transfer started
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_transfer_get_effective_uri (GMultiTransfer *self)
@@ -268,7 +268,7 @@ gmulti_transfer_get_effective_uri (GMultiTransfer *self)
  * Returns: %TRUE if @method was set; otherwise the previous method is kept and @error
  *   is set to %GMULTI_ERROR_INVALID_HEADER (not a valid token) or %GMULTI_ERROR_BUSY
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_set_method (GMultiTransfer  *self,
@@ -296,7 +296,7 @@ gmulti_transfer_set_method (GMultiTransfer  *self,
  * Returns: the method set; without one, `POST` if a request body is set and `GET`
  *   otherwise
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_transfer_get_method (GMultiTransfer *self)
@@ -323,7 +323,7 @@ gmulti_transfer_get_method (GMultiTransfer *self)
  *
  * Returns: (transfer none): the request headers
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiHeaders *
 gmulti_transfer_get_request_headers (GMultiTransfer *self)
@@ -347,7 +347,7 @@ gmulti_transfer_get_request_headers (GMultiTransfer *self)
  * Returns: %TRUE if the field was added; otherwise @error is set to
  *   %GMULTI_ERROR_INVALID_HEADER
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_add_request_header (GMultiTransfer  *self,

@@ -16,7 +16,7 @@
  * Turning it off is dangerous: anyone on the path can then read and change the
  * traffic. See [method@Transfer.set_tls_verify].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -25,7 +25,7 @@
  * A PEM file of trusted certificate authorities that replaces the system's trust
  * store, or %NULL for the system's.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -34,7 +34,7 @@
  * A directory of PEM files of trusted certificate authorities that replaces the
  * system's trust store, or %NULL for the system's.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -44,7 +44,7 @@
  * `sha256//` followed by the base64 SHA-256 digest of the DER SubjectPublicKeyInfo,
  * several joined with `;`; %NULL for no pinning.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -54,7 +54,7 @@
  * set, the private key) presented when a server asks for one; %NULL for none. Set it
  * with [method@Transfer.set_tls_client_certificate].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -64,7 +64,7 @@
  * or %NULL when the key is in the certificate's file. Set it with
  * [method@Transfer.set_tls_client_certificate].
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -74,7 +74,7 @@
  * exchanges, or %NULL for the default (see
  * [method@GMulti.Transfer.set_tls_priority]).
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 /**
@@ -82,7 +82,7 @@
  *
  * The oldest TLS protocol version accepted.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 void
@@ -120,7 +120,7 @@ gmulti_tls_config_new_from_transfer (GMultiTransfer  *transfer,
  * prepared: a change takes effect until the transfer starts, also after it was added;
  * one made while it runs applies to its next run.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_tls_verify (GMultiTransfer *self,
@@ -139,7 +139,7 @@ gmulti_transfer_set_tls_verify (GMultiTransfer *self,
  *
  * Returns: %TRUE if it is (the default)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_get_tls_verify (GMultiTransfer *self)
@@ -163,7 +163,7 @@ gmulti_transfer_get_tls_verify (GMultiTransfer *self)
  * prepared: a change takes effect until the transfer starts, also after it was added;
  * one made while it runs applies to its next run.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_tls_ca_file (GMultiTransfer *self,
@@ -182,7 +182,7 @@ gmulti_transfer_set_tls_ca_file (GMultiTransfer *self,
  *
  * Returns: (nullable) (type filename): the path, or %NULL if none was set
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_transfer_get_tls_ca_file (GMultiTransfer *self)
@@ -205,7 +205,7 @@ gmulti_transfer_get_tls_ca_file (GMultiTransfer *self)
  * prepared: a change takes effect until the transfer starts, also after it was added;
  * one made while it runs applies to its next run.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_tls_ca_directory (GMultiTransfer *self,
@@ -224,7 +224,7 @@ gmulti_transfer_set_tls_ca_directory (GMultiTransfer *self,
  *
  * Returns: (nullable) (type filename): the path, or %NULL if none was set
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_transfer_get_tls_ca_directory (GMultiTransfer *self)
@@ -253,7 +253,7 @@ gmulti_transfer_get_tls_ca_directory (GMultiTransfer *self)
  * prepared: a change takes effect until the transfer starts, also after it was added;
  * one made while it runs applies to its next run.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_tls_pinned_public_key (GMultiTransfer *self,
@@ -272,7 +272,7 @@ gmulti_transfer_set_tls_pinned_public_key (GMultiTransfer *self,
  *
  * Returns: (nullable): the pins as set, or %NULL if none were
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_transfer_get_tls_pinned_public_key (GMultiTransfer *self)
@@ -300,7 +300,7 @@ gmulti_transfer_get_tls_pinned_public_key (GMultiTransfer *self)
  * prepared: a change takes effect until the transfer starts, also after it was added;
  * one made while it runs applies to its next run.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_tls_client_certificate (GMultiTransfer *self,
@@ -322,7 +322,7 @@ gmulti_transfer_set_tls_client_certificate (GMultiTransfer *self,
  *
  * Returns: (nullable) (type filename): the path, or %NULL if none was set
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_transfer_get_tls_client_certificate (GMultiTransfer *self)
@@ -341,7 +341,7 @@ gmulti_transfer_get_tls_client_certificate (GMultiTransfer *self)
  * Returns: (nullable) (type filename): the path, or %NULL when the key is in the
  *   certificate's file or no certificate was set
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_transfer_get_tls_client_key (GMultiTransfer *self)
@@ -376,7 +376,7 @@ gmulti_transfer_get_tls_client_key (GMultiTransfer *self)
  * prepared: a change takes effect until the transfer starts, also after it was added;
  * one made while it runs applies to its next run.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_tls_priority (GMultiTransfer *self,
@@ -395,7 +395,7 @@ gmulti_transfer_set_tls_priority (GMultiTransfer *self,
  *
  * Returns: (nullable): the priority string, or %NULL for the default
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_transfer_get_tls_priority (GMultiTransfer *self)
@@ -420,7 +420,7 @@ gmulti_transfer_get_tls_priority (GMultiTransfer *self)
  * prepared: a change takes effect until the transfer starts, also after it was added;
  * one made while it runs applies to its next run.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_set_tls_min_version (GMultiTransfer   *self,
@@ -439,7 +439,7 @@ gmulti_transfer_set_tls_min_version (GMultiTransfer   *self,
  *
  * Returns: the version; %GMULTI_TLS_VERSION_DEFAULT unless another was set
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiTlsVersion
 gmulti_transfer_get_tls_min_version (GMultiTransfer *self)

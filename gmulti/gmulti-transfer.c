@@ -26,7 +26,7 @@
  * %FALSE or a [callback@WriteFunc] is set; the [signal@Transfer::data] signal sees every
  * piece either way.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 
 G_DEFINE_FINAL_TYPE_WITH_PRIVATE (GMultiTransfer, gmulti_transfer, G_TYPE_OBJECT)
@@ -310,7 +310,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * until the transfer starts; while it runs, setting it is a programming error and
    * is ignored.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_URI] =
     g_param_spec_string ("uri", NULL, NULL,
@@ -328,7 +328,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * request body. Like the setter, it takes effect until the transfer starts; while it
    * runs, setting it is a programming error and is ignored.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_METHOD] =
     g_param_spec_string ("method", NULL, NULL,
@@ -340,7 +340,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    *
    * Whether 3xx responses with a `Location` are followed.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_FOLLOW_REDIRECTS] =
     g_param_spec_boolean ("follow-redirects", NULL, NULL,
@@ -354,7 +354,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * %GMULTI_ERROR_TOO_MANY_REDIRECTS. Values above 1000 are refused with
    * %GMULTI_ERROR_INVALID_ARGUMENT when the transfer starts.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_MAX_REDIRECTS] =
     g_param_spec_uint ("max-redirects", NULL, NULL,
@@ -369,7 +369,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * it and HTTP/1.1 otherwise. After a response,
    * [method@Transfer.get_http_version_used] says which version carried it.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_HTTP_VERSION] =
     g_param_spec_enum ("http-version", NULL, NULL,
@@ -384,7 +384,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * [property@Session:timeout] for its runs in one; the property keeps reading its
    * own value.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_TIMEOUT] =
     g_param_spec_uint ("timeout", NULL, NULL,
@@ -399,7 +399,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * the session's [property@Session:connect-timeout] for its runs in one; the
    * property keeps reading its own value.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_CONNECT_TIMEOUT] =
     g_param_spec_uint ("connect-timeout", NULL, NULL,
@@ -412,7 +412,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * The speed, in bytes per second, below which the transfer counts as stalled; 0
    * turns the check off. See [method@Transfer.set_low_speed].
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_LOW_SPEED_LIMIT] =
     g_param_spec_uint ("low-speed-limit", NULL, NULL,
@@ -425,7 +425,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * How many seconds the transfer may stay below
    * [property@Transfer:low-speed-limit] before it fails with %GMULTI_ERROR_TOO_SLOW.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_LOW_SPEED_TIME] =
     g_param_spec_uint ("low-speed-time", NULL, NULL,
@@ -439,7 +439,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * [method@Transfer.get_response_body]. It is never kept while a
    * [callback@WriteFunc] or an [property@Transfer:output-stream] is set.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_COLLECT_BODY] =
     g_param_spec_boolean ("collect-body", NULL, NULL,
@@ -452,7 +452,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * The stream the response body is written to, or %NULL. See
    * [method@Transfer.set_output_stream].
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_OUTPUT_STREAM] =
     g_param_spec_object ("output-stream", NULL, NULL,
@@ -464,7 +464,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    *
    * Where the transfer is in its life.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL,
@@ -476,7 +476,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    *
    * The HTTP status code of the final response, or 0 before it arrived.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_STATUS] =
     g_param_spec_uint ("status", NULL, NULL,
@@ -489,7 +489,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * The URI of the current request, which differs from [property@Transfer:uri] after
    * a redirect was followed; %NULL until the transfer started.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_EFFECTIVE_URI] =
     g_param_spec_string ("effective-uri", NULL, NULL,
@@ -502,7 +502,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * The number of response body bytes received so far, after undoing the codings
    * (see [method@Transfer.get_wire_bytes_received] for the coded count).
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_BYTES_RECEIVED] =
     g_param_spec_uint64 ("bytes-received", NULL, NULL,
@@ -515,7 +515,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * The announced length of the response body (as sent: coded, for a content-coded
    * body), or -1 when it is not known.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_BYTES_EXPECTED] =
     g_param_spec_int64 ("bytes-expected", NULL, NULL,
@@ -527,7 +527,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    *
    * The number of request body bytes sent so far.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_BYTES_SENT] =
     g_param_spec_uint64 ("bytes-sent", NULL, NULL,
@@ -541,7 +541,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * length is not known. For a content-coded body it counts the coded bytes, as
    * `Content-Length` does.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_PROGRESS] =
     g_param_spec_double ("progress", NULL, NULL,
@@ -554,7 +554,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * Whether the transfer is paused. Change it with [method@Transfer.pause] and
    * [method@Transfer.resume].
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_pspecs[PROP_PAUSED] =
     g_param_spec_boolean ("paused", NULL, NULL,
@@ -577,7 +577,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * Emitted when the head of the final response arrived, before any of its body.
    * Interim (1xx) responses and redirects that are followed do not emit it.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_signals[SIGNAL_RESPONSE_HEADERS] =
     g_signal_new ("response-headers",
@@ -599,7 +599,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * any) accepted it and it was collected (if collecting). The pieces are only
    * copied into a [struct@GLib.Bytes] when a handler is connected.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_signals[SIGNAL_DATA] =
     g_signal_new ("data",
@@ -622,7 +622,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * transfer completed. Read the byte counters and [property@Transfer:progress] from
    * the handler.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_signals[SIGNAL_PROGRESS] =
     g_signal_new ("progress",
@@ -641,7 +641,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * Emitted once when the transfer completed, successfully or not. The transfer can be
    * changed and run again from the handler on.
    *
-   * Since: 1.0
+   * Since: 0.1
    */
   gmulti_transfer_signals[SIGNAL_FINISHED] =
     g_signal_new ("finished",
@@ -688,7 +688,7 @@ gmulti_transfer_init (GMultiTransfer *self)
  *
  * Returns: (transfer full): a new transfer
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiTransfer *
 gmulti_transfer_new (const char *uri)
@@ -704,7 +704,7 @@ gmulti_transfer_new (const char *uri)
  *
  * Returns: the transfer's state
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiTransferState
 gmulti_transfer_get_state (GMultiTransfer *self)
@@ -727,7 +727,7 @@ gmulti_transfer_get_state (GMultiTransfer *self)
  * Returns: (transfer none) (nullable): the error, or %NULL if the transfer succeeded or
  *   has not completed
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const GError *
 gmulti_transfer_get_error (GMultiTransfer *self)
@@ -746,7 +746,7 @@ gmulti_transfer_get_error (GMultiTransfer *self)
  *
  * Returns: (transfer none): the transfer's metrics
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiMetrics *
 gmulti_transfer_get_metrics (GMultiTransfer *self)
@@ -764,7 +764,7 @@ gmulti_transfer_get_metrics (GMultiTransfer *self)
  * [method@Transfer.resume] is called. Timeouts keep running. It may be called from a
  * [callback@WriteFunc] or a signal handler.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 /* The run is paused while the application or the library wants it. */
 static void
@@ -799,7 +799,7 @@ gmulti_transfer_pause (GMultiTransfer *self)
  * Resumes a transfer paused with [method@Transfer.pause]. Does nothing if it is not
  * paused.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_transfer_resume (GMultiTransfer *self)
@@ -839,7 +839,7 @@ gmulti_transfer_release (GMultiTransfer *self)
  *
  * Returns: %TRUE if [method@Transfer.pause] was called and not undone
  *
- * Since: 1.0
+ * Since: 0.1
  */
 gboolean
 gmulti_transfer_is_paused (GMultiTransfer *self)

@@ -32,7 +32,7 @@ G_DECLARE_FINAL_TYPE (GMultiTransfer, gmulti_transfer, GMULTI, TRANSFER, GObject
  * Returns: %TRUE to go on, %FALSE to abort the transfer with
  *   %GMULTI_ERROR_CALLBACK_ABORTED
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef gboolean (*GMultiWriteFunc) (GMultiTransfer *transfer,
                                      const guint8   *data,
@@ -55,7 +55,7 @@ typedef gboolean (*GMultiWriteFunc) (GMultiTransfer *transfer,
  * Returns: the number of bytes written to @buffer, 0 at the end of the body, or -1 with
  *   @error set to abort the transfer
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef gssize (*GMultiReadFunc) (GMultiTransfer *transfer,
                                   guint8         *buffer,
@@ -78,7 +78,7 @@ typedef gssize (*GMultiReadFunc) (GMultiTransfer *transfer,
  *   [struct@GLib.Bytes] at the end of the body, or %NULL to abort the transfer (with
  *   @error set, or %GMULTI_ERROR_CALLBACK_ABORTED if it is not)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 typedef GBytes *(*GMultiReadBytesFunc) (GMultiTransfer *transfer,
                                         gsize           max_length,

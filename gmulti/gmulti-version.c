@@ -15,7 +15,7 @@
  *
  * Returns: the major version of the running library
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_get_major_version (void)
@@ -30,7 +30,7 @@ gmulti_get_major_version (void)
  *
  * Returns: the minor version of the running library
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_get_minor_version (void)
@@ -45,7 +45,7 @@ gmulti_get_minor_version (void)
  *
  * Returns: the micro version of the running library
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_get_micro_version (void)
@@ -67,7 +67,7 @@ gmulti_get_micro_version (void)
  * Returns: (nullable): %NULL when the library is compatible, otherwise a translated
  *   sentence saying why not, owned by gmulti
  *
- * Since: 1.0
+ * Since: 0.1
  */
 const char *
 gmulti_check_version (guint required_major,

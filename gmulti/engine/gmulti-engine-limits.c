@@ -13,7 +13,7 @@
  *
  * Returns: the number of running transfers
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_engine_get_n_running (GMultiEngine *self)
@@ -30,7 +30,7 @@ gmulti_engine_get_n_running (GMultiEngine *self)
  *
  * Returns: the number of transfers
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_engine_get_n_transfers (GMultiEngine *self)
@@ -47,7 +47,7 @@ gmulti_engine_get_n_transfers (GMultiEngine *self)
  *
  * Returns: the number of connections
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_engine_get_n_connections (GMultiEngine *self)
@@ -64,7 +64,7 @@ gmulti_engine_get_n_connections (GMultiEngine *self)
  *
  * Returns: the number of idle connections
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_engine_get_n_idle_connections (GMultiEngine *self)
@@ -100,7 +100,7 @@ limits_changed (GMultiEngine *self)
  * timer functions as any engine call does. Lowering it closes nothing at once: the
  * pool shrinks as connections are released.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_engine_set_max_connections (GMultiEngine *self,
@@ -119,7 +119,7 @@ gmulti_engine_set_max_connections (GMultiEngine *self,
  *
  * Returns: the limit, 0 for none
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_engine_get_max_connections (GMultiEngine *self)
@@ -138,7 +138,7 @@ gmulti_engine_get_max_connections (GMultiEngine *self)
  * [method@Engine.set_max_connections] for how waiting transfers start. The engine
  * sets no limit of its own (0); [class@Session] does.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_engine_set_max_host_connections (GMultiEngine *self,
@@ -157,7 +157,7 @@ gmulti_engine_set_max_host_connections (GMultiEngine *self,
  *
  * Returns: the limit, 0 for none
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_engine_get_max_host_connections (GMultiEngine *self)
@@ -174,7 +174,7 @@ gmulti_engine_get_max_host_connections (GMultiEngine *self)
  * Limits the connections kept open for reuse; the least recently used is closed
  * first. Automatic keeps 16, or four per added transfer if that is more.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_engine_set_max_idle_connections (GMultiEngine *self,
@@ -192,7 +192,7 @@ gmulti_engine_set_max_idle_connections (GMultiEngine *self,
  *
  * Returns: the limit, 0 for automatic
  *
- * Since: 1.0
+ * Since: 0.1
  */
 guint
 gmulti_engine_get_max_idle_connections (GMultiEngine *self)
@@ -209,7 +209,7 @@ gmulti_engine_get_max_idle_connections (GMultiEngine *self)
  * change. Connections in use are not touched. Not allowed from inside a callback
  * (it does nothing there).
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_engine_close_idle_connections (GMultiEngine *self)

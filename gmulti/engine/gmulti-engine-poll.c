@@ -71,7 +71,7 @@ act_on_all (GMultiEngine *self)
  *
  * Returns: as [method@Engine.socket_action]
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiEngineResult
 gmulti_engine_socket_all (GMultiEngine *self,
@@ -101,7 +101,7 @@ gmulti_engine_socket_all (GMultiEngine *self,
  *
  * Returns: as [method@Engine.socket_action]
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiEngineResult
 gmulti_engine_perform (GMultiEngine *self,
@@ -145,7 +145,7 @@ get_wakeup_fd (GMultiEngine *self)
  * Returns: %GMULTI_ENGINE_OK, %GMULTI_ENGINE_RECURSIVE_CALL from inside a callback,
  *   %GMULTI_ENGINE_OUT_OF_RESOURCES if the wake-up descriptor cannot be created
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiEngineResult
 gmulti_engine_poll (GMultiEngine *self,
@@ -220,7 +220,7 @@ gmulti_engine_poll (GMultiEngine *self,
  *
  * Returns: %GMULTI_ENGINE_OK or %GMULTI_ENGINE_OUT_OF_RESOURCES
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiEngineResult
 gmulti_engine_wakeup (GMultiEngine *self)

@@ -42,7 +42,7 @@ G_DEFINE_BOXED_TYPE (GMultiMessage, gmulti_message, message_copy, message_free)
  *
  * Returns: (transfer full): a new engine
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiEngine *
 gmulti_engine_new (void)
@@ -76,7 +76,7 @@ gmulti_engine_new (void)
  *
  * Returns: (transfer full): @self
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiEngine *
 gmulti_engine_ref (GMultiEngine *self)
@@ -226,7 +226,7 @@ gmulti_engine_end_turn (GMultiEngine *self)
  * should remove the transfers, call [method@Engine.close_idle_connections] and unset
  * both functions before letting go of the engine.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_engine_unref (GMultiEngine *self)
@@ -294,7 +294,7 @@ gmulti_engine_unref (GMultiEngine *self)
  * Sets the function the engine calls to say what to watch on each socket. Set it
  * before adding transfers.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_engine_set_socket_func (GMultiEngine    *self,
@@ -322,7 +322,7 @@ gmulti_engine_set_socket_func (GMultiEngine    *self,
  *
  * Sets the function the engine calls when its single timer's deadline changes.
  *
- * Since: 1.0
+ * Since: 0.1
  */
 void
 gmulti_engine_set_timer_func (GMultiEngine   *self,
@@ -383,7 +383,7 @@ gmulti_engine_schedule (GMultiEngine   *self,
  *   %GMULTI_ENGINE_RECURSIVE_CALL from inside a callback, or
  *   %GMULTI_ENGINE_CALLBACK_FAILED if the engine was stopped
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiEngineResult
 gmulti_engine_add (GMultiEngine   *self,
@@ -434,7 +434,7 @@ gmulti_engine_add (GMultiEngine   *self,
  * Returns: %GMULTI_ENGINE_OK, %GMULTI_ENGINE_BAD_TRANSFER if @transfer is in another
  *   engine, %GMULTI_ENGINE_RECURSIVE_CALL from inside a callback (nothing is changed)
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiEngineResult
 gmulti_engine_remove (GMultiEngine   *self,
@@ -548,7 +548,7 @@ gmulti_engine_finish_turn (GMultiEngine *self,
  * Returns: %GMULTI_ENGINE_OK, %GMULTI_ENGINE_RECURSIVE_CALL from inside a callback,
  *   %GMULTI_ENGINE_CALLBACK_FAILED if a callback failed during the call
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiEngineResult
 gmulti_engine_socket_action (GMultiEngine *self,
@@ -594,7 +594,7 @@ gmulti_engine_socket_action (GMultiEngine *self,
  *
  * Returns: %GMULTI_ENGINE_OK or %GMULTI_ENGINE_BAD_ARGUMENT
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiEngineResult
 gmulti_engine_timeout (GMultiEngine *self,
@@ -628,7 +628,7 @@ gmulti_engine_timeout (GMultiEngine *self,
  *
  * Returns: %GMULTI_ENGINE_OK or %GMULTI_ENGINE_UNKNOWN_SOCKET
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiEngineResult
 gmulti_engine_assign (GMultiEngine *self,
@@ -657,7 +657,7 @@ gmulti_engine_assign (GMultiEngine *self,
  * Returns: (nullable) (transfer none): the message, valid until its transfer is removed
  *   or added again, or %NULL when the queue is empty
  *
- * Since: 1.0
+ * Since: 0.1
  */
 GMultiMessage *
 gmulti_engine_info_read (GMultiEngine *self,
