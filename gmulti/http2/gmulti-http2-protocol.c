@@ -221,6 +221,12 @@ receive (GMultiHttp2Connection *h2)
           fail_connection (h2, (int) used);
           return;
         }
+      /* A window update is due (half a window was taken): it goes before the next
+       * read, or a server that filled the window waits while we read the rest of it.
+       * Not while the socket is full (an upload): the event's own flush comes. */
+      if (h2->out->len == 0 && nghttp2_session_want_write (h2->session) &&
+          !gmulti_http2_flush (h2))
+        return;
 
       /* TLS may hold decrypted bytes that never make the socket readable again. */
       if ((gsize) n < size && !gmulti_connection_has_pending (conn))
