@@ -323,6 +323,35 @@ def callgrind_section(res):
             table(["client", "N", "Ir per transfer", "net Ir per transfer"], rows), ""]
 
 
+def callgrind_h2_section(res):
+    """S7 under callgrind: (Ir(N) - Ir(smallest N)) / the difference in N, so start-up
+    and the TLS handshake drop out, and each client against h2load."""
+    rows = []
+    for server in ("nginx", "nghttpd"):
+        sc = f"callgrind-h2-{server}"
+        if sc not in res.order:
+            continue
+        net = {}
+        for client in ["gmulti-session", "curl-glib", "h2load"]:
+            if res.status(sc, client):
+                rows.append([server, client, res.status(sc, client), ""])
+                continue
+            by_n = {int(r["transfers"]): int(r["ir"]) for r in res.ok.get((sc, client), [])}
+            if len(by_n) < 2:
+                continue
+            low, high = min(by_n), max(by_n)
+            net[client] = (by_n[high] - by_n[low]) / (high - low)
+        for client, value in net.items():
+            ratio = (f"{value / net['h2load']:.2f}x" if net.get("h2load") else "")
+            rows.append([server, client, f"{value:,.0f}", ratio])
+    if not rows:
+        return []
+    return ["### Instructions per HTTP/2 request (callgrind, S7 at 100 streams)", "",
+            "(Ir at N = 2,100 - Ir at N = 100) / 2,000: start-up and the TLS handshake "
+            "drop out.", "",
+            table(["server", "client", "Ir per request", "vs h2load"], rows), ""]
+
+
 def best(values, pick):
     values = [v for v in values if v is not None]
     return pick(values) if values else None
@@ -422,6 +451,7 @@ def main():
                  if sc.startswith("S9-") and sc != "S9-base"]
     if h2_levels:
         out += h2_memory_section(res, h2_levels[-1])
+    out += callgrind_h2_section(res)
     out += callgrind_section(res)
     out += targets_section(res, levels[-1] if levels else 0)
     print("\n".join(out))

@@ -82,7 +82,6 @@ prepare_hop (GMultiRun *run,
           return FALSE;
         }
     }
-  g_free (target.origin);
   run->host = g_steal_pointer (&target.host);
   run->port = target.port;
   /* Connections are shared only between identical TLS settings, and over the same

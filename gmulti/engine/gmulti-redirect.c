@@ -53,7 +53,6 @@ build_target (GUri *uri)
 void
 gmulti_request_target_clear (GMultiRequestTarget *target)
 {
-  g_clear_pointer (&target->origin, g_free);
   g_clear_pointer (&target->host, g_free);
   g_clear_pointer (&target->target, g_free);
   g_clear_pointer (&target->host_header, g_free);
@@ -131,12 +130,22 @@ gmulti_request_target_from_uri (GUri                 *parsed,
   out->host = g_strdup (host);
   out->port = port;
   out->tls = tls;
-  out->origin = g_strdup_printf ("%s://%s%s%s:%u", tls ? "https" : "http", open, host, close,
-                                 port);
+  /* Every request passes here: no printf. */
   if (port == (tls ? 443 : 80))
     out->host_header = g_strconcat (open, host, close, NULL);
   else
-    out->host_header = g_strdup_printf ("%s%s%s:%u", open, host, close, port);
+    {
+      char port_text[8];
+      char *p = port_text + sizeof port_text;
+      guint rest = port;
+
+      *--p = '\0';
+      do
+        *--p = (char) ('0' + rest % 10);
+      while ((rest /= 10) != 0);
+      *--p = ':';
+      out->host_header = g_strconcat (open, host, close, p, NULL);
+    }
   out->target = g_steal_pointer (&target);
   return TRUE;
 }

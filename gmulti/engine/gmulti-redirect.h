@@ -14,7 +14,6 @@ G_BEGIN_DECLS
 
 /* Where one request goes. */
 typedef struct {
-  char *origin;       /* "http://host:port" or "https://...": the pool key */
   char *host;         /* for the resolver; an IPv6 literal without brackets */
   guint16 port;
   char *target;       /* origin-form: path and query */

@@ -230,6 +230,12 @@ receive (GMultiHttp2Connection *h2)
           fail_connection (h2, (int) used);
           return;
         }
+      /* A window update is due (half a window was taken): it goes before the next
+       * read, or a server that filled the window waits while we read the rest of it.
+       * Not while the socket is full (an upload): the event's own flush comes. */
+      if (h2->out->len == 0 && nghttp2_session_want_write (h2->session) &&
+          !gmulti_http2_flush (h2))
+        return;
 
       /* TLS may hold decrypted bytes that never make the socket readable again. */
       if ((gsize) n < size && !gmulti_connection_has_pending (conn))
@@ -649,7 +655,14 @@ h2_start_stream (GMultiConnection *conn,
       gmulti_stream_failed (run, error, FALSE);
       return result_of (h2);
     }
-  gmulti_http2_flush (h2);
+  /* A lone request goes at once. Next to streams under way, it is usually one of many
+   * started in this turn (their handlers add the next ones): they go together in one
+   * send when the socket reports writable, an instant later, instead of one TLS
+   * record and one syscall each. */
+  if (h2->n_runs > 1)
+    gmulti_connection_want (conn, GMULTI_POLL_INOUT);
+  else
+    gmulti_http2_flush (h2);
   return result_of (h2);
 }
 

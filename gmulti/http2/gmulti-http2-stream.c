@@ -139,8 +139,11 @@ gmulti_http2_submit (GMultiHttp2Connection *h2,
   const char *accept_encoding = gmulti_stream_accept_encoding (run);
   guint n_fields, n_nv = 0;
   gsize names_size = 0;
-  nghttp2_nv *nva;
-  char *names, *next_name;
+  /* A usual request head fits on the stack: no allocation for it. */
+  nghttp2_nv nva_stack[32];
+  char names_stack[512];
+  nghttp2_nv *nva = nva_stack;
+  char *names = names_stack, *next_name;
   char length_text[24];
   nghttp2_data_provider provider;
   GMultiHttp2Stream *stream;
@@ -181,8 +184,11 @@ gmulti_http2_submit (GMultiHttp2Connection *h2,
    * copies both. */
   for (guint i = 0; i < n_fields; i++)
     names_size += strlen (gmulti_headers_get_name (headers, i)) + 1;
-  nva = g_new (nghttp2_nv, n_fields + 8);
-  names = next_name = g_malloc (names_size + 1);
+  if (n_fields + 8 > G_N_ELEMENTS (nva_stack))
+    nva = g_new (nghttp2_nv, n_fields + 8);
+  if (names_size + 1 > sizeof names_stack)
+    names = g_malloc (names_size + 1);
+  next_name = names;
 
   nva[n_nv++] = make_nv (":method", 7, run->method);
   nva[n_nv++] = make_nv (":scheme", 7, run->tls ? "https" : "http");
@@ -238,8 +244,10 @@ gmulti_http2_submit (GMultiHttp2Connection *h2,
   provider.read_callback = read_body_cb;
   id = nghttp2_submit_request (h2->session, NULL, nva, n_nv,
                                stream->has_body ? &provider : NULL, stream);
-  g_free (names);
-  g_free (nva);
+  if (names != names_stack)
+    g_free (names);
+  if (nva != nva_stack)
+    g_free (nva);
   if (id < 0)
     {
       g_free (stream);
