@@ -41,6 +41,7 @@ enum {
   PROP_MAIN_LOOP_SOURCE,
   PROP_HTTP_VERSION,
   PROP_MAX_STREAMS_PER_CONNECTION,
+  PROP_COOKIE_JAR,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   GMULTI_SESSION_N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
@@ -51,6 +52,13 @@ enum {
 #define GMULTI_SESSION_MAX_STREAMS_LIMIT 1000
 
 extern GParamSpec *gmulti_session_properties[GMULTI_SESSION_N_PROPS];
+
+/* The cookie-jar property (gmulti-session-cookies.c). */
+void gmulti_session_install_cookie_properties (GParamSpec **pspecs);
+
+/* Publishes @edited as the session's defaults (gmulti-session-options.c). */
+void gmulti_session_commit_defaults (GMultiSession  *self,
+                                     GMultiDefaults *edited);
 
 /* Stores @user_agent as given, for the property and the setter (gmulti-session-options.c). */
 void gmulti_session_store_user_agent (GMultiSession *self,

@@ -38,6 +38,13 @@ commit_defaults (GMultiSession  *self,
 }
 
 void
+gmulti_session_commit_defaults (GMultiSession  *self,
+                                GMultiDefaults *edited)
+{
+  commit_defaults (self, edited, TRUE);
+}
+
+void
 gmulti_session_commit_tls (GMultiSession  *self,
                            GMultiDefaults *edited,
                            guint           changed)

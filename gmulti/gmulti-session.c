@@ -623,6 +623,9 @@ gmulti_session_get_property (GObject    *object,
     case PROP_MAX_STREAMS_PER_CONNECTION:
       g_value_set_uint (value, self->defaults->max_streams_per_connection);
       break;
+    case PROP_COOKIE_JAR:
+      g_value_set_object (value, gmulti_session_get_cookie_jar (self));
+      break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < GMULTI_SESSION_N_PROPS)
         gmulti_tls_options_get_property (&self->defaults->tls, prop_id - PROP_TLS_FIRST,
@@ -668,6 +671,9 @@ gmulti_session_set_property (GObject      *object,
       break;
     case PROP_MAX_STREAMS_PER_CONNECTION:
       gmulti_session_set_max_streams_per_connection (self, g_value_get_uint (value));
+      break;
+    case PROP_COOKIE_JAR:
+      gmulti_session_set_cookie_jar (self, g_value_get_object (value));
       break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < GMULTI_SESSION_N_PROPS)
@@ -844,6 +850,8 @@ gmulti_session_class_init (GMultiSessionClass *klass)
                        1, GMULTI_SESSION_MAX_STREAMS_LIMIT,
                        GMULTI_DEFAULT_MAX_STREAMS_PER_CONNECTION,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  gmulti_session_install_cookie_properties (gmulti_session_properties);
 
   /* The TLS options: the same specs as the transfer's (gmulti-tls-options.c),
    * documented in gmulti-session-tls.c. */

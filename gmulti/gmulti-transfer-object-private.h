@@ -11,7 +11,8 @@
  * - gmulti-transfer-request-body.c: the request body and how the engine reads it;
  * - gmulti-transfer-delivery.c: the response body's sink, "data" and "progress";
  * - gmulti-transfer-options.c: timeouts, low-speed limit, redirects;
- * - gmulti-transfer-tls.c: the TLS options. */
+ * - gmulti-transfer-tls.c: the TLS options;
+ * - gmulti-transfer-cookies.c: the cookie jar and the first party. */
 
 G_BEGIN_DECLS
 
@@ -54,6 +55,8 @@ enum {
   PROP_PROGRESS,
   PROP_PAUSED,
   PROP_HTTP_VERSION,
+  PROP_COOKIE_JAR,
+  PROP_FIRST_PARTY_URI,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
@@ -87,6 +90,11 @@ void     gmulti_transfer_set_low_speed_time  (GMultiTransfer *self,
 /* Notifies the TLS options in @changed (a mask from gmulti-tls-options.h). */
 void     gmulti_transfer_tls_changed     (GMultiTransfer *self,
                                           guint           changed);
+
+/* The cookie properties (gmulti-transfer-cookies.c), and the hook of its own jar for
+ * its run (NULL: none). */
+GMultiHopHook *gmulti_transfer_cookie_hook (GMultiTransfer *self);
+void     gmulti_transfer_install_cookie_properties (GParamSpec **pspecs);
 
 /* Drops the read function (and the body stream), calling its destroy notify. */
 void     gmulti_transfer_clear_read_func (GMultiTransfer *self);

@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "gmulti-enums.h"
+#include "gmulti-hop-hook.h"
 #include "gmulti-tls-options.h"
 #include "gmulti-version.h"
 
@@ -34,6 +35,7 @@ struct _GMultiDefaults {
   GMultiHttpVersion http_version; /* for transfers that ask for none (AUTO) */
   guint max_streams_per_connection; /* at most, on one multiplexed connection; the
                                        server's limit applies below it */
+  GMultiHopHook *cookies;     /* the session's cookie jar (a reference); NULL: none */
 
   /* private */
   gatomicrefcount ref_count;  /* atomic: the built-in values are shared by all threads */
