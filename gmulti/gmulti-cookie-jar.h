@@ -12,8 +12,24 @@
 
 G_BEGIN_DECLS
 
-/* The documented limits (docs/limits.md). */
+/**
+ * GMULTI_COOKIE_JAR_MAX_PER_DOMAIN:
+ *
+ * The most cookies a [class@CookieJar] keeps for one domain; beyond it, an expired
+ * cookie of that domain is evicted, else the one set longest ago.
+ *
+ * Since: 1.0
+ */
 #define GMULTI_COOKIE_JAR_MAX_PER_DOMAIN 180
+
+/**
+ * GMULTI_COOKIE_JAR_MAX_COOKIES:
+ *
+ * The most cookies a [class@CookieJar] keeps in all; beyond it, an expired cookie is
+ * evicted, else the one set longest ago.
+ *
+ * Since: 1.0
+ */
 #define GMULTI_COOKIE_JAR_MAX_COOKIES 3000
 
 #define GMULTI_TYPE_COOKIE_JAR (gmulti_cookie_jar_get_type ())

@@ -48,6 +48,8 @@ gmulti_transfer_cookie_hook (GMultiTransfer *self)
  * gmulti_transfer_get_cookie_jar: (get-property cookie-jar)
  * @self: a transfer
  *
+ * Gets the transfer's own cookie jar.
+ *
  * Returns: (transfer none) (nullable): the transfer's own cookie jar, or %NULL
  *
  * Since: 1.0
@@ -84,6 +86,8 @@ gmulti_transfer_set_cookie_jar (GMultiTransfer  *self,
  * gmulti_transfer_get_first_party_uri: (get-property first-party-uri)
  * @self: a transfer
  *
+ * Gets the transfer's first party for cookies.
+ *
  * Returns: (nullable): the first party set, or %NULL
  *
  * Since: 1.0
@@ -101,7 +105,8 @@ gmulti_transfer_get_first_party_uri (GMultiTransfer *self)
  * @uri: (nullable): the URI of the site the user sees, or %NULL for the transfer's
  *
  * Sets the first party for the %GMULTI_COOKIE_ACCEPT_NO_THIRD_PARTY policy (see
- * [property@Transfer:first-party-uri]). It is read when the transfer starts.
+ * [property@Transfer:first-party-uri]). It is read when the transfer starts; while
+ * it runs, a change is ignored.
  *
  * Since: 1.0
  */

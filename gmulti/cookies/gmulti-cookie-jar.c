@@ -495,6 +495,8 @@ gmulti_cookie_jar_new_for_file (const char *file_name,
  * gmulti_cookie_jar_get_file_name: (get-property file-name)
  * @self: a jar
  *
+ * Gets the cookie file the jar saves itself to.
+ *
  * Returns: (nullable) (type filename): the file the jar saves itself to
  *
  * Since: 1.0
@@ -509,6 +511,8 @@ gmulti_cookie_jar_get_file_name (GMultiCookieJar *self)
 /**
  * gmulti_cookie_jar_get_accept_policy: (get-property accept-policy)
  * @self: a jar
+ *
+ * Gets which cookies from responses the jar stores.
  *
  * Returns: which cookies from responses the jar stores
  *

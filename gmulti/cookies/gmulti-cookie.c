@@ -121,6 +121,8 @@ gmulti_cookie_parse (const char *set_cookie,
  * gmulti_cookie_ref:
  * @self: a cookie
  *
+ * Takes a reference on a cookie.
+ *
  * Returns: (transfer full): @self
  *
  * Since: 1.0
@@ -137,6 +139,8 @@ gmulti_cookie_ref (GMultiCookie *self)
 /**
  * gmulti_cookie_unref:
  * @self: (transfer full): a cookie
+ *
+ * Drops a reference on a cookie; the last one frees it.
  *
  * Since: 1.0
  */
@@ -158,6 +162,8 @@ gmulti_cookie_unref (GMultiCookie *self)
  * gmulti_cookie_get_name:
  * @self: a cookie
  *
+ * Gets the cookie's name.
+ *
  * Returns: the cookie's name
  *
  * Since: 1.0
@@ -172,6 +178,8 @@ gmulti_cookie_get_name (GMultiCookie *self)
 /**
  * gmulti_cookie_get_value:
  * @self: a cookie
+ *
+ * Gets the cookie's value.
  *
  * Returns: the cookie's value
  *
@@ -188,6 +196,8 @@ gmulti_cookie_get_value (GMultiCookie *self)
  * gmulti_cookie_get_domain:
  * @self: a cookie
  *
+ * Gets the host or domain the cookie is sent to.
+ *
  * Returns: the host or domain the cookie is sent to, lowercase, without a leading dot
  *
  * Since: 1.0
@@ -203,6 +213,8 @@ gmulti_cookie_get_domain (GMultiCookie *self)
  * gmulti_cookie_get_path:
  * @self: a cookie
  *
+ * Gets the path the cookie is sent under.
+ *
  * Returns: the path the cookie is sent under
  *
  * Since: 1.0
@@ -217,6 +229,8 @@ gmulti_cookie_get_path (GMultiCookie *self)
 /**
  * gmulti_cookie_get_expires:
  * @self: a cookie
+ *
+ * Gets when the cookie expires.
  *
  * Returns: when the cookie expires, in seconds since 1970 (UTC), or 0 for a session
  *   cookie, which lasts as long as its jar
@@ -234,6 +248,8 @@ gmulti_cookie_get_expires (GMultiCookie *self)
  * gmulti_cookie_get_secure:
  * @self: a cookie
  *
+ * Gets whether the cookie is sent only over `https`.
+ *
  * Returns: whether the cookie is sent only over `https`
  *
  * Since: 1.0
@@ -248,6 +264,8 @@ gmulti_cookie_get_secure (GMultiCookie *self)
 /**
  * gmulti_cookie_get_http_only:
  * @self: a cookie
+ *
+ * Gets the `HttpOnly` flag of the cookie.
  *
  * Returns: whether the server set the `HttpOnly` flag
  *
@@ -264,6 +282,8 @@ gmulti_cookie_get_http_only (GMultiCookie *self)
  * gmulti_cookie_get_same_site:
  * @self: a cookie
  *
+ * Gets the `SameSite` attribute of the cookie.
+ *
  * Returns: the cookie's `SameSite` attribute
  *
  * Since: 1.0
@@ -278,6 +298,8 @@ gmulti_cookie_get_same_site (GMultiCookie *self)
 /**
  * gmulti_cookie_get_host_only:
  * @self: a cookie
+ *
+ * Gets whether the cookie is sent to its domain only.
  *
  * Returns: whether the cookie goes only to its domain itself (it was set without a
  *   `Domain` attribute), not to subdomains
@@ -294,6 +316,8 @@ gmulti_cookie_get_host_only (GMultiCookie *self)
 /**
  * gmulti_cookie_to_string:
  * @self: a cookie
+ *
+ * Formats the cookie as it goes in a `Cookie` field.
  *
  * Returns: (transfer full): `name=value`, as the cookie is sent in a `Cookie` field
  *
