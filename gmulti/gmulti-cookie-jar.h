@@ -43,6 +43,9 @@ GMULTI_AVAILABLE_IN_ALL
 GMultiCookieJar *gmulti_cookie_jar_new_for_file   (const char       *file_name,
                                                    GError          **error);
 GMULTI_AVAILABLE_IN_ALL
+GMultiCookieJar *gmulti_cookie_jar_new_for_sqlite (const char       *file_name,
+                                                   GError          **error);
+GMULTI_AVAILABLE_IN_ALL
 const char      *gmulti_cookie_jar_get_file_name  (GMultiCookieJar  *self);
 GMULTI_AVAILABLE_IN_ALL
 gboolean         gmulti_cookie_jar_save           (GMultiCookieJar  *self,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <string.h>
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 
 #include "gmulti.h"
 #include "cookies/gmulti-cookie-private.h"
@@ -390,6 +391,81 @@ test_file_round_trip (void)
   remove_temp (path);
 }
 
+/* The moz_cookies table as Firefox and libsoup read it: persistent cookies only, a
+ * leading dot for domain cookies. */
+static void
+test_sqlite (void)
+{
+  g_autofree char *path = temp_file ("cookies.sqlite");
+  g_autoptr (GMultiCookieJar) again = NULL;
+  GMultiCookieJar *jar;
+  GError *error = NULL;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  jar = gmulti_cookie_jar_new_for_sqlite (path, &error);
+  g_assert_no_error (error);
+  gmulti_cookie_jar_set_cookie (jar, "https://www.example.com/", "d=1; Domain=example.com; "
+                                "Max-Age=3600; Secure; HttpOnly; SameSite=Strict", NULL);
+  gmulti_cookie_jar_set_cookie (jar, "http://example.com/", "h=2; Max-Age=3600", NULL);
+  gmulti_cookie_jar_set_cookie (jar, "http://example.com/", "session=3", NULL);
+  g_assert_true (gmulti_cookie_jar_save (jar, &error));
+  g_assert_no_error (error);
+  g_object_unref (jar);
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT host, name, isSecure, isHttpOnly, "
+                                       "sameSite FROM moz_cookies ORDER BY name", -1,
+                                       &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, ".example.com");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 1), ==, "d");
+  g_assert_cmpint (sqlite3_column_int (stmt, 2), ==, 1);
+  g_assert_cmpint (sqlite3_column_int (stmt, 3), ==, 1);
+  g_assert_cmpint (sqlite3_column_int (stmt, 4), ==, 2);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "example.com");
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  again = gmulti_cookie_jar_new_for_sqlite (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_cookies (again), ==, 2);
+  assert_header (again, "https://a.example.com/", "d=1");
+  assert_header (again, "http://example.com/", "h=2");
+  g_clear_object (&again);
+  remove_temp (path);
+}
+
+/* A cookie the application added may hold a line break; saved, it must not become a
+ * cookie of another domain when the file is read again. */
+static void
+test_file_no_injection (void)
+{
+  g_autofree char *path = temp_file ("cookies.txt");
+  g_autoptr (GMultiCookieJar) jar = gmulti_cookie_jar_new ();
+  g_autoptr (GMultiCookieJar) again = gmulti_cookie_jar_new ();
+  g_autoptr (GMultiCookie) evil = NULL;
+  GError *error = NULL;
+
+  evil = gmulti_cookie_new ("evil", "1\nexample.net\tFALSE\t/\tFALSE\t0\tinjected\t1",
+                            "example.com", "/", 0, FALSE, FALSE,
+                            GMULTI_COOKIE_SAME_SITE_UNSET, TRUE);
+  gmulti_cookie_jar_add (jar, evil);
+  g_assert_true (gmulti_cookie_jar_set_cookie (jar, "http://example.com/", "good=1", NULL));
+  g_assert_false (gmulti_cookie_jar_set_cookie (jar, "http://example.com/",
+                                                "p=1; Path=/x\nexample.net\tFALSE", NULL));
+  g_assert_true (gmulti_cookie_jar_save_to_file (jar, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (gmulti_cookie_jar_load_from_file (again, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_cookies (again), ==, 1);
+  assert_header (again, "http://example.net/", NULL);
+  assert_header (again, "http://example.com/", "good=1");
+  remove_temp (path);
+}
+
 /* ------------------------------------------------------------ the server */
 
 static gboolean
@@ -679,6 +755,8 @@ main (int   argc,
   g_test_add_func ("/GMulti/Cookies/limits", test_limits);
   g_test_add_func ("/GMulti/Cookies/policy", test_policy);
   g_test_add_func ("/GMulti/Cookies/file-round-trip", test_file_round_trip);
+  g_test_add_func ("/GMulti/Cookies/file-no-injection", test_file_no_injection);
+  g_test_add_func ("/GMulti/Cookies/sqlite", test_sqlite);
   g_test_add_func ("/GMulti/Cookies/session-redirect", test_session_redirect);
   g_test_add_func ("/GMulti/Cookies/session-secure", test_session_secure);
   g_test_add_func ("/GMulti/Cookies/session-login", test_session_login);

@@ -18,6 +18,22 @@
                     "# Written by gmulti; lines are domain, subdomains, path, secure, " \
                     "expiry, name, value.\n\n"
 
+static gboolean
+is_field (const char *text)
+{
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+fits_a_line (const GMultiCookie *cookie)
+{
+  return is_field (cookie->name) && is_field (cookie->value) && is_field (cookie->domain) &&
+         is_field (cookie->path);
+}
+
 static GMultiCookie *
 parse_line (char  *line,
             gint64 now)
@@ -59,10 +75,8 @@ parse_line (char  *line,
 
   domain = fields[0];
   include_subdomains = g_ascii_strcasecmp (fields[1], "TRUE") == 0;
-  for (guint i = 5; i < 7; i++)
-    for (const guchar *p = (const guchar *) fields[i]; *p != '\0'; p++)
-      if (*p < 0x20 || *p == 0x7f)
-        return NULL;
+  if (!is_field (fields[5]) || !is_field (fields[6]))
+    return NULL;
 
   return gmulti_cookie_new_internal (fields[5], fields[6], domain, fields[2], expires,
                                      g_ascii_strcasecmp (fields[3], "TRUE") == 0,
@@ -156,7 +170,9 @@ gmulti_cookie_jar_save_to_file (GMultiCookieJar *self,
     {
       GMultiCookie *cookie = g_ptr_array_index (cookies, i);
 
-      if (gmulti_cookie_is_expired (cookie, now))
+      /* Cookies added by the application may hold anything: no field may break a
+       * line or add one. */
+      if (gmulti_cookie_is_expired (cookie, now) || !fits_a_line (cookie))
         continue;
       g_string_append_printf (out, "%s%s%s\t%s\t%s\t%s\t%" G_GINT64_FORMAT "\t%s\t%s\n",
                               cookie->http_only ? "#HttpOnly_" : "",
@@ -171,11 +187,12 @@ gmulti_cookie_jar_save_to_file (GMultiCookieJar *self,
 
 /**
  * gmulti_cookie_jar_save:
- * @self: a jar made with [ctor@CookieJar.new_for_file]
+ * @self: a jar made with [ctor@CookieJar.new_for_file] or [ctor@CookieJar.new_for_sqlite]
  * @error: return location for an error
  *
- * Saves the jar to its file now, as [method@CookieJar.save_to_file] does. A jar
- * without a file has nothing to do.
+ * Saves the jar to its file now: as [method@CookieJar.save_to_file] does, or into
+ * its database, every cookie but session cookies, in one transaction. A jar without
+ * a file has nothing to do.
  *
  * Returns: %TRUE if the file was written or there is none
  *
@@ -194,5 +211,7 @@ gmulti_cookie_jar_save (GMultiCookieJar *self,
     }
   if (self->file_name == NULL)
     return TRUE;
+  if (self->sqlite)
+    return gmulti_cookie_jar_save_sqlite (self, self->file_name, error);
   return gmulti_cookie_jar_save_to_file (self, self->file_name, error);
 }

@@ -24,6 +24,7 @@ struct _GMultiCookieJar
   GMainContext *context;         /* where the debounced save runs */
   GSource *save_source;          /* a save is due */
   gboolean loading;              /* no save while the file itself is read */
+  gboolean sqlite;               /* file_name is a moz_cookies database */
 };
 
 /* Stores @cookie (taken) as received at @now: replaces the one of the same name,
@@ -52,6 +53,14 @@ gboolean   gmulti_cookie_jar_accepts  (GMultiCookieJar *self,
                                        const char      *first_party_uri);
 /* A change to save: at once in the main context, in one go for a burst of them. */
 void       gmulti_cookie_jar_schedule_save (GMultiCookieJar *self);
+
+/* gmulti-cookie-sqlite.c: the moz_cookies database of Firefox and libsoup. */
+gboolean   gmulti_cookie_jar_load_sqlite (GMultiCookieJar *self,
+                                          const char      *file_name,
+                                          GError         **error);
+gboolean   gmulti_cookie_jar_save_sqlite (GMultiCookieJar *self,
+                                          const char      *file_name,
+                                          GError         **error);
 
 /* gmulti-cookie-jar-hook.c */
 void       gmulti_cookie_jar_init_hook (GMultiCookieJar *self);

@@ -27,10 +27,12 @@
  * (`Max-Age=0`, an `Expires` in the past).
  *
  * A jar made with [ctor@CookieJar.new_for_file] reads a cookie file in the format of
- * curl and wget (the Netscape format) at once, and saves it again after every change,
- * once per main-loop iteration of the thread-default main context it was made in, and
- * when it is disposed. A save writes a new file and renames it over the old one, so a
- * crash leaves either file whole.
+ * curl and wget (the Netscape format) at once, one made with
+ * [ctor@CookieJar.new_for_sqlite] the database of Firefox and libsoup; either saves
+ * itself again after every change, once per main-loop iteration of the thread-default
+ * main context it was made in, and when it is disposed. A save writes a new file and
+ * renames it over the old one (a database: one transaction), so a crash leaves the old
+ * cookies or the new ones, whole.
  *
  * A jar is used from one thread: the one of the sessions it is set on.
  *
@@ -488,6 +490,36 @@ gmulti_cookie_jar_new_for_file (const char *file_name,
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
+  return g_steal_pointer (&self);
+}
+
+/**
+ * gmulti_cookie_jar_new_for_sqlite:
+ * @file_name: (type filename): a SQLite cookie database
+ * @error: return location for an error
+ *
+ * Makes a jar that reads the `moz_cookies` table of a SQLite database, as Firefox and
+ * libsoup keep it, now (creating the database and the table if needed), and saves
+ * itself there after each change, session cookies excepted (see [class@CookieJar]).
+ *
+ * Returns: (transfer full) (nullable): the jar, or %NULL when the database cannot be
+ *   opened or read
+ *
+ * Since: 1.0
+ */
+GMultiCookieJar *
+gmulti_cookie_jar_new_for_sqlite (const char *file_name,
+                                  GError    **error)
+{
+  g_autoptr (GMultiCookieJar) self = NULL;
+
+  g_return_val_if_fail (file_name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_object_new (GMULTI_TYPE_COOKIE_JAR, "file-name", file_name, NULL);
+  self->sqlite = TRUE;
+  if (!gmulti_cookie_jar_load_sqlite (self, file_name, error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 

@@ -588,6 +588,9 @@ gmulti_cookie_parse_for (const char *set_cookie,
     }
   if (cookie_path == NULL)
     cookie_path = default_path (path);
+  /* A line break in a path would start a line of its own in a cookie file. */
+  if (!is_clean (cookie_path))
+    return NULL;
 
   /* Only a secure origin may set a Secure cookie (draft-ietf-httpbis-rfc6265bis). */
   if (is_secure && !secure)
