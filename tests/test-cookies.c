@@ -724,9 +724,10 @@ test_curl_reads (void)
   g_autoptr (GMultiCookieJar) jar = gmulti_cookie_jar_new ();
   g_autoptr (GMultiTransfer) login = NULL;
   const char *args[] = { "-b", path, private, NULL };
+  g_autofree char *curl = g_find_program_in_path ("curl");
   GError *error = NULL;
 
-  if (g_find_program_in_path ("curl") == NULL)
+  if (curl == NULL)
     {
       g_test_skip ("curl is not installed");
       return;
