@@ -291,4 +291,44 @@ typedef enum {
   GMULTI_MAIN_LOOP_SOURCE_UNIX_FD,
 } GMultiMainLoopSource;
 
+/**
+ * GMultiCookieSameSite:
+ * @GMULTI_COOKIE_SAME_SITE_UNSET: the cookie had no valid `SameSite` attribute
+ * @GMULTI_COOKIE_SAME_SITE_NONE: `SameSite=None`
+ * @GMULTI_COOKIE_SAME_SITE_LAX: `SameSite=Lax`
+ * @GMULTI_COOKIE_SAME_SITE_STRICT: `SameSite=Strict`
+ *
+ * The `SameSite` attribute of a [struct@Cookie], as the server sent it. A
+ * [class@CookieJar] keeps it and saves it, but does not act on it: it knows no
+ * browsing context to compare sites with.
+ *
+ * Since: 0.1
+ */
+typedef enum {
+  GMULTI_COOKIE_SAME_SITE_UNSET,
+  GMULTI_COOKIE_SAME_SITE_NONE,
+  GMULTI_COOKIE_SAME_SITE_LAX,
+  GMULTI_COOKIE_SAME_SITE_STRICT,
+} GMultiCookieSameSite;
+
+/**
+ * GMultiCookieAcceptPolicy:
+ * @GMULTI_COOKIE_ACCEPT_ALWAYS: every cookie the rules of RFC 6265 allow is stored
+ * @GMULTI_COOKIE_ACCEPT_NEVER: no cookie from a response is stored (cookies added with
+ *   [method@CookieJar.add] are still sent)
+ * @GMULTI_COOKIE_ACCEPT_NO_THIRD_PARTY: only cookies from the site of the transfer's
+ *   first party are stored: the registrable domain of the response's host must be the
+ *   one of [property@Transfer:first-party-uri], or of the transfer's own URI when that
+ *   is unset
+ *
+ * Which cookies from responses a [class@CookieJar] stores.
+ *
+ * Since: 0.1
+ */
+typedef enum {
+  GMULTI_COOKIE_ACCEPT_ALWAYS,
+  GMULTI_COOKIE_ACCEPT_NEVER,
+  GMULTI_COOKIE_ACCEPT_NO_THIRD_PARTY,
+} GMultiCookieAcceptPolicy;
+
 G_END_DECLS

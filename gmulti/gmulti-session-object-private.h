@@ -45,6 +45,7 @@ enum {
   PROP_MAX_DECODED_SIZE,
   PROP_MAX_DECODE_RATIO,
   PROP_UNIX_SOCKET_PATH,
+  PROP_COOKIE_JAR,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   GMULTI_SESSION_N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
@@ -68,6 +69,9 @@ gboolean gmulti_session_content_get_property (GMultiSession *self,
 gboolean gmulti_session_content_set_property (GMultiSession *self,
                                               guint          prop_id,
                                               const GValue  *value);
+
+/* The cookie-jar property (gmulti-session-cookies.c). */
+void gmulti_session_install_cookie_properties (GParamSpec **pspecs);
 
 /* Stores @user_agent as given, for the property and the setter (gmulti-session-options.c). */
 void gmulti_session_store_user_agent (GMultiSession *self,

@@ -50,6 +50,9 @@ gmulti_session_get_property (GObject    *object,
     case PROP_MAX_STREAMS_PER_CONNECTION:
       g_value_set_uint (value, self->defaults->max_streams_per_connection);
       break;
+    case PROP_COOKIE_JAR:
+      g_value_set_object (value, gmulti_session_get_cookie_jar (self));
+      break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < GMULTI_SESSION_N_PROPS)
         gmulti_tls_options_get_property (&self->defaults->tls, prop_id - PROP_TLS_FIRST,
@@ -97,6 +100,9 @@ gmulti_session_set_property (GObject      *object,
       break;
     case PROP_MAX_STREAMS_PER_CONNECTION:
       gmulti_session_set_max_streams_per_connection (self, g_value_get_uint (value));
+      break;
+    case PROP_COOKIE_JAR:
+      gmulti_session_set_cookie_jar (self, g_value_get_object (value));
       break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < GMULTI_SESSION_N_PROPS)
@@ -273,6 +279,8 @@ gmulti_session_install_properties (GObjectClass *object_class)
   gmulti_tls_options_create_pspecs (gmulti_session_properties + PROP_TLS_FIRST);
   /* Content decoding and the Unix socket, documented in gmulti-session-content.c. */
   gmulti_session_install_content_properties ();
+  /* The cookie jar, documented in gmulti-session-cookies.c. */
+  gmulti_session_install_cookie_properties (gmulti_session_properties);
 
   g_object_class_install_properties (object_class, GMULTI_SESSION_N_PROPS,
                                      gmulti_session_properties);

@@ -104,6 +104,11 @@ void            gmulti_session_set_connect_timeout      (GMultiSession *self,
                                                          guint          msec);
 
 GMULTI_AVAILABLE_IN_ALL
+GMultiCookieJar  *gmulti_session_get_cookie_jar (GMultiSession   *self);
+GMULTI_AVAILABLE_IN_ALL
+void              gmulti_session_set_cookie_jar (GMultiSession   *self,
+                                                 GMultiCookieJar *jar);
+GMULTI_AVAILABLE_IN_ALL
 GMultiHttpVersion gmulti_session_get_http_version       (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
 void            gmulti_session_set_http_version         (GMultiSession    *self,

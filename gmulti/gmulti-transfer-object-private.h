@@ -12,7 +12,8 @@
  * - gmulti-transfer-delivery.c: the response body's sink, "data" and "progress";
  * - gmulti-transfer-options.c: timeouts, low-speed limit, redirects;
  * - gmulti-transfer-tls.c: the TLS options;
- * - gmulti-transfer-content.c: content decoding and the Unix socket. */
+ * - gmulti-transfer-content.c: content decoding and the Unix socket;
+ * - gmulti-transfer-cookies.c: the cookie jar and the first party. */
 
 G_BEGIN_DECLS
 
@@ -57,6 +58,8 @@ enum {
   PROP_HTTP_VERSION,
   PROP_DECODE_CONTENT,
   PROP_UNIX_SOCKET_PATH,
+  PROP_COOKIE_JAR,
+  PROP_FIRST_PARTY_URI,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
@@ -93,6 +96,10 @@ void     gmulti_transfer_tls_changed     (GMultiTransfer *self,
 
 /* gmulti-transfer-content.c: its properties' specs (installed by the caller). */
 void     gmulti_transfer_install_content_properties (GObjectClass *object_class);
+/* The cookie properties (gmulti-transfer-cookies.c), and the hook of its own jar for
+ * its run (NULL: none). */
+GMultiHopHook *gmulti_transfer_cookie_hook (GMultiTransfer *self);
+void     gmulti_transfer_install_cookie_properties (GParamSpec **pspecs);
 
 /* Drops the read function (and the body stream), calling its destroy notify. */
 void     gmulti_transfer_clear_read_func (GMultiTransfer *self);

@@ -77,6 +77,9 @@ struct _GMultiTransfer
   /* TLS options (https:// only); a session's fill in what is unset when a run starts
    * (gmulti_tls_config_new()). */
   GMultiTlsOptions tls;
+  /* Its own cookie jar (wins over the session's) and first party; NULL: none set. */
+  GMultiCookieJar *cookie_jar;
+  char *first_party_uri;
 
   /* The response (status, headers, counts, metrics, result) is in run: the engine
    * fills it in as it arrives, the getters read it there. */

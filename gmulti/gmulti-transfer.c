@@ -141,6 +141,8 @@ gmulti_transfer_finalize (GObject *object)
   g_clear_pointer (&self->body_buffer, g_byte_array_unref);
 
   gmulti_tls_options_clear (&self->tls);
+  g_clear_object (&self->cookie_jar);
+  g_free (self->first_party_uri);
 
   g_free (priv->notified_effective_uri);
 
@@ -159,6 +161,12 @@ gmulti_transfer_get_property (GObject    *object,
     {
     case PROP_URI:
       g_value_set_string (value, self->uri);
+      break;
+    case PROP_COOKIE_JAR:
+      g_value_set_object (value, self->cookie_jar);
+      break;
+    case PROP_FIRST_PARTY_URI:
+      g_value_set_string (value, self->first_party_uri);
       break;
     case PROP_METHOD:
       g_value_set_string (value, gmulti_transfer_request_method (self));
@@ -241,6 +249,12 @@ gmulti_transfer_set_property (GObject      *object,
     case PROP_URI:
       if (!property_refused_while_running (self, pspec))
         gmulti_transfer_store_uri (self, g_value_get_string (value));
+      break;
+    case PROP_COOKIE_JAR:
+      gmulti_transfer_set_cookie_jar (self, g_value_get_object (value));
+      break;
+    case PROP_FIRST_PARTY_URI:
+      gmulti_transfer_set_first_party_uri (self, g_value_get_string (value));
       break;
     case PROP_METHOD:
       if (!property_refused_while_running (self, pspec))
@@ -563,6 +577,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
 
   /* The TLS options: the same specs as the session's (gmulti-tls-options.c),
    * documented in gmulti-transfer-tls.c. */
+  gmulti_transfer_install_cookie_properties (gmulti_transfer_pspecs);
   gmulti_tls_options_create_pspecs (gmulti_transfer_pspecs + PROP_TLS_FIRST);
 
   gmulti_transfer_install_content_properties (object_class);

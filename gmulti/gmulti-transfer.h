@@ -10,6 +10,7 @@
 #include <gmulti/gmulti-enums.h>
 #include <gmulti/gmulti-headers.h>
 #include <gmulti/gmulti-metrics.h>
+#include <gmulti/gmulti-cookie-jar.h>
 
 G_BEGIN_DECLS
 
@@ -225,6 +226,16 @@ GMULTI_AVAILABLE_IN_ALL
 GMultiHeaders      *gmulti_transfer_get_response_headers (GMultiTransfer *self);
 GMULTI_AVAILABLE_IN_ALL
 GMultiHeaders      *gmulti_transfer_get_response_trailers (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+GMultiCookieJar    *gmulti_transfer_get_cookie_jar      (GMultiTransfer  *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_cookie_jar      (GMultiTransfer  *self,
+                                                         GMultiCookieJar *jar);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_first_party_uri (GMultiTransfer  *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_first_party_uri (GMultiTransfer  *self,
+                                                         const char      *uri);
 GMULTI_AVAILABLE_IN_ALL
 GBytes             *gmulti_transfer_get_response_body   (GMultiTransfer *self);
 GMULTI_AVAILABLE_IN_ALL

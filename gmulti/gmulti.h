@@ -12,5 +12,7 @@
 #include <gmulti/gmulti-transfer.h>
 #include <gmulti/gmulti-engine.h>
 #include <gmulti/gmulti-session.h>
+#include <gmulti/gmulti-cookie.h>
+#include <gmulti/gmulti-cookie-jar.h>
 
 #undef GMULTI_INSIDE

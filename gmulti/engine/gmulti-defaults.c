@@ -67,6 +67,8 @@ gmulti_defaults_copy (const GMultiDefaults *self)
   copy->user_agent_error = self->user_agent_error != NULL
                            ? g_error_copy (self->user_agent_error) : NULL;
   gmulti_tls_options_copy (&copy->tls, &self->tls);
+  if (self->cookies != NULL)
+    copy->cookies = gmulti_hop_hook_ref (self->cookies);
   return copy;
 }
 
@@ -91,6 +93,8 @@ gmulti_defaults_unref (GMultiDefaults *self)
   g_free (self->unix_socket_path);
   g_clear_error (&self->user_agent_error);
   gmulti_tls_options_clear (&self->tls);
+  if (self->cookies != NULL)
+    gmulti_hop_hook_unref (self->cookies);
   g_free (self);
 }
 

@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "gmulti-enums.h"
+#include "gmulti-hop-hook.h"
 #include "gmulti-tls-options.h"
 #include "gmulti-version.h"
 
@@ -42,6 +43,7 @@ struct _GMultiDefaults {
   guint64 max_decoded_size;   /* of one content-decoded body; 0: no limit */
   guint max_decode_ratio;     /* decoded per coded byte; 0: no limit */
   char *unix_socket_path;     /* for transfers that name none; NULL: TCP */
+  GMultiHopHook *cookies;     /* the session's cookie jar (a reference); NULL: none */
 
   /* private */
   gatomicrefcount ref_count;  /* atomic: the built-in values are shared by all threads */

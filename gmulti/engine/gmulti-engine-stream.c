@@ -59,6 +59,9 @@ gmulti_stream_headers (GMultiRun      *run,
                        GError         *body_error)
 {
   gmulti_engine_set_phase (run->engine, run, GMULTI_RUN_RECEIVING);
+  /* Every head, redirects too: a cookie set on a 302 goes with the next hop. */
+  if (run->cookies != NULL)
+    run->cookies->ops->response_head (run->cookies, run);
   run->following = wants_redirect (run);
   if (run->following)
     {

@@ -55,6 +55,26 @@ hop_http (GMultiRun *run,
   return TRUE;
 }
 
+/* The hop's own header fields, for its hooks: the application's, without credentials
+ * after a redirect to another origin (as the protocols would drop them), and what the
+ * hooks add. Only runs with a hook pay for the copy. */
+static void
+prepare_hop_headers (GMultiRun *run)
+{
+  GMultiHeaders *headers = run->request.headers != NULL
+                           ? gmulti_headers_copy (run->request.headers)
+                           : gmulti_headers_new ();
+
+  if (run->cross_origin)
+    {
+      gmulti_headers_remove (headers, "Authorization");
+      gmulti_headers_remove (headers, "Proxy-Authorization");
+      gmulti_headers_remove (headers, "Cookie");
+    }
+  run->cookies->ops->request_headers (run->cookies, run, headers);
+  run->hop_headers = headers;
+}
+
 /* Fills in origin, host, target and Host header of the hop from the effective URI. */
 static gboolean
 prepare_hop (GMultiRun *run,
@@ -97,6 +117,8 @@ prepare_hop (GMultiRun *run,
   run->method = run->redirect_method != NULL ? run->redirect_method : run->request.method;
   run->head_request = strcmp (run->method, "HEAD") == 0;
   run->connect_timeout_ms = run->request.connect_timeout_ms;
+  if (run->cookies != NULL)
+    prepare_hop_headers (run);
   return TRUE;
 }
 
@@ -336,6 +358,12 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
               gmulti_engine_abort_transfer (self, run, error);
               return;
             }
+          /* The transfer's own jar wins over the session's, for the whole run. */
+          g_clear_pointer (&run->cookies, gmulti_hop_hook_unref);
+          if (run->request.cookies != NULL)
+            run->cookies = gmulti_hop_hook_ref (run->request.cookies);
+          else if (run->defaults->cookies != NULL)
+            run->cookies = gmulti_hop_hook_ref (run->defaults->cookies);
           /* A default User-Agent that could not be set must not leave out silently
            * either: nothing goes out until a valid one is set. */
           if (run->defaults->user_agent_error != NULL)

@@ -4,7 +4,9 @@
 
 Paths: /bytes/N (N bytes, byte i is i % 251), /slow/N (the same in 16 pieces with
 pauses), /gzip/N (the same with Content-Encoding: gzip when the request accepts it),
-/status/N (an empty response with that status). A POST or PUT to any path
+/status/N (an empty response with that status), /private (200 "welcome
+alice" with the session cookie that a POST of user=alice&password=secret to /login
+sets, 401 without). A POST or PUT to any path
 echoes the request body it received, with X-Upload-Framing saying how it came
 (length or chunked) and X-Upload-Length how many bytes. start_tls() serves the same
 over TLS with a test CA made by tests/gen-test-certs.sh, start_unix() on a Unix
@@ -35,7 +37,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def send_text(self, status, text, headers=()):
+        body = text.encode()
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_GET(self):
+        if self.path == "/private":
+            if "session=s3cr3t" in self.headers.get("Cookie", ""):
+                self.send_text(200, "welcome alice")
+            else:
+                self.send_text(401, "who?")
+            return
         parts = self.path.strip("/").split("/")
         try:
             kind, n = parts[0], int(parts[1])
@@ -89,6 +106,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (OSError, ValueError):
             # The client gave up on its upload (a test aborting it on purpose).
             self.close_connection = True
+            return
+        if self.path == "/login":
+            if body == b"user=alice&password=secret":
+                self.send_text(200, "ok", [("Set-Cookie", "session=s3cr3t; Path=/; HttpOnly")])
+            else:
+                self.send_text(403, "no")
             return
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")

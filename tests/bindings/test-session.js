@@ -266,6 +266,24 @@ async function http2() {
     }
 }
 
+async function cookies(base) {
+    const session = GMulti.Session.new();
+    const jar = GMulti.CookieJar.new();
+    session.cookie_jar = jar;
+    const login = GMulti.Transfer.new(`${base}/login`);
+    login.set_request_body(new GLib.Bytes(new TextEncoder().encode('user=alice&password=secret')));
+    await withTimeout(session.send_and_read_async(login, GLib.PRIORITY_DEFAULT, null), 10000, 'login');
+    const list = jar.list(null);
+    check(list.length === 1 && list[0].get_name() === 'session' &&
+        list[0].get_value() === 's3cr3t', 'cookie listed after the login');
+    check(jar.list(`${base}/private`).length === 1, 'cookie listed for the page');
+    const page = GMulti.Transfer.new(`${base}/private`);
+    const body = await withTimeout(session.send_and_read_async(page, GLib.PRIORITY_DEFAULT, null),
+        10000, 'private page');
+    check(page.get_status() === 200 &&
+        new TextDecoder().decode(body.toArray()) === 'welcome alice', 'cookie sent back');
+}
+
 const {proc, base, tlsBase, caFile} = startServer();
 const loop = new GLib.MainLoop(null, false);
 (async () => {
@@ -280,6 +298,7 @@ const loop = new GLib.MainLoop(null, false);
         await httpVersion(base);
         await gzipDecoded(base);
         await http2();
+        await cookies(base);
     } catch (e) {
         failures++;
         printerr(`error: ${e}\n${e.stack}`);

@@ -60,6 +60,46 @@ class SessionTests(unittest.TestCase):
         self.loop = GLib.MainLoop()
         self.session = GMulti.Session.new()
 
+    def fetch(self, transfer):
+        finished = []
+        self.session.connect("transfer-finished",
+                             lambda s, t, e: finished.append(t) if t is transfer else None)
+        self.session.add(transfer)
+        self.assertTrue(run_until(self.loop, lambda: finished))
+        self.assertIsNone(transfer.get_error())
+        return transfer
+
+    def test_cookie_login(self):
+        jar = GMulti.CookieJar.new()
+        changes = []
+        jar.connect("changed", lambda j, old, new: changes.append((old, new)))
+        self.session.props.cookie_jar = jar
+        self.assertEqual(self.fetch(GMulti.Transfer.new(self.base + "/private")).get_status(),
+                         401)
+        login = GMulti.Transfer.new(self.base + "/login")
+        login.set_request_body(GLib.Bytes.new(b"user=alice&password=secret"))
+        self.assertEqual(self.fetch(login).get_status(), 200)
+        cookies = jar.list(None)
+        self.assertEqual([(c.get_name(), c.get_value(), c.get_http_only()) for c in cookies],
+                         [("session", "s3cr3t", True)])
+        self.assertEqual(len(changes), 1)
+        self.assertIsNone(changes[0][0])
+        page = self.fetch(GMulti.Transfer.new(self.base + "/private"))
+        self.assertEqual(page.get_status(), 200)
+        self.assertEqual(page.get_response_body().get_data(), b"welcome alice")
+        # Deleted from Python: the page is closed again.
+        self.assertTrue(jar.delete(cookies[0]))
+        self.assertEqual(self.fetch(GMulti.Transfer.new(self.base + "/private")).get_status(),
+                         401)
+        added = GMulti.Cookie.new("session", "s3cr3t", "127.0.0.1", "/", 0, False, False,
+                                  GMulti.CookieSameSite.UNSET, True)
+        jar.add(added)
+        self.assertEqual(self.fetch(GMulti.Transfer.new(self.base + "/private")).get_status(),
+                         200)
+        jar.clear()
+        self.assertEqual(len(jar.list(None)), 0)
+        self.session.props.cookie_jar = None
+
     def test_many_concurrent_fetches(self):
         sizes = [1000 * (i + 1) for i in range(40)]
         transfers, finished, data_bytes = [], [], {}
