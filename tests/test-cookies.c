@@ -741,6 +741,26 @@ test_curl_reads (void)
   remove_temp (path);
 }
 
+/* Neither a host of dots nor "Domain=." leaves a cookie without a domain. */
+static void
+test_empty_domain (void)
+{
+  g_autoptr (GMultiCookie) cookie = NULL;
+  g_autoptr (GMultiCookieJar) jar = gmulti_cookie_jar_new ();
+  g_autoptr (GPtrArray) all = NULL;
+
+  g_assert_null (gmulti_cookie_parse ("a=1", "http://./page"));
+  g_assert_null (gmulti_cookie_parse ("a=1", "http://../page"));
+  gmulti_cookie_jar_set_cookie (jar, "http://./page", "b=2", NULL);
+  all = gmulti_cookie_jar_list (jar, NULL);
+  g_assert_cmpuint (all->len, ==, 0);
+
+  cookie = gmulti_cookie_parse ("a=1; Domain=.", "http://example.com/");
+  g_assert_nonnull (cookie);
+  g_assert_cmpstr (gmulti_cookie_get_domain (cookie), ==, "example.com");
+  g_assert_true (gmulti_cookie_get_host_only (cookie));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -750,6 +770,7 @@ main (int   argc,
   g_test_add_func ("/GMulti/Cookies/set-send-table", test_set_send_table);
   g_test_add_func ("/GMulti/Cookies/dates", test_dates);
   g_test_add_func ("/GMulti/Cookies/parse", test_parse);
+  g_test_add_func ("/GMulti/Cookies/empty-domain", test_empty_domain);
   g_test_add_func ("/GMulti/Cookies/replace-and-delete", test_replace_and_delete);
   g_test_add_func ("/GMulti/Cookies/order", test_order);
   g_test_add_func ("/GMulti/Cookies/expiry", test_expiry);

@@ -74,7 +74,8 @@ gmulti_cookie_new (const char          *name,
 {
   g_return_val_if_fail (name != NULL && *name != '\0', NULL);
   g_return_val_if_fail (value != NULL, NULL);
-  g_return_val_if_fail (domain != NULL && *domain != '\0', NULL);
+  /* Not empty once its leading dot is dropped. */
+  g_return_val_if_fail (domain != NULL && domain[domain[0] == '.'] != '\0', NULL);
   g_return_val_if_fail (path != NULL && path[0] == '/', NULL);
 
   return gmulti_cookie_new_internal (name, value, domain, path, expires, secure, http_only,
@@ -474,6 +475,9 @@ gmulti_cookie_parse_for (const char *set_cookie,
   GMultiCookieSameSite same_site = GMULTI_COOKIE_SAME_SITE_UNSET;
   gboolean host_only;
 
+  /* A host of dots only names no site: there is nothing to keep a cookie for. */
+  if (host == NULL || host[strspn (host, ".")] == '\0')
+    return NULL;
   /* The name-value pair: no '=' or an empty name, and the whole field is ignored. */
   if (equals == NULL)
     return NULL;
@@ -565,6 +569,10 @@ gmulti_cookie_parse_for (const char *set_cookie,
   else if (have_expires)
     expires = MAX (expires_expiry, 1);
 
+  /* "Domain=." is empty without its dot: ignored, as an empty value is (RFC 6265
+   * section 5.2.3). */
+  if (domain != NULL && *domain == '\0')
+    g_clear_pointer (&domain, g_free);
   /* A domain that is a public suffix may be the host itself, set host-only; any
    * other host is refused it (a cookie for all of co.uk). */
   if (domain != NULL && !is_clean (domain))
