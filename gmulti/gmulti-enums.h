@@ -75,6 +75,20 @@ G_BEGIN_DECLS
  * @GMULTI_ERROR_DECODED_TOO_LARGE: the decoded response body exceeded
  *   [property@Session:max-decoded-size] or expanded more than
  *   [property@Session:max-decode-ratio] allows (a decompression bomb)
+ * @GMULTI_ERROR_PROXY_INVALID: the proxy URI is not valid, or names a kind of proxy
+ *   gmulti does not speak
+ * @GMULTI_ERROR_PROXY_LOOKUP_FAILED: the proxy resolver could not say which proxy to use
+ * @GMULTI_ERROR_PROXY_CONNECT_FAILED: the proxy's name could not be resolved, or the
+ *   proxy refused or did not answer the connection
+ * @GMULTI_ERROR_PROXY_AUTH_REQUIRED: the proxy asked for credentials (`407`, or a SOCKS5
+ *   authentication method) and there were none, or it refused the ones given
+ * @GMULTI_ERROR_PROXY_TUNNEL_FAILED: the HTTP proxy answered the `CONNECT` request with
+ *   an error status; the message gives it
+ * @GMULTI_ERROR_PROXY_SOCKS_FAILED: the SOCKS proxy refused to connect to the origin;
+ *   the message gives its reply code
+ * @GMULTI_ERROR_PROXY_PROTOCOL: the proxy's answer is not valid in its protocol
+ * @GMULTI_ERROR_AUTH_FAILED: the server refused the credentials given for it (it
+ *   answered `401` again), or its challenge could not be answered
  *
  * Error codes in the `GMULTI_ERROR` domain. Cancellation of an asynchronous call is
  * reported as %G_IO_ERROR_CANCELLED instead.
@@ -119,6 +133,14 @@ typedef enum {
   GMULTI_ERROR_HTTP2_CONNECTION_ERROR,
   GMULTI_ERROR_CONTENT_DECODING,
   GMULTI_ERROR_DECODED_TOO_LARGE,
+  GMULTI_ERROR_PROXY_INVALID,
+  GMULTI_ERROR_PROXY_LOOKUP_FAILED,
+  GMULTI_ERROR_PROXY_CONNECT_FAILED,
+  GMULTI_ERROR_PROXY_AUTH_REQUIRED,
+  GMULTI_ERROR_PROXY_TUNNEL_FAILED,
+  GMULTI_ERROR_PROXY_SOCKS_FAILED,
+  GMULTI_ERROR_PROXY_PROTOCOL,
+  GMULTI_ERROR_AUTH_FAILED,
 } GMultiError;
 
 /**

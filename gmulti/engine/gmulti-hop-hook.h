@@ -10,6 +10,16 @@ G_BEGIN_DECLS
 typedef struct _GMultiRun GMultiRun;
 typedef struct _GMultiHopHook GMultiHopHook;
 
+/* What the engine does with a hop after a hook saw its final response head. */
+typedef enum {
+  GMULTI_HOP_GO_ON,   /* deliver the response as it is */
+  GMULTI_HOP_REPEAT,  /* send the hop again (its request_headers called again first),
+                         on the same connection where it stays open */
+  GMULTI_HOP_WAIT,    /* hold the run until the hook says REPEAT or GO_ON later (an
+                         application answering a challenge from a dialog) */
+  GMULTI_HOP_FAIL,    /* end the transfer with the error the hook set */
+} GMultiHopVerdict;
+
 /* What a per-hop hook may do, called by the engine only through this table: cookies
  * now (gmulti/cookies/), later HSTS and authentication. A hook reads the run (its
  * effective URI, first-party URI, method, the response head) and never touches the
@@ -24,7 +34,19 @@ typedef struct _GMultiHopHook GMultiHopHook;
  *   run->response_headers), redirects included, before the engine decides whether to
  *   follow it.
  * - ref, unref: the hook's life; each run holds one reference from its start to its
- *   end, the session's defaults another. */
+ *   end, the session's defaults another.
+ *
+ * Optional operations (NULL when a hook has none):
+ * - rewrite_uri: before a hop's URI is parsed (the first hop and every redirect);
+ *   returns the URI to use instead, newly allocated (HSTS: http:// to https://), or
+ *   NULL to keep @uri. No byte has been sent for the hop yet.
+ * - challenge: a final response head (not followed as a redirect) arrived; the
+ *   verdict says what happens to the hop (authentication: a 401 or 407 answered by
+ *   sending the hop again with credentials).
+ *
+ * Each kind of hook has its own slot in a run (cookies, hsts, auth), called in a fixed
+ * order: hsts's rewrite_uri first, then every request_headers (cookies, then auth),
+ * every response_head, and auth's challenge last. */
 typedef struct {
   void (*request_headers) (GMultiHopHook *hook,
                            GMultiRun     *run,
@@ -33,9 +55,16 @@ typedef struct {
                            GMultiRun     *run);
   void (*ref)             (GMultiHopHook *hook);
   void (*unref)           (GMultiHopHook *hook);
+  char *(*rewrite_uri)    (GMultiHopHook *hook,
+                           GMultiRun     *run,
+                           const char    *uri);
+  GMultiHopVerdict (*challenge) (GMultiHopHook *hook,
+                                 GMultiRun     *run,
+                                 GError       **error);
 } GMultiHopHookOps;
 
-/* Embedded in its owner (the cookie jar), which implements the table. */
+/* Embedded in its owner (the cookie jar, the HSTS enforcer, the authenticator), which
+ * implements the table. */
 struct _GMultiHopHook {
   const GMultiHopHookOps *ops;
   gpointer data;
