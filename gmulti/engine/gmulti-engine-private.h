@@ -124,6 +124,12 @@ void     gmulti_engine_connection_gone  (GMultiEngine     *self,
                                          GMultiConnection *conn);
 void     gmulti_engine_update_transfer_timer (GMultiEngine   *self,
                                               GMultiRun      *run);
+/* The hop goes through @proxy (NULL: direct): everything about the hop that depends
+ * on it (pool key, request target, the name to resolve). Called once per hop, after
+ * prepare_hop() and before a connection is asked for: at once for a proxy the
+ * application named, or when the proxy lookup of the hop's origin completes. */
+void     gmulti_run_use_proxy                (GMultiRun      *run,
+                                              GMultiProxy    *proxy);
 void     gmulti_engine_arm_connection_timer  (GMultiEngine     *self,
                                               GMultiConnection *conn,
                                               gint64            deadline);

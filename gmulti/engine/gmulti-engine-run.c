@@ -34,6 +34,7 @@ clear_hop (GMultiRun *run)
 {
   memset (&run->pool_key, 0, sizeof run->pool_key);
   g_clear_pointer (&run->chain, g_free);
+  g_clear_pointer (&run->proxy, gmulti_proxy_unref);
   g_clear_pointer (&run->host, g_free);
   g_clear_pointer (&run->target, g_free);
   g_clear_pointer (&run->host_header, g_free);

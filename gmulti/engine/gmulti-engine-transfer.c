@@ -123,6 +123,16 @@ prepare_hop (GMultiRun *run,
 }
 
 void
+gmulti_run_use_proxy (GMultiRun   *run,
+                      GMultiProxy *proxy)
+{
+  /* Not yet used by the connection: the chain through a proxy comes next. */
+  g_clear_pointer (&run->proxy, gmulti_proxy_unref);
+  if (proxy != NULL)
+    run->proxy = gmulti_proxy_ref (proxy);
+}
+
+void
 gmulti_engine_update_transfer_timer (GMultiEngine   *self,
                                      GMultiRun      *run)
 {

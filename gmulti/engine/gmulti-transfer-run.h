@@ -8,6 +8,7 @@
 #include "gmulti-metrics-private.h"
 #include "gmulti-tls-options.h"
 #include "gmulti-pool-key.h"
+#include "gmulti-proxy.h"
 
 G_BEGIN_DECLS
 
@@ -159,6 +160,8 @@ struct _GMultiRun {
                                  tls_config */
   char *chain;                /* the key's links: "unix:PATH" over a Unix socket; NULL
                                  for TCP */
+  GMultiProxy *proxy;         /* the proxy this hop goes through (a reference); NULL:
+                                 direct. Set by gmulti_run_use_proxy() */
   char *host;
   guint16 port;
   char *target;               /* origin-form path?query */
