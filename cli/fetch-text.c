@@ -85,6 +85,9 @@ fetch_text_wrap (GPtrArray  *lines,
     {
       GString *line = g_string_new (NULL);
       gsize used = 0;
+      /* The last space taken, so that a line breaks between words where it can. */
+      gsize space_len = 0;
+      const char *after_space = NULL;
 
       while (*p != '\0')
         {
@@ -96,12 +99,25 @@ fetch_text_wrap (GPtrArray  *lines,
           w = char_width (c);
           if (used + w > room)
             break;
+          if (c == ' ' && used > 0)
+            {
+              space_len = line->len;
+              after_space = g_utf8_next_char (p);
+            }
           g_string_append_unichar (line, c);
           used += w;
           p = g_utf8_next_char (p);
         }
       if (used == 0 && *p != '\0')
         p = g_utf8_next_char (p);   /* A character wider than the room. */
+      else if (*p != '\0' && *p != ' ' && after_space != NULL)
+        {
+          /* Cut inside a word: end the line at its last space instead. */
+          g_string_truncate (line, space_len);
+          p = after_space;
+        }
+      while (*p == ' ')
+        p++;
       g_ptr_array_add (lines, g_string_free (line, FALSE));
       room = MAX (columns, 1);
     }

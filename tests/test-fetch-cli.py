@@ -540,6 +540,9 @@ class FetchTest(unittest.TestCase):
         self.assertRegex(plain, r"failed +\S*/status/404 +HTTP 404")
         self.assertNotRegex(plain, r"done +\S*/status/404")
         self.assertRegex(plain, r"failed +\S*columns")
+        # The error message wraps between words: every word of it shows whole.
+        for word in ("connect", "127.0.0.1:1:", "Connection", "refused"):
+            self.assertRegex(plain, r"(?:^|\s)" + re.escape(word) + r"(?:\s|$)", plain)
         self.assertRegex(plain, r"\d+%")
         self.assertRegex(plain, r"4 transfers: 2 done, 2 failed")
 
