@@ -320,9 +320,10 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    *
    * Unlike [method@Transfer.set_uri], setting the property stores any string: an
    * invalid URI makes the transfer fail with %GMULTI_ERROR_INVALID_URI or
-   * %GMULTI_ERROR_UNSUPPORTED_SCHEME when it starts. Like the setter, it takes effect
-   * until the transfer starts; while it runs, setting it is a programming error and
-   * is ignored.
+   * %GMULTI_ERROR_UNSUPPORTED_SCHEME when it starts (one check for every road, run
+   * when the road can report it: see the [Overview](overview.html)). Like the
+   * setter, it takes effect until the transfer starts; while it runs, setting it is a
+   * programming error and is ignored.
    *
    * Since: 0.1
    */
@@ -699,7 +700,9 @@ gmulti_transfer_init (GMultiTransfer *self)
  * Creates a transfer that requests @uri with `GET`.
  *
  * @uri is stored as given; if it is not a valid `http` or `https` URI the transfer
- * fails when it starts. Use [method@Transfer.set_uri] to be told at once.
+ * fails when it starts, with the error [method@Transfer.set_uri] would have returned
+ * (the rule for every request field is in the [Overview](overview.html)). Pass %NULL
+ * and call [method@Transfer.set_uri] to be told at once.
  *
  * Returns: (transfer full): a new transfer
  *
