@@ -17,6 +17,7 @@
 
 #include "gmulti.h"
 #include "engine/gmulti-resolver.h"
+#include "engine-driver.h"
 #include "http1/gmulti-http1-parser.h"
 #include "exchange-harness.h"
 
@@ -132,8 +133,7 @@ typedef struct {
   guint8 config;
   guint8 callbacks;
   GMultiEngine *engine;
-  GHashTable *watched;          /* fd -> GMultiPoll */
-  gint64 timer_deadline;        /* monotonic us; -1 none */
+  EngineDriver driver;          /* the sockets and deadline the engine announced */
   ServerConn *conns[MAX_CONNS];
   guint n_conns;
   ServerConn *current;          /* the one written to: the latest to get a request */
@@ -401,35 +401,6 @@ server_step (Harness *h)
 
 /* ---- the application side ---- */
 
-static gboolean
-socket_cb (GMultiEngine *engine,
-           int           fd,
-           GMultiPoll    what,
-           gpointer      socket_data,
-           gpointer      user_data)
-{
-  Harness *h = user_data;
-
-  if (what == GMULTI_POLL_REMOVE)
-    {
-      CHECK (g_hash_table_remove (h->watched, GINT_TO_POINTER (fd)));
-    }
-  else
-    g_hash_table_insert (h->watched, GINT_TO_POINTER (fd), GINT_TO_POINTER (what));
-  return TRUE;
-}
-
-static gboolean
-timer_cb (GMultiEngine *engine,
-          gint64        timeout_ms,
-          gpointer      user_data)
-{
-  Harness *h = user_data;
-
-  h->timer_deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time () + timeout_ms * 1000;
-  return TRUE;
-}
-
 static Transfer *
 find_transfer (Harness        *h,
                GMultiTransfer *transfer)
@@ -469,66 +440,9 @@ read_messages (Harness *h)
 }
 
 static void
-engine_call (Harness          *h,
-             int               fd,
-             GMultiEvent       events)
+messages_cb (gpointer data)
 {
-  guint running = 0;
-
-  CHECK (gmulti_engine_socket_action (h->engine, fd, events, &running) == GMULTI_ENGINE_OK);
-  read_messages (h);
-}
-
-static gboolean
-engine_step (Harness *h)
-{
-  struct pollfd pfds[2 * MAX_CONNS + 4];
-  GHashTableIter iter;
-  gpointer key, value;
-  gboolean progress = FALSE;
-  guint n = 0;
-
-  g_hash_table_iter_init (&iter, h->watched);
-  while (g_hash_table_iter_next (&iter, &key, &value) && n < G_N_ELEMENTS (pfds))
-    {
-      GMultiPoll what = GPOINTER_TO_INT (value);
-
-      pfds[n].fd = GPOINTER_TO_INT (key);
-      pfds[n].events = ((what & GMULTI_POLL_IN) ? POLLIN : 0) |
-                       ((what & GMULTI_POLL_OUT) ? POLLOUT : 0);
-      pfds[n].revents = 0;
-      n++;
-    }
-
-  if (n > 0 && poll (pfds, n, 0) > 0)
-    {
-      for (guint i = 0; i < n; i++)
-        {
-          GMultiEvent events = 0;
-
-          if (pfds[i].revents & (POLLIN | POLLHUP))
-            events |= GMULTI_EVENT_IN;
-          if (pfds[i].revents & POLLOUT)
-            events |= GMULTI_EVENT_OUT;
-          if (pfds[i].revents & POLLERR)
-            events |= GMULTI_EVENT_ERR;
-          if (events == 0)
-            continue;
-          /* Announced interest may have changed during an earlier action of this round. */
-          if (!g_hash_table_contains (h->watched, GINT_TO_POINTER (pfds[i].fd)))
-            continue;
-          engine_call (h, pfds[i].fd, events);
-          progress = TRUE;
-        }
-    }
-
-  if (h->timer_deadline >= 0 && g_get_monotonic_time () >= h->timer_deadline)
-    {
-      h->timer_deadline = -1;
-      engine_call (h, GMULTI_SOCKET_TIMEOUT, 0);
-      progress = TRUE;
-    }
-  return progress;
+  read_messages (data);
 }
 
 static void
@@ -540,7 +454,7 @@ pump (Harness *h)
     {
       gboolean progress = server_step (h);
 
-      progress |= engine_step (h);
+      progress |= engine_driver_step (&h->driver);
       if (!progress)
         break;
       CHECK (++rounds < MAX_PUMP_ROUNDS);
@@ -1027,8 +941,8 @@ finish (Harness *h)
       /* Only a deadline is left to wait for (a connection attempt, a low-water mark). */
       {
         struct pollfd none;
-        gint64 wait = h->timer_deadline < 0 ? 10000
-                      : MAX (h->timer_deadline - g_get_monotonic_time (), 0);
+        gint64 wait = h->driver.timer_deadline < 0 ? 10000
+                      : MAX (h->driver.timer_deadline - g_get_monotonic_time (), 0);
 
         poll (&none, 0, (int) MIN (wait / 1000 + 1, 100));
       }
@@ -1155,7 +1069,7 @@ run_script (Harness      *h,
             }
           break;
         case 't':
-          engine_call (h, GMULTI_SOCKET_TIMEOUT, 0);
+          engine_driver_action (&h->driver, GMULTI_SOCKET_TIMEOUT, 0);
           pump (h);
           break;
         default:
@@ -1236,12 +1150,9 @@ exchange_harness_run (const guint8 *data,
   h->tls = tls;
   h->config = data[0];
   h->callbacks = data[1];
-  h->timer_deadline = -1;
   h->response = g_byte_array_new ();
-  h->watched = g_hash_table_new (NULL, NULL);
   h->engine = gmulti_engine_new ();
-  gmulti_engine_set_socket_func (h->engine, socket_cb, h, NULL);
-  gmulti_engine_set_timer_func (h->engine, timer_cb, h, NULL);
+  engine_driver_init (&h->driver, h->engine, messages_cb, h);
 
   add_transfer (h);
   pump (h);
@@ -1262,8 +1173,7 @@ exchange_harness_run (const guint8 *data,
   read_messages (h);
   CHECK (gmulti_engine_get_n_transfers (h->engine) == 0);
   gmulti_engine_unref (h->engine);
-  /* Freeing the engine announced REMOVE for every socket it had announced. */
-  CHECK (g_hash_table_size (h->watched) == 0);
+  engine_driver_clear (&h->driver);
 
   for (guint i = 0; i < h->n_transfers; i++)
     {
@@ -1286,7 +1196,6 @@ exchange_harness_run (const guint8 *data,
     }
   while ((fd = accept4 (listener, NULL, NULL, SOCK_CLOEXEC)) >= 0)
     close (fd);
-  g_hash_table_unref (h->watched);
   g_byte_array_unref (h->response);
   CHECK (lowest_free_fd () == fd_mark);
 }

@@ -14,6 +14,7 @@
 
 #include "gmulti.h"
 #include "engine/gmulti-resolver.h"
+#include "engine-driver.h"
 
 /*
  * HTTP/2 exchanges through the real engine: the input is what the server sends after
@@ -59,8 +60,7 @@ typedef struct {
 
 typedef struct {
   GMultiEngine *engine;
-  GHashTable *watched;          /* fd -> GMultiPoll */
-  gint64 timer_deadline;        /* monotonic us; -1 none */
+  EngineDriver driver;          /* the sockets and deadline the engine announced */
   int conns[MAX_CONNS];
   guint n_conns;
   gboolean closed;              /* the current (latest) connection */
@@ -69,33 +69,6 @@ typedef struct {
 } Harness;
 
 static int listener = -1;
-
-static gboolean
-socket_cb (GMultiEngine *engine,
-           int           fd,
-           GMultiPoll    what,
-           gpointer      socket_data,
-           gpointer      user_data)
-{
-  Harness *h = user_data;
-
-  if (what == GMULTI_POLL_REMOVE)
-    CHECK (g_hash_table_remove (h->watched, GINT_TO_POINTER (fd)));
-  else
-    g_hash_table_insert (h->watched, GINT_TO_POINTER (fd), GINT_TO_POINTER (what));
-  return TRUE;
-}
-
-static gboolean
-timer_cb (GMultiEngine *engine,
-          gint64        timeout_ms,
-          gpointer      user_data)
-{
-  Harness *h = user_data;
-
-  h->timer_deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time () + timeout_ms * 1000;
-  return TRUE;
-}
 
 static void
 read_messages (Harness *h)
@@ -120,14 +93,9 @@ read_messages (Harness *h)
 }
 
 static void
-engine_call (Harness     *h,
-             int          fd,
-             GMultiEvent  events)
+messages_cb (gpointer data)
 {
-  guint running = 0;
-
-  CHECK (gmulti_engine_socket_action (h->engine, fd, events, &running) == GMULTI_ENGINE_OK);
-  read_messages (h);
+  read_messages (data);
 }
 
 /* Accepts, and drops what the client sent. */
@@ -151,51 +119,6 @@ server_step (Harness *h)
   return progress;
 }
 
-static gboolean
-engine_step (Harness *h)
-{
-  struct pollfd pfds[MAX_CONNS + 4];
-  GHashTableIter iter;
-  gpointer key, value;
-  gboolean progress = FALSE;
-  guint n = 0;
-
-  g_hash_table_iter_init (&iter, h->watched);
-  while (g_hash_table_iter_next (&iter, &key, &value) && n < G_N_ELEMENTS (pfds))
-    {
-      GMultiPoll what = GPOINTER_TO_INT (value);
-
-      pfds[n].fd = GPOINTER_TO_INT (key);
-      pfds[n].events = ((what & GMULTI_POLL_IN) ? POLLIN : 0) |
-                       ((what & GMULTI_POLL_OUT) ? POLLOUT : 0);
-      pfds[n].revents = 0;
-      n++;
-    }
-  if (n > 0 && poll (pfds, n, 0) > 0)
-    for (guint i = 0; i < n; i++)
-      {
-        GMultiEvent events = 0;
-
-        if (pfds[i].revents & (POLLIN | POLLHUP))
-          events |= GMULTI_EVENT_IN;
-        if (pfds[i].revents & POLLOUT)
-          events |= GMULTI_EVENT_OUT;
-        if (pfds[i].revents & POLLERR)
-          events |= GMULTI_EVENT_ERR;
-        if (events == 0 || !g_hash_table_contains (h->watched, GINT_TO_POINTER (pfds[i].fd)))
-          continue;
-        engine_call (h, pfds[i].fd, events);
-        progress = TRUE;
-      }
-  if (h->timer_deadline >= 0 && g_get_monotonic_time () >= h->timer_deadline)
-    {
-      h->timer_deadline = -1;
-      engine_call (h, GMULTI_SOCKET_TIMEOUT, 0);
-      progress = TRUE;
-    }
-  return progress;
-}
-
 static void
 pump (Harness *h)
 {
@@ -205,7 +128,7 @@ pump (Harness *h)
     {
       gboolean progress = server_step (h);
 
-      progress |= engine_step (h);
+      progress |= engine_driver_step (&h->driver);
       if (!progress)
         break;
       /* An upload keeps both sides busy for a while; a spin goes on for ever. */
@@ -339,7 +262,7 @@ run_input (Harness      *h,
           pump (h);
           break;
         case 't':
-          engine_call (h, GMULTI_SOCKET_TIMEOUT, 0);
+          engine_driver_action (&h->driver, GMULTI_SOCKET_TIMEOUT, 0);
           pump (h);
           break;
         case 'c':
@@ -379,7 +302,7 @@ finish (Harness *h)
           abort ();
         }
       /* Only a deadline is left to wait for. */
-      wait = h->timer_deadline < 0 ? 10000 : MAX (h->timer_deadline - g_get_monotonic_time (), 0);
+      wait = h->driver.timer_deadline < 0 ? 10000 : MAX (h->driver.timer_deadline - g_get_monotonic_time (), 0);
       poll (&none, 0, (int) MIN (wait / 1000 + 1, 100));
     }
 }
@@ -429,12 +352,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
   LLVMFuzzerInitialize (NULL, NULL);
   fd_mark = lowest_free_fd ();
-  h->timer_deadline = -1;
   h->out = g_byte_array_new ();
-  h->watched = g_hash_table_new (NULL, NULL);
   h->engine = gmulti_engine_new ();
-  gmulti_engine_set_socket_func (h->engine, socket_cb, h, NULL);
-  gmulti_engine_set_timer_func (h->engine, timer_cb, h, NULL);
+  engine_driver_init (&h->driver, h->engine, messages_cb, h);
 
   add_transfers (h);
   run_input (h, data, size);
@@ -463,14 +383,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   read_messages (h);
   CHECK (gmulti_engine_get_n_transfers (h->engine) == 0);
   gmulti_engine_unref (h->engine);
-  CHECK (g_hash_table_size (h->watched) == 0);
+  engine_driver_clear (&h->driver);
   for (guint i = 0; i < N_TRANSFERS; i++)
     g_object_unref (h->transfers[i].transfer);
   for (guint i = 0; i < h->n_conns; i++)
     close (h->conns[i]);
   while ((fd = accept4 (listener, NULL, NULL, SOCK_CLOEXEC)) >= 0)
     close (fd);
-  g_hash_table_unref (h->watched);
   g_byte_array_unref (h->out);
   CHECK (lowest_free_fd () == fd_mark);
   return 0;
