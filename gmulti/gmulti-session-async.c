@@ -788,11 +788,11 @@ op_start (GMultiAsyncOp *self,
  */
 void
 gmulti_session_send_and_read_async (GMultiSession       *self,
-                           GMultiTransfer      *transfer,
-                           int                  io_priority,
-                           GCancellable        *cancellable,
-                           GAsyncReadyCallback  callback,
-                           gpointer             user_data)
+                                    GMultiTransfer      *transfer,
+                                    int                  io_priority,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
 {
   GMultiAsyncOp *op;
 
@@ -829,8 +829,8 @@ gmulti_session_send_and_read_async (GMultiSession       *self,
  */
 GBytes *
 gmulti_session_send_and_read_finish (GMultiSession  *self,
-                            GAsyncResult   *result,
-                            GError        **error)
+                                     GAsyncResult   *result,
+                                     GError        **error)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
@@ -874,11 +874,11 @@ gmulti_session_send_and_read_finish (GMultiSession  *self,
  */
 void
 gmulti_session_send_async (GMultiSession       *self,
-                                  GMultiTransfer      *transfer,
-                                  int                  io_priority,
-                                  GCancellable        *cancellable,
-                                  GAsyncReadyCallback  callback,
-                                  gpointer             user_data)
+                           GMultiTransfer      *transfer,
+                           int                  io_priority,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
 {
   GMultiAsyncOp *op;
 
@@ -910,8 +910,8 @@ gmulti_session_send_async (GMultiSession       *self,
  */
 GInputStream *
 gmulti_session_send_finish (GMultiSession  *self,
-                                   GAsyncResult   *result,
-                                   GError        **error)
+                            GAsyncResult   *result,
+                            GError        **error)
 {
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);

@@ -7,7 +7,7 @@
 
 void
 gmulti_transfer_set_low_speed_limit (GMultiTransfer *self,
-                     guint           bytes_per_sec)
+                                     guint           bytes_per_sec)
 {
   if (self->low_speed_limit == bytes_per_sec)
     return;
@@ -19,7 +19,7 @@ gmulti_transfer_set_low_speed_limit (GMultiTransfer *self,
 
 void
 gmulti_transfer_set_low_speed_time (GMultiTransfer *self,
-                    guint           seconds)
+                                    guint           seconds)
 {
   if (self->low_speed_time == seconds)
     return;

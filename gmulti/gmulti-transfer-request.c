@@ -116,7 +116,7 @@ check_header (const char  *name,
  * reported by gmulti_transfer_validate() when the transfer starts. */
 void
 gmulti_transfer_store_uri (GMultiTransfer *self,
-           const char     *uri)
+                           const char     *uri)
 {
   if (g_strcmp0 (self->uri, uri) == 0)
     return;
@@ -135,7 +135,7 @@ gmulti_transfer_store_uri (GMultiTransfer *self,
  * would be sent changed. */
 void
 gmulti_transfer_store_method (GMultiTransfer *self,
-              const char     *method)
+                              const char     *method)
 {
   g_autofree char *before = g_strdup (gmulti_transfer_request_method (self));
 
