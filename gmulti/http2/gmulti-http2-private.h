@@ -6,6 +6,7 @@
 #include "gmulti-engine-private.h"
 #include "engine/gmulti-body-writer.h"
 #include "engine/gmulti-protocol.h"
+#include "http2/gmulti-http2-mem.h"
 
 G_BEGIN_DECLS
 
@@ -70,6 +71,7 @@ typedef struct {
 struct _GMultiHttp2Connection {
   GMultiConnection *conn;
   nghttp2_session *session;
+  GMultiHttp2Mem mem;           /* the session's blocks (outlives it) */
   GQueue streams;               /* GMultiHttp2Stream, oldest first */
   guint n_runs;                 /* streams that still carry a transfer */
   guint max_streams;            /* ours: at most this many at once */

@@ -507,7 +507,8 @@ h2_attach (GMultiConnection *conn)
   h2->max_streams = defaults->max_streams_per_connection > 0
                     ? defaults->max_streams_per_connection
                     : GMULTI_DEFAULT_MAX_STREAMS_PER_CONNECTION;
-  r = nghttp2_session_client_new2 (&h2->session, callbacks (), h2, options ());
+  r = nghttp2_session_client_new3 (&h2->session, callbacks (), h2, options (),
+                                   gmulti_http2_mem_init (&h2->mem));
   if (r == 0)
     r = nghttp2_submit_settings (h2->session, NGHTTP2_FLAG_NONE, settings,
                                  G_N_ELEMENTS (settings));
@@ -528,6 +529,7 @@ h2_free (gpointer state)
   /* The session first: it holds pointers to the streams. */
   if (h2->session != NULL)
     nghttp2_session_del (h2->session);
+  gmulti_http2_mem_clear (&h2->mem);
   while (h2->streams.head != NULL)
     gmulti_http2_stream_free (h2->streams.head->data);
   g_queue_clear (&h2->waiting);
