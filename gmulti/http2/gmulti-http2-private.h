@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <sys/uio.h>
 #include <nghttp2/nghttp2.h>
 
 #include "gmulti-engine-private.h"
@@ -29,6 +30,8 @@ G_BEGIN_DECLS
 #define GMULTI_HTTP2_SETTINGS_TIMEOUT_MS 10000
 #define GMULTI_HTTP2_IDLE_PING_US (5 * G_USEC_PER_SEC)
 #define GMULTI_HTTP2_PING_TIMEOUT_US (2 * G_USEC_PER_SEC)
+/* DATA chunks of one stream bound for a file, written with one writev() per read. */
+#define GMULTI_HTTP2_GATHER_MAX 64
 /* Frames are gathered up to this much before one send. */
 #define GMULTI_HTTP2_SEND_BATCH (64 * 1024)
 
@@ -84,6 +87,15 @@ struct _GMultiHttp2Connection {
   gboolean dirty;               /* a frame for no stream of ours arrived while idle */
   GByteArray *out;              /* frames produced that the socket did not take yet */
 
+  /* Body bytes for a file sink (the chain's splice descriptor), gathered while
+   * nghttp2_session_mem_recv() runs: the chunks point into the buffer it reads, and are
+   * written before it returns or anything else about a stream is reported. */
+  GMultiHttp2Stream *gather_stream;
+  int gather_fd;
+  guint n_gather;
+  gsize gather_bytes;
+  struct iovec gather[GMULTI_HTTP2_GATHER_MAX];
+
   /* Deadlines (0: none) and liveness. */
   gint64 settings_deadline;     /* for the server's first SETTINGS */
   gint64 last_receive;          /* the engine's clock when bytes last arrived */
@@ -135,6 +147,8 @@ int      gmulti_http2_on_data     (nghttp2_session *session,
                                    void            *user_data);
 /* @stream sent its last frame. */
 void     gmulti_http2_request_sent (GMultiHttp2Stream *stream);
+/* Writes the gathered body bytes (at the end of a read, and before any other event). */
+void     gmulti_http2_flush_gathered (GMultiHttp2Connection *h2);
 /* Goes on after a pause: what was held is delivered, the body resumes. */
 void     gmulti_http2_stream_resume (GMultiHttp2Stream *stream);
 
