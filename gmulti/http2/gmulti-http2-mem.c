@@ -16,22 +16,21 @@ typedef union {
   max_align_t align;
 } Header;
 
-#define SMALLEST 64
+#define SMALLEST 64             /* 1 << 6 */
 /* At most this many freed blocks of a class wait: about a hundred streams' worth. */
 #define KEEP_PER_CLASS 128
 
-static guint
+/* The smallest class that holds @size bytes; GMULTI_HTTP2_MEM_N_CLASSES above them. */
+static inline guint
 class_of (gsize size)
 {
-  guint klass = 0;
-  gsize capacity = SMALLEST;
+  guint klass;
 
-  while (capacity < size && klass < GMULTI_HTTP2_MEM_N_CLASSES)
-    {
-      capacity <<= 1;
-      klass++;
-    }
-  return klass;
+  if (size <= SMALLEST)
+    return 0;
+  /* 65..128 bytes: 1; 129..256: 2; ... */
+  klass = g_bit_storage (size - 1) - 6;
+  return MIN (klass, GMULTI_HTTP2_MEM_N_CLASSES);
 }
 
 static void *

@@ -148,7 +148,15 @@ int      gmulti_http2_on_data     (nghttp2_session *session,
 /* @stream sent its last frame. */
 void     gmulti_http2_request_sent (GMultiHttp2Stream *stream);
 /* Writes the gathered body bytes (at the end of a read, and before any other event). */
-void     gmulti_http2_flush_gathered (GMultiHttp2Connection *h2);
+void     gmulti_http2_write_gathered (GMultiHttp2Connection *h2);
+
+/* Called at every callback: inline, as there is rarely anything to write. */
+static inline void
+gmulti_http2_flush_gathered (GMultiHttp2Connection *h2)
+{
+  if (G_UNLIKELY (h2->n_gather > 0))
+    gmulti_http2_write_gathered (h2);
+}
 /* Goes on after a pause: what was held is delivered, the body resumes. */
 void     gmulti_http2_stream_resume (GMultiHttp2Stream *stream);
 

@@ -564,7 +564,7 @@ hold (GMultiHttp2Stream *stream,
 }
 
 void
-gmulti_http2_flush_gathered (GMultiHttp2Connection *h2)
+gmulti_http2_write_gathered (GMultiHttp2Connection *h2)
 {
   GMultiHttp2Stream *stream = h2->gather_stream;
   struct iovec *iov = h2->gather;
