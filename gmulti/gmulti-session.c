@@ -581,6 +581,75 @@ gmulti_session_finalize (GObject *object)
   G_OBJECT_CLASS (gmulti_session_parent_class)->finalize (object);
 }
 
+/* "transfer-finished" is emitted once per transfer: its own marshallers spare each
+ * emission the generic one's libffi call and GValue boxing. */
+typedef void (*TransferFinishedFunc) (gpointer        instance,
+                                      GMultiTransfer *transfer,
+                                      const GError   *error,
+                                      gpointer        user_data);
+
+static void
+marshal_transfer_finished (GClosure     *closure,
+                           GValue       *return_value,
+                           guint         n_param_values,
+                           const GValue *param_values,
+                           gpointer      invocation_hint,
+                           gpointer      marshal_data)
+{
+  GCClosure *cclosure = (GCClosure *) closure;
+  TransferFinishedFunc callback;
+  gpointer instance, user_data;
+
+  g_return_if_fail (n_param_values == 3);
+
+  instance = g_value_peek_pointer (&param_values[0]);
+  user_data = closure->data;
+  if (G_CCLOSURE_SWAP_DATA (closure))
+    {
+      user_data = instance;
+      instance = closure->data;
+    }
+  callback = (TransferFinishedFunc) (marshal_data != NULL ? marshal_data : cclosure->callback);
+  callback (instance, g_value_get_object (&param_values[1]),
+            g_value_get_boxed (&param_values[2]), user_data);
+}
+
+static void
+marshal_transfer_finished_va (GClosure *closure,
+                              GValue   *return_value,
+                              gpointer  instance,
+                              va_list   args,
+                              gpointer  marshal_data,
+                              int       n_params,
+                              GType    *param_types)
+{
+  GCClosure *cclosure = (GCClosure *) closure;
+  TransferFinishedFunc callback;
+  GMultiTransfer *transfer;
+  const GError *error;
+  gpointer user_data;
+  va_list args_copy;
+
+  G_VA_COPY (args_copy, args);
+  transfer = va_arg (args_copy, GMultiTransfer *);
+  /* The error is G_SIGNAL_TYPE_STATIC_SCOPE: lent, not copied. */
+  error = va_arg (args_copy, const GError *);
+  va_end (args_copy);
+
+  if (transfer != NULL)
+    g_object_ref (transfer);
+  user_data = closure->data;
+  if (G_CCLOSURE_SWAP_DATA (closure))
+    {
+      user_data = instance;
+      instance = closure->data;
+    }
+  callback = (TransferFinishedFunc) (marshal_data != NULL ? marshal_data : cclosure->callback);
+  callback (instance, transfer, error, user_data);
+  if (transfer != NULL)
+    g_object_unref (transfer);
+}
+
 static void
 gmulti_session_class_init (GMultiSessionClass *klass)
 {
@@ -615,10 +684,12 @@ gmulti_session_class_init (GMultiSessionClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0,
                   NULL, NULL,
-                  NULL,
+                  marshal_transfer_finished,
                   G_TYPE_NONE, 2,
                   GMULTI_TYPE_TRANSFER,
                   G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+  g_signal_set_va_marshaller (signals[SIGNAL_TRANSFER_FINISHED], G_TYPE_FROM_CLASS (klass),
+                              marshal_transfer_finished_va);
 }
 
 

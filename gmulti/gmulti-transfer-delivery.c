@@ -78,10 +78,11 @@ gmulti_transfer_set_write_func (GMultiTransfer  *self,
  * When @stream has a file descriptor on a regular file or a device, open for
  * blocking, non-appending writes (a #GFileOutputStream of a local file, a
  * #GUnixOutputStream), the body of an `http` response is moved from the socket to the
- * file by the kernel, without being copied through the process (splice(2), on Linux).
- * Those bytes are written to the descriptor directly, not through the stream's own
- * write method. [signal@Transfer::data] is still emitted if a handler is connected:
- * the bytes then take the copying path.
+ * file by the kernel, without being copied through the process (splice(2), on Linux);
+ * the body of an `https` or HTTP/2 response is written to the same descriptor with
+ * write(2). Those bytes go to the descriptor directly, not through the stream's own
+ * write method. If a handler is connected to [signal@Transfer::data], every byte goes
+ * through the stream instead, after the handler saw it.
  *
  * Setting an output stream removes the write function, and setting a write function
  * removes the output stream. [method@Session.send_async] and
@@ -481,24 +482,6 @@ static const GMultiBodyWriterOps progress_ops = {
 };
 
 static GMultiBodyStatus
-sink_write (GMultiBodyWriter  *writer,
-            const guint8      *data,
-            gsize              length,
-            GError           **error)
-{
-  GError *local_error = NULL;
-
-  if (gmulti_transfer_deliver_body (body_of_sink (writer)->transfer, data, length,
-                                    &local_error))
-    return GMULTI_BODY_OK;
-  if (local_error == NULL)
-    local_error = g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
-                                       _("The write function aborted the transfer"));
-  g_propagate_error (error, local_error);
-  return GMULTI_BODY_ERROR;
-}
-
-static GMultiBodyStatus
 sink_finish (GMultiBodyWriter  *writer,
              GError           **error)
 {
@@ -526,6 +509,35 @@ sink_splice_fd (GMultiBodyWriter *writer)
       gmulti_transfer_wants_data_signal (transfer))
     return -1;
   return body->splice_fd;
+}
+
+static GMultiBodyStatus
+sink_write (GMultiBodyWriter  *writer,
+            const guint8      *data,
+            gsize              length,
+            GError           **error)
+{
+  GError *local_error = NULL;
+  int fd = length > 0 ? sink_splice_fd (writer) : -1;
+
+  /* A file or a device: straight to its descriptor, as a splice would, sparing the
+   * output stream's poll() before each write() (HTTP/2 and TLS bodies come in many
+   * small pieces). */
+  if (fd >= 0)
+    {
+      if (!gmulti_splice_write_all (fd, data, length, error))
+        return GMULTI_BODY_ERROR;
+      gmulti_transfer_count_body (body_of_sink (writer)->transfer, length);
+      return GMULTI_BODY_OK;
+    }
+  if (gmulti_transfer_deliver_body (body_of_sink (writer)->transfer, data, length,
+                                    &local_error))
+    return GMULTI_BODY_OK;
+  if (local_error == NULL)
+    local_error = g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_CALLBACK_ABORTED,
+                                       _("The write function aborted the transfer"));
+  g_propagate_error (error, local_error);
+  return GMULTI_BODY_ERROR;
 }
 
 static GMultiBodyStatus

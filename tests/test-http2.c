@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixoutputstream.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -659,6 +661,130 @@ test_pause_one (void)
   g_assert_cmpuint (connection_of (paused), ==, connection_of (other1));
 }
 
+typedef struct {
+  GFile *file;
+  GOutputStream *stream;
+} FileSink;
+
+static void
+file_sink_open (FileSink       *sink,
+                GMultiTransfer *transfer,
+                const char     *dir,
+                guint           i)
+{
+  g_autofree char *name = g_strdup_printf ("%s/out-%u", dir, i);
+
+  sink->file = g_file_new_for_path (name);
+  sink->stream = G_OUTPUT_STREAM (g_file_replace (sink->file, NULL, FALSE,
+                                                  G_FILE_CREATE_NONE, NULL, NULL));
+  g_assert_nonnull (sink->stream);
+  gmulti_transfer_set_output_stream (transfer, sink->stream);
+}
+
+static void
+file_sink_check (FileSink *sink,
+                 GBytes   *expected)
+{
+  g_autoptr(GBytes) written = NULL;
+
+  g_assert_true (g_output_stream_close (sink->stream, NULL, NULL));
+  written = g_file_load_bytes (sink->file, NULL, NULL, NULL);
+  g_assert_nonnull (written);
+  g_assert_cmpuint (g_bytes_get_size (written), ==, g_bytes_get_size (expected));
+  g_assert_true (g_bytes_equal (written, expected));
+  g_file_delete (sink->file, NULL, NULL);
+  g_clear_object (&sink->stream);
+  g_clear_object (&sink->file);
+}
+
+static guint64
+file_size (GFile *file)
+{
+  g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                                                 G_FILE_QUERY_INFO_NONE, NULL, NULL);
+
+  return g_file_info_get_size (info);
+}
+
+static void
+pause_once_cb (GMultiTransfer *transfer,
+               gboolean       *paused)
+{
+  if (!*paused)
+    {
+      *paused = TRUE;
+      gmulti_transfer_pause (transfer);
+    }
+}
+
+/* Bodies bound for files, many streams at once on one connection (the DATA of one read
+ * goes out in one write per stream), over TLS and without; one of them paused after
+ * its first bytes and resumed; a file that is full fails its transfer only. */
+static void
+test_output_files (gconstpointer data)
+{
+  const Server *server = data;
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(GPtrArray) transfers = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *dir = g_dir_make_tmp ("gmulti-h2-out-XXXXXX", NULL);
+  g_autoptr(GMultiTransfer) full = transfer_for (server, "/large");
+  g_autoptr(GOutputStream) dev_full = NULL;
+  int full_fd = open ("/dev/full", O_WRONLY | O_CLOEXEC);
+  FileSink sinks[8] = { { 0 } };
+  gboolean paused = FALSE;
+  guint64 at_pause;
+
+  g_assert_nonnull (dir);
+  for (guint i = 0; i < G_N_ELEMENTS (sinks); i++)
+    {
+      g_autofree char *path = i % 2 == 0 ? g_strdup ("/large")
+                                         : g_strdup_printf ("/f/%u", 40 + i);
+      GMultiTransfer *transfer = transfer_for (server, path);
+
+      file_sink_open (&sinks[i], transfer, dir, i);
+      g_ptr_array_add (transfers, transfer);
+    }
+  g_signal_connect (transfers->pdata[0], "progress", G_CALLBACK (pause_once_cb), &paused);
+  g_assert_cmpint (full_fd, >=, 0);
+  dev_full = g_unix_output_stream_new (full_fd, TRUE);
+  gmulti_transfer_set_output_stream (full, dev_full);
+
+  for (guint i = 0; i < transfers->len; i++)
+    gmulti_engine_add (loop->engine, transfers->pdata[i]);
+  gmulti_engine_add (loop->engine, full);
+  for (guint i = 1; i < transfers->len; i++)
+    iterate_until (loop, is_done, transfers->pdata[i]);
+  iterate_until (loop, is_done, full);
+
+  /* Paused after the first bytes: nothing more reached its file meanwhile. */
+  g_assert_true (paused);
+  g_assert_true (gmulti_transfer_is_paused (transfers->pdata[0]));
+  at_pause = file_size (sinks[0].file);
+  g_assert_cmpuint (at_pause, >, 0);
+  g_assert_cmpuint (at_pause, <, LARGE_SIZE);
+  for (guint i = 0; i < 10; i++)
+    engine_loop_iterate (loop, 10);
+  g_assert_cmpuint (file_size (sinks[0].file), ==, at_pause);
+  gmulti_transfer_resume (transfers->pdata[0]);
+  run_all (loop);
+
+  for (guint i = 0; i < transfers->len; i++)
+    {
+      GMultiTransfer *transfer = transfers->pdata[i];
+
+      g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+      g_assert_cmpuint (gmulti_transfer_get_bytes_received (transfer), ==,
+                        i % 2 == 0 ? LARGE_SIZE
+                                   : g_bytes_get_size (files->pdata[40 + i]));
+      g_assert_cmpuint (connection_of (transfer), ==, connection_of (transfers->pdata[1]));
+      file_sink_check (&sinks[i], i % 2 == 0 ? large : files->pdata[40 + i]);
+    }
+  g_assert_error ((GError *) gmulti_transfer_get_error (full), GMULTI_ERROR,
+                  GMULTI_ERROR_OUTPUT_FAILED);
+  g_assert_cmpuint (connection_of (full), ==, connection_of (transfers->pdata[1]));
+  g_rmdir (dir);
+}
+
 /* nginx: ALPN h2; 204 and 304 without a body; a redirect; a wish for HTTP/1.1 gets
  * it from the same server. */
 static void
@@ -864,6 +990,8 @@ main (int    argc,
   start_nginx ();
 
   g_test_add_func ("/GMulti/Http2/get-head", test_get_head);
+  g_test_add_data_func ("/GMulti/Http2/output-files/prior-knowledge", &h2c, test_output_files);
+  g_test_add_data_func ("/GMulti/Http2/output-files/tls", &h2s, test_output_files);
   g_test_add_func ("/GMulti/Http2/post", test_post);
   g_test_add_func ("/GMulti/Http2/pause-upload", test_pause_upload);
   g_test_add_func ("/GMulti/Http2/many-prior-knowledge", test_many_prior_knowledge);

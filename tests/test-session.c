@@ -2106,6 +2106,64 @@ stream_defaults_headers_cb (GMultiTransfer    *transfer,
                     run->run_max_streams);
 }
 
+typedef struct {
+  GMultiSession *session;
+  GMultiTransfer *transfer;
+  guint plain, swapped;
+} MarshalLog;
+
+static void
+marshal_plain_cb (GMultiSession  *session,
+                  GMultiTransfer *transfer,
+                  const GError   *error,
+                  MarshalLog     *log)
+{
+  g_assert_true (session == log->session);
+  g_assert_true (transfer == log->transfer);
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_TIMED_OUT);
+  log->plain++;
+}
+
+static void
+marshal_swapped_cb (MarshalLog     *log,
+                    GMultiTransfer *transfer,
+                    const GError   *error,
+                    GMultiSession  *session)
+{
+  g_assert_true (session == log->session);
+  g_assert_true (transfer == log->transfer);
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_TIMED_OUT);
+  log->swapped++;
+}
+
+/* "transfer-finished" has marshallers of its own: both (one handler takes the va_list
+ * road, two take GValues) pass the arguments in order, swapped or not. */
+static void
+test_finished_marshal (void)
+{
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMultiTransfer) transfer = gmulti_transfer_new ("http://127.0.0.1:1/");
+  g_autoptr(GError) error = g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_TIMED_OUT, "late");
+  MarshalLog log = { session, transfer, 0, 0 };
+  gulong plain;
+
+  plain = g_signal_connect (session, "transfer-finished", G_CALLBACK (marshal_plain_cb), &log);
+  g_signal_emit_by_name (session, "transfer-finished", transfer, error);
+  g_assert_cmpuint (log.plain, ==, 1);
+
+  g_signal_connect_swapped (session, "transfer-finished", G_CALLBACK (marshal_swapped_cb),
+                            &log);
+  g_signal_emit_by_name (session, "transfer-finished", transfer, error);
+  g_assert_cmpuint (log.plain, ==, 2);
+  g_assert_cmpuint (log.swapped, ==, 1);
+
+  g_signal_handler_disconnect (session, plain);
+  g_signal_emit_by_name (session, "transfer-finished", transfer, error);
+  g_assert_cmpuint (log.plain, ==, 2);
+  g_assert_cmpuint (log.swapped, ==, 2);
+  g_signal_handlers_disconnect_by_data (session, &log);
+}
+
 static void
 test_session_http_version (void)
 {
@@ -2216,6 +2274,7 @@ main (int   argc,
   g_test_add_func ("/GMulti/Session/defaults-per-run", test_session_defaults_per_run);
   g_test_add_func ("/GMulti/Session/timeout-per-run", test_session_timeout_per_run);
   g_test_add_func ("/GMulti/Session/http-version", test_session_http_version);
+  g_test_add_func ("/GMulti/Session/finished-marshal", test_finished_marshal);
 
   return g_test_run ();
 }

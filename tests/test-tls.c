@@ -1445,6 +1445,65 @@ test_config (void)
   g_assert_null (gmulti_transfer_get_tls_client_key (transfer));
 }
 
+/* Runs alike share one config; any option that differs, own or default, builds anew. */
+static void
+test_config_cache (void)
+{
+  GMultiTlsConfigCache cache = { 0 };
+  GMultiTlsOptions own, defaults;
+  GMultiTlsConfig *a, *b, *c, *d, *e;
+  GError *error = NULL;
+
+  gmulti_tls_options_init (&own);
+  gmulti_tls_options_init (&defaults);
+  gmulti_tls_options_set_ca_file (&own, "/x/ca.pem");
+
+  a = gmulti_tls_config_cache_get (&cache, &own, &defaults, &error);
+  g_assert_no_error (error);
+  b = gmulti_tls_config_cache_get (&cache, &own, &defaults, &error);
+  g_assert_true (a == b);
+  g_assert_cmpstr (a->ca_file, ==, "/x/ca.pem");
+
+  /* The cache keeps a copy of the options: changing the caller's is a miss. */
+  gmulti_tls_options_set_ca_file (&own, "/y/ca.pem");
+  c = gmulti_tls_config_cache_get (&cache, &own, &defaults, &error);
+  g_assert_true (c != a);
+  g_assert_cmpstr (c->ca_file, ==, "/y/ca.pem");
+  g_assert_cmpstr (a->ca_file, ==, "/x/ca.pem");
+
+  /* A default that changed, and no defaults at all. */
+  gmulti_tls_options_set_min_version (&defaults, GMULTI_TLS_VERSION_TLS_1_3);
+  d = gmulti_tls_config_cache_get (&cache, &own, &defaults, &error);
+  g_assert_true (d != c);
+  g_assert_true (g_str_has_suffix (d->priority, ":-VERS-TLS1.2"));
+  e = gmulti_tls_config_cache_get (&cache, &own, NULL, &error);
+  g_assert_true (e != d);
+  g_assert_false (gmulti_tls_config_equal (d, e));
+  gmulti_tls_config_unref (e);
+  e = gmulti_tls_config_cache_get (&cache, &own, NULL, &error);
+  g_assert_false (gmulti_tls_config_equal (d, e));
+
+  /* A malformed pin still fails every time, and leaves the cache as it was. */
+  gmulti_tls_options_set_pinned_public_key (&own, "sha256//nonsense");
+  g_assert_null (gmulti_tls_config_cache_get (&cache, &own, NULL, &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (gmulti_tls_config_cache_get (&cache, &own, NULL, &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_true (cache.config == e);
+
+  gmulti_tls_config_cache_clear (&cache);
+  g_assert_null (cache.config);
+  gmulti_tls_config_unref (a);
+  gmulti_tls_config_unref (b);
+  gmulti_tls_config_unref (c);
+  gmulti_tls_config_unref (d);
+  gmulti_tls_config_unref (e);
+  gmulti_tls_options_clear (&own);
+  gmulti_tls_options_clear (&defaults);
+}
+
 static guint n_notifies;
 
 static void
@@ -1518,6 +1577,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Tls/end-after-data", test_end_after_data);
   g_test_add_func ("/GMulti/Tls/close-notify-sent", test_close_notify_sent);
   g_test_add_func ("/GMulti/Tls/config", test_config);
+  g_test_add_func ("/GMulti/Tls/config-cache", test_config_cache);
   g_test_add_func ("/GMulti/Tls/config-notify", test_config_notify);
 
   ret = g_test_run ();

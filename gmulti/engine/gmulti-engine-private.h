@@ -82,6 +82,7 @@ struct _GMultiEngine
   guint max_idle_connections; /* 0: automatic */
 
   GMultiTlsContext *tls_context; /* credentials and resumption; on the first https */
+  GMultiTlsConfigCache tls_configs; /* the runs' TLS config, shared while alike */
   GMultiResolver *resolver;  /* created on the first name lookup */
   GMultiSocket *resolver_socket;
   int wakeup_fd;             /* eventfd for gmulti_engine_wakeup(); -1 until needed */

@@ -95,7 +95,9 @@ prepare_hop (GMultiRun *run,
   run->tls = target.tls;
   if (run->tls && run->tls_config == NULL)
     {
-      run->tls_config = gmulti_tls_config_new (run->request.tls, &run->defaults->tls, error);
+      run->tls_config = gmulti_tls_config_cache_get (&run->engine->tls_configs,
+                                                     run->request.tls, &run->defaults->tls,
+                                                     error);
       if (run->tls_config == NULL)
         {
           gmulti_request_target_clear (&target);

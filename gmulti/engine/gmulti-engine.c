@@ -266,6 +266,7 @@ gmulti_engine_unref (GMultiEngine *self)
 
   g_clear_pointer (&self->resolver, gmulti_resolver_free);
   g_clear_pointer (&self->tls_context, gmulti_tls_context_unref);
+  gmulti_tls_config_cache_clear (&self->tls_configs);
   gmulti_socket_table_clear (&self->sockets);
   gmulti_timer_heap_clear (&self->timers);
   gmulti_pool_free_hosts (self);

@@ -33,6 +33,32 @@ gmulti_splice_pipe_clear (GMultiSplicePipe *self)
   gmulti_splice_pipe_init (self);
 }
 
+gboolean
+gmulti_splice_write_all (int           fd,
+                         const guint8 *data,
+                         gsize         length,
+                         GError      **error)
+{
+  while (length > 0)
+    {
+      gssize n = write (fd, data, length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int saved = n < 0 ? errno : ENOSPC;
+
+          g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_OUTPUT_FAILED,
+                       _("Could not write the response body: %s"), g_strerror (saved));
+          return FALSE;
+        }
+      data += n;
+      length -= (gsize) n;
+    }
+  return TRUE;
+}
+
 #ifdef __linux__
 
 static gboolean
@@ -98,32 +124,6 @@ gmulti_splice_in (GMultiSplicePipe *self,
   return n;
 }
 
-static gboolean
-write_all (int           fd,
-           const guint8 *data,
-           gsize         length,
-           GError      **error)
-{
-  while (length > 0)
-    {
-      gssize n = write (fd, data, length);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          int saved = n < 0 ? errno : ENOSPC;
-
-          g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_OUTPUT_FAILED,
-                       _("Could not write the response body: %s"), g_strerror (saved));
-          return FALSE;
-        }
-      data += n;
-      length -= (gsize) n;
-    }
-  return TRUE;
-}
-
 /* The sink cannot take spliced pages: read them back and write them. */
 static gboolean
 copy_out (GMultiSplicePipe *self,
@@ -146,7 +146,7 @@ copy_out (GMultiSplicePipe *self,
                        g_strerror (n < 0 ? errno : EIO));
           return FALSE;
         }
-      if (!write_all (out_fd, scratch, (gsize) n, error))
+      if (!gmulti_splice_write_all (out_fd, scratch, (gsize) n, error))
         return FALSE;
       length -= (gsize) n;
     }

@@ -22,6 +22,13 @@ void     gmulti_splice_pipe_clear (GMultiSplicePipe *self);
  * O_APPEND, not O_NONBLOCK) on a regular file or a character device; else -1. */
 int      gmulti_splice_sink_fd    (GOutputStream *stream);
 
+/* Writes all of @data to the blocking descriptor @fd (one of gmulti_splice_sink_fd()),
+ * as the output stream itself would, without its poll() before every write(). */
+gboolean gmulti_splice_write_all  (int               fd,
+                                   const guint8     *data,
+                                   gsize             length,
+                                   GError          **error);
+
 /* Creates the pipe if needed. FALSE if it cannot be (out of descriptors): copy. */
 gboolean gmulti_splice_pipe_ready (GMultiSplicePipe *self);
 /* Moves up to @max bytes from the non-blocking socket @sock_fd into the pipe. Returns

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <sys/uio.h>
 #include <nghttp2/nghttp2.h>
 
 #include "gmulti-engine-private.h"
 #include "engine/gmulti-body-writer.h"
 #include "engine/gmulti-protocol.h"
+#include "http2/gmulti-http2-mem.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +30,8 @@ G_BEGIN_DECLS
 #define GMULTI_HTTP2_SETTINGS_TIMEOUT_MS 10000
 #define GMULTI_HTTP2_IDLE_PING_US (5 * G_USEC_PER_SEC)
 #define GMULTI_HTTP2_PING_TIMEOUT_US (2 * G_USEC_PER_SEC)
+/* DATA chunks of one stream bound for a file, written with one writev() per read. */
+#define GMULTI_HTTP2_GATHER_MAX 64
 /* Frames are gathered up to this much before one send. */
 #define GMULTI_HTTP2_SEND_BATCH (64 * 1024)
 
@@ -70,6 +74,7 @@ typedef struct {
 struct _GMultiHttp2Connection {
   GMultiConnection *conn;
   nghttp2_session *session;
+  GMultiHttp2Mem mem;           /* the session's blocks (outlives it) */
   GQueue streams;               /* GMultiHttp2Stream, oldest first */
   guint n_runs;                 /* streams that still carry a transfer */
   guint max_streams;            /* ours: at most this many at once */
@@ -81,6 +86,15 @@ struct _GMultiHttp2Connection {
   uint32_t terminate_code;
   gboolean dirty;               /* a frame for no stream of ours arrived while idle */
   GByteArray *out;              /* frames produced that the socket did not take yet */
+
+  /* Body bytes for a file sink (the chain's splice descriptor), gathered while
+   * nghttp2_session_mem_recv() runs: the chunks point into the buffer it reads, and are
+   * written before it returns or anything else about a stream is reported. */
+  GMultiHttp2Stream *gather_stream;
+  int gather_fd;
+  guint n_gather;
+  gsize gather_bytes;
+  struct iovec gather[GMULTI_HTTP2_GATHER_MAX];
 
   /* Deadlines (0: none) and liveness. */
   gint64 settings_deadline;     /* for the server's first SETTINGS */
@@ -133,6 +147,16 @@ int      gmulti_http2_on_data     (nghttp2_session *session,
                                    void            *user_data);
 /* @stream sent its last frame. */
 void     gmulti_http2_request_sent (GMultiHttp2Stream *stream);
+/* Writes the gathered body bytes (at the end of a read, and before any other event). */
+void     gmulti_http2_write_gathered (GMultiHttp2Connection *h2);
+
+/* Called at every callback: inline, as there is rarely anything to write. */
+static inline void
+gmulti_http2_flush_gathered (GMultiHttp2Connection *h2)
+{
+  if (G_UNLIKELY (h2->n_gather > 0))
+    gmulti_http2_write_gathered (h2);
+}
 /* Goes on after a pause: what was held is delivered, the body resumes. */
 void     gmulti_http2_stream_resume (GMultiHttp2Stream *stream);
 

@@ -225,6 +225,8 @@ receive (GMultiHttp2Connection *h2)
       got += (gsize) n;
       h2->last_receive = conn->engine->now;
       used = nghttp2_session_mem_recv (h2->session, buffer, (size_t) n);
+      /* Before the next read reuses the buffer the gathered chunks point into. */
+      gmulti_http2_flush_gathered (h2);
       if (used < 0)
         {
           fail_connection (h2, (int) used);
@@ -273,6 +275,9 @@ on_frame_recv_cb (nghttp2_session     *session,
 {
   GMultiHttp2Connection *h2 = user_data;
 
+  /* The end of a DATA frame that does not end its stream reports nothing. */
+  if (frame->hd.type != NGHTTP2_DATA || (frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+    gmulti_http2_flush_gathered (h2);
   switch (frame->hd.type)
     {
     case NGHTTP2_SETTINGS:
@@ -392,11 +397,13 @@ on_stream_close_cb (nghttp2_session *session,
                     void            *user_data)
 {
   GMultiHttp2Connection *h2 = user_data;
-  GMultiHttp2Stream *stream = stream_of (h2, stream_id);
+  GMultiHttp2Stream *stream;
   gboolean reset_by_us;
   GError *error;
   GMultiRun *run;
 
+  gmulti_http2_flush_gathered (h2);
+  stream = stream_of (h2, stream_id);
   if (stream == NULL)
     return 0;
   nghttp2_session_set_stream_user_data (session, stream_id, NULL);
@@ -507,7 +514,8 @@ h2_attach (GMultiConnection *conn)
   h2->max_streams = defaults->max_streams_per_connection > 0
                     ? defaults->max_streams_per_connection
                     : GMULTI_DEFAULT_MAX_STREAMS_PER_CONNECTION;
-  r = nghttp2_session_client_new2 (&h2->session, callbacks (), h2, options ());
+  r = nghttp2_session_client_new3 (&h2->session, callbacks (), h2, options (),
+                                   gmulti_http2_mem_init (&h2->mem));
   if (r == 0)
     r = nghttp2_submit_settings (h2->session, NGHTTP2_FLAG_NONE, settings,
                                  G_N_ELEMENTS (settings));
@@ -528,6 +536,7 @@ h2_free (gpointer state)
   /* The session first: it holds pointers to the streams. */
   if (h2->session != NULL)
     nghttp2_session_del (h2->session);
+  gmulti_http2_mem_clear (&h2->mem);
   while (h2->streams.head != NULL)
     gmulti_http2_stream_free (h2->streams.head->data);
   g_queue_clear (&h2->waiting);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "http2/gmulti-http2-private.h"
@@ -319,6 +321,8 @@ gmulti_http2_on_begin_headers (nghttp2_session     *session,
 
   if (frame->hd.type != NGHTTP2_HEADERS)
     return 0;
+  /* A head (trailers, or another stream's) comes after the body bytes before it. */
+  gmulti_http2_flush_gathered (user_data);
   stream = nghttp2_session_get_stream_user_data (session, frame->hd.stream_id);
   if (stream == NULL)
     return 0;
@@ -559,6 +563,61 @@ hold (GMultiHttp2Stream *stream,
   g_byte_array_append (stream->held, data, (guint) len);
 }
 
+void
+gmulti_http2_write_gathered (GMultiHttp2Connection *h2)
+{
+  GMultiHttp2Stream *stream = h2->gather_stream;
+  struct iovec *iov = h2->gather;
+  guint n_iov = h2->n_gather;
+  gsize total = h2->gather_bytes;
+  GMultiBodyStatus status;
+
+  if (n_iov == 0)
+    return;
+  h2->gather_stream = NULL;
+  h2->n_gather = 0;
+  h2->gather_bytes = 0;
+  /* Nothing reports an event between gathering and writing, but should the run have
+   * left the stream, its bytes only give their window back. */
+  if (stream->run == NULL)
+    {
+      nghttp2_session_consume_stream (h2->session, stream->id, total);
+      return;
+    }
+
+  while (n_iov > 0)
+    {
+      gssize n = writev (h2->gather_fd, iov, (int) MIN (n_iov, (guint) IOV_MAX));
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int saved = n < 0 ? errno : ENOSPC;
+
+          fail_stream (stream, g_error_new (GMULTI_ERROR, GMULTI_ERROR_OUTPUT_FAILED,
+                                            _("Could not write the response body: %s"),
+                                            g_strerror (saved)));
+          return;
+        }
+      while (n_iov > 0 && (gsize) n >= iov->iov_len)
+        {
+          n -= (gssize) iov->iov_len;
+          iov++;
+          n_iov--;
+        }
+      if (n_iov > 0)
+        {
+          iov->iov_base = (guint8 *) iov->iov_base + n;
+          iov->iov_len -= (gsize) n;
+        }
+    }
+  /* Counted and reported as if written one by one; a pause holds what comes next. */
+  status = gmulti_body_chain_spliced (&stream->body, total);
+  if (written (stream, status, NULL))
+    nghttp2_session_consume_stream (h2->session, stream->id, total);
+}
+
 int
 gmulti_http2_on_data (nghttp2_session *session,
                       uint8_t          flags,
@@ -571,6 +630,14 @@ gmulti_http2_on_data (nghttp2_session *session,
   GMultiRun *run;
   GError *error = NULL;
   GMultiBodyStatus status;
+  GMultiHttp2Connection *h2 = user_data;
+  int fd;
+
+  /* Chunks gathered for a file (below) go first, unless this one joins them: nothing
+   * the transfer could see ran since they arrived, so it cannot have paused. */
+  if (h2->n_gather > 0 && (h2->gather_stream != stream ||
+                           h2->n_gather == GMULTI_HTTP2_GATHER_MAX))
+    gmulti_http2_flush_gathered (h2);
 
   /* The connection's window is given back at once: only streams wait for a pause. */
   nghttp2_session_consume_connection (session, len);
@@ -583,7 +650,10 @@ gmulti_http2_on_data (nghttp2_session *session,
   stream->received += len;
   if (run->bytes_expected >= 0 && stream->received > (guint64) run->bytes_expected)
     {
+      gmulti_http2_flush_gathered (h2);
       nghttp2_session_consume_stream (session, stream_id, len);
+      if (stream->run == NULL)
+        return 0;
       fail_stream (stream, g_error_new (GMULTI_ERROR, GMULTI_ERROR_PROTOCOL,
                                         _("The response body is longer than its "
                                           "Content-Length of %lld bytes"),
@@ -601,6 +671,28 @@ gmulti_http2_on_data (nghttp2_session *session,
       return 0;
     }
 
+  /* Bound for a file: gathered, and written with the other chunks of this read. */
+  fd = gmulti_body_chain_splice_fd (&stream->body);
+  if (fd >= 0 && (h2->n_gather == 0 || h2->gather_fd == fd))
+    {
+      h2->gather_stream = stream;
+      h2->gather_fd = fd;
+      h2->gather[h2->n_gather].iov_base = (void *) data;
+      h2->gather[h2->n_gather].iov_len = len;
+      h2->n_gather++;
+      h2->gather_bytes += len;
+      return 0;
+    }
+
+  gmulti_http2_flush_gathered (h2);
+  if (stream->run == NULL || run->paused || gmulti_body_chain_is_stopped (&stream->body))
+    {
+      if (stream->run != NULL)
+        hold (stream, data, len);
+      else
+        nghttp2_session_consume_stream (session, stream_id, len);
+      return 0;
+    }
   status = gmulti_body_chain_write (&stream->body, data, len, &error);
   /* Taken, even on STOPPED (a stage keeps it): the window goes back. */
   if (written (stream, status, error))

@@ -241,3 +241,55 @@ gmulti_tls_config_hash (const GMultiTlsConfig *self)
 
   return self->hash;
 }
+
+static gboolean
+options_equal (const GMultiTlsOptions *a,
+               const GMultiTlsOptions *b)
+{
+  return a->verify == b->verify &&
+         a->min_version == b->min_version &&
+         g_strcmp0 (a->ca_file, b->ca_file) == 0 &&
+         g_strcmp0 (a->ca_directory, b->ca_directory) == 0 &&
+         g_strcmp0 (a->pinned_public_key, b->pinned_public_key) == 0 &&
+         g_strcmp0 (a->client_certificate, b->client_certificate) == 0 &&
+         g_strcmp0 (a->client_key, b->client_key) == 0 &&
+         g_strcmp0 (a->priority, b->priority) == 0;
+}
+
+GMultiTlsConfig *
+gmulti_tls_config_cache_get (GMultiTlsConfigCache    *cache,
+                             const GMultiTlsOptions  *own,
+                             const GMultiTlsOptions  *defaults,
+                             GError                 **error)
+{
+  GMultiTlsConfig *config;
+
+  g_return_val_if_fail (cache != NULL, NULL);
+  g_return_val_if_fail (own != NULL, NULL);
+
+  /* The config depends on nothing but the two sets of options. */
+  if (cache->config != NULL && cache->has_defaults == (defaults != NULL) &&
+      options_equal (&cache->own, own) &&
+      (defaults == NULL || options_equal (&cache->defaults, defaults)))
+    return gmulti_tls_config_ref (cache->config);
+
+  config = gmulti_tls_config_new (own, defaults, error);
+  if (config == NULL)
+    return NULL;
+  gmulti_tls_config_cache_clear (cache);
+  cache->config = gmulti_tls_config_ref (config);
+  gmulti_tls_options_copy (&cache->own, own);
+  cache->has_defaults = defaults != NULL;
+  if (defaults != NULL)
+    gmulti_tls_options_copy (&cache->defaults, defaults);
+  return config;
+}
+
+void
+gmulti_tls_config_cache_clear (GMultiTlsConfigCache *cache)
+{
+  g_clear_pointer (&cache->config, gmulti_tls_config_unref);
+  gmulti_tls_options_clear (&cache->own);
+  gmulti_tls_options_clear (&cache->defaults);
+  cache->has_defaults = FALSE;
+}

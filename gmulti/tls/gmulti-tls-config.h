@@ -48,6 +48,24 @@ gboolean         gmulti_tls_config_equal  (const GMultiTlsConfig *a,
                                            const GMultiTlsConfig *b);
 guint            gmulti_tls_config_hash   (const GMultiTlsConfig *self);
 
+/* The config an engine built last, with the options it came from: a run that starts
+ * with the same options (usually every run: transfers alike, one session's defaults)
+ * shares it by reference instead of building its own, which costs seven allocations
+ * and the hash of the priority string. Zero-filled is empty. */
+typedef struct {
+  GMultiTlsConfig *config;      /* NULL: nothing built yet */
+  GMultiTlsOptions own;
+  GMultiTlsOptions defaults;
+  gboolean has_defaults;
+} GMultiTlsConfigCache;
+
+/* As gmulti_tls_config_new() (a new reference), from @cache when the options match. */
+GMultiTlsConfig *gmulti_tls_config_cache_get   (GMultiTlsConfigCache    *cache,
+                                                const GMultiTlsOptions  *own,
+                                                const GMultiTlsOptions  *defaults,
+                                                GError                 **error);
+void             gmulti_tls_config_cache_clear (GMultiTlsConfigCache    *cache);
+
 /* Parses "sha256//BASE64[;sha256//BASE64...]" (spaces around items allowed). Returns
  * the digests back to back (g_free) and their count, or NULL with @error. */
 guint8          *gmulti_tls_parse_pins    (const char *pins,
