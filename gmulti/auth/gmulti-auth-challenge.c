@@ -308,7 +308,9 @@ gmulti_auth_challenges_parse (const char *value,
       skip_ows (&p);
       if (*p == '\0' || *p == ',')
         continue;
-      if (!looks_like_param (p) && (n = token68_length (p)) > 0)
+      /* A token68 may end in "=" too ("abc=="): it is one when nothing but the end
+       * of the challenge follows. */
+      if ((n = token68_length (p)) > 0)
         {
           current->token68 = g_strndup (p, n);
           p += n;
