@@ -623,6 +623,20 @@ test_cleartext_basic (void)
   site_clear (&site);
 }
 
+static gboolean
+record_authority_cb (GMultiTransfer *transfer,
+                     GMultiAuth     *auth,
+                     gboolean        retrying,
+                     gpointer        user_data)
+{
+  char **authority = user_data;
+
+  g_assert_null (*authority);
+  *authority = g_strdup (gmulti_auth_get_authority (auth));
+  gmulti_auth_cancel (auth);
+  return TRUE;
+}
+
 static void
 test_redirect_other_origin (void)
 {
@@ -634,9 +648,11 @@ test_redirect_other_origin (void)
   g_autoptr(GMultiSession) session = gmulti_session_new ();
   g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/", USER, PASSWORD);
   g_autoptr(TestRequest) landed = NULL;
+  g_autofree char *asked_for = NULL, *other_authority = NULL;
 
   gmulti_transfer_set_allow_cleartext_auth (transfer, TRUE);
   gmulti_transfer_set_follow_redirects (transfer, TRUE);
+  g_signal_connect (transfer, "authenticate", G_CALLBACK (record_authority_cb), &asked_for);
   run_in_session (session, transfer);
   g_assert_no_error (gmulti_transfer_get_error (transfer));
   /* Logged in at the first origin, redirected: the other one gets nothing, and its
@@ -646,6 +662,9 @@ test_redirect_other_origin (void)
   g_assert_cmpuint (test_server_get_n_requests (other), ==, 1);
   landed = test_server_get_last_request (other);
   g_assert_null (test_request_get_header (landed, "Authorization"));
+  /* The application may answer for the other origin: it is asked, naming it. */
+  other_authority = g_strdup_printf ("127.0.0.1:%u", test_server_get_port (other));
+  g_assert_cmpstr (asked_for, ==, other_authority);
   site_clear (&site);
   site_clear (&other_site);
 }

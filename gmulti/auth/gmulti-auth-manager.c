@@ -457,8 +457,14 @@ hook_challenge (GMultiHopHook *hook,
       return refused (state, run, error);
     }
   else if (state->credentials.kind != GMULTI_AUTH_KIND_NONE)
-    /* Answered before, and the credentials could not go on this hop. */
-    return GMULTI_HOP_GO_ON;
+    {
+      g_autofree char *origin = hop_origin (run);
+
+      /* Answered before, and the credentials could not go on this hop: not again.
+       * Another origin (a redirect) may still be answered by the application. */
+      if (strcmp (origin, state->credentials.origin) == 0)
+        return GMULTI_HOP_GO_ON;
+    }
 
   token = run->cross_origin ? NULL : gmulti_transfer_get_bearer_token (run->owner);
   if (offered.bearer != NULL && token != NULL)

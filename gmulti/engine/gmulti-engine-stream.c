@@ -278,6 +278,8 @@ gmulti_stream_failed (GMultiRun      *run,
   GMultiEngine *engine = run->engine;
 
   run->conn = NULL;
+  /* A hop sent again, or ended here: either way not sent again for its 401. */
+  run->repeating = FALSE;
   if (retry_safe && retry (engine, run, FALSE, &error))
     return;
   gmulti_engine_abort_transfer (engine, run, error);
@@ -290,6 +292,7 @@ gmulti_stream_refused (GMultiRun *run,
   GMultiEngine *engine = run->engine;
 
   run->conn = NULL;
+  run->repeating = FALSE;
   if (retry (engine, run, TRUE, &error))
     return;
   gmulti_engine_abort_transfer (engine, run, error);
