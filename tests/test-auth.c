@@ -406,32 +406,37 @@ site_clear (Site *site)
   g_mutex_clear (&site->lock);
 }
 
+static gboolean
+tick_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 wait_done (GMultiTransfer *transfer)
 {
   gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+  g_autoptr(GSource) tick = g_timeout_source_new (100);
 
+  g_source_set_callback (tick, tick_cb, NULL, NULL);
+  g_source_attach (tick, NULL);
   while (gmulti_transfer_get_state (transfer) != GMULTI_TRANSFER_DONE)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (NULL, TRUE);
     }
+  g_source_destroy (tick);
 }
 
 static void
 run_in_session (GMultiSession  *session,
                 GMultiTransfer *transfer)
 {
-  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
   GError *error = NULL;
 
   g_assert_true (gmulti_session_add (session, transfer, &error));
   g_assert_no_error (error);
-  while (gmulti_transfer_get_state (transfer) != GMULTI_TRANSFER_DONE)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
+  wait_done (transfer);
 }
 
 static char *
@@ -854,6 +859,15 @@ test_wait_removed (void)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_assert_cmpuint (test_server_get_n_requests (server), ==, 2);
+
+  /* Added again, with credentials: the hold of the removed run is gone with it. */
+  g_signal_handlers_disconnect_by_func (removed, store_auth_cb, &removed_auth);
+  gmulti_transfer_set_username (removed, USER);
+  gmulti_transfer_set_password (removed, PASSWORD);
+  g_assert_false (gmulti_transfer_is_paused (removed));
+  run_in_session (session, removed);
+  g_assert_no_error (gmulti_transfer_get_error (removed));
+  g_assert_cmpuint (gmulti_transfer_get_status (removed), ==, 200);
 
   /* The session goes with one held: the transfer and its auth go too. */
   g_assert_finalize_object (session);
