@@ -70,6 +70,8 @@ gboolean gmulti_session_content_set_property (GMultiSession *self,
                                               guint          prop_id,
                                               const GValue  *value);
 
+/* The defaults of a new session, with its own authenticator (gmulti-session-auth.c). */
+GMultiDefaults *gmulti_session_new_defaults (void);
 /* The cookie-jar property (gmulti-session-cookies.c). */
 void gmulti_session_install_cookie_properties (GParamSpec **pspecs);
 

@@ -704,7 +704,7 @@ gmulti_session_init (GMultiSession *self)
   self->engine = gmulti_engine_new ();
   gmulti_engine_set_max_connections (self->engine, DEFAULT_MAX_CONNECTIONS);
   gmulti_engine_set_max_host_connections (self->engine, DEFAULT_MAX_HOST_CONNECTIONS);
-  self->defaults = gmulti_defaults_dup_standard ();
+  self->defaults = gmulti_session_new_defaults ();
   gmulti_engine_set_defaults (self->engine, self->defaults);
 }
 

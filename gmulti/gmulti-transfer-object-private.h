@@ -60,6 +60,10 @@ enum {
   PROP_UNIX_SOCKET_PATH,
   PROP_COOKIE_JAR,
   PROP_FIRST_PARTY_URI,
+  PROP_USERNAME,
+  PROP_PASSWORD,
+  PROP_BEARER_TOKEN,
+  PROP_ALLOW_CLEARTEXT_AUTH,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
@@ -69,6 +73,7 @@ enum {
   SIGNAL_DATA,
   SIGNAL_PROGRESS,
   SIGNAL_FINISHED,
+  SIGNAL_AUTHENTICATE,
   N_SIGNALS
 };
 
@@ -100,6 +105,14 @@ void     gmulti_transfer_install_content_properties (GObjectClass *object_class)
  * its run (NULL: none). */
 GMultiHopHook *gmulti_transfer_cookie_hook (GMultiTransfer *self);
 void     gmulti_transfer_install_cookie_properties (GParamSpec **pspecs);
+/* gmulti-transfer-auth.c: credentials and the authenticate signal. */
+void     gmulti_transfer_install_auth_properties (GParamSpec **pspecs);
+void     gmulti_transfer_install_auth_signal     (GObjectClass *klass);
+/* The authenticator for the run that starts (NULL: none); drops the last run's state. */
+GMultiHopHook *gmulti_transfer_auth_hook (GMultiTransfer              *self,
+                                          const struct _GMultiDefaults *defaults);
+/* Drops everything the transfer keeps for authentication (finalize). */
+void     gmulti_transfer_auth_clear      (GMultiTransfer *self);
 
 /* Drops the read function (and the body stream), calling its destroy notify. */
 void     gmulti_transfer_clear_read_func (GMultiTransfer *self);

@@ -80,6 +80,13 @@ struct _GMultiTransfer
   /* Its own cookie jar (wins over the session's) and first party; NULL: none set. */
   GMultiCookieJar *cookie_jar;
   char *first_party_uri;
+  /* Credentials (gmulti-transfer-auth.c); NULL: none set. */
+  char *username;
+  char *password;
+  char *bearer_token;
+  guint allow_cleartext_auth : 1;
+  struct _GMultiAuthRunState *auth_state; /* the run's, from its first hop to its end */
+  struct _GMultiAuthManager *auth_manager; /* its own, for runs without a session's */
 
   /* The response (status, headers, counts, metrics, result) is in run: the engine
    * fills it in as it arrives, the getters read it there. */
@@ -192,5 +199,16 @@ gboolean gmulti_transfer_rewind_request_body (GMultiTransfer *self);
  * is released once. */
 void gmulti_transfer_hold    (GMultiTransfer *self);
 void gmulti_transfer_release (GMultiTransfer *self);
+
+/* For the authenticator (auth/gmulti-auth-manager.c). */
+struct _GMultiAuth;
+struct _GMultiAuthRunState;
+struct _GMultiAuthRunState **gmulti_transfer_auth_state (GMultiTransfer *self);
+void     gmulti_transfer_auth_run_ended          (GMultiTransfer *self);
+gboolean gmulti_transfer_emit_authenticate       (GMultiTransfer     *self,
+                                                  struct _GMultiAuth *auth,
+                                                  gboolean            retrying);
+gboolean gmulti_transfer_has_authenticate_handler (GMultiTransfer *self);
+gboolean gmulti_transfer_has_own_credentials     (GMultiTransfer *self);
 
 G_END_DECLS

@@ -43,6 +43,7 @@ gmulti_transfer_prepare_run (GMultiTransfer *self,
   request->body_length = self->request_body_length;
   request->tls = &self->tls;
   request->cookies = gmulti_transfer_cookie_hook (self);
+  request->auth = gmulti_transfer_auth_hook (self, defaults);
   request->first_party_uri = self->first_party_uri;
   request->timeout_ms = self->timeout_set ? self->timeout_ms : defaults->timeout_ms;
   request->http_version = self->http_version != GMULTI_HTTP_VERSION_AUTO
@@ -132,6 +133,7 @@ run_finished (GMultiRun *run)
 {
   GMultiTransfer *self = owner_of (run);
 
+  gmulti_transfer_auth_run_ended (self);
   gmulti_transfer_set_state (self, GMULTI_TRANSFER_DONE);
   gmulti_transfer_report_progress (self, TRUE);
 }
@@ -140,6 +142,8 @@ static void
 run_cancelled (GMultiRun *run,
                gboolean   never_started)
 {
+  /* An application answer still awaited goes nowhere now. */
+  gmulti_transfer_auth_run_ended (owner_of (run));
   gmulti_transfer_cancelled (owner_of (run), never_started);
 }
 

@@ -143,6 +143,7 @@ gmulti_transfer_finalize (GObject *object)
   gmulti_tls_options_clear (&self->tls);
   g_clear_object (&self->cookie_jar);
   g_free (self->first_party_uri);
+  gmulti_transfer_auth_clear (self);
 
   g_free (priv->notified_effective_uri);
 
@@ -167,6 +168,18 @@ gmulti_transfer_get_property (GObject    *object,
       break;
     case PROP_FIRST_PARTY_URI:
       g_value_set_string (value, self->first_party_uri);
+      break;
+    case PROP_USERNAME:
+      g_value_set_string (value, self->username);
+      break;
+    case PROP_PASSWORD:
+      g_value_set_string (value, self->password);
+      break;
+    case PROP_BEARER_TOKEN:
+      g_value_set_string (value, self->bearer_token);
+      break;
+    case PROP_ALLOW_CLEARTEXT_AUTH:
+      g_value_set_boolean (value, self->allow_cleartext_auth);
       break;
     case PROP_METHOD:
       g_value_set_string (value, gmulti_transfer_request_method (self));
@@ -255,6 +268,18 @@ gmulti_transfer_set_property (GObject      *object,
       break;
     case PROP_FIRST_PARTY_URI:
       gmulti_transfer_set_first_party_uri (self, g_value_get_string (value));
+      break;
+    case PROP_USERNAME:
+      gmulti_transfer_set_username (self, g_value_get_string (value));
+      break;
+    case PROP_PASSWORD:
+      gmulti_transfer_set_password (self, g_value_get_string (value));
+      break;
+    case PROP_BEARER_TOKEN:
+      gmulti_transfer_set_bearer_token (self, g_value_get_string (value));
+      break;
+    case PROP_ALLOW_CLEARTEXT_AUTH:
+      gmulti_transfer_set_allow_cleartext_auth (self, g_value_get_boolean (value));
       break;
     case PROP_METHOD:
       if (!property_refused_while_running (self, pspec))
@@ -579,6 +604,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
   /* The TLS options: the same specs as the session's (gmulti-tls-options.c),
    * documented in gmulti-transfer-tls.c. */
   gmulti_transfer_install_cookie_properties (gmulti_transfer_pspecs);
+  gmulti_transfer_install_auth_properties (gmulti_transfer_pspecs);
   gmulti_tls_options_create_pspecs (gmulti_transfer_pspecs + PROP_TLS_FIRST);
 
   gmulti_transfer_install_content_properties (object_class);
@@ -671,6 +697,8 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
   g_signal_set_va_marshaller (gmulti_transfer_signals[SIGNAL_FINISHED],
                               G_TYPE_FROM_CLASS (klass),
                               g_cclosure_marshal_VOID__BOXEDv);
+
+  gmulti_transfer_install_auth_signal (G_OBJECT_CLASS (klass));
 }
 
 static void
@@ -790,6 +818,12 @@ update_run_pause (GMultiTransfer *self)
 {
   gboolean paused = self->user_paused || self->n_holds > 0;
 
+  /* Held by its authenticator: paused until it answers, then as set here. */
+  if (G_UNLIKELY (self->run.hop_held))
+    {
+      self->run.held_paused = paused;
+      return;
+    }
   if (self->run.paused == paused)
     return;
   self->run.paused = paused;

@@ -239,6 +239,26 @@ void                gmulti_transfer_set_first_party_uri (GMultiTransfer  *self,
 GMULTI_AVAILABLE_IN_ALL
 GBytes             *gmulti_transfer_get_response_body   (GMultiTransfer *self);
 GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_username        (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_username        (GMultiTransfer *self,
+                                                         const char     *username);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_password        (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_password        (GMultiTransfer *self,
+                                                         const char     *password);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_bearer_token    (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_bearer_token    (GMultiTransfer *self,
+                                                         const char     *token);
+GMULTI_AVAILABLE_IN_ALL
+gboolean            gmulti_transfer_get_allow_cleartext_auth (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_allow_cleartext_auth (GMultiTransfer *self,
+                                                              gboolean        allow);
+GMULTI_AVAILABLE_IN_ALL
 const GError       *gmulti_transfer_get_error           (GMultiTransfer *self);
 GMULTI_AVAILABLE_IN_ALL
 GMultiMetrics      *gmulti_transfer_get_metrics         (GMultiTransfer *self);

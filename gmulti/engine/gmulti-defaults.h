@@ -44,6 +44,9 @@ struct _GMultiDefaults {
   guint max_decode_ratio;     /* decoded per coded byte; 0: no limit */
   char *unix_socket_path;     /* for transfers that name none; NULL: TCP */
   GMultiHopHook *cookies;     /* the session's cookie jar (a reference); NULL: none */
+  GMultiHopHook *auth;        /* the session's authenticator and credential cache (a
+                                 reference); NULL: none. The owner puts it in
+                                 request.auth for runs that may need it */
 
   /* private */
   gatomicrefcount ref_count;  /* atomic: the built-in values are shared by all threads */

@@ -142,6 +142,14 @@ void     gmulti_engine_schedule         (GMultiEngine   *self,
                                          GMultiRun      *run);
 /* Called by the run's owner when the application resumes it after a pause. */
 void     gmulti_engine_run_resumed      (GMultiRun      *run);
+/* The auth hook's WAIT (engine/gmulti-hop-hook.h): gmulti_engine_hold_hop() holds the
+ * run (paused, its head not delivered; only its total timeout runs) from the hook's
+ * challenge(); gmulti_engine_resume_hop() ends the hold with GMULTI_HOP_GO_ON (the
+ * held response is delivered) or GMULTI_HOP_REPEAT (the hop is sent again). A run no
+ * longer held (removed, failed) ignores the resume. */
+void     gmulti_engine_hold_hop         (GMultiRun        *run);
+void     gmulti_engine_resume_hop       (GMultiRun        *run,
+                                         GMultiHopVerdict  verdict);
 
 /* Replaces the defaults of transfers (a session's, or gmulti_transfer_perform()'s):
  * runs that start from now on take @defaults; runs under way keep theirs. */

@@ -56,6 +56,13 @@ gmulti_run_clear (GMultiRun *run)
   g_clear_pointer (&run->redirect_method, g_free);
   g_clear_pointer (&run->defaults, gmulti_defaults_unref);
   g_clear_pointer (&run->cookies, gmulti_hop_hook_unref);
+  g_clear_pointer (&run->auth, gmulti_hop_hook_unref);
+  run->repeating = FALSE;
+  /* Held for an answer when it ended (removed, timed out): the pause was the hold's. */
+  if (run->hop_held)
+    run->paused = run->held_paused;
+  run->hop_held = FALSE;
+  run->auth_repeats = 0;
 }
 
 void

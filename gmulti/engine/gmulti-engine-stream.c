@@ -54,6 +54,48 @@ wants_redirect (GMultiRun *run)
          gmulti_headers_get_one (run->response_headers, "Location") != NULL;
 }
 
+/* Asks the auth hook about a final head. TRUE when it decided the stream's fate
+ * (*@verdict); FALSE to go on as without a hook. */
+static gboolean
+auth_challenge (GMultiRun           *run,
+                GError             **body_error,
+                GMultiStreamVerdict *verdict)
+{
+  GError *error = NULL;
+
+  if (run->auth->ops->challenge == NULL)
+    return FALSE;
+  switch (run->auth->ops->challenge (run->auth, run, &error))
+    {
+    case GMULTI_HOP_REPEAT:
+      /* The body of this answer is only framed, as a redirect's: the connection
+       * carries the hop again when it stays open. */
+      g_clear_error (body_error);
+      run->repeating = TRUE;
+      *verdict = GMULTI_STREAM_DISCARD;
+      return TRUE;
+    case GMULTI_HOP_WAIT:
+      if (*body_error != NULL)
+        return FALSE;
+      /* Delivered later, or dropped: the body waits in the protocol, paused. */
+      gmulti_engine_hold_hop (run);
+      *verdict = GMULTI_STREAM_DELIVER;
+      return TRUE;
+    case GMULTI_HOP_FAIL:
+      g_clear_error (body_error);
+      if (error == NULL)
+        error = g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_AUTH_FAILED,
+                                     _("Authentication failed"));
+      gmulti_stream_failed (run, error, FALSE);
+      *verdict = GMULTI_STREAM_FAILED;
+      return TRUE;
+    case GMULTI_HOP_GO_ON:
+    default:
+      g_clear_error (&error);
+      return FALSE;
+    }
+}
+
 GMultiStreamVerdict
 gmulti_stream_headers (GMultiRun      *run,
                        GError         *body_error)
@@ -62,11 +104,20 @@ gmulti_stream_headers (GMultiRun      *run,
   /* Every head, redirects too: a cookie set on a 302 goes with the next hop. */
   if (run->cookies != NULL)
     run->cookies->ops->response_head (run->cookies, run);
+  if (run->auth != NULL)
+    run->auth->ops->response_head (run->auth, run);
   run->following = wants_redirect (run);
   if (run->following)
     {
       g_clear_error (&body_error);
       return GMULTI_STREAM_DISCARD;
+    }
+  if (G_UNLIKELY (run->auth != NULL))
+    {
+      GMultiStreamVerdict verdict;
+
+      if (auth_challenge (run, &body_error, &verdict))
+        return verdict;
     }
   if (G_UNLIKELY (body_error != NULL))
     {
@@ -227,6 +278,8 @@ gmulti_stream_failed (GMultiRun      *run,
   GMultiEngine *engine = run->engine;
 
   run->conn = NULL;
+  /* A hop sent again, or ended here: either way not sent again for its 401. */
+  run->repeating = FALSE;
   if (retry_safe && retry (engine, run, FALSE, &error))
     return;
   gmulti_engine_abort_transfer (engine, run, error);
@@ -239,6 +292,7 @@ gmulti_stream_refused (GMultiRun *run,
   GMultiEngine *engine = run->engine;
 
   run->conn = NULL;
+  run->repeating = FALSE;
   if (retry (engine, run, TRUE, &error))
     return;
   gmulti_engine_abort_transfer (engine, run, error);

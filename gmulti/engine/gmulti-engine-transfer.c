@@ -71,7 +71,11 @@ prepare_hop_headers (GMultiRun *run)
       gmulti_headers_remove (headers, "Proxy-Authorization");
       gmulti_headers_remove (headers, "Cookie");
     }
-  run->cookies->ops->request_headers (run->cookies, run, headers);
+  /* Cookies first, then authentication (engine/gmulti-hop-hook.h). */
+  if (run->cookies != NULL)
+    run->cookies->ops->request_headers (run->cookies, run, headers);
+  if (run->auth != NULL)
+    run->auth->ops->request_headers (run->auth, run, headers);
   run->hop_headers = headers;
 }
 
@@ -119,7 +123,7 @@ prepare_hop (GMultiRun *run,
   run->method = run->redirect_method != NULL ? run->redirect_method : run->request.method;
   run->head_request = strcmp (run->method, "HEAD") == 0;
   run->connect_timeout_ms = run->request.connect_timeout_ms;
-  if (run->cookies != NULL)
+  if (run->cookies != NULL || run->auth != NULL)
     prepare_hop_headers (run);
   return TRUE;
 }
@@ -146,7 +150,7 @@ gmulti_engine_update_transfer_timer (GMultiEngine   *self,
     CONSIDER (run->connect_deadline);
   if (run->phase == GMULTI_RUN_WAIT_CONTINUE)
     CONSIDER (run->continue_deadline);
-  if (run->phase >= GMULTI_RUN_SENDING && run->phase < GMULTI_RUN_DONE)
+  if (run->phase >= GMULTI_RUN_SENDING && run->phase < GMULTI_RUN_DONE && !run->hop_held)
     CONSIDER (run->low_speed_check);
 #undef CONSIDER
 
@@ -349,12 +353,98 @@ acquire_connection (GMultiEngine   *self,
   use_connection (self, run, conn, is_new);
 }
 
+/* Sets the run up to send its hop again, for its auth hook: its body from the first
+ * byte if it has one (the rule of a 307 redirect), the hop's request_headers called
+ * again by prepare_hop(). Returns an error if it cannot be sent again. */
+static GError *
+repeat_hop (GMultiEngine *self,
+            GMultiRun    *run)
+{
+  /* The hook answers each challenge once; this only guards against a hook that would
+   * loop. */
+  if (run->auth_repeats == 7)
+    return g_error_new (GMULTI_ERROR, GMULTI_ERROR_AUTH_FAILED,
+                        _("The server at %s asked for credentials too many times"),
+                        run->host);
+  if (run->request.has_body && !run->body_dropped && !gmulti_run_rewind_body (run))
+    return g_error_new (GMULTI_ERROR, GMULTI_ERROR_AUTH_FAILED,
+                        _("Cannot send the request again with credentials: its body "
+                          "cannot be sent again"));
+  run->auth_repeats++;
+  gmulti_run_notify_new_hop (run);
+  run->phase = GMULTI_RUN_INIT;
+  gmulti_engine_schedule (self, run);
+  return NULL;
+}
+
+/* A run its auth hook held (WAIT) and then answered: GO_ON delivers the response it
+ * held, REPEAT drops it (and the stream with it) and sends the hop again. */
+static void
+release_held_hop (GMultiEngine *self,
+                  GMultiRun    *run)
+{
+  GError *error;
+
+  if (run->hold_verdict == GMULTI_HOP_WAIT)
+    return;
+  run->hop_held = FALSE;
+  run->paused = run->held_paused;
+  if (run->hold_verdict == GMULTI_HOP_GO_ON)
+    {
+      gmulti_run_notify_response_head (run);
+      if (run->conn != NULL && run->phase != GMULTI_RUN_DONE)
+        gmulti_pool_resume_stream (self, run->conn, run);
+      return;
+    }
+  /* The rest of the held response is not wanted: the stream ends here (HTTP/1.1
+   * closes the connection unless its response was complete). */
+  if (run->conn != NULL)
+    {
+      GMultiConnection *conn = run->conn;
+
+      run->conn = NULL;
+      gmulti_pool_reset_stream (self, conn, run);
+    }
+  error = repeat_hop (self, run);
+  if (error != NULL)
+    gmulti_engine_abort_transfer (self, run, error);
+}
+
+void
+gmulti_engine_resume_hop (GMultiRun        *run,
+                          GMultiHopVerdict  verdict)
+{
+  g_return_if_fail (verdict == GMULTI_HOP_GO_ON || verdict == GMULTI_HOP_REPEAT);
+
+  if (run->engine == NULL || !run->hop_held || run->hold_verdict != GMULTI_HOP_WAIT)
+    return;
+  run->hold_verdict = verdict;
+  /* The work is done when the run is stepped, where no exchange is on the stack. */
+  gmulti_engine_run_resumed (run);
+}
+
+void
+gmulti_engine_hold_hop (GMultiRun *run)
+{
+  run->hop_held = TRUE;
+  run->hold_verdict = GMULTI_HOP_WAIT;
+  run->held_paused = run->paused;
+  run->paused = TRUE;
+  gmulti_engine_update_transfer_timer (run->engine, run);
+}
+
 /* Steps a transfer taken from the ready queue. */
 void
 gmulti_engine_step_transfer (GMultiEngine   *self,
                              GMultiRun      *run)
 {
   GError *error = NULL;
+
+  if (G_UNLIKELY (run->hop_held))
+    {
+      release_held_hop (self, run);
+      return;
+    }
 
   switch (run->phase)
     {
@@ -376,6 +466,14 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
             run->cookies = gmulti_hop_hook_ref (run->request.cookies);
           else if (run->defaults->cookies != NULL)
             run->cookies = gmulti_hop_hook_ref (run->defaults->cookies);
+          /* The owner chose the authenticator (from the defaults' when it has any
+           * credentials or a way to ask): NULL costs the run nothing. */
+          g_clear_pointer (&run->auth, gmulti_hop_hook_unref);
+          run->repeating = FALSE;
+          run->hop_held = FALSE;
+          run->auth_repeats = 0;
+          if (run->request.auth != NULL)
+            run->auth = gmulti_hop_hook_ref (run->request.auth);
           /* A default User-Agent that could not be set must not leave out silently
            * either: nothing goes out until a valid one is set. */
           if (run->defaults->user_agent_error != NULL)
@@ -543,6 +641,16 @@ gmulti_engine_finish_transfer (GMultiEngine   *self,
                                GError         *error)
 {
   run->conn = NULL;
+  if (G_UNLIKELY (run->repeating))
+    {
+      run->repeating = FALSE;
+      if (error == NULL)
+        {
+          error = repeat_hop (self, run);
+          if (error == NULL)
+            return;
+        }
+    }
   if (error == NULL && run->following)
     {
       run->following = FALSE;
@@ -591,7 +699,7 @@ gmulti_engine_transfer_deadline (GMultiEngine   *self,
         return;
     }
 
-  if (run->low_speed_check > 0 && now >= run->low_speed_check &&
+  if (run->low_speed_check > 0 && now >= run->low_speed_check && !run->hop_held &&
       run->phase >= GMULTI_RUN_SENDING && run->phase < GMULTI_RUN_DONE)
     {
       guint64 moved = run->bytes_received + run->bytes_sent +

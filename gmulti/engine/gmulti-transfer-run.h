@@ -110,6 +110,9 @@ typedef struct {
   GMultiHopHook *cookies;      /* the owner's own cookie jar, or NULL: the defaults' */
   const char *first_party_uri; /* the site the user sees, for third-party cookies; NULL:
                                   the URI of the first hop */
+  GMultiHopHook *auth;         /* the authenticator for this run, chosen by the owner
+                                  (the defaults' when it has anything to answer a
+                                  challenge with); NULL: none */
 } GMultiRunRequest;
 
 struct _GMultiRun {
@@ -141,11 +144,19 @@ struct _GMultiRun {
   guint paused : 1;           /* set by the owner: no body is delivered or sent until
                                  resumed */
   guint content_decoded : 1;  /* the current hop's body has a content-coding stage */
+  guint repeating : 1;        /* the auth hook asked for the hop to be sent again */
+  guint hop_held : 1;         /* the auth hook holds the run (WAIT): paused, its head
+                                 not delivered */
+  guint held_paused : 1;      /* the owner's pause while hop_held */
+  guint hold_verdict : 2;     /* GMULTI_HOP_GO_ON or _REPEAT once the hook answered;
+                                 GMULTI_HOP_WAIT until then */
+  guint auth_repeats : 3;     /* hops sent again for the auth hook in this run */
   GMultiEngineTimer timer;    /* the earliest of the deadlines below */
 
   gint64 start_us;
   GMultiDefaults *defaults;   /* the engine's when the run started, for the whole run */
   GMultiHopHook *cookies;     /* the run's cookie hook (a reference), or NULL */
+  GMultiHopHook *auth;        /* the run's authentication hook (a reference), or NULL */
   guint timeout_ms;           /* the transfer's or the defaults', for this run */
   guint connect_timeout_ms;   /* the same, for the connections of this hop */
   gint64 total_deadline;      /* 0: none */
