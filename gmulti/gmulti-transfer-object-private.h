@@ -60,6 +60,7 @@ enum {
   PROP_UNIX_SOCKET_PATH,
   PROP_COOKIE_JAR,
   PROP_FIRST_PARTY_URI,
+  PROP_HSTS_ENFORCER,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
@@ -100,6 +101,9 @@ void     gmulti_transfer_install_content_properties (GObjectClass *object_class)
  * its run (NULL: none). */
 GMultiHopHook *gmulti_transfer_cookie_hook (GMultiTransfer *self);
 void     gmulti_transfer_install_cookie_properties (GParamSpec **pspecs);
+/* The same for the HSTS enforcer (gmulti-transfer-hsts.c). */
+GMultiHopHook *gmulti_transfer_hsts_hook (GMultiTransfer *self);
+void     gmulti_transfer_install_hsts_properties (GParamSpec **pspecs);
 
 /* Drops the read function (and the body stream), calling its destroy notify. */
 void     gmulti_transfer_clear_read_func (GMultiTransfer *self);

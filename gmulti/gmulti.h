@@ -14,5 +14,6 @@
 #include <gmulti/gmulti-session.h>
 #include <gmulti/gmulti-cookie.h>
 #include <gmulti/gmulti-cookie-jar.h>
+#include <gmulti/gmulti-hsts-enforcer.h>
 
 #undef GMULTI_INSIDE

@@ -69,6 +69,8 @@ gmulti_defaults_copy (const GMultiDefaults *self)
   gmulti_tls_options_copy (&copy->tls, &self->tls);
   if (self->cookies != NULL)
     copy->cookies = gmulti_hop_hook_ref (self->cookies);
+  if (self->hsts != NULL)
+    copy->hsts = gmulti_hop_hook_ref (self->hsts);
   return copy;
 }
 
@@ -95,6 +97,8 @@ gmulti_defaults_unref (GMultiDefaults *self)
   gmulti_tls_options_clear (&self->tls);
   if (self->cookies != NULL)
     gmulti_hop_hook_unref (self->cookies);
+  if (self->hsts != NULL)
+    gmulti_hop_hook_unref (self->hsts);
   g_free (self);
 }
 

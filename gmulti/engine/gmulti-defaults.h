@@ -44,6 +44,7 @@ struct _GMultiDefaults {
   guint max_decode_ratio;     /* decoded per coded byte; 0: no limit */
   char *unix_socket_path;     /* for transfers that name none; NULL: TCP */
   GMultiHopHook *cookies;     /* the session's cookie jar (a reference); NULL: none */
+  GMultiHopHook *hsts;        /* the session's HSTS enforcer (a reference); NULL: none */
 
   /* private */
   gatomicrefcount ref_count;  /* atomic: the built-in values are shared by all threads */

@@ -56,6 +56,7 @@ gmulti_run_clear (GMultiRun *run)
   g_clear_pointer (&run->redirect_method, g_free);
   g_clear_pointer (&run->defaults, gmulti_defaults_unref);
   g_clear_pointer (&run->cookies, gmulti_hop_hook_unref);
+  g_clear_pointer (&run->hsts, gmulti_hop_hook_unref);
 }
 
 void

@@ -62,6 +62,8 @@ gmulti_stream_headers (GMultiRun      *run,
   /* Every head, redirects too: a cookie set on a 302 goes with the next hop. */
   if (run->cookies != NULL)
     run->cookies->ops->response_head (run->cookies, run);
+  if (run->hsts != NULL)
+    run->hsts->ops->response_head (run->hsts, run);
   run->following = wants_redirect (run);
   if (run->following)
     {

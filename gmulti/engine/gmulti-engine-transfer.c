@@ -75,6 +75,22 @@ prepare_hop_headers (GMultiRun *run)
   run->hop_headers = headers;
 }
 
+/* The HSTS hook's URI for the hop, before anything is taken from it (the first hop and
+ * each redirect): an upgraded URI becomes the effective one. */
+static void
+rewrite_hop_uri (GMultiRun *run)
+{
+  char *uri;
+
+  if (run->hsts->ops->rewrite_uri == NULL)
+    return;
+  uri = run->hsts->ops->rewrite_uri (run->hsts, run, run->effective_uri);
+  if (uri == NULL)
+    return;
+  g_free (run->effective_uri);
+  run->effective_uri = uri;
+}
+
 /* Fills in origin, host, target and Host header of the hop from the effective URI. */
 static gboolean
 prepare_hop (GMultiRun *run,
@@ -83,6 +99,8 @@ prepare_hop (GMultiRun *run,
   GMultiRequestTarget target;
 
   gmulti_run_clear_hop (run);
+  if (run->hsts != NULL)
+    rewrite_hop_uri (run);
   /* The first hop reuses the URI the transfer parsed when it was set. */
   if (run->request.parsed_uri != NULL && g_strcmp0 (run->effective_uri, run->request.uri) == 0)
     {
@@ -374,6 +392,11 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
             run->cookies = gmulti_hop_hook_ref (run->request.cookies);
           else if (run->defaults->cookies != NULL)
             run->cookies = gmulti_hop_hook_ref (run->defaults->cookies);
+          g_clear_pointer (&run->hsts, gmulti_hop_hook_unref);
+          if (run->request.hsts != NULL)
+            run->hsts = gmulti_hop_hook_ref (run->request.hsts);
+          else if (run->defaults->hsts != NULL)
+            run->hsts = gmulti_hop_hook_ref (run->defaults->hsts);
           /* A default User-Agent that could not be set must not leave out silently
            * either: nothing goes out until a valid one is set. */
           if (run->defaults->user_agent_error != NULL)
