@@ -30,7 +30,9 @@ gmulti_hsts_enforcer_rewrite (GMultiHstsEnforcer *self,
 
   if (g_hash_table_size (self->hosts) == 0 || g_ascii_strncasecmp (uri, "http:", 5) != 0)
     return NULL;
-  parsed = g_uri_parse (uri, G_URI_FLAGS_ENCODED | G_URI_FLAGS_SCHEME_NORMALIZE, NULL);
+  /* Only the scheme and a port 80 change: the rest stays as the application or the
+   * server wrote it (the hop parses it as usual afterwards). */
+  parsed = g_uri_parse (uri, G_URI_FLAGS_ENCODED, NULL);
   if (parsed == NULL)
     return NULL;
   host = gmulti_hsts_normalize_host (g_uri_get_host (parsed));
@@ -41,7 +43,7 @@ gmulti_hsts_enforcer_rewrite (GMultiHstsEnforcer *self,
   port = g_uri_get_port (parsed);
   if (port == 80)
     port = -1;
-  upgraded = g_uri_build (g_uri_get_flags (parsed), "https", g_uri_get_userinfo (parsed),
+  upgraded = g_uri_build (G_URI_FLAGS_ENCODED, "https", g_uri_get_userinfo (parsed),
                           g_uri_get_host (parsed), port, g_uri_get_path (parsed),
                           g_uri_get_query (parsed), g_uri_get_fragment (parsed));
   return g_uri_to_string (upgraded);
