@@ -263,28 +263,30 @@ test_limit (void)
   const char *preloaded[] = { "kept.test", NULL };
 
   gmulti_hsts_enforcer_preload (self, preloaded);
+  /* h0 is the oldest and lives longest; h1... expire from NOW + 1001 on. */
   for (guint i = 0; i < GMULTI_HSTS_MAX_ENTRIES; i++)
     {
       g_autofree char *host = g_strdup_printf ("h%u.test", i);
 
-      gmulti_hsts_enforcer_add_entry (self, host, 1000 + i, FALSE);
+      gmulti_hsts_enforcer_add_entry (self, host, i == 0 ? 100000 : 1000 + i, FALSE);
     }
   g_assert_cmpuint (gmulti_hsts_enforcer_get_n_entries (self), ==, GMULTI_HSTS_MAX_ENTRIES + 1);
-  /* One more: the oldest goes, the preloaded one stays. */
+
+  /* One more once some have expired: an expired one goes, not the oldest. */
+  gmulti_hsts_enforcer_set_now (self, NOW + 1500);
+  gmulti_hsts_enforcer_add_entry (self, "newer.test", 1000, FALSE);
+  g_assert_cmpuint (gmulti_hsts_enforcer_get_n_entries (self), ==, GMULTI_HSTS_MAX_ENTRIES + 1);
+  g_assert_true (gmulti_hsts_enforcer_has_valid_policy (self, "h0.test"));
+  g_assert_true (gmulti_hsts_enforcer_has_valid_policy (self, "newer.test"));
+
+  /* With none expired, the oldest goes; the preloaded one is never evicted. */
+  gmulti_hsts_enforcer_set_now (self, NOW);
   gmulti_hsts_enforcer_add_entry (self, "new.test", 1000, FALSE);
   g_assert_cmpuint (gmulti_hsts_enforcer_get_n_entries (self), ==, GMULTI_HSTS_MAX_ENTRIES + 1);
   g_assert_false (gmulti_hsts_enforcer_has_valid_policy (self, "h0.test"));
-  g_assert_true (gmulti_hsts_enforcer_has_valid_policy (self, "h1.test"));
+  g_assert_true (gmulti_hsts_enforcer_has_valid_policy (self, "h600.test"));
   g_assert_true (gmulti_hsts_enforcer_has_valid_policy (self, "new.test"));
   g_assert_true (gmulti_hsts_enforcer_has_valid_policy (self, "kept.test"));
-  /* An expired entry goes before an older live one. */
-  gmulti_hsts_enforcer_set_now (self, NOW + 1500);
-  gmulti_hsts_enforcer_add_entry (self, "newer.test", 1000, FALSE);
-  g_assert_true (gmulti_hsts_enforcer_has_valid_policy (self, "h1.test") ||
-                 !gmulti_hsts_enforcer_has_valid_policy (self, "h1.test"));
-  g_assert_cmpuint (gmulti_hsts_enforcer_get_n_entries (self), ==, GMULTI_HSTS_MAX_ENTRIES + 1);
-  g_assert_true (gmulti_hsts_enforcer_has_valid_policy (self, "h600.test"));
-  g_assert_true (gmulti_hsts_enforcer_has_valid_policy (self, "newer.test"));
 }
 
 typedef struct {

@@ -187,21 +187,37 @@ gmulti_hsts_enforcer_set_now (GMultiHstsEnforcer *self,
 char *
 gmulti_hsts_normalize_host (const char *host)
 {
+  g_autofree char *ascii = NULL;
   gsize length;
   char *normalized;
 
   if (host == NULL)
     return NULL;
+  /* An IDN is compared in its ASCII form, as GUri and the resolver use it. */
+  if (!g_str_is_ascii (host))
+    {
+      ascii = g_hostname_to_ascii (host);
+      if (ascii == NULL)
+        return NULL;
+      host = ascii;
+    }
   length = strlen (host);
   if (length > 0 && host[length - 1] == '.')
     length--;
-  if (length == 0 || length > 255 || memchr (host, '.', length) == host)
+  if (length == 0 || length > 255 || host[0] == '.')
     return NULL;
+  for (gsize i = 0; i < length; i++)
+    {
+      guchar c = host[i];
+
+      /* Nothing that could not be a host, or would not read back from the file. */
+      if (c <= ' ' || c == 0x7f || strchr ("\"#/\\:[]", c) != NULL)
+        return NULL;
+    }
   normalized = g_ascii_strdown (host, length);
-  /* RFC 6797 8.1: no policy is kept for an IP literal (GUri gives IPv6 ones without
-   * their brackets). */
-  if (strchr (normalized, ':') != NULL || g_hostname_is_ip_address (normalized) ||
-      strpbrk (normalized, " \t\r\n\"/\\") != NULL)
+  /* RFC 6797 8.1: no policy is kept for an IP literal (an IPv6 one has a ':', with
+   * or without its brackets, and is refused above). */
+  if (g_hostname_is_ip_address (normalized))
     {
       g_free (normalized);
       return NULL;
