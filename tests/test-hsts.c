@@ -159,16 +159,20 @@ test_match (void)
   g_assert_false (gmulti_hsts_enforcer_has_valid_policy (self, "test"));
   g_assert_false (gmulti_hsts_enforcer_has_valid_policy (self, "xsub.test"));
 
-  /* The same values again change nothing; others replace the policy. */
+  /* The same values again change nothing, nor does an expiry that moved by less than
+   * a minute; others replace the policy. */
   g_assert_true (gmulti_hsts_enforcer_add_entry (self, "sub.test", 100, TRUE));
+  g_assert_true (gmulti_hsts_enforcer_add_entry (self, "sub.test", 159, TRUE));
   g_assert_cmpuint (changes, ==, 2);
-  g_assert_true (gmulti_hsts_enforcer_add_entry (self, "sub.test", 100, FALSE));
+  g_assert_true (gmulti_hsts_enforcer_add_entry (self, "sub.test", 160, TRUE));
   g_assert_cmpuint (changes, ==, 3);
+  g_assert_true (gmulti_hsts_enforcer_add_entry (self, "sub.test", 100, FALSE));
+  g_assert_cmpuint (changes, ==, 4);
   g_assert_false (gmulti_hsts_enforcer_has_valid_policy (self, "a.sub.test"));
 
   /* max-age=0 deletes. */
   g_assert_true (gmulti_hsts_enforcer_add_entry (self, "example.com", 0, FALSE));
-  g_assert_cmpuint (changes, ==, 4);
+  g_assert_cmpuint (changes, ==, 5);
   g_assert_false (gmulti_hsts_enforcer_has_valid_policy (self, "example.com"));
   g_assert_cmpuint (gmulti_hsts_enforcer_get_n_entries (self), ==, 1);
 

@@ -327,6 +327,10 @@ gmulti_hsts_enforcer_store (GMultiHstsEnforcer *self,
         delete_entry (self, old);
       return;
     }
+  if (old != NULL && old->include_subdomains == include_subdomains &&
+      old->expires != GMULTI_HSTS_NEVER && expires != GMULTI_HSTS_NEVER &&
+      ABS (expires - old->expires) < GMULTI_HSTS_REFRESH_SLACK)
+    return;
   put_entry (self, host, expires, include_subdomains, FALSE);
 }
 

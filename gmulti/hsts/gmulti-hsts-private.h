@@ -13,6 +13,10 @@ G_BEGIN_DECLS
 /* The largest max-age kept, in seconds (about 300 years): every expiry stays within
  * what the cache file's "YYYYMMDD HH:MM:SS" stamp can say. */
 #define GMULTI_HSTS_MAX_AGE_LIMIT G_GINT64_CONSTANT (10000000000)
+/* A policy seen again whose expiry moved by less than this (seconds), and nothing
+ * else, is left as it is: a site that sends the field with every response does not
+ * cost a signal and a file write each time. */
+#define GMULTI_HSTS_REFRESH_SLACK 60
 /* An entry that never expires. */
 #define GMULTI_HSTS_NEVER G_MAXINT64
 
