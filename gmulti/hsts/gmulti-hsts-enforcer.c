@@ -193,9 +193,12 @@ gmulti_hsts_normalize_host (const char *host)
 
   if (host == NULL)
     return NULL;
-  /* An IDN is compared in its ASCII form, as GUri and the resolver use it. */
+  /* An IDN is compared in its ASCII form, as GUri and the resolver use it; what is
+   * not UTF-8 is no name (and g_hostname_to_ascii() must not see it). */
   if (!g_str_is_ascii (host))
     {
+      if (!g_utf8_validate (host, -1, NULL))
+        return NULL;
       ascii = g_hostname_to_ascii (host);
       if (ascii == NULL)
         return NULL;
