@@ -46,6 +46,7 @@ enum {
   PROP_MAX_DECODE_RATIO,
   PROP_UNIX_SOCKET_PATH,
   PROP_COOKIE_JAR,
+  PROP_HSTS_ENFORCER,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   GMULTI_SESSION_N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
@@ -74,6 +75,8 @@ gboolean gmulti_session_content_set_property (GMultiSession *self,
 GMultiDefaults *gmulti_session_new_defaults (void);
 /* The cookie-jar property (gmulti-session-cookies.c). */
 void gmulti_session_install_cookie_properties (GParamSpec **pspecs);
+/* The hsts-enforcer property (gmulti-session-hsts.c). */
+void gmulti_session_install_hsts_properties (GParamSpec **pspecs);
 
 /* Stores @user_agent as given, for the property and the setter (gmulti-session-options.c). */
 void gmulti_session_store_user_agent (GMultiSession *self,

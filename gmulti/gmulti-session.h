@@ -109,6 +109,11 @@ GMULTI_AVAILABLE_IN_ALL
 void              gmulti_session_set_cookie_jar (GMultiSession   *self,
                                                  GMultiCookieJar *jar);
 GMULTI_AVAILABLE_IN_ALL
+GMultiHstsEnforcer *gmulti_session_get_hsts_enforcer (GMultiSession      *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_session_set_hsts_enforcer (GMultiSession      *self,
+                                                      GMultiHstsEnforcer *enforcer);
+GMULTI_AVAILABLE_IN_ALL
 GMultiHttpVersion gmulti_session_get_http_version       (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
 void            gmulti_session_set_http_version         (GMultiSession    *self,

@@ -64,6 +64,7 @@ enum {
   PROP_PASSWORD,
   PROP_BEARER_TOKEN,
   PROP_ALLOW_CLEARTEXT_AUTH,
+  PROP_HSTS_ENFORCER,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
@@ -113,6 +114,9 @@ GMultiHopHook *gmulti_transfer_auth_hook (GMultiTransfer              *self,
                                           const struct _GMultiDefaults *defaults);
 /* Drops everything the transfer keeps for authentication (finalize). */
 void     gmulti_transfer_auth_clear      (GMultiTransfer *self);
+/* The same for the HSTS enforcer (gmulti-transfer-hsts.c). */
+GMultiHopHook *gmulti_transfer_hsts_hook (GMultiTransfer *self);
+void     gmulti_transfer_install_hsts_properties (GParamSpec **pspecs);
 
 /* Drops the read function (and the body stream), calling its destroy notify. */
 void     gmulti_transfer_clear_read_func (GMultiTransfer *self);

@@ -79,6 +79,7 @@ struct _GMultiTransfer
   GMultiTlsOptions tls;
   /* Its own cookie jar (wins over the session's) and first party; NULL: none set. */
   GMultiCookieJar *cookie_jar;
+  GMultiHstsEnforcer *hsts_enforcer;
   char *first_party_uri;
   /* Credentials (gmulti-transfer-auth.c); NULL: none set. */
   char *username;

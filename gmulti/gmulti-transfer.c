@@ -142,6 +142,7 @@ gmulti_transfer_finalize (GObject *object)
 
   gmulti_tls_options_clear (&self->tls);
   g_clear_object (&self->cookie_jar);
+  g_clear_object (&self->hsts_enforcer);
   g_free (self->first_party_uri);
   gmulti_transfer_auth_clear (self);
 
@@ -165,6 +166,9 @@ gmulti_transfer_get_property (GObject    *object,
       break;
     case PROP_COOKIE_JAR:
       g_value_set_object (value, self->cookie_jar);
+      break;
+    case PROP_HSTS_ENFORCER:
+      g_value_set_object (value, self->hsts_enforcer);
       break;
     case PROP_FIRST_PARTY_URI:
       g_value_set_string (value, self->first_party_uri);
@@ -265,6 +269,9 @@ gmulti_transfer_set_property (GObject      *object,
       break;
     case PROP_COOKIE_JAR:
       gmulti_transfer_set_cookie_jar (self, g_value_get_object (value));
+      break;
+    case PROP_HSTS_ENFORCER:
+      gmulti_transfer_set_hsts_enforcer (self, g_value_get_object (value));
       break;
     case PROP_FIRST_PARTY_URI:
       gmulti_transfer_set_first_party_uri (self, g_value_get_string (value));
@@ -605,6 +612,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
    * documented in gmulti-transfer-tls.c. */
   gmulti_transfer_install_cookie_properties (gmulti_transfer_pspecs);
   gmulti_transfer_install_auth_properties (gmulti_transfer_pspecs);
+  gmulti_transfer_install_hsts_properties (gmulti_transfer_pspecs);
   gmulti_tls_options_create_pspecs (gmulti_transfer_pspecs + PROP_TLS_FIRST);
 
   gmulti_transfer_install_content_properties (object_class);

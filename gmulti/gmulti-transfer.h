@@ -11,6 +11,7 @@
 #include <gmulti/gmulti-headers.h>
 #include <gmulti/gmulti-metrics.h>
 #include <gmulti/gmulti-cookie-jar.h>
+#include <gmulti/gmulti-hsts-enforcer.h>
 
 G_BEGIN_DECLS
 
@@ -231,6 +232,11 @@ GMultiCookieJar    *gmulti_transfer_get_cookie_jar      (GMultiTransfer  *self);
 GMULTI_AVAILABLE_IN_ALL
 void                gmulti_transfer_set_cookie_jar      (GMultiTransfer  *self,
                                                          GMultiCookieJar *jar);
+GMULTI_AVAILABLE_IN_ALL
+GMultiHstsEnforcer *gmulti_transfer_get_hsts_enforcer   (GMultiTransfer     *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_hsts_enforcer   (GMultiTransfer     *self,
+                                                         GMultiHstsEnforcer *enforcer);
 GMULTI_AVAILABLE_IN_ALL
 const char         *gmulti_transfer_get_first_party_uri (GMultiTransfer  *self);
 GMULTI_AVAILABLE_IN_ALL

@@ -15,5 +15,6 @@
 #include <gmulti/gmulti-cookie.h>
 #include <gmulti/gmulti-cookie-jar.h>
 #include <gmulti/gmulti-auth.h>
+#include <gmulti/gmulti-hsts-enforcer.h>
 
 #undef GMULTI_INSIDE

@@ -71,6 +71,8 @@ gmulti_defaults_copy (const GMultiDefaults *self)
     copy->cookies = gmulti_hop_hook_ref (self->cookies);
   if (self->auth != NULL)
     copy->auth = gmulti_hop_hook_ref (self->auth);
+  if (self->hsts != NULL)
+    copy->hsts = gmulti_hop_hook_ref (self->hsts);
   return copy;
 }
 
@@ -99,6 +101,8 @@ gmulti_defaults_unref (GMultiDefaults *self)
     gmulti_hop_hook_unref (self->cookies);
   if (self->auth != NULL)
     gmulti_hop_hook_unref (self->auth);
+  if (self->hsts != NULL)
+    gmulti_hop_hook_unref (self->hsts);
   g_free (self);
 }
 

@@ -47,6 +47,7 @@ struct _GMultiDefaults {
   GMultiHopHook *auth;        /* the session's authenticator and credential cache (a
                                  reference); NULL: none. The owner puts it in
                                  request.auth for runs that may need it */
+  GMultiHopHook *hsts;        /* the session's HSTS enforcer (a reference); NULL: none */
 
   /* private */
   gatomicrefcount ref_count;  /* atomic: the built-in values are shared by all threads */

@@ -63,6 +63,7 @@ gmulti_run_clear (GMultiRun *run)
     run->paused = run->held_paused;
   run->hop_held = FALSE;
   run->auth_repeats = 0;
+  g_clear_pointer (&run->hsts, gmulti_hop_hook_unref);
 }
 
 void

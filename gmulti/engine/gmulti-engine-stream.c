@@ -106,6 +106,8 @@ gmulti_stream_headers (GMultiRun      *run,
     run->cookies->ops->response_head (run->cookies, run);
   if (run->auth != NULL)
     run->auth->ops->response_head (run->auth, run);
+  if (run->hsts != NULL)
+    run->hsts->ops->response_head (run->hsts, run);
   run->following = wants_redirect (run);
   if (run->following)
     {

@@ -79,6 +79,22 @@ prepare_hop_headers (GMultiRun *run)
   run->hop_headers = headers;
 }
 
+/* The HSTS hook's URI for the hop, before anything is taken from it (the first hop and
+ * each redirect): an upgraded URI becomes the effective one. */
+static void
+rewrite_hop_uri (GMultiRun *run)
+{
+  char *uri;
+
+  if (run->hsts->ops->rewrite_uri == NULL)
+    return;
+  uri = run->hsts->ops->rewrite_uri (run->hsts, run, run->effective_uri);
+  if (uri == NULL)
+    return;
+  g_free (run->effective_uri);
+  run->effective_uri = uri;
+}
+
 /* Fills in origin, host, target and Host header of the hop from the effective URI. */
 static gboolean
 prepare_hop (GMultiRun *run,
@@ -87,6 +103,8 @@ prepare_hop (GMultiRun *run,
   GMultiRequestTarget target;
 
   gmulti_run_clear_hop (run);
+  if (run->hsts != NULL)
+    rewrite_hop_uri (run);
   /* The first hop reuses the URI the transfer parsed when it was set. */
   if (run->request.parsed_uri != NULL && g_strcmp0 (run->effective_uri, run->request.uri) == 0)
     {
@@ -474,6 +492,11 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
           run->auth_repeats = 0;
           if (run->request.auth != NULL)
             run->auth = gmulti_hop_hook_ref (run->request.auth);
+          g_clear_pointer (&run->hsts, gmulti_hop_hook_unref);
+          if (run->request.hsts != NULL)
+            run->hsts = gmulti_hop_hook_ref (run->request.hsts);
+          else if (run->defaults->hsts != NULL)
+            run->hsts = gmulti_hop_hook_ref (run->defaults->hsts);
           /* A default User-Agent that could not be set must not leave out silently
            * either: nothing goes out until a valid one is set. */
           if (run->defaults->user_agent_error != NULL)

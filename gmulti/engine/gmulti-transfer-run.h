@@ -108,6 +108,7 @@ typedef struct {
   const char *unix_socket_path; /* connect there instead of to the host; NULL: TCP.
                                    '@' first: a Linux abstract socket */
   GMultiHopHook *cookies;      /* the owner's own cookie jar, or NULL: the defaults' */
+  GMultiHopHook *hsts;         /* the owner's own HSTS enforcer, or NULL: the defaults' */
   const char *first_party_uri; /* the site the user sees, for third-party cookies; NULL:
                                   the URI of the first hop */
   GMultiHopHook *auth;         /* the authenticator for this run, chosen by the owner
@@ -157,6 +158,7 @@ struct _GMultiRun {
   GMultiDefaults *defaults;   /* the engine's when the run started, for the whole run */
   GMultiHopHook *cookies;     /* the run's cookie hook (a reference), or NULL */
   GMultiHopHook *auth;        /* the run's authentication hook (a reference), or NULL */
+  GMultiHopHook *hsts;        /* the run's HSTS hook (a reference), or NULL */
   guint timeout_ms;           /* the transfer's or the defaults', for this run */
   guint connect_timeout_ms;   /* the same, for the connections of this hop */
   gint64 total_deadline;      /* 0: none */

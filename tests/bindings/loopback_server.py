@@ -47,6 +47,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        if self.path == "/hsts":
+            # Learnt only over https, from a verified certificate.
+            self.send_text(200, "scheme=%s" % ("https" if isinstance(self.connection, ssl.SSLSocket) else "http"),
+                           [("Strict-Transport-Security", "max-age=600; includeSubDomains")])
+            return
         if self.path == "/private":
             if "session=s3cr3t" in self.headers.get("Cookie", ""):
                 self.send_text(200, "welcome alice")

@@ -284,6 +284,25 @@ async function cookies(base) {
         new TextDecoder().decode(body.toArray()) === 'welcome alice', 'cookie sent back');
 }
 
+async function hsts(tlsBase, caFile) {
+    const session = GMulti.Session.new();
+    session.tls_ca_file = caFile;
+    const enforcer = GMulti.HstsEnforcer.new();
+    session.hsts_enforcer = enforcer;
+    const first = GMulti.Transfer.new(`${tlsBase}/hsts`);
+    await withTimeout(session.send_and_read_async(first, GLib.PRIORITY_DEFAULT, null), 10000,
+        'hsts over https');
+    check(enforcer.has_valid_policy('localhost'), 'hsts policy learnt');
+    const list = enforcer.list();
+    check(list.length === 1 && list[0].get_host() === 'localhost' &&
+        list[0].get_include_subdomains(), 'hsts policy listed');
+    const plain = GMulti.Transfer.new(`${tlsBase.replace('https:', 'http:')}/hsts`);
+    const body = await withTimeout(session.send_and_read_async(plain, GLib.PRIORITY_DEFAULT, null),
+        10000, 'hsts upgrade');
+    check(plain.get_effective_uri() === `${tlsBase}/hsts` &&
+        new TextDecoder().decode(body.toArray()) === 'scheme=https', 'http:// upgraded to https://');
+}
+
 const {proc, base, tlsBase, caFile} = startServer();
 const loop = new GLib.MainLoop(null, false);
 (async () => {
@@ -299,6 +318,7 @@ const loop = new GLib.MainLoop(null, false);
         await gzipDecoded(base);
         await http2();
         await cookies(base);
+        await hsts(tlsBase, caFile);
     } catch (e) {
         failures++;
         printerr(`error: ${e}\n${e.stack}`);

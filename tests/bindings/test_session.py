@@ -100,6 +100,29 @@ class SessionTests(unittest.TestCase):
         self.assertEqual(len(jar.list(None)), 0)
         self.session.props.cookie_jar = None
 
+    def test_hsts_upgrade(self):
+        enforcer = GMulti.HstsEnforcer.new()
+        changes = []
+        enforcer.connect("changed", lambda e, old, new: changes.append((old, new)))
+        self.session.props.hsts_enforcer = enforcer
+        self.session.props.tls_ca_file = os.path.join(self.cert_dir, "ca.pem")
+        # A plain http response teaches nothing.
+        self.fetch(GMulti.Transfer.new(self.base + "/hsts"))
+        self.assertEqual(enforcer.list(), [])
+        self.fetch(GMulti.Transfer.new(self.tls_base + "/hsts"))
+        self.assertEqual([(p.get_host(), p.get_include_subdomains()) for p in enforcer.list()],
+                         [("localhost", True)])
+        self.assertEqual(len(changes), 1)
+        self.assertIsNone(changes[0][0])
+        self.assertEqual(changes[0][1].get_host(), "localhost")
+        self.assertTrue(enforcer.has_valid_policy("www.localhost"))
+        port = self.tls_server.server_address[1]
+        upgraded = self.fetch(GMulti.Transfer.new("http://localhost:%d/hsts" % port))
+        self.assertEqual(upgraded.get_effective_uri(), "https://localhost:%d/hsts" % port)
+        self.assertEqual(upgraded.get_response_body().get_data(), b"scheme=https")
+        self.session.props.hsts_enforcer = None
+        self.assertIsNone(self.session.get_hsts_enforcer())
+
     def test_many_concurrent_fetches(self):
         sizes = [1000 * (i + 1) for i in range(40)]
         transfers, finished, data_bytes = [], [], {}
