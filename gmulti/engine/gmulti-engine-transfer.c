@@ -303,7 +303,14 @@ resolved_cb (const GMultiAddress *addresses,
 
   if (resolve_error != NULL)
     {
-      gmulti_engine_abort_transfer (self, run, g_error_copy (resolve_error));
+      /* Through a proxy, the name looked up was the proxy's. */
+      if (run->proxy != NULL)
+        error = g_error_new (GMULTI_ERROR, GMULTI_ERROR_PROXY_CONNECT_FAILED,
+                             _("Could not resolve the proxy %s: %s"),
+                             run->proxy->host, resolve_error->message);
+      else
+        error = g_error_copy (resolve_error);
+      gmulti_engine_abort_transfer (self, run, error);
       return;
     }
 
@@ -383,8 +390,13 @@ use_connection (GMultiEngine     *self,
                                                  g_strerror (errno)));
       return;
     }
-  run->resolve = gmulti_resolver_lookup (self->resolver, run->host,
-                                                  run->port, resolved_cb, run);
+  /* Through a proxy, the connection is to the proxy. */
+  if (run->proxy != NULL)
+    run->resolve = gmulti_resolver_lookup (self->resolver, run->proxy->host,
+                                           run->proxy->port, resolved_cb, run);
+  else
+    run->resolve = gmulti_resolver_lookup (self->resolver, run->host,
+                                           run->port, resolved_cb, run);
   gmulti_engine_update_resolver_interest (self);
 }
 
