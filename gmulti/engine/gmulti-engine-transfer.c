@@ -686,7 +686,8 @@ gmulti_engine_transfer_deadline (GMultiEngine   *self,
       gmulti_engine_abort_transfer (self, run,
                                     g_error_new (GMULTI_ERROR, GMULTI_ERROR_CONNECT_TIMEOUT,
                                                  _("Could not connect to %s within %u ms"),
-                                                 run->host, run->connect_timeout_ms));
+                                                 run->proxy != NULL ? run->proxy->host : run->host,
+                                                 run->connect_timeout_ms));
       return;
     }
 
