@@ -418,7 +418,7 @@ gmulti_connection_open_chain (GMultiConnection *self,
         break;
     }
   /* A forwarding proxy: its connection is ready now. */
-  if (run->proxy != NULL && run->metrics.proxy_time == 0)
+  if (run->target_prefix != NULL)
     run->metrics.proxy_time = g_get_monotonic_time () - run->start_us;
   self->state = GMULTI_CONNECTION_ACTIVE;
   return 1;

@@ -199,7 +199,7 @@ choose_proxy (GMultiRun *run,
     proxy = run->defaults->proxy;
   else
     {
-      /* Not set anywhere: direct (no lookup yet). */
+      /* Set nowhere: direct. This is where a lookup by the hop's origin decides. */
       return TRUE;
     }
   if (proxy != NULL && proxy->kind == GMULTI_PROXY_HTTPS && run->tls_config == NULL)
