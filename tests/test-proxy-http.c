@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,6 +62,13 @@ port_accepts (guint16 port)
 
   close (fd);
   return ok;
+}
+
+/* A server the test started goes with it, even when a failed assertion ends it. */
+static void
+die_with_test (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
 static const char *
@@ -179,7 +187,7 @@ squid_start_full (const char *user,
 
     g_spawn_async (NULL, (char **) argv, NULL,
                    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
-                   G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &squid->pid, &error);
+                   G_SPAWN_STDERR_TO_DEV_NULL, die_with_test, NULL, &squid->pid, &error);
     g_assert_no_error (error);
   }
   deadline = g_get_monotonic_time () + WAIT_MS * 1000;
@@ -673,7 +681,7 @@ nginx_start (void)
 
     g_spawn_async (NULL, (char **) argv, NULL,
                    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
-                   G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &nginx->pid, &error);
+                   G_SPAWN_STDERR_TO_DEV_NULL, die_with_test, NULL, &nginx->pid, &error);
     g_assert_no_error (error);
   }
   deadline = g_get_monotonic_time () + WAIT_MS * 1000;
