@@ -234,36 +234,6 @@ gmulti_connection_want (GMultiConnection *self,
   gmulti_engine_want_socket (self->engine, self->socket, wanted);
 }
 
-int
-gmulti_connection_start_tls (GMultiConnection *self,
-                             GMultiTlsContext *context,
-                             GMultiTlsConfig  *config,
-                             const char       *host,
-                             guint16           port,
-                             gboolean          offer_h2,
-                             GError          **error)
-{
-  GMultiLink *tls = gmulti_tls_link_new (self->top, context, config, host, port, error);
-
-  if (tls == NULL)
-    return -1;
-  self->top = tls;
-  gmulti_tls_set_offer_h2 (gmulti_tls_link_get_tls (tls), offer_h2);
-  self->state = GMULTI_CONNECTION_HANDSHAKING;
-  return gmulti_connection_handshake (self, error);
-}
-
-int
-gmulti_connection_handshake (GMultiConnection *self,
-                             GError          **error)
-{
-  int r = open_step (self, self->socket->fd, error);
-
-  if (r > 0)
-    self->state = GMULTI_CONNECTION_ACTIVE;
-  return r;
-}
-
 const char *
 gmulti_connection_get_alpn (GMultiConnection *self)
 {

@@ -24,8 +24,9 @@ typedef enum {
 
 typedef struct _GMultiProtocol GMultiProtocol;
 
-/* One transport connection to an origin. It owns the chain of transport links (the TCP
- * socket at the bottom, TLS over it for https: transport/gmulti-link.h) and turns what
+/* One transport connection to an origin (or to a forwarding proxy). It owns the chain of
+ * transport links (the TCP socket at the bottom; TLS to a proxy, a proxy tunnel and TLS
+ * to the origin over it as the hop needs: transport/gmulti-link.h) and turns what
  * they wait for into socket interest and timers; the bytes received but not consumed
  * yet; and the state of the protocol it speaks (gmulti-protocol.h), which carries the
  * streams of the transfers borrowing it, each for one exchange. */
@@ -112,15 +113,6 @@ gssize            gmulti_connection_send     (GMultiConnection   *self,
 
 void              gmulti_connection_want     (GMultiConnection *self,
                                               GMultiPoll        wanted);
-/* Starts TLS on the connected socket, offering "h2" in ALPN if @offer_h2. Returns:
- * 1 done, 0 under way, -1 failed. */
-int               gmulti_connection_start_tls (GMultiConnection *self,
-                                               GMultiTlsContext *context,
-                                               GMultiTlsConfig  *config,
-                                               const char       *host,
-                                               guint16           port,
-                                               gboolean          offer_h2,
-                                               GError          **error);
 /* Adds and opens the links above the connected socket that @run's hop needs, each
  * once the one below is open: TLS to an https:// proxy, a tunnel through a proxy, TLS
  * to the origin. Called again on each socket event until done. Returns: 1 done (the
@@ -132,9 +124,6 @@ int               gmulti_connection_open_chain (GMultiConnection *self,
 /* After the TLS handshake: the ALPN protocol the server chose; NULL for none or
  * without TLS. */
 const char       *gmulti_connection_get_alpn  (GMultiConnection *self);
-/* Continues the TLS handshake. Returns: 1 done, 0 under way, -1 failed. */
-int               gmulti_connection_handshake (GMultiConnection *self,
-                                               GError          **error);
 /* Sends TLS records GnuTLS still holds. FALSE on failure. */
 gboolean          gmulti_connection_flush    (GMultiConnection *self,
                                               GError          **error);
