@@ -108,6 +108,7 @@ typedef struct {
   const char *unix_socket_path; /* connect there instead of to the host; NULL: TCP.
                                    '@' first: a Linux abstract socket */
   GMultiHopHook *cookies;      /* the owner's own cookie jar, or NULL: the defaults' */
+  const char *proxy_uri;       /* the owner's own; NULL: the defaults' (or none) */
   const char *first_party_uri; /* the site the user sees, for third-party cookies; NULL:
                                   the URI of the first hop */
 } GMultiRunRequest;
@@ -146,6 +147,8 @@ struct _GMultiRun {
   gint64 start_us;
   GMultiDefaults *defaults;   /* the engine's when the run started, for the whole run */
   GMultiHopHook *cookies;     /* the run's cookie hook (a reference), or NULL */
+  GMultiProxy *own_proxy;     /* request.proxy_uri parsed when the run started; NULL:
+                                 direct (or none set) */
   guint timeout_ms;           /* the transfer's or the defaults', for this run */
   guint connect_timeout_ms;   /* the same, for the connections of this hop */
   gint64 total_deadline;      /* 0: none */
@@ -162,6 +165,10 @@ struct _GMultiRun {
                                  for TCP */
   GMultiProxy *proxy;         /* the proxy this hop goes through (a reference); NULL:
                                  direct. Set by gmulti_run_use_proxy() */
+  char *target_prefix;        /* "http://HOST[:PORT]" before target: absolute-form, for
+                                 a forwarding proxy; NULL: origin-form */
+  char *proxy_authorization;  /* with target_prefix: the Proxy-Authorization value
+                                 from the proxy's credentials; NULL: none */
   char *host;
   guint16 port;
   char *target;               /* origin-form path?query */
