@@ -2,7 +2,9 @@
 /*
  * The SOCKS link (gmulti/transport/gmulti-socks-link.c) on its own, over a TCP link:
  * against scripted SOCKS servers for each answer a proxy can give, and against real
- * ones (danted for SOCKS5 and SOCKS5h, microsocks for RFC 1929) when installed.
+ * ones (danted for SOCKS5 and SOCKS5h, microsocks for RFC 1929) when installed; then
+ * whole transfers through them with the proxy-uri property. danted speaks SOCKS4 but
+ * not SOCKS4a: that one is scripted.
  */
 #include "config.h"
 
@@ -18,13 +20,17 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-#include "gmulti-error.h"
+#include "gmulti.h"
 #include "gmulti-proxy.h"
 #include "transport/gmulti-socks-link.h"
 #include "transport/gmulti-tcp-link.h"
+#include "test-certs.h"
 #include "test-server.h"
+#include "test-wait.h"
 
 #define WAIT_MS 10000
+
+static char *certs_dir;
 
 /* ------------------------------------------------------------ driving a link */
 
@@ -831,12 +837,261 @@ test_microsocks_password (void)
   daemon_stop (&daemon);
 }
 
+/* ---------------------------------------------------- whole transfers */
+
+static gboolean
+origin_named_cb (TestServer  *server,
+                 TestConn    *conn,
+                 TestRequest *req,
+                 gpointer     user_data)
+{
+  g_autofree char *body = g_strdup_printf ("%s %s from %s", req->method, req->target,
+                                           (const char *) user_data);
+
+  return test_conn_respond (conn, 200, "text/plain", body, strlen (body));
+}
+
+static TestServer *
+origin_tls_new (const char *name)
+{
+  g_autofree char *cert = g_build_filename (certs_dir, "server.pem", NULL);
+  g_autofree char *key = g_build_filename (certs_dir, "server-key.pem", NULL);
+  TestTlsOptions tls = { .cert_file = cert, .key_file = key };
+
+  return test_server_new_tls (TEST_SERVER_IPV4, &tls, origin_named_cb, (gpointer) name);
+}
+
+/* @origin's @path, by @host (with its port). */
+static char *
+origin_uri (TestServer *origin,
+            const char *host,
+            const char *path)
+{
+  return g_strdup_printf ("%s://%s:%u%s", test_server_is_tls (origin) ? "https" : "http",
+                          host, test_server_get_port (origin), path);
+}
+
+/* Runs @uri through @proxy (its PORT replaced by @proxy_port) to the end. */
+static GMultiTransfer *
+fetch (GMultiSession *session,
+       const char    *proxy,
+       guint16        proxy_port,
+       const char    *uri)
+{
+  g_autofree char *port_text = g_strdup_printf ("%u", proxy_port);
+  g_auto(GStrv) parts = g_strsplit (proxy, "PORT", -1);
+  g_autofree char *proxy_uri = g_strjoinv (port_text, parts);
+  g_autofree char *ca = g_build_filename (certs_dir, "ca.pem", NULL);
+  GMultiTransfer *transfer = gmulti_transfer_new (uri);
+
+  gmulti_transfer_set_tls_ca_file (transfer, ca);
+  g_object_set (transfer, "proxy-uri", proxy_uri, NULL);
+  g_assert_true (gmulti_session_add (session, transfer, NULL));
+  RUN_UNTIL (gmulti_transfer_get_state (transfer) == GMULTI_TRANSFER_DONE, WAIT_MS);
+  return transfer;
+}
+
+static void
+assert_body (GMultiTransfer *transfer,
+             const char     *expected)
+{
+  g_autoptr(GBytes) body = NULL;
+
+  g_assert_no_error (gmulti_transfer_get_error (transfer));
+  g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
+  body = gmulti_transfer_get_response_body (transfer);
+  g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                   expected, strlen (expected));
+}
+
+static guint64
+connection_of (GMultiTransfer *transfer)
+{
+  return gmulti_metrics_get_connection_id (gmulti_transfer_get_metrics (transfer));
+}
+
+static gboolean
+reused (GMultiTransfer *transfer)
+{
+  return gmulti_metrics_get_connection_reused (gmulti_transfer_get_metrics (transfer));
+}
+
+/* http:// and https:// through danted, the origin's name resolved here (socks5://)
+ * and by the proxy (socks5h://): TLS runs over the tunnel and is checked against
+ * the origin's name. */
+static void
+test_session_danted (void)
+{
+  g_autoptr(TestServer) plain = test_server_new (TEST_SERVER_IPV4, origin_named_cb, "plain");
+  g_autoptr(TestServer) secure = origin_tls_new ("secure");
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  struct {
+    const char *proxy;
+    TestServer *origin;
+    const char *host;
+    const char *body;
+  } cases[] = {
+    { "socks5://127.0.0.1:PORT", plain, "127.0.0.1", "GET /a from plain" },
+    { "socks5://127.0.0.1:PORT", secure, "127.0.0.1", "GET /a from secure" },
+    { "socks5h://127.0.0.1:PORT", plain, "localhost", "GET /a from plain" },
+    { "socks5h://127.0.0.1:PORT", secure, "localhost", "GET /a from secure" },
+    { "socks://127.0.0.1:PORT", plain, "localhost", "GET /a from plain" },
+  };
+  Daemon daemon;
+
+  if (!danted_start (&daemon))
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *uri = origin_uri (cases[i].origin, cases[i].host, "/a");
+      g_autoptr(GMultiTransfer) transfer = fetch (session, cases[i].proxy, daemon.port, uri);
+
+      g_test_message ("%s through %s", uri, cases[i].proxy);
+      assert_body (transfer, cases[i].body);
+    }
+  {
+    g_autofree char *sni = test_server_get_last_sni (secure);
+
+    g_assert_cmpstr (sni, ==, "localhost");
+  }
+  g_clear_object (&session);
+  daemon_stop (&daemon);
+}
+
+/* A tunnel is the origin's: the same origin reuses it, another one gets its own. */
+static void
+test_session_reuse (void)
+{
+  g_autoptr(TestServer) a = origin_tls_new ("a");
+  g_autoptr(TestServer) b = test_server_new (TEST_SERVER_IPV4, origin_named_cb, "b");
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMultiTransfer) first = NULL;
+  g_autoptr(GMultiTransfer) again = NULL;
+  g_autoptr(GMultiTransfer) other = NULL;
+  g_autofree char *uri_a = NULL;
+  g_autofree char *uri_b = NULL;
+  Daemon daemon;
+
+  if (!danted_start (&daemon))
+    return;
+  uri_a = origin_uri (a, "localhost", "/1");
+  uri_b = origin_uri (b, "localhost", "/2");
+  first = fetch (session, "socks5h://127.0.0.1:PORT", daemon.port, uri_a);
+  assert_body (first, "GET /1 from a");
+  again = fetch (session, "socks5h://127.0.0.1:PORT", daemon.port, uri_a);
+  assert_body (again, "GET /1 from a");
+  g_assert_true (reused (again));
+  g_assert_cmpuint (connection_of (again), ==, connection_of (first));
+  g_assert_cmpuint (test_server_get_n_tls_handshakes (a), ==, 1);
+  other = fetch (session, "socks5h://127.0.0.1:PORT", daemon.port, uri_b);
+  assert_body (other, "GET /2 from b");
+  g_assert_false (reused (other));
+  g_assert_cmpuint (connection_of (other), !=, connection_of (first));
+  g_clear_object (&session);
+  daemon_stop (&daemon);
+}
+
+/* RFC 1929 from the URI's user and password, through microsocks. */
+static void
+test_session_password (void)
+{
+  static const char *const args[] = {
+    "-i", "127.0.0.1", "-p", "PORT", "-u", "alice", "-P", "s3cret", NULL,
+  };
+  g_autoptr(TestServer) secure = origin_tls_new ("secure");
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMultiTransfer) ok = NULL;
+  g_autoptr(GMultiTransfer) refused = NULL;
+  g_autofree char *uri = NULL;
+  Daemon daemon;
+
+  if (!daemon_start (&daemon, "microsocks", NULL, args))
+    return;
+  uri = origin_uri (secure, "localhost", "/p");
+  ok = fetch (session, "socks5h://alice:s3cret@127.0.0.1:PORT", daemon.port, uri);
+  assert_body (ok, "GET /p from secure");
+  /* A new session: the pool key holds no password, so the same one would reuse the
+   * tunnel opened above. */
+  g_clear_object (&session);
+  session = gmulti_session_new ();
+  refused = fetch (session, "socks5h://alice:wrong@127.0.0.1:PORT", daemon.port, uri);
+  g_assert_error (gmulti_transfer_get_error (refused), GMULTI_ERROR,
+                  GMULTI_ERROR_PROXY_AUTH_REQUIRED);
+  g_clear_object (&session);
+  daemon_stop (&daemon);
+}
+
+/* SOCKS4a, scripted (danted does not speak it): the proxy answers, then serves the
+ * request itself as the origin would. */
+static void
+socks4a_origin_cb (TestServer *server,
+                   TestConn   *conn,
+                   gpointer    user_data)
+{
+  GString *seen = user_data;
+  g_autoptr(GBytes) request = test_conn_read_some (conn, WAIT_MS);
+  g_autoptr(TestRequest) req = NULL;
+
+  if (request == NULL)
+    return;
+  g_string_append_len (seen, g_bytes_get_data (request, NULL), g_bytes_get_size (request));
+  test_conn_write (conn, "\x00\x5a\x00\x00\x00\x00\x00\x00", 8);
+  req = test_conn_read_request (conn, WAIT_MS);
+  if (req != NULL)
+    test_conn_respond (conn, 200, "text/plain", "four-a", 6);
+}
+
+static void
+test_session_socks4a (void)
+{
+  GString *seen = g_string_new (NULL);
+  TestServer *proxy = test_server_new_raw (TEST_SERVER_IPV4, socks4a_origin_cb, seen);
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMultiTransfer) transfer = NULL;
+
+  transfer = fetch (session, "socks4a://bob@127.0.0.1:PORT", test_server_get_port (proxy),
+                    "http://origin.test:8080/x");
+  assert_body (transfer, "four-a");
+  g_clear_object (&session);
+  test_server_free (proxy);
+  /* The name went to the proxy, after the user id. */
+  g_assert_cmpmem (seen->str, seen->len,
+                   "\x04\x01\x1f\x90\x00\x00\x00\x01" "bob\0" "origin.test", 8 + 4 + 12);
+  g_string_free (seen, TRUE);
+}
+
+/* What a transfer says when the proxy refuses or is not there. */
+static void
+test_session_errors (void)
+{
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMultiTransfer) refused = NULL;
+  g_autoptr(GMultiTransfer) no_proxy = NULL;
+  g_autofree char *closed = g_strdup_printf ("http://127.0.0.1:%u/", free_port ());
+  Daemon daemon;
+
+  no_proxy = fetch (session, "socks5h://127.0.0.1:PORT", free_port (), "http://localhost/");
+  g_assert_error (gmulti_transfer_get_error (no_proxy), GMULTI_ERROR,
+                  GMULTI_ERROR_PROXY_CONNECT_FAILED);
+  if (!danted_start (&daemon))
+    return;
+  refused = fetch (session, "socks5://127.0.0.1:PORT", daemon.port, closed);
+  g_assert_error (gmulti_transfer_get_error (refused), GMULTI_ERROR,
+                  GMULTI_ERROR_PROXY_SOCKS_FAILED);
+  g_test_message ("%s", gmulti_transfer_get_error (refused)->message);
+  g_clear_object (&session);
+  daemon_stop (&daemon);
+}
+
 int
 main (int    argc,
       char **argv)
 {
+  int ret;
+
   signal (SIGPIPE, SIG_IGN);
   g_test_init (&argc, &argv, NULL);
+  certs_dir = test_certs_make ();
 
   g_test_add_func ("/GMulti/Socks/socks5-address", test_socks5_address);
   g_test_add_func ("/GMulti/Socks/socks5h-name", test_socks5h_name);
@@ -854,6 +1109,13 @@ main (int    argc,
   g_test_add_func ("/GMulti/Socks/danted-socks5h", test_danted_socks5h);
   g_test_add_func ("/GMulti/Socks/danted-refused", test_danted_refused);
   g_test_add_func ("/GMulti/Socks/microsocks-password", test_microsocks_password);
+  g_test_add_func ("/GMulti/Socks/Session/danted", test_session_danted);
+  g_test_add_func ("/GMulti/Socks/Session/reuse", test_session_reuse);
+  g_test_add_func ("/GMulti/Socks/Session/password", test_session_password);
+  g_test_add_func ("/GMulti/Socks/Session/socks4a", test_session_socks4a);
+  g_test_add_func ("/GMulti/Socks/Session/errors", test_session_errors);
 
-  return g_test_run ();
+  ret = g_test_run ();
+  test_certs_remove (g_steal_pointer (&certs_dir));
+  return ret;
 }

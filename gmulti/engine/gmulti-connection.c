@@ -9,6 +9,7 @@
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
 #include "transport/gmulti-http-tunnel-link.h"
+#include "transport/gmulti-socks-link.h"
 #include "transport/gmulti-tcp-link.h"
 #include "transport/gmulti-unix-link.h"
 #include "transport/gmulti-tls-link.h"
@@ -294,14 +295,16 @@ push_tunnel (GMultiConnection *self,
       self->top = gmulti_http_tunnel_link_new (self->top, proxy, run->host, run->port,
                                                tunnel_user_agent (run));
       return TRUE;
-    case GMULTI_PROXY_SOCKS4A:
     case GMULTI_PROXY_SOCKS5:
+      /* The origin's address was looked up before the proxy's name. */
+      self->top = gmulti_socks_link_new (self->top, proxy, run->host, run->port,
+                                         &run->socks_origin);
+      return TRUE;
+    case GMULTI_PROXY_SOCKS4A:
     case GMULTI_PROXY_SOCKS5H:
     default:
-      /* SOCKS: the link is not there yet. */
-      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_INVALID,
-                   _("SOCKS proxies (%s:%u) are not supported yet"), proxy->host, proxy->port);
-      return FALSE;
+      self->top = gmulti_socks_link_new (self->top, proxy, run->host, run->port, NULL);
+      return TRUE;
     }
 }
 

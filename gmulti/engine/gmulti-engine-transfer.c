@@ -322,6 +322,29 @@ resolved_cb (const GMultiAddress *addresses,
   set_phase (self, run, GMULTI_RUN_CONNECTING);
 }
 
+/* socks5:// sends the proxy the origin's address: it is looked up first, then the
+ * proxy's name as for every proxy. */
+static void
+origin_resolved_cb (const GMultiAddress *addresses,
+                    guint                n_addresses,
+                    const GError        *resolve_error,
+                    gpointer             user_data)
+{
+  GMultiRun *run = user_data;
+  GMultiEngine *self = run->engine;
+
+  run->resolve = NULL;
+  if (resolve_error != NULL)
+    {
+      gmulti_engine_abort_transfer (self, run, g_error_copy (resolve_error));
+      return;
+    }
+  /* One address: the proxy makes the one connection, there is no racing through it. */
+  run->socks_origin = addresses[0];
+  run->resolve = gmulti_resolver_lookup (self->resolver, run->proxy->host,
+                                         run->proxy->port, resolved_cb, run);
+}
+
 static void
 ensure_resolver (GMultiEngine *self)
 {
@@ -391,7 +414,10 @@ use_connection (GMultiEngine     *self,
       return;
     }
   /* Through a proxy, the connection is to the proxy. */
-  if (run->proxy != NULL)
+  if (G_UNLIKELY (run->proxy != NULL && run->proxy->kind == GMULTI_PROXY_SOCKS5))
+    run->resolve = gmulti_resolver_lookup (self->resolver, run->host,
+                                           run->port, origin_resolved_cb, run);
+  else if (run->proxy != NULL)
     run->resolve = gmulti_resolver_lookup (self->resolver, run->proxy->host,
                                            run->proxy->port, resolved_cb, run);
   else

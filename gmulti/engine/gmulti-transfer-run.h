@@ -9,6 +9,7 @@
 #include "gmulti-tls-options.h"
 #include "gmulti-pool-key.h"
 #include "gmulti-proxy.h"
+#include "gmulti-resolver.h"
 
 G_BEGIN_DECLS
 
@@ -177,6 +178,8 @@ struct _GMultiRun {
                                  static string after a 303) */
   GMultiTlsConfig *tls_config; /* its TLS settings, from the transfer, for the whole run */
   GMultiResolveRequest *resolve;
+  GMultiAddress socks_origin; /* socks5://: the origin's address, looked up here before
+                                 the proxy's name */
   GMultiConnection *conn;
 
   /* Redirects and retries (the protocol keeps the sending and receiving state of the
