@@ -18,7 +18,7 @@ usage (const char *name,
   fprintf (status == 0 ? stdout : stderr,
            "usage: %s --url URL --count N --concurrency C [--cafile FILE]\n"
            "          [--size BYTES] [--buffer-size BYTES] [--sink count|null] [--decode]\n"
-           "          [--http-version 1.1|2|auto] [--connections N]\n"
+           "          [--http-version 1.1|2|auto] [--connections N] [--proxy URI]\n"
            "\n"
            "Runs N GET transfers of URL keeping C in flight, checks that each returns\n"
            "status 200 (and BYTES of body when --size is given) and prints one line:\n"
@@ -30,7 +30,8 @@ usage (const char *name,
            "--http-version asks for HTTP/1.1 (the default), HTTP/2 over TLS, or whatever\n"
            "the library prefers; --connections caps the connections (default: one per\n"
            "transfer in flight), so that HTTP/2 streams share them.\n"
-           "--decode offers Accept-Encoding and decodes the body (--size is decoded).\n",
+           "--decode offers Accept-Encoding and decodes the body (--size is decoded).\n"
+           "--proxy sends every transfer through that HTTP proxy (https: CONNECT).\n",
            name);
   exit (status);
 }
@@ -69,6 +70,7 @@ bench_parse_args (BenchRun   *run,
     { "sink", required_argument, NULL, 'k' },
     { "http-version", required_argument, NULL, 'v' },
     { "connections", required_argument, NULL, 'C' },
+    { "proxy", required_argument, NULL, 'p' },
     { "decode", no_argument, NULL, 'd' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -132,6 +134,9 @@ bench_parse_args (BenchRun   *run,
           break;
         case 'C':
           run->connections = (long) parse_number (name, "connections", optarg, 1);
+          break;
+        case 'p':
+          run->proxy = optarg;
           break;
         case 'h':
           usage (name, 0);

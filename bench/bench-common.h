@@ -20,6 +20,7 @@ typedef struct
   const char *name;             /* client=NAME in the report */
   const char *url;
   const char *cafile;           /* NULL: the system's trust store */
+  const char *proxy;            /* --proxy: every transfer through this proxy URI */
   long count;                   /* transfers to run in all */
   long concurrency;             /* transfers kept in flight */
   long long size;               /* expected body bytes per transfer, -1: not checked */

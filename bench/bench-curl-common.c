@@ -117,6 +117,12 @@ bench_curl_start_one (BenchRun *run,
       curl_easy_setopt (easy, CURLOPT_CAINFO, run->cafile);
       curl_easy_setopt (easy, CURLOPT_CAPATH, NULL);
     }
+  if (run->proxy != NULL)
+    {
+      /* https goes through CONNECT, as gmulti always does. */
+      curl_easy_setopt (easy, CURLOPT_PROXY, run->proxy);
+      curl_easy_setopt (easy, CURLOPT_HTTPPROXYTUNNEL, 0L);
+    }
   if (run->buffer_size > 0)
     curl_easy_setopt (easy, CURLOPT_BUFFERSIZE, run->buffer_size);
   /* "": every coding this libcurl decodes. */

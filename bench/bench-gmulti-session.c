@@ -41,6 +41,8 @@ start_one (Bench *bench)
     gmulti_transfer_set_write_func (transfer, count_cb, bench, NULL);
   if (bench->run.cafile != NULL)
     gmulti_transfer_set_tls_ca_file (transfer, bench->run.cafile);
+  if (bench->run.proxy != NULL)
+    gmulti_transfer_set_proxy_uri (transfer, bench->run.proxy);
   /* As the other clients: Accept-Encoding only with --decode. */
   gmulti_transfer_set_decode_content (transfer, bench->run.decode);
   /* To compare at one cipher: GMULTI_BENCH_TLS_PRIORITY=NORMAL is GnuTLS's order. */

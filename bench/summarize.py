@@ -432,10 +432,14 @@ def main():
     out += throughput_section(res, ["S3-c1", "S3-c4"],
                               "S3: 256 MiB bodies over HTTPS (TLS 1.3)")
     out += throughput_section(res, ["S4-c64"], "S4: 1 KiB GETs over HTTPS (TLS 1.3)")
+    out += throughput_section(res, ["SP-c64"],
+                              "SP: S4 through squid (CONNECT), TLS to nginx in the tunnel")
+    out += throughput_section(res, ["SS-c64"], "SS: S1 through danted (SOCKS5h)")
     out += throughput_section(res, ["S1gz-c64", "S2gz-c1"],
                               "S1gz, S2gz: gzip-coded bodies, decoded by every client")
     out += ratio_section(res, ["S1-c64", "S1-c8", "S2-c1", "S2-c4", "S2-file-c1",
-                               "S2-file-c4", "S3-c1", "S3-c4", "S4-c64", "S1gz-c64",
+                               "S2-file-c4", "S3-c1", "S3-c4", "S4-c64", "SP-c64",
+                               "SS-c64", "S1gz-c64",
                                "S2gz-c1"])
     if levels:
         out += trickle_section(res, levels, args.s5_bytes)

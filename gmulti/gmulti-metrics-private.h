@@ -11,6 +11,7 @@ struct _GMultiMetrics {
   gint64 name_lookup_time;
   gint64 connect_time;
   gint64 tls_time;
+  gint64 proxy_time;            /* the connection through the proxy was ready */
   gint64 request_sent_time;
   gint64 first_byte_time;
   gint64 redirect_time;

@@ -100,6 +100,27 @@ gmulti_metrics_get_tls_time (GMultiMetrics *self)
 }
 
 /**
+ * gmulti_metrics_get_proxy_time:
+ * @self: the metrics
+ *
+ * Gets when the way through the proxy was open: for a tunnel (`CONNECT`, SOCKS) when
+ * the proxy's answer opened it, for a forwarding HTTP proxy when the connection to it
+ * (with TLS to an `https://` proxy) was established.
+ *
+ * Returns: microseconds from the start of the transfer until the connection through
+ *   the proxy was ready, or 0 without a proxy and for reused connections
+ *
+ * Since: 0.1
+ */
+gint64
+gmulti_metrics_get_proxy_time (GMultiMetrics *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->proxy_time;
+}
+
+/**
  * gmulti_metrics_get_request_sent_time:
  * @self: the metrics
  *

@@ -37,6 +37,8 @@ gint64         gmulti_metrics_get_connect_time     (GMultiMetrics *self);
 GMULTI_AVAILABLE_IN_ALL
 gint64         gmulti_metrics_get_tls_time         (GMultiMetrics *self);
 GMULTI_AVAILABLE_IN_ALL
+gint64         gmulti_metrics_get_proxy_time       (GMultiMetrics *self);
+GMULTI_AVAILABLE_IN_ALL
 gint64         gmulti_metrics_get_request_sent_time (GMultiMetrics *self);
 GMULTI_AVAILABLE_IN_ALL
 gint64         gmulti_metrics_get_first_byte_time  (GMultiMetrics *self);

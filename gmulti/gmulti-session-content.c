@@ -197,6 +197,55 @@ gmulti_session_get_unix_socket_path (GMultiSession *self)
   return self->defaults->unix_socket_path;
 }
 
+/**
+ * gmulti_session_set_proxy_uri: (set-property proxy-uri)
+ * @self: a session
+ * @uri: (nullable): a proxy URI such as `http://proxy.example:3128`, `direct://`, or
+ *   %NULL
+ *
+ * Sets the proxy that transfers which name none ([method@Transfer.set_proxy_uri],
+ * whose description gives the forms) go through. `direct://` means no proxy. %NULL
+ * (the default) leaves it unset.
+ *
+ * A URI that is not valid makes every transfer of the session fail with
+ * %GMULTI_ERROR_PROXY_INVALID until a valid one (or %NULL) is set. It takes effect
+ * for transfers that start afterwards.
+ *
+ * Since: 0.1
+ */
+void
+gmulti_session_set_proxy_uri (GMultiSession *self,
+                              const char    *uri)
+{
+  GMultiDefaults *edit;
+
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+
+  if (g_strcmp0 (self->defaults->proxy_uri, uri) == 0)
+    return;
+  edit = gmulti_session_edit_defaults (self);
+  gmulti_defaults_set_proxy_uri (edit, uri);
+  commit (self, edit, PROP_PROXY_URI);
+}
+
+/**
+ * gmulti_session_get_proxy_uri: (get-property proxy-uri)
+ * @self: a session
+ *
+ * Gets the proxy URI the session's transfers use by default, as it was set.
+ *
+ * Returns: (nullable): the URI, or %NULL when none is set
+ *
+ * Since: 0.1
+ */
+const char *
+gmulti_session_get_proxy_uri (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
+
+  return self->defaults->proxy_uri;
+}
+
 gboolean
 gmulti_session_content_get_property (GMultiSession *self,
                                      guint          prop_id,
@@ -215,6 +264,9 @@ gmulti_session_content_get_property (GMultiSession *self,
       return TRUE;
     case PROP_UNIX_SOCKET_PATH:
       g_value_set_string (value, self->defaults->unix_socket_path);
+      return TRUE;
+    case PROP_PROXY_URI:
+      g_value_set_string (value, self->defaults->proxy_uri);
       return TRUE;
     default:
       return FALSE;
@@ -239,6 +291,9 @@ gmulti_session_content_set_property (GMultiSession *self,
       return TRUE;
     case PROP_UNIX_SOCKET_PATH:
       gmulti_session_set_unix_socket_path (self, g_value_get_string (value));
+      return TRUE;
+    case PROP_PROXY_URI:
+      gmulti_session_set_proxy_uri (self, g_value_get_string (value));
       return TRUE;
     default:
       return FALSE;
@@ -295,6 +350,19 @@ gmulti_session_install_content_properties (void)
    */
   gmulti_session_properties[PROP_UNIX_SOCKET_PATH] =
     g_param_spec_string ("unix-socket-path", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiSession:proxy-uri: (getter get_proxy_uri) (setter set_proxy_uri)
+   *
+   * The proxy transfers go through unless they name their own; see
+   * [method@Session.set_proxy_uri].
+   *
+   * Since: 0.1
+   */
+  gmulti_session_properties[PROP_PROXY_URI] =
+    g_param_spec_string ("proxy-uri", NULL, NULL,
                          NULL,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 }

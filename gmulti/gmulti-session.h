@@ -183,5 +183,10 @@ void           gmulti_session_set_unix_socket_path (GMultiSession *self,
                                                     const char    *path);
 GMULTI_AVAILABLE_IN_ALL
 const char    *gmulti_session_get_unix_socket_path (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void           gmulti_session_set_proxy_uri        (GMultiSession *self,
+                                                    const char    *uri);
+GMULTI_AVAILABLE_IN_ALL
+const char    *gmulti_session_get_proxy_uri        (GMultiSession *self);
 
 G_END_DECLS

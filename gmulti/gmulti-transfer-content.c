@@ -169,6 +169,64 @@ gmulti_transfer_get_unix_socket_path (GMultiTransfer *self)
   return self->unix_socket_path;
 }
 
+/**
+ * gmulti_transfer_set_proxy_uri: (set-property proxy-uri)
+ * @self: a transfer
+ * @uri: (nullable): a proxy URI, `direct://`, or %NULL
+ *
+ * Sets the proxy the transfer goes through, as
+ * `KIND://[USER[:PASSWORD]@]HOST[:PORT]`:
+ *
+ * - `http://` and `https://` (TLS to the proxy itself): `http` URIs are sent to the
+ *   proxy in absolute form, `https` URIs go through a `CONNECT` tunnel, with TLS to
+ *   the origin inside it;
+ * - `socks5://`, `socks5h://` (the proxy resolves the name), `socks4a://` and
+ *   `socks://`: a tunnel for every URI.
+ *
+ * A user and password in the URI are sent to the proxy (`Proxy-Authorization: Basic`
+ * for HTTP proxies, RFC 1929 for SOCKS5; SOCKS4a gets the user as its user id). `direct://` means no proxy, whatever the session says. %NULL
+ * (the default) takes [property@Session:proxy-uri].
+ *
+ * The URI is parsed when the transfer starts: one that is not valid fails it with
+ * %GMULTI_ERROR_PROXY_INVALID. A proxy that cannot be reached fails it with
+ * %GMULTI_ERROR_PROXY_CONNECT_FAILED, one that asks for credentials with
+ * %GMULTI_ERROR_PROXY_AUTH_REQUIRED, and a refused tunnel with
+ * %GMULTI_ERROR_PROXY_TUNNEL_FAILED (HTTP) or %GMULTI_ERROR_PROXY_SOCKS_FAILED (SOCKS).
+ *
+ * Since: 0.1
+ */
+void
+gmulti_transfer_set_proxy_uri (GMultiTransfer *self,
+                               const char     *uri)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+
+  if (g_strcmp0 (self->proxy_uri, uri) == 0)
+    return;
+
+  g_free (self->proxy_uri);
+  self->proxy_uri = g_strdup (uri);
+  g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_PROXY_URI]);
+}
+
+/**
+ * gmulti_transfer_get_proxy_uri: (get-property proxy-uri)
+ * @self: a transfer
+ *
+ * Gets the proxy URI set on the transfer.
+ *
+ * Returns: (nullable): the URI, or %NULL when the transfer sets none
+ *
+ * Since: 0.1
+ */
+const char *
+gmulti_transfer_get_proxy_uri (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->proxy_uri;
+}
+
 void
 gmulti_transfer_install_content_properties (GObjectClass *object_class)
 {
@@ -195,6 +253,18 @@ gmulti_transfer_install_content_properties (GObjectClass *object_class)
    */
   gmulti_transfer_pspecs[PROP_UNIX_SOCKET_PATH] =
     g_param_spec_string ("unix-socket-path", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiTransfer:proxy-uri: (getter get_proxy_uri) (setter set_proxy_uri)
+   *
+   * The proxy the transfer goes through; see [method@Transfer.set_proxy_uri].
+   *
+   * Since: 0.1
+   */
+  gmulti_transfer_pspecs[PROP_PROXY_URI] =
+    g_param_spec_string ("proxy-uri", NULL, NULL,
                          NULL,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 }

@@ -54,6 +54,7 @@ struct _GMultiTransfer
   guint max_redirects;
   GMultiHttpVersion http_version; /* AUTO: the session's default */
   char *unix_socket_path;    /* NULL: TCP, or the session's */
+  char *proxy_uri;           /* NULL: the session's (or none) */
 
   /* One-bit flags, packed (a transfer is the per-request memory of a session). */
   guint method_set : 1;          /* FALSE: a body makes it POST

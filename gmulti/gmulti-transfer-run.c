@@ -53,6 +53,7 @@ gmulti_transfer_prepare_run (GMultiTransfer *self,
                                                      : defaults->decode_content;
   request->unix_socket_path = self->unix_socket_path != NULL ? self->unix_socket_path
                                                              : defaults->unix_socket_path;
+  request->proxy_uri = self->proxy_uri;
   gmulti_transfer_sync_run_options (self);
   return TRUE;
 }

@@ -134,6 +134,7 @@ gmulti_transfer_finalize (GObject *object)
   g_clear_pointer (&self->parsed_uri, g_uri_unref);
   g_free (self->method);
   g_free (self->unix_socket_path);
+  g_free (self->proxy_uri);
   g_clear_pointer (&self->request_headers, gmulti_headers_unref);
   g_clear_pointer (&self->request_body, g_bytes_unref);
 
@@ -245,6 +246,9 @@ gmulti_transfer_get_property (GObject    *object,
     case PROP_UNIX_SOCKET_PATH:
       g_value_set_string (value, self->unix_socket_path);
       break;
+    case PROP_PROXY_URI:
+      g_value_set_string (value, self->proxy_uri);
+      break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < N_PROPS)
         gmulti_tls_options_get_property (&self->tls, prop_id - PROP_TLS_FIRST, value);
@@ -324,6 +328,9 @@ gmulti_transfer_set_property (GObject      *object,
       break;
     case PROP_UNIX_SOCKET_PATH:
       gmulti_transfer_set_unix_socket_path (self, g_value_get_string (value));
+      break;
+    case PROP_PROXY_URI:
+      gmulti_transfer_set_proxy_uri (self, g_value_get_string (value));
       break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < N_PROPS)

@@ -303,5 +303,10 @@ void           gmulti_transfer_set_unix_socket_path    (GMultiTransfer *self,
                                                         const char     *path);
 GMULTI_AVAILABLE_IN_ALL
 const char    *gmulti_transfer_get_unix_socket_path    (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void           gmulti_transfer_set_proxy_uri           (GMultiTransfer *self,
+                                                        const char     *uri);
+GMULTI_AVAILABLE_IN_ALL
+const char    *gmulti_transfer_get_proxy_uri           (GMultiTransfer *self);
 
 G_END_DECLS

@@ -6,6 +6,10 @@
 #include "gmulti-connection.h"
 #include "gmulti-engine-private.h"
 #include "gmulti-protocol.h"
+#include "gmulti-error.h"
+#include "gmulti-i18n-private.h"
+#include "transport/gmulti-http-tunnel-link.h"
+#include "transport/gmulti-socks-link.h"
 #include "transport/gmulti-tcp-link.h"
 #include "transport/gmulti-unix-link.h"
 #include "transport/gmulti-tls-link.h"
@@ -231,42 +235,166 @@ gmulti_connection_want (GMultiConnection *self,
   gmulti_engine_want_socket (self->engine, self->socket, wanted);
 }
 
-int
-gmulti_connection_start_tls (GMultiConnection *self,
-                             GMultiTlsContext *context,
-                             GMultiTlsConfig  *config,
-                             const char       *host,
-                             guint16           port,
-                             gboolean          offer_h2,
-                             GError          **error)
+const char *
+gmulti_connection_get_alpn (GMultiConnection *self)
+{
+  if (self->origin_tls == NULL)
+    return NULL;
+  return gmulti_tls_get_alpn_protocol (gmulti_tls_link_get_tls (self->origin_tls));
+}
+
+/* The layers above the socket, bottom up. */
+enum {
+  LAYER_PROXY_TLS,
+  LAYER_TUNNEL,
+  LAYER_ORIGIN_TLS,
+  LAYER_END,
+};
+
+static gboolean
+push_tls (GMultiConnection *self,
+          GMultiTlsContext *context,
+          GMultiTlsConfig  *config,
+          const char       *host,
+          guint16           port,
+          gboolean          offer_h2,
+          GError          **error)
 {
   GMultiLink *tls = gmulti_tls_link_new (self->top, context, config, host, port, error);
 
   if (tls == NULL)
-    return -1;
+    return FALSE;
   self->top = tls;
   gmulti_tls_set_offer_h2 (gmulti_tls_link_get_tls (tls), offer_h2);
-  self->state = GMULTI_CONNECTION_HANDSHAKING;
-  return gmulti_connection_handshake (self, error);
+  return TRUE;
+}
+
+/* The User-Agent the CONNECT request shares with the requests: the application's
+ * field, else the default. */
+static const char *
+tunnel_user_agent (GMultiRun *run)
+{
+  const char *own = run->request.headers != NULL
+                    ? gmulti_headers_get_one (run->request.headers, "User-Agent") : NULL;
+
+  return own != NULL ? own : run->defaults->user_agent;
+}
+
+/* The tunnel to the origin through the hop's proxy. */
+static gboolean
+push_tunnel (GMultiConnection *self,
+             GMultiRun        *run,
+             GError          **error)
+{
+  GMultiProxy *proxy = run->proxy;
+
+  switch (proxy->kind)
+    {
+    case GMULTI_PROXY_HTTP:
+    case GMULTI_PROXY_HTTPS:
+      self->top = gmulti_http_tunnel_link_new (self->top, proxy, run->host, run->port,
+                                               tunnel_user_agent (run));
+      return TRUE;
+    case GMULTI_PROXY_SOCKS5:
+      /* The origin's address was looked up before the proxy's name. */
+      self->top = gmulti_socks_link_new (self->top, proxy, run->host, run->port,
+                                         &run->socks_origin);
+      return TRUE;
+    case GMULTI_PROXY_SOCKS4A:
+    case GMULTI_PROXY_SOCKS5H:
+    default:
+      self->top = gmulti_socks_link_new (self->top, proxy, run->host, run->port, NULL);
+      return TRUE;
+    }
+}
+
+/* Adds the next layer the hop needs, if any (layer_opening says whether it did). */
+static gboolean
+push_next_layer (GMultiConnection *self,
+                 GMultiTlsContext *context,
+                 GMultiRun        *run,
+                 GError          **error)
+{
+  GMultiProxy *proxy = run->proxy;
+
+  while (!self->layer_opening && self->layer < LAYER_END)
+    {
+      switch (self->layer++)
+        {
+        case LAYER_PROXY_TLS:
+          if (proxy == NULL || proxy->kind != GMULTI_PROXY_HTTPS)
+            continue;
+          /* Checked against the proxy's name; it speaks HTTP/1.1 itself. */
+          if (!push_tls (self, context, run->tls_config, proxy->host, proxy->port, FALSE,
+                         error))
+            return FALSE;
+          break;
+        case LAYER_TUNNEL:
+          /* A forwarding proxy (absolute-form requests) needs none. */
+          if (proxy == NULL ||
+              ((proxy->kind == GMULTI_PROXY_HTTP || proxy->kind == GMULTI_PROXY_HTTPS) &&
+               !run->tls))
+            continue;
+          if (!push_tunnel (self, run, error))
+            return FALSE;
+          break;
+        case LAYER_ORIGIN_TLS:
+          if (!run->tls)
+            continue;
+          if (!push_tls (self, context, run->tls_config, run->host, run->port,
+                         run->pool_key.http != GMULTI_POOL_HTTP_1_ONLY, error))
+            return FALSE;
+          self->origin_tls = self->top;
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      self->layer_opening = TRUE;
+    }
+  return TRUE;
+}
+
+/* A layer finished opening: the metrics of the run it is for. */
+static void
+layer_opened (GMultiConnection *self,
+              GMultiRun        *run)
+{
+  gint64 elapsed = g_get_monotonic_time () - run->start_us;
+
+  if (self->layer - 1 == LAYER_TUNNEL)
+    run->metrics.proxy_time = elapsed;
+  else
+    run->metrics.tls_time = elapsed;
 }
 
 int
-gmulti_connection_handshake (GMultiConnection *self,
-                             GError          **error)
+gmulti_connection_open_chain (GMultiConnection *self,
+                              GMultiTlsContext *context,
+                              GMultiRun        *run,
+                              GError          **error)
 {
-  int r = open_step (self, self->socket->fd, error);
+  self->state = GMULTI_CONNECTION_HANDSHAKING;
+  for (;;)
+    {
+      if (self->layer_opening)
+        {
+          int r = open_step (self, self->socket->fd, error);
 
-  if (r > 0)
-    self->state = GMULTI_CONNECTION_ACTIVE;
-  return r;
-}
-
-const char *
-gmulti_connection_get_alpn (GMultiConnection *self)
-{
-  if (self->top == NULL || self->top == self->tcp)
-    return NULL;
-  return gmulti_tls_get_alpn_protocol (gmulti_tls_link_get_tls (self->top));
+          if (r <= 0)
+            return r;
+          self->layer_opening = FALSE;
+          layer_opened (self, run);
+        }
+      if (!push_next_layer (self, context, run, error))
+        return -1;
+      if (!self->layer_opening)
+        break;
+    }
+  /* A forwarding proxy: its connection is ready now. */
+  if (run->target_prefix != NULL)
+    run->metrics.proxy_time = g_get_monotonic_time () - run->start_us;
+  self->state = GMULTI_CONNECTION_ACTIVE;
+  return 1;
 }
 
 gboolean

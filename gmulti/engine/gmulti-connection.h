@@ -15,7 +15,8 @@ G_BEGIN_DECLS
 
 typedef enum {
   GMULTI_CONNECTION_CONNECTING,
-  GMULTI_CONNECTION_HANDSHAKING, /* TCP connected, TLS handshake under way */
+  GMULTI_CONNECTION_HANDSHAKING, /* TCP connected, the links above it opening (TLS
+                                    handshakes, a proxy tunnel) */
   GMULTI_CONNECTION_ACTIVE,    /* carrying streams */
   GMULTI_CONNECTION_IDLE,      /* in the pool */
   GMULTI_CONNECTION_CLOSED,
@@ -23,8 +24,9 @@ typedef enum {
 
 typedef struct _GMultiProtocol GMultiProtocol;
 
-/* One transport connection to an origin. It owns the chain of transport links (the TCP
- * socket at the bottom, TLS over it for https: transport/gmulti-link.h) and turns what
+/* One transport connection to an origin (or to a forwarding proxy). It owns the chain of
+ * transport links (the TCP socket at the bottom; TLS to a proxy, a proxy tunnel and TLS
+ * to the origin over it as the hop needs: transport/gmulti-link.h) and turns what
  * they wait for into socket interest and timers; the bytes received but not consumed
  * yet; and the state of the protocol it speaks (gmulti-protocol.h), which carries the
  * streams of the transfers borrowing it, each for one exchange. */
@@ -36,6 +38,9 @@ struct _GMultiConnection {
   GMultiSocket *socket;          /* the connected socket; NULL while connecting */
   GMultiLink *top;               /* the link the protocol talks to; NULL before connect */
   GMultiLink *tcp;               /* the bottom one (the socket) */
+  GMultiLink *origin_tls;        /* TLS to the origin, the top once open; NULL: none */
+  guint layer;                   /* the next layer gmulti_connection_open_chain() adds */
+  gboolean layer_opening;        /* the top link is still opening */
   GMultiPoll wanted;             /* what the protocol wants; a link may add to it */
 
   /* The sockets of the connection attempts the TCP link reported (Happy Eyeballs). */
@@ -108,21 +113,17 @@ gssize            gmulti_connection_send     (GMultiConnection   *self,
 
 void              gmulti_connection_want     (GMultiConnection *self,
                                               GMultiPoll        wanted);
-/* Starts TLS on the connected socket, offering "h2" in ALPN if @offer_h2. Returns:
- * 1 done, 0 under way, -1 failed. */
-int               gmulti_connection_start_tls (GMultiConnection *self,
-                                               GMultiTlsContext *context,
-                                               GMultiTlsConfig  *config,
-                                               const char       *host,
-                                               guint16           port,
-                                               gboolean          offer_h2,
-                                               GError          **error);
+/* Adds and opens the links above the connected socket that @run's hop needs, each
+ * once the one below is open: TLS to an https:// proxy, a tunnel through a proxy, TLS
+ * to the origin. Called again on each socket event until done. Returns: 1 done (the
+ * chain carries requests), 0 under way, -1 failed. */
+int               gmulti_connection_open_chain (GMultiConnection *self,
+                                                GMultiTlsContext *context,
+                                                GMultiRun        *run,
+                                                GError          **error);
 /* After the TLS handshake: the ALPN protocol the server chose; NULL for none or
  * without TLS. */
 const char       *gmulti_connection_get_alpn  (GMultiConnection *self);
-/* Continues the TLS handshake. Returns: 1 done, 0 under way, -1 failed. */
-int               gmulti_connection_handshake (GMultiConnection *self,
-                                               GError          **error);
 /* Sends TLS records GnuTLS still holds. FALSE on failure. */
 gboolean          gmulti_connection_flush    (GMultiConnection *self,
                                               GError          **error);

@@ -67,6 +67,9 @@ gmulti_defaults_copy (const GMultiDefaults *self)
   copy->user_agent_error = self->user_agent_error != NULL
                            ? g_error_copy (self->user_agent_error) : NULL;
   gmulti_tls_options_copy (&copy->tls, &self->tls);
+  copy->proxy_uri = g_strdup (self->proxy_uri);
+  copy->proxy = self->proxy != NULL ? gmulti_proxy_ref (self->proxy) : NULL;
+  copy->proxy_error = self->proxy_error != NULL ? g_error_copy (self->proxy_error) : NULL;
   if (self->cookies != NULL)
     copy->cookies = gmulti_hop_hook_ref (self->cookies);
   if (self->auth != NULL)
@@ -96,6 +99,9 @@ gmulti_defaults_unref (GMultiDefaults *self)
   g_free (self->user_agent);
   g_free (self->unix_socket_path);
   g_clear_error (&self->user_agent_error);
+  g_free (self->proxy_uri);
+  g_clear_pointer (&self->proxy, gmulti_proxy_unref);
+  g_clear_error (&self->proxy_error);
   gmulti_tls_options_clear (&self->tls);
   if (self->cookies != NULL)
     gmulti_hop_hook_unref (self->cookies);
@@ -125,4 +131,18 @@ gmulti_defaults_set_user_agent (GMultiDefaults  *self,
       return FALSE;
     }
   return TRUE;
+}
+
+void
+gmulti_defaults_set_proxy_uri (GMultiDefaults *self,
+                               const char     *uri)
+{
+  g_return_if_fail (self != NULL);
+
+  g_free (self->proxy_uri);
+  self->proxy_uri = g_strdup (uri);
+  g_clear_pointer (&self->proxy, gmulti_proxy_unref);
+  g_clear_error (&self->proxy_error);
+  if (uri != NULL)
+    self->proxy = gmulti_proxy_new_from_uri (uri, &self->proxy_error);
 }

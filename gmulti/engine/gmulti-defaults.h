@@ -5,6 +5,7 @@
 
 #include "gmulti-enums.h"
 #include "gmulti-hop-hook.h"
+#include "gmulti-proxy.h"
 #include "gmulti-tls-options.h"
 #include "gmulti-version.h"
 
@@ -48,6 +49,9 @@ struct _GMultiDefaults {
                                  reference); NULL: none. The owner puts it in
                                  request.auth for runs that may need it */
   GMultiHopHook *hsts;        /* the session's HSTS enforcer (a reference); NULL: none */
+  char *proxy_uri;            /* for transfers that name none; NULL: not set */
+  GMultiProxy *proxy;         /* proxy_uri parsed; NULL: direct (or not set) */
+  GError *proxy_error;        /* proxy_uri is invalid: every run fails with it */
 
   /* private */
   gatomicrefcount ref_count;  /* atomic: the built-in values are shared by all threads */
@@ -70,6 +74,11 @@ void            gmulti_defaults_unref        (GMultiDefaults       *self);
 gboolean        gmulti_defaults_set_user_agent (GMultiDefaults  *self,
                                                 const char      *user_agent,
                                                 GError         **error);
+
+/* On a copy not handed out yet: stores @uri and what it parses to (an invalid one as
+ * proxy_error, as gmulti_defaults_set_user_agent() does). */
+void            gmulti_defaults_set_proxy_uri  (GMultiDefaults  *self,
+                                                const char      *uri);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GMultiDefaults, gmulti_defaults_unref)
 

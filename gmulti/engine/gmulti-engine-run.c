@@ -35,6 +35,8 @@ clear_hop (GMultiRun *run)
   memset (&run->pool_key, 0, sizeof run->pool_key);
   g_clear_pointer (&run->chain, g_free);
   g_clear_pointer (&run->proxy, gmulti_proxy_unref);
+  g_clear_pointer (&run->target_prefix, g_free);
+  g_clear_pointer (&run->proxy_authorization, g_free);
   g_clear_pointer (&run->host, g_free);
   g_clear_pointer (&run->target, g_free);
   g_clear_pointer (&run->host_header, g_free);
@@ -64,6 +66,7 @@ gmulti_run_clear (GMultiRun *run)
   run->hop_held = FALSE;
   run->auth_repeats = 0;
   g_clear_pointer (&run->hsts, gmulti_hop_hook_unref);
+  g_clear_pointer (&run->own_proxy, gmulti_proxy_unref);
 }
 
 void

@@ -96,18 +96,39 @@ auth_challenge (GMultiRun           *run,
     }
 }
 
+/* A forwarding proxy answers 407 for itself, not for the origin. */
+static GError *
+proxy_auth_error (GMultiRun *run)
+{
+  GMultiProxy *proxy = run->proxy;
+
+  if (proxy->user == NULL)
+    return g_error_new (GMULTI_ERROR, GMULTI_ERROR_PROXY_AUTH_REQUIRED,
+                        _("The proxy %s:%u requires authentication, and no credentials were given"),
+                        proxy->host, proxy->port);
+  return g_error_new (GMULTI_ERROR, GMULTI_ERROR_PROXY_AUTH_REQUIRED,
+                      _("The proxy %s:%u refused the credentials of the user %s"),
+                      proxy->host, proxy->port, proxy->user);
+}
+
 GMultiStreamVerdict
 gmulti_stream_headers (GMultiRun      *run,
                        GError         *body_error)
 {
   gmulti_engine_set_phase (run->engine, run, GMULTI_RUN_RECEIVING);
+  if (G_UNLIKELY (run->status == 407 && run->target_prefix != NULL))
+    {
+      g_clear_error (&body_error);
+      gmulti_stream_failed (run, proxy_auth_error (run), FALSE);
+      return GMULTI_STREAM_FAILED;
+    }
   /* Every head, redirects too: a cookie set on a 302 goes with the next hop. */
   if (run->cookies != NULL)
     run->cookies->ops->response_head (run->cookies, run);
-  if (run->auth != NULL)
-    run->auth->ops->response_head (run->auth, run);
   if (run->hsts != NULL)
     run->hsts->ops->response_head (run->hsts, run);
+  if (run->auth != NULL)
+    run->auth->ops->response_head (run->auth, run);
   run->following = wants_redirect (run);
   if (run->following)
     {

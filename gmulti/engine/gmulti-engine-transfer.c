@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "gmulti-engine-private.h"
 #include "tls/gmulti-tls-config.h"
 #include "gmulti-error.h"
@@ -146,14 +148,93 @@ prepare_hop (GMultiRun *run,
   return TRUE;
 }
 
+/* Whether the hop's requests go to the proxy as they are (absolute-form), rather than
+ * through a tunnel: plain http through an HTTP(S) proxy. */
+static gboolean
+proxy_forwards (const GMultiRun   *run,
+                const GMultiProxy *proxy)
+{
+  return !run->tls && (proxy->kind == GMULTI_PROXY_HTTP || proxy->kind == GMULTI_PROXY_HTTPS);
+}
+
 void
 gmulti_run_use_proxy (GMultiRun   *run,
                       GMultiProxy *proxy)
 {
-  /* Not yet used by the connection: the chain through a proxy comes next. */
+  GMultiPoolHttp http = run->pool_key.http;
+
   g_clear_pointer (&run->proxy, gmulti_proxy_unref);
-  if (proxy != NULL)
-    run->proxy = gmulti_proxy_ref (proxy);
+  g_clear_pointer (&run->target_prefix, g_free);
+  g_clear_pointer (&run->proxy_authorization, g_free);
+  /* Direct: the key prepare_hop() made stands (no allocation on this path). */
+  if (proxy == NULL)
+    return;
+
+  run->proxy = gmulti_proxy_ref (proxy);
+  g_free (run->chain);
+  run->chain = g_strdup (proxy->key);
+  if (proxy_forwards (run, proxy))
+    {
+      /* Every http:// origin rides the same connections to the proxy: the key is the
+       * proxy's. HTTP/2 with prior knowledge is a promise about the origin, not the
+       * proxy: HTTP/1.1 to it. */
+      gmulti_pool_key_init (&run->pool_key, FALSE, proxy->host, proxy->port, run->chain,
+                            NULL);
+      if (http == GMULTI_POOL_HTTP_2_PRIOR)
+        http = GMULTI_POOL_HTTP_ANY;
+      run->target_prefix = g_strconcat ("http://", run->host_header, NULL);
+      if (proxy->user != NULL)
+        {
+          g_autofree char *pair = g_strconcat (proxy->user, ":",
+                                               proxy->password != NULL ? proxy->password : "",
+                                               NULL);
+          g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
+
+          run->proxy_authorization = g_strconcat ("Basic ", encoded, NULL);
+          memset (pair, 0, strlen (pair));
+        }
+    }
+  else
+    /* A tunnel: one per origin and proxy. */
+    gmulti_pool_key_init (&run->pool_key, run->tls, run->host, run->port, run->chain,
+                          run->tls_config);
+  /* The TLS settings towards an https:// proxy decide whether a connection fits too. */
+  if (proxy->kind == GMULTI_PROXY_HTTPS && run->pool_key.tls_config == NULL)
+    {
+      run->pool_key.tls_config = run->tls_config;
+      run->pool_key.hash = run->pool_key.hash * 31 + gmulti_tls_config_hash (run->tls_config);
+    }
+  gmulti_pool_key_set_http (&run->pool_key, http);
+}
+
+/* Which proxy the hop goes through: the transfer's own URI wins over the session's. */
+static gboolean
+choose_proxy (GMultiRun *run,
+              GError   **error)
+{
+  GMultiProxy *proxy = NULL;
+
+  /* A Unix socket is the whole way to the server. */
+  if (G_UNLIKELY (run->request.unix_socket_path != NULL))
+    return TRUE;
+  if (run->request.proxy_uri != NULL)
+    proxy = run->own_proxy;
+  else if (run->defaults->proxy_uri != NULL)
+    proxy = run->defaults->proxy;
+  else
+    {
+      /* Set nowhere: direct. This is where a lookup by the hop's origin decides. */
+      return TRUE;
+    }
+  if (proxy != NULL && proxy->kind == GMULTI_PROXY_HTTPS && run->tls_config == NULL)
+    {
+      /* TLS to the proxy itself, with the transfer's TLS options. */
+      run->tls_config = gmulti_tls_config_new (run->request.tls, &run->defaults->tls, error);
+      if (run->tls_config == NULL)
+        return FALSE;
+    }
+  gmulti_run_use_proxy (run, proxy);
+  return TRUE;
 }
 
 void
@@ -246,7 +327,14 @@ resolved_cb (const GMultiAddress *addresses,
 
   if (resolve_error != NULL)
     {
-      gmulti_engine_abort_transfer (self, run, g_error_copy (resolve_error));
+      /* Through a proxy, the name looked up was the proxy's. */
+      if (run->proxy != NULL)
+        error = g_error_new (GMULTI_ERROR, GMULTI_ERROR_PROXY_CONNECT_FAILED,
+                             _("Could not resolve the proxy %s: %s"),
+                             run->proxy->host, resolve_error->message);
+      else
+        error = g_error_copy (resolve_error);
+      gmulti_engine_abort_transfer (self, run, error);
       return;
     }
 
@@ -256,6 +344,29 @@ resolved_cb (const GMultiAddress *addresses,
       return;
     }
   set_phase (self, run, GMULTI_RUN_CONNECTING);
+}
+
+/* socks5:// sends the proxy the origin's address: it is looked up first, then the
+ * proxy's name as for every proxy. */
+static void
+origin_resolved_cb (const GMultiAddress *addresses,
+                    guint                n_addresses,
+                    const GError        *resolve_error,
+                    gpointer             user_data)
+{
+  GMultiRun *run = user_data;
+  GMultiEngine *self = run->engine;
+
+  run->resolve = NULL;
+  if (resolve_error != NULL)
+    {
+      gmulti_engine_abort_transfer (self, run, g_error_copy (resolve_error));
+      return;
+    }
+  /* One address: the proxy makes the one connection, there is no racing through it. */
+  run->socks_origin = addresses[0];
+  run->resolve = gmulti_resolver_lookup (self->resolver, run->proxy->host,
+                                         run->proxy->port, resolved_cb, run);
 }
 
 static void
@@ -326,8 +437,16 @@ use_connection (GMultiEngine     *self,
                                                  g_strerror (errno)));
       return;
     }
-  run->resolve = gmulti_resolver_lookup (self->resolver, run->host,
-                                                  run->port, resolved_cb, run);
+  /* Through a proxy, the connection is to the proxy. */
+  if (G_UNLIKELY (run->proxy != NULL && run->proxy->kind == GMULTI_PROXY_SOCKS5))
+    run->resolve = gmulti_resolver_lookup (self->resolver, run->host,
+                                           run->port, origin_resolved_cb, run);
+  else if (run->proxy != NULL)
+    run->resolve = gmulti_resolver_lookup (self->resolver, run->proxy->host,
+                                           run->proxy->port, resolved_cb, run);
+  else
+    run->resolve = gmulti_resolver_lookup (self->resolver, run->host,
+                                           run->port, resolved_cb, run);
   gmulti_engine_update_resolver_interest (self);
 }
 
@@ -505,11 +624,28 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
                                             g_error_copy (run->defaults->user_agent_error));
               return;
             }
+          /* Nor does a transfer go direct when the proxy it was given is unusable. */
+          if (run->request.proxy_uri != NULL)
+            {
+              g_clear_pointer (&run->own_proxy, gmulti_proxy_unref);
+              run->own_proxy = gmulti_proxy_new_from_uri (run->request.proxy_uri, &error);
+              if (error != NULL)
+                {
+                  gmulti_engine_abort_transfer (self, run, error);
+                  return;
+                }
+            }
+          else if (run->defaults->proxy_error != NULL)
+            {
+              gmulti_engine_abort_transfer (self, run,
+                                            g_error_copy (run->defaults->proxy_error));
+              return;
+            }
           run->timeout_ms = run->request.timeout_ms;
           if (run->timeout_ms > 0)
             run->total_deadline = run->start_us + (gint64) run->timeout_ms * 1000;
         }
-      if (!prepare_hop (run, &error))
+      if (!prepare_hop (run, &error) || !choose_proxy (run, &error))
         {
           gmulti_engine_abort_transfer (self, run, error);
           return;
@@ -709,7 +845,8 @@ gmulti_engine_transfer_deadline (GMultiEngine   *self,
       gmulti_engine_abort_transfer (self, run,
                                     g_error_new (GMULTI_ERROR, GMULTI_ERROR_CONNECT_TIMEOUT,
                                                  _("Could not connect to %s within %u ms"),
-                                                 run->host, run->connect_timeout_ms));
+                                                 run->proxy != NULL ? run->proxy->host : run->host,
+                                                 run->connect_timeout_ms));
       return;
     }
 

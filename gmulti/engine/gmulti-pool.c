@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include "gmulti-engine-private.h"
+#include "gmulti-error.h"
+#include "gmulti-i18n-private.h"
 #include "gmulti-protocol.h"
 #include "http1/gmulti-http1-protocol.h"
 #include "http2/gmulti-http2-protocol.h"
@@ -460,12 +462,13 @@ connected (GMultiEngine     *self,
   gmulti_engine_begin_exchange (self, run, conn);
 }
 
-/* After a handshake step: begin the exchange when done, fail the transfer on error. */
+/* After a step of the links above the socket: begin the exchange when done, fail
+ * the transfer on error. */
 static void
-tls_progress (GMultiEngine     *self,
-              GMultiConnection *conn,
-              int               r,
-              GError           *error)
+chain_progress (GMultiEngine     *self,
+                GMultiConnection *conn,
+                int               r,
+                GError           *error)
 {
   GMultiRun *run = conn->connecting;
 
@@ -476,9 +479,24 @@ tls_progress (GMultiEngine     *self,
     }
   if (r == 0)
     return;
-
-  run->metrics.tls_time = g_get_monotonic_time () - run->start_us;
   connected (self, conn);
+}
+
+/* The connection failed before it carried anything: through a proxy, it is the
+ * proxy that could not be reached. */
+static GError *
+connect_error (GMultiRun *run,
+               GError    *error)
+{
+  GError *mapped;
+
+  if (run->proxy == NULL)
+    return error;
+  mapped = g_error_new (GMULTI_ERROR, GMULTI_ERROR_PROXY_CONNECT_FAILED,
+                        _("Could not connect to the proxy %s:%u: %s"),
+                        run->proxy->host, run->proxy->port, error->message);
+  g_error_free (error);
+  return mapped;
 }
 
 void
@@ -497,11 +515,11 @@ gmulti_pool_connection_event (GMultiEngine     *self,
         return;
       if (r < 0)
         {
-          gmulti_engine_abort_transfer (self, run, error);
+          gmulti_engine_abort_transfer (self, run, connect_error (run, error));
           return;
         }
       run->metrics.connect_time = self->now - run->start_us;
-      if (!run->tls)
+      if (!run->tls && G_LIKELY (run->proxy == NULL))
         {
           connected (self, conn);
           return;
@@ -509,19 +527,18 @@ gmulti_pool_connection_event (GMultiEngine     *self,
 
       if (self->tls_context == NULL)
         self->tls_context = gmulti_tls_context_new ();
-      r = gmulti_connection_start_tls (conn, self->tls_context, run->tls_config,
-                                       run->host, run->port,
-                                       run->pool_key.http != GMULTI_POOL_HTTP_1_ONLY, &error);
-      tls_progress (self, conn, r, error);
+      r = gmulti_connection_open_chain (conn, self->tls_context, run, &error);
+      chain_progress (self, conn, r, error);
       return;
     }
 
   if (conn->state == GMULTI_CONNECTION_HANDSHAKING)
     {
       GError *error = NULL;
-      int r = gmulti_connection_handshake (conn, &error);
+      int r = gmulti_connection_open_chain (conn, self->tls_context, conn->connecting,
+                                            &error);
 
-      tls_progress (self, conn, r, error);
+      chain_progress (self, conn, r, error);
       return;
     }
 
@@ -561,7 +578,8 @@ gmulti_pool_connection_timer (GMultiEngine     *self,
       return;
     }
   if (gmulti_connection_connect_timer (conn, &error) < 0)
-    gmulti_engine_abort_transfer (self, conn->connecting, error);
+    gmulti_engine_abort_transfer (self, conn->connecting,
+                                  connect_error (conn->connecting, error));
 }
 
 void

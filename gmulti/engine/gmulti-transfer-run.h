@@ -9,6 +9,7 @@
 #include "gmulti-tls-options.h"
 #include "gmulti-pool-key.h"
 #include "gmulti-proxy.h"
+#include "gmulti-resolver.h"
 
 G_BEGIN_DECLS
 
@@ -109,6 +110,7 @@ typedef struct {
                                    '@' first: a Linux abstract socket */
   GMultiHopHook *cookies;      /* the owner's own cookie jar, or NULL: the defaults' */
   GMultiHopHook *hsts;         /* the owner's own HSTS enforcer, or NULL: the defaults' */
+  const char *proxy_uri;       /* the owner's own; NULL: the defaults' (or none) */
   const char *first_party_uri; /* the site the user sees, for third-party cookies; NULL:
                                   the URI of the first hop */
   GMultiHopHook *auth;         /* the authenticator for this run, chosen by the owner
@@ -159,6 +161,8 @@ struct _GMultiRun {
   GMultiHopHook *cookies;     /* the run's cookie hook (a reference), or NULL */
   GMultiHopHook *auth;        /* the run's authentication hook (a reference), or NULL */
   GMultiHopHook *hsts;        /* the run's HSTS hook (a reference), or NULL */
+  GMultiProxy *own_proxy;     /* request.proxy_uri parsed when the run started; NULL:
+                                 direct (or none set) */
   guint timeout_ms;           /* the transfer's or the defaults', for this run */
   guint connect_timeout_ms;   /* the same, for the connections of this hop */
   gint64 total_deadline;      /* 0: none */
@@ -175,6 +179,10 @@ struct _GMultiRun {
                                  for TCP */
   GMultiProxy *proxy;         /* the proxy this hop goes through (a reference); NULL:
                                  direct. Set by gmulti_run_use_proxy() */
+  char *target_prefix;        /* "http://HOST[:PORT]" before target: absolute-form, for
+                                 a forwarding proxy; NULL: origin-form */
+  char *proxy_authorization;  /* with target_prefix: the Proxy-Authorization value
+                                 from the proxy's credentials; NULL: none */
   char *host;
   guint16 port;
   char *target;               /* origin-form path?query */
@@ -183,6 +191,8 @@ struct _GMultiRun {
                                  static string after a 303) */
   GMultiTlsConfig *tls_config; /* its TLS settings, from the transfer, for the whole run */
   GMultiResolveRequest *resolve;
+  GMultiAddress socks_origin; /* socks5://: the origin's address, looked up here before
+                                 the proxy's name */
   GMultiConnection *conn;
 
   /* Redirects and retries (the protocol keeps the sending and receiving state of the

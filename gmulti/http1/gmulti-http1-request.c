@@ -46,7 +46,7 @@ gmulti_http1_write_request_head (GString       *out,
                                  const char    *default_user_agent)
 {
   gmulti_http1_write_request_head_full (out, method, target, host_header, headers,
-                                        body_length, default_user_agent, NULL);
+                                        body_length, default_user_agent, NULL, NULL, NULL);
 }
 
 void
@@ -57,7 +57,9 @@ gmulti_http1_write_request_head_full (GString       *out,
                                       GMultiHeaders *headers,
                                       gint64         body_length,
                                       const char    *default_user_agent,
-                                      const char    *accept_encoding)
+                                      const char    *accept_encoding,
+                                      const char    *target_prefix,
+                                      const char    *proxy_authorization)
 {
   const char *host = host_header;
   gboolean has_user_agent = FALSE;
@@ -92,6 +94,8 @@ gmulti_http1_write_request_head_full (GString       *out,
 
   g_string_append (out, method);
   g_string_append_c (out, ' ');
+  if (target_prefix != NULL)
+    g_string_append (out, target_prefix);
   g_string_append (out, target);
   g_string_append_len (out, " HTTP/1.1\r\n", 11);
 
@@ -109,6 +113,9 @@ gmulti_http1_write_request_head_full (GString       *out,
   if (accept_encoding != NULL && !has_accept_encoding)
     append_field (out, "Accept-Encoding", accept_encoding);
 
+  if (target_prefix != NULL && proxy_authorization != NULL)
+    append_field (out, "Proxy-Authorization", proxy_authorization);
+
   if (body_length >= 0)
     g_string_append_printf (out, "Content-Length: %" G_GINT64_FORMAT "\r\n", body_length);
   else if (body_length == GMULTI_HTTP1_CHUNKED)
@@ -124,6 +131,8 @@ gmulti_http1_write_request_head_full (GString       *out,
       const char *name = gmulti_headers_get_name (headers, i);
 
       if (name_is (name, "host") ||
+          (proxy_authorization != NULL && target_prefix != NULL &&
+           name_is (name, "proxy-authorization")) ||
           name_is (name, "content-length") ||
           name_is (name, "transfer-encoding"))
         continue;

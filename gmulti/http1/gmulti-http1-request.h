@@ -27,7 +27,9 @@ void  gmulti_http1_write_request_head (GString       *out,
                                        gint64         body_length,
                                        const char    *default_user_agent);
 /* The same, with Accept-Encoding: @accept_encoding when non-NULL and the application
- * set none. */
+ * set none; @target_prefix (`http://HOST[:PORT]`, non-NULL for the absolute-form a
+ * forwarding proxy wants) goes before @target, and @proxy_authorization, with it only,
+ * is sent as Proxy-Authorization instead of any the application set. */
 void  gmulti_http1_write_request_head_full (GString       *out,
                                             const char    *method,
                                             const char    *target,
@@ -35,7 +37,9 @@ void  gmulti_http1_write_request_head_full (GString       *out,
                                             GMultiHeaders *headers,
                                             gint64         body_length,
                                             const char    *default_user_agent,
-                                            const char    *accept_encoding);
+                                            const char    *accept_encoding,
+                                            const char    *target_prefix,
+                                            const char    *proxy_authorization);
 
 /* Writes the "SIZE\r\n" prefix of a chunk of @length bytes into @buf (at least 20
  * bytes) and returns its length. The last chunk is "0\r\n\r\n". */

@@ -314,7 +314,8 @@ gmulti_http1_start_stream (GMultiConnection *conn,
   gmulti_http1_write_request_head_full (engine->head, run->method, run->target,
                                         run->host_header, headers, framing,
                                         run->defaults->user_agent,
-                                        gmulti_stream_accept_encoding (run));
+                                        gmulti_stream_accept_encoding (run),
+                                        run->target_prefix, run->proxy_authorization);
   run->metrics.header_bytes_sent += engine->head->len;
 
   iov[0].iov_base = engine->head->str;
