@@ -16,8 +16,11 @@ gmulti_auth_basic_encode (const char *user,
   g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
 
   /* The pair is a secret too: not left in freed memory. */
+  char *value = g_strconcat ("Basic ", encoded, NULL);
+
   explicit_bzero (pair, strlen (pair));
-  return g_strconcat ("Basic ", encoded, NULL);
+  explicit_bzero (encoded, strlen (encoded));
+  return value;
 }
 
 char *

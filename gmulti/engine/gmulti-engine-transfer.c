@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "auth/gmulti-auth-scheme.h"
 #include "gmulti-engine-private.h"
 #include "tls/gmulti-tls-config.h"
 #include "gmulti-error.h"
@@ -184,15 +185,7 @@ gmulti_run_use_proxy (GMultiRun   *run,
         http = GMULTI_POOL_HTTP_ANY;
       run->target_prefix = g_strconcat ("http://", run->host_header, NULL);
       if (proxy->user != NULL)
-        {
-          g_autofree char *pair = g_strconcat (proxy->user, ":",
-                                               proxy->password != NULL ? proxy->password : "",
-                                               NULL);
-          g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
-
-          run->proxy_authorization = g_strconcat ("Basic ", encoded, NULL);
-          memset (pair, 0, strlen (pair));
-        }
+        run->proxy_authorization = gmulti_auth_basic_encode (proxy->user, proxy->password);
     }
   else
     /* A tunnel: one per origin and proxy. */

@@ -7,6 +7,7 @@
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
 #include "gmulti-http-tunnel-link.h"
+#include "auth/gmulti-auth-scheme.h"
 #include "http1/gmulti-http1-parser.h"
 
 /* CONNECT as a link: the request and the proxy's answer are its open(); after them it
@@ -323,14 +324,11 @@ gmulti_http_tunnel_link_new (GMultiLink  *lower,
                           self->origin, self->origin);
   if (proxy->user != NULL)
     {
-      g_autofree char *pair = g_strconcat (proxy->user, ":",
-                                           proxy->password != NULL ? proxy->password : "",
-                                           NULL);
-      g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
+      /* The same encoding as for origin servers (gmulti/auth/). */
+      g_autofree char *value = gmulti_auth_basic_encode (proxy->user, proxy->password);
 
-      g_string_append_printf (self->request, "Proxy-Authorization: Basic %s\r\n", encoded);
-      memset (pair, 0, strlen (pair));
-      memset (encoded, 0, strlen (encoded));
+      g_string_append_printf (self->request, "Proxy-Authorization: %s\r\n", value);
+      explicit_bzero (value, strlen (value));
     }
   if (user_agent != NULL)
     g_string_append_printf (self->request, "User-Agent: %s\r\n", user_agent);
