@@ -9,6 +9,7 @@
 #include "gmulti-connection.h"
 #include "gmulti-splice.h"
 #include "gmulti-defaults.h"
+#include "gmulti-proxy-env.h"
 #include "tls/gmulti-tls-context.h"
 
 G_BEGIN_DECLS
@@ -84,6 +85,7 @@ struct _GMultiEngine
   GMultiTlsContext *tls_context; /* credentials and resumption; on the first https */
   GMultiTlsConfigCache tls_configs; /* the runs' TLS config, shared while alike */
   GMultiResolver *resolver;  /* created on the first name lookup */
+  GMultiProxyEnv *proxy_env; /* the *_proxy variables, read when the engine was made */
   GMultiSocket *resolver_socket;
   int wakeup_fd;             /* eventfd for gmulti_engine_wakeup(); -1 until needed */
 

@@ -216,8 +216,11 @@ choose_proxy (GMultiRun *run,
     proxy = run->defaults->proxy;
   else
     {
-      /* Set nowhere: direct. This is where a lookup by the hop's origin decides. */
-      return TRUE;
+      /* Set nowhere: the *_proxy variables decide by the hop's origin. */
+      if (!gmulti_proxy_env_select (run->engine->proxy_env, run->tls, run->host, &proxy, error))
+        return FALSE;
+      if (proxy == NULL)
+        return TRUE;
     }
   if (proxy != NULL && proxy->kind == GMULTI_PROXY_HTTPS && run->tls_config == NULL)
     {

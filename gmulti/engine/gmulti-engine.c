@@ -65,6 +65,7 @@ gmulti_engine_new (void)
   self->announced_deadline = -1;
   self->head = g_string_sized_new (512);
   self->defaults = gmulti_defaults_dup_bare ();
+  self->proxy_env = gmulti_proxy_env_new (NULL);
   return self;
 }
 
@@ -280,6 +281,7 @@ gmulti_engine_unref (GMultiEngine *self)
   g_free (self->scratch);
   g_string_free (self->head, TRUE);
   gmulti_defaults_unref (self->defaults);
+  gmulti_proxy_env_free (self->proxy_env);
   g_free (self);
 }
 
