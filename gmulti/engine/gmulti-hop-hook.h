@@ -21,9 +21,10 @@ typedef enum {
 } GMultiHopVerdict;
 
 /* What a per-hop hook may do, called by the engine only through this table: cookies
- * now (gmulti/cookies/), later HSTS and authentication. A hook reads the run (its
- * effective URI, first-party URI, method, the response head) and never touches the
- * run's connection or phase.
+ * (gmulti/cookies/), HSTS (gmulti/hsts/) and authentication (gmulti/auth/). A hook
+ * reads the run (its effective URI, first-party URI, method, the response head) and
+ * never touches the run's connection or phase; authentication holds and resumes a run
+ * only through its verdicts and gmulti_engine_resume_hop().
  *
  * - request_headers: the head of a hop is being prepared (its URI resolved, redirects
  *   followed), before it is sent; the hook adds fields to @out, which starts as the
