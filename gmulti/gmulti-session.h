@@ -35,26 +35,26 @@ GMULTI_AVAILABLE_IN_ALL
 guint           gmulti_session_get_n_transfers          (GMultiSession *self);
 
 GMULTI_AVAILABLE_IN_ALL
-void            gmulti_session_send_and_read_async               (GMultiSession      *self,
+void            gmulti_session_send_and_read_async      (GMultiSession      *self,
                                                          GMultiTransfer     *transfer,
                                                          int                 io_priority,
                                                          GCancellable       *cancellable,
                                                          GAsyncReadyCallback callback,
                                                          gpointer            user_data);
 GMULTI_AVAILABLE_IN_ALL
-GBytes         *gmulti_session_send_and_read_finish              (GMultiSession  *self,
+GBytes         *gmulti_session_send_and_read_finish     (GMultiSession  *self,
                                                          GAsyncResult   *result,
                                                          GError        **error);
 
 GMULTI_AVAILABLE_IN_ALL
-void            gmulti_session_send_async        (GMultiSession      *self,
+void            gmulti_session_send_async               (GMultiSession      *self,
                                                          GMultiTransfer     *transfer,
                                                          int                 io_priority,
                                                          GCancellable       *cancellable,
                                                          GAsyncReadyCallback callback,
                                                          gpointer            user_data);
 GMULTI_AVAILABLE_IN_ALL
-GInputStream   *gmulti_session_send_finish       (GMultiSession  *self,
+GInputStream   *gmulti_session_send_finish              (GMultiSession  *self,
                                                          GAsyncResult   *result,
                                                          GError        **error);
 
@@ -125,43 +125,43 @@ void            gmulti_session_set_max_streams_per_connection (GMultiSession *se
                                                                guint          max);
 
 GMULTI_AVAILABLE_IN_ALL
-void             gmulti_session_set_tls_verify (GMultiSession *self,
-                                   gboolean verify);
+void             gmulti_session_set_tls_verify              (GMultiSession *self,
+                                                             gboolean       verify);
 GMULTI_AVAILABLE_IN_ALL
-gboolean          gmulti_session_get_tls_verify (GMultiSession *self);
+gboolean         gmulti_session_get_tls_verify              (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
-void             gmulti_session_set_tls_ca_file (GMultiSession *self,
-                                   const char *path);
+void             gmulti_session_set_tls_ca_file             (GMultiSession *self,
+                                                             const char    *path);
 GMULTI_AVAILABLE_IN_ALL
-const char       *gmulti_session_get_tls_ca_file (GMultiSession *self);
+const char      *gmulti_session_get_tls_ca_file             (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
-void             gmulti_session_set_tls_ca_directory (GMultiSession *self,
-                                   const char *path);
+void             gmulti_session_set_tls_ca_directory        (GMultiSession *self,
+                                                             const char    *path);
 GMULTI_AVAILABLE_IN_ALL
-const char       *gmulti_session_get_tls_ca_directory (GMultiSession *self);
+const char      *gmulti_session_get_tls_ca_directory        (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
-void             gmulti_session_set_tls_pinned_public_key (GMultiSession *self,
-                                   const char *pins);
+void             gmulti_session_set_tls_pinned_public_key   (GMultiSession *self,
+                                                             const char    *pins);
 GMULTI_AVAILABLE_IN_ALL
-const char       *gmulti_session_get_tls_pinned_public_key (GMultiSession *self);
+const char      *gmulti_session_get_tls_pinned_public_key   (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
-void             gmulti_session_set_tls_priority (GMultiSession *self,
-                                   const char *priority);
+void             gmulti_session_set_tls_priority            (GMultiSession *self,
+                                                             const char    *priority);
 GMULTI_AVAILABLE_IN_ALL
-const char       *gmulti_session_get_tls_priority (GMultiSession *self);
+const char      *gmulti_session_get_tls_priority            (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
-void             gmulti_session_set_tls_min_version (GMultiSession *self,
-                                   GMultiTlsVersion version);
+void             gmulti_session_set_tls_min_version         (GMultiSession    *self,
+                                                             GMultiTlsVersion  version);
 GMULTI_AVAILABLE_IN_ALL
-GMultiTlsVersion  gmulti_session_get_tls_min_version (GMultiSession *self);
+GMultiTlsVersion gmulti_session_get_tls_min_version         (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
-void             gmulti_session_set_tls_client_certificate (GMultiSession *self,
-                                                            const char    *certificate,
-                                                            const char    *key);
+void             gmulti_session_set_tls_client_certificate  (GMultiSession *self,
+                                                             const char    *certificate,
+                                                             const char    *key);
 GMULTI_AVAILABLE_IN_ALL
-const char      *gmulti_session_get_tls_client_certificate (GMultiSession *self);
+const char      *gmulti_session_get_tls_client_certificate  (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
-const char      *gmulti_session_get_tls_client_key (GMultiSession *self);
+const char      *gmulti_session_get_tls_client_key          (GMultiSession *self);
 
 GMULTI_AVAILABLE_IN_ALL
 void           gmulti_session_set_decode_content   (GMultiSession *self,
