@@ -204,11 +204,7 @@ gmulti_cookie_jar_save (GMultiCookieJar *self,
 {
   g_return_val_if_fail (GMULTI_IS_COOKIE_JAR (self), FALSE);
 
-  if (self->save_source != NULL)
-    {
-      g_source_destroy (self->save_source);
-      g_clear_pointer (&self->save_source, g_source_unref);
-    }
+  gmulti_idle_save_cancel (&self->save);
   if (self->file_name == NULL)
     return TRUE;
   if (self->sqlite)

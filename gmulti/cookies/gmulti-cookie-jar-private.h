@@ -4,6 +4,7 @@
 #include "gmulti-cookie-jar.h"
 #include "gmulti-cookie-private.h"
 #include "engine/gmulti-hop-hook.h"
+#include "gmulti-idle-save-private.h"
 
 G_BEGIN_DECLS
 
@@ -21,8 +22,7 @@ struct _GMultiCookieJar
   GMultiCookieAcceptPolicy accept_policy;
 
   char *file_name;               /* saved there on change; NULL: kept in memory */
-  GMainContext *context;         /* where the debounced save runs */
-  GSource *save_source;          /* a save is due */
+  GMultiIdleSave save;           /* the debounced save */
   gboolean loading;              /* no save while the file itself is read */
   gboolean sqlite;               /* file_name is a moz_cookies database */
 };

@@ -296,7 +296,6 @@ save_cb (gpointer user_data)
   GMultiCookieJar *self = user_data;
   g_autoptr (GError) error = NULL;
 
-  g_clear_pointer (&self->save_source, g_source_unref);
   if (!gmulti_cookie_jar_save (self, &error))
     g_warning (_("Could not save the cookies to %s: %s"), self->file_name, error->message);
   return G_SOURCE_REMOVE;
@@ -305,13 +304,9 @@ save_cb (gpointer user_data)
 void
 gmulti_cookie_jar_schedule_save (GMultiCookieJar *self)
 {
-  if (self->file_name == NULL || self->loading || self->save_source != NULL)
+  if (self->file_name == NULL || self->loading)
     return;
-  self->save_source = g_idle_source_new ();
-  g_source_set_priority (self->save_source, G_PRIORITY_DEFAULT_IDLE);
-  g_source_set_callback (self->save_source, save_cb, self, NULL);
-  g_source_set_static_name (self->save_source, "[gmulti] cookie jar save");
-  g_source_attach (self->save_source, self->context);
+  gmulti_idle_save_schedule (&self->save);
 }
 
 /* ------------------------------------------------------------------ the object */
@@ -321,7 +316,7 @@ gmulti_cookie_jar_init (GMultiCookieJar *self)
 {
   self->domains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify) g_ptr_array_unref);
-  self->context = g_main_context_ref_thread_default ();
+  gmulti_idle_save_init (&self->save, save_cb, self, "[gmulti] cookie jar save");
   gmulti_cookie_jar_init_hook (self);
 }
 
@@ -331,11 +326,7 @@ gmulti_cookie_jar_dispose (GObject *object)
   GMultiCookieJar *self = GMULTI_COOKIE_JAR (object);
 
   /* A change not saved yet is saved now. */
-  if (self->save_source != NULL)
-    {
-      g_source_destroy (self->save_source);
-      save_cb (self);
-    }
+  gmulti_idle_save_flush (&self->save);
   G_OBJECT_CLASS (gmulti_cookie_jar_parent_class)->dispose (object);
 }
 
@@ -346,7 +337,7 @@ gmulti_cookie_jar_finalize (GObject *object)
 
   g_hash_table_unref (self->domains);
   g_free (self->file_name);
-  g_main_context_unref (self->context);
+  gmulti_idle_save_clear (&self->save);
   G_OBJECT_CLASS (gmulti_cookie_jar_parent_class)->finalize (object);
 }
 

@@ -368,7 +368,6 @@ save_cb (gpointer user_data)
   GMultiHstsEnforcer *self = user_data;
   g_autoptr(GError) error = NULL;
 
-  g_clear_pointer (&self->save_source, g_source_unref);
   if (!gmulti_hsts_enforcer_save (self, &error))
     g_warning (_("Could not save the HSTS hosts to %s: %s"), self->file_name, error->message);
   return G_SOURCE_REMOVE;
@@ -377,13 +376,9 @@ save_cb (gpointer user_data)
 static void
 schedule_save (GMultiHstsEnforcer *self)
 {
-  if (self->file_name == NULL || self->loading || self->save_source != NULL)
+  if (self->file_name == NULL || self->loading)
     return;
-  self->save_source = g_idle_source_new ();
-  g_source_set_priority (self->save_source, G_PRIORITY_DEFAULT_IDLE);
-  g_source_set_callback (self->save_source, save_cb, self, NULL);
-  g_source_set_static_name (self->save_source, "[gmulti] HSTS save");
-  g_source_attach (self->save_source, self->context);
+  gmulti_idle_save_schedule (&self->save);
 }
 
 /**
@@ -404,11 +399,7 @@ gmulti_hsts_enforcer_save (GMultiHstsEnforcer *self,
 {
   g_return_val_if_fail (GMULTI_IS_HSTS_ENFORCER (self), FALSE);
 
-  if (self->save_source != NULL)
-    {
-      g_source_destroy (self->save_source);
-      g_clear_pointer (&self->save_source, g_source_unref);
-    }
+  gmulti_idle_save_cancel (&self->save);
   if (self->file_name == NULL)
     return TRUE;
   return gmulti_hsts_enforcer_save_to_file (self, self->file_name, error);
@@ -421,7 +412,7 @@ gmulti_hsts_enforcer_init (GMultiHstsEnforcer *self)
 {
   self->hosts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify) gmulti_hsts_policy_free);
-  self->context = g_main_context_ref_thread_default ();
+  gmulti_idle_save_init (&self->save, save_cb, self, "[gmulti] HSTS save");
   gmulti_hsts_enforcer_init_hook (self);
 }
 
@@ -431,11 +422,7 @@ gmulti_hsts_enforcer_dispose (GObject *object)
   GMultiHstsEnforcer *self = GMULTI_HSTS_ENFORCER (object);
 
   /* A change not saved yet is saved now. */
-  if (self->save_source != NULL)
-    {
-      g_source_destroy (self->save_source);
-      save_cb (self);
-    }
+  gmulti_idle_save_flush (&self->save);
   G_OBJECT_CLASS (gmulti_hsts_enforcer_parent_class)->dispose (object);
 }
 
@@ -446,7 +433,7 @@ gmulti_hsts_enforcer_finalize (GObject *object)
 
   g_hash_table_unref (self->hosts);
   g_free (self->file_name);
-  g_main_context_unref (self->context);
+  gmulti_idle_save_clear (&self->save);
   G_OBJECT_CLASS (gmulti_hsts_enforcer_parent_class)->finalize (object);
 }
 

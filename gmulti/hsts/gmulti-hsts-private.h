@@ -3,6 +3,7 @@
 
 #include "gmulti-hsts-enforcer.h"
 #include "engine/gmulti-hop-hook.h"
+#include "gmulti-idle-save-private.h"
 
 G_BEGIN_DECLS
 
@@ -40,8 +41,7 @@ struct _GMultiHstsEnforcer
   gint64 fixed_now;           /* tests: the clock, in seconds; 0: the real time */
 
   char *file_name;            /* saved there on change; NULL: kept in memory */
-  GMainContext *context;      /* where the debounced save runs */
-  GSource *save_source;
+  GMultiIdleSave save;        /* the debounced save */
   gboolean loading;           /* no save while the file itself is read */
 };
 
