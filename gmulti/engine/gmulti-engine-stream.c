@@ -256,7 +256,8 @@ method_is_idempotent (const char *method)
   return FALSE;
 }
 
-/* A stale pooled connection failed the request: try again once, on a new connection.
+/* A stale pooled connection failed the request, or the server refused its stream: try
+ * again once, on a new connection.
  * Returns TRUE when the transfer was retried (*@error is freed then), FALSE when it may
  * not be (*@error may get a prefix saying why). */
 static gboolean
@@ -284,9 +285,12 @@ retry (GMultiEngine   *engine,
       return FALSE;
     }
 
-  g_debug ("Retrying %s on a fresh connection: %s", run->effective_uri, (*error)->message);
+  g_debug ("Retrying %s: %s", run->effective_uri, (*error)->message);
   g_clear_error (error);
   run->retried_stale = TRUE;
+  /* Refused streams (a GOAWAY above them, REFUSED_STREAM) came from a live server:
+   * they may share the origin's next connection, as its other transfers do. */
+  run->retry_fresh = !refused;
   gmulti_run_notify_new_hop (run);
   gmulti_engine_set_phase (engine, run, GMULTI_RUN_INIT);
   gmulti_engine_schedule (engine, run);

@@ -155,6 +155,7 @@ release_transfer (GMultiEngine *self,
   run->start_us = 0;
   run->redirects = 0;
   run->retried_stale = FALSE;
+  run->retry_fresh = FALSE;
   run->following = FALSE;
   run->body_dropped = FALSE;
   run->cross_origin = FALSE;

@@ -95,9 +95,9 @@ gmulti_pool_can_start (GMultiEngine   *self,
                        GMultiHost     *host,
                        GMultiRun      *run)
 {
-  /* A retry goes out on a fresh connection: another idle one may be stale just the
-   * same (a server closing idle connections closes more than one). */
-  gboolean fresh = run->retried_stale;
+  /* A stale connection's retry goes out on a fresh connection: another idle one may be
+   * stale just the same (a server closing idle connections closes more than one). */
+  gboolean fresh = run->retry_fresh;
 
   if (!fresh && usable_idle (host) != NULL)
     return TRUE;
@@ -117,7 +117,7 @@ gmulti_pool_acquire (GMultiEngine   *self,
                      gboolean       *is_new)
 {
   const GMultiPoolKey *key = &run->pool_key;
-  gboolean fresh = run->retried_stale;
+  gboolean fresh = run->retry_fresh;
   GMultiConnection *conn;
 
   if (!fresh && (conn = usable_idle (host)) != NULL)
@@ -161,6 +161,8 @@ gmulti_pool_acquire (GMultiEngine   *self,
       host->n_multiplexing++;
     }
   g_queue_push_tail_link (&self->connections, &conn->link);
+  /* Opened for it: the run's later hops (redirects) may reuse pooled ones again. */
+  run->retry_fresh = FALSE;
   *is_new = TRUE;
   return conn;
 }

@@ -143,7 +143,9 @@ struct _GMultiRun {
   guint following : 1;        /* the response is a redirect that will be followed */
   guint body_dropped : 1;     /* a redirect dropped the request body */
   guint cross_origin : 1;     /* a redirect left the first origin: no credentials */
-  guint retried_stale : 1;    /* already retried once on a fresh connection */
+  guint retried_stale : 1;    /* already sent again once after a failed connection */
+  guint retry_fresh : 1;      /* that retry needs a connection opened for it: another
+                                 pooled one may be stale just the same */
   guint paused : 1;           /* set by the owner: no body is delivered or sent until
                                  resumed */
   guint content_decoded : 1;  /* the current hop's body has a content-coding stage */

@@ -81,6 +81,7 @@ struct _GMultiHttp2Connection {
   gboolean got_settings;        /* the server's first SETTINGS arrived */
   gboolean goaway;              /* GOAWAY received: no new streams */
   int32_t goaway_last_id;
+  gboolean refusing;            /* the server refused a stream: new ones go elsewhere */
   gboolean broken;              /* the connection failed; it closes */
   gboolean terminated;          /* nghttp2 sent GOAWAY: the server broke the protocol */
   uint32_t terminate_code;

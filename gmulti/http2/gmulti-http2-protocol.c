@@ -255,6 +255,13 @@ receive (GMultiHttp2Connection *h2)
     }
 }
 
+/* The connection finishes its streams but starts no more. */
+static inline gboolean
+takes_no_streams (GMultiHttp2Connection *h2)
+{
+  return h2->goaway || h2->refusing;
+}
+
 /* What the operation under way tells the pool. */
 static GMultiProtocolResult
 result_of (GMultiHttp2Connection *h2)
@@ -262,8 +269,8 @@ result_of (GMultiHttp2Connection *h2)
   if (h2->broken)
     return GMULTI_PROTOCOL_CLOSE;
   if (h2->n_runs == 0)
-    return h2->goaway || h2->dirty ? GMULTI_PROTOCOL_CLOSE : GMULTI_PROTOCOL_IDLE;
-  return h2->goaway ? GMULTI_PROTOCOL_DRAIN : GMULTI_PROTOCOL_OK;
+    return takes_no_streams (h2) || h2->dirty ? GMULTI_PROTOCOL_CLOSE : GMULTI_PROTOCOL_IDLE;
+  return takes_no_streams (h2) ? GMULTI_PROTOCOL_DRAIN : GMULTI_PROTOCOL_OK;
 }
 
 static void arm_timer (GMultiHttp2Connection *h2);
@@ -432,7 +439,13 @@ on_stream_close_cb (nghttp2_session *session,
                           FALSE);
   else if (error_code == NGHTTP2_REFUSED_STREAM ||
            (h2->goaway && stream_id > h2->goaway_last_id))
-    refused (run);
+    {
+      /* A server that refuses streams is full or going away: the retry, and the
+       * origin's next transfers, take another connection (this one drains). */
+      if (error_code == NGHTTP2_REFUSED_STREAM)
+        h2->refusing = TRUE;
+      refused (run);
+    }
   else if (h2->goaway && error_code == NGHTTP2_NO_ERROR)
     gmulti_stream_failed (run, g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_HTTP2_GOAWAY,
                                                     _("The HTTP/2 server shut the connection "
@@ -644,14 +657,14 @@ h2_start_stream (GMultiConnection *conn,
   GMultiHttp2Connection *h2 = h2_of (conn);
   GError *error = NULL;
 
-  if (!h2->broken && !h2->goaway && check_deadlines (h2, run))
+  if (!h2->broken && !takes_no_streams (h2) && check_deadlines (h2, run))
     {
       g_queue_push_tail (&h2->waiting, run);
       h2->n_runs++;
       gmulti_http2_flush (h2);
       return result_of (h2);
     }
-  if (h2->broken || h2->goaway)
+  if (h2->broken || takes_no_streams (h2))
     {
       gmulti_stream_refused (run, g_error_new_literal (GMULTI_ERROR,
                                                        GMULTI_ERROR_HTTP2_CONNECTION_ERROR,
@@ -693,7 +706,8 @@ h2_event (GMultiConnection *conn,
     }
   /* An idle connection stays pooled while what arrives is housekeeping. */
   if (conn->state == GMULTI_CONNECTION_IDLE)
-    return h2->broken || h2->goaway || h2->dirty ? GMULTI_PROTOCOL_CLOSE : GMULTI_PROTOCOL_OK;
+    return h2->broken || takes_no_streams (h2) || h2->dirty ? GMULTI_PROTOCOL_CLOSE
+                                                             : GMULTI_PROTOCOL_OK;
   return result_of (h2);
 }
 
@@ -787,7 +801,7 @@ h2_capacity (GMultiConnection *conn)
   guint limit;
 
   /* Until the server said how many it takes, only the first stream goes. */
-  if (h2->broken || h2->goaway || !h2->got_settings)
+  if (h2->broken || takes_no_streams (h2) || !h2->got_settings)
     return 0;
   limit = MIN (nghttp2_session_get_remote_settings (h2->session,
                                                     NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS),
@@ -803,7 +817,7 @@ h2_is_clean (GMultiConnection *conn)
   /* What was read ahead is only PING, SETTINGS and WINDOW_UPDATE frames, answered. */
   receive (h2);
   gmulti_http2_flush (h2);
-  return !h2->broken && !h2->goaway && !h2->dirty;
+  return !h2->broken && !takes_no_streams (h2) && !h2->dirty;
 }
 
 const GMultiProtocol gmulti_http2_protocol = {
