@@ -210,6 +210,9 @@ test_ip_literals (void)
   g_assert_false (gmulti_hsts_enforcer_add_entry (self, "bad\xff\x05name", 100, TRUE));
   g_assert_false (gmulti_hsts_enforcer_add_entry (self, "a b", 100, TRUE));
   g_assert_false (gmulti_hsts_enforcer_add_entry (self, ".", 100, TRUE));
+  /* Empty labels make no name; "127.0.." would read back as the address 127.0. */
+  g_assert_false (gmulti_hsts_enforcer_add_entry (self, "127.0..", 100, TRUE));
+  g_assert_false (gmulti_hsts_enforcer_add_entry (self, "a..example", 100, TRUE));
   g_assert_cmpuint (gmulti_hsts_enforcer_get_n_entries (self), ==, 0);
   /* A superdomain policy never covers an address. */
   gmulti_hsts_enforcer_add_entry (self, "1", 100, TRUE);

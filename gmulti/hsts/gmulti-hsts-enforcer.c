@@ -213,8 +213,12 @@ gmulti_hsts_normalize_host (const char *host)
     {
       guchar c = host[i];
 
-      /* Nothing that could not be a host, or would not read back from the file. */
+      /* Nothing that could not be a host, or would not read back from the file; no
+       * empty label either ("a..b", or a second dot at the end, which would read back
+       * as another name, "127.0.." as the address "127.0"). */
       if (c <= ' ' || c == 0x7f || strchr ("\"#/\\:[]", c) != NULL)
+        return NULL;
+      if (c == '.' && (i + 1 == length || host[i + 1] == '.'))
         return NULL;
     }
   normalized = g_ascii_strdown (host, length);
