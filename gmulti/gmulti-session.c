@@ -4,6 +4,7 @@
 #include "gmulti-session.h"
 #include "gmulti-session-private.h"
 #include "gmulti-session-object-private.h"
+#include "gmulti-session-auth-private.h"
 #include "gmulti-session-source-private.h"
 #include "gmulti-body-stream-private.h"
 #include "gmulti-transfer-private.h"
@@ -690,6 +691,7 @@ gmulti_session_class_init (GMultiSessionClass *klass)
                   G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
   g_signal_set_va_marshaller (signals[SIGNAL_TRANSFER_FINISHED], G_TYPE_FROM_CLASS (klass),
                               marshal_transfer_finished_va);
+  gmulti_session_install_auth_signal (G_OBJECT_CLASS (klass));
 }
 
 

@@ -6,6 +6,7 @@
 #include "gmulti-transfer-object-private.h"
 #include "auth/gmulti-auth-private.h"
 #include "engine/gmulti-defaults.h"
+#include "gmulti-session-auth-private.h"
 
 /* The transfer's credentials (user name and password, a Bearer token), whether Basic
  * may go over plain http, the authenticate signal, and the authenticator its run
@@ -139,6 +140,9 @@ gmulti_transfer_emit_authenticate (GMultiTransfer *self,
     return FALSE;
   g_signal_emit (self, gmulti_transfer_signals[SIGNAL_AUTHENTICATE], 0, auth, retrying,
                  &handled);
+  /* Then the session's, for applications that answer every login in one place. */
+  if (!handled && self->session != NULL && !self->signals_blocked)
+    handled = gmulti_session_emit_authenticate (self->session, self, auth, retrying);
   return handled;
 }
 
@@ -146,8 +150,10 @@ gboolean
 gmulti_transfer_has_authenticate_handler (GMultiTransfer *self)
 {
   return !self->signals_blocked &&
-         g_signal_has_handler_pending (self, gmulti_transfer_signals[SIGNAL_AUTHENTICATE],
-                                       0, TRUE);
+         (g_signal_has_handler_pending (self, gmulti_transfer_signals[SIGNAL_AUTHENTICATE],
+                                        0, TRUE) ||
+          (self->session != NULL &&
+           gmulti_session_has_authenticate_handler (self->session)));
 }
 
 gboolean

@@ -787,6 +787,60 @@ test_async_signal (void)
   site_clear (&site);
 }
 
+typedef struct {
+  GString *order;
+  GMultiTransfer *transfer;
+} SessionSignalState;
+
+static gboolean
+transfer_declines_cb (GMultiTransfer *transfer,
+                      GMultiAuth     *auth,
+                      gboolean        retrying,
+                      gpointer        user_data)
+{
+  SessionSignalState *state = user_data;
+
+  g_string_append (state->order, "transfer,");
+  return FALSE;
+}
+
+static gboolean
+session_answers_cb (GMultiSession  *session,
+                    GMultiTransfer *transfer,
+                    GMultiAuth     *auth,
+                    gboolean        retrying,
+                    gpointer        user_data)
+{
+  SessionSignalState *state = user_data;
+
+  g_string_append (state->order, "session,");
+  g_assert_true (transfer == state->transfer);
+  g_assert_false (retrying);
+  g_assert_false (gmulti_auth_is_for_proxy (auth));
+  gmulti_auth_authenticate (auth, USER, PASSWORD);
+  return TRUE;
+}
+
+/* The session's signal answers a login the transfer's own handlers left alone. */
+static void
+test_session_signal (void)
+{
+  Site site = { .mode = "digest-sha256", .password = PASSWORD };
+  g_autoptr(TestServer) server = test_server_new (TEST_SERVER_IPV4, site_handler, &site);
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMultiTransfer) transfer = new_transfer (server, "/", NULL, NULL);
+  SessionSignalState state = { g_string_new (NULL), transfer };
+
+  g_signal_connect (transfer, "authenticate", G_CALLBACK (transfer_declines_cb), &state);
+  g_signal_connect (session, "authenticate", G_CALLBACK (session_answers_cb), &state);
+  run_in_session (session, transfer);
+  g_assert_no_error (gmulti_transfer_get_error (transfer));
+  g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
+  g_assert_cmpstr (state.order->str, ==, "transfer,session,");
+  g_string_free (state.order, TRUE);
+  site_clear (&site);
+}
+
 static gboolean
 cancel_later_cb (GMultiTransfer *transfer,
                  GMultiAuth     *auth,
@@ -1223,6 +1277,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Auth/redirect-other-origin", test_redirect_other_origin);
   g_test_add_func ("/GMulti/Auth/preemptive", test_preemptive);
   g_test_add_func ("/GMulti/Auth/async-signal", test_async_signal);
+  g_test_add_func ("/GMulti/Auth/session-signal", test_session_signal);
   g_test_add_func ("/GMulti/Auth/async-cancel", test_async_cancel);
   g_test_add_func ("/GMulti/Auth/wait-removed", test_wait_removed);
   g_test_add_func ("/GMulti/Auth/bearer-scripted", test_bearer_scripted);
