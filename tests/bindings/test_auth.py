@@ -95,6 +95,24 @@ class AuthTests(unittest.TestCase):
         self.assertEqual([t.props.status for t in later], [200, 200, 200])
         self.assertEqual(self.site.challenges - before, 1)
 
+    def test_session_signal(self):
+        # One handler on the session answers for every transfer whose own handlers
+        # did not.
+        session = GMulti.Session.new()
+        asked = []
+
+        def authenticate(_session, transfer, auth, retrying):
+            asked.append((transfer.props.uri, auth.get_scheme_name(), retrying))
+            auth.authenticate(auth_site.USER, auth_site.PASSWORD)
+            return True
+
+        session.connect("authenticate", authenticate)
+        transfer = GMulti.Transfer.new(self.base + "/basic/session")
+        transfer.props.allow_cleartext_auth = True
+        self.run_all(session, [transfer])
+        self.assertEqual(transfer.props.status, 200)
+        self.assertEqual(asked, [(self.base + "/basic/session", "Basic", False)])
+
     def test_wrong_password(self):
         transfer = GMulti.Transfer.new(self.base + "/basic/")
         transfer.props.username = auth_site.USER
