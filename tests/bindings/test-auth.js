@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // HTTP authentication from GJS: the authenticate signal answered asynchronously
-// (GLib.timeout_add) while another transfer of the session completes, and
+// (GLib.timeout_add) while another transfer of the session completes, the
+// session's signal answering for a transfer, and
 // examples/login.js run as users run it. Run with `gjs -m`; the site is
 // tests/bindings/auth_site.py, as a subprocess.
 import GLib from 'gi://GLib';
@@ -68,6 +69,32 @@ function later() {
     check(other.get_status() === 403, `the other transfer ran meanwhile: ${other.get_status()}`);
 }
 
+// One handler on the session answers for a transfer that has none of its own.
+function sessionSignal() {
+    const loop = new GLib.MainLoop(null, false);
+    const session = GMulti.Session.new();
+    const transfer = GMulti.Transfer.new(`${base}/basic/session`);
+    const asked = [];
+
+    transfer.allow_cleartext_auth = true;
+    session.connect('authenticate', (_s, t, auth, retrying) => {
+        asked.push(`${t === transfer} ${auth.get_scheme_name()} ${retrying}`);
+        auth.authenticate('alice', 'wonderland');
+        return true;
+    });
+    session.connect('transfer-finished', () => loop.quit());
+    const timeout = GLib.timeout_add(GLib.PRIORITY_DEFAULT, 10000, () => {
+        check(false, 'timed out');
+        loop.quit();
+        return GLib.SOURCE_REMOVE;
+    });
+    session.add(transfer);
+    loop.run();
+    GLib.source_remove(timeout);
+    check(asked.join(';') === 'true Basic false', `the session was asked: ${asked}`);
+    check(transfer.get_status() === 200, `logged in: ${transfer.get_status()}`);
+}
+
 function example() {
     const script = GLib.build_filenamev([here, '..', '..', 'examples', 'login.js']);
     const run = Gio.Subprocess.new(['gjs', '-m', script, `${base}/basic/`, 'alice', 'wonderland'],
@@ -80,6 +107,7 @@ function example() {
 
 try {
     later();
+    sessionSignal();
     example();
 } catch (e) {
     failures++;
