@@ -67,6 +67,5 @@ gmulti_session_emit_authenticate (GMultiSession  *self,
 gboolean
 gmulti_session_has_authenticate_handler (GMultiSession *self)
 {
-  return session_authenticate_signal != 0 &&
-         g_signal_has_handler_pending (self, session_authenticate_signal, 0, TRUE);
+  return g_signal_has_handler_pending (self, session_authenticate_signal, 0, TRUE);
 }

@@ -140,7 +140,8 @@ gmulti_transfer_emit_authenticate (GMultiTransfer *self,
     return FALSE;
   g_signal_emit (self, gmulti_transfer_signals[SIGNAL_AUTHENTICATE], 0, auth, retrying,
                  &handled);
-  /* Then the session's, for applications that answer every login in one place. */
+  /* Then the session's, for applications that answer every login in one place (unless
+   * a handler removed the transfer from it meanwhile). */
   if (!handled && self->session != NULL && !self->signals_blocked)
     handled = gmulti_session_emit_authenticate (self->session, self, auth, retrying);
   return handled;

@@ -28,6 +28,17 @@ const proc = Gio.Subprocess.new(
 const out = new Gio.DataInputStream({base_stream: proc.get_stdout_pipe()});
 const base = `http://127.0.0.1:${out.read_line_utf8(null)[0].trim()}`;
 
+// Runs @loop until a handler quits it, for 10 s at most.
+function runLoop(loop) {
+    const timeout = GLib.timeout_add(GLib.PRIORITY_DEFAULT, 10000, () => {
+        check(false, 'timed out');
+        loop.quit();
+        return GLib.SOURCE_REMOVE;
+    });
+    loop.run();
+    GLib.source_remove(timeout);
+}
+
 function later() {
     const loop = new GLib.MainLoop(null, false);
     const session = GMulti.Session.new();
@@ -55,14 +66,8 @@ function later() {
         if (order.includes('login') && order.includes('other'))
             loop.quit();
     });
-    const timeout = GLib.timeout_add(GLib.PRIORITY_DEFAULT, 10000, () => {
-        check(false, 'timed out');
-        loop.quit();
-        return GLib.SOURCE_REMOVE;
-    });
     session.add(login);
-    loop.run();
-    GLib.source_remove(timeout);
+    runLoop(loop);
     check(asked === 1, `asked once (${asked})`);
     check(order.join(',') === 'other,answer,login', `order: ${order}`);
     check(login.get_status() === 200, `logged in: ${login.get_status()}`);
@@ -83,14 +88,8 @@ function sessionSignal() {
         return true;
     });
     session.connect('transfer-finished', () => loop.quit());
-    const timeout = GLib.timeout_add(GLib.PRIORITY_DEFAULT, 10000, () => {
-        check(false, 'timed out');
-        loop.quit();
-        return GLib.SOURCE_REMOVE;
-    });
     session.add(transfer);
-    loop.run();
-    GLib.source_remove(timeout);
+    runLoop(loop);
     check(asked.join(';') === 'true Basic false', `the session was asked: ${asked}`);
     check(transfer.get_status() === 200, `logged in: ${transfer.get_status()}`);
 }
