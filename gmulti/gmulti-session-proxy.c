@@ -6,9 +6,8 @@
 #include "gmulti-session.h"
 #include "gmulti-session-object-private.h"
 #include "gmulti-session-proxy-private.h"
+#include "gmulti-proxy-answer-private.h"
 #include "gmulti-transfer-private.h"
-#include "gmulti-error.h"
-#include "gmulti-i18n-private.h"
 
 /* Which proxy a session's hop takes when no proxy URI decides: asked of a
  * GProxyResolver (the transfer's, the session's, else GLib's default) with
@@ -95,53 +94,6 @@ origin_drop (GMultiSessionProxy *self,
   g_hash_table_remove (self->origins, &origin->key);
 }
 
-/* What the resolver is asked: the origin, never the path (answers are kept per
- * origin, and the path is nobody's business). */
-static char *
-origin_uri (const OriginKey *key)
-{
-  gboolean ipv6 = strchr (key->host, ':') != NULL;
-
-  return g_strdup_printf ("%s://%s%s%s:%u/", key->tls ? "https" : "http",
-                          ipv6 ? "[" : "", key->host, ipv6 ? "]" : "", key->port);
-}
-
-/* The first entry of @uris gmulti can use; NULL for direct:// (or an empty list).
- * Entries gmulti cannot use are passed over; if none is usable, the error names the
- * first. */
-static GMultiProxy *
-first_usable (const char  *host,
-              char       **uris,
-              GError     **error)
-{
-  g_autoptr(GError) first_error = NULL;
-
-  for (gsize i = 0; uris[i] != NULL; i++)
-    {
-      g_autofree char *respelled = NULL;
-      const char *uri = uris[i];
-      GError *local = NULL;
-      GMultiProxy *proxy;
-
-      /* GLib's own SOCKS5 client sends the proxy the name, so a resolver's socks5://
-       * means what gmulti calls socks5h://. */
-      if (g_ascii_strncasecmp (uri, "socks5://", strlen ("socks5://")) == 0)
-        uri = respelled = g_strconcat ("socks5h://", uri + strlen ("socks5://"), NULL);
-      proxy = gmulti_proxy_new_from_uri (uri, &local);
-      if (local == NULL)
-        return proxy;
-      if (first_error == NULL)
-        first_error = local;
-      else
-        g_error_free (local);
-    }
-  if (first_error != NULL)
-    g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_INVALID,
-                 _("No proxy the proxy resolver named for %s can be used: %s"), host,
-                 first_error->message);
-  return NULL;
-}
-
 static void
 lookup_done_cb (GObject      *source,
                 GAsyncResult *result,
@@ -166,11 +118,9 @@ lookup_done_cb (GObject      *source,
     }
 
   if (uris == NULL)
-    error = g_error_new (GMULTI_ERROR, GMULTI_ERROR_PROXY_LOOKUP_FAILED,
-                         _("Could not find out which proxy to use for %s: %s"),
-                         origin->key.host, lookup_error->message);
+    error = gmulti_proxy_answer_failed (origin->key.host, lookup_error);
   else
-    proxy = first_usable (origin->key.host, uris, &error);
+    proxy = gmulti_proxy_answer_pick (origin->key.host, uris, &error);
   if (error == NULL)
     {
       origin->answered = TRUE;
@@ -195,7 +145,8 @@ static void
 origin_ask (GMultiSessionProxy *self,
             Origin             *origin)
 {
-  g_autofree char *uri = origin_uri (&origin->key);
+  g_autofree char *uri = gmulti_proxy_answer_origin_uri (origin->key.tls, origin->key.host,
+                                                        origin->key.port);
 
   origin->cancellable = g_cancellable_new ();
   origin->ref_count++;

@@ -18,11 +18,12 @@ gmulti_transfer_install_proxy_properties (GParamSpec **pspecs)
    * has a [property@Session:proxy-uri]. %NULL, the default, leaves the choice to the
    * session (see [property@Session:proxy-resolver] for the order).
    *
-   * It is asked once for each origin (scheme, host and port) the transfer's hops go
-   * to, asynchronously on the session's main context; see
-   * [property@Session:proxy-resolver] for what its answers mean. It is read when the
-   * transfer starts and applies only to transfers run by a session:
-   * [method@Transfer.perform] does not ask it.
+   * In a session it is asked once for each origin (scheme, host and port) the
+   * transfer's hops go to, asynchronously on the session's main context; see
+   * [property@Session:proxy-resolver] for what its answers mean.
+   * [method@Transfer.perform] asks it too, for each hop, blocking as the whole call
+   * does (its cancellable does not interrupt the lookup). It is read when the transfer
+   * starts.
    *
    * Since: 0.1
    */

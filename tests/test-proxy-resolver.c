@@ -54,13 +54,20 @@ answer_task (TestProxyResolver *self,
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", self->error_message);
 }
 
+/* Only gmulti_transfer_perform() asks synchronously. */
 static char **
 test_proxy_resolver_lookup (GProxyResolver  *resolver,
                             const char      *uri,
                             GCancellable    *cancellable,
                             GError         **error)
 {
-  g_assert_not_reached ();
+  TestProxyResolver *self = TEST_PROXY_RESOLVER (resolver);
+
+  g_ptr_array_add (self->asked, g_strdup (uri));
+  if (self->answer != NULL)
+    return g_strdupv (self->answer);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", self->error_message);
+  return NULL;
 }
 
 static void
@@ -726,6 +733,41 @@ test_simple_resolver (void)
   daemon_stop (&squid);
 }
 
+/* gmulti_transfer_perform() asks the transfer's own resolver, blocking: through
+ * squid, and a failure as in a session. */
+static void
+test_perform (void)
+{
+  Daemon squid;
+  g_autoptr(TestServer) origin = NULL;
+  g_autoptr(TestProxyResolver) resolver = NULL;
+  g_autoptr(TestProxyResolver) failing = NULL;
+  g_autoptr(GMultiTransfer) transfer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *proxy = NULL;
+
+  if (!squid_start (&squid))
+    return;
+  origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  proxy = daemon_uri (&squid, "http");
+  resolver = test_proxy_resolver_new (proxy, NULL);
+  transfer = transfer_for (origin, "/performed");
+  gmulti_transfer_set_proxy_resolver (transfer, G_PROXY_RESOLVER (resolver));
+  g_assert_true (gmulti_transfer_perform (transfer, NULL, &error));
+  g_assert_no_error (error);
+  assert_ok (transfer, TRUE);
+  assert_via_squid (origin, TRUE);
+  g_assert_cmpuint (resolver->asked->len, ==, 1);
+
+  failing = g_object_new (TEST_TYPE_PROXY_RESOLVER, NULL);
+  failing->error_message = g_strdup ("offline");
+  gmulti_transfer_set_proxy_resolver (transfer, G_PROXY_RESOLVER (failing));
+  g_assert_false (gmulti_transfer_perform (transfer, NULL, &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_LOOKUP_FAILED);
+  g_assert_nonnull (strstr (error->message, "offline"));
+  daemon_stop (&squid);
+}
+
 /* ------------------------------------------------ GLib's default resolver */
 
 /* In a process of its own, whose environment (GIO_USE_PROXY_RESOLVER, the *_proxy
@@ -849,6 +891,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/ProxyResolver/cache", test_cache);
   g_test_add_func ("/GMulti/ProxyResolver/precedence", test_precedence);
   g_test_add_func ("/GMulti/ProxyResolver/simple-resolver", test_simple_resolver);
+  g_test_add_func ("/GMulti/ProxyResolver/perform", test_perform);
   g_test_add_func ("/GMulti/ProxyResolver/default-dummy", test_default_dummy);
   g_test_add_func ("/GMulti/ProxyResolver/default-libproxy", test_default_libproxy);
   g_test_add_func ("/GMulti/ProxyResolver/default-child", test_default_child);
