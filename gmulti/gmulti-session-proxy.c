@@ -360,7 +360,7 @@ gmulti_session_install_proxy_properties (GParamSpec **pspecs)
    * transfer takes, in this order, the first that is set: its own
    * [property@Transfer:proxy-uri], its own [property@Transfer:proxy-resolver], the
    * session's [property@Session:proxy-uri], this resolver, and GLib's default resolver
-   * ([func@Gio.ProxyResolver.get_default]: the desktop's settings through
+   * (`g_proxy_resolver_get_default()`: the desktop's settings through
    * glib-networking). Where GLib has no resolver but its direct-only fallback (no
    * module installed, as on most servers), the `*_proxy` environment variables decide
    * instead, as they do for [method@Transfer.perform]. %NULL, the default, means
