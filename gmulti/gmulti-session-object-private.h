@@ -28,6 +28,9 @@ struct _GMultiSession
   /* The session's settings for what its transfers leave unset (timeouts, User-Agent,
    * HTTP version, TLS options), shared with the engine: never changed, replaced as a whole. */
   GMultiDefaults *defaults;
+  /* Its proxy-resolver, and the proxy lookups its defaults' hook makes with it
+   * (gmulti-session-proxy.c). */
+  struct _GMultiSessionProxy *proxy;
 };
 
 enum {
@@ -48,6 +51,7 @@ enum {
   PROP_PROXY_URI,
   PROP_COOKIE_JAR,
   PROP_HSTS_ENFORCER,
+  PROP_PROXY_RESOLVER,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   GMULTI_SESSION_N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
@@ -78,6 +82,8 @@ GMultiDefaults *gmulti_session_new_defaults (void);
 void gmulti_session_install_cookie_properties (GParamSpec **pspecs);
 /* The hsts-enforcer property (gmulti-session-hsts.c). */
 void gmulti_session_install_hsts_properties (GParamSpec **pspecs);
+/* The proxy-resolver property (gmulti-session-proxy.c). */
+void gmulti_session_install_proxy_properties (GParamSpec **pspecs);
 
 /* Stores @user_agent as given, for the property and the setter (gmulti-session-options.c). */
 void gmulti_session_store_user_agent (GMultiSession *self,

@@ -5,6 +5,7 @@
 #include "gmulti-session-private.h"
 #include "gmulti-session-object-private.h"
 #include "gmulti-session-auth-private.h"
+#include "gmulti-session-proxy-private.h"
 #include "gmulti-session-source-private.h"
 #include "gmulti-body-stream-private.h"
 #include "gmulti-transfer-private.h"
@@ -541,6 +542,8 @@ gmulti_session_dispose (GObject *object)
    * there. Both go before the operations are aborted, so that their callbacks find the
    * session closed. */
   g_clear_pointer (&self->engine, gmulti_engine_unref);
+  if (self->proxy != NULL)
+    gmulti_session_proxy_shutdown (self->proxy);
   if (self->source != NULL)
     {
       g_source_destroy (self->source);
@@ -578,6 +581,7 @@ gmulti_session_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_error (&self->source_error);
   g_clear_pointer (&self->defaults, gmulti_defaults_unref);
+  g_clear_pointer (&self->proxy, gmulti_session_proxy_unref);
 
   G_OBJECT_CLASS (gmulti_session_parent_class)->finalize (object);
 }
@@ -707,6 +711,9 @@ gmulti_session_init (GMultiSession *self)
   gmulti_engine_set_max_connections (self->engine, DEFAULT_MAX_CONNECTIONS);
   gmulti_engine_set_max_host_connections (self->engine, DEFAULT_MAX_HOST_CONNECTIONS);
   self->defaults = gmulti_session_new_defaults ();
+  self->proxy = gmulti_session_proxy_new (self->context);
+  self->defaults->proxy_lookup =
+    gmulti_proxy_lookup_ref (gmulti_session_proxy_get_hook (self->proxy));
   gmulti_engine_set_defaults (self->engine, self->defaults);
 }
 

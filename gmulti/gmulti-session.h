@@ -114,6 +114,11 @@ GMULTI_AVAILABLE_IN_ALL
 void                gmulti_session_set_hsts_enforcer (GMultiSession      *self,
                                                       GMultiHstsEnforcer *enforcer);
 GMULTI_AVAILABLE_IN_ALL
+GProxyResolver     *gmulti_session_get_proxy_resolver (GMultiSession  *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_session_set_proxy_resolver (GMultiSession  *self,
+                                                       GProxyResolver *resolver);
+GMULTI_AVAILABLE_IN_ALL
 GMultiHttpVersion gmulti_session_get_http_version       (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
 void            gmulti_session_set_http_version         (GMultiSession    *self,

@@ -66,6 +66,7 @@ enum {
   PROP_BEARER_TOKEN,
   PROP_ALLOW_CLEARTEXT_AUTH,
   PROP_HSTS_ENFORCER,
+  PROP_PROXY_RESOLVER,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
@@ -118,6 +119,10 @@ void     gmulti_transfer_auth_clear      (GMultiTransfer *self);
 /* The same for the HSTS enforcer (gmulti-transfer-hsts.c). */
 GMultiHopHook *gmulti_transfer_hsts_hook (GMultiTransfer *self);
 void     gmulti_transfer_install_hsts_properties (GParamSpec **pspecs);
+/* The proxy-resolver property (gmulti-transfer-proxy.c); for the run that starts,
+ * keeps the resolver it uses and says whether there is one. */
+void     gmulti_transfer_install_proxy_properties (GParamSpec **pspecs);
+gboolean gmulti_transfer_proxy_resolver_for_run   (GMultiTransfer *self);
 
 /* Drops the read function (and the body stream), calling its destroy notify. */
 void     gmulti_transfer_clear_read_func (GMultiTransfer *self);

@@ -3,6 +3,7 @@
 
 #include "engine/gmulti-engine-private.h"
 #include "gmulti-transfer-private.h"
+#include "gmulti-proxy-answer-private.h"
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
 
@@ -64,6 +65,15 @@ gmulti_transfer_perform (GMultiTransfer *self,
 
   engine = gmulti_engine_new ();
   defaults = gmulti_defaults_dup_standard ();
+  /* The transfer's own proxy resolver is asked, blocking as the whole call does. */
+  if (self->proxy_resolver != NULL)
+    {
+      GMultiDefaults *standard = g_steal_pointer (&defaults);
+
+      defaults = gmulti_defaults_copy (standard);
+      gmulti_defaults_unref (standard);
+      defaults->proxy_lookup = gmulti_proxy_answer_blocking_hook_new ();
+    }
   gmulti_engine_set_defaults (engine, defaults);
   result = gmulti_engine_add (engine, self);
   if (result != GMULTI_ENGINE_OK)

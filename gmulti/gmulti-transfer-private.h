@@ -55,6 +55,9 @@ struct _GMultiTransfer
   GMultiHttpVersion http_version; /* AUTO: the session's default */
   char *unix_socket_path;    /* NULL: TCP, or the session's */
   char *proxy_uri;           /* NULL: the session's (or none) */
+  GProxyResolver *proxy_resolver;     /* NULL: the session's (or none) */
+  GProxyResolver *run_proxy_resolver; /* proxy_resolver when the run started, for the
+                                         whole run (gmulti-transfer-proxy.c) */
 
   /* One-bit flags, packed (a transfer is the per-request memory of a session). */
   guint method_set : 1;          /* FALSE: a body makes it POST

@@ -54,6 +54,7 @@ gmulti_transfer_prepare_run (GMultiTransfer *self,
   request->unix_socket_path = self->unix_socket_path != NULL ? self->unix_socket_path
                                                              : defaults->unix_socket_path;
   request->proxy_uri = self->proxy_uri;
+  request->own_proxy_resolver = gmulti_transfer_proxy_resolver_for_run (self);
   gmulti_transfer_sync_run_options (self);
   return TRUE;
 }
@@ -99,6 +100,7 @@ run_phase_changed (GMultiRun *run)
   static const GMultiTransferState public_state[] = {
     [GMULTI_RUN_NONE] = GMULTI_TRANSFER_IDLE,
     [GMULTI_RUN_INIT] = GMULTI_TRANSFER_PENDING,
+    [GMULTI_RUN_PROXY_LOOKUP] = GMULTI_TRANSFER_PENDING,
     [GMULTI_RUN_RESOLVING] = GMULTI_TRANSFER_PENDING,
     [GMULTI_RUN_WAIT_SLOT] = GMULTI_TRANSFER_PENDING,
     [GMULTI_RUN_CONNECTING] = GMULTI_TRANSFER_CONNECTING,

@@ -144,6 +144,8 @@ gmulti_transfer_finalize (GObject *object)
   gmulti_tls_options_clear (&self->tls);
   g_clear_object (&self->cookie_jar);
   g_clear_object (&self->hsts_enforcer);
+  g_clear_object (&self->proxy_resolver);
+  g_clear_object (&self->run_proxy_resolver);
   g_free (self->first_party_uri);
   gmulti_transfer_auth_clear (self);
 
@@ -170,6 +172,9 @@ gmulti_transfer_get_property (GObject    *object,
       break;
     case PROP_HSTS_ENFORCER:
       g_value_set_object (value, self->hsts_enforcer);
+      break;
+    case PROP_PROXY_RESOLVER:
+      g_value_set_object (value, self->proxy_resolver);
       break;
     case PROP_FIRST_PARTY_URI:
       g_value_set_string (value, self->first_party_uri);
@@ -276,6 +281,9 @@ gmulti_transfer_set_property (GObject      *object,
       break;
     case PROP_HSTS_ENFORCER:
       gmulti_transfer_set_hsts_enforcer (self, g_value_get_object (value));
+      break;
+    case PROP_PROXY_RESOLVER:
+      gmulti_transfer_set_proxy_resolver (self, g_value_get_object (value));
       break;
     case PROP_FIRST_PARTY_URI:
       gmulti_transfer_set_first_party_uri (self, g_value_get_string (value));
@@ -620,6 +628,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
   gmulti_transfer_install_cookie_properties (gmulti_transfer_pspecs);
   gmulti_transfer_install_auth_properties (gmulti_transfer_pspecs);
   gmulti_transfer_install_hsts_properties (gmulti_transfer_pspecs);
+  gmulti_transfer_install_proxy_properties (gmulti_transfer_pspecs);
   gmulti_tls_options_create_pspecs (gmulti_transfer_pspecs + PROP_TLS_FIRST);
 
   gmulti_transfer_install_content_properties (object_class);

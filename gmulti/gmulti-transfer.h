@@ -238,6 +238,11 @@ GMULTI_AVAILABLE_IN_ALL
 void                gmulti_transfer_set_hsts_enforcer   (GMultiTransfer     *self,
                                                          GMultiHstsEnforcer *enforcer);
 GMULTI_AVAILABLE_IN_ALL
+GProxyResolver     *gmulti_transfer_get_proxy_resolver  (GMultiTransfer     *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_proxy_resolver  (GMultiTransfer     *self,
+                                                         GProxyResolver     *resolver);
+GMULTI_AVAILABLE_IN_ALL
 const char         *gmulti_transfer_get_first_party_uri (GMultiTransfer  *self);
 GMULTI_AVAILABLE_IN_ALL
 void                gmulti_transfer_set_first_party_uri (GMultiTransfer  *self,

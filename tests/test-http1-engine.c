@@ -1807,8 +1807,11 @@ static void
 rec_phase_changed (GMultiRun *run)
 {
   static const char *const names[] = {
-    "none", "init", "resolving", "wait-slot", "connecting", "sending", "wait-continue",
-    "receiving", "done",
+    [GMULTI_RUN_NONE] = "none", [GMULTI_RUN_INIT] = "init",
+    [GMULTI_RUN_PROXY_LOOKUP] = "proxy-lookup", [GMULTI_RUN_RESOLVING] = "resolving",
+    [GMULTI_RUN_WAIT_SLOT] = "wait-slot", [GMULTI_RUN_CONNECTING] = "connecting",
+    [GMULTI_RUN_SENDING] = "sending", [GMULTI_RUN_WAIT_CONTINUE] = "wait-continue",
+    [GMULTI_RUN_RECEIVING] = "receiving", [GMULTI_RUN_DONE] = "done",
   };
 
   observe (names[run->phase]);

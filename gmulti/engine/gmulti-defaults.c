@@ -76,6 +76,8 @@ gmulti_defaults_copy (const GMultiDefaults *self)
     copy->auth = gmulti_hop_hook_ref (self->auth);
   if (self->hsts != NULL)
     copy->hsts = gmulti_hop_hook_ref (self->hsts);
+  if (self->proxy_lookup != NULL)
+    copy->proxy_lookup = gmulti_proxy_lookup_ref (self->proxy_lookup);
   return copy;
 }
 
@@ -109,6 +111,8 @@ gmulti_defaults_unref (GMultiDefaults *self)
     gmulti_hop_hook_unref (self->auth);
   if (self->hsts != NULL)
     gmulti_hop_hook_unref (self->hsts);
+  if (self->proxy_lookup != NULL)
+    gmulti_proxy_lookup_unref (self->proxy_lookup);
   g_free (self);
 }
 

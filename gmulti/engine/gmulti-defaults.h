@@ -6,6 +6,7 @@
 #include "gmulti-enums.h"
 #include "gmulti-hop-hook.h"
 #include "gmulti-proxy.h"
+#include "gmulti-proxy-lookup.h"
 #include "gmulti-tls-options.h"
 #include "gmulti-version.h"
 
@@ -52,6 +53,8 @@ struct _GMultiDefaults {
   char *proxy_uri;            /* for transfers that name none; NULL: not set */
   GMultiProxy *proxy;         /* proxy_uri parsed; NULL: direct (or not set) */
   GError *proxy_error;        /* proxy_uri is invalid: every run fails with it */
+  GMultiProxyLookup *proxy_lookup; /* asked for the proxy of hops that name none (a
+                                      reference); NULL: the *_proxy variables decide */
 
   /* private */
   gatomicrefcount ref_count;  /* atomic: the built-in values are shared by all threads */

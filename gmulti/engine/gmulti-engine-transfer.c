@@ -200,28 +200,12 @@ gmulti_run_use_proxy (GMultiRun   *run,
   gmulti_pool_key_set_http (&run->pool_key, http);
 }
 
-/* Which proxy the hop goes through: the transfer's own URI wins over the session's. */
+/* The hop goes through @proxy (NULL: direct). */
 static gboolean
-choose_proxy (GMultiRun *run,
-              GError   **error)
+apply_proxy (GMultiRun   *run,
+             GMultiProxy *proxy,
+             GError     **error)
 {
-  GMultiProxy *proxy = NULL;
-
-  /* A Unix socket is the whole way to the server. */
-  if (G_UNLIKELY (run->request.unix_socket_path != NULL))
-    return TRUE;
-  if (run->request.proxy_uri != NULL)
-    proxy = run->own_proxy;
-  else if (run->defaults->proxy_uri != NULL)
-    proxy = run->defaults->proxy;
-  else
-    {
-      /* Set nowhere: the *_proxy variables decide by the hop's origin. */
-      if (!gmulti_proxy_env_select (run->engine->proxy_env, run->tls, run->host, &proxy, error))
-        return FALSE;
-      if (proxy == NULL)
-        return TRUE;
-    }
   if (proxy != NULL && proxy->kind == GMULTI_PROXY_HTTPS && run->tls_config == NULL)
     {
       /* TLS to the proxy itself, with the transfer's TLS options. */
@@ -233,6 +217,47 @@ choose_proxy (GMultiRun *run,
   return TRUE;
 }
 
+/* Which proxy the hop goes through (docs/proxies.md): the transfer's own URI, its own
+ * resolver, the session's URI, the owner's lookup hook (the session's resolver or
+ * GLib's default), the *_proxy variables. *@wait: the lookup hook answers later. */
+static gboolean
+choose_proxy (GMultiRun *run,
+              gboolean  *wait,
+              GError   **error)
+{
+  GMultiProxyLookup *lookup = run->defaults->proxy_lookup;
+  GMultiProxy *proxy = NULL;
+
+  *wait = FALSE;
+  /* A Unix socket is the whole way to the server. */
+  if (G_UNLIKELY (run->request.unix_socket_path != NULL))
+    return TRUE;
+  if (run->request.proxy_uri != NULL)
+    return apply_proxy (run, run->own_proxy, error);
+  if (lookup != NULL && (run->request.own_proxy_resolver || run->defaults->proxy_uri == NULL))
+    switch (gmulti_proxy_lookup_ask (lookup, run, &proxy, error))
+      {
+      case GMULTI_PROXY_LOOKUP_FOUND:
+        return apply_proxy (run, proxy, error);
+      case GMULTI_PROXY_LOOKUP_PENDING:
+        *wait = TRUE;
+        return TRUE;
+      case GMULTI_PROXY_LOOKUP_FAILED:
+        return FALSE;
+      case GMULTI_PROXY_LOOKUP_ENVIRONMENT:
+      default:
+        break;
+      }
+  else if (run->defaults->proxy_uri != NULL)
+    return apply_proxy (run, run->defaults->proxy, error);
+  /* Set nowhere: the *_proxy variables decide by the hop's origin. */
+  if (!gmulti_proxy_env_select (run->engine->proxy_env, run->tls, run->host, &proxy, error))
+    return FALSE;
+  if (proxy == NULL)
+    return TRUE;
+  return apply_proxy (run, proxy, error);
+}
+
 void
 gmulti_engine_update_transfer_timer (GMultiEngine   *self,
                                      GMultiRun      *run)
@@ -241,7 +266,8 @@ gmulti_engine_update_transfer_timer (GMultiEngine   *self,
 
 #define CONSIDER(d) if ((d) > 0 && (next == 0 || (d) < next)) next = (d)
   CONSIDER (run->total_deadline);
-  if (run->phase == GMULTI_RUN_RESOLVING || run->phase == GMULTI_RUN_CONNECTING)
+  if (run->phase == GMULTI_RUN_PROXY_LOOKUP || run->phase == GMULTI_RUN_RESOLVING ||
+      run->phase == GMULTI_RUN_CONNECTING)
     CONSIDER (run->connect_deadline);
   if (run->phase == GMULTI_RUN_WAIT_CONTINUE)
     CONSIDER (run->continue_deadline);
@@ -572,6 +598,7 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
                              GMultiRun      *run)
 {
   GError *error = NULL;
+  gboolean wait;
 
   if (G_UNLIKELY (run->hop_held))
     {
@@ -641,12 +668,36 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
           if (run->timeout_ms > 0)
             run->total_deadline = run->start_us + (gint64) run->timeout_ms * 1000;
         }
-      if (!prepare_hop (run, &error) || !choose_proxy (run, &error))
+      if (!prepare_hop (run, &error) || !choose_proxy (run, &wait, &error))
         {
           gmulti_engine_abort_transfer (self, run, error);
           return;
         }
+      if (G_UNLIKELY (wait))
+        {
+          /* The connect timeout covers the lookup too; the connection gets its own. */
+          if (run->connect_timeout_ms > 0)
+            run->connect_deadline = self->now + (gint64) run->connect_timeout_ms * 1000;
+          set_phase (self, run, GMULTI_RUN_PROXY_LOOKUP);
+          return;
+        }
       acquire_connection (self, run);
+      break;
+
+    case GMULTI_RUN_PROXY_LOOKUP:
+      {
+        g_autoptr(GMultiProxy) proxy = NULL;
+
+        /* Resumed from a pause before the answer came: it goes on waiting. */
+        if (!gmulti_proxy_lookup_take_answer (run, &proxy, &error))
+          break;
+        if (error != NULL || !apply_proxy (run, proxy, &error))
+          {
+            gmulti_engine_abort_transfer (self, run, error);
+            return;
+          }
+        acquire_connection (self, run);
+      }
       break;
 
     case GMULTI_RUN_WAIT_SLOT:
@@ -672,6 +723,8 @@ void
 gmulti_engine_detach_transfer (GMultiEngine   *self,
                                GMultiRun      *run)
 {
+  if (G_UNLIKELY (run->proxy_asked))
+    gmulti_proxy_lookup_forget (run);
   if (run->resolve != NULL)
     {
       gmulti_resolver_cancel (self->resolver, run->resolve);
@@ -832,6 +885,16 @@ gmulti_engine_transfer_deadline (GMultiEngine   *self,
                                     g_error_new (GMULTI_ERROR, GMULTI_ERROR_TIMED_OUT,
                                                  _("The transfer did not complete within %u ms"),
                                                  run->timeout_ms));
+      return;
+    }
+
+  if (run->phase == GMULTI_RUN_PROXY_LOOKUP && run->connect_deadline > 0 &&
+      now >= run->connect_deadline)
+    {
+      gmulti_engine_abort_transfer (self, run,
+                                    g_error_new (GMULTI_ERROR, GMULTI_ERROR_CONNECT_TIMEOUT,
+                                                 _("The proxy for %s was not known within %u ms"),
+                                                 run->host, run->connect_timeout_ms));
       return;
     }
 

@@ -24,6 +24,7 @@ typedef struct _GMultiHopHook GMultiHopHook;
 typedef enum {
   GMULTI_RUN_NONE,           /* not added */
   GMULTI_RUN_INIT,           /* added; starts on the engine's next turn */
+  GMULTI_RUN_PROXY_LOOKUP,   /* waiting for the owner to say which proxy the hop takes */
   GMULTI_RUN_RESOLVING,      /* waiting for the resolver */
   GMULTI_RUN_WAIT_SLOT,      /* pending: waiting for a connection slot */
   GMULTI_RUN_CONNECTING,     /* waiting for the connection it opened */
@@ -111,6 +112,9 @@ typedef struct {
   GMultiHopHook *cookies;      /* the owner's own cookie jar, or NULL: the defaults' */
   GMultiHopHook *hsts;         /* the owner's own HSTS enforcer, or NULL: the defaults' */
   const char *proxy_uri;       /* the owner's own; NULL: the defaults' (or none) */
+  gboolean own_proxy_resolver; /* the owner has a proxy resolver of its own: the
+                                  defaults' proxy_lookup is asked before their
+                                  proxy_uri */
   const char *first_party_uri; /* the site the user sees, for third-party cookies; NULL:
                                   the URI of the first hop */
   GMultiHopHook *auth;         /* the authenticator for this run, chosen by the owner
@@ -156,6 +160,8 @@ struct _GMultiRun {
   guint hold_verdict : 2;     /* GMULTI_HOP_GO_ON or _REPEAT once the hook answered;
                                  GMULTI_HOP_WAIT until then */
   guint auth_repeats : 3;     /* hops sent again for the auth hook in this run */
+  guint proxy_asked : 1;      /* the proxy lookup hook said PENDING for this hop */
+  guint proxy_answered : 1;   /* ... and answered: proxy_answer, proxy_answer_error */
   GMultiEngineTimer timer;    /* the earliest of the deadlines below */
 
   gint64 start_us;
@@ -165,6 +171,8 @@ struct _GMultiRun {
   GMultiHopHook *hsts;        /* the run's HSTS hook (a reference), or NULL */
   GMultiProxy *own_proxy;     /* request.proxy_uri parsed when the run started; NULL:
                                  direct (or none set) */
+  GMultiProxy *proxy_answer;  /* the lookup hook's answer, until the run takes it */
+  GError *proxy_answer_error;
   guint timeout_ms;           /* the transfer's or the defaults', for this run */
   guint connect_timeout_ms;   /* the same, for the connections of this hop */
   gint64 total_deadline;      /* 0: none */

@@ -1,0 +1,899 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "gmulti.h"
+#include "test-server.h"
+#include "test-wait.h"
+
+/* Proxies chosen by a GProxyResolver: a resolver written here that answers what each
+ * test tells it and counts what it is asked, GLib's GSimpleProxyResolver, and GLib's
+ * default one (the libproxy module of glib-networking, and the direct-only fallback
+ * that leaves the choice to the *_proxy variables), in front of Debian's squid and
+ * microsocks, started here on loopback. */
+
+#define WAIT_MS 15000
+
+/* ------------------------------------------------------- a resolver of our own */
+
+#define TEST_TYPE_PROXY_RESOLVER (test_proxy_resolver_get_type ())
+G_DECLARE_FINAL_TYPE (TestProxyResolver, test_proxy_resolver, TEST, PROXY_RESOLVER, GObject)
+
+struct _TestProxyResolver
+{
+  GObject parent_instance;
+  char **answer;           /* what a lookup answers; NULL: error_message */
+  char *error_message;
+  gboolean hold;           /* keep each lookup until test_proxy_resolver_release() */
+  GPtrArray *held;         /* GTask */
+  GPtrArray *asked;        /* the URIs, in order */
+};
+
+static void test_proxy_resolver_iface_init (GProxyResolverInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestProxyResolver, test_proxy_resolver, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_PROXY_RESOLVER,
+                                                      test_proxy_resolver_iface_init))
+
+static void
+answer_task (TestProxyResolver *self,
+             GTask             *task)
+{
+  if (self->answer != NULL)
+    g_task_return_pointer (task, g_strdupv (self->answer), (GDestroyNotify) g_strfreev);
+  else
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", self->error_message);
+}
+
+/* Only gmulti_transfer_perform() asks synchronously. */
+static char **
+test_proxy_resolver_lookup (GProxyResolver  *resolver,
+                            const char      *uri,
+                            GCancellable    *cancellable,
+                            GError         **error)
+{
+  TestProxyResolver *self = TEST_PROXY_RESOLVER (resolver);
+
+  g_ptr_array_add (self->asked, g_strdup (uri));
+  if (self->answer != NULL)
+    return g_strdupv (self->answer);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", self->error_message);
+  return NULL;
+}
+
+static void
+test_proxy_resolver_lookup_async (GProxyResolver      *resolver,
+                                  const char          *uri,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  TestProxyResolver *self = TEST_PROXY_RESOLVER (resolver);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_ptr_array_add (self->asked, g_strdup (uri));
+  if (self->hold)
+    {
+      g_ptr_array_add (self->held, task);
+      return;
+    }
+  answer_task (self, task);
+  g_object_unref (task);
+}
+
+static char **
+test_proxy_resolver_lookup_finish (GProxyResolver  *resolver,
+                                   GAsyncResult    *result,
+                                   GError         **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+test_proxy_resolver_iface_init (GProxyResolverInterface *iface)
+{
+  iface->lookup = test_proxy_resolver_lookup;
+  iface->lookup_async = test_proxy_resolver_lookup_async;
+  iface->lookup_finish = test_proxy_resolver_lookup_finish;
+}
+
+static void
+test_proxy_resolver_finalize (GObject *object)
+{
+  TestProxyResolver *self = TEST_PROXY_RESOLVER (object);
+
+  g_assert_cmpuint (self->held->len, ==, 0);
+  g_ptr_array_unref (self->held);
+  g_ptr_array_unref (self->asked);
+  g_strfreev (self->answer);
+  g_free (self->error_message);
+  G_OBJECT_CLASS (test_proxy_resolver_parent_class)->finalize (object);
+}
+
+static void
+test_proxy_resolver_class_init (TestProxyResolverClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_proxy_resolver_finalize;
+}
+
+static void
+test_proxy_resolver_init (TestProxyResolver *self)
+{
+  self->held = g_ptr_array_new ();
+  self->asked = g_ptr_array_new_with_free_func (g_free);
+}
+
+/* A resolver that answers @first (and @second, if any) for every URI. */
+static TestProxyResolver *
+test_proxy_resolver_new (const char *first,
+                         const char *second)
+{
+  TestProxyResolver *self = g_object_new (TEST_TYPE_PROXY_RESOLVER, NULL);
+  const char *answer[] = { first, second, NULL };
+
+  self->answer = g_strdupv ((char **) answer);
+  return self;
+}
+
+/* Answers the held lookups now, as the resolver would have. */
+static void
+test_proxy_resolver_release (TestProxyResolver *self)
+{
+  while (self->held->len > 0)
+    {
+      GTask *task = g_ptr_array_steal_index (self->held, 0);
+
+      answer_task (self, task);
+      g_object_unref (task);
+    }
+}
+
+/* --------------------------------------------------- the real proxies */
+
+typedef struct {
+  char *dir;
+  guint16 port;
+  GPid pid;
+} Daemon;
+
+static guint16
+free_port (void)
+{
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t len = sizeof addr;
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &addr, &len), ==, 0);
+  close (fd);
+  return ntohs (addr.sin_port);
+}
+
+static gboolean
+port_accepts (guint16 port)
+{
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (port),
+                              .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  gboolean ok = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
+
+  close (fd);
+  return ok;
+}
+
+/* A daemon the test started goes with it, even when a failed assertion ends it. */
+static void
+die_with_test (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* A free port and a temporary directory for a daemon; FALSE (the test skipped) when
+ * @binary is not installed. */
+static gboolean
+daemon_prepare (Daemon     *daemon,
+                const char *binary)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_test (binary, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_autofree char *why = g_strdup_printf ("%s is not installed (tools/install-deps test)",
+                                              binary);
+
+      g_test_skip (why);
+      return FALSE;
+    }
+  daemon->port = free_port ();
+  daemon->dir = g_dir_make_tmp ("gmulti-proxyres-XXXXXX", &error);
+  g_assert_no_error (error);
+  /* squid started as root runs as its own user, and writes its logs here. */
+  g_chmod (daemon->dir, 0777);
+  return TRUE;
+}
+
+/* Starts @argv in the daemon's directory and waits until it listens. */
+static void
+daemon_run (Daemon            *daemon,
+            const char *const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 deadline;
+
+  g_assert_true (g_spawn_async (daemon->dir, (char **) argv, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                                G_SPAWN_STDERR_TO_DEV_NULL,
+                                die_with_test, NULL, &daemon->pid, &error));
+  g_assert_no_error (error);
+  deadline = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  while (!port_accepts (daemon->port))
+    {
+      int status;
+
+      if (waitpid (daemon->pid, &status, WNOHANG) == daemon->pid)
+        g_error ("%s exited at once (its files are in %s)", argv[0], daemon->dir);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * 1000);
+    }
+}
+
+static void
+daemon_stop (Daemon *daemon)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  int status;
+  GDir *dir;
+  const char *name;
+
+  kill (daemon->pid, SIGTERM);
+  while (waitpid (daemon->pid, &status, WNOHANG) != daemon->pid)
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          kill (daemon->pid, SIGKILL);
+          waitpid (daemon->pid, &status, 0);
+          break;
+        }
+      g_usleep (20 * 1000);
+    }
+  g_spawn_close_pid (daemon->pid);
+  dir = g_dir_open (daemon->dir, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (daemon->dir, name, NULL);
+
+      g_unlink (path);
+    }
+  g_clear_pointer (&dir, g_dir_close);
+  g_rmdir (daemon->dir);
+  g_free (daemon->dir);
+}
+
+#define SQUID "/usr/sbin/squid"
+#define MICROSOCKS "/usr/bin/microsocks"
+
+/* A forward proxy for loopback that keeps nothing. */
+static gboolean
+squid_start (Daemon *squid)
+{
+  g_autofree char *conf = NULL;
+  g_autofree char *conf_path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!daemon_prepare (squid, SQUID))
+    return FALSE;
+  conf = g_strdup_printf ("http_port 127.0.0.1:%u\n"
+                          "pid_filename %s/squid.pid\n"
+                          "cache_log %s/cache.log\n"
+                          "access_log stdio:%s/access.log\n"
+                          "coredump_dir %s\n"
+                          "cache deny all\n"
+                          "cache_mem 0 MB\n"
+                          "shutdown_lifetime 0 seconds\n"
+                          "visible_hostname gmulti-test\n"
+                          "netdb_filename none\n"
+                          "pinger_enable off\n"
+                          "dns_nameservers 127.0.0.1\n"
+                          "http_access allow localhost\n"
+                          "http_access deny all\n",
+                          squid->port, squid->dir, squid->dir, squid->dir, squid->dir);
+  conf_path = g_build_filename (squid->dir, "squid.conf", NULL);
+  g_file_set_contents (conf_path, conf, -1, &error);
+  g_assert_no_error (error);
+  g_chmod (conf_path, 0644);
+  {
+    const char *argv[] = { SQUID, "-N", "-f", conf_path, NULL };
+
+    daemon_run (squid, argv);
+  }
+  return TRUE;
+}
+
+static char *
+daemon_uri (Daemon     *daemon,
+            const char *scheme)
+{
+  return g_strdup_printf ("%s://127.0.0.1:%u", scheme, daemon->port);
+}
+
+/* A SOCKS5 server on loopback, without authentication. */
+static gboolean
+microsocks_start (Daemon *microsocks)
+{
+  g_autofree char *port = NULL;
+
+  if (!daemon_prepare (microsocks, MICROSOCKS))
+    return FALSE;
+  port = g_strdup_printf ("%u", microsocks->port);
+  {
+    const char *argv[] = { MICROSOCKS, "-i", "127.0.0.1", "-p", port, NULL };
+
+    daemon_run (microsocks, argv);
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ transfers */
+
+static gboolean
+origin_handler (TestServer  *server,
+                TestConn    *conn,
+                TestRequest *req,
+                gpointer     user_data)
+{
+  return test_conn_respond (conn, 200, "text/plain", "hello", 5);
+}
+
+/* Runs @transfer in @session to its end. */
+static void
+run (GMultiSession  *session,
+     GMultiTransfer *transfer)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (gmulti_session_add (session, transfer, &error));
+  g_assert_no_error (error);
+  RUN_UNTIL (gmulti_transfer_get_state (transfer) == GMULTI_TRANSFER_DONE, WAIT_MS);
+}
+
+/* The transfer succeeded, through a proxy or not. */
+static void
+assert_ok (GMultiTransfer *transfer,
+           gboolean        proxied)
+{
+  GMultiMetrics *metrics = gmulti_transfer_get_metrics (transfer);
+
+  g_assert_no_error (gmulti_transfer_get_error (transfer));
+  g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
+  /* A connection reused (to squid, say) has no proxy time of its own. */
+  if (proxied && !gmulti_metrics_get_connection_reused (metrics))
+    g_assert_cmpint (gmulti_metrics_get_proxy_time (metrics), >, 0);
+  else if (!proxied)
+    g_assert_cmpint (gmulti_metrics_get_proxy_time (metrics), ==, 0);
+}
+
+/* The origin's last request came through squid. */
+static void
+assert_via_squid (TestServer *origin,
+                  gboolean    via)
+{
+  g_autoptr(TestRequest) req = test_server_get_last_request (origin);
+
+  g_assert_nonnull (req);
+  if (via)
+    g_assert_nonnull (test_request_get_header (req, "Via"));
+  else
+    g_assert_null (test_request_get_header (req, "Via"));
+}
+
+static GMultiTransfer *
+transfer_for (TestServer *origin,
+              const char *path)
+{
+  g_autofree char *uri = test_server_uri (origin, path);
+
+  return gmulti_transfer_new (uri);
+}
+
+/* direct:// from the resolver: no proxy, and the resolver is given the origin, not
+ * the path. */
+static void
+test_direct (void)
+{
+  g_autoptr(TestServer) origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  g_autoptr(TestProxyResolver) resolver = test_proxy_resolver_new ("direct://", NULL);
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMultiTransfer) transfer = transfer_for (origin, "/secret/path?q=1");
+  g_autofree char *asked = g_strdup_printf ("http://127.0.0.1:%u/",
+                                            test_server_get_port (origin));
+
+  g_assert_null (gmulti_session_get_proxy_resolver (session));
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  g_assert_true (gmulti_session_get_proxy_resolver (session) == G_PROXY_RESOLVER (resolver));
+  run (session, transfer);
+  assert_ok (transfer, FALSE);
+  g_assert_cmpuint (resolver->asked->len, ==, 1);
+  g_assert_cmpstr (resolver->asked->pdata[0], ==, asked);
+  g_clear_object (&session);
+  g_assert_finalize_object (g_steal_pointer (&resolver));
+}
+
+/* An http:// proxy from the resolver, through squid: an entry gmulti cannot use comes
+ * first and is passed over. */
+static void
+test_squid (void)
+{
+  Daemon squid;
+  g_autoptr(TestServer) origin = NULL;
+  g_autoptr(TestProxyResolver) resolver = NULL;
+  g_autoptr(GMultiSession) session = NULL;
+  g_autoptr(GMultiTransfer) transfer = NULL;
+  g_autofree char *proxy = NULL;
+
+  if (!squid_start (&squid))
+    return;
+  origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  proxy = daemon_uri (&squid, "http");
+  resolver = test_proxy_resolver_new ("gopher://127.0.0.1:70", proxy);
+  session = gmulti_session_new ();
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  transfer = transfer_for (origin, "/a");
+  run (session, transfer);
+  assert_ok (transfer, TRUE);
+  assert_via_squid (origin, TRUE);
+  daemon_stop (&squid);
+}
+
+/* socks5:// from a resolver, as GLib's clients mean it, through microsocks. */
+static void
+test_socks (void)
+{
+  Daemon socks;
+  g_autoptr(TestServer) origin = NULL;
+  g_autoptr(TestProxyResolver) resolver = NULL;
+  g_autoptr(GMultiSession) session = NULL;
+  g_autoptr(GMultiTransfer) transfer = NULL;
+  g_autofree char *proxy = NULL;
+
+  if (!microsocks_start (&socks))
+    return;
+  origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  proxy = daemon_uri (&socks, "socks5");
+  resolver = test_proxy_resolver_new (proxy, NULL);
+  session = gmulti_session_new ();
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  transfer = transfer_for (origin, "/s");
+  run (session, transfer);
+  assert_ok (transfer, TRUE);
+  g_assert_cmpuint (test_server_get_n_requests (origin), ==, 1);
+  daemon_stop (&socks);
+}
+
+/* A lookup that fails ends the transfer, naming the resolver's reason; nothing is
+ * sent, and the failure is not kept: the next transfer asks again. An answer without
+ * a usable entry fails too. */
+static void
+test_error (void)
+{
+  g_autoptr(TestServer) origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  g_autoptr(TestProxyResolver) resolver = g_object_new (TEST_TYPE_PROXY_RESOLVER, NULL);
+  g_autoptr(TestProxyResolver) unusable = test_proxy_resolver_new ("gopher://p:70", NULL);
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+
+  resolver->error_message = g_strdup ("the PAC file is broken");
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GMultiTransfer) transfer = transfer_for (origin, "/e");
+      const GError *error;
+
+      run (session, transfer);
+      error = gmulti_transfer_get_error (transfer);
+      g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_LOOKUP_FAILED);
+      g_assert_nonnull (strstr (error->message, "the PAC file is broken"));
+      g_assert_cmpuint (resolver->asked->len, ==, i + 1);
+    }
+  g_assert_cmpuint (test_server_get_n_accepted (origin), ==, 0);
+
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (unusable));
+  {
+    g_autoptr(GMultiTransfer) transfer = transfer_for (origin, "/e");
+
+    run (session, transfer);
+    g_assert_error (gmulti_transfer_get_error (transfer), GMULTI_ERROR,
+                    GMULTI_ERROR_PROXY_INVALID);
+  }
+  g_assert_cmpuint (test_server_get_n_accepted (origin), ==, 0);
+}
+
+static void
+count_finished_cb (GMultiSession  *session,
+                   GMultiTransfer *transfer,
+                   const GError   *error,
+                   gpointer        user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* A slow answer: the transfer waits (pending, its connect timeout running); removed
+ * while it waits, its lookup is cancelled and the late answer reaches nobody. */
+static void
+test_slow_remove (void)
+{
+  g_autoptr(TestServer) origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  g_autoptr(TestProxyResolver) resolver = test_proxy_resolver_new ("direct://", NULL);
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMultiTransfer) transfer = transfer_for (origin, "/slow");
+  g_autoptr(GMultiTransfer) timed = transfer_for (origin, "/timed");
+  guint finished = 0;
+  GTask *task;
+
+  resolver->hold = TRUE;
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  g_signal_connect (session, "transfer-finished", G_CALLBACK (count_finished_cb), &finished);
+  g_assert_true (gmulti_session_add (session, transfer, NULL));
+  RUN_UNTIL (resolver->held->len == 1, WAIT_MS);
+  /* Held for a while: it goes on waiting. */
+  {
+    gboolean later = FALSE;
+
+    g_timeout_add (100, test_set_flag_cb, &later);
+    RUN_UNTIL (later, WAIT_MS);
+  }
+  g_assert_cmpint (gmulti_transfer_get_state (transfer), ==, GMULTI_TRANSFER_PENDING);
+  task = resolver->held->pdata[0];
+  g_assert_false (g_cancellable_is_cancelled (g_task_get_cancellable (task)));
+
+  gmulti_session_remove (session, transfer);
+  g_assert_true (g_cancellable_is_cancelled (g_task_get_cancellable (task)));
+  g_assert_cmpint (gmulti_transfer_get_state (transfer), ==, GMULTI_TRANSFER_IDLE);
+  test_proxy_resolver_release (resolver);
+  test_drain_context ();
+  g_assert_cmpuint (finished, ==, 0);
+  g_assert_cmpint (gmulti_transfer_get_state (transfer), ==, GMULTI_TRANSFER_IDLE);
+  g_assert_cmpuint (test_server_get_n_accepted (origin), ==, 0);
+
+  /* The connect timeout covers the wait. */
+  gmulti_transfer_set_connect_timeout (timed, 200);
+  run (session, timed);
+  g_assert_error (gmulti_transfer_get_error (timed), GMULTI_ERROR,
+                  GMULTI_ERROR_CONNECT_TIMEOUT);
+  g_assert_cmpuint (finished, ==, 1);
+  g_assert_cmpuint (resolver->held->len, ==, 1);
+  g_assert_true (g_cancellable_is_cancelled (g_task_get_cancellable (resolver->held->pdata[0])));
+  test_proxy_resolver_release (resolver);
+  test_drain_context ();
+
+  /* The same origin again: asked afresh, and this time answered. */
+  resolver->hold = FALSE;
+  g_clear_object (&transfer);
+  transfer = transfer_for (origin, "/slow");
+  run (session, transfer);
+  assert_ok (transfer, FALSE);
+  g_assert_cmpuint (resolver->asked->len, ==, 3);
+}
+
+/* Once per origin: transfers to the same origin that start together share one
+ * lookup, later ones use its answer; another port is another origin. */
+static void
+test_cache (void)
+{
+  g_autoptr(TestServer) origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  g_autoptr(TestServer) other = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  g_autoptr(TestProxyResolver) resolver = test_proxy_resolver_new ("direct://", NULL);
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  GMultiTransfer *transfers[4];
+
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  for (guint round = 0; round < 2; round++)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (transfers); i++)
+        {
+          transfers[i] = transfer_for (i % 2 == 0 ? origin : other, "/c");
+          g_assert_true (gmulti_session_add (session, transfers[i], NULL));
+        }
+      for (guint i = 0; i < G_N_ELEMENTS (transfers); i++)
+        {
+          RUN_UNTIL (gmulti_transfer_get_state (transfers[i]) == GMULTI_TRANSFER_DONE,
+                     WAIT_MS);
+          assert_ok (transfers[i], FALSE);
+          g_object_unref (transfers[i]);
+        }
+      g_assert_cmpuint (resolver->asked->len, ==, 2);
+    }
+  g_assert_cmpuint (test_server_get_n_requests (origin) + test_server_get_n_requests (other),
+                    ==, 8);
+
+  /* A new resolver starts afresh. */
+  g_clear_object (&resolver);
+  resolver = test_proxy_resolver_new ("direct://", NULL);
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  transfers[0] = transfer_for (origin, "/c");
+  run (session, transfers[0]);
+  assert_ok (transfers[0], FALSE);
+  g_object_unref (transfers[0]);
+  g_assert_cmpuint (resolver->asked->len, ==, 1);
+}
+
+/* The order of the settings: the transfer's proxy-uri, its proxy-resolver, the
+ * session's proxy-uri, the session's proxy-resolver. */
+static void
+test_precedence (void)
+{
+  Daemon squid;
+  g_autoptr(TestServer) origin = NULL;
+  g_autoptr(TestProxyResolver) to_squid = NULL;
+  g_autoptr(TestProxyResolver) direct = NULL;
+  g_autoptr(GMultiSession) session = NULL;
+  g_autofree char *proxy = NULL;
+
+  if (!squid_start (&squid))
+    return;
+  origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  proxy = daemon_uri (&squid, "http");
+  to_squid = test_proxy_resolver_new (proxy, NULL);
+  direct = test_proxy_resolver_new ("direct://", NULL);
+  session = gmulti_session_new ();
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (to_squid));
+
+  /* The transfer's proxy-uri wins over every resolver, which is not asked. */
+  {
+    g_autoptr(GMultiTransfer) transfer = transfer_for (origin, "/1");
+
+    gmulti_transfer_set_proxy_uri (transfer, "direct://");
+    gmulti_transfer_set_proxy_resolver (transfer, G_PROXY_RESOLVER (to_squid));
+    run (session, transfer);
+    assert_ok (transfer, FALSE);
+    assert_via_squid (origin, FALSE);
+    g_assert_cmpuint (to_squid->asked->len, ==, 0);
+  }
+  /* The transfer's resolver wins over the session's proxy-uri and resolver. */
+  gmulti_session_set_proxy_uri (session, "direct://");
+  {
+    g_autoptr(GMultiTransfer) transfer = transfer_for (origin, "/2");
+
+    gmulti_transfer_set_proxy_resolver (transfer, G_PROXY_RESOLVER (to_squid));
+    g_assert_true (gmulti_transfer_get_proxy_resolver (transfer) ==
+                   G_PROXY_RESOLVER (to_squid));
+    run (session, transfer);
+    assert_ok (transfer, TRUE);
+    assert_via_squid (origin, TRUE);
+    g_assert_cmpuint (to_squid->asked->len, ==, 1);
+  }
+  /* The session's proxy-uri wins over its resolver. */
+  {
+    g_autoptr(GMultiTransfer) transfer = transfer_for (origin, "/3");
+
+    run (session, transfer);
+    assert_ok (transfer, FALSE);
+    assert_via_squid (origin, FALSE);
+  }
+  /* Then the session's resolver; the transfer's own, direct, still wins. */
+  gmulti_session_set_proxy_uri (session, NULL);
+  {
+    g_autoptr(GMultiTransfer) transfer = transfer_for (origin, "/4");
+    g_autoptr(GMultiTransfer) own = transfer_for (origin, "/5");
+
+    run (session, transfer);
+    assert_ok (transfer, TRUE);
+    assert_via_squid (origin, TRUE);
+    g_object_set (own, "proxy-resolver", direct, NULL);
+    run (session, own);
+    assert_ok (own, FALSE);
+    assert_via_squid (origin, FALSE);
+    g_assert_cmpuint (direct->asked->len, ==, 1);
+  }
+  daemon_stop (&squid);
+}
+
+/* GLib's GSimpleProxyResolver through squid: its ignore list sends some hosts
+ * direct. */
+static void
+test_simple_resolver (void)
+{
+  Daemon squid;
+  const char *const ignore[] = { "localhost", NULL };
+  g_autoptr(TestServer) origin = NULL;
+  g_autoptr(GProxyResolver) resolver = NULL;
+  g_autoptr(GMultiSession) session = NULL;
+  g_autofree char *proxy = NULL;
+  g_autofree char *ignored_uri = NULL;
+
+  if (!squid_start (&squid))
+    return;
+  origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  proxy = daemon_uri (&squid, "http");
+  resolver = g_simple_proxy_resolver_new (proxy, (char **) ignore);
+  session = g_object_new (GMULTI_TYPE_SESSION, "proxy-resolver", resolver, NULL);
+  {
+    g_autoptr(GMultiTransfer) transfer = transfer_for (origin, "/through");
+
+    run (session, transfer);
+    assert_ok (transfer, TRUE);
+    assert_via_squid (origin, TRUE);
+  }
+  ignored_uri = g_strdup_printf ("http://localhost:%u/ignored", test_server_get_port (origin));
+  {
+    g_autoptr(GMultiTransfer) transfer = gmulti_transfer_new (ignored_uri);
+
+    run (session, transfer);
+    assert_ok (transfer, FALSE);
+    assert_via_squid (origin, FALSE);
+  }
+  daemon_stop (&squid);
+}
+
+/* gmulti_transfer_perform() asks the transfer's own resolver, blocking: through
+ * squid, and a failure as in a session. */
+static void
+test_perform (void)
+{
+  Daemon squid;
+  g_autoptr(TestServer) origin = NULL;
+  g_autoptr(TestProxyResolver) resolver = NULL;
+  g_autoptr(TestProxyResolver) failing = NULL;
+  g_autoptr(GMultiTransfer) transfer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *proxy = NULL;
+
+  if (!squid_start (&squid))
+    return;
+  origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  proxy = daemon_uri (&squid, "http");
+  resolver = test_proxy_resolver_new (proxy, NULL);
+  transfer = transfer_for (origin, "/performed");
+  gmulti_transfer_set_proxy_resolver (transfer, G_PROXY_RESOLVER (resolver));
+  g_assert_true (gmulti_transfer_perform (transfer, NULL, &error));
+  g_assert_no_error (error);
+  assert_ok (transfer, TRUE);
+  assert_via_squid (origin, TRUE);
+  g_assert_cmpuint (resolver->asked->len, ==, 1);
+
+  failing = g_object_new (TEST_TYPE_PROXY_RESOLVER, NULL);
+  failing->error_message = g_strdup ("offline");
+  gmulti_transfer_set_proxy_resolver (transfer, G_PROXY_RESOLVER (failing));
+  g_assert_false (gmulti_transfer_perform (transfer, NULL, &error));
+  g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_LOOKUP_FAILED);
+  g_assert_nonnull (strstr (error->message, "offline"));
+  daemon_stop (&squid);
+}
+
+/* ------------------------------------------------ GLib's default resolver */
+
+/* In a process of its own, whose environment (GIO_USE_PROXY_RESOLVER, the *_proxy
+ * variables) the parent set: GLib picks its default resolver once per process. One
+ * session transfer to a loopback origin; TEST_PROXYRES_EXPECT says whether it must
+ * come through squid, TEST_PROXYRES_RESOLVER which resolver GLib must have. */
+static void
+test_default_child (void)
+{
+  const char *expect = g_getenv ("TEST_PROXYRES_EXPECT");
+  const char *type = g_getenv ("TEST_PROXYRES_RESOLVER");
+  g_autoptr(TestServer) origin = NULL;
+  g_autoptr(GMultiSession) session = NULL;
+  g_autoptr(GMultiTransfer) transfer = NULL;
+
+  if (expect == NULL)
+    {
+      g_test_skip ("run by the default-* tests");
+      return;
+    }
+  g_assert_cmpstr (G_OBJECT_TYPE_NAME (g_proxy_resolver_get_default ()), ==, type);
+  origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  session = gmulti_session_new ();
+  transfer = transfer_for (origin, "/default");
+  run (session, transfer);
+  assert_ok (transfer, g_str_equal (expect, "proxy"));
+  assert_via_squid (origin, g_str_equal (expect, "proxy"));
+}
+
+/* Runs test_default_child() with GIO_USE_PROXY_RESOLVER=@module, http_proxy naming
+ * squid and @no_proxy. */
+static void
+run_default_child (Daemon     *squid,
+                   const char *module,
+                   const char *type,
+                   const char *no_proxy,
+                   const char *expect)
+{
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autofree char *proxy = daemon_uri (squid, "http");
+  g_autofree char *self = g_test_build_filename (G_TEST_BUILT, "test-proxy-resolver", NULL);
+  const char *argv[] = { self, "-p", "/GMulti/ProxyResolver/default-child", NULL };
+  const char *const names[] = { "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+                                "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY" };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    envp = g_environ_unsetenv (envp, names[i]);
+  envp = g_environ_setenv (envp, "GIO_USE_PROXY_RESOLVER", module, TRUE);
+  envp = g_environ_setenv (envp, "http_proxy", proxy, TRUE);
+  if (no_proxy != NULL)
+    envp = g_environ_setenv (envp, "no_proxy", no_proxy, TRUE);
+  envp = g_environ_setenv (envp, "TEST_PROXYRES_EXPECT", expect, TRUE);
+  envp = g_environ_setenv (envp, "TEST_PROXYRES_RESOLVER", type, TRUE);
+  g_test_message ("%s, no_proxy=%s: %s", module, no_proxy, expect);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_test_message ("child:\n%s%s", out, err);
+  g_assert_no_error (error);
+}
+
+/* No resolver module (GLib's dummy): the *_proxy variables decide, by gmulti's own
+ * rule, as for a bare engine. */
+static void
+test_default_dummy (void)
+{
+  Daemon squid;
+
+  if (!squid_start (&squid))
+    return;
+  run_default_child (&squid, "dummy", "GDummyProxyResolver", NULL, "proxy");
+  run_default_child (&squid, "dummy", "GDummyProxyResolver", "127.0.0.0/8", "direct");
+  /* gmulti's rule ignores a port on a no_proxy entry, as curl does. */
+  run_default_child (&squid, "dummy", "GDummyProxyResolver", "127.0.0.1:1", "direct");
+  daemon_stop (&squid);
+}
+
+/* glib-networking's libproxy module, which reads the same variables: the session asks
+ * it, as GLib's default resolver. */
+static void
+test_default_libproxy (void)
+{
+  GIOExtensionPoint *point;
+  Daemon squid;
+
+  /* Loads GIO's modules, which register their resolvers (this process's default is
+   * the dummy, from the suite's environment). */
+  g_proxy_resolver_get_default ();
+  point = g_io_extension_point_lookup (G_PROXY_RESOLVER_EXTENSION_POINT_NAME);
+  if (g_io_extension_point_get_extension_by_name (point, "libproxy") == NULL)
+    {
+      g_test_skip ("glib-networking's libproxy module is not installed "
+                   "(tools/install-deps test)");
+      return;
+    }
+  if (!squid_start (&squid))
+    return;
+  run_default_child (&squid, "libproxy", "GLibproxyResolver", NULL, "proxy");
+  run_default_child (&squid, "libproxy", "GLibproxyResolver", "127.0.0.1", "direct");
+  /* libproxy's rule matches the port of an entry where gmulti's own ignores it
+   * (test_default_dummy()): through squid shows that libproxy decided. */
+  run_default_child (&squid, "libproxy", "GLibproxyResolver", "127.0.0.1:1", "proxy");
+  daemon_stop (&squid);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/GMulti/ProxyResolver/direct", test_direct);
+  g_test_add_func ("/GMulti/ProxyResolver/squid", test_squid);
+  g_test_add_func ("/GMulti/ProxyResolver/socks", test_socks);
+  g_test_add_func ("/GMulti/ProxyResolver/error", test_error);
+  g_test_add_func ("/GMulti/ProxyResolver/slow-remove", test_slow_remove);
+  g_test_add_func ("/GMulti/ProxyResolver/cache", test_cache);
+  g_test_add_func ("/GMulti/ProxyResolver/precedence", test_precedence);
+  g_test_add_func ("/GMulti/ProxyResolver/simple-resolver", test_simple_resolver);
+  g_test_add_func ("/GMulti/ProxyResolver/perform", test_perform);
+  g_test_add_func ("/GMulti/ProxyResolver/default-dummy", test_default_dummy);
+  g_test_add_func ("/GMulti/ProxyResolver/default-libproxy", test_default_libproxy);
+  g_test_add_func ("/GMulti/ProxyResolver/default-child", test_default_child);
+  return g_test_run ();
+}
