@@ -24,6 +24,13 @@ GMULTI_AVAILABLE_IN_ALL
 GQuark gmulti_error_quark (void);
 
 GMULTI_AVAILABLE_IN_ALL
+gboolean    gmulti_error_matches           (const GError      *error,
+                                            GQuark             domain,
+                                            gint               code);
+GMULTI_AVAILABLE_IN_ALL
+GError     *gmulti_error_to_gio            (const GError      *error);
+
+GMULTI_AVAILABLE_IN_ALL
 const char *gmulti_engine_result_to_string (GMultiEngineResult result);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include "gmulti-transfer-object-private.h"
 #include "gmulti-error.h"
+#include "gmulti-error-private.h"
 #include "gmulti-i18n-private.h"
 #include "engine/gmulti-splice.h"
 
@@ -356,6 +357,7 @@ gmulti_transfer_deliver_body (GMultiTransfer *self,
         {
           g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_OUTPUT_FAILED,
                        _("Could not write the response body: %s"), local_error->message);
+          gmulti_error_set_cause (error != NULL ? *error : NULL, local_error);
           g_error_free (local_error);
           return FALSE;
         }

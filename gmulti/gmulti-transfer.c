@@ -808,6 +808,30 @@ gmulti_transfer_get_error (GMultiTransfer *self)
 }
 
 /**
+ * gmulti_transfer_get_gio_error:
+ * @self: a transfer
+ *
+ * Gets why the transfer failed, in GIO's terms: [func@GMulti.Error.to_gio] of
+ * [method@Transfer.get_error]. Language bindings rebuild an error from its domain,
+ * code and message, which loses what gmulti knows beyond the code (whether a
+ * connection was refused or the host unreachable); this call asks the transfer's
+ * own error, so a Python or JavaScript caller can match, say,
+ * %G_IO_ERROR_CONNECTION_REFUSED.
+ *
+ * Returns: (transfer full) (nullable): the error in GIO's domain where it has one,
+ *   or %NULL if the transfer succeeded or has not completed
+ *
+ * Since: 0.1
+ */
+GError *
+gmulti_transfer_get_gio_error (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->run.error != NULL ? gmulti_error_to_gio (self->run.error) : NULL;
+}
+
+/**
  * gmulti_transfer_get_metrics:
  * @self: a transfer
  *

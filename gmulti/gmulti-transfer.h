@@ -272,6 +272,8 @@ void                gmulti_transfer_set_allow_cleartext_auth (GMultiTransfer *se
 GMULTI_AVAILABLE_IN_ALL
 const GError       *gmulti_transfer_get_error           (GMultiTransfer *self);
 GMULTI_AVAILABLE_IN_ALL
+GError             *gmulti_transfer_get_gio_error       (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
 GMultiMetrics      *gmulti_transfer_get_metrics         (GMultiTransfer *self);
 GMULTI_AVAILABLE_IN_ALL
 guint64             gmulti_transfer_get_bytes_received  (GMultiTransfer *self);

@@ -16,7 +16,8 @@ typedef int (*GetaddrinfoFunc) (const char *, const char *, const struct addrinf
 /* Names under ".test" never reach the system. "dual.test" is ::1 then 127.0.0.1, as a
  * resolver preferring IPv6 would order them; "v6.test" is ::1 only; any other name
  * ending in "v4.test" is 127.0.0.1, whatever bytes come before (a redirect may smuggle
- * some into a host name); every other ".test" name does not exist. The lists come from
+ * some into a host name); "again.test" fails as a name server that does not answer
+ * (EAI_AGAIN); every other ".test" name does not exist. The lists come from
  * the C library's own getaddrinfo() on literals, so its freeaddrinfo() can free them. */
 int
 getaddrinfo (const char             *node,
@@ -38,6 +39,8 @@ getaddrinfo (const char             *node,
     return real ("127.0.0.1", service, &numeric, res);
   if (g_str_equal (node, "v6.test"))
     return real ("::1", service, &numeric, res);
+  if (g_str_equal (node, "again.test"))
+    return EAI_AGAIN;
   if (!g_str_equal (node, "dual.test"))
     return EAI_NONAME;
 

@@ -11,6 +11,7 @@
 
 #include "gmulti-resolver.h"
 #include "gmulti-error.h"
+#include "gmulti-error-private.h"
 #include "gmulti-i18n-private.h"
 
 #define GMULTI_RESOLVER_MAX_THREADS 4
@@ -444,6 +445,7 @@ report_failure (const char        *host,
 
   error = g_error_new (GMULTI_ERROR, GMULTI_ERROR_RESOLVE_FAILED,
                        _("Could not resolve host “%s”: %s"), host, reason);
+  gmulti_error_set_addrinfo (error, gai_error);
   func (NULL, 0, error, user_data);
 }
 

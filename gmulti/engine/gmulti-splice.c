@@ -11,6 +11,7 @@
 
 #include "gmulti-splice.h"
 #include "gmulti-error.h"
+#include "gmulti-error-private.h"
 #include "gmulti-i18n-private.h"
 
 /* What an unprivileged process may ask for (/proc/sys/fs/pipe-max-size): fewer, larger
@@ -51,6 +52,7 @@ gmulti_splice_write_all (int           fd,
 
           g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_OUTPUT_FAILED,
                        _("Could not write the response body: %s"), g_strerror (saved));
+          gmulti_error_set_errno (error != NULL ? *error : NULL, saved);
           return FALSE;
         }
       data += n;

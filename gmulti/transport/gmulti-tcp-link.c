@@ -12,6 +12,7 @@
 
 #include "gmulti-tcp-link.h"
 #include "gmulti-error.h"
+#include "gmulti-error-private.h"
 #include "gmulti-i18n-private.h"
 
 typedef struct {
@@ -75,6 +76,7 @@ set_connect_error (GMultiTcpLink       *self,
   g_clear_error (&self->connect_error);
   g_set_error (&self->connect_error, GMULTI_ERROR, GMULTI_ERROR_CONNECT_FAILED,
                _("Could not connect to %s: %s"), where, g_strerror (errsv));
+  gmulti_error_set_errno (self->connect_error, errsv);
 }
 
 /* Takes attempt @index off the list and hands its socket to the owner to close. */
@@ -245,6 +247,7 @@ tcp_recv (GMultiLink  *link,
 
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_RECEIVE_FAILED,
                    _("Could not receive from the server: %s"), g_strerror (errsv));
+      gmulti_error_set_errno (error != NULL ? *error : NULL, errsv);
       errno = errsv;
     }
   else if (n < 0)
@@ -275,6 +278,7 @@ tcp_send (GMultiLink          *link,
 
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_SEND_FAILED,
                    _("Could not send to the server: %s"), g_strerror (errsv));
+      gmulti_error_set_errno (error != NULL ? *error : NULL, errsv);
       errno = errsv;
     }
   else if (n < 0)

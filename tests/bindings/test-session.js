@@ -201,6 +201,16 @@ async function errors() {
     } catch (e) {
         check(e instanceof GLib.Error && e.matches(GMulti.error_quark(),
             GMulti.Error.CONNECT_FAILED), `refused error: ${e}`);
+        // GJS hands the error itself back, so its errno is still there.
+        check(GMulti.error_matches(e, Gio.io_error_quark(), Gio.IOErrorEnum.CONNECTION_REFUSED),
+            `refused in GIO's terms: ${e}`);
+        check(!GMulti.error_matches(e, Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT),
+            'refused is not a timeout');
+        const gioError = GMulti.error_to_gio(e);
+        check(gioError.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CONNECTION_REFUSED) &&
+              gioError.message === e.message, `error_to_gio: ${gioError}`);
+        check(t.get_gio_error().matches(Gio.io_error_quark(), Gio.IOErrorEnum.CONNECTION_REFUSED),
+            'get_gio_error');
     }
 }
 

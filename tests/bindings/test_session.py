@@ -258,6 +258,16 @@ class SessionTests(unittest.TestCase):
         self.assertEqual(error.domain, GLib.quark_to_string(GMulti.error_quark()))
         self.assertEqual(error.code, GMulti.Error.CONNECT_FAILED)
 
+        # In GIO's terms. PyGObject rebuilt the caught error from its domain and code,
+        # so only the code's own equivalent matches it; the transfer's keeps the errno.
+        io = Gio.io_error_quark()
+        self.assertTrue(GMulti.error_matches(error, io, Gio.IOErrorEnum.FAILED))
+        self.assertFalse(GMulti.error_matches(error, io, Gio.IOErrorEnum.CONNECTION_REFUSED))
+        gio_error = t.get_gio_error()
+        self.assertEqual(gio_error.domain, GLib.quark_to_string(io))
+        self.assertTrue(gio_error.matches(io, Gio.IOErrorEnum.CONNECTION_REFUSED))
+        self.assertEqual(gio_error.message, error.message)
+
     def test_https_fetch(self):
         result = {}
 
