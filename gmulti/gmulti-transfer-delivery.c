@@ -206,6 +206,9 @@ gmulti_transfer_get_reason_phrase (GMultiTransfer *self)
 {
   g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
 
+  /* An HTTP/2 response (no reason phrase on the wire) stores none. */
+  if (self->run.reason == NULL && self->run.status != 0)
+    return "";
   return self->run.reason;
 }
 

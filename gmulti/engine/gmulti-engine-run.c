@@ -38,8 +38,8 @@ clear_hop (GMultiRun *run)
   g_clear_pointer (&run->target_prefix, g_free);
   g_clear_pointer (&run->proxy_authorization, g_free);
   g_clear_pointer (&run->host, g_free);
-  g_clear_pointer (&run->target, g_free);
-  g_clear_pointer (&run->host_header, g_free);
+  run->target = NULL;
+  run->host_header = NULL;
   g_clear_pointer (&run->hop_headers, gmulti_headers_unref);
 }
 

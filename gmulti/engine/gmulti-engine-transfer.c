@@ -137,8 +137,8 @@ prepare_hop (GMultiRun *run,
     run->chain = g_strconcat ("unix:", run->request.unix_socket_path, NULL);
   gmulti_pool_key_init (&run->pool_key, run->tls, run->host, run->port, run->chain,
                         run->tls_config);
-  run->target = g_steal_pointer (&target.target);
-  run->host_header = g_steal_pointer (&target.host_header);
+  run->target = target.target;
+  run->host_header = target.host_header;
   if (!hop_http (run, error))
     return FALSE;
   run->method = run->redirect_method != NULL ? run->redirect_method : run->request.method;

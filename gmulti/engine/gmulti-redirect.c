@@ -50,12 +50,22 @@ build_target (GUri *uri)
                       query != NULL ? query : "", NULL);
 }
 
+/* Appends @n bytes of @s to @p and returns the end. */
+static inline char *
+put (char       *p,
+     const char *s,
+     gsize       n)
+{
+  memcpy (p, s, n);
+  return p + n;
+}
+
 void
 gmulti_request_target_clear (GMultiRequestTarget *target)
 {
   g_clear_pointer (&target->host, g_free);
-  g_clear_pointer (&target->target, g_free);
-  g_clear_pointer (&target->host_header, g_free);
+  target->target = NULL;
+  target->host_header = NULL;
   target->port = 0;
   target->tls = FALSE;
 }
@@ -76,9 +86,11 @@ gmulti_request_target_from_uri (GUri                 *parsed,
                                 GMultiRequestTarget  *out,
                                 GError              **error)
 {
-  g_autofree char *target = NULL;
-  const char *scheme, *host;
-  const char *open, *close;
+  const char *scheme, *host, *path, *query;
+  gsize host_len, path_len, query_len, port_len = 0;
+  gboolean bracket, default_port;
+  char port_text[8];
+  char *block, *p;
   gboolean tls = FALSE;
   guint16 port;
 
@@ -117,36 +129,60 @@ gmulti_request_target_from_uri (GUri                 *parsed,
       return FALSE;
     }
 
-  target = build_target (parsed);
-  if (!target_is_valid (target))
+  /* Every request passes here: one allocation for the three strings, no printf.
+   * The block is "host\0[host]:port\0/path?query\0". */
+  path = g_uri_get_path (parsed);
+  if (*path == '\0')
+    path = "/";
+  query = g_uri_get_query (parsed);
+  host_len = strlen (host);
+  path_len = strlen (path);
+  query_len = query != NULL ? strlen (query) + 1 : 0;
+  bracket = memchr (host, ':', host_len) != NULL;
+  default_port = port == (tls ? 443 : 80);
+  if (!default_port)
     {
+      char *digits = port_text + sizeof port_text;
+      guint rest = port;
+
+      do
+        *--digits = (char) ('0' + rest % 10);
+      while ((rest /= 10) != 0);
+      *--digits = ':';
+      port_len = (gsize) (port_text + sizeof port_text - digits);
+      memmove (port_text, digits, port_len);
+    }
+
+  block = g_malloc ((host_len + 1) + (host_len + 2 * bracket + port_len + 1) +
+                    (path_len + query_len + 1));
+  p = put (block, host, host_len + 1);
+  out->host_header = p;
+  if (bracket)
+    *p++ = '[';
+  p = put (p, host, host_len);
+  if (bracket)
+    *p++ = ']';
+  p = put (p, port_text, port_len);
+  *p++ = '\0';
+  out->target = p;
+  p = put (p, path, path_len);
+  if (query != NULL)
+    {
+      *p++ = '?';
+      p = put (p, query, query_len - 1);
+    }
+  *p = '\0';
+  out->host = block;
+  out->port = port;
+  out->tls = tls;
+
+  if (!target_is_valid (out->target))
+    {
+      gmulti_request_target_clear (out);
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_INVALID_URI,
                    _("Invalid characters in URI “%s”"), uri);
       return FALSE;
     }
-
-  open = strchr (host, ':') != NULL ? "[" : "";
-  close = *open != '\0' ? "]" : "";
-  out->host = g_strdup (host);
-  out->port = port;
-  out->tls = tls;
-  /* Every request passes here: no printf. */
-  if (port == (tls ? 443 : 80))
-    out->host_header = g_strconcat (open, host, close, NULL);
-  else
-    {
-      char port_text[8];
-      char *p = port_text + sizeof port_text;
-      guint rest = port;
-
-      *--p = '\0';
-      do
-        *--p = (char) ('0' + rest % 10);
-      while ((rest /= 10) != 0);
-      *--p = ':';
-      out->host_header = g_strconcat (open, host, close, p, NULL);
-    }
-  out->target = g_steal_pointer (&target);
   return TRUE;
 }
 

@@ -12,13 +12,15 @@ G_BEGIN_DECLS
  * place the fuzzer reaches too: no accepted target or Host value holds a control
  * character or a space. */
 
-/* Where one request goes. */
+/* Where one request goes. The three strings are one allocation (every request makes
+ * one): @host owns it, @target and @host_header point into it. */
 typedef struct {
-  char *host;         /* for the resolver; an IPv6 literal without brackets */
+  char *host;               /* for the resolver; an IPv6 literal without brackets */
   guint16 port;
-  char *target;       /* origin-form: path and query */
-  char *host_header;  /* host, bracketed if IPv6, with the port unless the default */
-  gboolean tls;       /* https */
+  const char *target;       /* origin-form: path and query */
+  const char *host_header;  /* host, bracketed if IPv6, with the port unless the
+                               default */
+  gboolean tls;             /* https */
 } GMultiRequestTarget;
 
 /* Parses an absolute `http` or `https` URI. On failure @out is left cleared and @error is

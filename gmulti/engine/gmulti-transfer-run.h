@@ -193,10 +193,11 @@ struct _GMultiRun {
                                  a forwarding proxy; NULL: origin-form */
   char *proxy_authorization;  /* with target_prefix: the Proxy-Authorization value
                                  from the proxy's credentials; NULL: none */
-  char *host;
+  char *host;                 /* owns target and host_header too (one block,
+                                 GMultiRequestTarget) */
   guint16 port;
-  char *target;               /* origin-form path?query */
-  char *host_header;
+  const char *target;         /* origin-form path?query */
+  const char *host_header;
   const char *method;         /* the method of this hop (points into the transfer or a
                                  static string after a 303) */
   GMultiTlsConfig *tls_config; /* its TLS settings, from the transfer, for the whole run */

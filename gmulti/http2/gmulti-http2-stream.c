@@ -413,8 +413,8 @@ on_final_head (GMultiHttp2Stream *stream)
 
   stream->got_final_head = TRUE;
   run->status = stream->status;
-  g_free (run->reason);
-  run->reason = g_strdup ("");
+  /* HTTP/2 has no reason phrase: NULL reads as "" once a status is there. */
+  g_clear_pointer (&run->reason, g_free);
   g_clear_pointer (&run->response_headers, gmulti_headers_unref);
   run->response_headers = g_steal_pointer (&stream->fields);
   run->metrics.header_bytes_received += stream->field_bytes;
