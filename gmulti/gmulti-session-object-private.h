@@ -31,6 +31,9 @@ struct _GMultiSession
   /* Its proxy-resolver, and the proxy lookups its defaults' hook makes with it
    * (gmulti-session-proxy.c). */
   struct _GMultiSessionProxy *proxy;
+  /* Its resolver, and the name lookups the engine's delegate makes through GIO
+   * (gmulti-session-resolver.c). */
+  struct _GMultiSessionResolver *names;
 };
 
 enum {
@@ -52,6 +55,7 @@ enum {
   PROP_COOKIE_JAR,
   PROP_HSTS_ENFORCER,
   PROP_PROXY_RESOLVER,
+  PROP_RESOLVER,
   PROP_TLS_FIRST,            /* GMULTI_TLS_N_OPTIONS ids, in GMultiTlsOption order */
   GMULTI_SESSION_N_PROPS = PROP_TLS_FIRST + GMULTI_TLS_N_OPTIONS
 };
@@ -84,6 +88,8 @@ void gmulti_session_install_cookie_properties (GParamSpec **pspecs);
 void gmulti_session_install_hsts_properties (GParamSpec **pspecs);
 /* The proxy-resolver property (gmulti-session-proxy.c). */
 void gmulti_session_install_proxy_properties (GParamSpec **pspecs);
+/* The resolver property (gmulti-session-resolver.c). */
+void gmulti_session_install_resolver_properties (GParamSpec **pspecs);
 
 /* Stores @user_agent as given, for the property and the setter (gmulti-session-options.c). */
 void gmulti_session_store_user_agent (GMultiSession *self,

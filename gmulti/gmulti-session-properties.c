@@ -59,6 +59,9 @@ gmulti_session_get_property (GObject    *object,
     case PROP_PROXY_RESOLVER:
       g_value_set_object (value, gmulti_session_get_proxy_resolver (self));
       break;
+    case PROP_RESOLVER:
+      g_value_set_object (value, gmulti_session_get_resolver (self));
+      break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < GMULTI_SESSION_N_PROPS)
         gmulti_tls_options_get_property (&self->defaults->tls, prop_id - PROP_TLS_FIRST,
@@ -115,6 +118,9 @@ gmulti_session_set_property (GObject      *object,
       break;
     case PROP_PROXY_RESOLVER:
       gmulti_session_set_proxy_resolver (self, g_value_get_object (value));
+      break;
+    case PROP_RESOLVER:
+      gmulti_session_set_resolver (self, g_value_get_object (value));
       break;
     default:
       if (prop_id >= PROP_TLS_FIRST && prop_id < GMULTI_SESSION_N_PROPS)
@@ -295,6 +301,7 @@ gmulti_session_install_properties (GObjectClass *object_class)
   gmulti_session_install_cookie_properties (gmulti_session_properties);
   gmulti_session_install_hsts_properties (gmulti_session_properties);
   gmulti_session_install_proxy_properties (gmulti_session_properties);
+  gmulti_session_install_resolver_properties (gmulti_session_properties);
 
   g_object_class_install_properties (object_class, GMULTI_SESSION_N_PROPS,
                                      gmulti_session_properties);

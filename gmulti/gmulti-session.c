@@ -6,6 +6,7 @@
 #include "gmulti-session-object-private.h"
 #include "gmulti-session-auth-private.h"
 #include "gmulti-session-proxy-private.h"
+#include "gmulti-session-resolver-private.h"
 #include "gmulti-session-source-private.h"
 #include "gmulti-body-stream-private.h"
 #include "gmulti-transfer-private.h"
@@ -544,6 +545,8 @@ gmulti_session_dispose (GObject *object)
   g_clear_pointer (&self->engine, gmulti_engine_unref);
   if (self->proxy != NULL)
     gmulti_session_proxy_shutdown (self->proxy);
+  if (self->names != NULL)
+    gmulti_session_resolver_shutdown (self->names);
   if (self->source != NULL)
     {
       g_source_destroy (self->source);
@@ -582,6 +585,7 @@ gmulti_session_finalize (GObject *object)
   g_clear_error (&self->source_error);
   g_clear_pointer (&self->defaults, gmulti_defaults_unref);
   g_clear_pointer (&self->proxy, gmulti_session_proxy_unref);
+  g_clear_pointer (&self->names, gmulti_session_resolver_unref);
 
   G_OBJECT_CLASS (gmulti_session_parent_class)->finalize (object);
 }
@@ -715,6 +719,9 @@ gmulti_session_init (GMultiSession *self)
   self->defaults->proxy_lookup =
     gmulti_proxy_lookup_ref (gmulti_session_proxy_get_hook (self->proxy));
   gmulti_engine_set_defaults (self->engine, self->defaults);
+  self->names = gmulti_session_resolver_new (self->context);
+  gmulti_engine_set_name_delegate (self->engine,
+                                   gmulti_session_resolver_get_delegate (self->names));
 }
 
 static void

@@ -119,6 +119,11 @@ GMULTI_AVAILABLE_IN_ALL
 void                gmulti_session_set_proxy_resolver (GMultiSession  *self,
                                                        GProxyResolver *resolver);
 GMULTI_AVAILABLE_IN_ALL
+GResolver          *gmulti_session_get_resolver       (GMultiSession  *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_session_set_resolver       (GMultiSession  *self,
+                                                       GResolver      *resolver);
+GMULTI_AVAILABLE_IN_ALL
 GMultiHttpVersion gmulti_session_get_http_version       (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
 void            gmulti_session_set_http_version         (GMultiSession    *self,

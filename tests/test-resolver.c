@@ -882,6 +882,254 @@ test_cache_eviction (void)
   gmulti_resolver_free (resolver);
 }
 
+/* ------------------------------------------------------- a delegate */
+
+/* An owner that takes names ending in ".owned" (and, with answer_at_once, answers
+ * them inside lookup()); it keeps what it was asked and what it was told to forget. */
+typedef struct {
+  GMultiNameDelegate delegate;
+  int ref_count;
+  gboolean answer_at_once;
+  GPtrArray *asked;         /* host names */
+  GPtrArray *requests;      /* GMultiResolveRequest, unanswered, in order */
+  GPtrArray *cancelled;     /* handles */
+  guint n_handles;
+} Owner;
+
+static gboolean
+owner_takes (GMultiNameDelegate *delegate,
+             const char         *host)
+{
+  return g_str_has_suffix (host, ".owned");
+}
+
+static GMultiAddress
+make_address (const char *literal)
+{
+  GMultiAddress address = { 0, };
+
+  if (strchr (literal, ':') != NULL)
+    {
+      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &address.addr;
+
+      address.family = sin6->sin6_family = AF_INET6;
+      address.addrlen = sizeof *sin6;
+      g_assert_cmpint (inet_pton (AF_INET6, literal, &sin6->sin6_addr), ==, 1);
+    }
+  else
+    {
+      struct sockaddr_in *sin = (struct sockaddr_in *) &address.addr;
+
+      address.family = sin->sin_family = AF_INET;
+      address.addrlen = sizeof *sin;
+      g_assert_cmpint (inet_pton (AF_INET, literal, &sin->sin_addr), ==, 1);
+    }
+  return address;
+}
+
+static void
+owner_answer_literals (GMultiResolveRequest *request,
+                       const char * const   *literals)
+{
+  GMultiAddress addresses[8];
+  guint n = 0;
+
+  for (; literals[n] != NULL; n++)
+    addresses[n] = make_address (literals[n]);
+  gmulti_resolver_answer (request, addresses, n, NULL);
+}
+
+static gpointer
+owner_lookup (GMultiNameDelegate   *delegate,
+              GMultiResolveRequest *request,
+              const char           *host)
+{
+  Owner *self = delegate->data;
+
+  g_ptr_array_add (self->asked, g_strdup (host));
+  if (self->answer_at_once)
+    owner_answer_literals (request, (const char *[]) { "127.0.0.1", NULL });
+  else
+    g_ptr_array_add (self->requests, request);
+  /* A handle of its own, never NULL. */
+  return GUINT_TO_POINTER (++self->n_handles);
+}
+
+static void
+owner_cancel (GMultiNameDelegate *delegate,
+              gpointer            handle)
+{
+  Owner *self = delegate->data;
+
+  g_ptr_array_add (self->cancelled, handle);
+}
+
+static void
+owner_ref (GMultiNameDelegate *delegate)
+{
+  ((Owner *) delegate->data)->ref_count++;
+}
+
+static void
+owner_unref (GMultiNameDelegate *delegate)
+{
+  ((Owner *) delegate->data)->ref_count--;
+}
+
+static const GMultiNameDelegateOps owner_ops = {
+  .takes = owner_takes,
+  .lookup = owner_lookup,
+  .cancel = owner_cancel,
+  .ref = owner_ref,
+  .unref = owner_unref,
+};
+
+static void
+owner_init (Owner *self)
+{
+  memset (self, 0, sizeof *self);
+  self->delegate.ops = &owner_ops;
+  self->delegate.data = self;
+  self->asked = g_ptr_array_new_with_free_func (g_free);
+  self->requests = g_ptr_array_new ();
+  self->cancelled = g_ptr_array_new ();
+}
+
+static void
+owner_clear (Owner *self)
+{
+  /* Every reference the resolver and its requests took is back. */
+  g_assert_cmpint (self->ref_count, ==, 0);
+  g_ptr_array_unref (self->asked);
+  g_ptr_array_unref (self->requests);
+  g_ptr_array_unref (self->cancelled);
+}
+
+/* The owner's names go to it, in Happy Eyeballs order, every time (not cached); its
+ * failure is the lookup's; other names still go to the threads; numeric ones never
+ * reach it. */
+static void
+test_delegate (void)
+{
+  GMultiResolver *resolver = gmulti_resolver_new ();
+  Result result = { 0, }, pool = { 0, };
+  GMultiResolveRequest *request;
+  Owner owner;
+
+  owner_init (&owner);
+  gmulti_resolver_set_delegate (resolver, &owner.delegate);
+  g_assert_cmpint (owner.ref_count, ==, 1);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      request = gmulti_resolver_lookup (resolver, "host.owned", 8080, record_cb, &result);
+      g_assert_nonnull (request);
+      g_assert_cmpuint (owner.asked->len, ==, round + 1);
+      g_assert_cmpstr (owner.asked->pdata[round], ==, "host.owned");
+      g_assert_cmpuint (gmulti_resolver_get_n_pending (resolver), ==, 1);
+      g_assert_true (owner.requests->pdata[0] == request);
+      g_ptr_array_remove_index (owner.requests, 0);
+      /* Nothing is called back from inside the owner's answer. */
+      owner_answer_literals (request, (const char *[]) { "2001:db8::a", "2001:db8::b",
+                                                         "192.0.2.1", "2001:db8::a",
+                                                         NULL });
+      g_assert_cmpuint (result.n_calls, ==, 0);
+      run_until (resolver, &result.n_calls, 1);
+      g_assert_no_error (result.error);
+      check_addresses (result.addresses, 8080,
+                       (const char *[]) { "2001:db8::a", "192.0.2.1", "2001:db8::b",
+                                          NULL });
+      g_assert_cmpuint (gmulti_resolver_get_n_pending (resolver), ==, 0);
+      result_clear (&result);
+    }
+
+  /* A failure, as the owner words it. */
+  request = gmulti_resolver_lookup (resolver, "broken.owned", 80, record_cb, &result);
+  g_ptr_array_remove_index (owner.requests, 0);
+  gmulti_resolver_answer (request, NULL, 0,
+                          g_error_new_literal (GMULTI_ERROR, GMULTI_ERROR_RESOLVE_FAILED,
+                                               "the owner says no"));
+  run_until (resolver, &result.n_calls, 1);
+  g_assert_error (result.error, GMULTI_ERROR, GMULTI_ERROR_RESOLVE_FAILED);
+  g_assert_cmpstr (result.error->message, ==, "the owner says no");
+  result_clear (&result);
+
+  /* No address it can use (an empty answer) fails too. */
+  request = gmulti_resolver_lookup (resolver, "empty.owned", 80, record_cb, &result);
+  g_ptr_array_remove_index (owner.requests, 0);
+  gmulti_resolver_answer (request, NULL, 0, NULL);
+  run_until (resolver, &result.n_calls, 1);
+  g_assert_error (result.error, GMULTI_ERROR, GMULTI_ERROR_RESOLVE_FAILED);
+  g_assert_nonnull (strstr (result.error->message, "empty.owned"));
+  result_clear (&result);
+
+  /* Declined names go to the threads; numeric ones are never asked about. */
+  g_assert_nonnull (gmulti_resolver_lookup (resolver, "dual.test", 443, record_cb, &pool));
+  run_until (resolver, &pool.n_calls, 1);
+  g_assert_no_error (pool.error);
+  g_assert_null (gmulti_resolver_lookup (resolver, "192.0.2.9", 80, record_cb, &pool));
+  g_assert_cmpuint (pool.n_calls, ==, 2);
+  g_assert_cmpuint (owner.asked->len, ==, 4);
+  g_assert_cmpuint (owner.cancelled->len, ==, 0);
+  result_clear (&pool);
+
+  gmulti_resolver_set_delegate (resolver, NULL);
+  g_assert_cmpint (owner.ref_count, ==, 0);
+  gmulti_resolver_free (resolver);
+  owner_clear (&owner);
+}
+
+/* A lookup cancelled before its answer is forgotten by the owner; after its answer
+ * it is simply not called back. Freeing the resolver makes the owner forget what it
+ * still has. An answer given inside lookup() is called back from dispatch. */
+static void
+test_delegate_cancel (void)
+{
+  GMultiResolver *resolver = gmulti_resolver_new ();
+  Result early = { 0, }, late = { 0, }, kept = { 0, }, orphan = { 0, };
+  GMultiResolveRequest *request;
+  Owner owner;
+
+  owner_init (&owner);
+  gmulti_resolver_set_delegate (resolver, &owner.delegate);
+
+  request = gmulti_resolver_lookup (resolver, "a.owned", 80, record_cb, &early);
+  gmulti_resolver_cancel (resolver, request);
+  g_assert_cmpuint (owner.cancelled->len, ==, 1);
+  g_assert_cmpuint (GPOINTER_TO_UINT (owner.cancelled->pdata[0]), ==, 1);
+  g_assert_cmpuint (gmulti_resolver_get_n_pending (resolver), ==, 0);
+  g_ptr_array_set_size (owner.requests, 0);
+
+  /* Answered, then cancelled before the dispatch: the owner is not told (it answered),
+   * and nobody is called back. */
+  request = gmulti_resolver_lookup (resolver, "b.owned", 80, record_cb, &late);
+  g_ptr_array_set_size (owner.requests, 0);
+  owner_answer_literals (request, (const char *[]) { "192.0.2.1", NULL });
+  gmulti_resolver_cancel (resolver, request);
+  g_assert_cmpuint (owner.cancelled->len, ==, 1);
+
+  owner.answer_at_once = TRUE;
+  g_assert_nonnull (gmulti_resolver_lookup (resolver, "c.owned", 81, record_cb, &kept));
+  g_assert_cmpuint (kept.n_calls, ==, 0);
+  run_until (resolver, &kept.n_calls, 1);
+  check_addresses (kept.addresses, 81, (const char *[]) { "127.0.0.1", NULL });
+  g_assert_cmpuint (late.n_calls, ==, 0);
+  g_assert_cmpuint (owner.cancelled->len, ==, 1);
+
+  /* The delegate changes: the lookup under way still belongs to the old one. */
+  owner.answer_at_once = FALSE;
+  g_assert_nonnull (gmulti_resolver_lookup (resolver, "d.owned", 80, record_cb, &orphan));
+  gmulti_resolver_set_delegate (resolver, NULL);
+  g_assert_cmpint (owner.ref_count, ==, 1);
+  gmulti_resolver_free (resolver);
+  g_assert_cmpuint (owner.cancelled->len, ==, 2);
+  g_assert_cmpuint (GPOINTER_TO_UINT (owner.cancelled->pdata[1]), ==, 4);
+  g_assert_cmpuint (early.n_calls + late.n_calls + orphan.n_calls, ==, 0);
+
+  result_clear (&kept);
+  owner_clear (&owner);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -895,6 +1143,8 @@ main (int   argc,
   g_test_add_func ("/GMulti/Resolver/cancel", test_cancel);
   g_test_add_func ("/GMulti/Resolver/cancel-in-flight", test_cancel_in_flight);
   g_test_add_func ("/GMulti/Resolver/order", test_order);
+  g_test_add_func ("/GMulti/Resolver/delegate", test_delegate);
+  g_test_add_func ("/GMulti/Resolver/delegate-cancel", test_delegate_cancel);
   g_test_add_func ("/GMulti/Resolver/system-error", test_system_error);
   g_test_add_func ("/GMulti/Resolver/free-idle", test_free_idle);
   g_test_add_func ("/GMulti/Resolver/free-in-flight", test_free_in_flight);

@@ -85,6 +85,7 @@ struct _GMultiEngine
   GMultiTlsContext *tls_context; /* credentials and resumption; on the first https */
   GMultiTlsConfigCache tls_configs; /* the runs' TLS config, shared while alike */
   GMultiResolver *resolver;  /* created on the first name lookup */
+  GMultiNameDelegate *name_delegate; /* the owner's, for the resolver; NULL: none */
   GMultiProxyEnv *proxy_env; /* the *_proxy variables, read when the engine was made */
   GMultiSocket *resolver_socket;
   int wakeup_fd;             /* eventfd for gmulti_engine_wakeup(); -1 until needed */
@@ -184,6 +185,10 @@ void     gmulti_engine_set_phase         (GMultiEngine   *self,
                                           GMultiRun      *run,
                                           GMultiRunPhase  phase);
 void     gmulti_engine_update_resolver_interest (GMultiEngine *self);
+/* The owner answers the engine's name lookups through @delegate (NULL: the thread
+ * pool always), from the next lookup on (gmulti-resolver.h). */
+void     gmulti_engine_set_name_delegate (GMultiEngine       *self,
+                                          GMultiNameDelegate *delegate);
 
 /* gmulti-pool.c: connections by origin, limits and the pending queue. */
 GMultiHost *gmulti_pool_get_host          (GMultiEngine        *self,

@@ -403,6 +403,21 @@ ensure_resolver (GMultiEngine *self)
                                                    gmulti_resolver_get_fd (self->resolver),
                                                    GMULTI_SOCKET_RESOLVER, self);
   self->resolver_socket->borrowed = TRUE;
+  if (self->name_delegate != NULL)
+    gmulti_resolver_set_delegate (self->resolver, self->name_delegate);
+}
+
+void
+gmulti_engine_set_name_delegate (GMultiEngine       *self,
+                                 GMultiNameDelegate *delegate)
+{
+  if (delegate != NULL)
+    delegate->ops->ref (delegate);
+  if (self->name_delegate != NULL)
+    self->name_delegate->ops->unref (self->name_delegate);
+  self->name_delegate = delegate;
+  if (self->resolver != NULL)
+    gmulti_resolver_set_delegate (self->resolver, delegate);
 }
 
 void

@@ -267,6 +267,8 @@ gmulti_engine_unref (GMultiEngine *self)
     return;
 
   g_clear_pointer (&self->resolver, gmulti_resolver_free);
+  if (self->name_delegate != NULL)
+    self->name_delegate->ops->unref (self->name_delegate);
   g_clear_pointer (&self->tls_context, gmulti_tls_context_unref);
   gmulti_tls_config_cache_clear (&self->tls_configs);
   gmulti_socket_table_clear (&self->sockets);

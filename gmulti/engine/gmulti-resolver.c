@@ -38,6 +38,16 @@ struct _GMultiResolveRequest {
   gpointer user_data;
   int cancelled;      /* atomic: a worker that has not started yet skips the lookup */
 
+  /* A lookup the delegate took: its handle until it answers, and the link in the
+   * resolver's list of such lookups (both only on the resolver's thread). */
+  GMultiResolver *resolver;
+  GMultiNameDelegate *delegate;   /* a reference */
+  gpointer delegate_handle;
+  GList delegated_link;
+  gboolean delegated;
+  gboolean answered;
+  GError *error;      /* the delegate's failure */
+
   /* Written by the worker before it queues the request, read after dispatch dequeues
    * it; the queue's mutex orders the two. */
   GMultiAddress *addresses;
@@ -62,6 +72,8 @@ struct _GMultiResolver {
   GQueue cache_order; /* oldest first */
   guint dispatch_depth;
   gboolean free_requested;
+  GMultiNameDelegate *delegate;
+  GQueue delegated;   /* requests the delegate has not answered yet */
 };
 
 static GMultiAddress *diverted;
@@ -106,6 +118,9 @@ request_free (GMultiResolveRequest *request)
   g_free (request->host);
   g_free (request->cache_key);
   g_free (request->addresses);
+  g_clear_error (&request->error);
+  if (request->delegate != NULL)
+    request->delegate->ops->unref (request->delegate);
   g_free (request);
 }
 
@@ -163,70 +178,102 @@ address_set_port (GMultiAddress *address,
     ((struct sockaddr_in6 *) &address->addr)->sin6_port = g_htons (port);
 }
 
-/* Turns getaddrinfo()'s list into the order Happy Eyeballs (RFC 8305, section 4) tries:
- * the first family keeps getaddrinfo's preference, then the families alternate so that
- * a broken family costs one attempt delay, not a whole list. Duplicates go; they would
- * only repeat a failed attempt. Returns the number of addresses in *out. */
-static guint
-order_addresses (const struct addrinfo *list,
-                 guint16                port,
-                 GMultiAddress        **out)
-{
+/* Puts addresses in the order Happy Eyeballs (RFC 8305, section 4) tries: the first
+ * family keeps the answerer's preference, then the families alternate so that a broken
+ * family costs one attempt delay, not a whole list. Duplicates go; they would only
+ * repeat a failed attempt. Fed one candidate at a time by order_push(). */
+typedef struct {
   GMultiAddress *by_family[2];
-  guint n_by_family[2] = { 0, 0 };
-  guint n_total = 0, n = 0;
-  int first_family = AF_UNSPEC;
-  GMultiAddress *result;
+  guint n_by_family[2];
+  int first_family;
+  guint16 port;
+} Order;
 
-  for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next)
-    n_total++;
+static void
+order_init (Order   *order,
+            guint    n_total,
+            guint16  port)
+{
+  order->by_family[0] = g_new0 (GMultiAddress, n_total);
+  order->by_family[1] = g_new0 (GMultiAddress, n_total);
+  order->n_by_family[0] = order->n_by_family[1] = 0;
+  order->first_family = AF_UNSPEC;
+  order->port = port;
+}
 
-  by_family[0] = g_new0 (GMultiAddress, n_total);
-  by_family[1] = g_new0 (GMultiAddress, n_total);
+/* @addr is @addrlen bytes of a sockaddr; other families than IPv4 and IPv6 are
+ * skipped. */
+static void
+order_push (Order                 *order,
+            int                    family,
+            const struct sockaddr *addr,
+            socklen_t              addrlen)
+{
+  GMultiAddress candidate = { 0, };
+  guint slot;
 
-  for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next)
+  if (family == AF_INET && addrlen >= sizeof (struct sockaddr_in))
+    candidate.addrlen = sizeof (struct sockaddr_in);
+  else if (family == AF_INET6 && addrlen >= sizeof (struct sockaddr_in6))
+    candidate.addrlen = sizeof (struct sockaddr_in6);
+  else
+    return;
+
+  candidate.family = family;
+  memcpy (&candidate.addr, addr, candidate.addrlen);
+  address_set_port (&candidate, order->port);
+
+  if (order->first_family == AF_UNSPEC)
+    order->first_family = family;
+  slot = family == order->first_family ? 0 : 1;
+
+  for (guint i = 0; i < order->n_by_family[slot]; i++)
+    if (address_equal (&order->by_family[slot][i], &candidate))
+      return;
+  order->by_family[slot][order->n_by_family[slot]++] = candidate;
+}
+
+/* Returns the number of addresses in *out (NULL when none). */
+static guint
+order_finish (Order          *order,
+              GMultiAddress **out)
+{
+  guint n0 = order->n_by_family[0], n1 = order->n_by_family[1], n = 0;
+  GMultiAddress *result = g_new (GMultiAddress, MAX (n0 + n1, 1));
+
+  for (guint i = 0; i < MAX (n0, n1); i++)
     {
-      GMultiAddress candidate = { 0, };
-      guint slot;
-      gboolean seen = FALSE;
-
-      if (ai->ai_family == AF_INET && ai->ai_addrlen >= sizeof (struct sockaddr_in))
-        candidate.addrlen = sizeof (struct sockaddr_in);
-      else if (ai->ai_family == AF_INET6 && ai->ai_addrlen >= sizeof (struct sockaddr_in6))
-        candidate.addrlen = sizeof (struct sockaddr_in6);
-      else
-        continue;
-
-      candidate.family = ai->ai_family;
-      memcpy (&candidate.addr, ai->ai_addr, candidate.addrlen);
-      address_set_port (&candidate, port);
-
-      if (first_family == AF_UNSPEC)
-        first_family = ai->ai_family;
-      slot = ai->ai_family == first_family ? 0 : 1;
-
-      for (guint i = 0; i < n_by_family[slot] && !seen; i++)
-        seen = address_equal (&by_family[slot][i], &candidate);
-      if (!seen)
-        by_family[slot][n_by_family[slot]++] = candidate;
+      if (i < n0)
+        result[n++] = order->by_family[0][i];
+      if (i < n1)
+        result[n++] = order->by_family[1][i];
     }
 
-  result = g_new (GMultiAddress, MAX (n_by_family[0] + n_by_family[1], 1));
-  for (guint i = 0; i < MAX (n_by_family[0], n_by_family[1]); i++)
-    {
-      if (i < n_by_family[0])
-        result[n++] = by_family[0][i];
-      if (i < n_by_family[1])
-        result[n++] = by_family[1][i];
-    }
-
-  g_free (by_family[0]);
-  g_free (by_family[1]);
+  g_free (order->by_family[0]);
+  g_free (order->by_family[1]);
 
   if (n == 0)
     g_clear_pointer (&result, g_free);
   *out = result;
   return n;
+}
+
+/* getaddrinfo()'s list in Happy Eyeballs order. */
+static guint
+order_addresses (const struct addrinfo *list,
+                 guint16                port,
+                 GMultiAddress        **out)
+{
+  guint n_total = 0;
+  Order order;
+
+  for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next)
+    n_total++;
+
+  order_init (&order, n_total, port);
+  for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next)
+    order_push (&order, ai->ai_family, ai->ai_addr, ai->ai_addrlen);
+  return order_finish (&order, out);
 }
 
 static void
@@ -314,14 +361,32 @@ gmulti_resolver_new (void)
                                   GMULTI_RESOLVER_MAX_THREADS, FALSE, NULL);
   self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, cache_entry_free);
   g_queue_init (&self->cache_order);
+  g_queue_init (&self->delegated);
 
   return self;
+}
+
+/* The delegate forgets @request, which the resolver frees. */
+static void
+delegated_forget (GMultiResolver       *self,
+                  GMultiResolveRequest *request)
+{
+  g_queue_unlink (&self->delegated, &request->delegated_link);
+  request->answered = TRUE;
+  if (request->delegate_handle != NULL)
+    request->delegate->ops->cancel (request->delegate, request->delegate_handle);
+  request_free (request);
 }
 
 static void
 resolver_finalize (GMultiResolver *self)
 {
   GQueue done;
+
+  while (self->delegated.head != NULL)
+    delegated_forget (self, self->delegated.head->data);
+  if (self->delegate != NULL)
+    self->delegate->ops->unref (self->delegate);
 
   g_mutex_lock (&self->shared->lock);
   self->shared->closed = TRUE;
@@ -420,6 +485,20 @@ cache_lookup (GMultiResolver *self,
 }
 
 void
+gmulti_resolver_set_delegate (GMultiResolver     *self,
+                              GMultiNameDelegate *delegate)
+{
+  g_return_if_fail (self != NULL);
+
+  /* Lookups under way hold the delegate that took them. */
+  if (delegate != NULL)
+    delegate->ops->ref (delegate);
+  if (self->delegate != NULL)
+    self->delegate->ops->unref (self->delegate);
+  self->delegate = delegate;
+}
+
+void
 gmulti_resolver_clear_cache (GMultiResolver *self)
 {
   g_return_if_fail (self != NULL);
@@ -502,6 +581,36 @@ lookup_numeric (const char        *host,
   return FALSE;
 }
 
+static GMultiResolveRequest *
+lookup_delegated (GMultiResolver    *self,
+                  const char        *host,
+                  guint16            port,
+                  GMultiResolveFunc  func,
+                  gpointer           user_data)
+{
+  GMultiResolveRequest *request = g_new0 (GMultiResolveRequest, 1);
+  gpointer handle;
+
+  request->shared = shared_ref (self->shared);
+  request->host = g_strdup (host);
+  request->port = port;
+  request->func = func;
+  request->user_data = user_data;
+  request->resolver = self;
+  request->delegated = TRUE;
+  self->delegate->ops->ref (self->delegate);
+  request->delegate = self->delegate;
+  request->delegated_link.data = request;
+  g_queue_push_tail_link (&self->delegated, &request->delegated_link);
+  self->n_pending++;
+
+  /* Listed first: the answer may come before lookup() returns. */
+  handle = request->delegate->ops->lookup (request->delegate, request, host);
+  if (!request->answered)
+    request->delegate_handle = handle;
+  return request;
+}
+
 GMultiResolveRequest *
 gmulti_resolver_lookup (GMultiResolver    *self,
                         const char        *host,
@@ -530,6 +639,11 @@ gmulti_resolver_lookup (GMultiResolver    *self,
 
   if (lookup_numeric (host, port, func, user_data))
     return NULL;
+
+  /* Asked before the cache: what it answers is not cached here. */
+  if (G_UNLIKELY (self->delegate != NULL) &&
+      self->delegate->ops->takes (self->delegate, host))
+    return lookup_delegated (self, host, port, func, user_data);
 
   key = make_cache_key (host, port);
   entry = cache_lookup (self, key);
@@ -569,9 +683,56 @@ gmulti_resolver_cancel (GMultiResolver       *self,
   if (g_atomic_int_get (&request->cancelled))
     return;
 
+  self->n_pending--;
+  /* Still with the delegate: nobody else has it, it goes now. */
+  if (G_UNLIKELY (request->delegated) && !request->answered)
+    {
+      delegated_forget (self, request);
+      return;
+    }
   /* The worker or dispatch() still owns the memory; it frees the request later. */
   g_atomic_int_set (&request->cancelled, TRUE);
-  self->n_pending--;
+}
+
+void
+gmulti_resolver_answer (GMultiResolveRequest *request,
+                        const GMultiAddress  *addresses,
+                        guint                 n_addresses,
+                        GError               *error)
+{
+  GMultiResolver *self;
+  const guint64 one = 1;
+
+  g_return_if_fail (request != NULL);
+  g_return_if_fail (request->delegated && !request->answered);
+
+  self = request->resolver;
+  request->answered = TRUE;
+  g_queue_unlink (&self->delegated, &request->delegated_link);
+
+  if (error == NULL)
+    {
+      Order order;
+
+      order_init (&order, n_addresses, request->port);
+      for (guint i = 0; i < n_addresses; i++)
+        order_push (&order, addresses[i].family,
+                    (const struct sockaddr *) &addresses[i].addr, addresses[i].addrlen);
+      request->n_addresses = order_finish (&order, &request->addresses);
+      if (request->n_addresses == 0)
+        error = g_error_new (GMULTI_ERROR, GMULTI_ERROR_RESOLVE_FAILED,
+                             _("Could not resolve host “%s”: %s"), request->host,
+                             _("The resolver found no IPv4 or IPv6 address"));
+    }
+  request->error = error;
+
+  /* Through the done queue, as a worker's result: the callback runs in the engine's
+   * next dispatch, never inside the delegate's own call. */
+  g_mutex_lock (&self->shared->lock);
+  g_queue_push_tail (&self->shared->done, request);
+  g_mutex_unlock (&self->shared->lock);
+  if (write (self->shared->fd, &one, sizeof one) < 0 && errno != EAGAIN)
+    g_warning ("Could not signal a finished name lookup: %s", g_strerror (errno));
 }
 
 void
@@ -605,7 +766,16 @@ gmulti_resolver_dispatch (GMultiResolver *self)
           /* Set before the callback so cancel() on the finished handle is a no-op. */
           g_atomic_int_set (&request->cancelled, TRUE);
 
-          if (request->gai_error == 0)
+          if (G_UNLIKELY (request->error != NULL))
+            {
+              request->func (NULL, 0, request->error, request->user_data);
+            }
+          else if (request->delegated)
+            {
+              request->func (request->addresses, request->n_addresses, NULL,
+                             request->user_data);
+            }
+          else if (request->gai_error == 0)
             {
               cache_insert (self, request->cache_key,
                             request->addresses, request->n_addresses);

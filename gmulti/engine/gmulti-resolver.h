@@ -30,6 +30,40 @@ typedef void (*GMultiResolveFunc) (const GMultiAddress *addresses,
                                    const GError        *error,
                                    gpointer             user_data);
 
+/* Name lookups answered by the resolver's owner instead of the thread pool (a
+ * session asks a GResolver on its main context, gmulti-session-resolver.c); the
+ * resolver never knows who answers. Numeric hosts never reach it.
+ *
+ * - takes: whether the owner answers for @host; FALSE: the thread pool and its cache
+ *   take the lookup as without a delegate. Asked for every name (numeric hosts never
+ *   reach it), before the cache: an answer that was delegated is not cached here, as
+ *   whoever answers keeps its own cache, or none. Must cost no allocation.
+ * - lookup: the lookup it takes. Returns the owner's handle for it; the answer comes
+ *   later with gmulti_resolver_answer() on the resolver's thread (it may even come
+ *   before lookup returns).
+ * - cancel: the request is gone (cancelled, or the resolver freed) before it was
+ *   answered: the owner forgets @handle and must never answer for it.
+ * - ref, unref: the delegate's life; the resolver holds a reference. */
+typedef struct _GMultiNameDelegate GMultiNameDelegate;
+
+typedef struct {
+  gboolean (*takes)  (GMultiNameDelegate   *delegate,
+                      const char           *host);
+  gpointer (*lookup) (GMultiNameDelegate   *delegate,
+                      GMultiResolveRequest *request,
+                      const char           *host);
+  void     (*cancel) (GMultiNameDelegate   *delegate,
+                      gpointer              handle);
+  void     (*ref)    (GMultiNameDelegate   *delegate);
+  void     (*unref)  (GMultiNameDelegate   *delegate);
+} GMultiNameDelegateOps;
+
+/* Embedded in its owner, which implements the table. */
+struct _GMultiNameDelegate {
+  const GMultiNameDelegateOps *ops;
+  gpointer data;
+};
+
 /* NULL with errno set when the eventfd cannot be created. */
 GMultiResolver       *gmulti_resolver_new      (void);
 /* Cancels every request (their callbacks are not called) and waits for no worker:
@@ -52,6 +86,18 @@ void                  gmulti_resolver_cancel   (GMultiResolver       *self,
                                                 GMultiResolveRequest *request);
 /* Reads the eventfd and calls the callbacks of every finished lookup. */
 void                  gmulti_resolver_dispatch (GMultiResolver *self);
+/* Installs @delegate (NULL: none), asked from the next lookup on; lookups under way
+ * are answered by whoever has them. */
+void                  gmulti_resolver_set_delegate (GMultiResolver     *self,
+                                                    GMultiNameDelegate *delegate);
+/* The delegate's answer for @request: @addresses (@n_addresses of them, in the
+ * answerer's order, ports ignored; borrowed) or @error (taken; a GMULTI_ERROR that
+ * the lookup fails with). The addresses are put in Happy Eyeballs order, and the
+ * callback runs from the next gmulti_resolver_dispatch(), as for the thread pool. */
+void                  gmulti_resolver_answer   (GMultiResolveRequest *request,
+                                                const GMultiAddress  *addresses,
+                                                guint                 n_addresses,
+                                                GError               *error);
 /* Forgets cached results (the network changed). */
 void                  gmulti_resolver_clear_cache (GMultiResolver *self);
 
