@@ -783,8 +783,9 @@ scripted_proxy (TestServer *server,
 }
 
 static GMultiTransfer *
-through_scripted (const char          *answer,
-                  TestRequest        **connect)
+through_scripted_full (const char          *answer,
+                       TestRequest        **connect,
+                       guint               *n_connects)
 {
   g_autoptr(TestServer) proxy = test_server_new_raw (TEST_SERVER_IPV4, scripted_proxy,
                                                      (gpointer) answer);
@@ -797,19 +798,35 @@ through_scripted (const char          *answer,
   run (session, transfer);
   if (connect != NULL)
     *connect = test_server_get_last_request (proxy);
+  if (n_connects != NULL)
+    *n_connects = test_server_get_n_requests (proxy);
   return transfer;
 }
 
-/* The CONNECT request itself: authority-form, Host, the credentials, User-Agent. */
+static GMultiTransfer *
+through_scripted (const char          *answer,
+                  TestRequest        **connect)
+{
+  return through_scripted_full (answer, connect, NULL);
+}
+
+/* The CONNECT request itself: authority-form, Host, User-Agent, and the credentials
+ * once the proxy asked for them (on a new connection: this proxy closes after each
+ * answer), then refused: one retry. */
 static void
 test_scripted_request (void)
 {
   g_autoptr(TestRequest) req = NULL;
-  g_autoptr(GMultiTransfer) transfer = through_scripted ("HTTP/1.1 503 Nope\r\n"
-                                                         "Content-Length: 0\r\n\r\n", &req);
+  guint n_connects = 0;
+  g_autoptr(GMultiTransfer) transfer = through_scripted_full ("HTTP/1.1 407 Who\r\n"
+                                                              "Proxy-Authenticate: Basic realm=x\r\n"
+                                                              "Content-Length: 0\r\n\r\n",
+                                                              &req, &n_connects);
   g_autofree char *expected = NULL;
   g_autofree char *encoded = g_base64_encode ((const guchar *) "bob:s3cret", 10);
 
+  g_assert_cmpuint (n_connects, ==, 2);
+  assert_proxy_error (transfer, GMULTI_ERROR_PROXY_AUTH_REQUIRED, "refused");
   g_assert_nonnull (req);
   g_assert_cmpstr (req->method, ==, "CONNECT");
   g_assert_cmpstr (req->target, ==, "origin.test:8443");
@@ -967,7 +984,7 @@ test_link_bytes_after_head (void)
   g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
   g_assert_cmpint (fcntl (fds[0], F_SETFL, O_NONBLOCK), ==, 0);
   link = gmulti_http_tunnel_link_new (gmulti_tcp_link_new_for_fd (fds[0]), proxy,
-                                      "::1", 443, NULL);
+                                      "::1", 443, NULL, NULL);
 
   g_assert_cmpint (open_link (link, &error), ==, GMULTI_LINK_WANT_READ);
   g_assert_no_error (error);
@@ -1021,7 +1038,7 @@ test_link_head_limit (void)
   g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
   g_assert_cmpint (fcntl (fds[0], F_SETFL, O_NONBLOCK), ==, 0);
   link = gmulti_http_tunnel_link_new (gmulti_tcp_link_new_for_fd (fds[0]), proxy,
-                                      "origin.test", 443, "ua/1");
+                                      "origin.test", 443, NULL, "ua/1");
   g_assert_cmpint (open_link (link, &error), ==, GMULTI_LINK_WANT_READ);
   g_assert_cmpint (read (fds[1], request, sizeof request), >, 0);
   write_all (fds[1], "HTTP/1.1 200 OK\r\n");
