@@ -230,7 +230,8 @@ apply_proxy (GMultiRun   *run,
   /* A proxy whose URI has credentials (from a resolver or a variable too): the
    * defaults' authenticator answers its challenges, as for a proxy-uri. */
   if (G_UNLIKELY (proxy != NULL && proxy->user != NULL && run->auth == NULL &&
-                  run->defaults->auth != NULL))
+                  run->defaults->auth != NULL &&
+                  (proxy->kind == GMULTI_PROXY_HTTP || proxy->kind == GMULTI_PROXY_HTTPS)))
     run->auth = gmulti_hop_hook_ref (run->defaults->auth);
   gmulti_run_use_proxy (run, proxy);
   return TRUE;
