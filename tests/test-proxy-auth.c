@@ -517,6 +517,79 @@ test_session_authenticate (void)
   squid_stop (squid);
 }
 
+/* ------------------------------------------------------- a scripted proxy */
+
+/* What squid never does: offer Basic and Digest at once, and call a nonce stale. */
+typedef struct {
+  GMutex lock;
+  GPtrArray *sent;            /* the Proxy-Authorization of each request, or "" */
+} Scripted;
+
+static gboolean
+stale_proxy_handler (TestServer  *server,
+                     TestConn    *conn,
+                     TestRequest *req,
+                     gpointer     user_data)
+{
+  Scripted *scripted = user_data;
+  const char *value = test_request_get_header (req, "Proxy-Authorization");
+  guint n;
+
+  g_mutex_lock (&scripted->lock);
+  g_ptr_array_add (scripted->sent, g_strdup (value != NULL ? value : ""));
+  n = scripted->sent->len;
+  g_mutex_unlock (&scripted->lock);
+  if (n == 1)
+    return test_conn_respond_with_headers (conn, 407,
+                                           "Proxy-Authenticate: Basic realm=\"p\"\r\n"
+                                           "Proxy-Authenticate: Digest realm=\"p\", "
+                                           "nonce=\"n1\", qop=\"auth\"\r\n", "", 0);
+  if (n == 2)
+    return test_conn_respond_with_headers (conn, 407,
+                                           "Proxy-Authenticate: Digest realm=\"p\", "
+                                           "nonce=\"n2\", qop=\"auth\", stale=true\r\n",
+                                           "", 0);
+  return test_conn_respond (conn, 200, "text/plain", "GET /page", 9);
+}
+
+/* Digest wins over Basic offered with it; its digest-uri is the absolute URI of the
+ * forwarded request; a stale nonce is answered once more with the new one, without
+ * asking, on the connection the proxy kept open. */
+static void
+test_scripted_stale (void)
+{
+  Scripted scripted = { .sent = g_ptr_array_new_with_free_func (g_free) };
+  g_autoptr(TestServer) proxy = NULL;
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autofree char *proxy_uri = NULL;
+  g_autoptr(GMultiTransfer) transfer = NULL;
+
+  g_mutex_init (&scripted.lock);
+  proxy = test_server_new (TEST_SERVER_IPV4, stale_proxy_handler, &scripted);
+  proxy_uri = g_strdup_printf ("http://bob:pw@127.0.0.1:%u", test_server_get_port (proxy));
+  transfer = transfer_new ("http://origin.test/page", proxy_uri);
+  run (session, transfer);
+  assert_ok (transfer, "GET /page");
+
+  g_assert_cmpuint (scripted.sent->len, ==, 3);
+  g_assert_cmpstr (scripted.sent->pdata[0], ==, "");
+  for (guint i = 1; i < 3; i++)
+    {
+      const char *value = scripted.sent->pdata[i];
+
+      g_assert_true (g_str_has_prefix (value, "Digest "));
+      g_assert_nonnull (strstr (value, "username=\"bob\""));
+      g_assert_nonnull (strstr (value, "uri=\"http://origin.test/page\""));
+      g_assert_nonnull (strstr (value, i == 1 ? "nonce=\"n1\"" : "nonce=\"n2\""));
+    }
+  /* One connection for the three. */
+  g_assert_cmpuint (test_server_get_n_accepted (proxy), ==, 1);
+  g_clear_object (&session);
+  g_clear_pointer (&proxy, test_server_free);
+  g_ptr_array_unref (scripted.sent);
+  g_mutex_clear (&scripted.lock);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -537,6 +610,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/ProxyAuth/Squid/DigestAuthenticateLater",
                    test_digest_authenticate_later);
   g_test_add_func ("/GMulti/ProxyAuth/Squid/SessionAuthenticate", test_session_authenticate);
+  g_test_add_func ("/GMulti/ProxyAuth/Scripted/StaleNonce", test_scripted_stale);
 
   ret = g_test_run ();
   test_certs_remove (certs_dir);
