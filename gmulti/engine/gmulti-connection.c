@@ -301,7 +301,7 @@ push_tunnel (GMultiConnection *self,
     case GMULTI_PROXY_HTTP:
     case GMULTI_PROXY_HTTPS:
       self->top = gmulti_http_tunnel_link_new (self->top, proxy, run->host, run->port,
-                                               run->proxy_authorization,
+                                               gmulti_run_proxy_authorization (run),
                                                tunnel_user_agent (run));
       self->tunnel = self->top;
       return TRUE;

@@ -127,6 +127,9 @@ void     gmulti_engine_connection_gone  (GMultiEngine     *self,
                                          GMultiConnection *conn);
 void     gmulti_engine_update_transfer_timer (GMultiEngine   *self,
                                               GMultiRun      *run);
+/* The Proxy-Authorization value of the hop through its HTTP proxy (computed once per
+ * hop, kept in run->proxy_authorization), or NULL for none. */
+const char *gmulti_run_proxy_authorization (GMultiRun *run);
 /* The proxy's 407 ended the run's hop unanswered: GMULTI_ERROR_PROXY_AUTH_REQUIRED,
  * saying whether credentials were sent (gmulti-engine-stream.c). */
 GError  *gmulti_engine_proxy_auth_error      (GMultiRun      *run);

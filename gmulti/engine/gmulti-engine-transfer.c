@@ -158,18 +158,20 @@ proxy_forwards (const GMultiRun   *run,
   return !run->tls && (proxy->kind == GMULTI_PROXY_HTTP || proxy->kind == GMULTI_PROXY_HTTPS);
 }
 
-/* The Proxy-Authorization of a hop through an HTTP proxy: the auth hook's, which
- * answers the proxy's challenges and keeps what worked; without one, Basic from the
- * proxy URI's user and password. */
-static char *
-proxy_authorization (GMultiRun   *run,
-                     GMultiProxy *proxy)
+const char *
+gmulti_run_proxy_authorization (GMultiRun *run)
 {
+  GMultiProxy *proxy = run->proxy;
+
+  if (run->proxy_authorization != NULL)
+    return run->proxy_authorization;
+  /* The auth hook answers the proxy's challenges and keeps what worked; without one,
+   * the proxy URI's user and password go as Basic. */
   if (run->auth != NULL && run->auth->ops->proxy_authorization != NULL)
-    return run->auth->ops->proxy_authorization (run->auth, run);
-  if (proxy->user != NULL)
-    return gmulti_auth_basic_encode (proxy->user, proxy->password);
-  return NULL;
+    run->proxy_authorization = run->auth->ops->proxy_authorization (run->auth, run);
+  else if (proxy->user != NULL)
+    run->proxy_authorization = gmulti_auth_basic_encode (proxy->user, proxy->password);
+  return run->proxy_authorization;
 }
 
 void
@@ -198,6 +200,9 @@ gmulti_run_use_proxy (GMultiRun   *run,
       if (http == GMULTI_POOL_HTTP_2_PRIOR)
         http = GMULTI_POOL_HTTP_ANY;
       run->target_prefix = g_strconcat ("http://", run->host_header, NULL);
+      /* With every forwarded request; a tunnel's goes with its CONNECT only, asked
+       * for when one opens (gmulti-connection.c). */
+      gmulti_run_proxy_authorization (run);
     }
   else
     /* A tunnel: one per origin and proxy. */
@@ -210,8 +215,6 @@ gmulti_run_use_proxy (GMultiRun   *run,
       run->pool_key.hash = run->pool_key.hash * 31 + gmulti_tls_config_hash (run->tls_config);
     }
   gmulti_pool_key_set_http (&run->pool_key, http);
-  if (proxy->kind == GMULTI_PROXY_HTTP || proxy->kind == GMULTI_PROXY_HTTPS)
-    run->proxy_authorization = proxy_authorization (run, proxy);
 }
 
 /* The hop goes through @proxy (NULL: direct). */

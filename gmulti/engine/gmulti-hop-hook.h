@@ -47,9 +47,10 @@ typedef enum {
  *   is an HTTP proxy's 407: to a forwarded request, or to the CONNECT of a tunnel
  *   (then run->status and run->response_headers are the proxy's answer, and the hop
  *   is sent again on a new connection).
- * - proxy_authorization: the hop goes through an HTTP proxy (run->proxy, just
- *   chosen), forwarded or through a CONNECT tunnel; returns the value of the
- *   Proxy-Authorization field for it (newly allocated), or NULL for none. A hook
+ * - proxy_authorization: the hop goes through an HTTP proxy (run->proxy): forwarded
+ *   (asked once the proxy is chosen), or through a CONNECT tunnel (asked when a new
+ *   one opens); returns the value of the Proxy-Authorization field for it (newly
+ *   allocated), or NULL for none. A hook
  *   without it leaves the proxy URI's user and password to the engine, sent as Basic.
  *
  * Each kind of hook has its own slot in a run (cookies, hsts, auth), called in a fixed

@@ -194,7 +194,9 @@ struct _GMultiRun {
   char *target_prefix;        /* "http://HOST[:PORT]" before target: absolute-form, for
                                  a forwarding proxy; NULL: origin-form */
   char *proxy_authorization;  /* through an HTTP proxy: the Proxy-Authorization value
-                                 of forwarded requests and of CONNECT; NULL: none */
+                                 of forwarded requests, or of the CONNECT of a new
+                                 tunnel (gmulti_run_proxy_authorization()); NULL:
+                                 none (or not asked for yet) */
   char *host;
   guint16 port;
   char *target;               /* origin-form path?query */
