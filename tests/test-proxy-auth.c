@@ -228,6 +228,35 @@ test_digest_uri_credentials (void)
   squid_stop (squid);
 }
 
+/* TLS to the proxy itself: Digest to an https:// proxy, forwarded and through
+ * CONNECT (the new connection for the answer takes a TLS handshake of its own). */
+static void
+test_digest_https_proxy (void)
+{
+  Squid *squid = squid_start_full (SQUID_DIGEST, USER, PASSWORD, certs_dir);
+  g_autoptr(TestServer) origin = NULL;
+  g_autoptr(TestServer) tls_origin = NULL;
+  g_autofree char *proxy = NULL;
+
+  if (squid == NULL)
+    return;
+  origin = origin_new (FALSE);
+  tls_origin = origin_new (TRUE);
+  proxy = g_strdup_printf ("https://" USER ":" PASSWORD "@127.0.0.1:%u", squid->tls_port);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GMultiSession) session = gmulti_session_new ();
+      g_autofree char *uri = test_server_uri (i == 0 ? origin : tls_origin, "/over-tls");
+      g_autoptr(GMultiTransfer) transfer = transfer_new (uri, proxy);
+
+      run (session, transfer);
+      assert_ok (transfer, "GET /over-tls");
+      g_assert_cmpuint (wait_log (squid, "TCP_DENIED/407", i + 1), ==, i + 1);
+    }
+  squid_stop (squid);
+}
+
 /* A wrong password is tried once, in answer to the 407, and then the transfer ends
  * with PROXY_AUTH_REQUIRED naming the user; no credentials at all end it at the first
  * 407. Forwarded and through CONNECT; Basic and Digest. */
@@ -465,6 +494,58 @@ test_digest_authenticate_later (void)
 }
 
 static gboolean
+keep_auth_cb (GMultiTransfer *transfer,
+              GMultiAuth     *auth,
+              gboolean        retrying,
+              gpointer        user_data)
+{
+  Asked *asked = user_data;
+
+  check_auth (asked, auth, retrying);
+  asked->auth = g_object_ref (auth);
+  return TRUE;
+}
+
+/* Removed while the application is asked (forwarded: the 407 held on its connection;
+ * CONNECT: no connection at all), the transfer ends as any removal does, and a later
+ * answer does nothing. */
+static void
+test_removed_while_asked (void)
+{
+  Squid *squid = squid_start (USER, PASSWORD);
+  g_autoptr(TestServer) origin = NULL;
+  g_autoptr(TestServer) tls_origin = NULL;
+  g_autofree char *proxy = NULL;
+
+  if (squid == NULL)
+    return;
+  origin = origin_new (FALSE);
+  tls_origin = origin_new (TRUE);
+  proxy = squid_uri (squid, NULL);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GMultiSession) session = gmulti_session_new ();
+      g_autofree char *uri = test_server_uri (i == 0 ? origin : tls_origin, "/removed");
+      g_autoptr(GMultiTransfer) transfer = transfer_new (uri, proxy);
+      Asked asked = { squid, "Basic" };
+
+      g_signal_connect (transfer, "authenticate", G_CALLBACK (keep_auth_cb), &asked);
+      g_assert_true (gmulti_session_add (session, transfer, NULL));
+      RUN_UNTIL (asked.auth != NULL, WAIT_MS);
+      gmulti_session_remove (session, transfer);
+      gmulti_auth_authenticate (asked.auth, USER, PASSWORD);
+      g_clear_object (&asked.auth);
+      test_drain_context ();
+      g_assert_cmpuint (asked.n_asked, ==, 1);
+      g_assert_error (gmulti_transfer_get_error (transfer), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    }
+  g_assert_cmpuint (test_server_get_n_requests (origin), ==, 0);
+  g_assert_cmpuint (test_server_get_n_requests (tls_origin), ==, 0);
+  squid_stop (squid);
+}
+
+static gboolean
 session_authenticate_cb (GMultiSession  *session,
                          GMultiTransfer *transfer,
                          GMultiAuth     *auth,
@@ -601,6 +682,7 @@ main (int    argc,
 
   g_test_add_func ("/GMulti/ProxyAuth/Squid/BasicProperties", test_basic_properties);
   g_test_add_func ("/GMulti/ProxyAuth/Squid/DigestUriCredentials", test_digest_uri_credentials);
+  g_test_add_func ("/GMulti/ProxyAuth/Squid/DigestHttpsProxy", test_digest_https_proxy);
   g_test_add_func ("/GMulti/ProxyAuth/Squid/BasicRefused", test_basic_refused);
   g_test_add_func ("/GMulti/ProxyAuth/Squid/DigestRefused", test_digest_refused);
   g_test_add_func ("/GMulti/ProxyAuth/Squid/SessionProperties", test_session_properties);
@@ -610,6 +692,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/ProxyAuth/Squid/DigestAuthenticateLater",
                    test_digest_authenticate_later);
   g_test_add_func ("/GMulti/ProxyAuth/Squid/SessionAuthenticate", test_session_authenticate);
+  g_test_add_func ("/GMulti/ProxyAuth/Squid/RemovedWhileAsked", test_removed_while_asked);
   g_test_add_func ("/GMulti/ProxyAuth/Scripted/StaleNonce", test_scripted_stale);
 
   ret = g_test_run ();
