@@ -34,7 +34,7 @@ gmulti_session_install_auth_signal (GObjectClass *klass)
    * Emitted for a transfer added to the session when no handler of the transfer's own
    * [signal@Transfer::authenticate] returned %TRUE: the transfer's signal comes first,
    * then this one, so an application can answer the logins of all its transfers in one
-   * place. Answer as for the transfer's signal: [method@Auth.authenticate] at once, or
+   * place, to servers and to HTTP proxies alike ([method@Auth.is_for_proxy]). Answer as for the transfer's signal: [method@Auth.authenticate] at once, or
    * return %TRUE and answer later.
    *
    * Returns: %TRUE if the handler answers @auth later (or did already)

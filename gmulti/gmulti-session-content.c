@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-/* The session's defaults for content decoding (and its bomb guard) and for the Unix
- * socket its transfers go through. Each is a field of its GMultiDefaults. */
+/* The session's defaults for content decoding (and its bomb guard), for the Unix
+ * socket its transfers go through, and for their proxy (its URI and credentials).
+ * Each is a field of its GMultiDefaults. */
+
+#include <string.h>
 
 #include "gmulti-session.h"
 #include "gmulti-session-object-private.h"
@@ -246,6 +249,98 @@ gmulti_session_get_proxy_uri (GMultiSession *self)
   return self->defaults->proxy_uri;
 }
 
+/* Stores a proxy credential in a new copy of the defaults. */
+static void
+set_proxy_secret (GMultiSession *self,
+                  gboolean       password,
+                  const char    *value)
+{
+  GMultiDefaults *edit;
+  char **field;
+
+  if (g_strcmp0 (password ? self->defaults->proxy_password : self->defaults->proxy_username,
+                 value) == 0)
+    return;
+  edit = gmulti_session_edit_defaults (self);
+  field = password ? &edit->proxy_password : &edit->proxy_username;
+  if (*field != NULL)
+    explicit_bzero (*field, strlen (*field));
+  g_free (*field);
+  *field = g_strdup (value);
+  commit (self, edit, password ? PROP_PROXY_PASSWORD : PROP_PROXY_USERNAME);
+}
+
+/**
+ * gmulti_session_set_proxy_username: (set-property proxy-username)
+ * @self: a session
+ * @username: (nullable): a user name, or %NULL for none
+ *
+ * Sets the user name the session's transfers answer an HTTP proxy's `407` with when
+ * they have none of their own ([property@Transfer:proxy-username]) and the proxy's URI
+ * has none: for [property@Session:proxy-uri], and for proxies a resolver chooses. It
+ * takes effect for transfers that start afterwards.
+ *
+ * Since: 0.1
+ */
+void
+gmulti_session_set_proxy_username (GMultiSession *self,
+                                   const char    *username)
+{
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  set_proxy_secret (self, FALSE, username);
+}
+
+/**
+ * gmulti_session_get_proxy_username: (get-property proxy-username)
+ * @self: a session
+ *
+ * Gets the user name the session's transfers answer a proxy with by default.
+ *
+ * Returns: (nullable): the user name, or %NULL
+ *
+ * Since: 0.1
+ */
+const char *
+gmulti_session_get_proxy_username (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
+  return self->defaults->proxy_username;
+}
+
+/**
+ * gmulti_session_set_proxy_password: (set-property proxy-password)
+ * @self: a session
+ * @password: (nullable): a password, or %NULL for an empty one
+ *
+ * Sets the password that goes with [property@Session:proxy-username].
+ *
+ * Since: 0.1
+ */
+void
+gmulti_session_set_proxy_password (GMultiSession *self,
+                                   const char    *password)
+{
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  set_proxy_secret (self, TRUE, password);
+}
+
+/**
+ * gmulti_session_get_proxy_password: (get-property proxy-password)
+ * @self: a session
+ *
+ * Gets the password that goes with [property@Session:proxy-username].
+ *
+ * Returns: (nullable): the password, or %NULL
+ *
+ * Since: 0.1
+ */
+const char *
+gmulti_session_get_proxy_password (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
+  return self->defaults->proxy_password;
+}
+
 gboolean
 gmulti_session_content_get_property (GMultiSession *self,
                                      guint          prop_id,
@@ -267,6 +362,12 @@ gmulti_session_content_get_property (GMultiSession *self,
       return TRUE;
     case PROP_PROXY_URI:
       g_value_set_string (value, self->defaults->proxy_uri);
+      return TRUE;
+    case PROP_PROXY_USERNAME:
+      g_value_set_string (value, self->defaults->proxy_username);
+      return TRUE;
+    case PROP_PROXY_PASSWORD:
+      g_value_set_string (value, self->defaults->proxy_password);
       return TRUE;
     default:
       return FALSE;
@@ -294,6 +395,12 @@ gmulti_session_content_set_property (GMultiSession *self,
       return TRUE;
     case PROP_PROXY_URI:
       gmulti_session_set_proxy_uri (self, g_value_get_string (value));
+      return TRUE;
+    case PROP_PROXY_USERNAME:
+      gmulti_session_set_proxy_username (self, g_value_get_string (value));
+      return TRUE;
+    case PROP_PROXY_PASSWORD:
+      gmulti_session_set_proxy_password (self, g_value_get_string (value));
       return TRUE;
     default:
       return FALSE;
@@ -363,6 +470,31 @@ gmulti_session_install_content_properties (void)
    */
   gmulti_session_properties[PROP_PROXY_URI] =
     g_param_spec_string ("proxy-uri", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiSession:proxy-username: (getter get_proxy_username) (setter set_proxy_username)
+   *
+   * The user name transfers answer an HTTP proxy's challenge with when they and the
+   * proxy's URI have none; see [method@Session.set_proxy_username].
+   *
+   * Since: 0.1
+   */
+  gmulti_session_properties[PROP_PROXY_USERNAME] =
+    g_param_spec_string ("proxy-username", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiSession:proxy-password: (getter get_proxy_password) (setter set_proxy_password)
+   *
+   * The password that goes with [property@Session:proxy-username].
+   *
+   * Since: 0.1
+   */
+  gmulti_session_properties[PROP_PROXY_PASSWORD] =
+    g_param_spec_string ("proxy-password", NULL, NULL,
                          NULL,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 }

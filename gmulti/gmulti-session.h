@@ -198,5 +198,15 @@ void           gmulti_session_set_proxy_uri        (GMultiSession *self,
                                                     const char    *uri);
 GMULTI_AVAILABLE_IN_ALL
 const char    *gmulti_session_get_proxy_uri        (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void           gmulti_session_set_proxy_username   (GMultiSession *self,
+                                                    const char    *username);
+GMULTI_AVAILABLE_IN_ALL
+const char    *gmulti_session_get_proxy_username   (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void           gmulti_session_set_proxy_password   (GMultiSession *self,
+                                                    const char    *password);
+GMULTI_AVAILABLE_IN_ALL
+const char    *gmulti_session_get_proxy_password   (GMultiSession *self);
 
 G_END_DECLS

@@ -8,9 +8,10 @@
 #include "engine/gmulti-defaults.h"
 #include "gmulti-session-auth-private.h"
 
-/* The transfer's credentials (user name and password, a Bearer token), whether Basic
- * may go over plain http, the authenticate signal, and the authenticator its run
- * uses: the session's (with its cache), or a transfer's own without a session. */
+/* The transfer's credentials (user name and password, a Bearer token, the proxy's
+ * user name and password), whether Basic may go over plain http, the authenticate
+ * signal, and the authenticator its run uses: the session's (with its cache), or a
+ * transfer's own without a session. */
 
 void
 gmulti_transfer_install_auth_properties (GParamSpec **pspecs)
@@ -69,6 +70,39 @@ gmulti_transfer_install_auth_properties (GParamSpec **pspecs)
   pspecs[PROP_ALLOW_CLEARTEXT_AUTH] =
     g_param_spec_boolean ("allow-cleartext-auth", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiTransfer:proxy-username: (getter get_proxy_username) (setter set_proxy_username)
+   *
+   * The user name to answer an HTTP proxy's `407` with (Basic or Digest, the
+   * strongest it offers), as libcurl's `CURLOPT_PROXYUSERNAME`, for whichever proxy
+   * the transfer goes through (its [property@Transfer:proxy-uri], its session's, or
+   * one a proxy resolver chose). It wins over the user information of the proxy's
+   * URI and over [property@Session:proxy-username]; without any of them the
+   * application is asked with [signal@Transfer::authenticate]
+   * ([method@Auth.is_for_proxy] is %TRUE). Sent only once the proxy asks, or at once
+   * when the session's transfers logged in to the same proxy before. Basic goes to an
+   * `http://` proxy in the clear, as curl and libsoup send it:
+   * [property@Transfer:allow-cleartext-auth] concerns origins only. SOCKS proxies
+   * take the user and password of their URI only.
+   *
+   * Since: 0.1
+   */
+  pspecs[PROP_PROXY_USERNAME] =
+    g_param_spec_string ("proxy-username", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * GMultiTransfer:proxy-password: (getter get_proxy_password) (setter set_proxy_password)
+   *
+   * The password that goes with [property@Transfer:proxy-username]
+   * (`CURLOPT_PROXYPASSWORD`).
+   *
+   * Since: 0.1
+   */
+  pspecs[PROP_PROXY_PASSWORD] =
+    g_param_spec_string ("proxy-password", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 }
 
 void
@@ -82,7 +116,10 @@ gmulti_transfer_install_auth_signal (GObjectClass *klass)
    *
    * Emitted when the server asks for credentials (`401`) and the transfer has none of
    * its own ([property@Transfer:username], the URI's user information), at most once
-   * per run. Answer with [method@Auth.authenticate] in the handler, or return %TRUE,
+   * per run; and likewise when an HTTP proxy asks (`407`) and the transfer has no
+   * proxy credentials ([property@Transfer:proxy-username], the proxy URI's, the
+   * session's): then [method@Auth.is_for_proxy] is %TRUE, and an answer left out ends
+   * the transfer with %GMULTI_ERROR_PROXY_AUTH_REQUIRED. Answer with [method@Auth.authenticate] in the handler, or return %TRUE,
    * keep a reference to @auth and answer later (from a dialog or an idle callback):
    * the transfer waits meanwhile, the others go on. Returning %FALSE without an
    * answer, or [method@Auth.cancel], delivers the `401` response as it is. Like
@@ -127,6 +164,10 @@ gmulti_transfer_auth_clear (GMultiTransfer *self)
   if (self->bearer_token != NULL)
     explicit_bzero (self->bearer_token, strlen (self->bearer_token));
   g_free (self->bearer_token);
+  g_free (self->proxy_username);
+  if (self->proxy_password != NULL)
+    explicit_bzero (self->proxy_password, strlen (self->proxy_password));
+  g_free (self->proxy_password);
 }
 
 gboolean
@@ -164,6 +205,17 @@ gmulti_transfer_has_own_credentials (GMultiTransfer *self)
          (self->parsed_uri != NULL && g_uri_get_userinfo (self->parsed_uri) != NULL);
 }
 
+/* Credentials for a proxy the run may take: the properties, or a proxy URI with a
+ * user (a resolver's is seen when it is chosen, engine/gmulti-engine-transfer.c). */
+static gboolean
+has_proxy_credentials (GMultiTransfer       *self,
+                       const GMultiDefaults *defaults)
+{
+  return self->proxy_username != NULL || defaults->proxy_username != NULL ||
+         (self->proxy_uri != NULL ? strchr (self->proxy_uri, '@') != NULL
+                                  : defaults->proxy != NULL && defaults->proxy->user != NULL);
+}
+
 GMultiHopHook *
 gmulti_transfer_auth_hook (GMultiTransfer       *self,
                            const GMultiDefaults *defaults)
@@ -174,12 +226,14 @@ gmulti_transfer_auth_hook (GMultiTransfer       *self,
       GMultiAuthManager *manager = gmulti_auth_manager_from_hook (defaults->auth);
 
       /* Most runs have nothing to do with authentication: no hook, no cost. */
-      return gmulti_auth_manager_concerns (manager, self) ? defaults->auth : NULL;
+      return gmulti_auth_manager_concerns (manager, self) ||
+             has_proxy_credentials (self, defaults) ? defaults->auth : NULL;
     }
   /* Without a session (gmulti_transfer_perform(), a bare engine): its own, from the
    * second run on with what the first one logged in with. */
   if (!gmulti_transfer_has_own_credentials (self) &&
-      !gmulti_transfer_has_authenticate_handler (self))
+      !gmulti_transfer_has_authenticate_handler (self) &&
+      !has_proxy_credentials (self, defaults))
     return NULL;
   if (self->auth_manager == NULL)
     self->auth_manager = gmulti_auth_manager_new ();
@@ -343,4 +397,73 @@ gmulti_transfer_set_allow_cleartext_auth (GMultiTransfer *self,
     return;
   self->allow_cleartext_auth = allow;
   g_object_notify_by_pspec (G_OBJECT (self), gmulti_transfer_pspecs[PROP_ALLOW_CLEARTEXT_AUTH]);
+}
+
+/**
+ * gmulti_transfer_get_proxy_username: (get-property proxy-username)
+ * @self: a transfer
+ *
+ * Gets the user name the transfer answers an HTTP proxy's challenge with.
+ *
+ * Returns: (nullable): the user name, or %NULL
+ *
+ * Since: 0.1
+ */
+const char *
+gmulti_transfer_get_proxy_username (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+  return self->proxy_username;
+}
+
+/**
+ * gmulti_transfer_set_proxy_username: (set-property proxy-username)
+ * @self: a transfer
+ * @username: (nullable): a user name, or %NULL for none
+ *
+ * Sets the user name to answer an HTTP proxy's challenge with (see
+ * [property@Transfer:proxy-username]); a run under way keeps the one it started with.
+ *
+ * Since: 0.1
+ */
+void
+gmulti_transfer_set_proxy_username (GMultiTransfer *self,
+                                    const char     *username)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+  set_secret (self, &self->proxy_username, username, PROP_PROXY_USERNAME);
+}
+
+/**
+ * gmulti_transfer_get_proxy_password: (get-property proxy-password)
+ * @self: a transfer
+ *
+ * Gets the password that goes with [property@Transfer:proxy-username].
+ *
+ * Returns: (nullable): the password, or %NULL
+ *
+ * Since: 0.1
+ */
+const char *
+gmulti_transfer_get_proxy_password (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+  return self->proxy_password;
+}
+
+/**
+ * gmulti_transfer_set_proxy_password: (set-property proxy-password)
+ * @self: a transfer
+ * @password: (nullable): a password, or %NULL for an empty one
+ *
+ * Sets the password that goes with [property@Transfer:proxy-username].
+ *
+ * Since: 0.1
+ */
+void
+gmulti_transfer_set_proxy_password (GMultiTransfer *self,
+                                    const char     *password)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+  set_secret (self, &self->proxy_password, password, PROP_PROXY_PASSWORD);
 }

@@ -183,14 +183,16 @@ gmulti_transfer_get_unix_socket_path (GMultiTransfer *self)
  * - `socks5://`, `socks5h://` (the proxy resolves the name), `socks4a://` and
  *   `socks://`: a tunnel for every URI.
  *
- * A user and password in the URI are sent to the proxy (`Proxy-Authorization: Basic`
- * for HTTP proxies, RFC 1929 for SOCKS5; SOCKS4a gets the user as its user id). `direct://` means no proxy, whatever the session says. %NULL
- * (the default) takes [property@Session:proxy-uri].
+ * A user and password in the URI answer an HTTP proxy's `407` (Basic or Digest,
+ * after [property@Transfer:proxy-username] and before
+ * [property@Session:proxy-username]), and go to a SOCKS5 proxy by RFC 1929 (SOCKS4a
+ * gets the user as its user id). `direct://` means no proxy, whatever the session
+ * says. %NULL (the default) takes [property@Session:proxy-uri].
  *
  * The URI is parsed when the transfer starts: one that is not valid fails it with
  * %GMULTI_ERROR_PROXY_INVALID. A proxy that cannot be reached fails it with
- * %GMULTI_ERROR_PROXY_CONNECT_FAILED, one that asks for credentials with
- * %GMULTI_ERROR_PROXY_AUTH_REQUIRED, and a refused tunnel with
+ * %GMULTI_ERROR_PROXY_CONNECT_FAILED, one that asks for credentials it cannot be given
+ * (or refuses them) with %GMULTI_ERROR_PROXY_AUTH_REQUIRED, and a refused tunnel with
  * %GMULTI_ERROR_PROXY_TUNNEL_FAILED (HTTP) or %GMULTI_ERROR_PROXY_SOCKS_FAILED (SOCKS).
  *
  * Since: 0.1

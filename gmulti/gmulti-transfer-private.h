@@ -89,6 +89,8 @@ struct _GMultiTransfer
   char *username;
   char *password;
   char *bearer_token;
+  char *proxy_username;      /* for the HTTP proxy the transfer goes through */
+  char *proxy_password;
   guint allow_cleartext_auth : 1;
   struct _GMultiAuthRunState *auth_state; /* the run's, from its first hop to its end */
   struct _GMultiAuthManager *auth_manager; /* its own, for runs without a session's */

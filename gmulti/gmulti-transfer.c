@@ -188,6 +188,12 @@ gmulti_transfer_get_property (GObject    *object,
     case PROP_BEARER_TOKEN:
       g_value_set_string (value, self->bearer_token);
       break;
+    case PROP_PROXY_USERNAME:
+      g_value_set_string (value, self->proxy_username);
+      break;
+    case PROP_PROXY_PASSWORD:
+      g_value_set_string (value, self->proxy_password);
+      break;
     case PROP_ALLOW_CLEARTEXT_AUTH:
       g_value_set_boolean (value, self->allow_cleartext_auth);
       break;
@@ -296,6 +302,12 @@ gmulti_transfer_set_property (GObject      *object,
       break;
     case PROP_BEARER_TOKEN:
       gmulti_transfer_set_bearer_token (self, g_value_get_string (value));
+      break;
+    case PROP_PROXY_USERNAME:
+      gmulti_transfer_set_proxy_username (self, g_value_get_string (value));
+      break;
+    case PROP_PROXY_PASSWORD:
+      gmulti_transfer_set_proxy_password (self, g_value_get_string (value));
       break;
     case PROP_ALLOW_CLEARTEXT_AUTH:
       gmulti_transfer_set_allow_cleartext_auth (self, g_value_get_boolean (value));

@@ -265,6 +265,16 @@ GMULTI_AVAILABLE_IN_ALL
 void                gmulti_transfer_set_bearer_token    (GMultiTransfer *self,
                                                          const char     *token);
 GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_proxy_username  (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_proxy_username  (GMultiTransfer *self,
+                                                         const char     *username);
+GMULTI_AVAILABLE_IN_ALL
+const char         *gmulti_transfer_get_proxy_password  (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_proxy_password  (GMultiTransfer *self,
+                                                         const char     *password);
+GMULTI_AVAILABLE_IN_ALL
 gboolean            gmulti_transfer_get_allow_cleartext_auth (GMultiTransfer *self);
 GMULTI_AVAILABLE_IN_ALL
 void                gmulti_transfer_set_allow_cleartext_auth (GMultiTransfer *self,

@@ -18,268 +18,20 @@
 #include "transport/gmulti-http-tunnel-link.h"
 #include "transport/gmulti-tcp-link.h"
 #include "test-certs.h"
+#include "test-daemons.h"
 #include "test-server.h"
 #include "test-wait.h"
 
 /* Transfers through HTTP proxies: Debian's squid, started here on loopback with a
- * minimal configuration in a temporary directory, forwarding http:// requests and
- * tunnelling https:// ones (CONNECT), with and without Basic authentication; and
+ * minimal configuration in a temporary directory (test-daemons.c), forwarding
+ * http:// requests and tunnelling https:// ones (CONNECT), with and without Basic
+ * authentication (test-proxy-auth.c has the rest of proxy authentication); and
  * scripted proxies (tests/support) for answers squid never gives. The origins are
  * the scripted server, plain and over TLS. */
 
 #define WAIT_MS 15000
 
 static char *certs_dir;
-
-typedef struct {
-  char *dir;
-  guint16 port;
-  guint16 tls_port;          /* its https_port (TLS to the proxy); 0: none */
-  GPid pid;
-} Squid;
-
-static guint16
-free_port (void)
-{
-  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-  socklen_t len = sizeof addr;
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
-  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &addr, &len), ==, 0);
-  close (fd);
-  return ntohs (addr.sin_port);
-}
-
-static gboolean
-port_accepts (guint16 port)
-{
-  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (port),
-                              .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-  gboolean ok = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
-
-  close (fd);
-  return ok;
-}
-
-/* A server the test started goes with it, even when a failed assertion ends it. */
-static void
-die_with_test (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static const char *
-squid_binary (void)
-{
-  static const char *const paths[] = { "/usr/sbin/squid", "/usr/local/sbin/squid" };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (paths); i++)
-    if (g_file_test (paths[i], G_FILE_TEST_IS_EXECUTABLE))
-      return paths[i];
-  return NULL;
-}
-
-static char *
-squid_path (Squid      *squid,
-            const char *name)
-{
-  return g_build_filename (squid->dir, name, NULL);
-}
-
-/* A forward proxy on 127.0.0.1 that keeps nothing; with @user, it asks for Basic
- * credentials (that user, @password); with @tls, it listens for TLS (the test
- * certificate) too. NULL (the test skipped) without squid. */
-static Squid *
-squid_start_full (const char *user,
-                  const char *password,
-                  gboolean    tls)
-{
-  const char *binary = squid_binary ();
-  Squid *squid;
-  GString *conf;
-  g_autofree char *conf_path = NULL;
-  g_autoptr(GError) error = NULL;
-  gint64 deadline;
-
-  if (binary == NULL)
-    {
-      g_test_skip ("squid is not installed (tools/install-deps test)");
-      return NULL;
-    }
-  squid = g_new0 (Squid, 1);
-  squid->dir = g_dir_make_tmp ("gmulti-squid-XXXXXX", &error);
-  g_assert_no_error (error);
-  /* Squid started as root runs as its own user: it writes its logs here. */
-  g_chmod (squid->dir, 0777);
-  squid->port = free_port ();
-  if (tls)
-    while ((squid->tls_port = free_port ()) == squid->port)
-      ;
-
-  conf = g_string_new (NULL);
-  g_string_append_printf (conf,
-                          "http_port 127.0.0.1:%u\n"
-                          "pid_filename %s/squid.pid\n"
-                          "cache_log %s/cache.log\n"
-                          "access_log stdio:%s/access.log\n"
-                          "coredump_dir %s\n"
-                          "cache deny all\n"
-                          "cache_mem 0 MB\n"
-                          "shutdown_lifetime 0 seconds\n"
-                          "visible_hostname gmulti-test\n"
-                          "netdb_filename none\n"
-                          "pinger_enable off\n"
-                          "dns_nameservers 127.0.0.1\n"
-                          "forwarded_for delete\n",
-                          squid->port, squid->dir, squid->dir, squid->dir, squid->dir);
-  if (tls)
-    {
-      g_autofree char *cert = g_build_filename (certs_dir, "server.pem", NULL);
-      g_autofree char *key = g_build_filename (certs_dir, "server-key.pem", NULL);
-
-      /* Read by squid's own user. */
-      g_chmod (certs_dir, 0755);
-      g_chmod (cert, 0644);
-      g_chmod (key, 0644);
-    }
-  if (tls)
-    g_string_append_printf (conf, "https_port 127.0.0.1:%u tls-cert=%s/server.pem "
-                            "tls-key=%s/server-key.pem\n",
-                            squid->tls_port, certs_dir, certs_dir);
-  if (user != NULL)
-    {
-      g_autofree char *passwd = squid_path (squid, "passwd");
-      g_autofree char *hash = NULL;
-      g_autofree char *line = NULL;
-      const char *argv[] = { "openssl", "passwd", "-apr1", password, NULL };
-      int status;
-
-      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &hash,
-                    NULL, &status, &error);
-      g_assert_no_error (error);
-      g_assert_true (g_spawn_check_wait_status (status, NULL));
-      g_strstrip (hash);
-      line = g_strdup_printf ("%s:%s\n", user, hash);
-      g_file_set_contents (passwd, line, -1, &error);
-      g_assert_no_error (error);
-      g_chmod (passwd, 0644);
-      g_string_append_printf (conf,
-                              "auth_param basic program /usr/lib/squid/basic_ncsa_auth %s\n"
-                              "auth_param basic children 1\n"
-                              "auth_param basic realm gmulti-test\n"
-                              "acl authed proxy_auth REQUIRED\n"
-                              "http_access allow authed\n", passwd);
-    }
-  else
-    g_string_append (conf, "http_access allow localhost\n");
-  g_string_append (conf, "http_access deny all\n");
-  conf_path = squid_path (squid, "squid.conf");
-  g_file_set_contents (conf_path, conf->str, -1, &error);
-  g_assert_no_error (error);
-  g_string_free (conf, TRUE);
-  g_chmod (conf_path, 0644);
-
-  {
-    const char *argv[] = { binary, "-N", "-f", conf_path, NULL };
-
-    g_spawn_async (NULL, (char **) argv, NULL,
-                   G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
-                   G_SPAWN_STDERR_TO_DEV_NULL, die_with_test, NULL, &squid->pid, &error);
-    g_assert_no_error (error);
-  }
-  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
-  while (!port_accepts (squid->port) || (tls && !port_accepts (squid->tls_port)))
-    {
-      int status;
-
-      if (waitpid (squid->pid, &status, WNOHANG) == squid->pid)
-        g_error ("squid exited at once (see its cache.log in %s)", squid->dir);
-      if (g_get_monotonic_time () > deadline)
-        g_error ("squid did not listen on port %u within %u ms", squid->port, WAIT_MS);
-      g_usleep (20000);
-    }
-  return squid;
-}
-
-static Squid *
-squid_start (const char *user,
-             const char *password)
-{
-  return squid_start_full (user, password, FALSE);
-}
-
-static void
-remove_tree (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  if (d == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_unlink (path);
-    }
-  g_dir_close (d);
-  g_rmdir (dir);
-}
-
-static void
-squid_stop (Squid *squid)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  int status;
-
-  if (squid == NULL)
-    return;
-  kill (squid->pid, SIGTERM);
-  while (waitpid (squid->pid, &status, WNOHANG) != squid->pid)
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          kill (squid->pid, SIGKILL);
-          waitpid (squid->pid, &status, 0);
-          break;
-        }
-      g_usleep (20000);
-    }
-  g_spawn_close_pid (squid->pid);
-  remove_tree (squid->dir);
-  g_free (squid->dir);
-  g_free (squid);
-}
-
-static char *
-squid_uri (Squid      *squid,
-           const char *credentials)
-{
-  return g_strdup_printf ("http://%s%s127.0.0.1:%u", credentials != NULL ? credentials : "",
-                          credentials != NULL ? "@" : "", squid->port);
-}
-
-/* Lines of squid's access log (it writes each when a transaction ends). */
-static guint
-squid_count_log (Squid      *squid,
-                 const char *needle)
-{
-  g_autofree char *path = squid_path (squid, "access.log");
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-  guint n = 0;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return 0;
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (strstr (lines[i], needle) != NULL)
-      n++;
-  return n;
-}
 
 /* ------------------------------------------------------------------ origins */
 
@@ -587,7 +339,7 @@ test_squid_pool (void)
 static void
 test_squid_https_proxy (void)
 {
-  Squid *squid = squid_start_full (NULL, NULL, TRUE);
+  Squid *squid = squid_start_full (SQUID_OPEN, NULL, NULL, certs_dir);
   g_autoptr(TestServer) origin = NULL;
   g_autoptr(TestServer) tls_origin = NULL;
   g_autoptr(GMultiSession) session = NULL;
@@ -628,91 +380,6 @@ test_squid_https_proxy (void)
   squid_stop (squid);
 }
 
-/* ---------------------------------------------------------- nginx (HTTP/2) */
-
-typedef struct {
-  char *dir;
-  guint16 port;
-  GPid pid;
-} Nginx;
-
-/* nginx with TLS and HTTP/2 on 127.0.0.1, answering every path; NULL (skipped)
- * without nginx. */
-static Nginx *
-nginx_start (void)
-{
-  Nginx *nginx;
-  g_autofree char *conf = NULL;
-  g_autofree char *conf_path = NULL;
-  g_autoptr(GError) error = NULL;
-  gint64 deadline;
-  const char *binary = "/usr/sbin/nginx";
-
-  if (!g_file_test (binary, G_FILE_TEST_IS_EXECUTABLE))
-    {
-      g_test_skip ("nginx is not installed (tools/install-deps test)");
-      return NULL;
-    }
-  nginx = g_new0 (Nginx, 1);
-  nginx->dir = g_dir_make_tmp ("gmulti-nginx-XXXXXX", &error);
-  g_assert_no_error (error);
-  nginx->port = free_port ();
-  conf = g_strdup_printf ("%s"
-                          "daemon off;\nmaster_process off;\nworker_processes 1;\n"
-                          "pid %s/nginx.pid;\nerror_log %s/error.log warn;\n"
-                          "events { worker_connections 64; }\n"
-                          "http {\n access_log off;\n"
-                          " client_body_temp_path %s/body;\n proxy_temp_path %s/proxy;\n"
-                          " fastcgi_temp_path %s/fastcgi;\n uwsgi_temp_path %s/uwsgi;\n"
-                          " scgi_temp_path %s/scgi;\n"
-                          " server {\n  listen 127.0.0.1:%u ssl http2;\n"
-                          "  ssl_certificate %s/server.pem;\n"
-                          "  ssl_certificate_key %s/server-key.pem;\n"
-                          "  location / { return 200 \"$server_protocol $request_uri\"; }\n"
-                          " }\n}\n",
-                          getuid () == 0 ? "user root;\n" : "",
-                          nginx->dir, nginx->dir, nginx->dir, nginx->dir, nginx->dir,
-                          nginx->dir, nginx->dir, nginx->port, certs_dir, certs_dir);
-  conf_path = g_build_filename (nginx->dir, "nginx.conf", NULL);
-  g_file_set_contents (conf_path, conf, -1, &error);
-  g_assert_no_error (error);
-  {
-    const char *argv[] = { binary, "-p", nginx->dir, "-c", conf_path, NULL };
-
-    g_spawn_async (NULL, (char **) argv, NULL,
-                   G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
-                   G_SPAWN_STDERR_TO_DEV_NULL, die_with_test, NULL, &nginx->pid, &error);
-    g_assert_no_error (error);
-  }
-  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
-  while (!port_accepts (nginx->port))
-    {
-      int status;
-
-      if (waitpid (nginx->pid, &status, WNOHANG) == nginx->pid)
-        g_error ("nginx exited at once (see %s/error.log)", nginx->dir);
-      if (g_get_monotonic_time () > deadline)
-        g_error ("nginx did not listen on port %u within %u ms", nginx->port, WAIT_MS);
-      g_usleep (20000);
-    }
-  return nginx;
-}
-
-static void
-nginx_stop (Nginx *nginx)
-{
-  int status;
-
-  if (nginx == NULL)
-    return;
-  kill (nginx->pid, SIGTERM);
-  waitpid (nginx->pid, &status, 0);
-  g_spawn_close_pid (nginx->pid);
-  remove_tree (nginx->dir);
-  g_free (nginx->dir);
-  g_free (nginx);
-}
-
 /* ALPN inside the tunnel: nginx speaks HTTP/2 to gmulti through squid's CONNECT, and
  * the streams of one origin share the tunnel. */
 static void
@@ -726,7 +393,7 @@ test_squid_http2 (void)
 
   if (squid == NULL)
     return;
-  nginx = nginx_start ();
+  nginx = nginx_start (certs_dir);
   if (nginx == NULL)
     {
       squid_stop (squid);
@@ -783,8 +450,9 @@ scripted_proxy (TestServer *server,
 }
 
 static GMultiTransfer *
-through_scripted (const char          *answer,
-                  TestRequest        **connect)
+through_scripted_full (const char          *answer,
+                       TestRequest        **connect,
+                       guint               *n_connects)
 {
   g_autoptr(TestServer) proxy = test_server_new_raw (TEST_SERVER_IPV4, scripted_proxy,
                                                      (gpointer) answer);
@@ -797,19 +465,35 @@ through_scripted (const char          *answer,
   run (session, transfer);
   if (connect != NULL)
     *connect = test_server_get_last_request (proxy);
+  if (n_connects != NULL)
+    *n_connects = test_server_get_n_requests (proxy);
   return transfer;
 }
 
-/* The CONNECT request itself: authority-form, Host, the credentials, User-Agent. */
+static GMultiTransfer *
+through_scripted (const char          *answer,
+                  TestRequest        **connect)
+{
+  return through_scripted_full (answer, connect, NULL);
+}
+
+/* The CONNECT request itself: authority-form, Host, User-Agent, and the credentials
+ * once the proxy asked for them (on a new connection: this proxy closes after each
+ * answer), then refused: one retry. */
 static void
 test_scripted_request (void)
 {
   g_autoptr(TestRequest) req = NULL;
-  g_autoptr(GMultiTransfer) transfer = through_scripted ("HTTP/1.1 503 Nope\r\n"
-                                                         "Content-Length: 0\r\n\r\n", &req);
+  guint n_connects = 0;
+  g_autoptr(GMultiTransfer) transfer = through_scripted_full ("HTTP/1.1 407 Who\r\n"
+                                                              "Proxy-Authenticate: Basic realm=x\r\n"
+                                                              "Content-Length: 0\r\n\r\n",
+                                                              &req, &n_connects);
   g_autofree char *expected = NULL;
   g_autofree char *encoded = g_base64_encode ((const guchar *) "bob:s3cret", 10);
 
+  g_assert_cmpuint (n_connects, ==, 2);
+  assert_proxy_error (transfer, GMULTI_ERROR_PROXY_AUTH_REQUIRED, "refused");
   g_assert_nonnull (req);
   g_assert_cmpstr (req->method, ==, "CONNECT");
   g_assert_cmpstr (req->target, ==, "origin.test:8443");
@@ -967,7 +651,7 @@ test_link_bytes_after_head (void)
   g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
   g_assert_cmpint (fcntl (fds[0], F_SETFL, O_NONBLOCK), ==, 0);
   link = gmulti_http_tunnel_link_new (gmulti_tcp_link_new_for_fd (fds[0]), proxy,
-                                      "::1", 443, NULL);
+                                      "::1", 443, NULL, NULL);
 
   g_assert_cmpint (open_link (link, &error), ==, GMULTI_LINK_WANT_READ);
   g_assert_no_error (error);
@@ -1021,7 +705,7 @@ test_link_head_limit (void)
   g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
   g_assert_cmpint (fcntl (fds[0], F_SETFL, O_NONBLOCK), ==, 0);
   link = gmulti_http_tunnel_link_new (gmulti_tcp_link_new_for_fd (fds[0]), proxy,
-                                      "origin.test", 443, "ua/1");
+                                      "origin.test", 443, NULL, "ua/1");
   g_assert_cmpint (open_link (link, &error), ==, GMULTI_LINK_WANT_READ);
   g_assert_cmpint (read (fds[1], request, sizeof request), >, 0);
   write_all (fds[1], "HTTP/1.1 200 OK\r\n");

@@ -17,7 +17,9 @@
  * One answer per challenge: credentials refused once end the transfer with
  * GMULTI_ERROR_AUTH_FAILED, except a Digest nonce the server calls stale, answered
  * once more with the same credentials, and credentials from the cache, after which
- * the transfer's own (or the application, asked) get their one try. */
+ * the transfer's own (or the application, asked) get their one try. An HTTP proxy's
+ * 407 is answered by the same rules, with the proxy's own credentials and cache
+ * (gmulti-auth-proxy.c). */
 
 struct _GMultiAuthManager
 {
@@ -25,6 +27,7 @@ struct _GMultiAuthManager
 
   GMultiHopHook hook;
   GMultiAuthCache *cache;
+  GMultiAuthCache *proxy_cache;   /* by proxy, not by origin */
 };
 
 G_DEFINE_FINAL_TYPE (GMultiAuthManager, gmulti_auth_manager, G_TYPE_OBJECT)
@@ -40,6 +43,7 @@ struct _GMultiAuthRunState {
   gboolean stale_retried;
   gboolean asked;             /* the application was asked in this run */
   gboolean stored;            /* the credentials are in the cache */
+  GMultiAuthProxyState proxy; /* towards the hop's HTTP proxy */
 };
 
 static void
@@ -48,6 +52,7 @@ gmulti_auth_manager_finalize (GObject *object)
   GMultiAuthManager *self = GMULTI_AUTH_MANAGER (object);
 
   gmulti_auth_cache_free (self->cache);
+  gmulti_auth_cache_free (self->proxy_cache);
   G_OBJECT_CLASS (gmulti_auth_manager_parent_class)->finalize (object);
 }
 
@@ -68,6 +73,7 @@ gmulti_auth_run_state_free (GMultiAuthRunState *self)
       g_object_unref (self->pending);
     }
   gmulti_auth_credentials_clear (&self->credentials);
+  gmulti_auth_proxy_state_clear (&self->proxy);
   g_free (self->cache_origin);
   g_free (self->cache_prefix);
   g_free (self);
@@ -251,17 +257,9 @@ own_credentials (GMultiRun  *run,
   return FALSE;
 }
 
-/* The challenges gmulti can answer, the strongest of each scheme. */
-typedef struct {
-  const GMultiAuthChallenge *basic;
-  const GMultiAuthChallenge *bearer;
-  const GMultiAuthChallenge *digest;
-  int digest_rank;
-} Offered;
-
-static void
-read_offered (GPtrArray *challenges,
-              Offered   *offered)
+void
+gmulti_auth_offered_read (GPtrArray         *challenges,
+                          GMultiAuthOffered *offered)
 {
   memset (offered, 0, sizeof *offered);
   for (guint i = 0; i < challenges->len; i++)
@@ -285,8 +283,8 @@ read_offered (GPtrArray *challenges,
     }
 }
 
-static gboolean
-is_stale (const GMultiAuthChallenge *digest)
+gboolean
+gmulti_auth_is_stale (const GMultiAuthChallenge *digest)
 {
   const char *stale = digest != NULL ? gmulti_auth_challenge_get_param (digest, "stale") : NULL;
 
@@ -344,7 +342,7 @@ ask (GMultiAuthRunState        *state,
   auth = gmulti_auth_new_for_challenge (digest ? GMULTI_AUTH_KIND_DIGEST : GMULTI_AUTH_KIND_BASIC,
                                         digest ? gmulti_auth_digest_new (challenge, NULL) : NULL,
                                         gmulti_auth_challenge_get_param (challenge, "realm"),
-                                        authority, retrying, state);
+                                        authority, FALSE, retrying, state);
   handled = gmulti_transfer_emit_authenticate (run->owner, auth, retrying);
   if (gmulti_auth_is_authenticated (auth))
     {
@@ -372,6 +370,12 @@ gmulti_auth_run_state_answered (GMultiAuthRunState *state,
 {
   GMultiHopVerdict verdict = GMULTI_HOP_GO_ON;
 
+  if (state->proxy.pending == auth)
+    {
+      gmulti_engine_resume_hop (state->run,
+                                gmulti_auth_proxy_answered (&state->proxy, state->run, auth));
+      return;
+    }
   /* Answered inside the handler: ask() reads the answer itself. */
   if (state->pending != auth)
     return;
@@ -400,10 +404,16 @@ hook_challenge (GMultiHopHook *hook,
   g_autofree char *user = NULL, *password = NULL;
   const char *token;
   gboolean retrying = FALSE;
-  Offered offered;
+  GMultiAuthOffered offered;
 
   if (state == NULL || run->host == NULL)
     return GMULTI_HOP_GO_ON;
+
+  if (G_UNLIKELY (run->proxy_challenge))
+    return gmulti_auth_proxy_challenge (self->proxy_cache, &state->proxy, state, run, error);
+  /* Through the proxy: what it was sent worked. */
+  if (G_UNLIKELY (run->proxy != NULL))
+    gmulti_auth_proxy_passed (self->proxy_cache, &state->proxy);
 
   if (run->status != 401)
     {
@@ -417,7 +427,7 @@ hook_challenge (GMultiHopHook *hook,
     }
 
   challenges = gmulti_auth_challenges_from_headers (run->response_headers, "WWW-Authenticate");
-  read_offered (challenges, &offered);
+  gmulti_auth_offered_read (challenges, &offered);
 
   if (state->sent && state->from_cache)
     {
@@ -425,7 +435,7 @@ hook_challenge (GMultiHopHook *hook,
                                                                state->cache_prefix);
 
       /* A cached nonce gone stale: the cached credentials with the new one. */
-      if (entry != NULL && entry->kind == GMULTI_AUTH_KIND_DIGEST && is_stale (offered.digest))
+      if (entry != NULL && entry->kind == GMULTI_AUTH_KIND_DIGEST && gmulti_auth_is_stale (offered.digest))
         {
           GMultiAuthDigest *digest = gmulti_auth_digest_new (offered.digest, NULL);
 
@@ -445,7 +455,7 @@ hook_challenge (GMultiHopHook *hook,
   else if (state->sent)
     {
       if (state->credentials.kind == GMULTI_AUTH_KIND_DIGEST && !state->stale_retried &&
-          is_stale (offered.digest))
+          gmulti_auth_is_stale (offered.digest))
         {
           if (gmulti_auth_digest_update (state->credentials.digest, offered.digest, NULL))
             {
@@ -513,6 +523,15 @@ cleartext:
   return GMULTI_HOP_FAIL;
 }
 
+static char *
+hook_proxy_authorization (GMultiHopHook *hook,
+                          GMultiRun     *run)
+{
+  GMultiAuthManager *self = hook->data;
+
+  return gmulti_auth_proxy_authorization (self->proxy_cache, &state_of (run, TRUE)->proxy, run);
+}
+
 static void
 hook_ref (GMultiHopHook *hook)
 {
@@ -531,6 +550,7 @@ static const GMultiHopHookOps auth_hook_ops = {
   .ref = hook_ref,
   .unref = hook_unref,
   .challenge = hook_challenge,
+  .proxy_authorization = hook_proxy_authorization,
 };
 
 static void
@@ -539,6 +559,7 @@ gmulti_auth_manager_init (GMultiAuthManager *self)
   self->hook.ops = &auth_hook_ops;
   self->hook.data = self;
   self->cache = gmulti_auth_cache_new ();
+  self->proxy_cache = gmulti_auth_cache_new ();
 }
 
 GMultiAuthManager *
@@ -564,6 +585,7 @@ gmulti_auth_manager_concerns (GMultiAuthManager *self,
                               GMultiTransfer    *transfer)
 {
   return gmulti_auth_cache_get_size (self->cache) > 0 ||
+         gmulti_auth_cache_get_size (self->proxy_cache) > 0 ||
          gmulti_transfer_has_own_credentials (transfer) ||
          gmulti_transfer_has_authenticate_handler (transfer);
 }

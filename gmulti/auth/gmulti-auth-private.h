@@ -55,6 +55,52 @@ typedef struct _GMultiAuthRunState GMultiAuthRunState;
 
 void gmulti_auth_run_state_free (GMultiAuthRunState *self);
 
+/* The challenges gmulti can answer in one response, the strongest of each scheme. */
+typedef struct {
+  const GMultiAuthChallenge *basic;
+  const GMultiAuthChallenge *bearer;
+  const GMultiAuthChallenge *digest;
+  int digest_rank;
+} GMultiAuthOffered;
+
+void     gmulti_auth_offered_read (GPtrArray         *challenges,
+                                   GMultiAuthOffered *offered);
+/* A Digest challenge (or NULL) that says stale=true. */
+gboolean gmulti_auth_is_stale     (const GMultiAuthChallenge *digest);
+
+/* ------------------------------------------------ answers to an HTTP proxy
+ * (gmulti-auth-proxy.c): one run's, and the session's cache of what worked, by proxy
+ * ("http://host:port"), kept apart from the origins'. */
+typedef struct {
+  GMultiAuthCredentials credentials; /* what the run answered with; origin: the proxy */
+  GMultiAuth *pending;        /* the application's answer the run waits for */
+  gboolean sent;              /* this hop carries credentials of ours for the proxy */
+  gboolean from_cache;
+  gboolean stale_retried;
+  gboolean asked;
+  gboolean stored;
+} GMultiAuthProxyState;
+
+void             gmulti_auth_proxy_state_clear   (GMultiAuthProxyState *self);
+/* The Proxy-Authorization value of the hop through run->proxy, or NULL. */
+char            *gmulti_auth_proxy_authorization (GMultiAuthCache      *cache,
+                                                  GMultiAuthProxyState *self,
+                                                  GMultiRun            *run);
+/* The verdict on the proxy's 407 on run (run->proxy_challenge); @owner is the run
+ * state an application's answer goes back to. */
+GMultiHopVerdict gmulti_auth_proxy_challenge     (GMultiAuthCache      *cache,
+                                                  GMultiAuthProxyState *self,
+                                                  GMultiAuthRunState   *owner,
+                                                  GMultiRun            *run,
+                                                  GError              **error);
+/* A head that is not the proxy's challenge came: what it was sent went through. */
+void             gmulti_auth_proxy_passed        (GMultiAuthCache      *cache,
+                                                  GMultiAuthProxyState *self);
+/* The application answered @auth, pending for the proxy: the verdict for the run. */
+GMultiHopVerdict gmulti_auth_proxy_answered      (GMultiAuthProxyState *self,
+                                                  GMultiRun            *run,
+                                                  GMultiAuth           *auth);
+
 /* ------------------------------------------------ the authenticator: a hop hook */
 #define GMULTI_TYPE_AUTH_MANAGER (gmulti_auth_manager_get_type ())
 G_DECLARE_FINAL_TYPE (GMultiAuthManager, gmulti_auth_manager, GMULTI, AUTH_MANAGER, GObject)
@@ -72,6 +118,7 @@ GMultiAuth *gmulti_auth_new_for_challenge (GMultiAuthKind          kind,
                                            GMultiAuthDigest       *digest,
                                            const char             *realm,
                                            const char             *authority,
+                                           gboolean                for_proxy,
                                            gboolean                retrying,
                                            GMultiAuthRunState     *state);
 GMultiAuthKind     gmulti_auth_get_kind       (GMultiAuth *self);

@@ -8,15 +8,17 @@
 /**
  * GMultiAuth:
  *
- * A server's request for credentials, as [signal@Transfer::authenticate] hands it to
- * the application: the scheme, the realm and the server it came from, and whether
- * credentials for it were already refused.
+ * A server's or a proxy's request for credentials, as [signal@Transfer::authenticate]
+ * hands it to the application: the scheme, the realm and the server (or proxy) it
+ * came from, and whether credentials for it were already refused.
  *
  * The handler answers with [method@Auth.authenticate], at once or later: a handler
  * that returns %TRUE keeps a reference and answers from a dialog or an idle callback,
  * while the transfer waits (only its [property@Transfer:timeout] runs) and the other
  * transfers go on. [method@Auth.cancel], or returning %FALSE without answering,
- * delivers the `401` response as it is.
+ * delivers the `401` response as it is; for a proxy's `407`
+ * ([method@Auth.is_for_proxy]), the transfer ends with
+ * %GMULTI_ERROR_PROXY_AUTH_REQUIRED instead.
  *
  * Since: 0.1
  */
@@ -31,6 +33,7 @@ struct _GMultiAuth
   char *username;
   char *password;
   gboolean retrying;
+  gboolean for_proxy;
   gboolean authenticated;
   gboolean cancelled;
   GMultiAuthRunState *state;  /* the run waiting for the answer; NULL once it is gone */
@@ -69,11 +72,13 @@ gmulti_auth_new_for_challenge (GMultiAuthKind      kind,
                                GMultiAuthDigest   *digest,
                                const char         *realm,
                                const char         *authority,
+                               gboolean            for_proxy,
                                gboolean            retrying,
                                GMultiAuthRunState *state)
 {
   GMultiAuth *self = g_object_new (GMULTI_TYPE_AUTH, NULL);
 
+  self->for_proxy = for_proxy;
   self->kind = kind;
   self->digest = digest;
   self->realm = g_strdup (realm != NULL ? realm : "");
@@ -152,7 +157,8 @@ gmulti_auth_get_realm (GMultiAuth *self)
  * gmulti_auth_get_authority:
  * @self: an auth
  *
- * Gets the server that asks: its host and port, as `host:port`.
+ * Gets the server that asks: its host and port, as `host:port`; for a proxy's
+ * challenge, the proxy's.
  *
  * Returns: the authority
  *
@@ -169,9 +175,9 @@ gmulti_auth_get_authority (GMultiAuth *self)
  * gmulti_auth_is_for_proxy:
  * @self: an auth
  *
- * Whether the challenge came from a proxy (`407`) rather than the server (`401`).
- * Proxies answer with their own credentials, from the proxy's URI; this is %FALSE
- * for now.
+ * Whether the challenge came from an HTTP proxy (`407`, to a forwarded request or
+ * to the `CONNECT` of a tunnel) rather than the server (`401`): the credentials asked
+ * for are the proxy's, and [method@Auth.get_authority] names the proxy.
  *
  * Returns: %TRUE for a proxy
  *
@@ -181,7 +187,7 @@ gboolean
 gmulti_auth_is_for_proxy (GMultiAuth *self)
 {
   g_return_val_if_fail (GMULTI_IS_AUTH (self), FALSE);
-  return FALSE;
+  return self->for_proxy;
 }
 
 /**
@@ -245,7 +251,8 @@ gmulti_auth_is_cancelled (GMultiAuth *self)
  * Answers the challenge: the request is sent again with these credentials. Called
  * from the handler of [signal@Transfer::authenticate] or later (the handler returned
  * %TRUE); after the transfer was removed, or a second time, it does nothing. A wrong
- * password ends the transfer with %GMULTI_ERROR_AUTH_FAILED.
+ * password ends the transfer with %GMULTI_ERROR_AUTH_FAILED (a proxy's:
+ * %GMULTI_ERROR_PROXY_AUTH_REQUIRED).
  *
  * Since: 0.1
  */
@@ -271,7 +278,8 @@ gmulti_auth_authenticate (GMultiAuth *self,
  * gmulti_auth_cancel:
  * @self: an auth
  *
- * Gives no credentials: the transfer goes on with the `401` response as it is.
+ * Gives no credentials: the transfer goes on with the `401` response as it is (a
+ * proxy's `407` ends it with %GMULTI_ERROR_PROXY_AUTH_REQUIRED).
  *
  * Since: 0.1
  */

@@ -235,6 +235,14 @@ gmulti_connection_want (GMultiConnection *self,
   gmulti_engine_want_socket (self->engine, self->socket, wanted);
 }
 
+GMultiHeaders *
+gmulti_connection_take_proxy_challenge (GMultiConnection *self)
+{
+  if (self->tunnel == NULL)
+    return NULL;
+  return gmulti_http_tunnel_link_take_challenge (self->tunnel);
+}
+
 const char *
 gmulti_connection_get_alpn (GMultiConnection *self)
 {
@@ -293,7 +301,9 @@ push_tunnel (GMultiConnection *self,
     case GMULTI_PROXY_HTTP:
     case GMULTI_PROXY_HTTPS:
       self->top = gmulti_http_tunnel_link_new (self->top, proxy, run->host, run->port,
+                                               gmulti_run_proxy_authorization (run),
                                                tunnel_user_agent (run));
+      self->tunnel = self->top;
       return TRUE;
     case GMULTI_PROXY_SOCKS5:
       /* The origin's address was looked up before the proxy's name. */

@@ -39,6 +39,7 @@ struct _GMultiConnection {
   GMultiLink *top;               /* the link the protocol talks to; NULL before connect */
   GMultiLink *tcp;               /* the bottom one (the socket) */
   GMultiLink *origin_tls;        /* TLS to the origin, the top once open; NULL: none */
+  GMultiLink *tunnel;            /* the CONNECT tunnel through an HTTP proxy; NULL: none */
   guint layer;                   /* the next layer gmulti_connection_open_chain() adds */
   gboolean layer_opening;        /* the top link is still opening */
   GMultiPoll wanted;             /* what the protocol wants; a link may add to it */
@@ -121,6 +122,9 @@ int               gmulti_connection_open_chain (GMultiConnection *self,
                                                 GMultiTlsContext *context,
                                                 GMultiRun        *run,
                                                 GError          **error);
+/* After gmulti_connection_open_chain() failed on a proxy's 407 to CONNECT: the
+ * answer's header fields (the caller owns them), else NULL. */
+GMultiHeaders    *gmulti_connection_take_proxy_challenge (GMultiConnection *self);
 /* After the TLS handshake: the ALPN protocol the server chose; NULL for none or
  * without TLS. */
 const char       *gmulti_connection_get_alpn  (GMultiConnection *self);

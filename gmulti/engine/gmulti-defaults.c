@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "gmulti-defaults.h"
 #include "gmulti-http1-request.h"
 
@@ -70,6 +72,8 @@ gmulti_defaults_copy (const GMultiDefaults *self)
   copy->proxy_uri = g_strdup (self->proxy_uri);
   copy->proxy = self->proxy != NULL ? gmulti_proxy_ref (self->proxy) : NULL;
   copy->proxy_error = self->proxy_error != NULL ? g_error_copy (self->proxy_error) : NULL;
+  copy->proxy_username = g_strdup (self->proxy_username);
+  copy->proxy_password = g_strdup (self->proxy_password);
   if (self->cookies != NULL)
     copy->cookies = gmulti_hop_hook_ref (self->cookies);
   if (self->auth != NULL)
@@ -104,6 +108,10 @@ gmulti_defaults_unref (GMultiDefaults *self)
   g_free (self->proxy_uri);
   g_clear_pointer (&self->proxy, gmulti_proxy_unref);
   g_clear_error (&self->proxy_error);
+  g_free (self->proxy_username);
+  if (self->proxy_password != NULL)
+    explicit_bzero (self->proxy_password, strlen (self->proxy_password));
+  g_free (self->proxy_password);
   gmulti_tls_options_clear (&self->tls);
   if (self->cookies != NULL)
     gmulti_hop_hook_unref (self->cookies);

@@ -53,6 +53,9 @@ struct _GMultiDefaults {
   char *proxy_uri;            /* for transfers that name none; NULL: not set */
   GMultiProxy *proxy;         /* proxy_uri parsed; NULL: direct (or not set) */
   GError *proxy_error;        /* proxy_uri is invalid: every run fails with it */
+  char *proxy_username;       /* for the HTTP proxies of transfers that set none (after
+                                 the proxy URI's); NULL: none */
+  char *proxy_password;
   GMultiProxyLookup *proxy_lookup; /* asked for the proxy of hops that name none (a
                                       reference); NULL: the *_proxy variables decide */
 

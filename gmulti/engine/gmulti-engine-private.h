@@ -128,6 +128,19 @@ void     gmulti_engine_connection_gone  (GMultiEngine     *self,
                                          GMultiConnection *conn);
 void     gmulti_engine_update_transfer_timer (GMultiEngine   *self,
                                               GMultiRun      *run);
+/* The Proxy-Authorization value of the hop through its HTTP proxy (computed once per
+ * hop, kept in run->proxy_authorization), or NULL for none. */
+const char *gmulti_run_proxy_authorization (GMultiRun *run);
+/* The proxy's 407 ended the run's hop unanswered: GMULTI_ERROR_PROXY_AUTH_REQUIRED,
+ * saying whether credentials were sent (gmulti-engine-stream.c). */
+GError  *gmulti_engine_proxy_auth_error      (GMultiRun      *run);
+/* The CONNECT of the run's new connection got a 407 (@error) with @fields (taken):
+ * the auth hook answers it, and the hop goes again on a new connection, or the run
+ * ends. */
+void     gmulti_engine_tunnel_challenged     (GMultiEngine   *self,
+                                              GMultiRun      *run,
+                                              GMultiHeaders  *fields,
+                                              GError         *error);
 /* The hop goes through @proxy (NULL: direct): everything about the hop that depends
  * on it (pool key, request target, the name to resolve). Called once per hop, after
  * prepare_hop() and before a connection is asked for: at once for a proxy the

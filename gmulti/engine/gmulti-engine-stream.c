@@ -96,15 +96,18 @@ auth_challenge (GMultiRun           *run,
     }
 }
 
-/* A forwarding proxy answers 407 for itself, not for the origin. */
-static GError *
-proxy_auth_error (GMultiRun *run)
+GError *
+gmulti_engine_proxy_auth_error (GMultiRun *run)
 {
   GMultiProxy *proxy = run->proxy;
 
-  if (proxy->user == NULL)
+  if (run->proxy_authorization == NULL)
     return g_error_new (GMULTI_ERROR, GMULTI_ERROR_PROXY_AUTH_REQUIRED,
                         _("The proxy %s:%u requires authentication, and no credentials were given"),
+                        proxy->host, proxy->port);
+  if (proxy->user == NULL)
+    return g_error_new (GMULTI_ERROR, GMULTI_ERROR_PROXY_AUTH_REQUIRED,
+                        _("The proxy %s:%u refused the credentials"),
                         proxy->host, proxy->port);
   return g_error_new (GMULTI_ERROR, GMULTI_ERROR_PROXY_AUTH_REQUIRED,
                       _("The proxy %s:%u refused the credentials of the user %s"),
@@ -116,10 +119,24 @@ gmulti_stream_headers (GMultiRun      *run,
                        GError         *body_error)
 {
   gmulti_engine_set_phase (run->engine, run, GMULTI_RUN_RECEIVING);
+  /* A forwarding proxy answers 407 for itself, not for the origin: the auth hook may
+   * answer it; unanswered, it ends the transfer. */
   if (G_UNLIKELY (run->status == 407 && run->target_prefix != NULL))
     {
+      if (run->auth != NULL)
+        {
+          GMultiStreamVerdict verdict;
+          gboolean decided;
+
+          run->proxy_challenge = TRUE;
+          decided = auth_challenge (run, &body_error, &verdict);
+          /* Held, it stays the proxy's until answered. */
+          run->proxy_challenge = run->hop_held;
+          if (decided)
+            return verdict;
+        }
       g_clear_error (&body_error);
-      gmulti_stream_failed (run, proxy_auth_error (run), FALSE);
+      gmulti_stream_failed (run, gmulti_engine_proxy_auth_error (run), FALSE);
       return GMULTI_STREAM_FAILED;
     }
   /* Every head, redirects too: a cookie set on a 302 goes with the next hop. */

@@ -158,6 +158,22 @@ proxy_forwards (const GMultiRun   *run,
   return !run->tls && (proxy->kind == GMULTI_PROXY_HTTP || proxy->kind == GMULTI_PROXY_HTTPS);
 }
 
+const char *
+gmulti_run_proxy_authorization (GMultiRun *run)
+{
+  GMultiProxy *proxy = run->proxy;
+
+  if (run->proxy_authorization != NULL)
+    return run->proxy_authorization;
+  /* The auth hook answers the proxy's challenges and keeps what worked; without one,
+   * the proxy URI's user and password go as Basic. */
+  if (run->auth != NULL && run->auth->ops->proxy_authorization != NULL)
+    run->proxy_authorization = run->auth->ops->proxy_authorization (run->auth, run);
+  else if (proxy->user != NULL)
+    run->proxy_authorization = gmulti_auth_basic_encode (proxy->user, proxy->password);
+  return run->proxy_authorization;
+}
+
 void
 gmulti_run_use_proxy (GMultiRun   *run,
                       GMultiProxy *proxy)
@@ -184,8 +200,9 @@ gmulti_run_use_proxy (GMultiRun   *run,
       if (http == GMULTI_POOL_HTTP_2_PRIOR)
         http = GMULTI_POOL_HTTP_ANY;
       run->target_prefix = g_strconcat ("http://", run->host_header, NULL);
-      if (proxy->user != NULL)
-        run->proxy_authorization = gmulti_auth_basic_encode (proxy->user, proxy->password);
+      /* With every forwarded request; a tunnel's goes with its CONNECT only, asked
+       * for when one opens (gmulti-connection.c). */
+      gmulti_run_proxy_authorization (run);
     }
   else
     /* A tunnel: one per origin and proxy. */
@@ -213,6 +230,12 @@ apply_proxy (GMultiRun   *run,
       if (run->tls_config == NULL)
         return FALSE;
     }
+  /* A proxy whose URI has credentials (from a resolver or a variable too): the
+   * defaults' authenticator answers its challenges, as for a proxy-uri. */
+  if (G_UNLIKELY (proxy != NULL && proxy->user != NULL && run->auth == NULL &&
+                  run->defaults->auth != NULL &&
+                  (proxy->kind == GMULTI_PROXY_HTTP || proxy->kind == GMULTI_PROXY_HTTPS)))
+    run->auth = gmulti_hop_hook_ref (run->defaults->auth);
   gmulti_run_use_proxy (run, proxy);
   return TRUE;
 }
@@ -545,6 +568,7 @@ repeat_hop (GMultiEngine *self,
                         _("Cannot send the request again with credentials: its body "
                           "cannot be sent again"));
   run->auth_repeats++;
+  run->proxy_challenge = FALSE;
   gmulti_run_notify_new_hop (run);
   run->phase = GMULTI_RUN_INIT;
   gmulti_engine_schedule (self, run);
@@ -565,6 +589,13 @@ release_held_hop (GMultiEngine *self,
   run->paused = run->held_paused;
   if (run->hold_verdict == GMULTI_HOP_GO_ON)
     {
+      /* A proxy's 407 left unanswered is no response for the application. */
+      if (G_UNLIKELY (run->proxy_challenge))
+        {
+          run->proxy_challenge = FALSE;
+          gmulti_engine_abort_transfer (self, run, gmulti_engine_proxy_auth_error (run));
+          return;
+        }
       gmulti_run_notify_response_head (run);
       if (run->conn != NULL && run->phase != GMULTI_RUN_DONE)
         gmulti_pool_resume_stream (self, run->conn, run);
@@ -582,6 +613,55 @@ release_held_hop (GMultiEngine *self,
   error = repeat_hop (self, run);
   if (error != NULL)
     gmulti_engine_abort_transfer (self, run, error);
+}
+
+void
+gmulti_engine_tunnel_challenged (GMultiEngine  *self,
+                                 GMultiRun     *run,
+                                 GMultiHeaders *fields,
+                                 GError        *error)
+{
+  GMultiConnection *conn = run->conn;
+  GError *hook_error = NULL;
+
+  /* The 407's body was not read, so the connection goes (whether or not the proxy
+   * keeps it open), and an answer goes on a new one. */
+  run->conn = NULL;
+  conn->connecting = NULL;
+  gmulti_pool_close (self, conn);
+  /* The proxy's answer is the hop's response for the hook; while the application is
+   * asked, only the total timeout runs. */
+  run->status = 407;
+  g_clear_pointer (&run->response_headers, gmulti_headers_unref);
+  run->response_headers = fields;
+  run->connect_deadline = 0;
+  run->proxy_challenge = TRUE;
+  switch (run->auth->ops->challenge (run->auth, run, &hook_error))
+    {
+    case GMULTI_HOP_REPEAT:
+      g_error_free (error);
+      error = repeat_hop (self, run);
+      if (error == NULL)
+        return;
+      break;
+    case GMULTI_HOP_WAIT:
+      g_error_free (error);
+      gmulti_engine_hold_hop (run);
+      return;
+    case GMULTI_HOP_FAIL:
+      if (hook_error != NULL)
+        {
+          g_error_free (error);
+          error = hook_error;
+        }
+      break;
+    case GMULTI_HOP_GO_ON:
+    default:
+      g_clear_error (&hook_error);
+      break;
+    }
+  run->proxy_challenge = FALSE;
+  gmulti_engine_abort_transfer (self, run, error);
 }
 
 void

@@ -43,7 +43,15 @@ typedef enum {
  *   NULL to keep @uri. No byte has been sent for the hop yet.
  * - challenge: a final response head (not followed as a redirect) arrived; the
  *   verdict says what happens to the hop (authentication: a 401 or 407 answered by
- *   sending the hop again with credentials).
+ *   sending the hop again with credentials). With run->proxy_challenge set, the head
+ *   is an HTTP proxy's 407: to a forwarded request, or to the CONNECT of a tunnel
+ *   (then run->status and run->response_headers are the proxy's answer, and the hop
+ *   is sent again on a new connection).
+ * - proxy_authorization: the hop goes through an HTTP proxy (run->proxy): forwarded
+ *   (asked once the proxy is chosen), or through a CONNECT tunnel (asked when a new
+ *   one opens); returns the value of the Proxy-Authorization field for it (newly
+ *   allocated), or NULL for none. A hook
+ *   without it leaves the proxy URI's user and password to the engine, sent as Basic.
  *
  * Each kind of hook has its own slot in a run (cookies, hsts, auth), called in a fixed
  * order: hsts's rewrite_uri first, then every request_headers (cookies, then auth),
@@ -62,6 +70,8 @@ typedef struct {
   GMultiHopVerdict (*challenge) (GMultiHopHook *hook,
                                  GMultiRun     *run,
                                  GError       **error);
+  char *(*proxy_authorization) (GMultiHopHook *hook,
+                                GMultiRun     *run);
 } GMultiHopHookOps;
 
 /* Embedded in its owner (the cookie jar, the HSTS enforcer, the authenticator), which

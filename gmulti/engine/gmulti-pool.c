@@ -476,6 +476,18 @@ chain_progress (GMultiEngine     *self,
 
   if (r < 0)
     {
+      /* A proxy's challenge to CONNECT: the run's authenticator may answer it. */
+      if (G_UNLIKELY (run->auth != NULL &&
+                      g_error_matches (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_AUTH_REQUIRED)))
+        {
+          GMultiHeaders *fields = gmulti_connection_take_proxy_challenge (conn);
+
+          if (fields != NULL)
+            {
+              gmulti_engine_tunnel_challenged (self, run, fields, error);
+              return;
+            }
+        }
       gmulti_engine_abort_transfer (self, run, error);
       return;
     }

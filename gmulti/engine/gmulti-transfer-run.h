@@ -162,6 +162,8 @@ struct _GMultiRun {
   guint auth_repeats : 3;     /* hops sent again for the auth hook in this run */
   guint proxy_asked : 1;      /* the proxy lookup hook said PENDING for this hop */
   guint proxy_answered : 1;   /* ... and answered: proxy_answer, proxy_answer_error */
+  guint proxy_challenge : 1;  /* the head the auth hook judges (or holds) is the
+                                 proxy's 407 */
   GMultiEngineTimer timer;    /* the earliest of the deadlines below */
 
   gint64 start_us;
@@ -191,8 +193,10 @@ struct _GMultiRun {
                                  direct. Set by gmulti_run_use_proxy() */
   char *target_prefix;        /* "http://HOST[:PORT]" before target: absolute-form, for
                                  a forwarding proxy; NULL: origin-form */
-  char *proxy_authorization;  /* with target_prefix: the Proxy-Authorization value
-                                 from the proxy's credentials; NULL: none */
+  char *proxy_authorization;  /* through an HTTP proxy: the Proxy-Authorization value
+                                 of forwarded requests, or of the CONNECT of a new
+                                 tunnel (gmulti_run_proxy_authorization()); NULL:
+                                 none (or not asked for yet) */
   char *host;                 /* owns target and host_header too (one block,
                                  GMultiRequestTarget) */
   guint16 port;

@@ -7,7 +7,6 @@
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
 #include "gmulti-http-tunnel-link.h"
-#include "auth/gmulti-auth-scheme.h"
 #include "http1/gmulti-http1-parser.h"
 
 /* CONNECT as a link: the request and the proxy's answer are its open(); after them it
@@ -23,6 +22,8 @@ typedef struct {
   GMultiLink link;
   GMultiProxy *proxy;
   char *origin;              /* "host:port" as sent, for messages */
+  gboolean authorized;       /* the request carries Proxy-Authorization */
+  GMultiHeaders *challenge;  /* the fields of a 407 answer, until taken */
   TunnelState state;
   GString *request;          /* until sent */
   gsize sent;
@@ -86,14 +87,21 @@ judge_answer (GMultiHttpTunnelLink  *self,
     }
   if (parser->status == 407)
     {
-      if (self->proxy->user == NULL)
+      /* Kept for the engine, which may answer the challenge on a new connection. */
+      g_clear_pointer (&self->challenge, gmulti_headers_unref);
+      self->challenge = gmulti_http1_parser_steal_headers (parser);
+      if (!self->authorized)
         g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_AUTH_REQUIRED,
                      _("The proxy %s:%u requires authentication, and no credentials were given"),
                      self->proxy->host, self->proxy->port);
-      else
+      else if (self->proxy->user != NULL)
         g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_AUTH_REQUIRED,
                      _("The proxy %s:%u refused the credentials of the user %s"),
                      self->proxy->host, self->proxy->port, self->proxy->user);
+      else
+        g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_AUTH_REQUIRED,
+                     _("The proxy %s:%u refused the credentials"),
+                     self->proxy->host, self->proxy->port);
       return GMULTI_LINK_ERROR;
     }
   g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_TUNNEL_FAILED,
@@ -289,6 +297,7 @@ tunnel_free (GMultiLink *link)
     }
   g_free (self->answer);
   g_free (self->origin);
+  g_clear_pointer (&self->challenge, gmulti_headers_unref);
   gmulti_proxy_unref (self->proxy);
   g_free (self);
 }
@@ -309,6 +318,7 @@ gmulti_http_tunnel_link_new (GMultiLink  *lower,
                              GMultiProxy *proxy,
                              const char  *host,
                              guint16      port,
+                             const char  *authorization,
                              const char  *user_agent)
 {
   GMultiHttpTunnelLink *self = g_new0 (GMultiHttpTunnelLink, 1);
@@ -322,16 +332,22 @@ gmulti_http_tunnel_link_new (GMultiLink  *lower,
   /* RFC 9110 9.3.6: authority-form, and the same as Host. */
   g_string_append_printf (self->request, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n",
                           self->origin, self->origin);
-  if (proxy->user != NULL)
+  if (authorization != NULL)
     {
-      /* The same encoding as for origin servers (gmulti/auth/). */
-      g_autofree char *value = gmulti_auth_basic_encode (proxy->user, proxy->password);
-
-      g_string_append_printf (self->request, "Proxy-Authorization: %s\r\n", value);
-      explicit_bzero (value, strlen (value));
+      g_string_append_printf (self->request, "Proxy-Authorization: %s\r\n", authorization);
+      self->authorized = TRUE;
     }
   if (user_agent != NULL)
     g_string_append_printf (self->request, "User-Agent: %s\r\n", user_agent);
   g_string_append (self->request, "\r\n");
   return &self->link;
+}
+
+GMultiHeaders *
+gmulti_http_tunnel_link_take_challenge (GMultiLink *link)
+{
+  GMultiHttpTunnelLink *self = (GMultiHttpTunnelLink *) link;
+
+  g_return_val_if_fail (link->ops == &tunnel_ops, NULL);
+  return g_steal_pointer (&self->challenge);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "gmulti-link.h"
+#include "gmulti-headers.h"
 #include "gmulti-proxy.h"
 
 G_BEGIN_DECLS
@@ -12,14 +13,20 @@ G_BEGIN_DECLS
 
 /* A CONNECT tunnel through the HTTP proxy @proxy, over @lower (a link open to the
  * proxy), to the origin @host:@port. Opening it sends `CONNECT host:port` (with
- * Proxy-Authorization: Basic when @proxy has a user, and User-Agent: @user_agent
+ * `Proxy-Authorization: @authorization` when non-NULL, and User-Agent: @user_agent
  * when non-NULL) and reads the answer: 2xx opens the tunnel, bytes after that answer
- * are the tunnel's first. Once open, bytes pass straight to and from @lower. Owns
- * @lower once returned. */
+ * are the tunnel's first; a 407 fails the open with GMULTI_ERROR_PROXY_AUTH_REQUIRED
+ * and keeps its fields for gmulti_http_tunnel_link_take_challenge(). Once open, bytes
+ * pass straight to and from @lower. Owns @lower once returned. */
 GMultiLink *gmulti_http_tunnel_link_new (GMultiLink  *lower,
                                          GMultiProxy *proxy,
                                          const char  *host,
                                          guint16      port,
+                                         const char  *authorization,
                                          const char  *user_agent);
+
+/* After a 407 to CONNECT: the answer's header fields (Proxy-Authenticate), or NULL.
+ * The caller owns them. */
+GMultiHeaders *gmulti_http_tunnel_link_take_challenge (GMultiLink *link);
 
 G_END_DECLS
