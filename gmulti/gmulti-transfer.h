@@ -216,6 +216,10 @@ void                gmulti_transfer_set_tls_min_version (GMultiTransfer   *self,
                                                          GMultiTlsVersion  version);
 GMULTI_AVAILABLE_IN_ALL
 GMultiTlsVersion    gmulti_transfer_get_tls_min_version (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+GTlsCertificate    *gmulti_transfer_get_tls_peer_certificate (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+GTlsCertificateFlags gmulti_transfer_get_tls_peer_certificate_errors (GMultiTransfer *self);
 
 GMULTI_AVAILABLE_IN_ALL
 GMultiTransferState gmulti_transfer_get_state           (GMultiTransfer *self);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gmulti-tls-context.h"
+#include "gmulti-tls.h"
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
 
@@ -218,6 +219,9 @@ gmulti_tls_context_get_credentials (GMultiTlsContext       *self,
                    _("Could not set up TLS credentials: %s"), gnutls_strerror (ret));
       return NULL;
     }
+
+  /* Verification is ours, inside the handshake (gmulti-tls.c). */
+  gnutls_certificate_set_verify_function (credentials, gmulti_tls_verify_cb);
 
   if (trust && !load_trust (credentials, config, error))
     {
