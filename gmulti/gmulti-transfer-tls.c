@@ -449,6 +449,122 @@ gmulti_transfer_get_tls_min_version (GMultiTransfer *self)
   return self->tls.min_version;
 }
 
+/**
+ * GMultiTransfer:tls-database: (getter get_tls_database) (setter set_tls_database)
+ *
+ * The database the server's certificate chain is verified with, instead of GnuTLS's
+ * trust list, as libsoup's `SoupSession:tls-database`; %NULL for the CA options.
+ * See [method@Transfer.set_tls_database].
+ *
+ * Since: 0.1
+ */
+
+/**
+ * GMultiTransfer:tls-interaction: (getter get_tls_interaction) (setter set_tls_interaction)
+ *
+ * Asked for the password of an encrypted client key, as libsoup's
+ * `SoupSession:tls-interaction`. See [method@Transfer.set_tls_interaction].
+ *
+ * Since: 0.1
+ */
+
+/**
+ * gmulti_transfer_set_tls_database: (set-property tls-database)
+ * @self: a transfer
+ * @database: (nullable): a database, or %NULL for GnuTLS's own verification
+ *
+ * Sets the database the server's certificate chain is verified with, instead of
+ * [property@Transfer:tls-ca-file], [property@Transfer:tls-ca-directory] and the
+ * system's store: g_tls_database_verify_chain() for the chain the server sent, for
+ * authenticating a server, with the URI's host and port as the identity. What it
+ * finds is what [method@Transfer.get_tls_peer_certificate_errors] returns and
+ * [signal@Transfer::accept-certificate] is asked about; without a handler, errors
+ * fail the transfer with the TLS error codes of [method@Transfer.set_tls_verify].
+ * Nothing is verified while [property@Transfer:tls-verify] is off.
+ *
+ * The chain is verified inside the TLS handshake, synchronously, since GnuTLS cannot
+ * wait there: a file database (g_tls_file_database_new()) answers at once, but one
+ * that asks a token or the network holds the session's loop meanwhile. A connection
+ * is shared only between transfers with the same database.
+ *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared.
+ *
+ * Since: 0.1
+ */
+void
+gmulti_transfer_set_tls_database (GMultiTransfer *self,
+                                  GTlsDatabase   *database)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+  g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
+
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_database (&self->tls, database));
+}
+
+/**
+ * gmulti_transfer_get_tls_database: (get-property tls-database)
+ * @self: a transfer
+ *
+ * Gets the database set with [method@Transfer.set_tls_database].
+ *
+ * Returns: (nullable) (transfer none): the database, or %NULL
+ *
+ * Since: 0.1
+ */
+GTlsDatabase *
+gmulti_transfer_get_tls_database (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls.database;
+}
+
+/**
+ * gmulti_transfer_set_tls_interaction: (set-property tls-interaction)
+ * @self: a transfer
+ * @interaction: (nullable): an interaction, or %NULL for none
+ *
+ * Sets what is asked for the password when the key of
+ * [property@Transfer:tls-client-certificate] is encrypted (PKCS #8 with a password):
+ * g_tls_interaction_ask_password() is called when the key is loaded, once per set of
+ * TLS options (the loaded key is kept for the connections that follow), and
+ * synchronously, from inside the step that opens the connection. A key that cannot
+ * be decrypted with the answer, or an interaction that does not answer, makes the
+ * transfer fail with %GMULTI_ERROR_TLS_BAD_CERTIFICATE. It is also passed to
+ * [property@Transfer:tls-database].
+ *
+ * Since: 0.1
+ */
+void
+gmulti_transfer_set_tls_interaction (GMultiTransfer  *self,
+                                     GTlsInteraction *interaction)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+  g_return_if_fail (interaction == NULL || G_IS_TLS_INTERACTION (interaction));
+
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_interaction (&self->tls,
+                                                                       interaction));
+}
+
+/**
+ * gmulti_transfer_get_tls_interaction: (get-property tls-interaction)
+ * @self: a transfer
+ *
+ * Gets the interaction set with [method@Transfer.set_tls_interaction].
+ *
+ * Returns: (nullable) (transfer none): the interaction, or %NULL
+ *
+ * Since: 0.1
+ */
+GTlsInteraction *
+gmulti_transfer_get_tls_interaction (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls.interaction;
+}
+
 /* ------------------------------------------- the server's certificate */
 
 /**

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "gmulti.h"
 #include "test-server.h"
 #include "test-certs.h"
@@ -56,19 +58,26 @@ new_transfer (TestServer *server,
 }
 
 static void
-run_in_session (GMultiSession  *session,
-                GMultiTransfer *transfer)
+wait_done (GMultiTransfer *transfer)
 {
   gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
-  GError *error = NULL;
 
-  g_assert_true (gmulti_session_add (session, transfer, &error));
-  g_assert_no_error (error);
   while (gmulti_transfer_get_state (transfer) != GMULTI_TRANSFER_DONE)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (NULL, TRUE);
     }
+}
+
+static void
+run_in_session (GMultiSession  *session,
+                GMultiTransfer *transfer)
+{
+  GError *error = NULL;
+
+  g_assert_true (gmulti_session_add (session, transfer, &error));
+  g_assert_no_error (error);
+  wait_done (transfer);
 }
 
 /* Whether @certificate is the one in @file (by its DER). */
@@ -296,6 +305,170 @@ test_accept_and_pins (void)
   g_assert_cmpuint (acceptor.n_asked, ==, 1);
 }
 
+static GTlsDatabase *
+file_database (const char *name)
+{
+  g_autofree char *file = cert (name);
+  g_autoptr(GError) error = NULL;
+  GTlsDatabase *database = g_tls_file_database_new (file, &error);
+
+  g_assert_no_error (error);
+  return database;
+}
+
+/* The database decides, not the CA file, and its findings are the errors. */
+static void
+test_database (void)
+{
+  g_autoptr(TestServer) server = start_server ("server.pem");
+  g_autoptr(TestServer) wronghost = start_server ("wronghost.pem");
+  g_autoptr(GTlsDatabase) trusting = file_database ("ca.pem");
+  g_autoptr(GTlsDatabase) other = file_database ("client-ca.pem");
+  g_autofree char *wrong_ca = cert ("client-ca.pem");
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMultiTransfer) trusted = new_transfer (server, "localhost");
+  g_autoptr(GMultiTransfer) untrusted = new_transfer (server, "localhost");
+  g_autoptr(GMultiTransfer) mismatch = new_transfer (wronghost, "127.0.0.1");
+  g_autoptr(GMultiTransfer) from_session = new_transfer (server, "localhost");
+
+  gmulti_transfer_set_tls_ca_file (trusted, wrong_ca);
+  gmulti_transfer_set_tls_database (trusted, trusting);
+  g_assert_true (gmulti_transfer_get_tls_database (trusted) == trusting);
+  run_in_session (session, trusted);
+  g_assert_no_error (gmulti_transfer_get_error (trusted));
+  g_assert_cmpuint (gmulti_transfer_get_status (trusted), ==, 200);
+  g_assert_cmpint (gmulti_transfer_get_tls_peer_certificate_errors (trusted), ==, 0);
+
+  /* The CA file would trust it; the database does not. Not the connection above. */
+  gmulti_transfer_set_tls_database (untrusted, other);
+  run_in_session (session, untrusted);
+  g_assert_error (gmulti_transfer_get_error (untrusted), GMULTI_ERROR,
+                  GMULTI_ERROR_TLS_UNTRUSTED);
+  g_assert_cmpint (gmulti_transfer_get_tls_peer_certificate_errors (untrusted) &
+                   G_TLS_CERTIFICATE_UNKNOWN_CA, !=, 0);
+  g_assert_cmpuint (test_server_get_n_accepted (server), ==, 2);
+
+  gmulti_transfer_set_tls_database (mismatch, trusting);
+  run_in_session (session, mismatch);
+  g_assert_error (gmulti_transfer_get_error (mismatch), GMULTI_ERROR,
+                  GMULTI_ERROR_TLS_HOSTNAME_MISMATCH);
+  g_assert_cmpint (gmulti_transfer_get_tls_peer_certificate_errors (mismatch), ==,
+                   G_TLS_CERTIFICATE_BAD_IDENTITY);
+
+  /* The session's, for a transfer without its own. */
+  gmulti_transfer_set_tls_ca_file (from_session, wrong_ca);
+  gmulti_session_set_tls_database (session, trusting);
+  g_assert_true (gmulti_session_get_tls_database (session) == trusting);
+  run_in_session (session, from_session);
+  g_assert_no_error (gmulti_transfer_get_error (from_session));
+  g_assert_cmpuint (gmulti_transfer_get_status (from_session), ==, 200);
+}
+
+/* ------------------------------------------------------ an interaction */
+
+#define TEST_TYPE_INTERACTION (test_interaction_get_type ())
+G_DECLARE_FINAL_TYPE (TestInteraction, test_interaction, TEST, INTERACTION, GTlsInteraction)
+
+struct _TestInteraction
+{
+  GTlsInteraction parent_instance;
+  const char *password;
+  guint n_asked;
+};
+
+G_DEFINE_FINAL_TYPE (TestInteraction, test_interaction, G_TYPE_TLS_INTERACTION)
+
+static GTlsInteractionResult
+test_interaction_ask_password (GTlsInteraction  *interaction,
+                               GTlsPassword     *password,
+                               GCancellable     *cancellable,
+                               GError          **error)
+{
+  TestInteraction *self = TEST_INTERACTION (interaction);
+
+  self->n_asked++;
+  g_assert_nonnull (strstr (g_tls_password_get_description (password), "client-key-enc.pem"));
+  g_tls_password_set_value (password, (const guchar *) self->password, -1);
+  return G_TLS_INTERACTION_HANDLED;
+}
+
+static void
+test_interaction_class_init (TestInteractionClass *klass)
+{
+  G_TLS_INTERACTION_CLASS (klass)->ask_password = test_interaction_ask_password;
+}
+
+static void
+test_interaction_init (TestInteraction *self)
+{
+}
+
+static void
+test_interaction (void)
+{
+  g_autofree char *cert_file = cert ("server.pem");
+  g_autofree char *key_file = cert ("server-key.pem");
+  g_autofree char *client_ca = cert ("client-ca.pem");
+  g_autofree char *client_cert = cert ("client.pem");
+  g_autofree char *client_key = cert ("client-key-enc.pem");
+  TestTlsOptions options = {
+    .cert_file = cert_file,
+    .key_file = key_file,
+    .client_ca_file = client_ca,
+  };
+  g_autoptr(TestServer) server = test_server_new_tls (TEST_SERVER_IPV4, &options, handler,
+                                                      NULL);
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  const char *answers[] = { NULL, "wrong", "gmulti-secret" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (answers); i++)
+    {
+      g_autoptr(GMultiSession) session = gmulti_session_new ();
+      g_autoptr(GMultiTransfer) transfer = new_transfer (server, "localhost");
+      const GError *error;
+
+      gmulti_transfer_set_tls_client_certificate (transfer, client_cert, client_key);
+      interaction->n_asked = 0;
+      interaction->password = answers[i];
+      if (answers[i] != NULL)
+        gmulti_transfer_set_tls_interaction (transfer, G_TLS_INTERACTION (interaction));
+      run_in_session (session, transfer);
+      error = gmulti_transfer_get_error (transfer);
+      g_assert_cmpuint (interaction->n_asked, ==, answers[i] != NULL ? 1 : 0);
+      if (i < 2)
+        {
+          g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_BAD_CERTIFICATE);
+          g_test_message ("%s", error->message);
+          continue;
+        }
+      g_assert_no_error (error);
+      g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
+    }
+
+  /* The session's, for transfers without their own: asked once for both connections,
+   * which share the config. */
+  {
+    g_autoptr(GMultiSession) session = gmulti_session_new ();
+    g_autoptr(GMultiTransfer) one = new_transfer (server, "localhost");
+    g_autoptr(GMultiTransfer) two = new_transfer (server, "localhost");
+    guint accepted = test_server_get_n_accepted (server);
+
+    interaction->n_asked = 0;
+    gmulti_session_set_tls_interaction (session, G_TLS_INTERACTION (interaction));
+    g_assert_true (gmulti_session_get_tls_interaction (session) ==
+                   G_TLS_INTERACTION (interaction));
+    gmulti_transfer_set_tls_client_certificate (one, client_cert, client_key);
+    gmulti_transfer_set_tls_client_certificate (two, client_cert, client_key);
+    g_assert_true (gmulti_session_add (session, one, NULL));
+    run_in_session (session, two);
+    wait_done (one);
+    g_assert_no_error (gmulti_transfer_get_error (one));
+    g_assert_no_error (gmulti_transfer_get_error (two));
+    g_assert_cmpuint (test_server_get_n_accepted (server), ==, accepted + 2);
+    g_assert_cmpuint (interaction->n_asked, ==, 1);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -310,6 +483,8 @@ main (int   argc,
   g_test_add_func ("/GMulti/TlsGio/accept-certificate", test_accept_certificate);
   g_test_add_func ("/GMulti/TlsGio/accept-bad-identity", test_accept_bad_identity);
   g_test_add_func ("/GMulti/TlsGio/accept-and-pins", test_accept_and_pins);
+  g_test_add_func ("/GMulti/TlsGio/database", test_database);
+  g_test_add_func ("/GMulti/TlsGio/interaction", test_interaction);
 
   ret = g_test_run ();
   test_certs_remove (certs_dir);

@@ -22,6 +22,7 @@ struct _GMultiTls
   GMultiLink *lower;           /* the bytes go through it (not owned) */
   char *host;                  /* without brackets */
   char *origin;                /* "host:port", the resumption key */
+  guint16 port;
 
   int io_errno;                /* of the last failed call of the lower link */
   gboolean would_block;        /* a socket call failed with EAGAIN since it was reset */
@@ -231,6 +232,7 @@ gmulti_tls_new (GMultiTlsContext  *context,
   self->config = gmulti_tls_config_ref (config);
   self->lower = lower;
   self->host = strip_brackets (host);
+  self->port = port;
   is_ip = g_hostname_is_ip_address (self->host);
   self->origin = strchr (self->host, ':') != NULL
                  ? g_strdup_printf ("[%s]:%u", self->host, port)
@@ -1018,6 +1020,33 @@ capture_peer (GMultiTls *self)
   return self->peer;
 }
 
+/* The application's GTlsDatabase instead of GnuTLS's trust list, for the chain as GIO
+ * certificates. Synchronous, inside the handshake step: quick for a file database
+ * (g_tls_file_database_new()); one that asks a token or the network would hold the
+ * loop meanwhile. */
+static GTlsCertificateFlags
+verify_with_database (GMultiTls *self)
+{
+  g_autoptr(GTlsCertificate) chain = NULL;
+  g_autoptr(GSocketConnectable) identity = NULL;
+  g_autoptr(GError) error = NULL;
+  GTlsCertificateFlags errors;
+
+  if (capture_peer (self) == NULL)
+    return G_TLS_CERTIFICATE_GENERIC_ERROR;
+  chain = gmulti_tls_peer_to_certificate (self->peer, NULL);
+  if (chain == NULL)
+    return G_TLS_CERTIFICATE_GENERIC_ERROR;
+  identity = g_network_address_new (self->host, self->port);
+  errors = g_tls_database_verify_chain (self->config->database, chain,
+                                        G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER,
+                                        identity, self->config->interaction,
+                                        G_TLS_DATABASE_VERIFY_NONE, NULL, &error);
+  if (error != NULL)
+    errors |= G_TLS_CERTIFICATE_GENERIC_ERROR;
+  return errors;
+}
+
 /* Called by GnuTLS once the server's certificate (and, in TLS 1.3, its proof of the
  * key) arrived, before the client sends anything more: a refusal here keeps a client
  * certificate from going to a server that failed. Synchronous, as GnuTLS's callback
@@ -1031,10 +1060,17 @@ gmulti_tls_verify_cb (gnutls_session_t session)
   if (self == NULL || !self->config->verify)
     return 0;
 
-  if (gnutls_certificate_verify_peers3 (session, self->host, &status) < 0)
-    status = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND;
-  self->verify_status = status;
-  self->errors = gmulti_tls_flags_from_status (status);
+  if (self->config->database != NULL)
+    self->errors = verify_with_database (self);
+  else
+    {
+      if (gnutls_certificate_verify_peers3 (session, self->host, &status) < 0)
+        status = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND;
+      self->verify_status = status;
+      self->errors = gmulti_tls_flags_from_status (status);
+    }
+  if (self->peer != NULL)
+    self->peer->errors = self->errors;
   if (self->errors == 0)
     return 0;
 
