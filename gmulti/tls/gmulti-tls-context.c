@@ -9,7 +9,8 @@
 #include "gmulti-i18n-private.h"
 
 /* One loaded set of credentials. Only the fields that change what is loaded are part
- * of the key: trust is not loaded at all when verification is off. */
+ * of the key: trust is not loaded at all when verification is off or a GTlsDatabase
+ * verifies. */
 typedef struct {
   gboolean load_trust;
   char *ca_file;
@@ -195,8 +196,7 @@ load_trust (gnutls_certificate_credentials_t  credentials,
 static gboolean
 is_password_error (int ret)
 {
-  return ret == GNUTLS_E_DECRYPTION_FAILED || ret == GNUTLS_E_ASN1_DER_ERROR ||
-         ret == GNUTLS_E_ASN1_TAG_ERROR || ret == GNUTLS_E_PK_INVALID_PRIVKEY;
+  return ret == GNUTLS_E_DECRYPTION_FAILED;
 }
 
 /* The key is encrypted: its password from the interaction, asked once per load (the
@@ -295,6 +295,15 @@ gmulti_tls_context_get_credentials (GMultiTlsContext       *self,
               return NULL;
             }
           ret = 0;
+        }
+      if (ret < 0 && is_password_error (ret))
+        {
+          g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_BAD_CERTIFICATE,
+                       _("Could not read the key “%s”: %s (an encrypted key needs a "
+                         "TLS interaction to ask for its password)"),
+                       key, gnutls_strerror (ret));
+          gnutls_certificate_free_credentials (credentials);
+          return NULL;
         }
       if (ret < 0)
         {

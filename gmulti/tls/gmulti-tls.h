@@ -97,7 +97,7 @@ void             gmulti_tls_trim           (GMultiTls        *self,
                                             gboolean          keep_if_streaming);
 
 /* Advances the handshake. DONE once it completed and the server's certificate passed
- * verification and the pin check; the first DONE also stores the session for
+ * verification (or the verifier accepted it) and the pin check; the first DONE also stores the session for
  * resumption (TLS 1.3 sessions are stored when their ticket arrives, during a later
  * gmulti_tls_recv()). Errors: GMULTI_ERROR_TLS_* as documented in gmulti-enums.h. */
 GMultiTlsStatus  gmulti_tls_handshake_step (GMultiTls        *self,
