@@ -344,3 +344,95 @@ gmulti_session_get_tls_client_key (GMultiSession *self)
   g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
   return gmulti_session_get_tls_options (self)->client_key;
 }
+
+/**
+ * GMultiSession:tls-database: (getter get_tls_database) (setter set_tls_database)
+ *
+ * The database servers' certificates are verified with for transfers that set none,
+ * as libsoup's `SoupSession:tls-database`; %NULL lets GnuTLS verify with
+ * [property@Session:tls-ca-file] or the system's store. See
+ * [method@Transfer.set_tls_database].
+ *
+ * Since: 0.1
+ */
+
+/**
+ * GMultiSession:tls-interaction: (getter get_tls_interaction) (setter set_tls_interaction)
+ *
+ * Asked for the password of an encrypted client key for transfers that set no
+ * interaction, as libsoup's `SoupSession:tls-interaction`. See
+ * [method@Transfer.set_tls_interaction].
+ *
+ * Since: 0.1
+ */
+
+/**
+ * gmulti_session_set_tls_database: (set-property tls-database)
+ * @self: a session
+ * @database: (nullable): a database, or %NULL for GnuTLS's own verification
+ *
+ * Sets the database that verifies servers' certificates for transfers that set none.
+ *
+ * Since: 0.1
+ */
+void
+gmulti_session_set_tls_database (GMultiSession *self,
+                                 GTlsDatabase  *database)
+{
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
+  CHANGE_TLS (self, gmulti_tls_options_set_database, database);
+}
+
+/**
+ * gmulti_session_get_tls_database: (get-property tls-database)
+ * @self: a session
+ *
+ * Reads [property@Session:tls-database].
+ *
+ * Returns: (nullable) (transfer none): the database, or %NULL
+ *
+ * Since: 0.1
+ */
+GTlsDatabase *
+gmulti_session_get_tls_database (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
+  return gmulti_session_get_tls_options (self)->database;
+}
+
+/**
+ * gmulti_session_set_tls_interaction: (set-property tls-interaction)
+ * @self: a session
+ * @interaction: (nullable): an interaction, or %NULL for none
+ *
+ * Sets what is asked for the password of an encrypted client key, for transfers that
+ * set no interaction.
+ *
+ * Since: 0.1
+ */
+void
+gmulti_session_set_tls_interaction (GMultiSession   *self,
+                                    GTlsInteraction *interaction)
+{
+  g_return_if_fail (GMULTI_IS_SESSION (self));
+  g_return_if_fail (interaction == NULL || G_IS_TLS_INTERACTION (interaction));
+  CHANGE_TLS (self, gmulti_tls_options_set_interaction, interaction);
+}
+
+/**
+ * gmulti_session_get_tls_interaction: (get-property tls-interaction)
+ * @self: a session
+ *
+ * Reads [property@Session:tls-interaction].
+ *
+ * Returns: (nullable) (transfer none): the interaction, or %NULL
+ *
+ * Since: 0.1
+ */
+GTlsInteraction *
+gmulti_session_get_tls_interaction (GMultiSession *self)
+{
+  g_return_val_if_fail (GMULTI_IS_SESSION (self), NULL);
+  return gmulti_session_get_tls_options (self)->interaction;
+}

@@ -172,6 +172,16 @@ GMULTI_AVAILABLE_IN_ALL
 const char      *gmulti_session_get_tls_client_certificate  (GMultiSession *self);
 GMULTI_AVAILABLE_IN_ALL
 const char      *gmulti_session_get_tls_client_key          (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void             gmulti_session_set_tls_database            (GMultiSession *self,
+                                                             GTlsDatabase  *database);
+GMULTI_AVAILABLE_IN_ALL
+GTlsDatabase    *gmulti_session_get_tls_database            (GMultiSession *self);
+GMULTI_AVAILABLE_IN_ALL
+void             gmulti_session_set_tls_interaction         (GMultiSession   *self,
+                                                             GTlsInteraction *interaction);
+GMULTI_AVAILABLE_IN_ALL
+GTlsInteraction *gmulti_session_get_tls_interaction         (GMultiSession *self);
 
 GMULTI_AVAILABLE_IN_ALL
 void           gmulti_session_set_decode_content   (GMultiSession *self,

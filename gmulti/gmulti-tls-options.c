@@ -25,6 +25,8 @@ gmulti_tls_options_clear (GMultiTlsOptions *self)
   g_free (self->client_certificate);
   g_free (self->client_key);
   g_free (self->priority);
+  g_clear_object (&self->database);
+  g_clear_object (&self->interaction);
   gmulti_tls_options_init (self);
 }
 
@@ -40,6 +42,8 @@ gmulti_tls_options_copy (GMultiTlsOptions       *dest,
   dest->client_key = g_strdup (src->client_key);
   dest->priority = g_strdup (src->priority);
   dest->min_version = src->min_version;
+  dest->database = src->database != NULL ? g_object_ref (src->database) : NULL;
+  dest->interaction = src->interaction != NULL ? g_object_ref (src->interaction) : NULL;
 }
 
 void
@@ -65,6 +69,12 @@ gmulti_tls_options_create_pspecs (GParamSpec **pspecs)
     g_param_spec_enum ("tls-min-version", NULL, NULL,
                        GMULTI_TYPE_TLS_VERSION, GMULTI_TLS_VERSION_DEFAULT,
                        G_PARAM_READWRITE | FLAGS);
+  pspecs[GMULTI_TLS_OPTION_DATABASE] =
+    g_param_spec_object ("tls-database", NULL, NULL, G_TYPE_TLS_DATABASE,
+                         G_PARAM_READWRITE | FLAGS);
+  pspecs[GMULTI_TLS_OPTION_INTERACTION] =
+    g_param_spec_object ("tls-interaction", NULL, NULL, G_TYPE_TLS_INTERACTION,
+                         G_PARAM_READWRITE | FLAGS);
 }
 
 #define BIT(option) (1u << (option))
@@ -149,6 +159,21 @@ gmulti_tls_options_set_min_version (GMultiTlsOptions *self,
   return BIT (GMULTI_TLS_OPTION_MIN_VERSION);
 }
 
+guint
+gmulti_tls_options_set_database (GMultiTlsOptions *self,
+                                 GTlsDatabase     *database)
+{
+  return g_set_object (&self->database, database) ? BIT (GMULTI_TLS_OPTION_DATABASE) : 0;
+}
+
+guint
+gmulti_tls_options_set_interaction (GMultiTlsOptions *self,
+                                    GTlsInteraction  *interaction)
+{
+  return g_set_object (&self->interaction, interaction)
+         ? BIT (GMULTI_TLS_OPTION_INTERACTION) : 0;
+}
+
 void
 gmulti_tls_options_get_property (const GMultiTlsOptions *self,
                                  GMultiTlsOption         option,
@@ -180,6 +205,12 @@ gmulti_tls_options_get_property (const GMultiTlsOptions *self,
     case GMULTI_TLS_OPTION_MIN_VERSION:
       g_value_set_enum (value, self->min_version);
       break;
+    case GMULTI_TLS_OPTION_DATABASE:
+      g_value_set_object (value, self->database);
+      break;
+    case GMULTI_TLS_OPTION_INTERACTION:
+      g_value_set_object (value, self->interaction);
+      break;
     case GMULTI_TLS_N_OPTIONS:
     default:
       g_assert_not_reached ();
@@ -205,6 +236,10 @@ gmulti_tls_options_set_property (GMultiTlsOptions *self,
       return gmulti_tls_options_set_priority (self, g_value_get_string (value));
     case GMULTI_TLS_OPTION_MIN_VERSION:
       return gmulti_tls_options_set_min_version (self, g_value_get_enum (value));
+    case GMULTI_TLS_OPTION_DATABASE:
+      return gmulti_tls_options_set_database (self, g_value_get_object (value));
+    case GMULTI_TLS_OPTION_INTERACTION:
+      return gmulti_tls_options_set_interaction (self, g_value_get_object (value));
     case GMULTI_TLS_OPTION_CLIENT_CERTIFICATE:
     case GMULTI_TLS_OPTION_CLIENT_KEY:
     case GMULTI_TLS_N_OPTIONS:

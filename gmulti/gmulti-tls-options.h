@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 #include "gmulti-enums.h"
 
@@ -23,6 +23,8 @@ typedef enum {
   GMULTI_TLS_OPTION_CLIENT_KEY,
   GMULTI_TLS_OPTION_PRIORITY,
   GMULTI_TLS_OPTION_MIN_VERSION,
+  GMULTI_TLS_OPTION_DATABASE,
+  GMULTI_TLS_OPTION_INTERACTION,
   GMULTI_TLS_N_OPTIONS
 } GMultiTlsOption;
 
@@ -35,6 +37,8 @@ typedef struct {
   char *client_key;          /* NULL: the key is in the certificate file */
   char *priority;            /* NULL: the default (gmulti-tls-config.c) */
   GMultiTlsVersion min_version;
+  GTlsDatabase *database;    /* NULL: GnuTLS verifies with the CA options above */
+  GTlsInteraction *interaction; /* asked for the client key's password; NULL: none */
 } GMultiTlsOptions;
 
 /* The defaults: verify, the system's trust store, no pins, no client certificate,
@@ -67,6 +71,10 @@ guint    gmulti_tls_options_set_priority          (GMultiTlsOptions *self,
                                                    const char       *priority);
 guint    gmulti_tls_options_set_min_version       (GMultiTlsOptions *self,
                                                    GMultiTlsVersion  version);
+guint    gmulti_tls_options_set_database          (GMultiTlsOptions *self,
+                                                   GTlsDatabase     *database);
+guint    gmulti_tls_options_set_interaction       (GMultiTlsOptions *self,
+                                                   GTlsInteraction  *interaction);
 
 /* GObject property access for @option (its property id less the block's first). */
 void     gmulti_tls_options_get_property (const GMultiTlsOptions *self,

@@ -79,6 +79,7 @@ enum {
   SIGNAL_PROGRESS,
   SIGNAL_FINISHED,
   SIGNAL_AUTHENTICATE,
+  SIGNAL_ACCEPT_CERTIFICATE,
   N_SIGNALS
 };
 
@@ -103,6 +104,13 @@ void     gmulti_transfer_set_low_speed_time  (GMultiTransfer *self,
 /* Notifies the TLS options in @changed (a mask from gmulti-tls-options.h). */
 void     gmulti_transfer_tls_changed     (GMultiTransfer *self,
                                           guint           changed);
+
+/* gmulti-transfer-tls.c: the accept-certificate signal; the verifier for the run that
+ * starts (NULL when nobody handles the signal). */
+void     gmulti_transfer_install_tls_signal (GObjectClass *klass);
+const GMultiTlsVerifier *gmulti_transfer_tls_verifier (GMultiTransfer *self);
+/* Drops the certificate built for the getter (finalize). */
+void     gmulti_transfer_tls_clear       (GMultiTransfer *self);
 
 /* gmulti-transfer-content.c: its properties' specs (installed by the caller). */
 void     gmulti_transfer_install_content_properties (GObjectClass *object_class);

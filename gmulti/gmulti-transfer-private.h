@@ -81,6 +81,11 @@ struct _GMultiTransfer
   /* TLS options (https:// only); a session's fill in what is unset when a run starts
    * (gmulti_tls_config_new()). */
   GMultiTlsOptions tls;
+  /* Its answer to a certificate that failed verification (gmulti-transfer-tls.c), and
+   * the last peer certificate built for the getter, with the chain it was built from. */
+  GMultiTlsVerifier tls_verifier;
+  GTlsCertificate *peer_certificate;
+  GMultiTlsPeer *peer_certificate_of;
   /* Its own cookie jar (wins over the session's) and first party; NULL: none set. */
   GMultiCookieJar *cookie_jar;
   GMultiHstsEnforcer *hsts_enforcer;

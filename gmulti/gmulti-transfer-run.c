@@ -44,6 +44,7 @@ gmulti_transfer_prepare_run (GMultiTransfer *self,
   request->tls = &self->tls;
   request->cookies = gmulti_transfer_cookie_hook (self);
   request->auth = gmulti_transfer_auth_hook (self, defaults);
+  request->tls_verifier = gmulti_transfer_tls_verifier (self);
   request->hsts = gmulti_transfer_hsts_hook (self);
   request->first_party_uri = self->first_party_uri;
   request->timeout_ms = self->timeout_set ? self->timeout_ms : defaults->timeout_ms;

@@ -448,3 +448,267 @@ gmulti_transfer_get_tls_min_version (GMultiTransfer *self)
 
   return self->tls.min_version;
 }
+
+/**
+ * GMultiTransfer:tls-database: (getter get_tls_database) (setter set_tls_database)
+ *
+ * The database the server's certificate chain is verified with, instead of GnuTLS's
+ * trust list, as libsoup's `SoupSession:tls-database`; %NULL for the CA options.
+ * See [method@Transfer.set_tls_database].
+ *
+ * Since: 0.1
+ */
+
+/**
+ * GMultiTransfer:tls-interaction: (getter get_tls_interaction) (setter set_tls_interaction)
+ *
+ * Asked for the password of an encrypted client key, as libsoup's
+ * `SoupSession:tls-interaction`. See [method@Transfer.set_tls_interaction].
+ *
+ * Since: 0.1
+ */
+
+/**
+ * gmulti_transfer_set_tls_database: (set-property tls-database)
+ * @self: a transfer
+ * @database: (nullable): a database, or %NULL for GnuTLS's own verification
+ *
+ * Sets the database the server's certificate chain is verified with, instead of
+ * [property@Transfer:tls-ca-file], [property@Transfer:tls-ca-directory] and the
+ * system's store: g_tls_database_verify_chain() for the chain the server sent, for
+ * authenticating a server, with the URI's host and port as the identity. What it
+ * finds is what [method@Transfer.get_tls_peer_certificate_errors] returns and
+ * [signal@Transfer::accept-certificate] is asked about; without a handler, errors
+ * fail the transfer with the TLS error codes of [method@Transfer.set_tls_verify].
+ * Nothing is verified while [property@Transfer:tls-verify] is off.
+ *
+ * The chain is verified inside the TLS handshake, synchronously, since GnuTLS cannot
+ * wait there: a file database (g_tls_file_database_new()) answers at once, but one
+ * that asks a token or the network holds the session's loop meanwhile. A connection
+ * is shared only between transfers with the same database.
+ *
+ * Like every TLS option, it is read when the transfer's first `https` request is
+ * prepared.
+ *
+ * Since: 0.1
+ */
+void
+gmulti_transfer_set_tls_database (GMultiTransfer *self,
+                                  GTlsDatabase   *database)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+  g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
+
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_database (&self->tls, database));
+}
+
+/**
+ * gmulti_transfer_get_tls_database: (get-property tls-database)
+ * @self: a transfer
+ *
+ * Gets the database set with [method@Transfer.set_tls_database].
+ *
+ * Returns: (nullable) (transfer none): the database, or %NULL
+ *
+ * Since: 0.1
+ */
+GTlsDatabase *
+gmulti_transfer_get_tls_database (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls.database;
+}
+
+/**
+ * gmulti_transfer_set_tls_interaction: (set-property tls-interaction)
+ * @self: a transfer
+ * @interaction: (nullable): an interaction, or %NULL for none
+ *
+ * Sets what is asked for the password when the key of
+ * [property@Transfer:tls-client-certificate] is encrypted (PKCS #8 with a password):
+ * g_tls_interaction_ask_password() is called when the key is loaded, once per set of
+ * TLS options (the loaded key is kept for the connections that follow), and
+ * synchronously, from inside the step that opens the connection. A key that cannot
+ * be decrypted with the answer, or an interaction that does not answer, makes the
+ * transfer fail with %GMULTI_ERROR_TLS_BAD_CERTIFICATE. It is also passed to
+ * [property@Transfer:tls-database].
+ *
+ * Since: 0.1
+ */
+void
+gmulti_transfer_set_tls_interaction (GMultiTransfer  *self,
+                                     GTlsInteraction *interaction)
+{
+  g_return_if_fail (GMULTI_IS_TRANSFER (self));
+  g_return_if_fail (interaction == NULL || G_IS_TLS_INTERACTION (interaction));
+
+  gmulti_transfer_tls_changed (self, gmulti_tls_options_set_interaction (&self->tls,
+                                                                       interaction));
+}
+
+/**
+ * gmulti_transfer_get_tls_interaction: (get-property tls-interaction)
+ * @self: a transfer
+ *
+ * Gets the interaction set with [method@Transfer.set_tls_interaction].
+ *
+ * Returns: (nullable) (transfer none): the interaction, or %NULL
+ *
+ * Since: 0.1
+ */
+GTlsInteraction *
+gmulti_transfer_get_tls_interaction (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  return self->tls.interaction;
+}
+
+/* ------------------------------------------- the server's certificate */
+
+/**
+ * gmulti_transfer_get_tls_peer_certificate:
+ * @self: a transfer
+ *
+ * Gets the certificate the server of the current hop presented, with its chain
+ * linked through [property@Gio.TlsCertificate:issuer], as libsoup's
+ * `soup_message_get_tls_peer_certificate()`.
+ *
+ * It is there once the response head arrived (from
+ * [signal@Transfer::response-headers] on), and also after the transfer failed on
+ * the certificate itself (%GMULTI_ERROR_TLS_UNTRUSTED and the like), until the
+ * transfer is added again. A session resumed from an earlier connection may not
+ * carry the certificate: then, as for `http` URIs, it is %NULL.
+ *
+ * The object is built when first asked for, with GLib's TLS backend
+ * (glib-networking); without one (see g_tls_backend_supports_tls()) this returns
+ * %NULL. GnuTLS, not GIO, does the TLS itself either way.
+ *
+ * Returns: (transfer none) (nullable): the server's certificate, or %NULL
+ *
+ * Since: 0.1
+ */
+GTlsCertificate *
+gmulti_transfer_get_tls_peer_certificate (GMultiTransfer *self)
+{
+  GMultiTlsPeer *peer;
+
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), NULL);
+
+  peer = self->run.tls_peer;
+  if (peer == NULL)
+    return NULL;
+  if (peer != self->peer_certificate_of)
+    {
+      gmulti_transfer_tls_clear (self);
+      self->peer_certificate = gmulti_tls_peer_to_certificate (peer, NULL);
+      self->peer_certificate_of = gmulti_tls_peer_ref (peer);
+    }
+  return self->peer_certificate;
+}
+
+/**
+ * gmulti_transfer_get_tls_peer_certificate_errors:
+ * @self: a transfer
+ *
+ * Gets what verification found wrong with
+ * [method@Transfer.get_tls_peer_certificate], as libsoup's
+ * `soup_message_get_tls_peer_certificate_errors()`: 0 when it passed, or when
+ * nothing was verified ([property@Transfer:tls-verify] off, or a resumed session).
+ * A certificate accepted by a handler of [signal@Transfer::accept-certificate] keeps
+ * the errors it was accepted with.
+ *
+ * Returns: the errors, as for the certificate
+ *
+ * Since: 0.1
+ */
+GTlsCertificateFlags
+gmulti_transfer_get_tls_peer_certificate_errors (GMultiTransfer *self)
+{
+  g_return_val_if_fail (GMULTI_IS_TRANSFER (self), 0);
+
+  return self->run.tls_peer != NULL ? self->run.tls_peer->errors : 0;
+}
+
+void
+gmulti_transfer_tls_clear (GMultiTransfer *self)
+{
+  g_clear_object (&self->peer_certificate);
+  g_clear_pointer (&self->peer_certificate_of, gmulti_tls_peer_unref);
+}
+
+/* ------------------------------------------------ accept-certificate */
+
+static gboolean
+accept_cb (const GMultiTlsVerifier *verifier,
+           GMultiTlsPeer           *peer)
+{
+  GMultiTransfer *self = (GMultiTransfer *) ((guint8 *) verifier -
+                                             G_STRUCT_OFFSET (GMultiTransfer, tls_verifier));
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  gboolean accepted = FALSE;
+
+  if (self->signals_blocked)
+    return FALSE;
+  certificate = gmulti_tls_peer_to_certificate (peer, NULL);
+  if (certificate == NULL)
+    return FALSE;
+  g_signal_emit (self, gmulti_transfer_signals[SIGNAL_ACCEPT_CERTIFICATE], 0, certificate,
+                 peer->errors, &accepted);
+  return accepted;
+}
+
+const GMultiTlsVerifier *
+gmulti_transfer_tls_verifier (GMultiTransfer *self)
+{
+  /* Most transfers have no handler: the engine then fails verification as it would
+   * without one, at no cost. */
+  if (self->signals_blocked ||
+      !g_signal_has_handler_pending (self, gmulti_transfer_signals[SIGNAL_ACCEPT_CERTIFICATE],
+                                     0, TRUE))
+    return NULL;
+  self->tls_verifier.accept = accept_cb;
+  return &self->tls_verifier;
+}
+
+void
+gmulti_transfer_install_tls_signal (GObjectClass *klass)
+{
+  /**
+   * GMultiTransfer::accept-certificate:
+   * @self: the transfer
+   * @peer_cert: the server's certificate, with its chain
+   * @errors: what verification found wrong with it
+   *
+   * Emitted when the server's certificate fails verification, as libsoup's
+   * `SoupMessage::accept-certificate`, from inside the TLS handshake: the handler
+   * answers at once (a dialog cannot wait for the user; let the transfer fail, ask,
+   * and start it again). %TRUE accepts @peer_cert for this connection only: it
+   * carries this transfer alone and is closed afterwards, never pooled, and its TLS
+   * session is not kept for resumption, so the next transfer to the server verifies
+   * (and asks) afresh. %FALSE, or no handler, fails the transfer with
+   * %GMULTI_ERROR_TLS_UNTRUSTED and the other TLS error codes, as without a
+   * handler. A pinned public key ([property@Transfer:tls-pinned-public-key]) is
+   * still checked after an accept.
+   *
+   * Only handlers connected before the transfer starts are asked; it is not emitted
+   * when [property@Transfer:tls-verify] is off. The handler must not remove the
+   * transfer or run the loop. Its errors are also those of
+   * [method@Transfer.get_tls_peer_certificate_errors].
+   *
+   * Returns: %TRUE to accept the certificate
+   *
+   * Since: 0.1
+   */
+  gmulti_transfer_signals[SIGNAL_ACCEPT_CERTIFICATE] =
+    g_signal_new ("accept-certificate",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  g_signal_accumulator_true_handled, NULL,
+                  NULL,
+                  G_TYPE_BOOLEAN, 2,
+                  G_TYPE_TLS_CERTIFICATE,
+                  G_TYPE_TLS_CERTIFICATE_FLAGS);
+}

@@ -142,6 +142,7 @@ gmulti_transfer_finalize (GObject *object)
   g_clear_pointer (&self->body_buffer, g_byte_array_unref);
 
   gmulti_tls_options_clear (&self->tls);
+  gmulti_transfer_tls_clear (self);
   g_clear_object (&self->cookie_jar);
   g_clear_object (&self->hsts_enforcer);
   g_clear_object (&self->proxy_resolver);
@@ -735,6 +736,7 @@ gmulti_transfer_class_init (GMultiTransferClass *klass)
                               g_cclosure_marshal_VOID__BOXEDv);
 
   gmulti_transfer_install_auth_signal (G_OBJECT_CLASS (klass));
+  gmulti_transfer_install_tls_signal (G_OBJECT_CLASS (klass));
 }
 
 static void

@@ -216,6 +216,20 @@ void                gmulti_transfer_set_tls_min_version (GMultiTransfer   *self,
                                                          GMultiTlsVersion  version);
 GMULTI_AVAILABLE_IN_ALL
 GMultiTlsVersion    gmulti_transfer_get_tls_min_version (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_tls_database    (GMultiTransfer *self,
+                                                         GTlsDatabase   *database);
+GMULTI_AVAILABLE_IN_ALL
+GTlsDatabase       *gmulti_transfer_get_tls_database    (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+void                gmulti_transfer_set_tls_interaction (GMultiTransfer  *self,
+                                                         GTlsInteraction *interaction);
+GMULTI_AVAILABLE_IN_ALL
+GTlsInteraction    *gmulti_transfer_get_tls_interaction (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+GTlsCertificate    *gmulti_transfer_get_tls_peer_certificate (GMultiTransfer *self);
+GMULTI_AVAILABLE_IN_ALL
+GTlsCertificateFlags gmulti_transfer_get_tls_peer_certificate_errors (GMultiTransfer *self);
 
 GMULTI_AVAILABLE_IN_ALL
 GMultiTransferState gmulti_transfer_get_state           (GMultiTransfer *self);

@@ -13,6 +13,7 @@
 #   client-ca.pem           the CA a server requiring client certificates trusts
 #   client.pem              a client certificate signed by client-ca.pem
 #   client-key.pem          its key
+#   client-key-enc.pem      the same key as encrypted PKCS #8, password "gmulti-secret"
 #
 # ECDSA keys keep it fast. Needs certtool (GnuTLS, package gnutls-bin).
 set -eu
@@ -116,3 +117,6 @@ expiration_days = 3650
 EOF
 signed client client-ca client-key.pem
 
+# The client key again, encrypted with a password (PKCS #8, PBES2).
+certtool --load-privkey client-key.pem --to-p8 --password gmulti-secret \
+  --outfile client-key-enc.pem 2>>"$log"

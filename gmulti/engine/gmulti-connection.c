@@ -251,6 +251,14 @@ gmulti_connection_get_alpn (GMultiConnection *self)
   return gmulti_tls_get_alpn_protocol (gmulti_tls_link_get_tls (self->origin_tls));
 }
 
+GMultiTlsPeer *
+gmulti_connection_get_tls_peer (GMultiConnection *self)
+{
+  if (self->origin_tls == NULL)
+    return NULL;
+  return gmulti_tls_get_peer (gmulti_tls_link_get_tls (self->origin_tls));
+}
+
 /* The layers above the socket, bottom up. */
 enum {
   LAYER_PROXY_TLS,
@@ -355,6 +363,8 @@ push_next_layer (GMultiConnection *self,
                          run->pool_key.http != GMULTI_POOL_HTTP_1_ONLY, error))
             return FALSE;
           self->origin_tls = self->top;
+          gmulti_tls_set_verifier (gmulti_tls_link_get_tls (self->top),
+                                   run->request.tls_verifier);
           break;
         default:
           g_assert_not_reached ();
@@ -400,6 +410,9 @@ gmulti_connection_open_chain (GMultiConnection *self,
       if (!self->layer_opening)
         break;
     }
+  if (self->origin_tls != NULL &&
+      G_UNLIKELY (gmulti_tls_is_accepted (gmulti_tls_link_get_tls (self->origin_tls))))
+    self->exclusive = TRUE;
   /* A forwarding proxy: its connection is ready now. */
   if (run->target_prefix != NULL)
     run->metrics.proxy_time = g_get_monotonic_time () - run->start_us;

@@ -68,6 +68,8 @@ struct _GMultiConnection {
   gboolean in_room;
   GList lru_link;                /* engine->idle_lru */
   gboolean multiplexing;         /* counted in its host's n_multiplexing (gmulti-pool.c) */
+  gboolean exclusive;            /* its run's owner accepted a certificate that failed
+                                    verification: for that run alone, never pooled */
 };
 
 GMultiConnection *gmulti_connection_new      (GMultiEngine *engine,
@@ -128,6 +130,8 @@ GMultiHeaders    *gmulti_connection_take_proxy_challenge (GMultiConnection *self
 /* After the TLS handshake: the ALPN protocol the server chose; NULL for none or
  * without TLS. */
 const char       *gmulti_connection_get_alpn  (GMultiConnection *self);
+/* The origin's certificates once they arrived (borrowed); NULL without TLS. */
+GMultiTlsPeer    *gmulti_connection_get_tls_peer (GMultiConnection *self);
 /* Sends TLS records GnuTLS still holds. FALSE on failure. */
 gboolean          gmulti_connection_flush    (GMultiConnection *self,
                                               GError          **error);

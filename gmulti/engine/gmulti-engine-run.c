@@ -81,6 +81,7 @@ gmulti_run_clear_hop_response (GMultiRun *run)
   run->wire_bytes_received = 0;
   run->content_decoded = FALSE;
   run->bytes_sent = 0;
+  g_clear_pointer (&run->tls_peer, gmulti_tls_peer_unref);
 }
 
 void

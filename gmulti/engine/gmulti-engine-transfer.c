@@ -334,6 +334,12 @@ gmulti_engine_begin_exchange (GMultiEngine     *self,
 {
   run->conn = conn;
   run->http_version = conn->protocol->version;
+  /* A reference, no copy: the connection took the chain once. */
+  if (G_UNLIKELY (run->tls_peer != NULL))
+    gmulti_tls_peer_unref (run->tls_peer);
+  run->tls_peer = conn->origin_tls != NULL ? gmulti_connection_get_tls_peer (conn) : NULL;
+  if (run->tls_peer != NULL)
+    gmulti_tls_peer_ref (run->tls_peer);
   run->metrics.http_version = run->http_version;
   run->metrics.connection_id = conn->id;
   if (G_UNLIKELY (needs_http2 (run)) && conn->protocol->version != GMULTI_HTTP_VERSION_HTTP_2 &&

@@ -260,7 +260,8 @@ set_room (GMultiEngine     *self,
 {
   GMultiHost *host = conn->host;
 
-  if (room == conn->in_room)
+  /* An accepted certificate is its own run's only. */
+  if (room == conn->in_room || (room && conn->exclusive))
     return;
   conn->in_room = room;
   if (room)
@@ -330,7 +331,7 @@ release (GMultiEngine     *self,
    * so look now at what an idle connection's event would find: a second response
    * nobody asked for must not answer the next request. */
   if ((gmulti_connection_has_pending (conn) && !conn->protocol->is_clean (conn)) ||
-      self->stopped || conn->socket == NULL)
+      self->stopped || conn->socket == NULL || conn->exclusive)
     {
       gmulti_pool_close (self, conn);
       return;
@@ -458,7 +459,7 @@ connected (GMultiEngine     *self,
 
   conn->connecting = NULL;
   conn->protocol = choose_protocol (self, conn);
-  if (conn->protocol != &gmulti_http2_protocol)
+  if (conn->protocol != &gmulti_http2_protocol || conn->exclusive)
     not_multiplexing (self, conn);
   conn->protocol_state = conn->protocol->attach (conn);
   gmulti_engine_begin_exchange (self, run, conn);
@@ -476,6 +477,14 @@ chain_progress (GMultiEngine     *self,
 
   if (r < 0)
     {
+      /* The certificate that failed, for the owner to look at. */
+      GMultiTlsPeer *peer = gmulti_connection_get_tls_peer (conn);
+
+      if (peer != NULL)
+        {
+          g_clear_pointer (&run->tls_peer, gmulti_tls_peer_unref);
+          run->tls_peer = gmulti_tls_peer_ref (peer);
+        }
       /* A proxy's challenge to CONNECT: the run's authenticator may answer it. */
       if (G_UNLIKELY (run->auth != NULL &&
                       g_error_matches (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_AUTH_REQUIRED)))

@@ -7,6 +7,7 @@
 #include "gmulti-engine.h"
 #include "gmulti-metrics-private.h"
 #include "gmulti-tls-options.h"
+#include "tls/gmulti-tls.h"
 #include "gmulti-pool-key.h"
 #include "gmulti-proxy.h"
 #include "gmulti-resolver.h"
@@ -120,6 +121,8 @@ typedef struct {
   GMultiHopHook *auth;         /* the authenticator for this run, chosen by the owner
                                   (the defaults' when it has anything to answer a
                                   challenge with); NULL: none */
+  const GMultiTlsVerifier *tls_verifier; /* asked when the origin's certificate fails
+                                  verification; NULL: it fails the run */
 } GMultiRunRequest;
 
 struct _GMultiRun {
@@ -233,6 +236,8 @@ struct _GMultiRun {
   guint64 bytes_received;     /* body bytes of the current hop, as delivered (decoded) */
   guint64 wire_bytes_received; /* the same as they came (coded), with content_decoded */
   guint64 bytes_sent;         /* request body bytes of the current hop */
+  GMultiTlsPeer *tls_peer;    /* the origin's certificates (a reference, shared with
+                                 the connection's TLS session); NULL: none */
   GMultiMetrics metrics;
   GError *error;              /* the result once DONE; NULL on success */
 };

@@ -125,6 +125,7 @@ compute_hash (const GMultiTlsConfig *self)
   h = h * 31 + str_hash0 (self->client_key);
   h = h * 31 + str_hash0 (self->priority);
   h = h * 31 + str_hash0 (self->pinned_public_key);
+  h = h * 31 + g_direct_hash (self->database);
   return h;
 }
 
@@ -184,6 +185,10 @@ gmulti_tls_config_new (const GMultiTlsOptions  *own,
   self->pinned_public_key = g_strdup (pinned);
   self->pins = pins;
   self->n_pins = n_pins;
+  if (PICK (database) != NULL)
+    self->database = g_object_ref (PICK (database));
+  if (PICK (interaction) != NULL)
+    self->interaction = g_object_ref (PICK (interaction));
   self->hash = compute_hash (self);
   return self;
 }
@@ -212,6 +217,8 @@ gmulti_tls_config_unref (GMultiTlsConfig *self)
   g_free (self->priority);
   g_free (self->pinned_public_key);
   g_free (self->pins);
+  g_clear_object (&self->database);
+  g_clear_object (&self->interaction);
   g_free (self);
 }
 
@@ -231,7 +238,8 @@ gmulti_tls_config_equal (const GMultiTlsConfig *a,
          g_strcmp0 (a->client_certificate, b->client_certificate) == 0 &&
          g_strcmp0 (a->client_key, b->client_key) == 0 &&
          g_strcmp0 (a->priority, b->priority) == 0 &&
-         g_strcmp0 (a->pinned_public_key, b->pinned_public_key) == 0;
+         g_strcmp0 (a->pinned_public_key, b->pinned_public_key) == 0 &&
+         a->database == b->database;
 }
 
 guint
@@ -253,7 +261,9 @@ options_equal (const GMultiTlsOptions *a,
          g_strcmp0 (a->pinned_public_key, b->pinned_public_key) == 0 &&
          g_strcmp0 (a->client_certificate, b->client_certificate) == 0 &&
          g_strcmp0 (a->client_key, b->client_key) == 0 &&
-         g_strcmp0 (a->priority, b->priority) == 0;
+         g_strcmp0 (a->priority, b->priority) == 0 &&
+         a->database == b->database &&
+         a->interaction == b->interaction;
 }
 
 GMultiTlsConfig *

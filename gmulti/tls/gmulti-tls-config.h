@@ -27,6 +27,9 @@ struct _GMultiTlsConfig {
   char *pinned_public_key;     /* as given, for equality */
   guint8 *pins;                /* n_pins digests of GMULTI_TLS_PIN_SIZE bytes */
   guint n_pins;
+  GTlsDatabase *database;      /* verifies instead of GnuTLS's trust list; NULL: none */
+  GTlsInteraction *interaction; /* asked for an encrypted client key's password; not
+                                 * part of equality (the same files are the same key) */
 
   /* private */
   guint ref_count;

@@ -4,11 +4,13 @@
 #include <string.h>
 
 #include "gmulti-tls-context.h"
+#include "gmulti-tls.h"
 #include "gmulti-error.h"
 #include "gmulti-i18n-private.h"
 
 /* One loaded set of credentials. Only the fields that change what is loaded are part
- * of the key: trust is not loaded at all when verification is off. */
+ * of the key: trust is not loaded at all when verification is off or a GTlsDatabase
+ * verifies. */
 typedef struct {
   gboolean load_trust;
   char *ca_file;
@@ -190,13 +192,63 @@ load_trust (gnutls_certificate_credentials_t  credentials,
   return TRUE;
 }
 
+/* What GnuTLS says of an encrypted key loaded without (or with the wrong) password. */
+static gboolean
+is_password_error (int ret)
+{
+  return ret == GNUTLS_E_DECRYPTION_FAILED;
+}
+
+/* The key is encrypted: its password from the interaction, asked once per load (the
+ * loaded credentials are kept, so once per config). Synchronous: the loop waits for
+ * the answer, as GnuTLS needs the key before the handshake can go on. */
+static gboolean
+load_with_password (gnutls_certificate_credentials_t  credentials,
+                    const GMultiTlsConfig            *config,
+                    const char                       *key,
+                    GError                          **error)
+{
+  g_autofree char *description = g_strdup_printf (_("The password of the key “%s”"), key);
+  g_autoptr(GTlsPassword) password = g_tls_password_new (G_TLS_PASSWORD_NONE, description);
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *value = NULL;
+  const guchar *data;
+  gsize length = 0;
+  int ret;
+
+  if (g_tls_interaction_ask_password (config->interaction, password, NULL, &local_error) !=
+      G_TLS_INTERACTION_HANDLED)
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_BAD_CERTIFICATE,
+                   _("No password for the encrypted key “%s”: %s"), key,
+                   local_error != NULL ? local_error->message : _("none was given"));
+      return FALSE;
+    }
+
+  /* GnuTLS wants it NUL-terminated. */
+  data = g_tls_password_get_value (password, &length);
+  value = g_strndup ((const char *) data, length);
+  ret = gnutls_certificate_set_x509_key_file2 (credentials, config->client_certificate,
+                                               key, GNUTLS_X509_FMT_PEM, value, 0);
+  explicit_bzero (value, length);
+  if (ret < 0)
+    {
+      g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_BAD_CERTIFICATE,
+                   _("Could not decrypt the key “%s” with the password given: %s"), key,
+                   gnutls_strerror (ret));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gnutls_certificate_credentials_t
 gmulti_tls_context_get_credentials (GMultiTlsContext       *self,
                                     const GMultiTlsConfig  *config,
                                     GError                **error)
 {
   gnutls_certificate_credentials_t credentials = NULL;
-  gboolean trust = config->verify;
+  /* A GTlsDatabase verifies instead of a trust list (gmulti_tls_verify_cb()). */
+  gboolean trust = config->verify && config->database == NULL;
   Credentials *entry;
   int ret;
 
@@ -219,6 +271,9 @@ gmulti_tls_context_get_credentials (GMultiTlsContext       *self,
       return NULL;
     }
 
+  /* Verification is ours, inside the handshake (gmulti-tls.c). */
+  gnutls_certificate_set_verify_function (credentials, gmulti_tls_verify_cb);
+
   if (trust && !load_trust (credentials, config, error))
     {
       gnutls_certificate_free_credentials (credentials);
@@ -232,6 +287,24 @@ gmulti_tls_context_get_credentials (GMultiTlsContext       *self,
 
       ret = gnutls_certificate_set_x509_key_file2 (credentials, config->client_certificate,
                                                    key, GNUTLS_X509_FMT_PEM, NULL, 0);
+      if (ret < 0 && config->interaction != NULL && is_password_error (ret))
+        {
+          if (!load_with_password (credentials, config, key, error))
+            {
+              gnutls_certificate_free_credentials (credentials);
+              return NULL;
+            }
+          ret = 0;
+        }
+      if (ret < 0 && is_password_error (ret))
+        {
+          g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_BAD_CERTIFICATE,
+                       _("Could not read the key “%s”: %s (an encrypted key needs a "
+                         "TLS interaction to ask for its password)"),
+                       key, gnutls_strerror (ret));
+          gnutls_certificate_free_credentials (credentials);
+          return NULL;
+        }
       if (ret < 0)
         {
           g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_BAD_CERTIFICATE,

@@ -22,6 +22,7 @@ struct _GMultiTls
   GMultiLink *lower;           /* the bytes go through it (not owned) */
   char *host;                  /* without brackets */
   char *origin;                /* "host:port", the resumption key */
+  guint16 port;
 
   int io_errno;                /* of the last failed call of the lower link */
   gboolean would_block;        /* a socket call failed with EAGAIN since it was reset */
@@ -35,6 +36,12 @@ struct _GMultiTls
   gboolean eof_reported;       /* ... and recv returned 0 for it */
   gboolean clean_close;
   GError *deferred_error;      /* found after bytes that were returned first */
+  const GMultiTlsVerifier *verifier; /* the owner's say on a failed verification */
+  unsigned int verify_status;  /* GnuTLS's findings, or 0 (passed, or from a database) */
+  GTlsCertificateFlags errors; /* the same as GIO's flags */
+  gboolean verify_failed;      /* the handshake failed on the checks above */
+  gboolean accepted;           /* it failed them, and the verifier accepted it */
+  GMultiTlsPeer *peer;         /* the server's chain, taken when first asked for */
   gboolean broken;             /* a fatal error happened: no more I/O, no close_notify */
   gboolean closed;
 
@@ -157,6 +164,10 @@ store_session (GMultiTls *self)
 {
   gnutls_datum_t data = { NULL, 0 };
 
+  /* An accepted certificate is for this connection only: a resumed session would skip
+   * its verification. */
+  if (self->accepted)
+    return;
   if (gnutls_session_get_data2 (self->session, &data) == 0 && data.size > 0)
     gmulti_tls_context_store_session (self->context, self->origin, self->config, &data);
   gnutls_free (data.data);
@@ -221,6 +232,7 @@ gmulti_tls_new (GMultiTlsContext  *context,
   self->config = gmulti_tls_config_ref (config);
   self->lower = lower;
   self->host = strip_brackets (host);
+  self->port = port;
   is_ip = g_hostname_is_ip_address (self->host);
   self->origin = strchr (self->host, ':') != NULL
                  ? g_strdup_printf ("[%s]:%u", self->host, port)
@@ -259,11 +271,8 @@ gmulti_tls_new (GMultiTlsContext  *context,
       return NULL;
     }
 
-  /* The chain, the validity dates and the host name (DNS names, or IP addresses for
-   * an address literal) are checked inside the handshake, which then fails with
-   * GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR. */
-  if (config->verify)
-    gnutls_session_set_verify_cert (self->session, self->host, 0);
+  /* The chain, the validity dates and the host name are checked inside the handshake,
+   * by gmulti_tls_verify_cb(), which the credentials call. */
 
   gnutls_handshake_set_hook_function (self->session, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
                                       GNUTLS_HOOK_POST, ticket_hook_cb);
@@ -284,6 +293,7 @@ gmulti_tls_free (GMultiTls *self)
   if (self->session != NULL)
     gnutls_deinit (self->session);
   g_clear_error (&self->deferred_error);
+  g_clear_pointer (&self->peer, gmulti_tls_peer_unref);
   gmulti_tls_config_unref (self->config);
   gmulti_tls_context_unref (self->context);
   g_free (self->host);
@@ -348,6 +358,31 @@ set_verification_error (GMultiTls    *self,
                  _("The server’s certificate is not trusted: %s"), reason);
 }
 
+/* The same for what a GTlsDatabase found. */
+static void
+set_flags_error (GMultiTls  *self,
+                 GError    **error)
+{
+  GTlsCertificateFlags errors = self->errors;
+
+  if (errors & (G_TLS_CERTIFICATE_UNKNOWN_CA | G_TLS_CERTIFICATE_REVOKED |
+                G_TLS_CERTIFICATE_INSECURE))
+    g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_TLS_UNTRUSTED,
+                         _("The server’s certificate is not trusted by the TLS database"));
+  else if (errors & G_TLS_CERTIFICATE_EXPIRED)
+    g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_TLS_EXPIRED,
+                         _("The server’s certificate has expired"));
+  else if (errors & G_TLS_CERTIFICATE_NOT_ACTIVATED)
+    g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_TLS_NOT_YET_VALID,
+                         _("The server’s certificate is not valid yet"));
+  else if (errors & G_TLS_CERTIFICATE_BAD_IDENTITY)
+    g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_TLS_HOSTNAME_MISMATCH,
+                 _("The server’s certificate is not valid for “%s”"), self->host);
+  else
+    g_set_error_literal (error, GMULTI_ERROR, GMULTI_ERROR_TLS_UNTRUSTED,
+                         _("The server’s certificate is not trusted by the TLS database"));
+}
+
 /* Whether a fatal alert means the server wanted a (different) client certificate:
  * certificate_required (TLS 1.3); any failure of the handshake after it asked for one
  * and got none (GnuTLS servers send decode_error, others handshake_failure); or a
@@ -395,10 +430,12 @@ set_error (GMultiTls  *self,
 {
   self->broken = TRUE;
 
-  if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
+  if (self->verify_failed)
     {
-      set_verification_error (self, gnutls_session_get_verify_cert_status (self->session),
-                              error);
+      if (self->verify_status != 0)
+        set_verification_error (self, self->verify_status, error);
+      else
+        set_flags_error (self, error);
       return;
     }
 
@@ -966,4 +1003,111 @@ gmulti_tls_get_version_name (GMultiTls *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   return gnutls_protocol_get_name (gnutls_protocol_get_version (self->session));
+}
+
+static GMultiTlsPeer *
+capture_peer (GMultiTls *self)
+{
+  const gnutls_datum_t *chain;
+  unsigned int n = 0;
+
+  if (self->peer != NULL)
+    return self->peer;
+  chain = gnutls_certificate_get_peers (self->session, &n);
+  if (chain == NULL || n == 0)
+    return NULL;
+  self->peer = gmulti_tls_peer_new (chain, n, self->errors);
+  return self->peer;
+}
+
+/* The application's GTlsDatabase instead of GnuTLS's trust list, for the chain as GIO
+ * certificates. Synchronous, inside the handshake step: quick for a file database
+ * (g_tls_file_database_new()); one that asks a token or the network would hold the
+ * loop meanwhile. */
+static GTlsCertificateFlags
+verify_with_database (GMultiTls *self)
+{
+  g_autoptr(GTlsCertificate) chain = NULL;
+  g_autoptr(GSocketConnectable) identity = NULL;
+  g_autoptr(GError) error = NULL;
+  GTlsCertificateFlags errors;
+
+  if (capture_peer (self) == NULL)
+    return G_TLS_CERTIFICATE_GENERIC_ERROR;
+  chain = gmulti_tls_peer_to_certificate (self->peer, NULL);
+  if (chain == NULL)
+    return G_TLS_CERTIFICATE_GENERIC_ERROR;
+  identity = g_network_address_new (self->host, self->port);
+  errors = g_tls_database_verify_chain (self->config->database, chain,
+                                        G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER,
+                                        identity, self->config->interaction,
+                                        G_TLS_DATABASE_VERIFY_NONE, NULL, &error);
+  if (error != NULL)
+    errors |= G_TLS_CERTIFICATE_GENERIC_ERROR;
+  return errors;
+}
+
+/* Called by GnuTLS once the server's certificate (and, in TLS 1.3, its proof of the
+ * key) arrived, before the client sends anything more: a refusal here keeps a client
+ * certificate from going to a server that failed. Synchronous, as GnuTLS's callback
+ * cannot wait. */
+int
+gmulti_tls_verify_cb (gnutls_session_t session)
+{
+  GMultiTls *self = gnutls_session_get_ptr (session);
+  unsigned int status = 0;
+
+  if (self == NULL || !self->config->verify)
+    return 0;
+
+  if (self->config->database != NULL)
+    self->errors = verify_with_database (self);
+  else
+    {
+      if (gnutls_certificate_verify_peers3 (session, self->host, &status) < 0)
+        status = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND;
+      self->verify_status = status;
+      self->errors = gmulti_tls_flags_from_status (status);
+    }
+  if (self->peer != NULL)
+    self->peer->errors = self->errors;
+  if (self->errors == 0)
+    return 0;
+
+  if (self->verifier != NULL && capture_peer (self) != NULL &&
+      self->verifier->accept (self->verifier, self->peer))
+    {
+      self->accepted = TRUE;
+      return 0;
+    }
+  self->verify_failed = TRUE;
+  return -1;
+}
+
+void
+gmulti_tls_set_verifier (GMultiTls               *self,
+                         const GMultiTlsVerifier *verifier)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (!self->alpn_set);
+
+  self->verifier = verifier;
+}
+
+GMultiTlsPeer *
+gmulti_tls_get_peer (GMultiTls *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (self->session == NULL)
+    return NULL;
+  return capture_peer (self);
+}
+
+gboolean
+gmulti_tls_is_accepted (GMultiTls *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->accepted;
 }

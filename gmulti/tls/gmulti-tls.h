@@ -37,6 +37,7 @@
 
 #include "gmulti-tls-config.h"
 #include "gmulti-tls-context.h"
+#include "gmulti-tls-peer.h"
 #include "transport/gmulti-link.h"
 
 G_BEGIN_DECLS
@@ -71,6 +72,23 @@ GMultiTls       *gmulti_tls_new            (GMultiTlsContext *context,
  * session offers only "http/1.1"). */
 void             gmulti_tls_set_offer_h2   (GMultiTls        *self,
                                             gboolean          offer_h2);
+/* The owner's say when the server's certificate fails verification (tls-verify on):
+ * @accept is called inside the handshake step that found it, synchronously, and TRUE
+ * goes on with the handshake as if it had passed (the pin check still applies). Such a
+ * session is never stored for resumption, since a resumed one skips verification. */
+typedef struct _GMultiTlsVerifier GMultiTlsVerifier;
+struct _GMultiTlsVerifier {
+  gboolean (*accept) (const GMultiTlsVerifier *self,
+                      GMultiTlsPeer           *peer);
+};
+
+/* Before the first handshake step; @verifier must outlive the handshake (NULL: none,
+ * failures fail). */
+void             gmulti_tls_set_verifier   (GMultiTls               *self,
+                                            const GMultiTlsVerifier *verifier);
+/* GnuTLS's verify function, for the credentials (gmulti-tls-context.c). */
+int              gmulti_tls_verify_cb      (gnutls_session_t         session);
+
 /* Frees the session; does not send anything and does not touch the lower link. */
 void             gmulti_tls_free           (GMultiTls        *self);
 /* Frees the read-ahead buffer if it holds nothing, and with @keep_if_streaming only if
@@ -79,7 +97,7 @@ void             gmulti_tls_trim           (GMultiTls        *self,
                                             gboolean          keep_if_streaming);
 
 /* Advances the handshake. DONE once it completed and the server's certificate passed
- * verification and the pin check; the first DONE also stores the session for
+ * verification (or the verifier accepted it) and the pin check; the first DONE also stores the session for
  * resumption (TLS 1.3 sessions are stored when their ticket arrives, during a later
  * gmulti_tls_recv()). Errors: GMULTI_ERROR_TLS_* as documented in gmulti-enums.h. */
 GMultiTlsStatus  gmulti_tls_handshake_step (GMultiTls        *self,
@@ -153,5 +171,11 @@ void             gmulti_tls_close          (GMultiTls        *self);
 gboolean         gmulti_tls_is_resumed     (GMultiTls        *self);
 const char      *gmulti_tls_get_alpn_protocol (GMultiTls     *self);
 const char      *gmulti_tls_get_version_name  (GMultiTls     *self);
+/* The server's chain and what verification found (borrowed; NULL when the server sent
+ * none, or resumed a session without it). Valid once the certificate arrived: after
+ * the handshake, or after it failed on the certificate. */
+GMultiTlsPeer   *gmulti_tls_get_peer          (GMultiTls     *self);
+/* The server's certificate failed verification and the verifier accepted it. */
+gboolean         gmulti_tls_is_accepted       (GMultiTls     *self);
 
 G_END_DECLS

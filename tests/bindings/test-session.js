@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // GMultiSession from GJS through the typelib: concurrent fetches with signals, the
 // promisified async call with cancellation, removal inside a handler, errors as
-// GLib.Error, and a body written to an output stream. Run with `gjs -m`; the loopback server is the Python one, as a subprocess.
+// GLib.Error, a body written to an output stream, and a server certificate accepted
+// from accept-certificate. Run with `gjs -m`; the loopback server is the Python one, as a subprocess.
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
 import GMulti from 'gi://GMulti?version=1.0';
@@ -175,6 +176,39 @@ async function https(tlsBase, caFile) {
     check(t.get_metrics().get_tls_time() > 0, 'tls time measured');
 }
 
+async function acceptCertificate(tlsBase, caFile) {
+    // Verified against a CA that did not sign the server's certificate.
+    const dir = GLib.path_get_dirname(caFile);
+    const session = GMulti.Session.new();
+    session.tls_ca_file = GLib.build_filenamev([dir, 'client-ca.pem']);
+    const expected = Gio.TlsCertificate.new_from_file(GLib.build_filenamev([dir, 'server.pem']));
+    const asked = [];
+    const t = GMulti.Transfer.new(`${tlsBase}/bytes/10`);
+    t.connect('accept-certificate', (_t, peer, errors) => {
+        asked.push(errors);
+        return peer.is_same(expected);
+    });
+    await withTimeout(session.send_and_read_async(t, GLib.PRIORITY_DEFAULT, null), 10000,
+        'accept-certificate');
+    check(t.get_status() === 200, 'accepted certificate: 200');
+    check(asked.length === 1 && asked[0] === Gio.TlsCertificateFlags.UNKNOWN_CA,
+        'asked once with UNKNOWN_CA');
+    const peer = t.get_tls_peer_certificate();
+    check(peer instanceof Gio.TlsCertificate && peer.is_same(expected), 'peer certificate');
+    check(t.get_tls_peer_certificate_errors() === Gio.TlsCertificateFlags.UNKNOWN_CA,
+        'peer certificate errors');
+
+    const refused = GMulti.Transfer.new(`${tlsBase}/bytes/10`);
+    refused.connect('accept-certificate', () => false);
+    try {
+        await withTimeout(session.send_and_read_async(refused, GLib.PRIORITY_DEFAULT, null),
+            10000, 'refused certificate');
+        check(false, 'refused certificate fails');
+    } catch (e) {
+        check(e.matches(GMulti.error_quark(), GMulti.Error.TLS_UNTRUSTED), 'refused: untrusted');
+    }
+}
+
 async function gzipDecoded(base) {
     const session = GMulti.Session.new();
     const t = GMulti.Transfer.new(`${base}/gzip/150000`);
@@ -324,6 +358,7 @@ const loop = new GLib.MainLoop(null, false);
         await errors();
         await outputStream(base);
         await https(tlsBase, caFile);
+        await acceptCertificate(tlsBase, caFile);
         await httpVersion(base);
         await gzipDecoded(base);
         await http2();

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """GMultiSession from Python through the typelib: concurrent fetches with signals, the
 async call with cancellation, removal inside a handler, errors as GLib.Error, and a
-translated error message."""
+translated error message; a server certificate accepted from a handler."""
 
 import locale
 import os
@@ -99,6 +99,37 @@ class SessionTests(unittest.TestCase):
         jar.clear()
         self.assertEqual(len(jar.list(None)), 0)
         self.session.props.cookie_jar = None
+
+    def test_accept_certificate(self):
+        # Signed by ca.pem, verified against another CA: refused, then accepted.
+        self.session.props.tls_ca_file = os.path.join(self.cert_dir, "client-ca.pem")
+        expected = Gio.TlsCertificate.new_from_file(os.path.join(self.cert_dir, "server.pem"))
+        asked = []
+
+        def on_accept(transfer, peer, errors, answer):
+            asked.append(errors)
+            self.assertEqual(bytes(peer.props.certificate), bytes(expected.props.certificate))
+            return answer
+
+        finished = []
+        self.session.connect("transfer-finished", lambda s, t, e: finished.append(t))
+        refused = GMulti.Transfer.new(self.tls_base + "/bytes/10")
+        refused.connect("accept-certificate", on_accept, False)
+        self.session.add(refused)
+        self.assertTrue(run_until(self.loop, lambda: refused in finished))
+        self.assertTrue(refused.get_error().matches(GMulti.error_quark(),
+                                                    GMulti.Error.TLS_UNTRUSTED))
+        self.assertEqual(refused.get_tls_peer_certificate_errors(),
+                         Gio.TlsCertificateFlags.UNKNOWN_CA)
+
+        accepted = GMulti.Transfer.new(self.tls_base + "/bytes/10")
+        accepted.connect("accept-certificate", on_accept, True)
+        self.fetch(accepted)
+        self.assertEqual(accepted.get_status(), 200)
+        self.assertEqual(asked, [Gio.TlsCertificateFlags.UNKNOWN_CA] * 2)
+        peer = accepted.get_tls_peer_certificate()
+        self.assertIsInstance(peer, Gio.TlsCertificate)
+        self.assertTrue(peer.is_same(expected))
 
     def test_hsts_upgrade(self):
         enforcer = GMulti.HstsEnforcer.new()
