@@ -89,6 +89,7 @@ typedef struct
 {
   DeferKind kind;
   GMultiTransfer *transfer;
+  gboolean was_running;       /* a remove of a transfer that had not completed yet */
 } Deferred;
 
 G_DEFINE_FINAL_TYPE (GMultiSession, gmulti_session, G_TYPE_OBJECT)
@@ -196,6 +197,7 @@ defer (GMultiSession  *self,
 
   deferred->kind = kind;
   deferred->transfer = g_object_ref (transfer);
+  deferred->was_running = gmulti_transfer_get_state (transfer) != GMULTI_TRANSFER_DONE;
   g_queue_push_tail (&self->deferred, deferred);
 }
 
@@ -306,6 +308,12 @@ run_deferred (GMultiSession *self,
   if (deferred->kind == DEFER_REMOVE)
     {
       remove_from_engine (self, transfer);
+      /* It completed while its removal waited for the engine to return (a handler
+       * removed it, then the same engine call failed or finished it): removed before
+       * it completed, as far as the application can tell, so it reads cancelled. */
+      if (deferred->was_running && gmulti_transfer_get_state (transfer) == GMULTI_TRANSFER_DONE &&
+          !g_error_matches (transfer->run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gmulti_transfer_cancelled (transfer, FALSE);
       return;
     }
 

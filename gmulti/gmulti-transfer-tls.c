@@ -693,8 +693,10 @@ gmulti_transfer_install_tls_signal (GObjectClass *klass)
    * still checked after an accept.
    *
    * Only handlers connected before the transfer starts are asked; it is not emitted
-   * when [property@Transfer:tls-verify] is off. The handler must not remove the
-   * transfer or run the loop. Its errors are also those of
+   * when [property@Transfer:tls-verify] is off. The handler may remove the transfer
+   * from its session (the removal takes effect once the handshake step returns, and
+   * the transfer then reads %G_IO_ERROR_CANCELLED whatever it answered); it should
+   * not run the main loop. Its errors are also those of
    * [method@Transfer.get_tls_peer_certificate_errors].
    *
    * Returns: %TRUE to accept the certificate

@@ -263,6 +263,62 @@ test_accept_certificate (void)
   g_assert_cmpuint (test_server_get_n_tls_resumed (server), ==, 0);
 }
 
+/* The handler removes its own transfer (an application closing the window that owns
+ * it): the session puts the removal off until the engine is out of the handshake,
+ * and the transfer ends cancelled whatever the handler answers. */
+typedef struct {
+  GMultiSession *session;
+  gboolean answer;
+  guint n_asked;
+} Remover;
+
+static gboolean
+remove_in_accept_cb (GMultiTransfer       *transfer,
+                     GTlsCertificate      *peer,
+                     GTlsCertificateFlags  errors,
+                     gpointer              user_data)
+{
+  Remover *remover = user_data;
+
+  remover->n_asked++;
+  gmulti_session_remove (remover->session, transfer);
+  return remover->answer;
+}
+
+static void
+test_accept_removes (void)
+{
+  g_autoptr(TestServer) server = start_server ("untrusted.pem");
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  Remover remover = { session, TRUE, 0 };
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GMultiTransfer) transfer = new_transfer (server, "localhost");
+      g_autoptr(GMultiTransfer) after = new_transfer (server, "localhost");
+      gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+      GError *error = NULL;
+
+      remover.answer = i == 0;
+      g_signal_connect (transfer, "accept-certificate", G_CALLBACK (remove_in_accept_cb),
+                        &remover);
+      g_assert_true (gmulti_session_add (session, transfer, &error));
+      g_assert_no_error (error);
+      while (remover.n_asked < i + 1 || gmulti_session_get_n_transfers (session) > 0)
+        {
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+          g_main_context_iteration (NULL, TRUE);
+        }
+      g_assert_error (gmulti_transfer_get_error (transfer), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+      /* The session goes on: the next transfer fails verification as usual. */
+      run_in_session (session, after);
+      g_assert_error (gmulti_transfer_get_error (after), GMULTI_ERROR,
+                      GMULTI_ERROR_TLS_UNTRUSTED);
+    }
+  g_assert_cmpuint (remover.n_asked, ==, 2);
+}
+
 static void
 test_accept_bad_identity (void)
 {
@@ -487,6 +543,7 @@ main (int   argc,
   g_test_add_func ("/GMulti/TlsGio/peer-certificate", test_peer_certificate);
   g_test_add_func ("/GMulti/TlsGio/peer-certificate-failure", test_peer_certificate_failure);
   g_test_add_func ("/GMulti/TlsGio/accept-certificate", test_accept_certificate);
+  g_test_add_func ("/GMulti/TlsGio/accept-removes", test_accept_removes);
   g_test_add_func ("/GMulti/TlsGio/accept-bad-identity", test_accept_bad_identity);
   g_test_add_func ("/GMulti/TlsGio/accept-and-pins", test_accept_and_pins);
   g_test_add_func ("/GMulti/TlsGio/database", test_database);
