@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
+#include "gmulti-compat-private.h"
 
 /* The session's defaults for content decoding (and its bomb guard), for the Unix
  * socket its transfers go through, and for their proxy (its URI and credentials).

@@ -27,6 +27,20 @@
 /* Several pipe-fulls, and not a multiple of anything. */
 #define FILE_BODY (3 * 1024 * 1024 + 4321)
 
+
+/* More than @more bytes went socket -> file through splice(); where the build has no
+ * splice() (-Dlinux_calls=disabled, other systems) they were all copied. */
+static void
+assert_spliced (guint64 spliced,
+                guint64 more)
+{
+#if GMULTI_USE_SPLICE
+  g_assert_cmpuint (spliced, >, more);
+#else
+  g_assert_cmpuint (spliced, ==, 0);
+#endif
+}
+
 static char *certs_dir;
 
 static guint8
@@ -365,7 +379,7 @@ check_output (gboolean tls,
 
   /* The kernel moved it only where it can: plain TCP into a plain file descriptor. */
   if (!tls && kind == SINK_FILE)
-    g_assert_cmpuint (transfer->run.bytes_spliced, >, FILE_BODY / 2);
+    assert_spliced (transfer->run.bytes_spliced, FILE_BODY / 2);
   else
     g_assert_cmpuint (transfer->run.bytes_spliced, ==, 0);
   if (kind == SINK_FILE_WITH_DATA_SIGNAL)
@@ -417,7 +431,7 @@ test_output_framing (void)
   sink_open (&sink, SINK_FILE);
   gmulti_transfer_set_output_stream (until_close, sink.stream);
   run_transfer (loop, until_close);
-  g_assert_cmpuint (until_close->run.bytes_spliced, >, FILE_BODY / 2);
+  assert_spliced (until_close->run.bytes_spliced, FILE_BODY / 2);
   written = sink_contents (&sink);
   g_assert_cmpmem (g_bytes_get_data (written, NULL), g_bytes_get_size (written),
                    expected, FILE_BODY);
@@ -516,7 +530,7 @@ test_output_pause (void)
   gmulti_transfer_resume (transfer);
   g_assert_true (engine_loop_run_until_done (loop, transfer, WAIT_MS));
   g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
-  g_assert_cmpuint (transfer->run.bytes_spliced, >, 0);
+  assert_spliced (transfer->run.bytes_spliced, 0);
   written = sink_contents (&sink);
   g_assert_cmpmem (g_bytes_get_data (written, NULL), g_bytes_get_size (written),
                    expected, FILE_BODY);
@@ -590,7 +604,7 @@ test_output_then_junk (void)
   g_assert_true (engine_loop_run (loop, WAIT_MS));
   g_assert_no_error ((GError *) gmulti_transfer_get_error (first));
   g_assert_no_error ((GError *) gmulti_transfer_get_error (queued));
-  g_assert_cmpuint (first->run.bytes_spliced, >, 0);
+  assert_spliced (first->run.bytes_spliced, 0);
   {
     g_autoptr(GBytes) body = gmulti_transfer_get_response_body (queued);
 

@@ -3,14 +3,15 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "gmulti-engine-private.h"
+#include "gmulti-wakeup-fd.h"
 
 /* The calls by which an application without an event loop of its own drives the
  * engine: act on every ready socket (perform, socket_all), wait for one (poll), and
- * end that wait from another thread (wakeup, on an eventfd made on first use). */
+ * end that wait from another thread (wakeup, on a descriptor made on first use:
+ * gmulti-wakeup-fd.c). */
 
 /* Polls every watched socket without waiting and acts on the ready ones. */
 static void
@@ -114,22 +115,28 @@ gmulti_engine_perform (GMultiEngine *self,
 /* The wake-up descriptor, made on first use. A poll on the engine's thread and a
  * wake-up from another may both be first: one descriptor wins, the other is closed,
  * so the wake-up is never written where the poll does not look. */
-static int
-get_wakeup_fd (GMultiEngine *self)
+static const GMultiWakeupFd *
+get_wakeup (GMultiEngine *self)
 {
-  int fd = g_atomic_int_get (&self->wakeup_fd);
+  GMultiWakeupFd *wakeup = g_atomic_pointer_get (&self->wakeup);
 
-  if (fd < 0)
+  if (wakeup == NULL)
     {
-      int new_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+      GMultiWakeupFd *made = g_new (GMultiWakeupFd, 1);
 
-      if (new_fd < 0)
-        return -1;
-      if (!g_atomic_int_compare_and_exchange (&self->wakeup_fd, -1, new_fd))
-        close (new_fd);
-      fd = g_atomic_int_get (&self->wakeup_fd);
+      if (!gmulti_wakeup_fd_open (made))
+        {
+          g_free (made);
+          return NULL;
+        }
+      if (!g_atomic_pointer_compare_and_exchange (&self->wakeup, NULL, made))
+        {
+          gmulti_wakeup_fd_close (made);
+          g_free (made);
+        }
+      wakeup = g_atomic_pointer_get (&self->wakeup);
     }
-  return fd;
+  return wakeup;
 }
 
 /**
@@ -155,7 +162,8 @@ gmulti_engine_poll (GMultiEngine *self,
   g_autofree struct pollfd *pfds = NULL;
   gint64 deadline;
   guint n = 0;
-  int ready, wakeup_fd;
+  const GMultiWakeupFd *wakeup;
+  int ready;
 
   if (n_ready != NULL)
     *n_ready = 0;
@@ -163,12 +171,12 @@ gmulti_engine_poll (GMultiEngine *self,
     return GMULTI_ENGINE_BAD_ARGUMENT;
   if (self->busy)
     return GMULTI_ENGINE_RECURSIVE_CALL;
-  wakeup_fd = get_wakeup_fd (self);
-  if (wakeup_fd < 0)
+  wakeup = get_wakeup (self);
+  if (wakeup == NULL)
     return GMULTI_ENGINE_OUT_OF_RESOURCES;
 
   pfds = g_new (struct pollfd, self->sockets.count + 1);
-  pfds[n].fd = wakeup_fd;
+  pfds[n].fd = wakeup->read_fd;
   pfds[n].events = POLLIN;
   n++;
   for (guint i = 0; i < self->sockets.size; i++)
@@ -199,10 +207,7 @@ gmulti_engine_poll (GMultiEngine *self,
 
   if (ready > 0 && pfds[0].revents != 0)
     {
-      guint64 value;
-
-      if (read (wakeup_fd, &value, sizeof value) < 0)
-        { /* Nothing to drain. */ }
+      gmulti_wakeup_fd_drain (wakeup);
       ready--;
     }
   if (n_ready != NULL)
@@ -225,16 +230,13 @@ gmulti_engine_poll (GMultiEngine *self,
 GMultiEngineResult
 gmulti_engine_wakeup (GMultiEngine *self)
 {
-  guint64 one = 1;
-  int fd;
+  const GMultiWakeupFd *wakeup;
 
   if (self == NULL)
     return GMULTI_ENGINE_BAD_ARGUMENT;
 
-  fd = get_wakeup_fd (self);
-  if (fd < 0)
-    return GMULTI_ENGINE_OUT_OF_RESOURCES;
-  if (write (fd, &one, sizeof one) < 0 && errno != EAGAIN)
+  wakeup = get_wakeup (self);
+  if (wakeup == NULL || !gmulti_wakeup_fd_signal (wakeup))
     return GMULTI_ENGINE_OUT_OF_RESOURCES;
   return GMULTI_ENGINE_OK;
 }

@@ -10,6 +10,7 @@
 #include "gmulti-splice.h"
 #include "gmulti-defaults.h"
 #include "gmulti-proxy-env.h"
+#include "gmulti-wakeup-fd.h"
 #include "tls/gmulti-tls-context.h"
 
 G_BEGIN_DECLS
@@ -88,7 +89,8 @@ struct _GMultiEngine
   GMultiNameDelegate *name_delegate; /* the owner's, for the resolver; NULL: none */
   GMultiProxyEnv *proxy_env; /* the *_proxy variables, read when the engine was made */
   GMultiSocket *resolver_socket;
-  int wakeup_fd;             /* eventfd for gmulti_engine_wakeup(); -1 until needed */
+  GMultiWakeupFd *wakeup;    /* for gmulti_engine_wakeup(); NULL until needed (set
+                                once, atomically) */
 
   GMultiSplicePipe splice;   /* socket -> file bodies (gmulti-splice.h) */
   guint8 *scratch;           /* shared receive buffer: connections keep no buffer at rest */

@@ -60,7 +60,6 @@ gmulti_engine_new (void)
   g_queue_init (&self->messages);
   g_queue_init (&self->idle_lru);
   g_queue_init (&self->connections);
-  self->wakeup_fd = -1;
   gmulti_splice_pipe_init (&self->splice);
   self->announced_deadline = -1;
   self->head = g_string_sized_new (512);
@@ -274,8 +273,11 @@ gmulti_engine_unref (GMultiEngine *self)
   gmulti_socket_table_clear (&self->sockets);
   gmulti_timer_heap_clear (&self->timers);
   gmulti_pool_free_hosts (self);
-  if (self->wakeup_fd >= 0)
-    close (self->wakeup_fd);
+  if (self->wakeup != NULL)
+    {
+      gmulti_wakeup_fd_close (self->wakeup);
+      g_free (self->wakeup);
+    }
   if (self->socket_destroy != NULL)
     self->socket_destroy (self->socket_data);
   if (self->timer_destroy != NULL)

@@ -7,9 +7,9 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/eventfd.h>
 
 #include "gmulti-resolver.h"
+#include "gmulti-wakeup-fd.h"
 #include "gmulti-error.h"
 #include "gmulti-error-private.h"
 #include "gmulti-i18n-private.h"
@@ -20,13 +20,13 @@
 
 /* State that outlives the resolver while workers still run: a worker finishing after
  * gmulti_resolver_free() finds it closed, drops its result and may be the one that
- * releases the last reference (and with it the eventfd). */
+ * releases the last reference (and with it the wake-up descriptor). */
 typedef struct {
   gatomicrefcount ref_count;
   GMutex lock;
   GQueue done;        /* finished requests, guarded by lock */
   gboolean closed;    /* the resolver is gone; guarded by lock */
-  int fd;
+  GMultiWakeupFd wakeup;
 } Shared;
 
 struct _GMultiResolveRequest {
@@ -106,7 +106,7 @@ shared_unref (Shared *shared)
 
   /* The resolver drained the queue when it closed, and nobody queues afterwards. */
   g_assert (g_queue_is_empty (&shared->done));
-  close (shared->fd);
+  gmulti_wakeup_fd_close (&shared->wakeup);
   g_mutex_clear (&shared->lock);
   g_free (shared);
 }
@@ -282,10 +282,9 @@ resolve_in_thread_cb (gpointer data,
 {
   GMultiResolveRequest *request = data;
   /* Our own reference: once queued, the request (and its reference) may be dispatched
-   * and freed, and the resolver with it, before we get to signal the eventfd. */
+   * and freed, and the resolver with it, before we get to signal it. */
   Shared *shared = shared_ref (request->shared);
   gboolean dropped;
-  const guint64 one = 1;
 
   /* Jobs still waiting for a thread when their request was cancelled or the resolver
    * freed skip the lookup instead of keeping a thread busy for nothing. */
@@ -328,11 +327,11 @@ resolve_in_thread_cb (gpointer data,
 
   if (dropped)
     request_free (request);
-  /* EAGAIN means the counter is at its maximum, so the fd is readable anyway. */
-  else if (write (shared->fd, &one, sizeof one) < 0 && errno != EAGAIN)
+  /* A full counter or pipe is readable anyway. */
+  else if (!gmulti_wakeup_fd_signal (&shared->wakeup))
     g_warning ("Could not signal a finished name lookup: %s", g_strerror (errno));
 
-  /* May be the last reference, closing the eventfd. */
+  /* May be the last reference, closing the wake-up descriptor. */
   shared_unref (shared);
 }
 
@@ -341,17 +340,16 @@ gmulti_resolver_new (void)
 {
   GMultiResolver *self;
   Shared *shared;
-  int fd;
+  GMultiWakeupFd wakeup;
 
-  fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (fd < 0)
+  if (!gmulti_wakeup_fd_open (&wakeup))
     return NULL;
 
   shared = g_new0 (Shared, 1);
   g_atomic_ref_count_init (&shared->ref_count);
   g_mutex_init (&shared->lock);
   g_queue_init (&shared->done);
-  shared->fd = fd;
+  shared->wakeup = wakeup;
 
   self = g_new0 (GMultiResolver, 1);
   self->shared = shared;
@@ -427,7 +425,7 @@ gmulti_resolver_get_fd (GMultiResolver *self)
 {
   g_return_val_if_fail (self != NULL, -1);
 
-  return self->shared->fd;
+  return self->shared->wakeup.read_fd;
 }
 
 guint
@@ -701,7 +699,6 @@ gmulti_resolver_answer (GMultiResolveRequest *request,
                         GError               *error)
 {
   GMultiResolver *self;
-  const guint64 one = 1;
 
   g_return_if_fail (request != NULL);
   g_return_if_fail (request->delegated && !request->answered);
@@ -731,23 +728,21 @@ gmulti_resolver_answer (GMultiResolveRequest *request,
   g_mutex_lock (&self->shared->lock);
   g_queue_push_tail (&self->shared->done, request);
   g_mutex_unlock (&self->shared->lock);
-  if (write (self->shared->fd, &one, sizeof one) < 0 && errno != EAGAIN)
+  if (!gmulti_wakeup_fd_signal (&self->shared->wakeup))
     g_warning ("Could not signal a finished name lookup: %s", g_strerror (errno));
 }
 
 void
 gmulti_resolver_dispatch (GMultiResolver *self)
 {
-  guint64 counter;
   GQueue done;
   GMultiResolveRequest *request;
 
   g_return_if_fail (self != NULL);
 
-  /* Reset the eventfd before taking the queue: a worker queueing after this point
-   * signals again, so no finished lookup is left without a wake-up. */
-  if (read (self->shared->fd, &counter, sizeof counter) < 0 && errno != EAGAIN)
-    g_warning ("Could not read the resolver's eventfd: %s", g_strerror (errno));
+  /* Drained before taking the queue: a worker queueing after this point signals
+   * again, so no finished lookup is left without a wake-up. */
+  gmulti_wakeup_fd_drain (&self->shared->wakeup);
 
   g_mutex_lock (&self->shared->lock);
   done = self->shared->done;

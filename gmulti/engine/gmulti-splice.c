@@ -61,7 +61,31 @@ gmulti_splice_write_all (int           fd,
   return TRUE;
 }
 
-#ifdef __linux__
+int
+gmulti_splice_sink_fd (GOutputStream *stream)
+{
+  struct stat st;
+  int fd, flags;
+
+  if (stream == NULL || !G_IS_FILE_DESCRIPTOR_BASED (stream) || g_output_stream_is_closed (stream))
+    return -1;
+  fd = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (stream));
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return -1;
+  /* Not pipes: the engine's pipe is non-blocking, which makes a pipe-to-pipe splice
+   * fail when the sink is full instead of waiting as a write would. */
+  if (!S_ISREG (st.st_mode) && !S_ISCHR (st.st_mode))
+    return -1;
+  /* splice() refuses O_APPEND files, and a non-blocking sink would need waiting
+   * (written with write(2) where there is no splice(), the same rule keeps one
+   * behaviour). */
+  flags = fcntl (fd, F_GETFL);
+  if (flags < 0 || (flags & (O_APPEND | O_NONBLOCK)) != 0)
+    return -1;
+  return fd;
+}
+
+#if GMULTI_USE_SPLICE
 
 static gboolean
 ensure_pipe (GMultiSplicePipe *self)
@@ -80,28 +104,6 @@ ensure_pipe (GMultiSplicePipe *self)
   size = fcntl (self->fds[1], F_GETPIPE_SZ);
   self->capacity = size > 0 ? (gsize) size : 65536;
   return TRUE;
-}
-
-int
-gmulti_splice_sink_fd (GOutputStream *stream)
-{
-  struct stat st;
-  int fd, flags;
-
-  if (stream == NULL || !G_IS_FILE_DESCRIPTOR_BASED (stream) || g_output_stream_is_closed (stream))
-    return -1;
-  fd = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (stream));
-  if (fd < 0 || fstat (fd, &st) < 0)
-    return -1;
-  /* Not pipes: the engine's pipe is non-blocking, which makes a pipe-to-pipe splice
-   * fail when the sink is full instead of waiting as a write would. */
-  if (!S_ISREG (st.st_mode) && !S_ISCHR (st.st_mode))
-    return -1;
-  /* splice() refuses O_APPEND files, and a non-blocking sink would need waiting. */
-  flags = fcntl (fd, F_GETFL);
-  if (flags < 0 || (flags & (O_APPEND | O_NONBLOCK)) != 0)
-    return -1;
-  return fd;
 }
 
 gboolean
@@ -200,13 +202,7 @@ gmulti_splice_out (GMultiSplicePipe *self,
   return TRUE;
 }
 
-#else /* !__linux__ */
-
-int
-gmulti_splice_sink_fd (GOutputStream *stream)
-{
-  return -1;
-}
+#else /* !GMULTI_USE_SPLICE: no splice() or pipe2(); bodies are copied */
 
 gboolean
 gmulti_splice_pipe_ready (GMultiSplicePipe *self)

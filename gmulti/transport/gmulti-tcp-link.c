@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <glib-unix.h>
 
 #include "gmulti-tcp-link.h"
 #include "gmulti-error.h"
@@ -92,6 +94,45 @@ give_up (GMultiTcpLink  *self,
   self->attempts[self->n_attempts] = -1;
 }
 
+#ifdef MSG_NOSIGNAL
+#define SEND_FLAGS MSG_NOSIGNAL
+#else
+#define SEND_FLAGS 0
+#endif
+
+/* A non-blocking stream socket, closed on exec, whose writes never raise SIGPIPE: in
+ * one call where the system takes SOCK_NONBLOCK and SOCK_CLOEXEC, else with fcntl()
+ * (and SO_NOSIGPIPE where MSG_NOSIGNAL is missing, as on macOS). -1 with errno set. */
+static int
+open_stream_socket (int family)
+{
+  int fd;
+
+#if GMULTI_USE_SOCK_FLAGS
+  fd = socket (family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+  fd = socket (family, SOCK_STREAM, 0);
+  if (fd >= 0 &&
+      (fcntl (fd, F_SETFD, FD_CLOEXEC) < 0 || !g_unix_set_fd_nonblocking (fd, TRUE, NULL)))
+    {
+      int errsv = errno;
+
+      close (fd);
+      errno = errsv;
+      return -1;
+    }
+#endif
+#if !defined(MSG_NOSIGNAL) && defined(SO_NOSIGPIPE)
+  if (fd >= 0)
+    {
+      int one = 1;
+
+      setsockopt (fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+    }
+#endif
+  return fd;
+}
+
 /* Starts the next address. Returns TRUE if an attempt is under way. */
 static gboolean
 start_next_attempt (GMultiTcpLink  *self,
@@ -104,7 +145,7 @@ start_next_attempt (GMultiTcpLink  *self,
       int one = 1;
       int fd;
 
-      fd = socket (address->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      fd = open_stream_socket (address->family);
       if (fd < 0)
         {
           set_connect_error (self, address, errno);
@@ -267,9 +308,10 @@ tcp_send (GMultiLink          *link,
 
   msg.msg_iov = (struct iovec *) iov;
   msg.msg_iovlen = n_iov;
-  /* MSG_NOSIGNAL: a server that went away must be an error, never SIGPIPE. */
+  /* A server that went away must be an error, never SIGPIPE (SO_NOSIGPIPE where
+   * there is no MSG_NOSIGNAL). */
   do
-    n = sendmsg (self->fd, &msg, MSG_NOSIGNAL);
+    n = sendmsg (self->fd, &msg, SEND_FLAGS);
   while (n < 0 && errno == EINTR);
 
   if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
