@@ -13,8 +13,8 @@
 
 #include "test-daemons.h"
 
-/* Debian's squid and nginx, started by a test on loopback with a minimal
- * configuration in a temporary directory, and stopped with it. */
+/* Debian's squid, nginx, danted, microsocks..., started by a test on loopback with a
+ * minimal configuration in a temporary directory, and stopped with it. */
 
 #define WAIT_MS 15000
 
@@ -225,26 +225,124 @@ remove_tree (const char *dir)
   g_rmdir (dir);
 }
 
-void
-squid_stop (Squid *squid)
+/* @text with PORT, DIR and CONF replaced. */
+static char *
+expand (const char   *text,
+        const Daemon *daemon,
+        const char   *conf_path)
+{
+  g_autofree char *port = g_strdup_printf ("%u", daemon->port);
+  g_auto(GStrv) by_port = g_strsplit (text, "PORT", -1);
+  g_autofree char *with_port = g_strjoinv (port, by_port);
+  g_auto(GStrv) by_dir = g_strsplit (with_port, "DIR", -1);
+  g_autofree char *with_dir = g_strjoinv (daemon->dir, by_dir);
+  g_auto(GStrv) by_conf = g_strsplit (with_dir, "CONF", -1);
+
+  return g_strjoinv (conf_path, by_conf);
+}
+
+gboolean
+daemon_start (Daemon            *daemon,
+              const char        *program,
+              const char        *config,
+              const char *const *args)
+{
+  g_autofree char *path = g_find_program_in_path (program);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *conf_path = NULL;
+  gint64 deadline;
+
+  if (path == NULL)
+    path = g_build_filename ("/usr/sbin", program, NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_autofree char *why = g_strdup_printf ("%s is not installed (tools/install-deps test)",
+                                              program);
+
+      g_test_skip (why);
+      return FALSE;
+    }
+  memset (daemon, 0, sizeof *daemon);
+  daemon->port = free_port ();
+  daemon->dir = g_dir_make_tmp ("gmulti-daemon-XXXXXX", &error);
+  g_assert_no_error (error);
+  /* A daemon started as root (squid) may run as its own user, and write here. */
+  g_chmod (daemon->dir, 0777);
+  conf_path = g_build_filename (daemon->dir, "daemon.conf", NULL);
+  if (config != NULL)
+    {
+      g_autofree char *text = expand (config, daemon, conf_path);
+
+      g_file_set_contents (conf_path, text, -1, &error);
+      g_assert_no_error (error);
+      g_chmod (conf_path, 0644);
+    }
+  g_ptr_array_add (argv, g_steal_pointer (&path));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, expand (args[i], daemon, conf_path));
+  g_ptr_array_add (argv, NULL);
+
+  g_assert_true (g_spawn_async (daemon->dir, (char **) argv->pdata, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                                G_SPAWN_STDERR_TO_DEV_NULL,
+                                die_with_test, NULL, &daemon->pid, &error));
+  g_assert_no_error (error);
+  deadline = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  while (!port_accepts (daemon->port))
+    {
+      int status;
+
+      if (waitpid (daemon->pid, &status, WNOHANG) == daemon->pid)
+        g_error ("%s exited at once (its files are in %s)", program, daemon->dir);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * 1000);
+    }
+  return TRUE;
+}
+
+/* Stops @pid: SIGTERM, then SIGKILL after 10 s. */
+static void
+stop_process (GPid pid)
 {
   gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   int status;
 
-  if (squid == NULL)
-    return;
-  kill (squid->pid, SIGTERM);
-  while (waitpid (squid->pid, &status, WNOHANG) != squid->pid)
+  kill (pid, SIGTERM);
+  while (waitpid (pid, &status, WNOHANG) != pid)
     {
       if (g_get_monotonic_time () > deadline)
         {
-          kill (squid->pid, SIGKILL);
-          waitpid (squid->pid, &status, 0);
+          kill (pid, SIGKILL);
+          waitpid (pid, &status, 0);
           break;
         }
       g_usleep (20000);
     }
-  g_spawn_close_pid (squid->pid);
+  g_spawn_close_pid (pid);
+}
+
+void
+daemon_stop (Daemon *daemon)
+{
+  stop_process (daemon->pid);
+  remove_tree (daemon->dir);
+  g_clear_pointer (&daemon->dir, g_free);
+}
+
+char *
+daemon_uri (Daemon     *daemon,
+            const char *scheme)
+{
+  return g_strdup_printf ("%s://127.0.0.1:%u", scheme, daemon->port);
+}
+
+void
+squid_stop (Squid *squid)
+{
+  if (squid == NULL)
+    return;
+  stop_process (squid->pid);
   remove_tree (squid->dir);
   g_free (squid->dir);
   g_free (squid);

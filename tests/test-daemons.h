@@ -10,6 +10,28 @@ guint16  free_port    (void);
 /* Something accepts connections on 127.0.0.1:@port. */
 gboolean port_accepts (guint16 port);
 
+/* Any server program, in a temporary directory of its own. */
+typedef struct {
+  char *dir;
+  guint16 port;              /* a free port on 127.0.0.1, for it to listen on */
+  GPid pid;
+} Daemon;
+
+/* Starts @program (from PATH, else /usr/sbin) in the foreground with @args, and waits
+ * until it listens on 127.0.0.1:port. In @args and in @config (written to CONF in its
+ * directory, if not NULL) the words PORT, DIR and CONF stand for its port, its
+ * directory and the configuration file's path. FALSE (the test skipped) when the
+ * program is not installed; it dies with the test. */
+gboolean daemon_start (Daemon            *daemon,
+                       const char        *program,
+                       const char        *config,
+                       const char *const *args);
+/* Stops it (SIGTERM, then SIGKILL after 10 s) and removes its directory. */
+void     daemon_stop  (Daemon            *daemon);
+/* "SCHEME://127.0.0.1:PORT" */
+char    *daemon_uri   (Daemon            *daemon,
+                       const char        *scheme);
+
 typedef enum {
   SQUID_OPEN,       /* anyone on localhost */
   SQUID_BASIC,      /* basic_ncsa_auth */

@@ -2,16 +2,14 @@
 #include "config.h"
 
 #include <netinet/in.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "gmulti.h"
+#include "test-daemons.h"
 #include "test-server.h"
 #include "test-wait.h"
 
@@ -159,188 +157,37 @@ test_proxy_resolver_release (TestProxyResolver *self)
 
 /* --------------------------------------------------- the real proxies */
 
-typedef struct {
-  char *dir;
-  guint16 port;
-  GPid pid;
-} Daemon;
-
-static guint16
-free_port (void)
-{
-  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-  socklen_t len = sizeof addr;
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
-  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &addr, &len), ==, 0);
-  close (fd);
-  return ntohs (addr.sin_port);
-}
-
-static gboolean
-port_accepts (guint16 port)
-{
-  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (port),
-                              .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-  gboolean ok = connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0;
-
-  close (fd);
-  return ok;
-}
-
-/* A daemon the test started goes with it, even when a failed assertion ends it. */
-static void
-die_with_test (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-/* A free port and a temporary directory for a daemon; FALSE (the test skipped) when
- * @binary is not installed. */
-static gboolean
-daemon_prepare (Daemon     *daemon,
-                const char *binary)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!g_file_test (binary, G_FILE_TEST_IS_EXECUTABLE))
-    {
-      g_autofree char *why = g_strdup_printf ("%s is not installed (tools/install-deps test)",
-                                              binary);
-
-      g_test_skip (why);
-      return FALSE;
-    }
-  daemon->port = free_port ();
-  daemon->dir = g_dir_make_tmp ("gmulti-proxyres-XXXXXX", &error);
-  g_assert_no_error (error);
-  /* squid started as root runs as its own user, and writes its logs here. */
-  g_chmod (daemon->dir, 0777);
-  return TRUE;
-}
-
-/* Starts @argv in the daemon's directory and waits until it listens. */
-static void
-daemon_run (Daemon            *daemon,
-            const char *const *argv)
-{
-  g_autoptr(GError) error = NULL;
-  gint64 deadline;
-
-  g_assert_true (g_spawn_async (daemon->dir, (char **) argv, NULL,
-                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
-                                G_SPAWN_STDERR_TO_DEV_NULL,
-                                die_with_test, NULL, &daemon->pid, &error));
-  g_assert_no_error (error);
-  deadline = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
-  while (!port_accepts (daemon->port))
-    {
-      int status;
-
-      if (waitpid (daemon->pid, &status, WNOHANG) == daemon->pid)
-        g_error ("%s exited at once (its files are in %s)", argv[0], daemon->dir);
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (20 * 1000);
-    }
-}
-
-static void
-daemon_stop (Daemon *daemon)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  int status;
-  GDir *dir;
-  const char *name;
-
-  kill (daemon->pid, SIGTERM);
-  while (waitpid (daemon->pid, &status, WNOHANG) != daemon->pid)
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          kill (daemon->pid, SIGKILL);
-          waitpid (daemon->pid, &status, 0);
-          break;
-        }
-      g_usleep (20 * 1000);
-    }
-  g_spawn_close_pid (daemon->pid);
-  dir = g_dir_open (daemon->dir, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (daemon->dir, name, NULL);
-
-      g_unlink (path);
-    }
-  g_clear_pointer (&dir, g_dir_close);
-  g_rmdir (daemon->dir);
-  g_free (daemon->dir);
-}
-
-#define SQUID "/usr/sbin/squid"
-#define MICROSOCKS "/usr/bin/microsocks"
-
 /* A forward proxy for loopback that keeps nothing. */
 static gboolean
-squid_start (Daemon *squid)
+start_squid (Daemon *squid)
 {
-  g_autofree char *conf = NULL;
-  g_autofree char *conf_path = NULL;
-  g_autoptr(GError) error = NULL;
+  static const char config[] =
+    "http_port 127.0.0.1:PORT\n"
+    "pid_filename DIR/squid.pid\n"
+    "cache_log DIR/cache.log\n"
+    "access_log stdio:DIR/access.log\n"
+    "coredump_dir DIR\n"
+    "cache deny all\n"
+    "cache_mem 0 MB\n"
+    "shutdown_lifetime 0 seconds\n"
+    "visible_hostname gmulti-test\n"
+    "netdb_filename none\n"
+    "pinger_enable off\n"
+    "dns_nameservers 127.0.0.1\n"
+    "http_access allow localhost\n"
+    "http_access deny all\n";
+  static const char *const args[] = { "-N", "-f", "CONF", NULL };
 
-  if (!daemon_prepare (squid, SQUID))
-    return FALSE;
-  conf = g_strdup_printf ("http_port 127.0.0.1:%u\n"
-                          "pid_filename %s/squid.pid\n"
-                          "cache_log %s/cache.log\n"
-                          "access_log stdio:%s/access.log\n"
-                          "coredump_dir %s\n"
-                          "cache deny all\n"
-                          "cache_mem 0 MB\n"
-                          "shutdown_lifetime 0 seconds\n"
-                          "visible_hostname gmulti-test\n"
-                          "netdb_filename none\n"
-                          "pinger_enable off\n"
-                          "dns_nameservers 127.0.0.1\n"
-                          "http_access allow localhost\n"
-                          "http_access deny all\n",
-                          squid->port, squid->dir, squid->dir, squid->dir, squid->dir);
-  conf_path = g_build_filename (squid->dir, "squid.conf", NULL);
-  g_file_set_contents (conf_path, conf, -1, &error);
-  g_assert_no_error (error);
-  g_chmod (conf_path, 0644);
-  {
-    const char *argv[] = { SQUID, "-N", "-f", conf_path, NULL };
-
-    daemon_run (squid, argv);
-  }
-  return TRUE;
-}
-
-static char *
-daemon_uri (Daemon     *daemon,
-            const char *scheme)
-{
-  return g_strdup_printf ("%s://127.0.0.1:%u", scheme, daemon->port);
+  return daemon_start (squid, "squid", config, args);
 }
 
 /* A SOCKS5 server on loopback, without authentication. */
 static gboolean
-microsocks_start (Daemon *microsocks)
+start_microsocks (Daemon *microsocks)
 {
-  g_autofree char *port = NULL;
+  static const char *const args[] = { "-i", "127.0.0.1", "-p", "PORT", NULL };
 
-  if (!daemon_prepare (microsocks, MICROSOCKS))
-    return FALSE;
-  port = g_strdup_printf ("%u", microsocks->port);
-  {
-    const char *argv[] = { MICROSOCKS, "-i", "127.0.0.1", "-p", port, NULL };
-
-    daemon_run (microsocks, argv);
-  }
-  return TRUE;
+  return daemon_start (microsocks, "microsocks", NULL, args);
 }
 
 /* ------------------------------------------------------------ transfers */
@@ -440,7 +287,7 @@ test_squid (void)
   g_autoptr(GMultiTransfer) transfer = NULL;
   g_autofree char *proxy = NULL;
 
-  if (!squid_start (&squid))
+  if (!start_squid (&squid))
     return;
   origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
   proxy = daemon_uri (&squid, "http");
@@ -465,7 +312,7 @@ test_socks (void)
   g_autoptr(GMultiTransfer) transfer = NULL;
   g_autofree char *proxy = NULL;
 
-  if (!microsocks_start (&socks))
+  if (!start_microsocks (&socks))
     return;
   origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
   proxy = daemon_uri (&socks, "socks5");
@@ -637,7 +484,7 @@ test_precedence (void)
   g_autoptr(GMultiSession) session = NULL;
   g_autofree char *proxy = NULL;
 
-  if (!squid_start (&squid))
+  if (!start_squid (&squid))
     return;
   origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
   proxy = daemon_uri (&squid, "http");
@@ -709,7 +556,7 @@ test_simple_resolver (void)
   g_autofree char *proxy = NULL;
   g_autofree char *ignored_uri = NULL;
 
-  if (!squid_start (&squid))
+  if (!start_squid (&squid))
     return;
   origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
   proxy = daemon_uri (&squid, "http");
@@ -746,7 +593,7 @@ test_perform (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *proxy = NULL;
 
-  if (!squid_start (&squid))
+  if (!start_squid (&squid))
     return;
   origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
   proxy = daemon_uri (&squid, "http");
@@ -841,7 +688,7 @@ test_default_dummy (void)
 {
   Daemon squid;
 
-  if (!squid_start (&squid))
+  if (!start_squid (&squid))
     return;
   run_default_child (&squid, "dummy", "GDummyProxyResolver", NULL, "proxy");
   run_default_child (&squid, "dummy", "GDummyProxyResolver", "127.0.0.0/8", "direct");
@@ -868,7 +715,7 @@ test_default_libproxy (void)
                    "(tools/install-deps test)");
       return;
     }
-  if (!squid_start (&squid))
+  if (!start_squid (&squid))
     return;
   run_default_child (&squid, "libproxy", "GLibproxyResolver", NULL, "proxy");
   run_default_child (&squid, "libproxy", "GLibproxyResolver", "127.0.0.1", "direct");

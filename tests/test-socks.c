@@ -16,7 +16,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -25,6 +24,7 @@
 #include "transport/gmulti-socks-link.h"
 #include "transport/gmulti-tcp-link.h"
 #include "test-certs.h"
+#include "test-daemons.h"
 #include "test-server.h"
 #include "test-wait.h"
 
@@ -598,113 +598,6 @@ test_too_long (void)
 }
 
 /* --------------------------------------------------------- real servers */
-
-static guint16
-free_port (void)
-{
-  struct sockaddr_in sin = { .sin_family = AF_INET };
-  socklen_t length = sizeof sin;
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
-  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &sin, &length), ==, 0);
-  close (fd);
-  return ntohs (sin.sin_port);
-}
-
-static gboolean
-port_answers (guint16 port)
-{
-  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  gboolean ok;
-
-  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  ok = connect (fd, (struct sockaddr *) &sin, sizeof sin) == 0;
-  close (fd);
-  return ok;
-}
-
-typedef struct {
-  GPid pid;
-  guint16 port;
-  char *dir;
-} Daemon;
-
-/* Starts @argv (its "PORT" and "CONF" words replaced) in the foreground, and waits
- * until it listens. FALSE (test skipped) when the program is not installed. */
-static gboolean
-daemon_start (Daemon     *daemon,
-              const char *program,
-              const char *config,
-              const char *const *args)
-{
-  g_autofree char *path = g_find_program_in_path (program);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *conf_path = NULL;
-  gint64 end;
-
-  if (path == NULL)
-    path = g_build_filename ("/usr/sbin", program, NULL);
-  if (!g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
-    {
-      g_autofree char *why = g_strdup_printf ("%s is not installed", program);
-      g_test_skip (why);
-      return FALSE;
-    }
-  memset (daemon, 0, sizeof *daemon);
-  daemon->port = free_port ();
-  daemon->dir = g_dir_make_tmp ("gmulti-socks-XXXXXX", &error);
-  g_assert_no_error (error);
-  conf_path = g_build_filename (daemon->dir, "proxy.conf", NULL);
-  if (config != NULL)
-    {
-      g_autofree char *port = g_strdup_printf ("%u", daemon->port);
-      g_auto(GStrv) parts = g_strsplit (config, "PORT", -1);
-      g_autofree char *text = g_strjoinv (port, parts);
-
-      g_assert_true (g_file_set_contents (conf_path, text, -1, NULL));
-    }
-  g_ptr_array_add (argv, g_strdup (path));
-  for (guint i = 0; args[i] != NULL; i++)
-    {
-      if (g_str_equal (args[i], "PORT"))
-        g_ptr_array_add (argv, g_strdup_printf ("%u", daemon->port));
-      else if (g_str_equal (args[i], "CONF"))
-        g_ptr_array_add (argv, g_strdup (conf_path));
-      else
-        g_ptr_array_add (argv, g_strdup (args[i]));
-    }
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_async (daemon->dir, (char **) argv->pdata, NULL,
-                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
-                                G_SPAWN_STDERR_TO_DEV_NULL,
-                                NULL, NULL, &daemon->pid, &error));
-  g_assert_no_error (error);
-  end = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
-  while (!port_answers (daemon->port))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, end);
-      g_usleep (20 * 1000);
-    }
-  return TRUE;
-}
-
-static void
-daemon_stop (Daemon *daemon)
-{
-  g_autofree char *conf = g_build_filename (daemon->dir, "proxy.conf", NULL);
-  int status;
-
-  kill (daemon->pid, SIGTERM);
-  g_assert_cmpint (waitpid (daemon->pid, &status, 0), ==, daemon->pid);
-  g_spawn_close_pid (daemon->pid);
-  g_remove (conf);
-  g_rmdir (daemon->dir);
-  g_free (daemon->dir);
-}
 
 static const char danted_config[] =
   "logoutput: stderr\n"
