@@ -90,11 +90,12 @@ gmulti_wakeup_fd_drain (const GMultiWakeupFd *self)
 #endif
 
 void
-gmulti_wakeup_fd_close (GMultiWakeupFd *self)
+gmulti_wakeup_fd_close (const GMultiWakeupFd *self)
 {
+  /* Only reads: the last reference may be dropped on a worker thread, after other
+   * threads read the descriptors (tests/tsan-glib.c cannot order GLib's atomics). */
   if (self->write_fd >= 0 && self->write_fd != self->read_fd)
     close (self->write_fd);
   if (self->read_fd >= 0)
     close (self->read_fd);
-  self->read_fd = self->write_fd = -1;
 }

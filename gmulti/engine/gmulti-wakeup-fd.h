@@ -20,6 +20,7 @@ gboolean gmulti_wakeup_fd_open   (GMultiWakeupFd       *self);
 gboolean gmulti_wakeup_fd_signal (const GMultiWakeupFd *self);
 /* Reads what the signals left, so that read_fd is no longer readable. */
 void     gmulti_wakeup_fd_drain  (const GMultiWakeupFd *self);
-void     gmulti_wakeup_fd_close  (GMultiWakeupFd       *self);
+/* Closes the descriptors; @self is not used again. */
+void     gmulti_wakeup_fd_close  (const GMultiWakeupFd *self);
 
 G_END_DECLS
