@@ -199,12 +199,101 @@ any_run (GMultiHttp2Connection *h2)
   return NULL;
 }
 
+/* Records whose bytes gathered chunks may point into, kept until they are written. */
+#define HELD_RECORDS_MAX 16
+
+static void
+release_records (GMultiHttp2Connection *h2,
+                 GMultiTlsRecord       *held,
+                 guint                 *n_held)
+{
+  gmulti_http2_flush_gathered (h2);
+  for (guint i = 0; i < *n_held; i++)
+    gmulti_tls_record_clear (&held[i]);
+  *n_held = 0;
+}
+
+/* Over TLS, each decrypted record goes to nghttp2 where GnuTLS left it: no copy into
+ * the receive buffer. Records stay until the body chunks gathered from them for a file
+ * are written, so a bulk download still makes one writev() per 256 KiB. */
+static void
+receive_records (GMultiHttp2Connection *h2)
+{
+  GMultiConnection *conn = h2->conn;
+  GMultiTlsRecord held[HELD_RECORDS_MAX];
+  guint n_held = 0;
+  gsize got = 0;
+
+  conn->n_receives++;
+  while (!h2->broken)
+    {
+      GMultiTlsRecord record = { NULL, NULL };
+      GError *error = NULL;
+      gssize n = gmulti_connection_recv_record (conn, &record, &error);
+      ssize_t used;
+
+      if (n < 0 && error == NULL)
+        break;
+      if (n <= 0)
+        {
+          release_records (h2, held, &n_held);
+          connection_lost (h2, error);
+          return;
+        }
+      got += (gsize) n;
+      h2->last_receive = conn->engine->now;
+      used = nghttp2_session_mem_recv (h2->session, record.data, (size_t) n);
+      if (h2->n_gather > 0 && n_held < HELD_RECORDS_MAX)
+        held[n_held++] = record;
+      else
+        {
+          release_records (h2, held, &n_held);
+          gmulti_tls_record_clear (&record);
+        }
+      if (used < 0)
+        {
+          release_records (h2, held, &n_held);
+          fail_connection (h2, (int) used);
+          return;
+        }
+      /* A window update is due: as in receive(), it goes before the next read. The
+       * gathered chunks go first, which frees the records they point into. */
+      if (h2->out->len == 0 && nghttp2_session_want_write (h2->session))
+        {
+          release_records (h2, held, &n_held);
+          if (!gmulti_http2_flush (h2))
+            return;
+        }
+
+      /* Nothing decrypted or read ahead waits: the socket signals what comes next. */
+      if (!gmulti_connection_has_pending (conn))
+        break;
+      if (got >= GMULTI_RECEIVE_BUDGET)
+        {
+          GMultiRun *run = any_run (h2);
+
+          if (run == NULL)
+            continue;
+          release_records (h2, held, &n_held);
+          gmulti_stream_yield (run);
+          return;
+        }
+    }
+  release_records (h2, held, &n_held);
+}
+
 /* Reads what the socket has and hands it to nghttp2, whose callbacks act on it. */
 static void
 receive (GMultiHttp2Connection *h2)
 {
   GMultiConnection *conn = h2->conn;
   gsize got = 0;
+
+  if (gmulti_connection_has_records (conn))
+    {
+      receive_records (h2);
+      return;
+    }
 
   conn->n_receives++;
   for (guint reads = 0; !h2->broken; reads++)
