@@ -649,7 +649,10 @@ accept_cb (const GMultiTlsVerifier *verifier,
   g_autoptr(GTlsCertificate) certificate = NULL;
   gboolean accepted = FALSE;
 
-  if (self->signals_blocked)
+  /* Asked here, once verification failed, rather than for every run. */
+  if (self->signals_blocked ||
+      !g_signal_has_handler_pending (self, gmulti_transfer_signals[SIGNAL_ACCEPT_CERTIFICATE],
+                                     0, TRUE))
     return FALSE;
   certificate = gmulti_tls_peer_to_certificate (peer, NULL);
   if (certificate == NULL)
@@ -662,11 +665,9 @@ accept_cb (const GMultiTlsVerifier *verifier,
 const GMultiTlsVerifier *
 gmulti_transfer_tls_verifier (GMultiTransfer *self)
 {
-  /* Most transfers have no handler: the engine then fails verification as it would
-   * without one, at no cost. */
-  if (self->signals_blocked ||
-      !g_signal_has_handler_pending (self, gmulti_transfer_signals[SIGNAL_ACCEPT_CERTIFICATE],
-                                     0, TRUE))
+  /* Whether a handler is connected is asked only when verification fails, so that
+   * the transfers that verify (nearly all) pay nothing for the signal. */
+  if (self->signals_blocked)
     return NULL;
   self->tls_verifier.accept = accept_cb;
   return &self->tls_verifier;
@@ -692,7 +693,7 @@ gmulti_transfer_install_tls_signal (GObjectClass *klass)
    * handler. A pinned public key ([property@Transfer:tls-pinned-public-key]) is
    * still checked after an accept.
    *
-   * Only handlers connected before the transfer starts are asked; it is not emitted
+   * Handlers connected before the handshake are asked; it is not emitted
    * when [property@Transfer:tls-verify] is off. The handler may remove the transfer
    * from its session (the removal takes effect once the handshake step returns, and
    * the transfer then reads %G_IO_ERROR_CANCELLED whatever it answered); it should

@@ -580,6 +580,9 @@ finish_handshake (GMultiTls  *self,
     }
 
   self->established = TRUE;
+  /* It belongs to the transfer that opened the connection, which a pooled connection
+   * outlives; no verification follows a handshake. */
+  self->verifier = NULL;
   gmulti_tls_context_count_handshake (self->context, self->resumed);
 
   /* TLS 1.3 sessions are stored from the ticket hook. */
