@@ -1256,6 +1256,14 @@ test_validation (void)
   g_assert_false (part_ok (GMULTI_HTTP1_PART_HOST, "user@host"));
   g_assert_false (part_ok (GMULTI_HTTP1_PART_HOST, "host:80"));
   g_assert_false (part_ok (GMULTI_HTTP1_PART_HOST, "[::1]"));
+  for (const char *d = "/?#@[]\\%"; *d != '\0'; d++)
+    {
+      char host[] = "exa?ple.com";
+
+      host[3] = *d;
+      g_assert_false (part_ok (GMULTI_HTTP1_PART_HOST, host));
+    }
+  g_assert_false (part_ok (GMULTI_HTTP1_PART_HOST, "exa\x7fmple.com"));
 }
 
 int

@@ -189,10 +189,18 @@ host_is_valid (const char *host,
     {
       guchar c = host[i];
 
-      if (c <= 0x20 || c == 0x7f || strchr ("/?#@[]\\%", c) != NULL)
+      if (c <= 0x20 || c == 0x7f)
         return FALSE;
-      if (c == ':')
-        colon = TRUE;
+      switch (c)
+        {
+        case '/': case '?': case '#': case '@': case '[': case ']': case '\\': case '%':
+          return FALSE;
+        case ':':
+          colon = TRUE;
+          break;
+        default:
+          break;
+        }
     }
 
   return !colon || g_hostname_is_ip_address (host);
