@@ -88,7 +88,7 @@ gmulti_proxy_answer_next (GPtrArray    *entries,
 {
   guint i;
 
-  if (entries == NULL || tries >= entries->len)
+  if (entries == NULL)
     return FALSE;
   for (i = 0; i < entries->len && entries->pdata[i] != failed; i++)
     ;
@@ -96,9 +96,12 @@ gmulti_proxy_answer_next (GPtrArray    *entries,
   if (i == entries->len)
     return FALSE;
   i = (i + 1) % entries->len;
-  /* Later runs start past an entry known to fail, not behind it. */
+  /* Later runs start past an entry known to fail, not behind it; when all failed,
+   * from the first again. */
   if (start != NULL && entries->pdata[*start] == failed)
     *start = i;
+  if (tries >= entries->len)
+    return FALSE;
   *next = entries->pdata[i];
   return TRUE;
 }
