@@ -401,12 +401,17 @@ gmulti_session_install_proxy_properties (GParamSpec **pspecs)
    * A resolver is asked asynchronously, on the session's main context, once for each
    * origin (scheme, host and port); its answer is kept for the session's life (or
    * until this property changes) and used by every transfer to that origin. Meanwhile
-   * the transfer waits, its connect timeout running. Of the URIs it answers, the first
-   * gmulti can use wins: `direct://` (no proxy), `http://`, `https://`,
+   * the transfer waits, its connect timeout running. The URIs it answers that gmulti
+   * can use are tried in order: `direct://` (no proxy), `http://`, `https://`,
    * `socks5h://`, `socks4a://`, and `socks://`, `socks5://`, `socks4://` as GLib's own
-   * clients mean them (SOCKS5 or SOCKS4a, the proxy resolving the origin's name). If
-   * that proxy cannot be reached the transfer fails; the entries after it are not
-   * tried. A lookup that fails ends the transfer with
+   * clients mean them (SOCKS5 or SOCKS4a, the proxy resolving the origin's name). An
+   * entry that cannot be reached (its name not resolved, the connection refused or not
+   * made within the connect timeout, which each entry gets anew) passes the transfer
+   * on to the next one; an entry that answers, even with a refusal, is the transfer's
+   * proxy. When all fail, the last one's error ends the transfer. The session
+   * remembers with the origin's answer where its later transfers start: past the entry
+   * that failed last (from the first again once all failed). A lookup that fails ends
+   * the transfer with
    * %GMULTI_ERROR_PROXY_LOOKUP_FAILED, naming the resolver's message; an answer with
    * no usable entry with %GMULTI_ERROR_PROXY_INVALID.
    *
