@@ -722,7 +722,8 @@ test_failover_squid (void)
   squid_stop (squid);
 }
 
-/* A first proxy that cannot be reached, then direct://: the transfer goes direct. */
+/* A first proxy that cannot be reached, then direct://: the transfer goes direct, on
+ * a connection of the origin's own. */
 static void
 test_failover_direct (void)
 {
@@ -736,6 +737,16 @@ test_failover_direct (void)
   run (session, transfer);
   assert_ok (transfer, FALSE);
   assert_via_squid (origin, FALSE);
+  g_assert_cmpuint (test_server_get_n_requests (origin), ==, 1);
+
+  /* The direct connection is pooled as direct: a transfer for the dead proxy does not
+   * ride it. */
+  g_clear_object (&transfer);
+  transfer = transfer_for (origin, "/d");
+  gmulti_transfer_set_proxy_uri (transfer, dead);
+  run (session, transfer);
+  g_assert_error (gmulti_transfer_get_error (transfer), GMULTI_ERROR,
+                  GMULTI_ERROR_PROXY_CONNECT_FAILED);
   g_assert_cmpuint (test_server_get_n_requests (origin), ==, 1);
 }
 

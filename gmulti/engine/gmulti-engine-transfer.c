@@ -223,6 +223,16 @@ apply_proxy (GMultiRun   *run,
              GMultiProxy *proxy,
              GError     **error)
 {
+  /* Direct after a proxy that could not be reached (a resolver's next entry): the
+   * origin's own key again, which the proxy's replaced. */
+  if (G_UNLIKELY (proxy == NULL && run->proxy != NULL))
+    {
+      gmulti_run_use_proxy (run, NULL);
+      g_clear_pointer (&run->chain, g_free);
+      gmulti_pool_key_init (&run->pool_key, run->tls, run->host, run->port, NULL,
+                            run->tls ? run->tls_config : NULL);
+      return hop_http (run, error);
+    }
   if (proxy != NULL && proxy->kind == GMULTI_PROXY_HTTPS && run->tls_config == NULL)
     {
       /* TLS to the proxy itself, with the transfer's TLS options. */
