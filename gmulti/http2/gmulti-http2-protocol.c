@@ -199,8 +199,10 @@ any_run (GMultiHttp2Connection *h2)
   return NULL;
 }
 
-/* Records whose bytes gathered chunks may point into, kept until they are written. */
-#define HELD_RECORDS_MAX 16
+/* Records whose bytes gathered chunks may point into, kept until they are written: 64
+ * KiB, one writev() as the receive buffer makes, and few enough that freeing them
+ * together does not make malloc give the heap's top back (brk()) each time. */
+#define HELD_RECORDS_MAX 4
 
 static void
 release_records (GMultiHttp2Connection *h2,
@@ -215,7 +217,7 @@ release_records (GMultiHttp2Connection *h2,
 
 /* Over TLS, each decrypted record goes to nghttp2 where GnuTLS left it: no copy into
  * the receive buffer. Records stay until the body chunks gathered from them for a file
- * are written, so a bulk download still makes one writev() per 256 KiB. */
+ * are written (HELD_RECORDS_MAX). */
 static void
 receive_records (GMultiHttp2Connection *h2)
 {
@@ -265,9 +267,8 @@ receive_records (GMultiHttp2Connection *h2)
             return;
         }
 
-      /* Nothing decrypted or read ahead waits: the socket signals what comes next. */
-      if (!gmulti_connection_has_pending (conn))
-        break;
+      /* On to the read that would block, as receive() does: the socket may already
+       * hold more than the last read took, and its event would cost a turn. */
       if (got >= GMULTI_RECEIVE_BUDGET)
         {
           GMultiRun *run = any_run (h2);
