@@ -2273,11 +2273,12 @@ test_progress (void)
       g_assert_cmpint (p->expected, ==, BIG_SIZE);
       if (i > 0)
         g_assert_cmpuint (p->received, >=, g_array_index (points, ProgressPoint, i - 1).received);
-      /* Until the body is complete, emissions are the interval apart (less a margin for
-       * reaching this handler). */
+      /* Until the body is complete, emissions are the interval (100 ms) apart, less a
+       * margin for reaching this handler, which valgrind on a busy machine stretches
+       * past 10 ms. */
       if (i > 0 && p->received < BIG_SIZE)
         g_assert_cmpint (p->time - g_array_index (points, ProgressPoint, i - 1).time, >=,
-                         90 * 1000);
+                         50 * 1000);
     }
   /* Rate-limited: fewer signals than pieces of body. */
   g_assert_cmpuint (n_data, >=, 10);
