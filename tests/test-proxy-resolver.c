@@ -157,30 +157,6 @@ test_proxy_resolver_release (TestProxyResolver *self)
 
 /* --------------------------------------------------- the real proxies */
 
-/* A forward proxy for loopback that keeps nothing. */
-static gboolean
-start_squid (Daemon *squid)
-{
-  static const char config[] =
-    "http_port 127.0.0.1:PORT\n"
-    "pid_filename DIR/squid.pid\n"
-    "cache_log DIR/cache.log\n"
-    "access_log stdio:DIR/access.log\n"
-    "coredump_dir DIR\n"
-    "cache deny all\n"
-    "cache_mem 0 MB\n"
-    "shutdown_lifetime 0 seconds\n"
-    "visible_hostname gmulti-test\n"
-    "netdb_filename none\n"
-    "pinger_enable off\n"
-    "dns_nameservers 127.0.0.1\n"
-    "http_access allow localhost\n"
-    "http_access deny all\n";
-  static const char *const args[] = { "-N", "-f", "CONF", NULL };
-
-  return daemon_start (squid, "squid", config, args);
-}
-
 /* A SOCKS5 server on loopback, without authentication. */
 static gboolean
 start_microsocks (Daemon *microsocks)
@@ -280,17 +256,17 @@ test_direct (void)
 static void
 test_squid (void)
 {
-  Daemon squid;
+  Squid *squid;
   g_autoptr(TestServer) origin = NULL;
   g_autoptr(TestProxyResolver) resolver = NULL;
   g_autoptr(GMultiSession) session = NULL;
   g_autoptr(GMultiTransfer) transfer = NULL;
   g_autofree char *proxy = NULL;
 
-  if (!start_squid (&squid))
+  if ((squid = squid_start (NULL, NULL)) == NULL)
     return;
   origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
-  proxy = daemon_uri (&squid, "http");
+  proxy = squid_uri (squid, NULL);
   resolver = test_proxy_resolver_new ("gopher://127.0.0.1:70", proxy);
   session = gmulti_session_new ();
   gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
@@ -298,7 +274,7 @@ test_squid (void)
   run (session, transfer);
   assert_ok (transfer, TRUE);
   assert_via_squid (origin, TRUE);
-  daemon_stop (&squid);
+  squid_stop (squid);
 }
 
 /* socks5:// from a resolver, as GLib's clients mean it, through microsocks. */
@@ -477,17 +453,17 @@ test_cache (void)
 static void
 test_precedence (void)
 {
-  Daemon squid;
+  Squid *squid;
   g_autoptr(TestServer) origin = NULL;
   g_autoptr(TestProxyResolver) to_squid = NULL;
   g_autoptr(TestProxyResolver) direct = NULL;
   g_autoptr(GMultiSession) session = NULL;
   g_autofree char *proxy = NULL;
 
-  if (!start_squid (&squid))
+  if ((squid = squid_start (NULL, NULL)) == NULL)
     return;
   origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
-  proxy = daemon_uri (&squid, "http");
+  proxy = squid_uri (squid, NULL);
   to_squid = test_proxy_resolver_new (proxy, NULL);
   direct = test_proxy_resolver_new ("direct://", NULL);
   session = gmulti_session_new ();
@@ -540,7 +516,7 @@ test_precedence (void)
     assert_via_squid (origin, FALSE);
     g_assert_cmpuint (direct->asked->len, ==, 1);
   }
-  daemon_stop (&squid);
+  squid_stop (squid);
 }
 
 /* GLib's GSimpleProxyResolver through squid: its ignore list sends some hosts
@@ -548,7 +524,7 @@ test_precedence (void)
 static void
 test_simple_resolver (void)
 {
-  Daemon squid;
+  Squid *squid;
   const char *const ignore[] = { "localhost", NULL };
   g_autoptr(TestServer) origin = NULL;
   g_autoptr(GProxyResolver) resolver = NULL;
@@ -556,10 +532,10 @@ test_simple_resolver (void)
   g_autofree char *proxy = NULL;
   g_autofree char *ignored_uri = NULL;
 
-  if (!start_squid (&squid))
+  if ((squid = squid_start (NULL, NULL)) == NULL)
     return;
   origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
-  proxy = daemon_uri (&squid, "http");
+  proxy = squid_uri (squid, NULL);
   resolver = g_simple_proxy_resolver_new (proxy, (char **) ignore);
   session = g_object_new (GMULTI_TYPE_SESSION, "proxy-resolver", resolver, NULL);
   {
@@ -577,7 +553,7 @@ test_simple_resolver (void)
     assert_ok (transfer, FALSE);
     assert_via_squid (origin, FALSE);
   }
-  daemon_stop (&squid);
+  squid_stop (squid);
 }
 
 /* gmulti_transfer_perform() asks the transfer's own resolver, blocking: through
@@ -585,7 +561,7 @@ test_simple_resolver (void)
 static void
 test_perform (void)
 {
-  Daemon squid;
+  Squid *squid;
   g_autoptr(TestServer) origin = NULL;
   g_autoptr(TestProxyResolver) resolver = NULL;
   g_autoptr(TestProxyResolver) failing = NULL;
@@ -593,10 +569,10 @@ test_perform (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *proxy = NULL;
 
-  if (!start_squid (&squid))
+  if ((squid = squid_start (NULL, NULL)) == NULL)
     return;
   origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
-  proxy = daemon_uri (&squid, "http");
+  proxy = squid_uri (squid, NULL);
   resolver = test_proxy_resolver_new (proxy, NULL);
   transfer = transfer_for (origin, "/performed");
   gmulti_transfer_set_proxy_resolver (transfer, G_PROXY_RESOLVER (resolver));
@@ -612,7 +588,7 @@ test_perform (void)
   g_assert_false (gmulti_transfer_perform (transfer, NULL, &error));
   g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_LOOKUP_FAILED);
   g_assert_nonnull (strstr (error->message, "offline"));
-  daemon_stop (&squid);
+  squid_stop (squid);
 }
 
 /* ------------------------------------------------ GLib's default resolver */
@@ -647,14 +623,14 @@ test_default_child (void)
 /* Runs test_default_child() with GIO_USE_PROXY_RESOLVER=@module, http_proxy naming
  * squid and @no_proxy. */
 static void
-run_default_child (Daemon     *squid,
+run_default_child (Squid      *squid,
                    const char *module,
                    const char *type,
                    const char *no_proxy,
                    const char *expect)
 {
   g_auto(GStrv) envp = g_get_environ ();
-  g_autofree char *proxy = daemon_uri (squid, "http");
+  g_autofree char *proxy = squid_uri (squid, NULL);
   g_autofree char *self = g_test_build_filename (G_TEST_BUILT, "test-proxy-resolver", NULL);
   const char *argv[] = { self, "-p", "/GMulti/ProxyResolver/default-child", NULL };
   const char *const names[] = { "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
@@ -686,15 +662,15 @@ run_default_child (Daemon     *squid,
 static void
 test_default_dummy (void)
 {
-  Daemon squid;
+  Squid *squid;
 
-  if (!start_squid (&squid))
+  if ((squid = squid_start (NULL, NULL)) == NULL)
     return;
-  run_default_child (&squid, "dummy", "GDummyProxyResolver", NULL, "proxy");
-  run_default_child (&squid, "dummy", "GDummyProxyResolver", "127.0.0.0/8", "direct");
+  run_default_child (squid, "dummy", "GDummyProxyResolver", NULL, "proxy");
+  run_default_child (squid, "dummy", "GDummyProxyResolver", "127.0.0.0/8", "direct");
   /* gmulti's rule ignores a port on a no_proxy entry, as curl does. */
-  run_default_child (&squid, "dummy", "GDummyProxyResolver", "127.0.0.1:1", "direct");
-  daemon_stop (&squid);
+  run_default_child (squid, "dummy", "GDummyProxyResolver", "127.0.0.1:1", "direct");
+  squid_stop (squid);
 }
 
 /* glib-networking's libproxy module, which reads the same variables: the session asks
@@ -703,7 +679,7 @@ static void
 test_default_libproxy (void)
 {
   GIOExtensionPoint *point;
-  Daemon squid;
+  Squid *squid;
 
   /* Loads GIO's modules, which register their resolvers (this process's default is
    * the dummy, from the suite's environment). */
@@ -715,14 +691,14 @@ test_default_libproxy (void)
                    "(tools/install-deps test)");
       return;
     }
-  if (!start_squid (&squid))
+  if ((squid = squid_start (NULL, NULL)) == NULL)
     return;
-  run_default_child (&squid, "libproxy", "GLibproxyResolver", NULL, "proxy");
-  run_default_child (&squid, "libproxy", "GLibproxyResolver", "127.0.0.1", "direct");
+  run_default_child (squid, "libproxy", "GLibproxyResolver", NULL, "proxy");
+  run_default_child (squid, "libproxy", "GLibproxyResolver", "127.0.0.1", "direct");
   /* libproxy's rule matches the port of an entry where gmulti's own ignores it
    * (test_default_dummy()): through squid shows that libproxy decided. */
-  run_default_child (&squid, "libproxy", "GLibproxyResolver", "127.0.0.1:1", "proxy");
-  daemon_stop (&squid);
+  run_default_child (squid, "libproxy", "GLibproxyResolver", "127.0.0.1:1", "proxy");
+  squid_stop (squid);
 }
 
 int
