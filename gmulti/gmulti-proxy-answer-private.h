@@ -14,11 +14,21 @@ G_BEGIN_DECLS
 char        *gmulti_proxy_answer_origin_uri (gboolean     tls,
                                              const char  *host,
                                              guint16      port);
-/* The first entry of @uris gmulti can use (NULL: direct:// or an empty list), or
- * NULL with GMULTI_ERROR_PROXY_INVALID when none is usable. */
-GMultiProxy *gmulti_proxy_answer_pick       (const char  *host,
+/* The entries of @uris gmulti can use, in order (a GMultiProxy, or NULL for direct,
+ * which is kept once; an empty list is direct), or NULL with
+ * GMULTI_ERROR_PROXY_INVALID when none is usable. */
+GPtrArray   *gmulti_proxy_answer_read       (const char  *host,
                                              char       **uris,
                                              GError     **error);
+/* The entry to try after @failed, for the proxy lookup hook's next (@tries: entries
+ * failed so far in the hop), in the list's order and around its end, until each was
+ * tried once. *@start (if not NULL), where later lookups begin, moves past @failed if
+ * it pointed at it. */
+gboolean     gmulti_proxy_answer_next       (GPtrArray    *entries,
+                                             guint        *start,
+                                             GMultiProxy  *failed,
+                                             guint         tries,
+                                             GMultiProxy **next);
 /* The transfer's error for a lookup that failed with @error. */
 GError      *gmulti_proxy_answer_failed     (const char   *host,
                                              const GError *error);

@@ -22,14 +22,24 @@ gmulti_proxy_answer_origin_uri (gboolean    tls,
                           ipv6 ? "[" : "", host, ipv6 ? "]" : "", port);
 }
 
-GMultiProxy *
-gmulti_proxy_answer_pick (const char  *host,
+static void
+entry_free (gpointer entry)
+{
+  if (entry != NULL)
+    gmulti_proxy_unref (entry);
+}
+
+GPtrArray *
+gmulti_proxy_answer_read (const char  *host,
                           char       **uris,
                           GError     **error)
 {
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (entry_free);
   g_autoptr(GError) first_error = NULL;
+  gboolean unusable = FALSE;
+  gboolean direct = FALSE;
 
-  for (gsize i = 0; uris[i] != NULL; i++)
+  for (gsize i = 0; uris[i] != NULL && entries->len < GMULTI_PROXY_MAX_TRIES; i++)
     {
       g_autofree char *respelled = NULL;
       const char *uri = uris[i];
@@ -41,18 +51,59 @@ gmulti_proxy_answer_pick (const char  *host,
       if (g_ascii_strncasecmp (uri, "socks5://", strlen ("socks5://")) == 0)
         uri = respelled = g_strconcat ("socks5h://", uri + strlen ("socks5://"), NULL);
       proxy = gmulti_proxy_new_from_uri (uri, &local);
-      if (local == NULL)
-        return proxy;
-      if (first_error == NULL)
-        first_error = local;
-      else
-        g_error_free (local);
+      if (local != NULL)
+        {
+          unusable = TRUE;
+          if (first_error == NULL)
+            first_error = local;
+          else
+            g_error_free (local);
+          continue;
+        }
+      /* Going direct twice would only fail twice. */
+      if (proxy == NULL && direct)
+        continue;
+      direct = direct || proxy == NULL;
+      g_ptr_array_add (entries, proxy);
     }
-  if (first_error != NULL)
-    g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_INVALID,
-                 _("No proxy the proxy resolver named for %s can be used: %s"), host,
-                 first_error->message);
+  if (entries->len > 0 || !unusable)
+    {
+      /* An empty list means direct. */
+      if (entries->len == 0)
+        g_ptr_array_add (entries, NULL);
+      return g_steal_pointer (&entries);
+    }
+  g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_INVALID,
+               _("No proxy the proxy resolver named for %s can be used: %s"), host,
+               first_error->message);
   return NULL;
+}
+
+gboolean
+gmulti_proxy_answer_next (GPtrArray    *entries,
+                          guint        *start,
+                          GMultiProxy  *failed,
+                          guint         tries,
+                          GMultiProxy **next)
+{
+  guint i;
+
+  if (entries == NULL)
+    return FALSE;
+  for (i = 0; i < entries->len && entries->pdata[i] != failed; i++)
+    ;
+  /* Not an entry of this answer: it was forgotten meanwhile. */
+  if (i == entries->len)
+    return FALSE;
+  i = (i + 1) % entries->len;
+  /* Later runs start past an entry known to fail, not behind it; when all failed,
+   * from the first again. */
+  if (start != NULL && entries->pdata[*start] == failed)
+    *start = i;
+  if (tries >= entries->len)
+    return FALSE;
+  *next = entries->pdata[i];
+  return TRUE;
 }
 
 GError *
@@ -69,7 +120,7 @@ gmulti_proxy_answer_failed (const char   *host,
 typedef struct {
   GMultiProxyLookup hook;
   gatomicrefcount ref_count;
-  GMultiProxy *answer;      /* the last one, alive until the run took its reference */
+  GPtrArray *entries;       /* the last answer, for its hop's failover */
 } BlockingHook;
 
 static GMultiProxyLookupAnswer
@@ -83,7 +134,7 @@ blocking_lookup (GMultiProxyLookup  *hook,
   g_autofree char *uri = NULL;
   g_autoptr(GError) lookup_error = NULL;
   g_auto(GStrv) uris = NULL;
-  GError *pick_error = NULL;
+  GError *read_error = NULL;
 
   if (!run->request.own_proxy_resolver || resolver == NULL)
     return GMULTI_PROXY_LOOKUP_ENVIRONMENT;
@@ -94,15 +145,29 @@ blocking_lookup (GMultiProxyLookup  *hook,
       g_propagate_error (error, gmulti_proxy_answer_failed (run->host, lookup_error));
       return GMULTI_PROXY_LOOKUP_FAILED;
     }
-  g_clear_pointer (&self->answer, gmulti_proxy_unref);
-  self->answer = gmulti_proxy_answer_pick (run->host, uris, &pick_error);
-  if (pick_error != NULL)
+  /* One hop at a time: the previous hop is done with its answer. */
+  g_clear_pointer (&self->entries, g_ptr_array_unref);
+  self->entries = gmulti_proxy_answer_read (run->host, uris, &read_error);
+  if (read_error != NULL)
     {
-      g_propagate_error (error, pick_error);
+      g_propagate_error (error, read_error);
       return GMULTI_PROXY_LOOKUP_FAILED;
     }
-  *proxy = self->answer;
+  *proxy = self->entries->pdata[0];
   return GMULTI_PROXY_LOOKUP_FOUND;
+}
+
+/* Each call asks afresh: nothing is remembered across calls. */
+static gboolean
+blocking_next (GMultiProxyLookup  *hook,
+               GMultiRun          *run,
+               GMultiProxy        *failed,
+               guint               tries,
+               GMultiProxy       **proxy)
+{
+  BlockingHook *self = hook->data;
+
+  return gmulti_proxy_answer_next (self->entries, NULL, failed, tries, proxy);
 }
 
 static void
@@ -127,13 +192,14 @@ blocking_unref (GMultiProxyLookup *hook)
 
   if (!g_atomic_ref_count_dec (&self->ref_count))
     return;
-  g_clear_pointer (&self->answer, gmulti_proxy_unref);
+  g_clear_pointer (&self->entries, g_ptr_array_unref);
   g_free (self);
 }
 
 static const GMultiProxyLookupOps blocking_ops = {
   .lookup = blocking_lookup,
   .cancel = blocking_cancel,
+  .next = blocking_next,
   .ref = blocking_ref,
   .unref = blocking_unref,
 };

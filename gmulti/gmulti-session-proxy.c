@@ -43,7 +43,8 @@ typedef struct {
   gint ref_count;             /* the table's, and the lookup's while in flight */
   GMultiSessionProxy *owner;  /* NULL once out of the table: its answer goes nowhere */
   gboolean answered;
-  GMultiProxy *proxy;         /* the answer; NULL: direct */
+  GPtrArray *entries;         /* the answer's usable entries (GMultiProxy; NULL: direct) */
+  guint start;                /* the entry a run takes: past those that failed last */
   GQueue waiters;             /* GMultiRun, until answered */
   GCancellable *cancellable;  /* of the lookup in flight */
 } Origin;
@@ -80,7 +81,7 @@ origin_unref (Origin *origin)
   g_assert (origin->waiters.length == 0);
   g_clear_object (&origin->key.resolver);
   g_free ((char *) origin->key.host);
-  g_clear_pointer (&origin->proxy, gmulti_proxy_unref);
+  g_clear_pointer (&origin->entries, g_ptr_array_unref);
   g_clear_object (&origin->cancellable);
   g_free (origin);
 }
@@ -120,11 +121,11 @@ lookup_done_cb (GObject      *source,
   if (uris == NULL)
     error = gmulti_proxy_answer_failed (origin->key.host, lookup_error);
   else
-    proxy = gmulti_proxy_answer_pick (origin->key.host, uris, &error);
+    origin->entries = gmulti_proxy_answer_read (origin->key.host, uris, &error);
   if (error == NULL)
     {
       origin->answered = TRUE;
-      origin->proxy = proxy;
+      proxy = origin->entries->pdata[0];
     }
   else
     /* Not kept: the next run asks again. */
@@ -182,6 +183,22 @@ resolver_for (GMultiSessionProxy *self,
   return self->fallback;
 }
 
+/* The key of @run's hop; FALSE when no resolver is asked for it. */
+static gboolean
+key_for (GMultiSessionProxy *self,
+         GMultiRun          *run,
+         OriginKey          *key)
+{
+  key->resolver = resolver_for (self, run);
+  if (key->resolver == NULL)
+    return FALSE;
+  key->host = run->host;
+  key->port = run->port;
+  key->tls = run->tls;
+  key->hash = origin_key_hash (key);
+  return TRUE;
+}
+
 static GMultiProxyLookupAnswer
 hook_lookup (GMultiProxyLookup  *hook,
              GMultiRun          *run,
@@ -192,19 +209,12 @@ hook_lookup (GMultiProxyLookup  *hook,
   OriginKey key;
   Origin *origin;
 
-  if (G_UNLIKELY (self->shut_down))
+  if (G_UNLIKELY (self->shut_down) || !key_for (self, run, &key))
     return GMULTI_PROXY_LOOKUP_ENVIRONMENT;
-  key.resolver = resolver_for (self, run);
-  if (key.resolver == NULL)
-    return GMULTI_PROXY_LOOKUP_ENVIRONMENT;
-  key.host = run->host;
-  key.port = run->port;
-  key.tls = run->tls;
-  key.hash = origin_key_hash (&key);
   origin = g_hash_table_lookup (self->origins, &key);
   if (origin != NULL && origin->answered)
     {
-      *proxy = origin->proxy;
+      *proxy = origin->entries->pdata[origin->start];
       return GMULTI_PROXY_LOOKUP_FOUND;
     }
 
@@ -250,6 +260,27 @@ hook_cancel (GMultiProxyLookup *hook,
     g_cancellable_cancel (cancellable);
 }
 
+/* An entry of the origin's answer could not be reached: the next one, and the
+ * origin's later runs start past the one that failed. */
+static gboolean
+hook_next (GMultiProxyLookup  *hook,
+           GMultiRun          *run,
+           GMultiProxy        *failed,
+           guint               tries,
+           GMultiProxy       **proxy)
+{
+  GMultiSessionProxy *self = hook->data;
+  OriginKey key;
+  Origin *origin;
+
+  if (G_UNLIKELY (self->shut_down) || !key_for (self, run, &key))
+    return FALSE;
+  origin = g_hash_table_lookup (self->origins, &key);
+  if (origin == NULL || !origin->answered)
+    return FALSE;
+  return gmulti_proxy_answer_next (origin->entries, &origin->start, failed, tries, proxy);
+}
+
 static void
 hook_ref (GMultiProxyLookup *hook)
 {
@@ -267,6 +298,7 @@ hook_unref (GMultiProxyLookup *hook)
 static const GMultiProxyLookupOps hook_ops = {
   .lookup = hook_lookup,
   .cancel = hook_cancel,
+  .next = hook_next,
   .ref = hook_ref,
   .unref = hook_unref,
 };
@@ -369,12 +401,17 @@ gmulti_session_install_proxy_properties (GParamSpec **pspecs)
    * A resolver is asked asynchronously, on the session's main context, once for each
    * origin (scheme, host and port); its answer is kept for the session's life (or
    * until this property changes) and used by every transfer to that origin. Meanwhile
-   * the transfer waits, its connect timeout running. Of the URIs it answers, the first
-   * gmulti can use wins: `direct://` (no proxy), `http://`, `https://`,
+   * the transfer waits, its connect timeout running. The URIs it answers that gmulti
+   * can use are tried in order: `direct://` (no proxy), `http://`, `https://`,
    * `socks5h://`, `socks4a://`, and `socks://`, `socks5://`, `socks4://` as GLib's own
-   * clients mean them (SOCKS5 or SOCKS4a, the proxy resolving the origin's name). If
-   * that proxy cannot be reached the transfer fails; the entries after it are not
-   * tried. A lookup that fails ends the transfer with
+   * clients mean them (SOCKS5 or SOCKS4a, the proxy resolving the origin's name). An
+   * entry that cannot be reached (its name not resolved, the connection refused or not
+   * made within the connect timeout, which each entry gets anew) passes the transfer
+   * on to the next one; an entry that answers, even with a refusal, is the transfer's
+   * proxy. When all fail, the last one's error ends the transfer. The session
+   * remembers with the origin's answer where its later transfers start: past the entry
+   * that failed last (from the first again once all failed). A lookup that fails ends
+   * the transfer with
    * %GMULTI_ERROR_PROXY_LOOKUP_FAILED, naming the resolver's message; an answer with
    * no usable entry with %GMULTI_ERROR_PROXY_INVALID.
    *

@@ -22,8 +22,9 @@ gmulti_transfer_install_proxy_properties (GParamSpec **pspecs)
    * transfer's hops go to, asynchronously on the session's main context; see
    * [property@Session:proxy-resolver] for what its answers mean.
    * [method@Transfer.perform] asks it too, for each hop, blocking as the whole call
-   * does (its cancellable does not interrupt the lookup). It is read when the transfer
-   * starts.
+   * does (its cancellable does not interrupt the lookup), and tries its later entries
+   * as a session does when one cannot be reached, starting each call from the first.
+   * It is read when the transfer starts.
    *
    * Since: 0.1
    */

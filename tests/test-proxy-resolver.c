@@ -591,6 +591,291 @@ test_perform (void)
   squid_stop (squid);
 }
 
+/* ------------------------------------------------ failing over to later entries */
+
+/* A proxy URI whose port nothing listens on (bound once, closed again): connecting
+ * to it is refused at once. */
+static char *
+dead_proxy_uri (void)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u", free_port ());
+}
+
+/* A proxy that never answers the connection: a listener whose accept queue is full,
+ * so the kernel drops each further SYN and connect() waits. */
+typedef struct {
+  int listener;
+  int fillers[2];
+  guint16 port;
+} Blackhole;
+
+static void
+blackhole_open (Blackhole *hole)
+{
+  struct sockaddr_in addr = { .sin_family = AF_INET };
+  socklen_t len = sizeof addr;
+
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  hole->listener = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (hole->listener, >=, 0);
+  g_assert_no_errno (bind (hole->listener, (struct sockaddr *) &addr, sizeof addr));
+  g_assert_no_errno (listen (hole->listener, 0));
+  g_assert_no_errno (getsockname (hole->listener, (struct sockaddr *) &addr, &len));
+  hole->port = ntohs (addr.sin_port);
+  /* A backlog of 0 holds one connection; the second one only waits. */
+  for (guint i = 0; i < G_N_ELEMENTS (hole->fillers); i++)
+    {
+      hole->fillers[i] = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      g_assert_cmpint (hole->fillers[i], >=, 0);
+      connect (hole->fillers[i], (struct sockaddr *) &addr, sizeof addr);
+    }
+  g_usleep (50 * G_TIME_SPAN_MILLISECOND);
+}
+
+static char *
+blackhole_uri (Blackhole *hole)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u", hole->port);
+}
+
+static void
+blackhole_close (Blackhole *hole)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (hole->fillers); i++)
+    close (hole->fillers[i]);
+  close (hole->listener);
+}
+
+/* squid's access log shows @n transactions for @needle. */
+static void
+assert_squid_logged (Squid      *squid,
+                     const char *needle,
+                     guint       n)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  /* It writes a line when a transaction ends, which may be after the answer. */
+  while (squid_count_log (squid, needle) < n && g_get_monotonic_time () < deadline)
+    g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpuint (squid_count_log (squid, needle), ==, n);
+}
+
+/* A first proxy that cannot be reached: the transfer goes through the second, squid,
+ * in a session and in gmulti_transfer_perform(). */
+static void
+test_failover_squid (void)
+{
+  Squid *squid = squid_start (NULL, NULL);
+  g_autoptr(TestServer) origin = NULL;
+  g_autoptr(TestProxyResolver) resolver = NULL;
+  g_autoptr(GMultiSession) session = NULL;
+  g_autoptr(GMultiTransfer) transfer = NULL;
+  g_autoptr(GMultiTransfer) performed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dead = dead_proxy_uri ();
+  g_autofree char *proxy = NULL;
+
+  if (squid == NULL)
+    return;
+  origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  proxy = squid_uri (squid, NULL);
+  resolver = test_proxy_resolver_new (dead, proxy);
+  session = gmulti_session_new ();
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  transfer = transfer_for (origin, "/failover-session");
+  run (session, transfer);
+  assert_ok (transfer, TRUE);
+  assert_via_squid (origin, TRUE);
+  assert_squid_logged (squid, "/failover-session", 1);
+
+  performed = transfer_for (origin, "/failover-perform");
+  gmulti_transfer_set_proxy_resolver (performed, G_PROXY_RESOLVER (resolver));
+  g_assert_true (gmulti_transfer_perform (performed, NULL, &error));
+  g_assert_no_error (error);
+  assert_ok (performed, TRUE);
+  assert_squid_logged (squid, "/failover-perform", 1);
+  g_assert_cmpuint (test_server_get_n_requests (origin), ==, 2);
+  squid_stop (squid);
+}
+
+/* A first proxy that cannot be reached, then direct://: the transfer goes direct, on
+ * a connection of the origin's own. */
+static void
+test_failover_direct (void)
+{
+  g_autoptr(TestServer) origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  g_autofree char *dead = dead_proxy_uri ();
+  g_autoptr(TestProxyResolver) resolver = test_proxy_resolver_new (dead, "direct://");
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMultiTransfer) transfer = transfer_for (origin, "/d");
+
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  run (session, transfer);
+  assert_ok (transfer, FALSE);
+  assert_via_squid (origin, FALSE);
+  g_assert_cmpuint (test_server_get_n_requests (origin), ==, 1);
+
+  /* The direct connection is pooled as direct: a transfer for the dead proxy does not
+   * ride it. */
+  g_clear_object (&transfer);
+  transfer = transfer_for (origin, "/d");
+  gmulti_transfer_set_proxy_uri (transfer, dead);
+  run (session, transfer);
+  g_assert_error (gmulti_transfer_get_error (transfer), GMULTI_ERROR,
+                  GMULTI_ERROR_PROXY_CONNECT_FAILED);
+  g_assert_cmpuint (test_server_get_n_requests (origin), ==, 1);
+}
+
+/* Every entry unreachable: the transfer fails, soon, with the last one's error, each
+ * time. */
+static void
+test_failover_exhausted (void)
+{
+  g_autoptr(TestServer) origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  g_autofree char *first = dead_proxy_uri ();
+  g_autofree char *second = dead_proxy_uri ();
+  g_autoptr(TestProxyResolver) resolver = test_proxy_resolver_new (first, second);
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMultiTransfer) transfer = transfer_for (origin, "/x");
+  g_autofree char *last = g_strdup_printf ("%s:", second + strlen ("http://"));
+  gint64 start = g_get_monotonic_time ();
+  const GError *error;
+
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  for (guint i = 0; i < 2; i++)
+    {
+      g_clear_object (&transfer);
+      transfer = transfer_for (origin, "/x");
+      run (session, transfer);
+      error = gmulti_transfer_get_error (transfer);
+      g_assert_error (error, GMULTI_ERROR, GMULTI_ERROR_PROXY_CONNECT_FAILED);
+      /* All failed: the next run tries them in order again. */
+      g_assert_nonnull (strstr (error->message, last));
+    }
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpuint (test_server_get_n_accepted (origin), ==, 0);
+  g_assert_cmpuint (resolver->asked->len, ==, 1);
+}
+
+/* A proxy that answers, if only with a refusal, is the transfer's proxy: its 407 is
+ * the transfer's result, and the next entry is not tried. */
+static void
+test_failover_refused (void)
+{
+  Squid *squid = squid_start ("user", "secret");
+  g_autoptr(TestServer) origin = NULL;
+  g_autoptr(TestProxyResolver) resolver = NULL;
+  g_autoptr(GMultiSession) session = NULL;
+  g_autoptr(GMultiTransfer) transfer = NULL;
+  g_autofree char *proxy = NULL;
+
+  if (squid == NULL)
+    return;
+  origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  proxy = squid_uri (squid, NULL);
+  resolver = test_proxy_resolver_new (proxy, "direct://");
+  session = gmulti_session_new ();
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  transfer = transfer_for (origin, "/refused");
+  run (session, transfer);
+  g_assert_error (gmulti_transfer_get_error (transfer), GMULTI_ERROR,
+                  GMULTI_ERROR_PROXY_AUTH_REQUIRED);
+  assert_squid_logged (squid, "TCP_DENIED/407", 1);
+  g_assert_cmpuint (test_server_get_n_accepted (origin), ==, 0);
+  squid_stop (squid);
+}
+
+/* A first proxy whose connection times out: the first transfer waits out its connect
+ * timeout once and goes through squid; later transfers to the origin start with
+ * squid and do not wait again. */
+static void
+test_failover_remembered (void)
+{
+  Squid *squid = squid_start (NULL, NULL);
+  Blackhole hole;
+  g_autoptr(TestServer) origin = NULL;
+  g_autoptr(TestProxyResolver) resolver = NULL;
+  g_autoptr(GMultiSession) session = NULL;
+  g_autofree char *dead = NULL;
+  g_autofree char *proxy = NULL;
+
+  if (squid == NULL)
+    return;
+  blackhole_open (&hole);
+  origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  dead = blackhole_uri (&hole);
+  proxy = squid_uri (squid, NULL);
+  resolver = test_proxy_resolver_new (dead, proxy);
+  session = gmulti_session_new ();
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GMultiTransfer) transfer = transfer_for (origin, "/remembered");
+      gint64 start = g_get_monotonic_time ();
+      gint64 took;
+
+      gmulti_transfer_set_connect_timeout (transfer, 600);
+      run (session, transfer);
+      took = g_get_monotonic_time () - start;
+      assert_ok (transfer, TRUE);
+      assert_via_squid (origin, TRUE);
+      if (i == 0)
+        g_assert_cmpint (took, >=, 600 * G_TIME_SPAN_MILLISECOND);
+      else
+        g_assert_cmpint (took, <, 500 * G_TIME_SPAN_MILLISECOND);
+    }
+  assert_squid_logged (squid, "/remembered", 3);
+  g_assert_cmpuint (resolver->asked->len, ==, 1);
+  blackhole_close (&hole);
+  squid_stop (squid);
+}
+
+/* Removed, or its session dropped, while it tries a later entry: it stops there, and
+ * nothing is left behind (the sanitizer and valgrind runs check the leaks). */
+static void
+test_failover_remove (void)
+{
+  Blackhole hole;
+  g_autoptr(TestServer) origin = test_server_new (TEST_SERVER_IPV4, origin_handler, NULL);
+  g_autoptr(TestProxyResolver) resolver = NULL;
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMultiTransfer) transfer = NULL;
+  g_autofree char *dead = dead_proxy_uri ();
+  g_autofree char *hanging = NULL;
+  guint finished = 0;
+
+  blackhole_open (&hole);
+  hanging = blackhole_uri (&hole);
+  resolver = test_proxy_resolver_new (dead, hanging);
+  gmulti_session_set_proxy_resolver (session, G_PROXY_RESOLVER (resolver));
+  g_signal_connect (session, "transfer-finished", G_CALLBACK (count_finished_cb), &finished);
+  for (guint round = 0; round < 2; round++)
+    {
+      gboolean later = FALSE;
+
+      g_clear_object (&transfer);
+      transfer = transfer_for (origin, "/removed");
+      g_assert_true (gmulti_session_add (session, transfer, NULL));
+      /* Refused by the first entry at once, then waiting for the second. */
+      g_timeout_add (200, test_set_flag_cb, &later);
+      RUN_UNTIL (later, WAIT_MS);
+      g_assert_cmpint (gmulti_transfer_get_state (transfer), !=, GMULTI_TRANSFER_DONE);
+      if (round == 0)
+        {
+          gmulti_session_remove (session, transfer);
+          g_assert_cmpint (gmulti_transfer_get_state (transfer), ==, GMULTI_TRANSFER_IDLE);
+        }
+      else
+        g_assert_finalize_object (g_steal_pointer (&session));
+      test_drain_context ();
+      g_assert_cmpuint (finished, ==, 0);
+    }
+  g_assert_cmpuint (test_server_get_n_accepted (origin), ==, 0);
+  g_clear_object (&transfer);
+  g_assert_finalize_object (g_steal_pointer (&resolver));
+  blackhole_close (&hole);
+}
+
 /* ------------------------------------------------ GLib's default resolver */
 
 /* In a process of its own, whose environment (GIO_USE_PROXY_RESOLVER, the *_proxy
@@ -715,6 +1000,12 @@ main (int    argc,
   g_test_add_func ("/GMulti/ProxyResolver/precedence", test_precedence);
   g_test_add_func ("/GMulti/ProxyResolver/simple-resolver", test_simple_resolver);
   g_test_add_func ("/GMulti/ProxyResolver/perform", test_perform);
+  g_test_add_func ("/GMulti/ProxyResolver/failover-squid", test_failover_squid);
+  g_test_add_func ("/GMulti/ProxyResolver/failover-direct", test_failover_direct);
+  g_test_add_func ("/GMulti/ProxyResolver/failover-exhausted", test_failover_exhausted);
+  g_test_add_func ("/GMulti/ProxyResolver/failover-refused", test_failover_refused);
+  g_test_add_func ("/GMulti/ProxyResolver/failover-remembered", test_failover_remembered);
+  g_test_add_func ("/GMulti/ProxyResolver/failover-remove", test_failover_remove);
   g_test_add_func ("/GMulti/ProxyResolver/default-dummy", test_default_dummy);
   g_test_add_func ("/GMulti/ProxyResolver/default-libproxy", test_default_libproxy);
   g_test_add_func ("/GMulti/ProxyResolver/default-child", test_default_child);

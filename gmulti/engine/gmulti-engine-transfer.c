@@ -223,6 +223,16 @@ apply_proxy (GMultiRun   *run,
              GMultiProxy *proxy,
              GError     **error)
 {
+  /* Direct after a proxy that could not be reached (a resolver's next entry): the
+   * origin's own key again, which the proxy's replaced. */
+  if (G_UNLIKELY (proxy == NULL && run->proxy != NULL))
+    {
+      gmulti_run_use_proxy (run, NULL);
+      g_clear_pointer (&run->chain, g_free);
+      gmulti_pool_key_init (&run->pool_key, run->tls, run->host, run->port, NULL,
+                            run->tls ? run->tls_config : NULL);
+      return hop_http (run, error);
+    }
   if (proxy != NULL && proxy->kind == GMULTI_PROXY_HTTPS && run->tls_config == NULL)
     {
       /* TLS to the proxy itself, with the transfer's TLS options. */
@@ -252,6 +262,8 @@ choose_proxy (GMultiRun *run,
   GMultiProxy *proxy = NULL;
 
   *wait = FALSE;
+  run->proxy_looked_up = FALSE;
+  run->proxy_tries = 0;
   /* A Unix socket is the whole way to the server. */
   if (G_UNLIKELY (run->request.unix_socket_path != NULL))
     return TRUE;
@@ -261,6 +273,7 @@ choose_proxy (GMultiRun *run,
     switch (gmulti_proxy_lookup_ask (lookup, run, &proxy, error))
       {
       case GMULTI_PROXY_LOOKUP_FOUND:
+        run->proxy_looked_up = TRUE;
         return apply_proxy (run, proxy, error);
       case GMULTI_PROXY_LOOKUP_PENDING:
         *wait = TRUE;
@@ -385,6 +398,12 @@ resolved_cb (const GMultiAddress *addresses,
                              run->proxy->host, resolve_error->message);
       else
         error = g_error_copy (resolve_error);
+      /* A resolver's later entry may do. */
+      if (G_UNLIKELY (run->proxy_looked_up) && gmulti_proxy_lookup_fail_over (self, run))
+        {
+          g_error_free (error);
+          return;
+        }
       gmulti_engine_abort_transfer (self, run, error);
       return;
     }
@@ -797,6 +816,7 @@ gmulti_engine_step_transfer (GMultiEngine   *self,
             gmulti_engine_abort_transfer (self, run, error);
             return;
           }
+        run->proxy_looked_up = TRUE;
         acquire_connection (self, run);
       }
       break;
@@ -1002,6 +1022,12 @@ gmulti_engine_transfer_deadline (GMultiEngine   *self,
   if ((run->phase == GMULTI_RUN_RESOLVING || run->phase == GMULTI_RUN_CONNECTING) &&
       run->connect_deadline > 0 && now >= run->connect_deadline)
     {
+      /* Nothing went to the proxy yet (no TLS, no CONNECT, no SOCKS greeting): a
+       * resolver's later entry may do. */
+      if (G_UNLIKELY (run->proxy_looked_up) &&
+          (run->conn == NULL || run->conn->state == GMULTI_CONNECTION_CONNECTING) &&
+          gmulti_proxy_lookup_fail_over (self, run))
+        return;
       gmulti_engine_abort_transfer (self, run,
                                     g_error_new (GMULTI_ERROR, GMULTI_ERROR_CONNECT_TIMEOUT,
                                                  _("Could not connect to %s within %u ms"),

@@ -538,6 +538,12 @@ gmulti_pool_connection_event (GMultiEngine     *self,
         return;
       if (r < 0)
         {
+          /* A resolver's later entry may do. */
+          if (G_UNLIKELY (run->proxy_looked_up) && gmulti_proxy_lookup_fail_over (self, run))
+            {
+              g_error_free (error);
+              return;
+            }
           gmulti_engine_abort_transfer (self, run, connect_error (run, error));
           return;
         }

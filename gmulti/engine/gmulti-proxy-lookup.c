@@ -72,3 +72,30 @@ gmulti_proxy_lookup_forget (GMultiRun *run)
   g_clear_pointer (&run->proxy_answer, gmulti_proxy_unref);
   g_clear_error (&run->proxy_answer_error);
 }
+
+gboolean
+gmulti_proxy_lookup_fail_over (GMultiEngine *engine,
+                               GMultiRun    *run)
+{
+  GMultiProxyLookup *hook = run->defaults != NULL ? run->defaults->proxy_lookup : NULL;
+  GMultiProxy *next = NULL;
+
+  /* A proxy the application named, or the variables chose, has no later entry. */
+  if (!run->proxy_looked_up || hook == NULL || hook->ops->next == NULL ||
+      run->proxy_tries == GMULTI_PROXY_MAX_TRIES)
+    return FALSE;
+  if (!hook->ops->next (hook, run, run->proxy, run->proxy_tries + 1, &next))
+    return FALSE;
+  run->proxy_tries++;
+  /* The connection that failed carries nothing: detaching closes it. */
+  gmulti_engine_detach_transfer (engine, run);
+  /* Taken as a lookup's answer when the run is stepped, where no connection event is
+   * on the stack; the next connection gets a connect timeout of its own. */
+  run->proxy_asked = TRUE;
+  run->proxy_answered = TRUE;
+  run->proxy_answer = next != NULL ? gmulti_proxy_ref (next) : NULL;
+  run->connect_deadline = 0;
+  gmulti_engine_set_phase (engine, run, GMULTI_RUN_PROXY_LOOKUP);
+  gmulti_engine_schedule (engine, run);
+  return TRUE;
+}

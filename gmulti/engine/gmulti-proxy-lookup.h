@@ -7,8 +7,12 @@
 
 G_BEGIN_DECLS
 
+typedef struct _GMultiEngine GMultiEngine;
 typedef struct _GMultiRun GMultiRun;
 typedef struct _GMultiProxyLookup GMultiProxyLookup;
+
+/* Entries of one answer a hop tries at most (GMultiRun.proxy_tries). */
+#define GMULTI_PROXY_MAX_TRIES 255
 
 /* How a proxy lookup hook answers when it is asked. */
 typedef enum {
@@ -32,6 +36,13 @@ typedef enum {
  *   the answer may even come before lookup returns.
  * - cancel: @run no longer waits (removed, timed out, its engine freed): the owner
  *   forgets it and never answers for it.
+ * - next (may be NULL: no failover): the proxy @failed (borrowed; NULL: direct) that
+ *   @run's hop was given by lookup, or by an earlier next, could not be reached
+ *   (resolved, connected, or connected in time) before anything was sent on it;
+ *   @tries entries of the answer failed in this hop so far. TRUE with the entry to
+ *   try now in *@proxy (borrowed; NULL: direct), FALSE when none is left or the answer
+ *   is no longer known. Answered at once, without an allocation; the owner may
+ *   remember the failure for later lookups of the origin.
  * - ref, unref: the hook's life; the defaults hold a reference. */
 typedef struct {
   GMultiProxyLookupAnswer (*lookup) (GMultiProxyLookup *hook,
@@ -40,6 +51,11 @@ typedef struct {
                                      GError           **error);
   void (*cancel) (GMultiProxyLookup *hook,
                   GMultiRun         *run);
+  gboolean (*next) (GMultiProxyLookup  *hook,
+                    GMultiRun          *run,
+                    GMultiProxy        *failed,
+                    guint               tries,
+                    GMultiProxy       **proxy);
   void (*ref)    (GMultiProxyLookup *hook);
   void (*unref)  (GMultiProxyLookup *hook);
 } GMultiProxyLookupOps;
@@ -83,5 +99,12 @@ gboolean gmulti_proxy_lookup_take_answer (GMultiRun    *run,
                                           GError      **error);
 /* The run stops waiting (or drops an answer it did not take). */
 void     gmulti_proxy_lookup_forget      (GMultiRun    *run);
+/* The hop's connection failed before anything was sent on it (error paths only): if
+ * its proxy came from the hook and the hook names another entry, the run is detached
+ * from the connection and goes on with that entry when stepped; TRUE then, and the
+ * caller drops its error. FALSE: the caller ends the run with its error, as without
+ * a hook. */
+gboolean gmulti_proxy_lookup_fail_over   (GMultiEngine *engine,
+                                          GMultiRun    *run);
 
 G_END_DECLS

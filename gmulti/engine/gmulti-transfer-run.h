@@ -167,6 +167,9 @@ struct _GMultiRun {
   guint proxy_answered : 1;   /* ... and answered: proxy_answer, proxy_answer_error */
   guint proxy_challenge : 1;  /* the head the auth hook judges (or holds) is the
                                  proxy's 407 */
+  guint proxy_looked_up : 1;  /* the hop's proxy (or direct) is an entry of the lookup
+                                 hook's answer: another may follow if it fails */
+  guint proxy_tries : 8;      /* entries of that answer that failed in this hop */
   GMultiEngineTimer timer;    /* the earliest of the deadlines below */
 
   gint64 start_us;

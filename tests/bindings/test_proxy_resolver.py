@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """proxy-resolver from Python: a Gio.ProxyResolver written in Python answers which
 proxy to take, and transfers go through Debian's squid (started here on loopback) as
-it says; the transfer's resolver wins over the session's; a failed lookup is a
-GLib.Error."""
+it says, past an entry that cannot be reached; the transfer's resolver wins over the
+session's; a failed lookup is a GLib.Error."""
 
 import os
 import shutil
@@ -170,6 +170,16 @@ class ProxyResolverTests(unittest.TestCase):
         self.assertEqual(transfer.get_metrics().get_proxy_time(), 0)
         self.assertEqual(direct.asked, [self.base + "/"])
         self.assertEqual(outer.asked, [])
+
+    def test_failover(self):
+        # A closed port first: the transfer goes on through squid.
+        resolver = Resolver(["http://127.0.0.1:%d" % free_port(), self.proxy])
+        session = GMulti.Session.new()
+        session.props.proxy_resolver = resolver
+        transfer = self.fetch(session, GMulti.Transfer.new(self.base + "/bytes/9"))
+        self.assertIsNone(transfer.get_error())
+        self.assertEqual(transfer.get_status(), 200)
+        self.assertTrue(self.squid_saw("/bytes/9"))
 
     def test_lookup_error(self):
         resolver = Resolver(error="no proxy today")
