@@ -65,8 +65,9 @@ parse_http_uri (const char  *uri,
       return NULL;
     }
 
+  /* GUri lower-cases the scheme. */
   scheme = g_uri_get_scheme (parsed);
-  if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
+  if (strcmp (scheme, "https") != 0 && strcmp (scheme, "http") != 0)
     {
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_SCHEME,
                    _("Unsupported URI scheme “%s”"), scheme);

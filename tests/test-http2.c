@@ -332,6 +332,10 @@ test_get_head (void)
 
   assert_body (get, files->pdata[3]);
   assert_body (big, large);
+  /* The server's Content-Length, read from the HEADERS frame. */
+  g_assert_cmpint (gmulti_transfer_get_bytes_expected (get), ==,
+                   g_bytes_get_size (files->pdata[3]));
+  g_assert_cmpint (gmulti_transfer_get_bytes_expected (big), ==, g_bytes_get_size (large));
   g_assert_cmpuint (gmulti_transfer_get_status (get), ==, 200);
   g_assert_cmpint (gmulti_transfer_get_http_version_used (get), ==, GMULTI_HTTP_VERSION_HTTP_2);
   g_assert_cmpint (gmulti_metrics_get_http_version (gmulti_transfer_get_metrics (get)), ==,

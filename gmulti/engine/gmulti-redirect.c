@@ -27,14 +27,15 @@ target_is_valid (const char *target)
   return gmulti_http1_check_part (GMULTI_HTTP1_PART_TARGET, target, NULL, NULL);
 }
 
-/* The port to connect to: the URI's, or the scheme's default. 0 when invalid. */
+/* The port to connect to: the URI's, or the scheme's default. 0 when invalid. GUri
+ * lower-cases the scheme, so the comparisons here need no case folding. */
 static guint16
 effective_port (GUri *uri)
 {
   int port = g_uri_get_port (uri);
 
   if (port < 0)
-    return g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
+    return strcmp (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
   if (port == 0 || port > 65535)
     return 0;
   return (guint16) port;
@@ -104,9 +105,9 @@ gmulti_request_target_from_uri (GUri                 *parsed,
     }
 
   scheme = g_uri_get_scheme (parsed);
-  if (g_ascii_strcasecmp (scheme, "https") == 0)
+  if (strcmp (scheme, "https") == 0)
     tls = TRUE;
-  else if (g_ascii_strcasecmp (scheme, "http") != 0)
+  else if (strcmp (scheme, "http") != 0)
     {
       g_set_error (error, GMULTI_ERROR, GMULTI_ERROR_UNSUPPORTED_SCHEME,
                    _("Unsupported URI scheme “%s”"), scheme);

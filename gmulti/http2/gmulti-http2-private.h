@@ -58,6 +58,7 @@ typedef struct {
   GMultiHeaders *fields;        /* the header block being read */
   gsize field_bytes;
   guint n_fields;
+  gint64 content_length;        /* of that block: -1 none, -2 not a number */
   gboolean got_final_head;
   gboolean response_started;
   gboolean deliver;             /* a body chain was built: the body is for the run */

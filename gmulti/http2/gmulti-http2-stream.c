@@ -168,6 +168,7 @@ gmulti_http2_submit (GMultiHttp2Connection *h2,
   stream->run = run;
   stream->link.data = stream;
   stream->body_length = -1;
+  stream->content_length = -1;
   if (run->request.has_body && !run->body_dropped)
     {
       stream->has_body = TRUE;
@@ -329,6 +330,7 @@ gmulti_http2_on_begin_headers (nghttp2_session     *session,
   stream->status = 0;
   stream->field_bytes = 0;
   stream->n_fields = 0;
+  stream->content_length = -1;
   g_clear_pointer (&stream->fields, gmulti_headers_unref);
   stream->fields = gmulti_headers_new ();
   if (!stream->response_started)
@@ -338,6 +340,26 @@ gmulti_http2_on_begin_headers (nghttp2_session     *session,
         stream->run->metrics.first_byte_time = time_since_start (stream->run);
     }
   return 0;
+}
+
+/* A Content-Length value: digits only, at most G_MAXINT64; -2 for anything else. */
+static gint64
+parse_content_length (const uint8_t *value,
+                      size_t         len)
+{
+  guint64 n = 0;
+
+  if (len == 0)
+    return -2;
+  for (size_t i = 0; i < len; i++)
+    {
+      guint digit = (guint) value[i] - '0';
+
+      if (digit > 9 || n > ((guint64) G_MAXINT64 - digit) / 10)
+        return -2;
+      n = n * 10 + digit;
+    }
+  return (gint64) n;
 }
 
 int
@@ -381,26 +403,13 @@ gmulti_http2_on_header (nghttp2_session     *session,
                                   (value[2] - '0'));
       return 0;
     }
+  /* Read as it goes by, not looked up in the block afterwards. Names are lower case
+   * here, and nghttp2 refuses a second Content-Length. */
+  if (namelen == 14 && memcmp (name, "content-length", 14) == 0)
+    stream->content_length = parse_content_length (value, valuelen);
   gmulti_headers_append_unchecked (stream->fields, (const char *) name, namelen,
                                    (const char *) value, valuelen);
   return 0;
-}
-
-/* The body length the head announces, -1 if none; FALSE if it cannot be read. */
-static gboolean
-content_length (GMultiHeaders *fields,
-                gint64        *length)
-{
-  const char *text = gmulti_headers_get_one (fields, "content-length");
-  guint64 value;
-
-  *length = -1;
-  if (text == NULL)
-    return TRUE;
-  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT64, &value, NULL))
-    return FALSE;
-  *length = (gint64) value;
-  return TRUE;
 }
 
 /* The final response head: onto the run, and the body's way out. */
@@ -418,7 +427,8 @@ on_final_head (GMultiHttp2Stream *stream)
   g_clear_pointer (&run->response_headers, gmulti_headers_unref);
   run->response_headers = g_steal_pointer (&stream->fields);
   run->metrics.header_bytes_received += stream->field_bytes;
-  if (!content_length (run->response_headers, &length))
+  length = stream->content_length;
+  if (length == -2)
     {
       fail_stream (stream, g_error_new (GMULTI_ERROR, GMULTI_ERROR_PROTOCOL,
                                         _("The response has an invalid Content-Length")));
