@@ -36,6 +36,39 @@ gmulti_headers_is_ows (guint8 c)
   return c == ' ' || c == '\t';
 }
 
+/* How a Content-Length value reads: one plain number (RFC 9110 8.6), no sign, space
+ * or list, at most G_MAXINT64. */
+typedef enum {
+  GMULTI_CONTENT_LENGTH_OK,
+  GMULTI_CONTENT_LENGTH_EMPTY,
+  GMULTI_CONTENT_LENGTH_NOT_A_NUMBER,
+  GMULTI_CONTENT_LENGTH_TOO_LARGE,
+} GMultiContentLengthReading;
+
+/* Reads @value (@len bytes, not NUL-terminated) into *@length when it is OK. */
+static inline GMultiContentLengthReading
+gmulti_headers_read_content_length (const char *value,
+                                    gsize       len,
+                                    gint64     *length)
+{
+  guint64 n = 0;
+
+  if (len == 0)
+    return GMULTI_CONTENT_LENGTH_EMPTY;
+  for (gsize i = 0; i < len; i++)
+    {
+      guint digit = (guint8) value[i] - '0';
+
+      if (digit > 9)
+        return GMULTI_CONTENT_LENGTH_NOT_A_NUMBER;
+      if (n > ((guint64) G_MAXINT64 - digit) / 10)
+        return GMULTI_CONTENT_LENGTH_TOO_LARGE;
+      n = n * 10 + digit;
+    }
+  *length = (gint64) n;
+  return GMULTI_CONTENT_LENGTH_OK;
+}
+
 /* Index of the first byte of @name (of @len bytes) that is not a tchar, @len when all
  * are; an empty name is not a token, which callers check separately. */
 gsize gmulti_headers_find_non_tchar   (const char *name,

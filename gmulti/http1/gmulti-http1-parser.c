@@ -245,9 +245,6 @@ note_head_field (GMultiHttp1Parser  *self,
 
   if (token_equal (name, name_len, "content-length"))
     {
-      guint64 length = 0;
-      gsize i;
-
       /* One field with one plain number: duplicates and lists are how framing
        * disagreements between proxies start, so they are refused. */
       if (self->seen_content_length)
@@ -257,30 +254,21 @@ note_head_field (GMultiHttp1Parser  *self,
         }
       self->seen_content_length = TRUE;
 
-      if (value_len == 0)
+      switch (gmulti_headers_read_content_length (value, value_len, &self->content_length))
         {
+        case GMULTI_CONTENT_LENGTH_OK:
+          break;
+        case GMULTI_CONTENT_LENGTH_EMPTY:
           set_protocol_error (error, _("The response’s Content-Length is empty"));
           return FALSE;
+        case GMULTI_CONTENT_LENGTH_NOT_A_NUMBER:
+          set_protocol_error (error, _("The response’s Content-Length is not a number"));
+          return FALSE;
+        case GMULTI_CONTENT_LENGTH_TOO_LARGE:
+        default:
+          set_protocol_error (error, _("The response’s Content-Length is too large"));
+          return FALSE;
         }
-
-      for (i = 0; i < value_len; i++)
-        {
-          guint digit = (guint8) value[i] - '0';
-
-          if (digit > 9)
-            {
-              set_protocol_error (error, _("The response’s Content-Length is not a number"));
-              return FALSE;
-            }
-          if (length > ((guint64) G_MAXINT64 - digit) / 10)
-            {
-              set_protocol_error (error, _("The response’s Content-Length is too large"));
-              return FALSE;
-            }
-          length = length * 10 + digit;
-        }
-
-      self->content_length = (gint64) length;
     }
   else if (token_equal (name, name_len, "transfer-encoding"))
     {

@@ -342,26 +342,6 @@ gmulti_http2_on_begin_headers (nghttp2_session     *session,
   return 0;
 }
 
-/* A Content-Length value: digits only, at most G_MAXINT64; -2 for anything else. */
-static gint64
-parse_content_length (const uint8_t *value,
-                      size_t         len)
-{
-  guint64 n = 0;
-
-  if (len == 0)
-    return -2;
-  for (size_t i = 0; i < len; i++)
-    {
-      guint digit = (guint) value[i] - '0';
-
-      if (digit > 9 || n > ((guint64) G_MAXINT64 - digit) / 10)
-        return -2;
-      n = n * 10 + digit;
-    }
-  return (gint64) n;
-}
-
 int
 gmulti_http2_on_header (nghttp2_session     *session,
                         const nghttp2_frame *frame,
@@ -405,8 +385,10 @@ gmulti_http2_on_header (nghttp2_session     *session,
     }
   /* Read as it goes by, not looked up in the block afterwards. Names are lower case
    * here, and nghttp2 refuses a second Content-Length. */
-  if (namelen == 14 && memcmp (name, "content-length", 14) == 0)
-    stream->content_length = parse_content_length (value, valuelen);
+  if (namelen == 14 && memcmp (name, "content-length", 14) == 0 &&
+      gmulti_headers_read_content_length ((const char *) value, valuelen,
+                                          &stream->content_length) != GMULTI_CONTENT_LENGTH_OK)
+    stream->content_length = -2;
   gmulti_headers_append_unchecked (stream->fields, (const char *) name, namelen,
                                    (const char *) value, valuelen);
   return 0;
