@@ -777,7 +777,14 @@ gmulti_transfer_init (GMultiTransfer *self)
 GMultiTransfer *
 gmulti_transfer_new (const char *uri)
 {
-  return g_object_new (GMULTI_TYPE_TRANSFER, "uri", uri, NULL);
+  GMultiTransfer *self = g_object_new (GMULTI_TYPE_TRANSFER, NULL);
+
+  /* Stored directly rather than as a construct argument: nothing can watch a
+   * transfer that is not built yet, and GObject's property path (name lookup,
+   * GValue copy, notify queue) would be paid again on every request. */
+  if (uri != NULL)
+    gmulti_transfer_store_uri (self, uri);
+  return self;
 }
 
 /**
