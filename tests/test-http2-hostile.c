@@ -15,7 +15,8 @@
 /* HTTP/2 against hostile servers: tests/support/h2-hostile-server.py (Python's h2 for
  * the well-behaved parts, hand-made frames for the rest) runs one scenario on
  * 127.0.0.1 per test, started and stopped here. Each ends with a clear error (or the
- * documented outcome), never a crash, a hang or memory without bound. */
+ * documented outcome), never a crash, a hang or memory without bound. The same server
+ * also echoes request bodies, which none of the real servers of test-http2.c does. */
 
 typedef struct {
   GPid pid;
@@ -423,6 +424,52 @@ test_ping_unanswered (void)
   g_assert_cmpuint (server->responses, ==, 2);
 }
 
+/* A request body from a GInputStream, of known length and of unknown length (HTTP/2
+ * has no chunked coding: the stream's end is the body's), arrives whole and in order,
+ * also past the 64 KiB of the default window. The transfers run one after the other,
+ * on one connection. */
+static void
+test_echo_stream_body (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(H2Server) server = h2_server_start ("serve");
+  const gint64 lengths[] = { 300 * 1024 + 7, -1 };
+  gsize size = 300 * 1024 + 7;
+  guint8 *data = g_malloc (size);
+  g_autoptr(GBytes) content = NULL;
+  guint64 first_connection = 0;
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) ((i * 7919) >> 5);
+  content = g_bytes_new_take (data, size);
+
+  for (guint i = 0; i < G_N_ELEMENTS (lengths); i++)
+    {
+      g_autoptr(GMultiTransfer) transfer = h2_transfer (server, "/echo");
+      g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (content);
+      g_autoptr(GBytes) body = NULL;
+
+      g_assert_true (gmulti_transfer_set_method (transfer, "PUT", NULL));
+      g_assert_true (gmulti_transfer_set_request_body_stream (transfer, stream, lengths[i]));
+      gmulti_engine_add (loop->engine, transfer);
+      run_all (loop);
+
+      g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+      g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
+      g_assert_cmpuint (gmulti_transfer_get_bytes_sent (transfer), ==, size);
+      body = gmulti_transfer_get_response_body (transfer);
+      g_assert_nonnull (body);
+      g_assert_true (g_bytes_equal (body, content));
+      if (i == 0)
+        first_connection = connection_of (transfer);
+      else
+        g_assert_cmpuint (connection_of (transfer), ==, first_connection);
+    }
+  h2_server_stop (server);
+  g_assert_cmpuint (server->requests, ==, G_N_ELEMENTS (lengths));
+  g_assert_cmpuint (server->connections, ==, 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -441,5 +488,6 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http2/hostile/settings-deadline", test_settings_deadline);
   g_test_add_func ("/GMulti/Http2/hostile/ping-before-reuse", test_ping_before_reuse);
   g_test_add_func ("/GMulti/Http2/hostile/ping-unanswered", test_ping_unanswered);
+  g_test_add_func ("/GMulti/Http2/echo/stream-body", test_echo_stream_body);
   return g_test_run ();
 }

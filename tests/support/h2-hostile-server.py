@@ -11,7 +11,8 @@ state machine; the hostile frames are written by hand with hyperframe, their hea
 blocks as literal HPACK fields, so h2's encoder state is never disturbed.
 
 Scenarios:
-  serve               answers every request: 200 with "ok:" + path (POST: after its body)
+  serve               answers every request: 200 with "ok:" + path (POST: after its body);
+                      a path under /echo gets the request body back instead
   no-settings         reads and never writes, not even SETTINGS
   continuation-flood  HEADERS without END_HEADERS, then endless CONTINUATION frames
   big-header          a header block that decompresses to over 400 KB (HPACK indexing)
@@ -117,15 +118,32 @@ class Conn:
                 if isinstance(event, h2.events.RequestReceived):
                     return event.stream_id
 
-    def respond(self, stream_id, path):
-        body = b"ok:" + path
+    def respond(self, stream_id, path, request_body=b""):
+        body = request_body if path.startswith(b"/echo") else b"ok:" + path
         self.h2.send_headers(stream_id, [(b":status", b"200"),
                                          (b"content-length", str(len(body)).encode())])
-        self.h2.send_data(stream_id, body, end_stream=True)
         # Counted before the bytes go: the client may have the response, and the test
         # ask for the counts, before this thread runs again.
         count("responses")
-        self.flush()
+        self.send_body(stream_id, body)
+
+    def send_body(self, stream_id, body):
+        """Sends @body in frames the client's windows and frame size allow. While a
+        window is shut it waits for the WINDOW_UPDATE, and what else arrives meanwhile
+        is not answered: echo tests send one request at a time."""
+        offset = 0
+        while True:
+            room = min(self.h2.local_flow_control_window(stream_id),
+                       self.h2.max_outbound_frame_size, len(body) - offset)
+            if room > 0 or offset == len(body):
+                self.h2.send_data(stream_id, body[offset:offset + room],
+                                  end_stream=offset + room == len(body))
+                self.flush()
+                offset += room
+                if offset == len(body):
+                    return
+            elif self.events() is None:
+                return
 
     def serve(self, until=None):
         """Answers requests as they complete; stops at EOF, or once @until says so."""
@@ -138,9 +156,14 @@ class Conn:
                 if isinstance(event, h2.events.RequestReceived):
                     headers = dict(event.headers)
                     paths[event.stream_id] = headers.get(b":path", b"/")
+                    self.bodies[event.stream_id] = bytearray()
+                elif isinstance(event, h2.events.DataReceived):
+                    if event.stream_id in self.bodies:
+                        self.bodies[event.stream_id] += event.data
                 elif isinstance(event, h2.events.StreamEnded):
                     if event.stream_id in paths:
-                        self.respond(event.stream_id, paths[event.stream_id])
+                        self.respond(event.stream_id, paths[event.stream_id],
+                                     bytes(self.bodies.pop(event.stream_id, b"")))
 
     def drain(self, seconds=30.0):
         """Reads what the client sends until it closes, answering nothing."""
