@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gio/gunixoutputstream.h>
 #include <glib/gstdio.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -623,6 +624,206 @@ test_remove_early (void)
   }
 }
 
+/* A TCP relay in front of a server that holds back the server's bytes until the test
+ * lets them through, so that a client's TLS handshake through it is under way (its
+ * ClientHello sent, nothing answered) for as long as the test likes. It counts the
+ * connections it accepted. */
+#define RELAY_MAX 8
+
+typedef struct {
+  int listen_fd;
+  guint16 port;
+  guint16 upstream;
+  gint open;                    /* atomic: the server's bytes may pass */
+  gint accepted;                /* atomic */
+  gint client_bytes;            /* atomic: what the clients sent */
+  gint stop;                    /* atomic */
+  GThread *thread;
+} Relay;
+
+static int
+connect_loopback (guint16 port)
+{
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (port),
+                              .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  return fd;
+}
+
+/* Moves what @from has to @to; FALSE once either side is gone. */
+static gboolean
+relay_pass (int   from,
+            int   to,
+            gint *counter)
+{
+  guint8 buffer[16384];
+  gssize n = recv (from, buffer, sizeof buffer, 0);
+
+  if (n <= 0)
+    return FALSE;
+  if (counter != NULL)
+    g_atomic_int_add (counter, (gint) n);
+  for (gssize sent = 0; sent < n;)
+    {
+      gssize r = send (to, buffer + sent, (gsize) (n - sent), MSG_NOSIGNAL);
+
+      if (r <= 0)
+        return FALSE;
+      sent += r;
+    }
+  return TRUE;
+}
+
+static gpointer
+relay_thread (gpointer data)
+{
+  Relay *relay = data;
+  int client[RELAY_MAX], server[RELAY_MAX];
+  gboolean gone[RELAY_MAX];
+  guint n = 0;
+
+  while (!g_atomic_int_get (&relay->stop))
+    {
+      struct pollfd fds[1 + 2 * RELAY_MAX];
+      gboolean open = g_atomic_int_get (&relay->open);
+      guint polled = n;
+
+      fds[0] = (struct pollfd) { relay->listen_fd, POLLIN, 0 };
+      for (guint i = 0; i < n; i++)
+        {
+          fds[1 + 2 * i] = (struct pollfd) { client[i], POLLIN, 0 };
+          fds[2 + 2 * i] = (struct pollfd) { server[i], open ? POLLIN : 0, 0 };
+        }
+      if (poll (fds, 1 + 2 * n, 20) <= 0)
+        continue;
+      for (guint i = 0; i < polled; i++)
+        {
+          gone[i] = FALSE;
+          if (fds[1 + 2 * i].revents != 0)
+            gone[i] = !relay_pass (client[i], server[i], &relay->client_bytes);
+          if (!gone[i] && fds[2 + 2 * i].revents != 0)
+            gone[i] = !relay_pass (server[i], client[i], NULL);
+        }
+      for (guint i = polled; i-- > 0;)
+        if (gone[i])
+          {
+            close (client[i]);
+            close (server[i]);
+            client[i] = client[n - 1];
+            server[i] = server[n - 1];
+            n--;
+          }
+      if ((fds[0].revents & POLLIN) != 0 && n < RELAY_MAX)
+        {
+          int fd = accept4 (relay->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+          if (fd >= 0)
+            {
+              client[n] = fd;
+              server[n] = connect_loopback (relay->upstream);
+              n++;
+              g_atomic_int_inc (&relay->accepted);
+            }
+        }
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      close (client[i]);
+      close (server[i]);
+    }
+  return NULL;
+}
+
+static Relay *
+relay_start (guint16 upstream)
+{
+  Relay *relay = g_new0 (Relay, 1);
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t len = sizeof addr;
+
+  relay->upstream = upstream;
+  relay->listen_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (relay->listen_fd, >=, 0);
+  g_assert_cmpint (bind (relay->listen_fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (listen (relay->listen_fd, 16), ==, 0);
+  g_assert_cmpint (getsockname (relay->listen_fd, (struct sockaddr *) &addr, &len), ==, 0);
+  relay->port = ntohs (addr.sin_port);
+  relay->thread = g_thread_new ("relay", relay_thread, relay);
+  return relay;
+}
+
+static void
+relay_free (Relay *relay)
+{
+  g_atomic_int_set (&relay->stop, TRUE);
+  g_thread_join (relay->thread);
+  close (relay->listen_fd);
+  g_free (relay);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Relay, relay_free)
+
+static gboolean
+relay_heard_client (gpointer data)
+{
+  Relay *relay = data;
+
+  return g_atomic_int_get (&relay->client_bytes) > 0;
+}
+
+/* The transfer that opened the connection is removed during its TLS handshake: the
+ * connection goes on for the transfers that wait for it, which all ride it. The relay
+ * in front of nginx accepted one connection. */
+static void
+test_remove_during_handshake (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(Relay) relay = relay_start (nginx.port);
+  g_autoptr(GPtrArray) transfers = g_ptr_array_new_with_free_func (g_object_unref);
+  Server through_relay = { 0, relay->port };
+  GMultiTransfer *opener;
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/f/%u", i);
+      GMultiTransfer *transfer = transfer_for (&through_relay, path);
+
+      g_ptr_array_add (transfers, transfer);
+      gmulti_engine_add (loop->engine, transfer);
+    }
+  opener = transfers->pdata[0];
+  /* The ClientHello went and nothing came back: the handshake is under way. */
+  iterate_until (loop, relay_heard_client, relay);
+  g_assert_cmpint (gmulti_transfer_get_state (opener), ==, GMULTI_TRANSFER_CONNECTING);
+  for (guint i = 1; i < transfers->len; i++)
+    g_assert_cmpint (gmulti_transfer_get_state (transfers->pdata[i]), ==,
+                     GMULTI_TRANSFER_PENDING);
+  g_assert_cmpint (gmulti_engine_remove (loop->engine, opener), ==, GMULTI_ENGINE_OK);
+  /* Turns in which another connection would have been opened. */
+  for (guint i = 0; i < 5; i++)
+    engine_loop_iterate (loop, 10);
+  g_assert_cmpint (g_atomic_int_get (&relay->accepted), ==, 1);
+
+  g_atomic_int_set (&relay->open, TRUE);
+  run_all (loop);
+  g_assert_cmpint (gmulti_transfer_get_state (opener), ==, GMULTI_TRANSFER_IDLE);
+  for (guint i = 1; i < transfers->len; i++)
+    {
+      GMultiTransfer *transfer = transfers->pdata[i];
+
+      assert_body (transfer, files->pdata[i]);
+      g_assert_cmpint (gmulti_transfer_get_http_version_used (transfer), ==,
+                       GMULTI_HTTP_VERSION_HTTP_2);
+      g_assert_cmpuint (connection_of (transfer), ==, connection_of (transfers->pdata[1]));
+      g_assert_false (gmulti_metrics_get_connection_reused (gmulti_transfer_get_metrics (transfers->pdata[1])));
+    }
+  g_assert_cmpint (g_atomic_int_get (&relay->accepted), ==, 1);
+  g_assert_cmpuint (gmulti_engine_get_n_connections (loop->engine), ==, 1);
+}
+
 static gboolean
 is_done (gpointer data)
 {
@@ -1003,6 +1204,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http2/max-concurrent-streams", test_max_concurrent);
   g_test_add_func ("/GMulti/Http2/remove-mid-body", test_remove_mid_body);
   g_test_add_func ("/GMulti/Http2/remove-early", test_remove_early);
+  g_test_add_func ("/GMulti/Http2/remove-during-handshake", test_remove_during_handshake);
   g_test_add_func ("/GMulti/Http2/pause-one", test_pause_one);
   g_test_add_func ("/GMulti/Http2/nginx", test_nginx);
   g_test_add_func ("/GMulti/Http2/content-coding", test_content_coding);

@@ -259,6 +259,16 @@ gmulti_connection_get_tls_peer (GMultiConnection *self)
   return gmulti_tls_get_peer (gmulti_tls_link_get_tls (self->origin_tls));
 }
 
+gboolean
+gmulti_connection_hand_over (GMultiConnection        *self,
+                             const GMultiTlsVerifier *verifier)
+{
+  /* Before the origin's TLS link exists it is made for the new run, verifier and all. */
+  if (self->origin_tls == NULL)
+    return TRUE;
+  return gmulti_tls_hand_over_verifier (gmulti_tls_link_get_tls (self->origin_tls), verifier);
+}
+
 /* The layers above the socket, bottom up. */
 enum {
   LAYER_PROXY_TLS,

@@ -132,6 +132,10 @@ GMultiHeaders    *gmulti_connection_take_proxy_challenge (GMultiConnection *self
 const char       *gmulti_connection_get_alpn  (GMultiConnection *self);
 /* The origin's certificates once they arrived (borrowed); NULL without TLS. */
 GMultiTlsPeer    *gmulti_connection_get_tls_peer (GMultiConnection *self);
+/* The connection, still being made, goes on for another run whose owner's verifier
+ * is asked from now on. FALSE if it cannot: its TLS checks already ran. */
+gboolean          gmulti_connection_hand_over (GMultiConnection        *self,
+                                               const GMultiTlsVerifier *verifier);
 /* Sends TLS records GnuTLS still holds. FALSE on failure. */
 gboolean          gmulti_connection_flush    (GMultiConnection *self,
                                               GError          **error);

@@ -187,6 +187,10 @@ void     gmulti_engine_detach_transfer   (GMultiEngine   *self,
 void     gmulti_engine_abort_transfer    (GMultiEngine   *self,
                                           GMultiRun      *run,
                                           GError         *error);
+/* @run is being removed: a connection it was still opening goes on for the next
+ * transfer waiting for it, where that is possible. */
+void     gmulti_engine_hand_over_connection (GMultiEngine *self,
+                                             GMultiRun    *run);
 /* A waiting transfer the pool picked (gmulti_pool_can_start() holds): starts it. */
 void     gmulti_engine_start_waiter      (GMultiEngine   *self,
                                           GMultiRun      *run,

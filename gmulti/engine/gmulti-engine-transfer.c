@@ -551,6 +551,41 @@ gmulti_engine_start_waiter (GMultiEngine   *self,
   use_connection (self, run, conn, is_new);
 }
 
+/* The run leaves while the connection it opened is still being made (TCP, or TLS over
+ * it). A connection that may multiplex is the one its origin's next transfers wait
+ * for: the first of them takes it over, so that the connection the server accepted is
+ * not thrown away and the others do not wait for yet another. Not through a proxy,
+ * whose tunnel and challenges belong to the run that asked for them, nor while the
+ * name is being looked up for the run (nothing reached the server yet). */
+void
+gmulti_engine_hand_over_connection (GMultiEngine *self,
+                                    GMultiRun    *run)
+{
+  GMultiConnection *conn = run->conn;
+  GMultiHost *host;
+  GMultiRun *heir;
+
+  if (conn == NULL || conn->connecting != run || run->phase != GMULTI_RUN_CONNECTING ||
+      !conn->multiplexing || conn->exclusive || run->proxy != NULL)
+    return;
+  host = conn->host;
+  if (host->waiters.head == NULL)
+    return;
+  heir = host->waiters.head->data;
+  if (heir->proxy != NULL || !gmulti_connection_hand_over (conn, heir->request.tls_verifier))
+    return;
+
+  gmulti_pool_unwait (self, heir);
+  run->conn = NULL;
+  conn->connecting = heir;
+  heir->conn = conn;
+  heir->conn_is_new = TRUE;
+  heir->retry_fresh = FALSE;
+  if (heir->connect_timeout_ms > 0)
+    heir->connect_deadline = self->now + (gint64) heir->connect_timeout_ms * 1000;
+  set_phase (self, heir, GMULTI_RUN_CONNECTING);
+}
+
 /* Gets the transfer a connection, or a place at the end of the queue. */
 static void
 acquire_connection (GMultiEngine   *self,

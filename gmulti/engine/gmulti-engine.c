@@ -460,6 +460,7 @@ gmulti_engine_remove (GMultiEngine   *self,
   if (!gmulti_engine_begin_turn (self))
     return GMULTI_ENGINE_RECURSIVE_CALL;
 
+  gmulti_engine_hand_over_connection (self, run);
   gmulti_engine_detach_transfer (self, run);
   release_transfer (self, run);
   return gmulti_engine_end_turn (self);

@@ -1097,6 +1097,18 @@ gmulti_tls_set_verifier (GMultiTls               *self,
   self->verifier = verifier;
 }
 
+gboolean
+gmulti_tls_hand_over_verifier (GMultiTls               *self,
+                               const GMultiTlsVerifier *verifier)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (self->established || self->verify_failed || self->accepted)
+    return FALSE;
+  self->verifier = verifier;
+  return TRUE;
+}
+
 GMultiTlsPeer *
 gmulti_tls_get_peer (GMultiTls *self)
 {

@@ -86,6 +86,11 @@ struct _GMultiTlsVerifier {
  * failures fail). */
 void             gmulti_tls_set_verifier   (GMultiTls               *self,
                                             const GMultiTlsVerifier *verifier);
+/* Another run takes the connection over during the handshake: its owner is asked from
+ * now on. FALSE (and nothing changed) once the checks ran: a certificate the first
+ * owner accepted is that owner's only. */
+gboolean         gmulti_tls_hand_over_verifier (GMultiTls               *self,
+                                                const GMultiTlsVerifier *verifier);
 /* GnuTLS's verify function, for the credentials (gmulti-tls-context.c). */
 int              gmulti_tls_verify_cb      (gnutls_session_t         session);
 
