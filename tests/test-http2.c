@@ -1160,6 +1160,148 @@ test_session (void)
     }
 }
 
+/* The seed's calls from a session's signal handlers, over one HTTP/2 connection: from
+ * the first "data" of one stream a sibling is removed, another paused (and resumed
+ * from a timeout) and a new transfer added; one transfer removes itself from its
+ * "response-headers"; a "transfer-finished" handler adds one more. */
+typedef struct {
+  GMultiSession *session;
+  GMainLoop *loop;
+  GMultiTransfer *driver, *removed, *paused, *added, *self_removed, *chained;
+  gboolean acted;
+  gboolean resumed;
+  gboolean data_while_paused;
+  gboolean removed_reported;    /* a removed transfer's transfer-finished: never */
+  guint after_removal;          /* signals of the self-removed one after its removal */
+  guint finished;
+} SignalPlay;
+
+static gboolean
+play_resume_cb (gpointer data)
+{
+  SignalPlay *play = data;
+
+  play->resumed = TRUE;
+  gmulti_transfer_resume (play->paused);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+play_driver_data_cb (GMultiTransfer *transfer,
+                     GBytes         *chunk,
+                     SignalPlay     *play)
+{
+  if (play->acted)
+    return;
+  play->acted = TRUE;
+  gmulti_session_remove (play->session, play->removed);
+  gmulti_transfer_pause (play->paused);
+  g_assert_true (gmulti_session_add (play->session, play->added, NULL));
+  g_timeout_add (300, play_resume_cb, play);
+}
+
+static void
+play_paused_data_cb (GMultiTransfer *transfer,
+                     GBytes         *chunk,
+                     SignalPlay     *play)
+{
+  if (gmulti_transfer_is_paused (transfer))
+    play->data_while_paused = TRUE;
+}
+
+static void
+play_count_cb (GObject    *object,
+               gpointer    data,
+               SignalPlay *play)
+{
+  play->after_removal++;
+}
+
+static void
+play_self_remove_cb (GMultiTransfer *transfer,
+                     guint           status,
+                     GMultiHeaders  *headers,
+                     SignalPlay     *play)
+{
+  gmulti_session_remove (play->session, transfer);
+  /* Its body may be in the same read: none of it is reported, nor its end. */
+  g_signal_connect (transfer, "data", G_CALLBACK (play_count_cb), play);
+  g_signal_connect (transfer, "finished", G_CALLBACK (play_count_cb), play);
+}
+
+static void
+play_finished_cb (GMultiSession  *session,
+                  GMultiTransfer *transfer,
+                  const GError   *error,
+                  SignalPlay     *play)
+{
+  if (transfer == play->removed || transfer == play->self_removed)
+    play->removed_reported = TRUE;
+  if (transfer == play->added)
+    g_assert_true (gmulti_session_add (session, play->chained, NULL));
+  /* The driver, the paused one, the added one and the chained one. */
+  if (++play->finished == 4)
+    g_main_loop_quit (play->loop);
+}
+
+static void
+test_session_signals (void)
+{
+  g_autoptr(GMultiSession) session = gmulti_session_new ();
+  g_autoptr(GMainLoop) main_loop = g_main_loop_new (NULL, FALSE);
+  SignalPlay play = {
+    .session = session,
+    .loop = main_loop,
+    .driver = transfer_for (&h2s, "/large"),
+    .removed = transfer_for (&h2s, "/large"),
+    .paused = transfer_for (&h2s, "/large"),
+    .self_removed = transfer_for (&h2s, "/f/7"),
+    .added = transfer_for (&h2s, "/f/3"),
+    .chained = transfer_for (&h2s, "/f/4"),
+  };
+  GMultiTransfer *completed[4] = { play.driver, play.paused, play.added, play.chained };
+  guint timeout_id;
+
+  g_signal_connect (session, "transfer-finished", G_CALLBACK (play_finished_cb), &play);
+  g_signal_connect (play.driver, "data", G_CALLBACK (play_driver_data_cb), &play);
+  g_signal_connect (play.paused, "data", G_CALLBACK (play_paused_data_cb), &play);
+  g_signal_connect (play.self_removed, "response-headers", G_CALLBACK (play_self_remove_cb),
+                    &play);
+  g_assert_true (gmulti_session_add (session, play.removed, NULL));
+  g_assert_true (gmulti_session_add (session, play.paused, NULL));
+  g_assert_true (gmulti_session_add (session, play.self_removed, NULL));
+  g_assert_true (gmulti_session_add (session, play.driver, NULL));
+  timeout_id = g_timeout_add_seconds (60, session_timeout_cb, NULL);
+  g_main_loop_run (main_loop);
+  g_source_remove (timeout_id);
+
+  g_assert_true (play.acted);
+  g_assert_true (play.resumed);
+  g_assert_false (play.data_while_paused);
+  g_assert_false (play.removed_reported);
+  g_assert_cmpint (gmulti_transfer_get_state (play.removed), ==, GMULTI_TRANSFER_IDLE);
+  g_assert_cmpuint (play.after_removal, ==, 0);
+  assert_body (play.driver, large);
+  assert_body (play.paused, large);
+  assert_body (play.added, files->pdata[3]);
+  assert_body (play.chained, files->pdata[4]);
+  for (guint i = 0; i < G_N_ELEMENTS (completed); i++)
+    {
+      g_assert_cmpint (gmulti_transfer_get_http_version_used (completed[i]), ==,
+                       GMULTI_HTTP_VERSION_HTTP_2);
+      g_assert_cmpuint (connection_of (completed[i]), ==, connection_of (play.driver));
+    }
+  g_assert_cmpuint (gmulti_session_get_n_transfers (session), ==, 0);
+
+  g_object_unref (play.driver);
+  g_object_unref (play.removed);
+  g_object_unref (play.paused);
+  g_signal_handlers_disconnect_by_data (play.self_removed, &play);
+  g_object_unref (play.self_removed);
+  g_object_unref (play.added);
+  g_object_unref (play.chained);
+}
+
 /* The property, its default and its notification. */
 static void
 test_property (void)
@@ -1209,6 +1351,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http2/nginx", test_nginx);
   g_test_add_func ("/GMulti/Http2/content-coding", test_content_coding);
   g_test_add_func ("/GMulti/Http2/session", test_session);
+  g_test_add_func ("/GMulti/Http2/session-signals", test_session_signals);
   g_test_add_func ("/GMulti/Http2/alpn-fallback", test_alpn_fallback);
   status = g_test_run ();
 
