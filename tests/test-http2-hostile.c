@@ -25,6 +25,7 @@ typedef struct {
   guint16 port;
   /* The server's counts, once stopped. */
   guint connections, requests, responses, pings;
+  int client_enable_push;       /* the client's SETTINGS_ENABLE_PUSH, where the scenario saw it */
 } H2Server;
 
 /* A server must not outlive a test that aborts (it also stops when its input closes). */
@@ -58,7 +59,7 @@ h2_server_start (const char *scenario)
   return server;
 }
 
-static guint
+static int
 count_of (const char *json,
           const char *key)
 {
@@ -66,7 +67,7 @@ count_of (const char *json,
   const char *at = strstr (json, quoted);
 
   g_assert_nonnull (at);
-  return (guint) atoi (at + strlen (quoted));
+  return atoi (at + strlen (quoted));
 }
 
 /* Stops the server (its standard input closes) and reads its counts. */
@@ -82,6 +83,7 @@ h2_server_stop (H2Server *server)
   server->requests = count_of (line, "requests");
   server->responses = count_of (line, "responses");
   server->pings = count_of (line, "pings");
+  server->client_enable_push = count_of (line, "client_enable_push");
   g_assert_cmpint (waitpid (server->pid, NULL, 0), ==, server->pid);
   g_spawn_close_pid (server->pid);
   server->pid = 0;
@@ -424,6 +426,24 @@ test_ping_unanswered (void)
   g_assert_cmpuint (server->responses, ==, 2);
 }
 
+/* Push is off: the client's first SETTINGS say ENABLE_PUSH 0, and a server that
+ * promises a stream anyway breaks the protocol (RFC 9113 8.4), so the connection
+ * fails and is not pooled. */
+static void
+test_push_refused (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(H2Server) server = NULL;
+  g_autoptr(GMultiTransfer) transfer = fetch_one ("push-promise", &server, loop);
+
+  assert_error (transfer, GMULTI_ERROR_HTTP2_CONNECTION_ERROR);
+  /* With nghttp2's reason. */
+  g_assert_nonnull (strstr (gmulti_transfer_get_error (transfer)->message, "PUSH_PROMISE"));
+  g_assert_cmpuint (gmulti_engine_get_n_connections (loop->engine), ==, 0);
+  h2_server_stop (server);
+  g_assert_cmpint (server->client_enable_push, ==, 0);
+}
+
 /* A request body from a GInputStream, of known length and of unknown length (HTTP/2
  * has no chunked coding: the stream's end is the body's), arrives whole and in order,
  * also past the 64 KiB of the default window. The transfers run one after the other,
@@ -488,6 +508,7 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http2/hostile/settings-deadline", test_settings_deadline);
   g_test_add_func ("/GMulti/Http2/hostile/ping-before-reuse", test_ping_before_reuse);
   g_test_add_func ("/GMulti/Http2/hostile/ping-unanswered", test_ping_unanswered);
+  g_test_add_func ("/GMulti/Http2/hostile/push-refused", test_push_refused);
   g_test_add_func ("/GMulti/Http2/echo/stream-body", test_echo_stream_body);
   return g_test_run ();
 }

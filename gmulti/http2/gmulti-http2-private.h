@@ -86,6 +86,7 @@ struct _GMultiHttp2Connection {
   gboolean broken;              /* the connection failed; it closes */
   gboolean terminated;          /* nghttp2 sent GOAWAY: the server broke the protocol */
   uint32_t terminate_code;
+  char *terminate_reason;       /* nghttp2's words in that GOAWAY (printable), or NULL */
   gboolean dirty;               /* a frame for no stream of ours arrived while idle */
   GByteArray *out;              /* frames produced that the socket did not take yet */
 

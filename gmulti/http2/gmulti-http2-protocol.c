@@ -127,9 +127,13 @@ gmulti_http2_flush (GMultiHttp2Connection *h2)
         return FALSE;
       if (h2->out->len == 0 && h2->terminated)
         {
+          g_autofree char *cause = h2->terminate_reason != NULL
+            ? g_strdup_printf ("%s: %s", nghttp2_http2_strerror (h2->terminate_code),
+                               h2->terminate_reason)
+            : g_strdup (nghttp2_http2_strerror (h2->terminate_code));
+
           error = g_error_new (GMULTI_ERROR, GMULTI_ERROR_HTTP2_CONNECTION_ERROR,
-                               _("The HTTP/2 server broke the protocol (%s)"),
-                               nghttp2_http2_strerror (h2->terminate_code));
+                               _("The HTTP/2 server broke the protocol (%s)"), cause);
 
           fail_all (h2, error, FALSE);
           g_error_free (error);
@@ -416,6 +420,23 @@ on_frame_recv_cb (nghttp2_session     *session,
   return 0;
 }
 
+/* The debug data of a GOAWAY nghttp2 sends says what the server did ("PUSH_PROMISE:
+ * push disabled"): kept for the error, bounded, and only its printable ASCII. */
+static char *
+goaway_reason (const nghttp2_goaway *goaway)
+{
+  gsize len = MIN (goaway->opaque_data_len, 200);
+  char *reason;
+
+  if (len == 0)
+    return NULL;
+  reason = g_malloc (len + 1);
+  for (gsize i = 0; i < len; i++)
+    reason[i] = g_ascii_isprint (goaway->opaque_data[i]) ? (char) goaway->opaque_data[i] : '?';
+  reason[len] = '\0';
+  return reason;
+}
+
 static int
 on_frame_send_cb (nghttp2_session     *session,
                   const nghttp2_frame *frame,
@@ -431,6 +452,8 @@ on_frame_send_cb (nghttp2_session     *session,
     {
       h2->terminated = TRUE;
       h2->terminate_code = frame->goaway.error_code;
+      g_free (h2->terminate_reason);
+      h2->terminate_reason = goaway_reason (&frame->goaway);
       return 0;
     }
   if (frame->hd.type == NGHTTP2_RST_STREAM)
@@ -644,6 +667,7 @@ h2_free (gpointer state)
     gmulti_http2_stream_free (h2->streams.head->data);
   g_queue_clear (&h2->waiting);
   g_byte_array_unref (h2->out);
+  g_free (h2->terminate_reason);
   g_free (h2);
 }
 

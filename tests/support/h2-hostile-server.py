@@ -22,6 +22,8 @@ Scenarios:
   no-window           SETTINGS_INITIAL_WINDOW_SIZE 0, never a WINDOW_UPDATE
   data-past-length    Content-Length 3, then 10 bytes of DATA
   data-closed         a complete response, then DATA on the closed stream; then serves
+  push-promise        a PUSH_PROMISE although the client's SETTINGS turned push off,
+                      then a complete response (counts: the client's ENABLE_PUSH)
   goaway-middle       the first connection waits for 10 requests, answers those up to
                       stream 9, sends GOAWAY last-stream-id 9 and closes; later ones serve
   silent-after-first  the first connection answers once, then neither reads nor writes
@@ -39,11 +41,12 @@ import h2.connection
 import h2.events
 import h2.settings
 from hyperframe.frame import (ContinuationFrame, DataFrame, HeadersFrame, PingFrame,
-                              SettingsFrame)
+                              PushPromiseFrame, SettingsFrame)
 
 LIFETIME = 120
 
-counts = {"connections": 0, "requests": 0, "responses": 0, "pings": 0}
+counts = {"connections": 0, "requests": 0, "responses": 0, "pings": 0,
+          "client_enable_push": -1}
 lock = threading.Lock()
 
 
@@ -275,6 +278,17 @@ def run_scenario(conn):
         time.sleep(0.3)
         conn.send_raw(DataFrame(stream_id, data=b"zzz", flags=["END_STREAM"]))
         conn.serve()
+    elif scenario == "push-promise":
+        # The client's SETTINGS came before its request, so h2 has them.
+        with lock:
+            counts["client_enable_push"] = conn.h2.remote_settings.enable_push
+        request = b"\x82\x86\x84" + literal(b":authority", b"127.0.0.1")  # GET http /
+        block = STATUS_200 + literal(b"content-length", b"2")
+        conn.send_raw(PushPromiseFrame(stream_id, promised_stream_id=2, data=request,
+                                       flags=["END_HEADERS"]),
+                      HeadersFrame(stream_id, data=block, flags=["END_HEADERS"]),
+                      DataFrame(stream_id, data=b"ok", flags=["END_STREAM"]))
+        conn.drain()
     else:
         raise SystemExit("unknown scenario " + scenario)
 
