@@ -16,7 +16,8 @@
  * the well-behaved parts, hand-made frames for the rest) runs one scenario on
  * 127.0.0.1 per test, started and stopped here. Each ends with a clear error (or the
  * documented outcome), never a crash, a hang or memory without bound. The same server
- * also echoes request bodies, which none of the real servers of test-http2.c does. */
+ * also does what none of the real servers of test-http2.c does: it echoes
+ * request bodies, sends trailers and 1xx responses, and answers 100-continue. */
 
 typedef struct {
   GPid pid;
@@ -26,6 +27,7 @@ typedef struct {
   /* The server's counts, once stopped. */
   guint connections, requests, responses, pings;
   int client_enable_push;       /* the client's SETTINGS_ENABLE_PUSH, where the scenario saw it */
+  guint continues, early_data;  /* 100s sent; DATA that did not wait for them */
 } H2Server;
 
 /* A server must not outlive a test that aborts (it also stops when its input closes). */
@@ -84,6 +86,8 @@ h2_server_stop (H2Server *server)
   server->responses = count_of (line, "responses");
   server->pings = count_of (line, "pings");
   server->client_enable_push = count_of (line, "client_enable_push");
+  server->continues = count_of (line, "continues");
+  server->early_data = count_of (line, "early_data");
   g_assert_cmpint (waitpid (server->pid, NULL, 0), ==, server->pid);
   g_spawn_close_pid (server->pid);
   server->pid = 0;
@@ -490,6 +494,90 @@ test_echo_stream_body (void)
   g_assert_cmpuint (server->connections, ==, 1);
 }
 
+/* Trailers after the body: kept apart from the head's fields. */
+static void
+test_serve_trailers (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(H2Server) server = h2_server_start ("serve");
+  g_autoptr(GMultiTransfer) transfer = h2_transfer (server, "/trailers");
+  GMultiHeaders *trailers;
+
+  gmulti_engine_add (loop->engine, transfer);
+  run_all (loop);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+  g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
+  assert_body (transfer, "body");
+  trailers = gmulti_transfer_get_response_trailers (transfer);
+  g_assert_nonnull (trailers);
+  g_assert_cmpstr (gmulti_headers_get_one (trailers, "X-Checksum"), ==, "c0ffee");
+  g_assert_null (gmulti_headers_get_one (gmulti_transfer_get_response_headers (transfer),
+                                         "X-Checksum"));
+  h2_server_stop (server);
+}
+
+static void
+count_heads_cb (GMultiTransfer *transfer,
+                guint           status,
+                GMultiHeaders  *headers,
+                guint          *count)
+{
+  g_assert_cmpuint (status, ==, 200);
+  (*count)++;
+}
+
+/* A 103 before the response: not the response, and its fields are not the response's. */
+static void
+test_serve_interim (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(H2Server) server = h2_server_start ("serve");
+  g_autoptr(GMultiTransfer) transfer = h2_transfer (server, "/early-hints");
+  guint heads = 0;
+
+  g_signal_connect (transfer, "response-headers", G_CALLBACK (count_heads_cb), &heads);
+  gmulti_engine_add (loop->engine, transfer);
+  run_all (loop);
+  g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+  g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
+  assert_body (transfer, "ok:/early-hints");
+  g_assert_cmpuint (heads, ==, 1);
+  g_assert_null (gmulti_headers_get_one (gmulti_transfer_get_response_headers (transfer),
+                                         "Link"));
+  h2_server_stop (server);
+}
+
+/* "Expect: 100-continue": the body waits for the server's 100, or, from a server that
+ * never sends one, for the wait to run out; it arrives whole either way. */
+static void
+test_serve_continue (void)
+{
+  g_autoptr(EngineLoop) loop = engine_loop_new ();
+  g_autoptr(H2Server) server = h2_server_start ("serve");
+  g_autoptr(GBytes) content = g_bytes_new_take (g_malloc0 (200000), 200000);
+  const char *paths[] = { "/echo", "/silent" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr(GMultiTransfer) transfer = h2_transfer (server, paths[i]);
+      g_autoptr(GBytes) body = NULL;
+
+      g_assert_true (gmulti_transfer_set_method (transfer, "POST", NULL));
+      gmulti_transfer_set_request_body (transfer, content);
+      g_assert_true (gmulti_transfer_add_request_header (transfer, "Expect", "100-continue",
+                                                         NULL));
+      gmulti_engine_add (loop->engine, transfer);
+      run_all (loop);
+      g_assert_no_error ((GError *) gmulti_transfer_get_error (transfer));
+      g_assert_cmpuint (gmulti_transfer_get_status (transfer), ==, 200);
+      body = gmulti_transfer_get_response_body (transfer);
+      g_assert_true (g_bytes_equal (body, content));
+    }
+  h2_server_stop (server);
+  g_assert_cmpuint (server->continues, ==, 1);
+  g_assert_cmpuint (server->early_data, ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -509,6 +597,9 @@ main (int    argc,
   g_test_add_func ("/GMulti/Http2/hostile/ping-before-reuse", test_ping_before_reuse);
   g_test_add_func ("/GMulti/Http2/hostile/ping-unanswered", test_ping_unanswered);
   g_test_add_func ("/GMulti/Http2/hostile/push-refused", test_push_refused);
-  g_test_add_func ("/GMulti/Http2/echo/stream-body", test_echo_stream_body);
+  g_test_add_func ("/GMulti/Http2/serve/stream-body", test_echo_stream_body);
+  g_test_add_func ("/GMulti/Http2/serve/trailers", test_serve_trailers);
+  g_test_add_func ("/GMulti/Http2/serve/interim", test_serve_interim);
+  g_test_add_func ("/GMulti/Http2/serve/continue", test_serve_continue);
   return g_test_run ();
 }

@@ -12,7 +12,11 @@ blocks as literal HPACK fields, so h2's encoder state is never disturbed.
 
 Scenarios:
   serve               answers every request: 200 with "ok:" + path (POST: after its body);
-                      a path under /echo gets the request body back instead
+                      a path under /echo gets the request body back instead, /trailers
+                      a body and trailers, /early-hints a 103 first; "Expect:
+                      100-continue" is answered with a 100 at once, except under /silent
+                      (counts: continues sent, and DATA that came with its request's
+                      head although it had asked to wait)
   no-settings         reads and never writes, not even SETTINGS
   continuation-flood  HEADERS without END_HEADERS, then endless CONTINUATION frames
   big-header          a header block that decompresses to over 400 KB (HPACK indexing)
@@ -46,7 +50,7 @@ from hyperframe.frame import (ContinuationFrame, DataFrame, HeadersFrame, PingFr
 LIFETIME = 120
 
 counts = {"connections": 0, "requests": 0, "responses": 0, "pings": 0,
-          "client_enable_push": -1}
+          "client_enable_push": -1, "continues": 0, "early_data": 0}
 lock = threading.Lock()
 
 
@@ -122,7 +126,18 @@ class Conn:
                     return event.stream_id
 
     def respond(self, stream_id, path, request_body=b""):
-        body = request_body if path.startswith(b"/echo") else b"ok:" + path
+        if path == b"/trailers":
+            self.h2.send_headers(stream_id, [(b":status", b"200")])
+            self.h2.send_data(stream_id, b"body")
+            self.h2.send_headers(stream_id, [(b"x-checksum", b"c0ffee")], end_stream=True)
+            count("responses")
+            self.flush()
+            return
+        if path == b"/early-hints":
+            self.h2.send_headers(stream_id, [(b":status", b"103"),
+                                             (b"link", b"</s.css>; rel=preload")])
+        body = (request_body if path.startswith((b"/echo", b"/silent"))
+                else b"ok:" + path)
         self.h2.send_headers(stream_id, [(b":status", b"200"),
                                          (b"content-length", str(len(body)).encode())])
         # Counted before the bytes go: the client may have the response, and the test
@@ -155,12 +170,24 @@ class Conn:
             events = self.events(30.0)
             if events is None:
                 return
+            # Streams whose head came in this read: a client that waits for 100
+            # Continue sends no DATA for them in the same read.
+            waiting = set()
             for event in events:
                 if isinstance(event, h2.events.RequestReceived):
                     headers = dict(event.headers)
-                    paths[event.stream_id] = headers.get(b":path", b"/")
+                    path = headers.get(b":path", b"/")
+                    paths[event.stream_id] = path
                     self.bodies[event.stream_id] = bytearray()
+                    if headers.get(b"expect", b"").lower() == b"100-continue":
+                        waiting.add(event.stream_id)
+                        if not path.startswith(b"/silent"):
+                            self.h2.send_headers(event.stream_id, [(b":status", b"100")])
+                            self.flush()
+                            count("continues")
                 elif isinstance(event, h2.events.DataReceived):
+                    if event.stream_id in waiting and event.data:
+                        count("early_data")
                     if event.stream_id in self.bodies:
                         self.bodies[event.stream_id] += event.data
                 elif isinstance(event, h2.events.StreamEnded):
