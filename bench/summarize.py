@@ -214,30 +214,32 @@ def h2_ratio_section(res, scenarios):
             ""]
 
 
-# S9's base: the same 8 connections with this many streams (bench/run).
-S9_BASE_LEVEL = 100
-
-
 def h2_memory_section(res, level):
+    """S9: (peak RSS at level streams - peak RSS of the S9-base run) / the streams
+    between them; the base run's own count (bench/run: 100 over the same connections)
+    comes from its record."""
     sc = f"S9-{level}"
     if sc not in res.order:
         return []
     rows = []
+    base_level = None
     for client in res.clients(sc):
         bad = res.status(sc, client)
         base = res.median("S9-base", client, lambda r: int(r["maxrss_kb"]))
+        streams = res.median("S9-base", client, lambda r: int(r["transfers"]))
+        base_level = base_level or streams
         if bad:
             rows.append([client, "", fmt(base and base / 1024), bad, ""])
             continue
         peak = res.median(sc, client, lambda r: int(r["maxrss_kb"]))
         per = res.median(sc, client,
-                         lambda r: (int(r["maxrss_kb"]) - base) / (level - S9_BASE_LEVEL)
-                         if base is not None else None)
+                         lambda r: (int(r["maxrss_kb"]) - base) / (level - streams)
+                         if base is not None and streams is not None else None)
         versions = sorted({http_used(r) for r in res.ok[(sc, client)]})
         rows.append([client, ", ".join(versions), fmt(base and base / 1024),
                      fmt(peak and peak / 1024), fmt(per)])
     return [f"### S9: memory per in-flight HTTP/2 stream ({level:,} streams)", "",
-            table(["client", "HTTP", f"peak RSS at {S9_BASE_LEVEL} MB",
+            table(["client", "HTTP", f"peak RSS at {base_level or 0:,} MB",
                    f"peak RSS at {level:,} MB", "KB per stream"], rows), ""]
 
 

@@ -818,8 +818,9 @@ test_remove_during_handshake (void)
       g_assert_cmpint (gmulti_transfer_get_http_version_used (transfer), ==,
                        GMULTI_HTTP_VERSION_HTTP_2);
       g_assert_cmpuint (connection_of (transfer), ==, connection_of (transfers->pdata[1]));
-      g_assert_false (gmulti_metrics_get_connection_reused (gmulti_transfer_get_metrics (transfers->pdata[1])));
     }
+  /* The heir got the connection as a new one. */
+  g_assert_false (gmulti_metrics_get_connection_reused (gmulti_transfer_get_metrics (transfers->pdata[1])));
   g_assert_cmpint (g_atomic_int_get (&relay->accepted), ==, 1);
   g_assert_cmpuint (gmulti_engine_get_n_connections (loop->engine), ==, 1);
 }
@@ -1284,7 +1285,11 @@ test_session_signals (void)
   g_assert_false (play.data_while_paused);
   g_assert_false (play.removed_reported);
   g_assert_cmpuint (play.after_removal, ==, 0);
-  g_assert_cmpint (gmulti_transfer_get_state (play.removed), ==, GMULTI_TRANSFER_IDLE);
+  /* Removed while the engine was busy, it is let go once the engine returns
+   * (gmulti_session_remove()): by then the rest of its stream may have arrived in the
+   * same turn, unreported. Either way it is no longer running. */
+  g_assert_true (gmulti_transfer_get_state (play.removed) == GMULTI_TRANSFER_IDLE ||
+                 gmulti_transfer_get_state (play.removed) == GMULTI_TRANSFER_DONE);
   assert_body (play.driver, large);
   assert_body (play.paused, large);
   assert_body (play.added, files->pdata[3]);

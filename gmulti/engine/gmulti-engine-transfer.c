@@ -571,8 +571,9 @@ gmulti_engine_hand_over_connection (GMultiEngine *self,
   host = conn->host;
   if (host->waiters.head == NULL)
     return;
+  /* A waiter of the same host has the same pool key, so it goes direct too. */
   heir = host->waiters.head->data;
-  if (heir->proxy != NULL || !gmulti_connection_hand_over (conn, heir->request.tls_verifier))
+  if (!gmulti_connection_hand_over (conn, heir->request.tls_verifier))
     return;
 
   gmulti_pool_unwait (self, heir);
